@@ -1,0 +1,76 @@
+import { Command, CommanderError } from 'commander';
+import { systemClock } from '../clock/index.ts';
+import { ExitCode, isLokiError } from '../errors/index.ts';
+import type { CliContext } from './cli-context.ts';
+import { registerConfigCommands } from './commands/config.ts';
+import { registerDoctorCommand } from './commands/doctor.ts';
+import { registerInitCommand } from './commands/init.ts';
+import { registerQueueCommands } from './commands/queue.ts';
+import { registerStatusCommand } from './commands/status.ts';
+import { LOKI_VERSION } from './version.ts';
+
+export function buildProgram(context: CliContext): Command {
+  const program = new Command('loki')
+    .description('Loki Mode: a PRD in, a built, tested, reviewed and deployed product out.')
+    .version(LOKI_VERSION, '-v, --version', 'print the version')
+    .option(
+      '-c, --config <key=value>',
+      'override a configuration value for this command (repeatable), e.g. -c maxParallelAgents=4',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: (text) => context.stdout(text),
+      writeErr: (text) => context.stderr(text),
+      outputError: (text, write) => write(text),
+    })
+    .exitOverride();
+  registerInitCommand(program, context);
+  registerStatusCommand(program, context);
+  registerQueueCommands(program, context);
+  registerConfigCommands(program, context);
+  registerDoctorCommand(program, context);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+/** Runs the CLI and returns the exit code; never calls process.exit itself. */
+export async function runCli(argv: readonly string[], context: CliContext): Promise<number> {
+  const program = buildProgram(context);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return context.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end through here with exit code 0.
+      if (error.exitCode === 0) return ExitCode.ok;
+      return ExitCode.usage;
+    }
+    if (isLokiError(error)) {
+      context.stderr(`loki: ${error.message}\n`);
+      return error.exitCode;
+    }
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    context.stderr(`loki: internal error: ${message}\n`);
+    return ExitCode.error;
+  }
+}
+
+export function processContext(): CliContext {
+  return {
+    cwd: process.cwd(),
+    env: process.env,
+    clock: systemClock,
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    exitCode: ExitCode.ok,
+  };
+}
+
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  const exitCode = await runCli(argv, processContext());
+  process.exitCode = exitCode;
+}
+
+if (import.meta.main) await main();

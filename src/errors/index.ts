@@ -1,0 +1,1 @@
+export { type ErrorCategory, ExitCode, isLokiError, LokiError, type LokiErrorOptions, usageError } from './loki-error.ts';

@@ -1,0 +1,32 @@
+export { SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.ts';
+export type {
+  ClaimRequest,
+  EventFilter,
+  NewRun,
+  RetryPolicy,
+  Run,
+  RunChanges,
+  RunStatus,
+  Store,
+  StoreSnapshot,
+  StoreSummary,
+  TaskFilter,
+} from './store.ts';
+export {
+  duplicateIdempotencyKey,
+  duplicateTaskId,
+  invalidTaskTransition,
+  taskLeaseLost,
+  taskNotFound,
+  unknownDependency,
+} from './store-errors.ts';
+export {
+  emptyTaskCounts,
+  MAX_PRIORITY,
+  MIN_PRIORITY,
+  type NewTask,
+  TASK_STATUSES,
+  type Task,
+  type TaskCounts,
+  type TaskStatus,
+} from './task-record.ts';

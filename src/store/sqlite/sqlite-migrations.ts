@@ -1,0 +1,77 @@
+/**
+ * Numbered, append-only migrations. A migration is never edited once released: add a new one.
+ * Each runs in its own transaction together with its row in schema_migrations.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const SQLITE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'runs, tasks, dependencies, events',
+    sql: `
+      CREATE TABLE runs (
+        id          TEXT PRIMARY KEY,
+        status      TEXT NOT NULL,
+        phase       TEXT NOT NULL,
+        prd_path    TEXT,
+        started_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL,
+        ended_at    INTEGER
+      ) STRICT;
+
+      -- seq gives a stable FIFO order among tasks of equal priority.
+      CREATE TABLE tasks (
+        seq               INTEGER PRIMARY KEY AUTOINCREMENT,
+        id                TEXT NOT NULL UNIQUE,
+        type              TEXT NOT NULL,
+        title             TEXT NOT NULL,
+        description       TEXT NOT NULL,
+        priority          INTEGER NOT NULL CHECK (priority BETWEEN 1 AND 10),
+        dependencies      TEXT NOT NULL,
+        payload           TEXT,
+        idempotency_key   TEXT UNIQUE,
+        run_id            TEXT,
+        status            TEXT NOT NULL CHECK (status IN ('pending','in_progress','completed','failed','dead_letter','cancelled')),
+        timeout_seconds   INTEGER NOT NULL,
+        max_attempts      INTEGER NOT NULL CHECK (max_attempts >= 1),
+        attempt_count     INTEGER NOT NULL DEFAULT 0,
+        failure_count     INTEGER NOT NULL DEFAULT 0,
+        backoff_seconds   REAL NOT NULL DEFAULT 0,
+        available_at      INTEGER NOT NULL,
+        created_at        INTEGER NOT NULL,
+        updated_at        INTEGER NOT NULL,
+        claimed_by        TEXT,
+        claimed_at        INTEGER,
+        lease_expires_at  INTEGER,
+        completed_at      INTEGER,
+        last_error        TEXT,
+        result            TEXT
+      ) STRICT;
+
+      -- The claim query walks this index in priority order and stops at the first ready task.
+      CREATE INDEX tasks_claimable ON tasks (priority DESC, seq) WHERE status IN ('pending', 'failed');
+      CREATE INDEX tasks_leases ON tasks (lease_expires_at) WHERE status = 'in_progress';
+      CREATE INDEX tasks_status ON tasks (status);
+
+      CREATE TABLE task_dependencies (
+        task_id        TEXT NOT NULL,
+        depends_on_id  TEXT NOT NULL,
+        PRIMARY KEY (task_id, depends_on_id)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE events (
+        sequence    INTEGER PRIMARY KEY AUTOINCREMENT,
+        type        TEXT NOT NULL,
+        run_id      TEXT,
+        task_id     TEXT,
+        data        TEXT NOT NULL,
+        created_at  INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX events_task ON events (task_id) WHERE task_id IS NOT NULL;
+    `,
+  },
+];

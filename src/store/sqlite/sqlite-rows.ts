@@ -1,0 +1,90 @@
+import type { SQLOutputValue } from 'node:sqlite';
+import type { EventType, LokiEvent } from '../../events/index.ts';
+import type { Run, RunStatus } from '../store.ts';
+import type { Task, TaskStatus } from '../task-record.ts';
+
+/** Row decoding. Rows come from our own schema, so a type mismatch is a bug: fail loudly. */
+type Row = Record<string, SQLOutputValue>;
+
+function text(row: Row, column: string): string {
+  const value = row[column];
+  if (typeof value !== 'string') throw new Error(`column ${column}: expected text, got ${typeof value}`);
+  return value;
+}
+
+function optionalText(row: Row, column: string): string | null {
+  const value = row[column];
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'string') throw new Error(`column ${column}: expected text, got ${typeof value}`);
+  return value;
+}
+
+function integer(row: Row, column: string): number {
+  const value = row[column];
+  if (typeof value !== 'number') throw new Error(`column ${column}: expected a number, got ${typeof value}`);
+  return value;
+}
+
+function optionalInteger(row: Row, column: string): number | null {
+  const value = row[column];
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'number') throw new Error(`column ${column}: expected a number, got ${typeof value}`);
+  return value;
+}
+
+function optionalJson(row: Row, column: string): unknown {
+  const value = optionalText(row, column);
+  return value === null ? null : JSON.parse(value);
+}
+
+export function rowToTask(row: Row): Task {
+  return {
+    id: text(row, 'id'),
+    type: text(row, 'type'),
+    title: text(row, 'title'),
+    description: text(row, 'description'),
+    priority: integer(row, 'priority'),
+    dependencies: JSON.parse(text(row, 'dependencies')) as string[],
+    payload: optionalJson(row, 'payload'),
+    idempotencyKey: optionalText(row, 'idempotency_key'),
+    runId: optionalText(row, 'run_id'),
+    status: text(row, 'status') as TaskStatus,
+    timeoutSeconds: integer(row, 'timeout_seconds'),
+    maxAttempts: integer(row, 'max_attempts'),
+    attemptCount: integer(row, 'attempt_count'),
+    failureCount: integer(row, 'failure_count'),
+    backoffSeconds: integer(row, 'backoff_seconds'),
+    availableAt: integer(row, 'available_at'),
+    createdAt: integer(row, 'created_at'),
+    updatedAt: integer(row, 'updated_at'),
+    claimedBy: optionalText(row, 'claimed_by'),
+    claimedAt: optionalInteger(row, 'claimed_at'),
+    leaseExpiresAt: optionalInteger(row, 'lease_expires_at'),
+    completedAt: optionalInteger(row, 'completed_at'),
+    lastError: optionalText(row, 'last_error'),
+    result: optionalJson(row, 'result'),
+  };
+}
+
+export function rowToEvent(row: Row): LokiEvent {
+  return {
+    sequence: integer(row, 'sequence'),
+    type: text(row, 'type') as EventType,
+    runId: optionalText(row, 'run_id'),
+    taskId: optionalText(row, 'task_id'),
+    data: JSON.parse(text(row, 'data')),
+    createdAt: integer(row, 'created_at'),
+  } as LokiEvent;
+}
+
+export function rowToRun(row: Row): Run {
+  return {
+    id: text(row, 'id'),
+    status: text(row, 'status') as RunStatus,
+    phase: text(row, 'phase'),
+    prdPath: optionalText(row, 'prd_path'),
+    startedAt: integer(row, 'started_at'),
+    updatedAt: integer(row, 'updated_at'),
+    endedAt: optionalInteger(row, 'ended_at'),
+  };
+}

@@ -1,0 +1,48 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../clock/index.ts';
+import { describeStoreConformance } from '../store-conformance.ts';
+import { SqliteStore } from './sqlite-store.ts';
+
+const directory = mkdtempSync(join(tmpdir(), 'loki-sqlite-store-'));
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+let databaseNumber = 0;
+describeStoreConformance('sqlite', (clock) => {
+  databaseNumber += 1;
+  return SqliteStore.open(join(directory, `conformance-${databaseNumber}.db`), { clock });
+});
+
+describe('SqliteStore', () => {
+  it('uses WAL and keeps data across reopen', async () => {
+    const path = join(directory, 'reopen.db');
+    const clock = new ManualClock();
+    {
+      await using store = await SqliteStore.open(path, { clock });
+      await store.insertTasks([
+        {
+          id: 'a',
+          type: 't',
+          title: 'a',
+          description: '',
+          priority: 5,
+          dependencies: [],
+          payload: null,
+          idempotencyKey: null,
+          runId: null,
+          timeoutSeconds: 10,
+          maxAttempts: 1,
+        },
+      ]);
+    }
+    await using reopened = await SqliteStore.open(path, { clock });
+    expect((await reopened.getTask('a'))?.title).toBe('a');
+    const { DatabaseSync } = await import('node:sqlite');
+    const raw = new DatabaseSync(path);
+    expect(raw.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
+    expect(raw.prepare('SELECT max(version) AS version FROM schema_migrations').get()).toEqual({ version: 1 });
+    raw.close();
+  });
+});

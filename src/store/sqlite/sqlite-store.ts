@@ -1,0 +1,614 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import type { Clock } from '../../clock/index.ts';
+import { systemClock } from '../../clock/index.ts';
+import type { LokiEvent, NewEvent } from '../../events/index.ts';
+import type {
+  ClaimRequest,
+  EventFilter,
+  NewRun,
+  RetryPolicy,
+  Run,
+  RunChanges,
+  Store,
+  StoreSnapshot,
+  StoreSummary,
+  TaskFilter,
+} from '../store.ts';
+import {
+  duplicateIdempotencyKey,
+  duplicateTaskId,
+  invalidTaskTransition,
+  taskLeaseLost,
+  taskNotFound,
+  unknownDependency,
+} from '../store-errors.ts';
+import { emptyTaskCounts, type NewTask, type Task, type TaskCounts, type TaskStatus } from '../task-record.ts';
+import { SQLITE_MIGRATIONS } from './sqlite-migrations.ts';
+import { rowToEvent, rowToRun, rowToTask } from './sqlite-rows.ts';
+
+export interface SqliteStoreOptions {
+  clock?: Clock;
+  /** How long a writer waits for another process's transaction before giving up. */
+  busyTimeoutMilliseconds?: number;
+}
+
+const TERMINAL_RUN_STATUSES = new Set(['completed', 'failed', 'stopped']);
+
+/**
+ * The embedded store: one SQLite file in WAL mode, shared safely by any number of processes.
+ *
+ * Invariants:
+ * - Every write is a `BEGIN IMMEDIATE` transaction, so the read-then-write inside a claim can never
+ *   interleave with another process's claim: SQLite serialises writers at BEGIN.
+ * - Every state change appends its event inside the same transaction.
+ * - node:sqlite is synchronous, so a method's transaction never spans an `await`: two async calls
+ *   in one process cannot interleave inside a transaction either.
+ */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  readonly location: string;
+  readonly #database: DatabaseSync;
+  readonly #clock: Clock;
+  readonly #statements = new Map<string, StatementSync>();
+  #isClosed = false;
+
+  private constructor(path: string, options: SqliteStoreOptions) {
+    this.location = path;
+    this.#clock = options.clock ?? systemClock;
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.#database = new DatabaseSync(path);
+    this.#database.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMilliseconds ?? 30_000}`);
+    this.#database.exec('PRAGMA journal_mode = WAL');
+    // NORMAL in WAL mode keeps the database consistent across crashes and power loss; only the
+    // last transactions before a power loss (not a process kill) may be rolled back.
+    this.#database.exec('PRAGMA synchronous = NORMAL');
+    this.#database.exec('PRAGMA foreign_keys = ON');
+    this.#migrate();
+  }
+
+  /** Opens (creating if needed) the database at `path` and applies pending migrations. */
+  static async open(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+    return new SqliteStore(path, options);
+  }
+
+  #migrate(): void {
+    this.#database.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT',
+    );
+    for (const migration of SQLITE_MIGRATIONS) {
+      this.#write(() => {
+        // Re-checked inside the write lock: another process may have applied it meanwhile.
+        const applied = this.#database
+          .prepare('SELECT 1 FROM schema_migrations WHERE version = ?')
+          .get(migration.version);
+        if (applied !== undefined) return;
+        this.#database.exec(migration.sql);
+        this.#database
+          .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+          .run(migration.version, migration.name, this.#clock.now());
+      });
+    }
+  }
+
+  #statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#database.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  #write<T>(body: () => T): T {
+    this.#database.exec('BEGIN IMMEDIATE');
+    try {
+      const result = body();
+      this.#database.exec('COMMIT');
+      return result;
+    } catch (error) {
+      if (this.#database.isTransaction) this.#database.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  #read<T>(body: () => T): T {
+    // A deferred transaction gives every statement inside it the same snapshot (WAL).
+    this.#database.exec('BEGIN');
+    try {
+      return body();
+    } finally {
+      if (this.#database.isTransaction) this.#database.exec('COMMIT');
+    }
+  }
+
+  #appendEvent(event: NewEvent, now: number): LokiEvent {
+    const row = this.#statement(
+      'INSERT INTO events (type, run_id, task_id, data, created_at) VALUES (?, ?, ?, ?, ?) RETURNING sequence',
+    ).get(event.type, event.runId, event.taskId, JSON.stringify(event.data), now);
+    return { ...event, sequence: Number(row?.sequence), createdAt: now };
+  }
+
+  #taskRow(taskId: string): Task | null {
+    const row = this.#statement('SELECT * FROM tasks WHERE id = ?').get(taskId);
+    return row === undefined ? null : rowToTask(row);
+  }
+
+  #requireTask(taskId: string): Task {
+    const task = this.#taskRow(taskId);
+    if (task === null) throw taskNotFound(taskId);
+    return task;
+  }
+
+  #requireHeldTask(taskId: string, workerId: string): Task {
+    const task = this.#requireTask(taskId);
+    if (task.status !== 'in_progress' || task.claimedBy !== workerId) {
+      throw taskLeaseLost(taskId, workerId, task.claimedBy, task.status);
+    }
+    return task;
+  }
+
+  #update(sql: string, ...parameters: SQLInputValue[]): Task {
+    const row = this.#statement(sql).get(...parameters);
+    if (row === undefined) throw new Error(`update matched no row: ${sql}`);
+    return rowToTask(row);
+  }
+
+  async insertTasks(tasks: readonly NewTask[]): Promise<Task[]> {
+    return this.#write(() => {
+      const now = this.#clock.now();
+      const batchIds = new Set<string>();
+      const batchKeys = new Map<string, string>();
+      for (const task of tasks) {
+        if (batchIds.has(task.id) || this.#taskRow(task.id) !== null) throw duplicateTaskId(task.id);
+        batchIds.add(task.id);
+        if (task.idempotencyKey !== null) {
+          const earlier = batchKeys.get(task.idempotencyKey);
+          if (earlier !== undefined) throw duplicateIdempotencyKey(task.idempotencyKey, earlier);
+          const existing = this.#statement('SELECT id FROM tasks WHERE idempotency_key = ?').get(
+            task.idempotencyKey,
+          );
+          if (existing !== undefined) throw duplicateIdempotencyKey(task.idempotencyKey, String(existing.id));
+          batchKeys.set(task.idempotencyKey, task.id);
+        }
+      }
+      const inserted: Task[] = [];
+      for (const task of tasks) {
+        for (const dependencyId of task.dependencies) {
+          if (!batchIds.has(dependencyId) && this.#taskRow(dependencyId) === null) {
+            throw unknownDependency(task.id, dependencyId);
+          }
+          this.#statement('INSERT INTO task_dependencies (task_id, depends_on_id) VALUES (?, ?)').run(
+            task.id,
+            dependencyId,
+          );
+        }
+        inserted.push(
+          this.#update(
+            `INSERT INTO tasks (id, type, title, description, priority, dependencies, payload, idempotency_key,
+               run_id, status, timeout_seconds, max_attempts, available_at, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?) RETURNING *`,
+            task.id,
+            task.type,
+            task.title,
+            task.description,
+            task.priority,
+            JSON.stringify(task.dependencies),
+            task.payload === undefined ? null : JSON.stringify(task.payload),
+            task.idempotencyKey,
+            task.runId,
+            task.timeoutSeconds,
+            task.maxAttempts,
+            now,
+            now,
+            now,
+          ),
+        );
+        this.#appendEvent(
+          {
+            type: 'task.enqueued',
+            runId: task.runId,
+            taskId: task.id,
+            data: {
+              type: task.type,
+              title: task.title,
+              priority: task.priority,
+              dependencies: task.dependencies,
+              idempotencyKey: task.idempotencyKey,
+            },
+          },
+          now,
+        );
+      }
+      return inserted;
+    });
+  }
+
+  async claimTask(request: ClaimRequest): Promise<Task | null> {
+    return this.#write(() => {
+      const now = this.#clock.now();
+      this.#reclaimExpired(now, IMMEDIATE_RETRY);
+      const types = request.types ?? [];
+      const typeFilter = types.length === 0 ? '' : `AND t.type IN (${types.map(() => '?').join(', ')})`;
+      const candidate = this.#statement(
+        `SELECT t.id, t.timeout_seconds FROM tasks t
+         WHERE t.status IN ('pending', 'failed') AND t.available_at <= ? ${typeFilter}
+           AND NOT EXISTS (
+             SELECT 1 FROM task_dependencies d JOIN tasks dependency ON dependency.id = d.depends_on_id
+             WHERE d.task_id = t.id AND dependency.status <> 'completed')
+         ORDER BY t.priority DESC, t.seq
+         LIMIT 1`,
+      ).get(now, ...types);
+      if (candidate === undefined) return null;
+      const leaseMilliseconds = request.leaseMilliseconds ?? Number(candidate.timeout_seconds) * 1000;
+      const task = this.#update(
+        `UPDATE tasks SET status = 'in_progress', claimed_by = ?, claimed_at = ?, lease_expires_at = ?,
+           attempt_count = attempt_count + 1, updated_at = ?
+         WHERE id = ? RETURNING *`,
+        request.workerId,
+        now,
+        now + leaseMilliseconds,
+        now,
+        String(candidate.id),
+      );
+      this.#appendEvent(
+        {
+          type: 'task.claimed',
+          runId: task.runId,
+          taskId: task.id,
+          data: { workerId: request.workerId, attempt: task.attemptCount, leaseExpiresAt: now + leaseMilliseconds },
+        },
+        now,
+      );
+      return task;
+    });
+  }
+
+  async extendLease(taskId: string, workerId: string, leaseMilliseconds: number): Promise<Task> {
+    return this.#write(() => {
+      this.#requireHeldTask(taskId, workerId);
+      const now = this.#clock.now();
+      return this.#update(
+        'UPDATE tasks SET lease_expires_at = ?, updated_at = ? WHERE id = ? RETURNING *',
+        now + leaseMilliseconds,
+        now,
+        taskId,
+      );
+    });
+  }
+
+  async completeTask(taskId: string, workerId: string, result: unknown): Promise<Task> {
+    return this.#write(() => {
+      const held = this.#requireHeldTask(taskId, workerId);
+      const now = this.#clock.now();
+      const task = this.#update(
+        `UPDATE tasks SET status = 'completed', completed_at = ?, updated_at = ?, result = ?,
+           lease_expires_at = NULL
+         WHERE id = ? RETURNING *`,
+        now,
+        now,
+        result === undefined ? null : JSON.stringify(result),
+        taskId,
+      );
+      this.#appendEvent(
+        {
+          type: 'task.completed',
+          runId: task.runId,
+          taskId,
+          data: { workerId, attempt: held.attemptCount },
+        },
+        now,
+      );
+      return task;
+    });
+  }
+
+  async failTask(taskId: string, workerId: string, error: string, policy: RetryPolicy): Promise<Task> {
+    return this.#write(() => {
+      const held = this.#requireHeldTask(taskId, workerId);
+      return this.#recordFailure(held, error, policy, this.#clock.now(), 'failed');
+    });
+  }
+
+  /**
+   * One failed attempt. At maxAttempts the task goes to dead letter; otherwise it waits out its
+   * backoff (`failed`) or, for an expired lease, returns straight to `pending`.
+   */
+  #recordFailure(
+    task: Task,
+    error: string,
+    policy: RetryPolicy,
+    now: number,
+    outcome: 'failed' | 'lease_expired',
+  ): Task {
+    const failureCount = task.failureCount + 1;
+    const workerId = task.claimedBy;
+    if (failureCount >= task.maxAttempts) {
+      const deadLettered = this.#update(
+        `UPDATE tasks SET status = 'dead_letter', failure_count = ?, last_error = ?, claimed_by = NULL,
+           claimed_at = NULL, lease_expires_at = NULL, updated_at = ?
+         WHERE id = ? RETURNING *`,
+        failureCount,
+        error,
+        now,
+        task.id,
+      );
+      this.#appendEvent(
+        { type: 'task.dead_lettered', runId: task.runId, taskId: task.id, data: { workerId, error, failureCount } },
+        now,
+      );
+      return deadLettered;
+    }
+    const backoffSeconds = outcome === 'failed' ? policy.backoffSeconds(failureCount) : 0;
+    const availableAt = now + Math.round(backoffSeconds * 1000);
+    const status: TaskStatus = outcome === 'failed' ? 'failed' : 'pending';
+    const updated = this.#update(
+      `UPDATE tasks SET status = ?, failure_count = ?, backoff_seconds = ?, available_at = ?, last_error = ?,
+         claimed_by = NULL, claimed_at = NULL, lease_expires_at = NULL, updated_at = ?
+       WHERE id = ? RETURNING *`,
+      status,
+      failureCount,
+      backoffSeconds,
+      availableAt,
+      error,
+      now,
+      task.id,
+    );
+    if (outcome === 'failed') {
+      this.#appendEvent(
+        {
+          type: 'task.failed',
+          runId: task.runId,
+          taskId: task.id,
+          data: { workerId: workerId ?? '', attempt: task.attemptCount, error, failureCount, backoffSeconds, availableAt },
+        },
+        now,
+      );
+    } else {
+      this.#appendEvent(
+        {
+          type: 'task.lease_expired',
+          runId: task.runId,
+          taskId: task.id,
+          data: { workerId, reason: 'claim_timeout', failureCount },
+        },
+        now,
+      );
+    }
+    return updated;
+  }
+
+  #reclaimExpired(now: number, policy: RetryPolicy): Task[] {
+    const expired = this.#statement(
+      "SELECT * FROM tasks WHERE status = 'in_progress' AND lease_expires_at <= ? ORDER BY lease_expires_at",
+    )
+      .all(now)
+      .map(rowToTask);
+    return expired.map((task) => this.#recordFailure(task, 'claim_timeout', policy, now, 'lease_expired'));
+  }
+
+  async reclaimExpiredLeases(policy: RetryPolicy): Promise<Task[]> {
+    return this.#write(() => this.#reclaimExpired(this.#clock.now(), policy));
+  }
+
+  async cancelTask(taskId: string, reason: string | null): Promise<Task> {
+    return this.#write(() => {
+      const task = this.#requireTask(taskId);
+      if (task.status === 'completed' || task.status === 'cancelled') {
+        throw invalidTaskTransition(taskId, task.status, 'cancel', 'only unfinished tasks can be cancelled');
+      }
+      const now = this.#clock.now();
+      const cancelled = this.#update(
+        `UPDATE tasks SET status = 'cancelled', claimed_by = NULL, claimed_at = NULL, lease_expires_at = NULL,
+           last_error = COALESCE(?, last_error), updated_at = ?
+         WHERE id = ? RETURNING *`,
+        reason,
+        now,
+        taskId,
+      );
+      this.#appendEvent(
+        { type: 'task.cancelled', runId: task.runId, taskId, data: { previousStatus: task.status, reason } },
+        now,
+      );
+      return cancelled;
+    });
+  }
+
+  async retryTask(taskId: string): Promise<Task> {
+    return this.#write(() => {
+      const task = this.#requireTask(taskId);
+      if (task.status !== 'dead_letter' && task.status !== 'failed' && task.status !== 'cancelled') {
+        throw invalidTaskTransition(
+          taskId,
+          task.status,
+          'retry',
+          'only dead-lettered, failed or cancelled tasks can be retried',
+        );
+      }
+      const now = this.#clock.now();
+      const retried = this.#update(
+        `UPDATE tasks SET status = 'pending', failure_count = 0, backoff_seconds = 0, available_at = ?, updated_at = ?
+         WHERE id = ? RETURNING *`,
+        now,
+        now,
+        taskId,
+      );
+      this.#appendEvent(
+        { type: 'task.retried', runId: task.runId, taskId, data: { previousStatus: task.status } },
+        now,
+      );
+      return retried;
+    });
+  }
+
+  async setTaskPriority(taskId: string, priority: number): Promise<Task> {
+    return this.#write(() => {
+      const task = this.#requireTask(taskId);
+      if (task.status === 'completed') {
+        throw invalidTaskTransition(taskId, task.status, 'reprioritize', 'priority only matters for tasks still to run');
+      }
+      const now = this.#clock.now();
+      const updated = this.#update(
+        'UPDATE tasks SET priority = ?, updated_at = ? WHERE id = ? RETURNING *',
+        priority,
+        now,
+        taskId,
+      );
+      this.#appendEvent(
+        {
+          type: 'task.reprioritized',
+          runId: task.runId,
+          taskId,
+          data: { previousPriority: task.priority, priority },
+        },
+        now,
+      );
+      return updated;
+    });
+  }
+
+  async getTask(taskId: string): Promise<Task | null> {
+    return this.#taskRow(taskId);
+  }
+
+  async listTasks(filter: TaskFilter = {}): Promise<Task[]> {
+    return this.#listTasks(filter);
+  }
+
+  #listTasks(filter: TaskFilter): Task[] {
+    const conditions: string[] = [];
+    const parameters: SQLInputValue[] = [];
+    if (filter.statuses !== undefined) {
+      if (filter.statuses.length === 0) return [];
+      conditions.push(`status IN (${filter.statuses.map(() => '?').join(', ')})`);
+      parameters.push(...filter.statuses);
+    }
+    if (filter.type !== undefined) {
+      conditions.push('type = ?');
+      parameters.push(filter.type);
+    }
+    const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+    const limit = filter.limit === undefined ? '' : `LIMIT ${Math.max(0, Math.floor(filter.limit))}`;
+    return this.#statement(`SELECT * FROM tasks ${where} ORDER BY seq ${limit}`)
+      .all(...parameters)
+      .map(rowToTask);
+  }
+
+  async countTasks(): Promise<TaskCounts> {
+    return this.#countTasks();
+  }
+
+  #countTasks(): TaskCounts {
+    const counts = emptyTaskCounts();
+    for (const row of this.#statement('SELECT status, COUNT(*) AS count FROM tasks GROUP BY status').all()) {
+      counts[String(row.status) as TaskStatus] = Number(row.count);
+    }
+    return counts;
+  }
+
+  async appendEvent(event: NewEvent): Promise<LokiEvent> {
+    return this.#write(() => this.#appendEvent(event, this.#clock.now()));
+  }
+
+  async listEvents(filter: EventFilter = {}): Promise<LokiEvent[]> {
+    const parameters: SQLInputValue[] = [filter.afterSequence ?? 0];
+    let sql = 'SELECT * FROM events WHERE sequence > ?';
+    if (filter.taskId !== undefined) {
+      sql += ' AND task_id = ?';
+      parameters.push(filter.taskId);
+    }
+    sql += ' ORDER BY sequence';
+    if (filter.limit !== undefined) sql += ` LIMIT ${Math.max(0, Math.floor(filter.limit))}`;
+    return this.#statement(sql)
+      .all(...parameters)
+      .map(rowToEvent);
+  }
+
+  async createRun(run: NewRun): Promise<Run> {
+    return this.#write(() => {
+      const now = this.#clock.now();
+      const row = this.#statement(
+        `INSERT INTO runs (id, status, phase, prd_path, started_at, updated_at) VALUES (?, 'running', ?, ?, ?, ?)
+         RETURNING *`,
+      ).get(run.id, run.phase, run.prdPath, now, now);
+      if (row === undefined) throw new Error('run insert returned no row');
+      this.#appendEvent({ type: 'run.started', runId: run.id, taskId: null, data: { prdPath: run.prdPath } }, now);
+      this.#appendEvent({ type: 'phase.entered', runId: run.id, taskId: null, data: { phase: run.phase } }, now);
+      return rowToRun(row);
+    });
+  }
+
+  async updateRun(runId: string, changes: RunChanges): Promise<Run> {
+    return this.#write(() => {
+      const now = this.#clock.now();
+      const current = this.#statement('SELECT * FROM runs WHERE id = ?').get(runId);
+      if (current === undefined) throw new Error(`no run with id "${runId}"`);
+      const before = rowToRun(current);
+      const phase = changes.phase ?? before.phase;
+      const status = changes.status ?? before.status;
+      const endedAt = TERMINAL_RUN_STATUSES.has(status) ? (before.endedAt ?? now) : null;
+      const row = this.#statement(
+        'UPDATE runs SET phase = ?, status = ?, ended_at = ?, updated_at = ? WHERE id = ? RETURNING *',
+      ).get(phase, status, endedAt, now, runId);
+      if (row === undefined) throw new Error(`run update matched no row: ${runId}`);
+      if (phase !== before.phase) {
+        this.#appendEvent({ type: 'phase.entered', runId, taskId: null, data: { phase } }, now);
+      }
+      if (status !== before.status && TERMINAL_RUN_STATUSES.has(status)) {
+        this.#appendEvent({ type: 'run.ended', runId, taskId: null, data: { status } }, now);
+      }
+      return rowToRun(row);
+    });
+  }
+
+  async getLatestRun(): Promise<Run | null> {
+    return this.#latestRun();
+  }
+
+  #latestRun(): Run | null {
+    const row = this.#statement('SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT 1').get();
+    return row === undefined ? null : rowToRun(row);
+  }
+
+  async readSummary(): Promise<StoreSummary> {
+    return this.#read(() => this.#summary());
+  }
+
+  async readSnapshot(): Promise<StoreSnapshot> {
+    return this.#read(() => ({ ...this.#summary(), tasks: this.#listTasks({}) }));
+  }
+
+  #summary(): StoreSummary {
+    {
+      const lastEvent = this.#statement(
+        'SELECT sequence, created_at FROM events ORDER BY sequence DESC LIMIT 1',
+      ).get();
+      return {
+        counts: this.#countTasks(),
+        latestRun: this.#latestRun(),
+        activeWorkers: this.#statement(
+          "SELECT DISTINCT claimed_by FROM tasks WHERE status = 'in_progress' AND claimed_by IS NOT NULL ORDER BY claimed_by",
+        )
+          .all()
+          .map((row) => String(row.claimed_by)),
+        lastEventSequence: lastEvent === undefined ? 0 : Number(lastEvent.sequence),
+        lastEventAt: lastEvent === undefined ? null : Number(lastEvent.created_at),
+      };
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#isClosed) return;
+    this.#isClosed = true;
+    this.#statements.clear();
+    this.#database.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** Expired leases found while claiming go straight back to pending; no backoff applies to them. */
+const IMMEDIATE_RETRY: RetryPolicy = { backoffSeconds: () => 0 };

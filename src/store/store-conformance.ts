@@ -1,0 +1,386 @@
+/**
+ * The conformance suite every Store adapter must pass (SQLite now, PostgreSQL next). It drives the
+ * store directly, and through TaskQueue where a retry policy is involved, with a manual clock so
+ * that leases and backoff are exact.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../clock/index.ts';
+import { isLokiError } from '../errors/index.ts';
+import { TaskQueue } from '../queue/index.ts';
+import type { Store } from './store.ts';
+import type { NewTask } from './task-record.ts';
+
+export type OpenStore = (clock: ManualClock) => Promise<Store>;
+
+function newTask(id: string, overrides: Partial<NewTask> = {}): NewTask {
+  return {
+    id,
+    type: 'eng-backend',
+    title: `title of ${id}`,
+    description: '',
+    priority: 5,
+    dependencies: [],
+    payload: null,
+    idempotencyKey: null,
+    runId: null,
+    timeoutSeconds: 60,
+    maxAttempts: 3,
+    ...overrides,
+  };
+}
+
+async function expectLokiError(promise: Promise<unknown>, code: string): Promise<void> {
+  const error = await promise.then(
+    () => null,
+    (caught: unknown) => caught,
+  );
+  expect(isLokiError(error), `expected LokiError ${code}, got ${String(error)}`).toBe(true);
+  if (isLokiError(error)) expect(error.code).toBe(code);
+}
+
+export function describeStoreConformance(adapterName: string, openStore: OpenStore): void {
+  describe(`Store conformance: ${adapterName}`, () => {
+    let clock: ManualClock;
+    let store: Store;
+    let queue: TaskQueue;
+
+    beforeEach(async () => {
+      clock = new ManualClock();
+      store = await openStore(clock);
+      queue = new TaskQueue(store, {
+        backoff: { baseSeconds: 10, maxSeconds: 100, jitterRatio: 0.1 },
+        random: () => 0.5,
+      });
+    });
+
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it('stores every field of a task and reads it back', async () => {
+      const [inserted] = await store.insertTasks([
+        newTask('a', {
+          description: 'do a',
+          priority: 7,
+          payload: { files: ['x.ts'], nested: { n: 1 } },
+          idempotencyKey: 'key-a',
+          runId: 'run-1',
+          timeoutSeconds: 90,
+          maxAttempts: 4,
+        }),
+      ]);
+      const read = await store.getTask('a');
+      expect(read).toEqual(inserted);
+      expect(read).toMatchObject({
+        id: 'a',
+        type: 'eng-backend',
+        description: 'do a',
+        priority: 7,
+        payload: { files: ['x.ts'], nested: { n: 1 } },
+        idempotencyKey: 'key-a',
+        runId: 'run-1',
+        status: 'pending',
+        timeoutSeconds: 90,
+        maxAttempts: 4,
+        attemptCount: 0,
+        failureCount: 0,
+        availableAt: clock.now(),
+        createdAt: clock.now(),
+        claimedBy: null,
+        result: null,
+      });
+      expect(await store.getTask('missing')).toBeNull();
+    });
+
+    it('claims the highest priority first and the oldest among equals', async () => {
+      await store.insertTasks([
+        newTask('low', { priority: 1 }),
+        newTask('mid-1', { priority: 5 }),
+        newTask('high', { priority: 10 }),
+        newTask('mid-2', { priority: 5 }),
+      ]);
+      const order: string[] = [];
+      for (;;) {
+        const task = await store.claimTask({ workerId: 'w' });
+        if (task === null) break;
+        order.push(task.id);
+      }
+      expect(order).toEqual(['high', 'mid-1', 'mid-2', 'low']);
+    });
+
+    it('hands out a task only when all its dependencies are completed', async () => {
+      await store.insertTasks([
+        newTask('base', { priority: 1 }),
+        newTask('other', { priority: 1 }),
+        newTask('top', { priority: 10, dependencies: ['base', 'other'] }),
+      ]);
+      const first = await store.claimTask({ workerId: 'w' });
+      expect(first?.id).toBe('base');
+      await store.completeTask('base', 'w', null);
+      const second = await store.claimTask({ workerId: 'w' });
+      expect(second?.id).toBe('other');
+      expect(await store.claimTask({ workerId: 'w' })).toBeNull();
+      await store.completeTask('other', 'w', null);
+      expect((await store.claimTask({ workerId: 'w' }))?.id).toBe('top');
+    });
+
+    it('filters claims by agent type', async () => {
+      await store.insertTasks([
+        newTask('backend', { priority: 10 }),
+        newTask('docs', { type: 'prod-techwriter', priority: 1 }),
+      ]);
+      const task = await store.claimTask({ workerId: 'w', types: ['prod-techwriter', 'ops-sre'] });
+      expect(task?.id).toBe('docs');
+      expect(await store.claimTask({ workerId: 'w', types: ['ops-sre'] })).toBeNull();
+    });
+
+    it('records the claim: worker, time, lease from the task timeout, attempt count', async () => {
+      await store.insertTasks([newTask('a', { timeoutSeconds: 30 })]);
+      const claimed = await store.claimTask({ workerId: 'worker-1' });
+      expect(claimed).toMatchObject({
+        status: 'in_progress',
+        claimedBy: 'worker-1',
+        claimedAt: clock.now(),
+        leaseExpiresAt: clock.now() + 30_000,
+        attemptCount: 1,
+      });
+      const custom = await store.insertTasks([newTask('b')]).then(() =>
+        store.claimTask({ workerId: 'worker-2', leaseMilliseconds: 5_000 }),
+      );
+      expect(custom?.leaseExpiresAt).toBe(clock.now() + 5_000);
+    });
+
+    it('completes a held task with its result, and refuses a worker that does not hold it', async () => {
+      await store.insertTasks([newTask('a')]);
+      await store.claimTask({ workerId: 'w1' });
+      await expectLokiError(store.completeTask('a', 'w2', null), 'TASK_LEASE_LOST');
+      clock.advance(1000);
+      const done = await store.completeTask('a', 'w1', { summary: 'ok', files: 2 });
+      expect(done).toMatchObject({ status: 'completed', completedAt: clock.now(), result: { summary: 'ok', files: 2 } });
+      await expectLokiError(store.completeTask('a', 'w1', null), 'TASK_LEASE_LOST');
+      await expectLokiError(store.completeTask('nope', 'w1', null), 'TASK_NOT_FOUND');
+    });
+
+    it('backs off a failed task by base·2^(n−1) plus jitter, capped, then dead-letters it', async () => {
+      await queue.enqueue({ id: 'flaky', type: 'eng-backend', title: 'flaky', maxAttempts: 5 });
+      // base 10 s, max 100 s, jitter 10 % × 0.5 → 5 %.
+      const expectedBackoffs = [10.5, 21, 42, 84];
+      for (const expected of expectedBackoffs) {
+        const claimed = await queue.claim({ workerId: 'w' });
+        expect(claimed?.id).toBe('flaky');
+        const failed = await queue.fail('flaky', 'w', 'boom');
+        expect(failed.status).toBe('failed');
+        expect(failed.backoffSeconds).toBeCloseTo(expected, 6);
+        expect(failed.availableAt).toBe(clock.now() + Math.round(expected * 1000));
+        expect(failed.lastError).toBe('boom');
+        // Not claimable one millisecond before its time, claimable at it.
+        clock.set(failed.availableAt - 1);
+        expect(await queue.claim({ workerId: 'w' })).toBeNull();
+        clock.set(failed.availableAt);
+      }
+      await queue.claim({ workerId: 'w' });
+      const dead = await queue.fail('flaky', 'w', 'boom again');
+      expect(dead).toMatchObject({ status: 'dead_letter', failureCount: 5, lastError: 'boom again' });
+      clock.advance(10_000_000);
+      expect(await queue.claim({ workerId: 'w' })).toBeNull();
+
+      const retried = await queue.retry('flaky');
+      expect(retried).toMatchObject({ status: 'pending', failureCount: 0, availableAt: clock.now() });
+      expect((await queue.claim({ workerId: 'w' }))?.id).toBe('flaky');
+    });
+
+    it('caps the backoff at the maximum', async () => {
+      await queue.enqueue({ id: 'a', type: 'eng-backend', title: 'a', maxAttempts: 20 });
+      let last = 0;
+      for (let attempt = 1; attempt <= 8; attempt += 1) {
+        await queue.claim({ workerId: 'w' });
+        const failed = await queue.fail('a', 'w', 'x');
+        last = failed.backoffSeconds;
+        clock.set(failed.availableAt);
+      }
+      expect(last).toBeCloseTo(105, 6);
+    });
+
+    it('returns an expired lease to pending with reason claim_timeout, and the stale worker loses it', async () => {
+      await store.insertTasks([newTask('a', { timeoutSeconds: 10 })]);
+      await store.claimTask({ workerId: 'crashed' });
+      clock.advance(9_999);
+      expect(await queue.reclaimExpiredLeases()).toEqual([]);
+      clock.advance(1);
+      const [reclaimed] = await queue.reclaimExpiredLeases();
+      expect(reclaimed).toMatchObject({
+        id: 'a',
+        status: 'pending',
+        lastError: 'claim_timeout',
+        failureCount: 1,
+        claimedBy: null,
+        availableAt: clock.now(),
+      });
+      const events = await store.listEvents({ taskId: 'a' });
+      expect(events.at(-1)).toMatchObject({
+        type: 'task.lease_expired',
+        data: { workerId: 'crashed', reason: 'claim_timeout', failureCount: 1 },
+      });
+      const next = await store.claimTask({ workerId: 'alive' });
+      expect(next?.id).toBe('a');
+      await expectLokiError(store.completeTask('a', 'crashed', null), 'TASK_LEASE_LOST');
+      await store.completeTask('a', 'alive', null);
+    });
+
+    it('reclaims expired leases during a claim too', async () => {
+      await store.insertTasks([newTask('a', { timeoutSeconds: 10 })]);
+      await store.claimTask({ workerId: 'crashed' });
+      expect(await store.claimTask({ workerId: 'other' })).toBeNull();
+      clock.advance(10_000);
+      expect((await store.claimTask({ workerId: 'other' }))?.id).toBe('a');
+    });
+
+    it('dead-letters a task whose lease keeps expiring', async () => {
+      await store.insertTasks([newTask('poison', { timeoutSeconds: 1, maxAttempts: 2 })]);
+      await store.claimTask({ workerId: 'w1' });
+      clock.advance(1000);
+      await store.claimTask({ workerId: 'w2' });
+      clock.advance(1000);
+      const [dead] = await queue.reclaimExpiredLeases();
+      expect(dead).toMatchObject({ status: 'dead_letter', lastError: 'claim_timeout' });
+    });
+
+    it('extends a lease on heartbeat', async () => {
+      await store.insertTasks([newTask('a', { timeoutSeconds: 10 })]);
+      await store.claimTask({ workerId: 'w' });
+      clock.advance(8_000);
+      const extended = await queue.heartbeat('a', 'w');
+      expect(extended.leaseExpiresAt).toBe(clock.now() + 10_000);
+      clock.advance(8_000);
+      expect(await queue.reclaimExpiredLeases()).toEqual([]);
+      await expectLokiError(queue.heartbeat('a', 'intruder', 5), 'TASK_LEASE_LOST');
+    });
+
+    it('cancels unfinished tasks only, and a cancelled task can be retried', async () => {
+      await store.insertTasks([newTask('a'), newTask('b'), newTask('c')]);
+      await store.claimTask({ workerId: 'w' });
+      const cancelledRunning = await store.cancelTask('a', 'no longer needed');
+      expect(cancelledRunning).toMatchObject({ status: 'cancelled', claimedBy: null, lastError: 'no longer needed' });
+      await expectLokiError(store.completeTask('a', 'w', null), 'TASK_LEASE_LOST');
+      await store.cancelTask('b', null);
+      await expectLokiError(store.cancelTask('b', null), 'TASK_INVALID_TRANSITION');
+      await store.claimTask({ workerId: 'w' });
+      await store.completeTask('c', 'w', null);
+      await expectLokiError(store.cancelTask('c', null), 'TASK_INVALID_TRANSITION');
+      await expectLokiError(store.retryTask('c'), 'TASK_INVALID_TRANSITION');
+      expect((await store.retryTask('b')).status).toBe('pending');
+    });
+
+    it('changes priority and the claim order follows', async () => {
+      await store.insertTasks([newTask('a', { priority: 5 }), newTask('b', { priority: 5 })]);
+      await queue.prioritize('b', 9);
+      expect((await store.claimTask({ workerId: 'w' }))?.id).toBe('b');
+      await expectLokiError(queue.prioritize('a', 11), 'TASK_PRIORITY_OUT_OF_RANGE');
+      await expectLokiError(queue.prioritize('a', 0), 'TASK_PRIORITY_OUT_OF_RANGE');
+      await expectLokiError(queue.prioritize('missing', 3), 'TASK_NOT_FOUND');
+    });
+
+    it('rejects a whole batch on an unknown dependency, inserting nothing', async () => {
+      await expectLokiError(
+        store.insertTasks([newTask('a'), newTask('b', { dependencies: ['a', 'ghost'] })]),
+        'TASK_DEPENDENCY_UNKNOWN',
+      );
+      expect(await store.listTasks()).toEqual([]);
+      expect(await store.listEvents()).toEqual([]);
+    });
+
+    it('accepts dependencies on stored tasks and on tasks earlier or later in the batch', async () => {
+      await store.insertTasks([newTask('stored')]);
+      await store.insertTasks([
+        newTask('x', { dependencies: ['stored', 'y'] }),
+        newTask('y', { dependencies: ['stored'] }),
+      ]);
+      expect((await store.getTask('x'))?.dependencies).toEqual(['stored', 'y']);
+    });
+
+    it('rejects duplicate idempotency keys and ids, naming the existing task', async () => {
+      await store.insertTasks([newTask('a', { idempotencyKey: 'plan:1' })]);
+      await expectLokiError(store.insertTasks([newTask('b', { idempotencyKey: 'plan:1' })]), 'TASK_DUPLICATE_IDEMPOTENCY_KEY');
+      await expectLokiError(
+        store.insertTasks([newTask('c', { idempotencyKey: 'k' }), newTask('d', { idempotencyKey: 'k' })]),
+        'TASK_DUPLICATE_IDEMPOTENCY_KEY',
+      );
+      await expectLokiError(store.insertTasks([newTask('a')]), 'TASK_DUPLICATE_ID');
+      const error = await store.insertTasks([newTask('e', { idempotencyKey: 'plan:1' })]).catch((caught: unknown) => caught);
+      expect(String(error)).toContain('"a"');
+      expect((await store.listTasks()).map((task) => task.id)).toEqual(['a']);
+    });
+
+    it('appends one event per transition, in order, in the same transaction', async () => {
+      await queue.enqueue({ id: 'a', type: 'eng-backend', title: 'a', maxAttempts: 2 });
+      await queue.claim({ workerId: 'w' });
+      await queue.fail('a', 'w', 'first');
+      clock.advance(1_000_000);
+      await queue.claim({ workerId: 'w' });
+      await queue.fail('a', 'w', 'second');
+      await queue.retry('a');
+      await queue.prioritize('a', 8);
+      await queue.claim({ workerId: 'w' });
+      await queue.complete('a', 'w', { ok: true });
+      const events = await store.listEvents({ taskId: 'a' });
+      expect(events.map((event) => event.type)).toEqual([
+        'task.enqueued',
+        'task.claimed',
+        'task.failed',
+        'task.claimed',
+        'task.dead_lettered',
+        'task.retried',
+        'task.reprioritized',
+        'task.claimed',
+        'task.completed',
+      ]);
+      const sequences = events.map((event) => event.sequence);
+      expect([...sequences].sort((left, right) => left - right)).toEqual(sequences);
+      expect(new Set(sequences).size).toBe(sequences.length);
+      const after = await store.listEvents({ afterSequence: sequences[6] ?? 0 });
+      expect(after.map((event) => event.type)).toEqual(['task.claimed', 'task.completed']);
+    });
+
+    it('lists and counts tasks by status', async () => {
+      await store.insertTasks([newTask('a'), newTask('b'), newTask('c', { type: 'ops-sre' })]);
+      await store.claimTask({ workerId: 'w' });
+      const counts = await store.countTasks();
+      expect(counts).toEqual({ pending: 2, in_progress: 1, completed: 0, failed: 0, dead_letter: 0, cancelled: 0 });
+      expect((await store.listTasks({ statuses: ['pending'] })).map((task) => task.id)).toEqual(['b', 'c']);
+      expect((await store.listTasks({ type: 'ops-sre' })).map((task) => task.id)).toEqual(['c']);
+      expect(await store.listTasks({ limit: 1 })).toHaveLength(1);
+    });
+
+    it('keeps runs with their phase changes as events', async () => {
+      expect(await store.getLatestRun()).toBeNull();
+      const run = await store.createRun({ id: 'run-1', prdPath: '.loki/specs/prd.md', phase: 'bootstrap' });
+      expect(run).toMatchObject({ id: 'run-1', status: 'running', phase: 'bootstrap', endedAt: null });
+      clock.advance(5);
+      await store.updateRun('run-1', { phase: 'discovery' });
+      const ended = await store.updateRun('run-1', { status: 'completed' });
+      expect(ended).toMatchObject({ status: 'completed', phase: 'discovery', endedAt: clock.now() });
+      expect(await store.getLatestRun()).toEqual(ended);
+      const types = (await store.listEvents()).map((event) => `${event.type}:${event.runId}`);
+      expect(types).toEqual(['run.started:run-1', 'phase.entered:run-1', 'phase.entered:run-1', 'run.ended:run-1']);
+    });
+
+    it('reads a consistent snapshot for the projections', async () => {
+      await store.insertTasks([newTask('a'), newTask('b')]);
+      await store.claimTask({ workerId: 'worker-9' });
+      const snapshot = await store.readSnapshot();
+      expect(snapshot.tasks.map((task) => task.id)).toEqual(['a', 'b']);
+      expect(snapshot.counts.in_progress).toBe(1);
+      expect(snapshot.activeWorkers).toEqual(['worker-9']);
+      expect(snapshot.lastEventSequence).toBe((await store.listEvents()).at(-1)?.sequence);
+      expect(snapshot.lastEventAt).toBe(clock.now());
+      const summary = await store.readSummary();
+      expect(summary).toEqual({
+        counts: snapshot.counts,
+        latestRun: null,
+        activeWorkers: ['worker-9'],
+        lastEventSequence: snapshot.lastEventSequence,
+        lastEventAt: snapshot.lastEventAt,
+      });
+    });
+  });
+}

@@ -1,0 +1,52 @@
+import { LokiError } from '../errors/index.ts';
+
+/** A named task does not exist. */
+export function taskNotFound(taskId: string): LokiError {
+  return new LokiError(`no task with id "${taskId}"; list tasks with: loki queue list`, {
+    code: 'TASK_NOT_FOUND',
+    category: 'user',
+    context: { taskId },
+  });
+}
+
+/** The worker no longer holds the task (its lease expired and it was reclaimed, or it was cancelled). */
+export function taskLeaseLost(taskId: string, workerId: string, holder: string | null, status: string): LokiError {
+  return new LokiError(
+    `worker "${workerId}" no longer holds task "${taskId}" (status ${status}, held by ${holder ?? 'nobody'}); its result was not recorded`,
+    { code: 'TASK_LEASE_LOST', category: 'internal', context: { taskId, workerId, holder, status } },
+  );
+}
+
+export function invalidTaskTransition(taskId: string, status: string, action: string, hint: string): LokiError {
+  return new LokiError(`cannot ${action} task "${taskId}": it is ${status.replace('_', ' ')}; ${hint}`, {
+    code: 'TASK_INVALID_TRANSITION',
+    category: 'user',
+    context: { taskId, status, action },
+  });
+}
+
+export function unknownDependency(taskId: string, dependencyId: string): LokiError {
+  return new LokiError(
+    `task "${taskId}" depends on "${dependencyId}", which does not exist; enqueue it first (or in the same batch) or fix the id`,
+    { code: 'TASK_DEPENDENCY_UNKNOWN', category: 'user', context: { taskId, dependencyId } },
+  );
+}
+
+export function duplicateIdempotencyKey(idempotencyKey: string, existingTaskId: string): LokiError {
+  return new LokiError(
+    `idempotency key "${idempotencyKey}" is already used by task "${existingTaskId}"; this task was not added again`,
+    {
+      code: 'TASK_DUPLICATE_IDEMPOTENCY_KEY',
+      category: 'user',
+      context: { idempotencyKey, existingTaskId },
+    },
+  );
+}
+
+export function duplicateTaskId(taskId: string): LokiError {
+  return new LokiError(`a task with id "${taskId}" already exists; choose another id`, {
+    code: 'TASK_DUPLICATE_ID',
+    category: 'user',
+    context: { taskId },
+  });
+}

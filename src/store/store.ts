@@ -1,0 +1,127 @@
+import type { LokiEvent, NewEvent } from '../events/index.ts';
+import type { NewTask, Task, TaskCounts, TaskStatus } from './task-record.ts';
+
+/**
+ * The single source of truth (DESIGN.md §3). Every method that changes state is ONE transaction
+ * that writes the rows AND appends the matching event(s); either both are durable or neither is.
+ *
+ * The interface is asynchronous even though node:sqlite is synchronous, because the PostgreSQL
+ * adapter is not. Every adapter must pass `describeStoreConformance` (store-conformance.ts).
+ */
+export interface Store extends AsyncDisposable {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Human-readable location (file path or redacted URL). */
+  readonly location: string;
+
+  /**
+   * Inserts tasks atomically with a `task.enqueued` event each. Rejects (inserting nothing) on a
+   * duplicate id, a duplicate idempotency key, or a dependency that is neither stored nor in the batch.
+   * Cycle detection is the queue's job: a cycle can only form inside one batch.
+   */
+  insertTasks(tasks: readonly NewTask[]): Promise<Task[]>;
+
+  /**
+   * Atomically claims the highest-priority claimable task (status pending or failed, available,
+   * all dependencies completed; ties go to the oldest), or returns null. Expired leases are
+   * returned to the queue first. Safe across processes: no task is ever handed to two workers.
+   */
+  claimTask(request: ClaimRequest): Promise<Task | null>;
+
+  /** Extends the lease of a task the worker holds; throws TASK_LEASE_LOST if it no longer does. */
+  extendLease(taskId: string, workerId: string, leaseMilliseconds: number): Promise<Task>;
+
+  completeTask(taskId: string, workerId: string, result: unknown): Promise<Task>;
+
+  /** Counts a failed attempt: back to the queue after a backoff, or to dead letter at maxAttempts. */
+  failTask(taskId: string, workerId: string, error: string, policy: RetryPolicy): Promise<Task>;
+
+  /** Returns tasks whose lease expired to the queue (reason claim_timeout). */
+  reclaimExpiredLeases(policy: RetryPolicy): Promise<Task[]>;
+
+  cancelTask(taskId: string, reason: string | null): Promise<Task>;
+
+  /** Brings a dead-lettered, failed or cancelled task back to pending with a fresh attempt budget. */
+  retryTask(taskId: string): Promise<Task>;
+
+  setTaskPriority(taskId: string, priority: number): Promise<Task>;
+
+  getTask(taskId: string): Promise<Task | null>;
+  listTasks(filter?: TaskFilter): Promise<Task[]>;
+  countTasks(): Promise<TaskCounts>;
+
+  appendEvent(event: NewEvent): Promise<LokiEvent>;
+  listEvents(filter?: EventFilter): Promise<LokiEvent[]>;
+
+  createRun(run: NewRun): Promise<Run>;
+  updateRun(runId: string, changes: RunChanges): Promise<Run>;
+  getLatestRun(): Promise<Run | null>;
+
+  /** One consistent read of the counts and run state that `loki status` shows. */
+  readSummary(): Promise<StoreSummary>;
+  /** One consistent read of everything the projections show. */
+  readSnapshot(): Promise<StoreSnapshot>;
+
+  close(): Promise<void>;
+}
+
+export interface ClaimRequest {
+  workerId: string;
+  /** Lease length; defaults to the task's own timeout. */
+  leaseMilliseconds?: number;
+  /** Only claim tasks of these agent types. */
+  types?: readonly string[];
+}
+
+export interface RetryPolicy {
+  /** Seconds to wait before the task may be claimed again after its n-th failure (n ≥ 1). */
+  backoffSeconds(failureCount: number): number;
+}
+
+export interface TaskFilter {
+  statuses?: readonly TaskStatus[];
+  type?: string;
+  limit?: number;
+}
+
+export interface EventFilter {
+  afterSequence?: number;
+  taskId?: string;
+  limit?: number;
+}
+
+export type RunStatus = 'running' | 'stopped' | 'completed' | 'failed';
+
+export interface Run {
+  id: string;
+  status: RunStatus;
+  phase: string;
+  prdPath: string | null;
+  startedAt: number;
+  updatedAt: number;
+  endedAt: number | null;
+}
+
+export interface NewRun {
+  id: string;
+  prdPath: string | null;
+  phase: string;
+}
+
+export interface RunChanges {
+  status?: RunStatus;
+  phase?: string;
+}
+
+export interface StoreSummary {
+  counts: TaskCounts;
+  latestRun: Run | null;
+  /** Workers currently holding a lease. */
+  activeWorkers: string[];
+  lastEventSequence: number;
+  /** When the last event was appended (epoch ms), or null for an empty store. */
+  lastEventAt: number | null;
+}
+
+export interface StoreSnapshot extends StoreSummary {
+  tasks: Task[];
+}
