@@ -1,0 +1,24 @@
+import type { Command } from 'commander';
+import { loadConfig, parseConfigOverrides, type ResolvedConfig } from '../config/index.ts';
+import { DEFAULT_BACKOFF } from '../queue/index.ts';
+import { openWorkspace, type Workspace } from '../workspace/index.ts';
+import type { CliContext } from './cli-context.ts';
+
+/** Effective configuration for a command: files, env and the global `-c key=value` flags. */
+export function resolveCliConfig(command: Command, context: CliContext): ResolvedConfig {
+  const globals = command.optsWithGlobals<{ config?: string[] }>();
+  return loadConfig({
+    workspaceRoot: context.cwd,
+    env: context.env,
+    overrides: parseConfigOverrides(globals.config ?? []),
+  });
+}
+
+/** Opens the workspace in the current directory with the queue's backoff taken from the config. */
+export async function openCliWorkspace(command: Command, context: CliContext): Promise<Workspace> {
+  const config = resolveCliConfig(command, context).values;
+  return openWorkspace(context.cwd, {
+    clock: context.clock,
+    backoff: { ...DEFAULT_BACKOFF, baseSeconds: config.baseWait, maxSeconds: config.maxWait },
+  });
+}

@@ -1,0 +1,17 @@
+import { randomBytes } from 'node:crypto';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+
+/**
+ * Writes a file so that readers see either the old or the new content, never a torn one:
+ * the content goes to a temp file in the same directory, then is renamed over the target.
+ */
+export function writeFileAtomic(path: string, content: string | Uint8Array): void {
+  const temporaryPath = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    writeFileSync(temporaryPath, content);
+    renameSync(temporaryPath, path);
+  } catch (error) {
+    rmSync(temporaryPath, { force: true });
+    throw error;
+  }
+}
