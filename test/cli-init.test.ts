@@ -53,7 +53,9 @@ describe('loki init', () => {
     const headings = [...continuity.matchAll(/^## (.+)$/gm)].map((match) => match[1]);
     expect(headings).toEqual([...CONTINUITY_SECTIONS]);
 
-    const breakers = parseYaml(readFileSync(join(workspace.root, '.loki/config/circuit-breakers.yaml'), 'utf8'));
+    const breakers = parseYaml(
+      readFileSync(join(workspace.root, '.loki/config/circuit-breakers.yaml'), 'utf8'),
+    );
     expect(breakers.defaults).toEqual({ failureThreshold: 5, cooldownSeconds: 300, halfOpenRequests: 3 });
     expect(Object.keys(breakers.overrides).length).toBeGreaterThan(0);
     const alerting = readFileSync(join(workspace.root, '.loki/config/alerting.yaml'), 'utf8');
@@ -63,7 +65,11 @@ describe('loki init', () => {
     expect(readFileSync(join(workspace.root, '.loki/STATUS.txt'), 'utf8')).toContain('Pending:      0');
     expect(git(workspace.root, 'rev-parse', '--is-inside-work-tree').trim()).toBe('true');
     // Runtime files are ignored; the PRD copy and config are not.
-    expect(git(workspace.root, 'check-ignore', '.loki/loki.db', '.loki/logs/run.log', '.loki/STATUS.txt').trim().split('\n')).toHaveLength(3);
+    expect(
+      git(workspace.root, 'check-ignore', '.loki/loki.db', '.loki/logs/run.log', '.loki/STATUS.txt')
+        .trim()
+        .split('\n'),
+    ).toHaveLength(3);
     const tracked = git(workspace.root, 'status', '--porcelain', '--untracked-files=all');
     expect(tracked).toContain('.loki/specs/prd.md');
     expect(tracked).toContain('.loki/config/circuit-breakers.yaml');
@@ -98,7 +104,9 @@ describe('loki init', () => {
     writeFileSync(continuityPath, '# my notes\n');
     expect((await loki(workspace, ['init'])).exitCode).toBe(0);
     expect(readFileSync(continuityPath, 'utf8')).toBe('# my notes\n');
-    const listed = parseJsonOutput<{ tasks: Array<{ id: string }> }>(await loki(workspace, ['queue', 'list', '--json']));
+    const listed = parseJsonOutput<{ tasks: Array<{ id: string }> }>(
+      await loki(workspace, ['queue', 'list', '--json']),
+    );
     expect(listed.tasks.map((task) => task.id)).toEqual(['keep']);
   });
 
@@ -106,7 +114,9 @@ describe('loki init', () => {
     using workspace = new TempWorkspace();
     git(workspace.root, 'init', '--quiet');
     mkdirSync(join(workspace.root, 'service'));
-    const result = parseJsonOutput(await loki(workspace, ['init', '--json'], { cwd: join(workspace.root, 'service') }));
+    const result = parseJsonOutput(
+      await loki(workspace, ['init', '--json'], { cwd: join(workspace.root, 'service') }),
+    );
     expect(result.gitInitialized).toBe(false);
     expect(existsSync(join(workspace.root, 'service/.git'))).toBe(false);
     expect(existsSync(join(workspace.root, 'service/.loki/loki.db'))).toBe(true);
@@ -137,13 +147,21 @@ describe('loki init', () => {
       },
       { name: 'empty', setup: (root) => write(root, 'empty.md', ''), message: /is empty/ },
       { name: 'only whitespace', setup: (root) => write(root, 'blank.md', ' \n\t\n'), message: /is empty/ },
-      { name: 'binary', setup: (root) => write(root, 'logo.png', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2])), message: /binary/ },
+      {
+        name: 'binary',
+        setup: (root) => write(root, 'logo.png', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2])),
+        message: /binary/,
+      },
       {
         name: 'over 5 MB',
         setup: (root) => write(root, 'huge.md', Buffer.alloc(5 * 1024 * 1024 + 1, 'a')),
         message: /limit is 5 MB/,
       },
-      { name: 'invalid UTF-8', setup: (root) => write(root, 'latin1.md', Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a])), message: /not valid UTF-8/ },
+      {
+        name: 'invalid UTF-8',
+        setup: (root) => write(root, 'latin1.md', Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a])),
+        message: /not valid UTF-8/,
+      },
     ];
     for (const testCase of cases) {
       it(testCase.name, async () => {

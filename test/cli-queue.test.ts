@@ -51,14 +51,18 @@ async function expectProjectionsAgreeWithStatus(workspace: TempWorkspace): Promi
   };
   for (const { file } of QUEUE_PROJECTION_FILES) {
     const key = PROJECTION_KEY_BY_FILE[file] ?? file;
-    const projected = JSON.parse(readFileSync(join(workspace.root, '.loki/queue', file), 'utf8')) as { tasks: TaskJson[] };
+    const projected = JSON.parse(readFileSync(join(workspace.root, '.loki/queue', file), 'utf8')) as {
+      tasks: TaskJson[];
+    };
     expect(projected.tasks.length, file).toBe(status.queue[key]);
     expect(statusText).toMatch(new RegExp(`^${labels[key]}:\\s+${status.queue[key]}$`, 'm'));
   }
   expect(statusText).toMatch(new RegExp(`^Phase:\\s+${status.phase}$`, 'm'));
   expect(statusText).toMatch(new RegExp(`^Agents:\\s+${status.agents.active} active`, 'm'));
   expect(statusText).toContain(`Last update:  ${status.lastUpdate ?? 'never'}`);
-  const orchestrator = JSON.parse(readFileSync(join(workspace.root, '.loki/state/orchestrator.json'), 'utf8'));
+  const orchestrator = JSON.parse(
+    readFileSync(join(workspace.root, '.loki/state/orchestrator.json'), 'utf8'),
+  );
   expect(orchestrator).toMatchObject({
     version: 1,
     currentPhase: status.phase,
@@ -83,10 +87,35 @@ describe('loki queue and loki status', () => {
 
   it('adds, lists, shows, reprioritizes and cancels tasks, with --json everywhere', async () => {
     const added = parseJsonOutput<TaskJson>(
-      expectOk(await loki(workspace, ['queue', 'add', 'Build the API', '--type', 'eng-backend', '--priority', '8', '--id', 'api', '--json'])),
+      expectOk(
+        await loki(workspace, [
+          'queue',
+          'add',
+          'Build the API',
+          '--type',
+          'eng-backend',
+          '--priority',
+          '8',
+          '--id',
+          'api',
+          '--json',
+        ]),
+      ),
     );
     expect(added).toMatchObject({ id: 'api', status: 'pending', priority: 8, retries: 0 });
-    expectOk(await loki(workspace, ['queue', 'add', 'Write docs', '--type', 'prod-techwriter', '--depends-on', 'api', '--id', 'docs']));
+    expectOk(
+      await loki(workspace, [
+        'queue',
+        'add',
+        'Write docs',
+        '--type',
+        'prod-techwriter',
+        '--depends-on',
+        'api',
+        '--id',
+        'docs',
+      ]),
+    );
 
     const human = expectOk(await loki(workspace, ['queue', 'list'])).stdout;
     expect(human.split('\n')[0]).toMatch(/^ID\s+STATUS\s+PRI\s+TYPE\s+TRIES\s+TITLE$/);
@@ -103,21 +132,55 @@ describe('loki queue and loki status', () => {
     expect(shown.task.dependencies).toEqual(['api']);
     expect(shown.events.map((event) => event.type)).toEqual(['task.enqueued']);
 
-    expect(parseJsonOutput<TaskJson>(expectOk(await loki(workspace, ['queue', 'prioritize', 'docs', '10', '--json']))).priority).toBe(10);
-    expect(parseJsonOutput<TaskJson>(expectOk(await loki(workspace, ['queue', 'cancel', 'docs', '--json']))).status).toBe('cancelled');
+    expect(
+      parseJsonOutput<TaskJson>(
+        expectOk(await loki(workspace, ['queue', 'prioritize', 'docs', '10', '--json'])),
+      ).priority,
+    ).toBe(10);
+    expect(
+      parseJsonOutput<TaskJson>(expectOk(await loki(workspace, ['queue', 'cancel', 'docs', '--json'])))
+        .status,
+    ).toBe('cancelled');
     const status = await expectProjectionsAgreeWithStatus(workspace);
     expect(status.queue).toMatchObject({ pending: 1, cancelled: 1, total: 2 });
   });
 
   it('rejects bad input with exit 2 and one line on stderr, changing nothing', async () => {
-    expectOk(await loki(workspace, ['queue', 'add', 'first', '--type', 'eng-backend', '--id', 'first', '--idempotency-key', 'k1']));
+    expectOk(
+      await loki(workspace, [
+        'queue',
+        'add',
+        'first',
+        '--type',
+        'eng-backend',
+        '--id',
+        'first',
+        '--idempotency-key',
+        'k1',
+      ]),
+    );
     const statusBefore = readFileSync(join(workspace.root, '.loki/STATUS.txt'), 'utf8');
     const cases: Array<[string[], RegExp]> = [
-      [['queue', 'add', 'x', '--type', 'eng-backend', '--priority', '11'], /--priority must be a whole number from 1 to 10/],
-      [['queue', 'add', 'x', '--type', 'eng-backend', '--priority', 'high'], /--priority must be a whole number/],
-      [['queue', 'add', 'x', '--type', 'eng-backend', '--depends-on', 'ghost'], /depends on "ghost", which does not exist/],
-      [['queue', 'add', 'x', '--type', 'eng-backend', '--id', 'self', '--depends-on', 'self'], /depends on itself/],
-      [['queue', 'add', 'x', '--type', 'eng-backend', '--idempotency-key', 'k1'], /already used by task "first"/],
+      [
+        ['queue', 'add', 'x', '--type', 'eng-backend', '--priority', '11'],
+        /--priority must be a whole number from 1 to 10/,
+      ],
+      [
+        ['queue', 'add', 'x', '--type', 'eng-backend', '--priority', 'high'],
+        /--priority must be a whole number/,
+      ],
+      [
+        ['queue', 'add', 'x', '--type', 'eng-backend', '--depends-on', 'ghost'],
+        /depends on "ghost", which does not exist/,
+      ],
+      [
+        ['queue', 'add', 'x', '--type', 'eng-backend', '--id', 'self', '--depends-on', 'self'],
+        /depends on itself/,
+      ],
+      [
+        ['queue', 'add', 'x', '--type', 'eng-backend', '--idempotency-key', 'k1'],
+        /already used by task "first"/,
+      ],
       [['queue', 'add', 'x', '--type', 'eng-backend', '--id', 'first'], /already exists/],
       [['queue', 'add', 'x', '--type', 'eng-backend', '--payload', '{oops'], /--payload must be JSON/],
       [['queue', 'add', 'x'], /required option '--type <agent-type>' not specified/],
@@ -140,7 +203,11 @@ describe('loki queue and loki status', () => {
   it('backs off a failing task, dead-letters it at max attempts, and `loki queue retry` brings it back', async () => {
     const clock = new ManualClock(Date.UTC(2026, 5, 1));
     expectOk(
-      await loki(workspace, ['queue', 'add', 'flaky', '--type', 'eng-backend', '--id', 'flaky', '--max-attempts', '3'], { clock }),
+      await loki(
+        workspace,
+        ['queue', 'add', 'flaky', '--type', 'eng-backend', '--id', 'flaky', '--max-attempts', '3'],
+        { clock },
+      ),
     );
     // Base 60 s and cap 3600 s by default; these flags prove the config reaches the queue.
     const backoff = { baseSeconds: 10, maxSeconds: 15, jitterRatio: 0.1 };
@@ -157,7 +224,10 @@ describe('loki queue and loki status', () => {
         expect(failed.backoffSeconds).toBeCloseTo(waited, 2);
         await opened.refreshProjections();
         const failedFile = JSON.parse(readFileSync(join(workspace.root, '.loki/queue/failed.json'), 'utf8'));
-        expect(failedFile.tasks[0]).toMatchObject({ id: 'flaky', availableAt: new Date(failed.availableAt).toISOString() });
+        expect(failedFile.tasks[0]).toMatchObject({
+          id: 'flaky',
+          availableAt: new Date(failed.availableAt).toISOString(),
+        });
         clock.set(failed.availableAt);
       }
       await opened.queue.claim({ workerId: 'worker-1' });
@@ -167,7 +237,9 @@ describe('loki queue and loki status', () => {
     let status = await expectProjectionsAgreeWithStatus(workspace);
     expect(status.queue.deadLetter).toBe(1);
 
-    const retried = parseJsonOutput<TaskJson>(expectOk(await loki(workspace, ['queue', 'retry', 'flaky', '--json'], { clock })));
+    const retried = parseJsonOutput<TaskJson>(
+      expectOk(await loki(workspace, ['queue', 'retry', 'flaky', '--json'], { clock })),
+    );
     expect(retried).toMatchObject({ status: 'pending', retries: 0, lastError: 'still failing' });
     status = await expectProjectionsAgreeWithStatus(workspace);
     expect(status.queue).toMatchObject({ pending: 1, deadLetter: 0 });
@@ -207,7 +279,10 @@ describe('loki queue and loki status', () => {
       return seed / 2 ** 31;
     };
     const clock = new ManualClock();
-    await using opened = await openWorkspace(workspace.root, { clock, backoff: { baseSeconds: 1, maxSeconds: 4, jitterRatio: 0.1 } });
+    await using opened = await openWorkspace(workspace.root, {
+      clock,
+      backoff: { baseSeconds: 1, maxSeconds: 4, jitterRatio: 0.1 },
+    });
     const ids: string[] = [];
     for (let step = 0; step < 150; step += 1) {
       const choice = random();
@@ -223,16 +298,22 @@ describe('loki queue and loki status', () => {
           });
           ids.push(task.id);
         } else if (choice < 0.55) {
-          const claimed = await opened.queue.claim({ workerId: `worker-${Math.floor(random() * 3)}`, leaseSeconds: 5 });
-          if (claimed !== null && random() < 0.5) await opened.queue.complete(claimed.id, claimed.claimedBy ?? '');
-          else if (claimed !== null && random() < 0.6) await opened.queue.fail(claimed.id, claimed.claimedBy ?? '', 'x');
+          const claimed = await opened.queue.claim({
+            workerId: `worker-${Math.floor(random() * 3)}`,
+            leaseSeconds: 5,
+          });
+          if (claimed !== null && random() < 0.5)
+            await opened.queue.complete(claimed.id, claimed.claimedBy ?? '');
+          else if (claimed !== null && random() < 0.6)
+            await opened.queue.fail(claimed.id, claimed.claimedBy ?? '', 'x');
         } else if (choice < 0.65) await opened.queue.cancel(id);
         else if (choice < 0.75) await opened.queue.retry(id);
         else if (choice < 0.85) await opened.queue.prioritize(id, 1 + Math.floor(random() * 10));
         else clock.advance(2_000);
       } catch (error) {
         // Invalid transitions (e.g. retrying a pending task) are expected in a random walk.
-        if (!(error instanceof Error && 'code' in error && String(error.code).startsWith('TASK_'))) throw error;
+        if (!(error instanceof Error && 'code' in error && String(error.code).startsWith('TASK_')))
+          throw error;
       }
       await opened.refreshProjections();
       if (step % 25 === 24) await expectProjectionsAgreeWithStatus(workspace);
@@ -251,7 +332,17 @@ describe('loki queue and loki status', () => {
   });
 
   it('escapes control characters from task titles in terminal output', async () => {
-    expectOk(await loki(workspace, ['queue', 'add', 'evil \u001b[31mred\u001b[0m \u0007title', '--type', 'eng-backend', '--id', 'evil']));
+    expectOk(
+      await loki(workspace, [
+        'queue',
+        'add',
+        'evil \u001b[31mred\u001b[0m \u0007title',
+        '--type',
+        'eng-backend',
+        '--id',
+        'evil',
+      ]),
+    );
     const listed = expectOk(await loki(workspace, ['queue', 'list'])).stdout;
     expect(listed).not.toContain('\u001b');
     expect(listed).not.toContain('\u0007');

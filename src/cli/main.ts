@@ -23,7 +23,14 @@ export function buildProgram(context: CliContext): Command {
     .configureOutput({
       writeOut: (text) => context.stdout(text),
       writeErr: (text) => context.stderr(text),
-      outputError: (text, write) => write(text),
+      // Commander's messages become one line in Loki's error format: "loki: <problem> (<hint>)".
+      outputError: (text, write) => {
+        const message = text
+          .replace(/^error: /, '')
+          .trim()
+          .replace(/\s*\n\s*/g, ' ');
+        write(`loki: ${message}${message.includes('Did you mean') ? '' : ' (see loki --help)'}\n`);
+      },
     })
     .exitOverride();
   registerInitCommand(program, context);

@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Clock, systemClock } from '../../src/clock/index.ts';
 import { runCli } from '../../src/cli/main.ts';
+import { type Clock, systemClock } from '../../src/clock/index.ts';
 
 export interface CliResult {
   exitCode: number;
@@ -65,14 +65,21 @@ export function parseJsonOutput<T = Record<string, unknown>>(result: CliResult):
   try {
     return JSON.parse(result.stdout) as T;
   } catch (error) {
-    throw new Error(`stdout is not JSON (exit ${result.exitCode}): ${result.stdout}\nstderr: ${result.stderr}`, {
-      cause: error,
-    });
+    throw new Error(
+      `stdout is not JSON (exit ${result.exitCode}): ${result.stdout}\nstderr: ${result.stderr}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
 /** Runs the real `loki` executable (bin/loki.js → dist/) in a child process. */
-export function lokiProcess(workspace: TempWorkspace, args: readonly string[], env: NodeJS.ProcessEnv = {}): CliResult {
+export function lokiProcess(
+  workspace: TempWorkspace,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): CliResult {
   const result = spawnSync(process.execPath, [join(REPOSITORY_ROOT, 'bin', 'loki.js'), ...args], {
     cwd: workspace.root,
     env: { ...workspace.env, ...env },

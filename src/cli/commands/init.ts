@@ -28,7 +28,8 @@ export function registerInitCommand(program: Command, context: CliContext): void
       }
       context.stdout(`Initialized Loki workspace in ${result.root}\n`);
       if (result.gitInitialized) context.stdout('  git repository created (branch main)\n');
-      if (result.prdCopied) context.stdout(`  PRD copied to .loki/specs/prd.md (${prdPath} is left untouched)\n`);
+      if (result.prdCopied)
+        context.stdout(`  PRD copied to .loki/specs/prd.md (${prdPath} is left untouched)\n`);
       context.stdout(`  ${result.created.length} files and folders created under .loki/\n`);
       context.stdout('Next: loki status · loki queue add "<title>" --type <agent-type> · loki doctor\n');
     });

@@ -43,7 +43,10 @@ const STATUS_ALIASES: Record<string, TaskStatus> = {
 function parseWholeNumber(value: string, option: string, minimum: number, maximum: number): number {
   const parsed = /^-?\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
   if (!Number.isSafeInteger(parsed) || parsed < minimum || parsed > maximum) {
-    throw usageError('CLI_INVALID_OPTION', `${option} must be a whole number from ${minimum} to ${maximum}, got "${value}"`);
+    throw usageError(
+      'CLI_INVALID_OPTION',
+      `${option} must be a whole number from ${minimum} to ${maximum}, got "${value}"`,
+    );
   }
   return parsed;
 }
@@ -72,7 +75,13 @@ function parsePayload(value: string): unknown {
 }
 
 function collect(value: string, previous: string[]): string[] {
-  return [...previous, ...value.split(',').map((part) => part.trim()).filter((part) => part !== '')];
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part !== ''),
+  ];
 }
 
 function printTask(context: CliContext, task: Task): void {
@@ -95,13 +104,17 @@ export function registerQueueCommands(program: Command, context: CliContext): vo
   queue
     .command('list')
     .description('list tasks (oldest first)')
-    .option('--status <statuses>', 'only these statuses, comma-separated: pending, in-progress, completed, failed, dead-letter, cancelled')
+    .option(
+      '--status <statuses>',
+      'only these statuses, comma-separated: pending, in-progress, completed, failed, dead-letter, cancelled',
+    )
     .option('--type <agent-type>', 'only tasks for this agent type')
     .option('--limit <n>', 'at most n tasks')
     .option('--json', 'print {"tasks": [...]} as JSON')
     .action(async (options: ListOptions, command: Command) => {
       const statuses = options.status === undefined ? undefined : parseStatuses(options.status);
-      const limit = options.limit === undefined ? undefined : parseWholeNumber(options.limit, '--limit', 1, 1_000_000);
+      const limit =
+        options.limit === undefined ? undefined : parseWholeNumber(options.limit, '--limit', 1, 1_000_000);
       await using workspace = await openCliWorkspace(command, context);
       const tasks = await workspace.queue.list({
         ...(statuses === undefined ? {} : { statuses }),
@@ -138,7 +151,12 @@ export function registerQueueCommands(program: Command, context: CliContext): vo
     .requiredOption('--type <agent-type>', 'the agent type that should do it, e.g. eng-backend')
     .option('--description <text>', 'details and acceptance criteria')
     .option('--priority <1-10>', `10 is critical (default ${DEFAULT_PRIORITY})`)
-    .option('--depends-on <ids>', 'task ids that must complete first (comma-separated, repeatable)', collect, [])
+    .option(
+      '--depends-on <ids>',
+      'task ids that must complete first (comma-separated, repeatable)',
+      collect,
+      [],
+    )
     .option('--payload <json>', 'extra data for the agent, as JSON')
     .option('--idempotency-key <key>', 'refuse to add the task twice under this key')
     .option('--timeout <seconds>', `how long one attempt may take (default ${DEFAULT_TIMEOUT_SECONDS})`)
@@ -147,11 +165,16 @@ export function registerQueueCommands(program: Command, context: CliContext): vo
     .option('--json', 'print the new task as JSON')
     .action(async (title: string, options: AddOptions, command: Command) => {
       // Parse everything before opening the store: bad input must not touch the workspace.
-      const priority = options.priority === undefined ? undefined : parseWholeNumber(options.priority, '--priority', 1, 10);
+      const priority =
+        options.priority === undefined ? undefined : parseWholeNumber(options.priority, '--priority', 1, 10);
       const timeoutSeconds =
-        options.timeout === undefined ? undefined : parseWholeNumber(options.timeout, '--timeout', 1, 7 * 24 * 3600);
+        options.timeout === undefined
+          ? undefined
+          : parseWholeNumber(options.timeout, '--timeout', 1, 7 * 24 * 3600);
       const maxAttempts =
-        options.maxAttempts === undefined ? undefined : parseWholeNumber(options.maxAttempts, '--max-attempts', 1, 1000);
+        options.maxAttempts === undefined
+          ? undefined
+          : parseWholeNumber(options.maxAttempts, '--max-attempts', 1, 1000);
       const payload = options.payload === undefined ? undefined : parsePayload(options.payload);
       await using workspace = await openCliWorkspace(command, context);
       const task = await workspace.queue.enqueue({
@@ -167,7 +190,12 @@ export function registerQueueCommands(program: Command, context: CliContext): vo
         ...(maxAttempts === undefined ? {} : { maxAttempts }),
       });
       await workspace.refreshProjections();
-      printChange(context, options, task, `Added ${task.id} (priority ${task.priority}, ${task.type}): ${task.title}`);
+      printChange(
+        context,
+        options,
+        task,
+        `Added ${task.id} (priority ${task.priority}, ${task.type}): ${task.title}`,
+      );
     });
 
   queue
@@ -197,21 +225,28 @@ export function registerQueueCommands(program: Command, context: CliContext): vo
 
   queue
     .command('retry')
-    .description('bring a dead-lettered, failed or cancelled task back to pending with a fresh attempt budget')
+    .description(
+      'bring a dead-lettered, failed or cancelled task back to pending with a fresh attempt budget',
+    )
     .argument('<id>', 'task id')
     .option('--json', 'print the task as JSON')
     .action(async (taskId: string, options: JsonOption, command: Command) => {
       await using workspace = await openCliWorkspace(command, context);
       const task = await workspace.queue.retry(taskId);
       await workspace.refreshProjections();
-      printChange(context, options, task, `Retrying ${task.id}: back to pending (${task.maxAttempts} attempts)`);
+      printChange(
+        context,
+        options,
+        task,
+        `Retrying ${task.id}: back to pending (${task.maxAttempts} attempts)`,
+      );
     });
 
   queue
     .command('cancel')
     .description('cancel a task that has not completed (a running agent loses its lease)')
     .argument('<id>', 'task id')
-    .option('--reason <text>', 'why, kept as the task\'s last error')
+    .option('--reason <text>', "why, kept as the task's last error")
     .option('--json', 'print the task as JSON')
     .action(async (taskId: string, options: JsonOption & { reason?: string }, command: Command) => {
       await using workspace = await openCliWorkspace(command, context);

@@ -1,0 +1,95 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../clock/index.ts';
+import { LokiError } from '../../errors/index.ts';
+import type { CliContext } from '../cli-context.ts';
+import { registerConfigCommands } from './config.ts';
+
+let workspaceRoot: string;
+let output: string[];
+
+beforeEach(() => {
+  workspaceRoot = mkdtempSync(join(tmpdir(), 'loki-config-command-'));
+  output = [];
+});
+
+afterEach(() => {
+  rmSync(workspaceRoot, { recursive: true, force: true });
+});
+
+/** The same global `-c` option main.ts declares, without importing the other commands. */
+async function runConfig(argv: string[], env: Record<string, string> = {}): Promise<CliContext> {
+  const context: CliContext = {
+    cwd: workspaceRoot,
+    env,
+    clock: new ManualClock(),
+    stdout: (text) => output.push(text),
+    stderr: (text) => output.push(text),
+    exitCode: 0,
+  };
+  const program = new Command('loki')
+    .option(
+      '-c, --config <key=value>',
+      'override',
+      (value: string, previous: string[]) => [...previous, value],
+      [],
+    )
+    .exitOverride();
+  registerConfigCommands(program, context);
+  await program.parseAsync(argv, { from: 'user' });
+  return context;
+}
+
+describe('loki config show', () => {
+  it('prints values and sources as JSON, honouring files, env and -c flags', async () => {
+    const workspaceFile = join(workspaceRoot, '.loki', 'config', 'loki.yaml');
+    mkdirSync(join(workspaceRoot, '.loki', 'config'), { recursive: true });
+    writeFileSync(workspaceFile, 'maxRetries: 7\n');
+
+    await runConfig(['-c', 'maxParallelAgents=3', 'config', 'show', '--json'], { LOKI_SKIP_PREREQS: 'yes' });
+
+    expect(JSON.parse(output.join(''))).toEqual({
+      values: {
+        maxRetries: 7,
+        baseWait: 60,
+        maxWait: 3600,
+        skipPrereqs: true,
+        maxParallelAgents: 3,
+        dashboardPort: 57374,
+      },
+      sources: {
+        maxRetries: `workspace file ${workspaceFile}`,
+        baseWait: 'default',
+        maxWait: 'default',
+        skipPrereqs: 'env LOKI_SKIP_PREREQS',
+        maxParallelAgents: 'flag -c maxParallelAgents=3',
+        dashboardPort: 'default',
+      },
+    });
+  });
+
+  it('prints an aligned key/value/source table', async () => {
+    await runConfig(['config', 'show'], { LOKI_DASHBOARD_PORT: '8080' });
+    const lines = output.join('').trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^KEY +VALUE +SOURCE$/);
+    expect(lines).toContain('dashboardPort      8080   env LOKI_DASHBOARD_PORT');
+    expect(lines).toContain('maxRetries         50     default');
+    expect(lines).toHaveLength(7);
+  });
+
+  it('turns a bad -c flag into a usage error', async () => {
+    const attempt = runConfig(['-c', 'maxParallelAgents', 'config', 'show']);
+    await expect(attempt).rejects.toBeInstanceOf(LokiError);
+    await expect(attempt).rejects.toMatchObject({ code: 'LOKI_CONFIG_OVERRIDE_MALFORMED', exitCode: 2 });
+  });
+
+  it('reports an invalid value with its source', async () => {
+    await expect(runConfig(['-c', 'maxParallelAgents=0', 'config', 'show'])).rejects.toMatchObject({
+      code: 'LOKI_CONFIG_INVALID',
+      message: expect.stringContaining('(from flag -c maxParallelAgents=0)'),
+    });
+  });
+});

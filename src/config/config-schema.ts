@@ -1,0 +1,98 @@
+import { z } from 'zod';
+
+/**
+ * The one schema for Loki's configuration. Defaults, bounds, reasons shown to the user and the
+ * one-line descriptions (used by `loki config show --help` and the README) all live here, so a
+ * new knob is added in exactly one place plus its environment variable below.
+ */
+
+/**
+ * A whole-number field. The same reason is attached to every way the value can be wrong (not a
+ * number, a fraction, out of range) so the user sees one sentence that says what is accepted.
+ */
+function wholeNumber(options: { minimum: number; maximum?: number; unit?: string }) {
+  const unit = options.unit === undefined ? '' : ` of ${options.unit}`;
+  const reason =
+    options.maximum === undefined
+      ? `expected a whole number${unit}, at least ${options.minimum}`
+      : `expected a whole number${unit} from ${options.minimum} to ${options.maximum}`;
+  const schema = z.int({ error: reason }).min(options.minimum, { error: reason });
+  return options.maximum === undefined ? schema : schema.max(options.maximum, { error: reason });
+}
+
+const flag = z.boolean({ error: 'expected true or false (also accepted: 1/0, yes/no)' });
+
+export const configShape = {
+  maxRetries: wholeNumber({ minimum: 0 })
+    .default(50)
+    .describe('How many times a failed task is retried before it is marked failed.'),
+  baseWait: wholeNumber({ minimum: 0, unit: 'seconds' })
+    .default(60)
+    .describe('First backoff wait, in seconds, after a retryable failure; later waits grow exponentially.'),
+  maxWait: wholeNumber({ minimum: 1, unit: 'seconds' })
+    .default(3600)
+    .describe('Upper bound, in seconds, on any single backoff wait; must be at least baseWait.'),
+  skipPrereqs: flag
+    .default(false)
+    .describe('Skip the prerequisite checks (the ones `loki doctor` runs) before a run starts.'),
+  maxParallelAgents: wholeNumber({ minimum: 1, maximum: 256 })
+    .default(10)
+    .describe('How many agents may work on tasks at the same time.'),
+  dashboardPort: wholeNumber({ minimum: 1, maximum: 65535 })
+    .default(57374)
+    .describe('TCP port the local dashboard listens on.'),
+};
+
+export type ConfigKey = keyof typeof configShape;
+
+/** Cross-field rules carry the other key in `params.relatedKey` so the error can name both. */
+export const configSchema = z.strictObject(configShape).superRefine((config, context) => {
+  if (config.maxWait < config.baseWait) {
+    context.addIssue({
+      code: 'custom',
+      path: ['maxWait'],
+      params: { relatedKey: 'baseWait' satisfies ConfigKey },
+      message: 'maxWait must be at least baseWait. Raise maxWait or lower baseWait.',
+    });
+  }
+});
+
+export type LokiConfig = z.output<typeof configSchema>;
+
+/** The environment variable for each key, kept from the original Loki Mode (DESIGN.md §6). */
+const ENVIRONMENT_VARIABLES: Record<ConfigKey, string> = {
+  maxRetries: 'LOKI_MAX_RETRIES',
+  baseWait: 'LOKI_BASE_WAIT',
+  maxWait: 'LOKI_MAX_WAIT',
+  skipPrereqs: 'LOKI_SKIP_PREREQS',
+  maxParallelAgents: 'LOKI_MAX_PARALLEL_AGENTS',
+  dashboardPort: 'LOKI_DASHBOARD_PORT',
+};
+
+export interface ConfigKeyInfo {
+  key: ConfigKey;
+  environmentVariable: string;
+  defaultValue: number | boolean;
+  description: string;
+}
+
+function isConfigKey(key: string): key is ConfigKey {
+  return Object.hasOwn(configShape, key);
+}
+
+/** Metadata for every key, in declaration order; derived from the schema, never maintained by hand. */
+export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.keys(configShape)
+  .filter(isConfigKey)
+  .map((key) => {
+    const fieldSchema = configShape[key];
+    return {
+      key,
+      environmentVariable: ENVIRONMENT_VARIABLES[key],
+      defaultValue: fieldSchema.def.defaultValue,
+      description: fieldSchema.description ?? '',
+    };
+  });
+
+export function findConfigKey(key: string): ConfigKeyInfo | undefined {
+  return CONFIG_KEYS.find((info) => info.key === key);
+}

@@ -1,0 +1,17 @@
+export { closestConfigKey } from './config-errors.ts';
+export {
+  CONFIG_KEYS,
+  type ConfigKey,
+  type ConfigKeyInfo,
+  configSchema,
+  type LokiConfig,
+} from './config-schema.ts';
+export { type ConfigSource, describeConfigSource } from './config-source.ts';
+export {
+  type LoadConfigOptions,
+  loadConfig,
+  type ResolvedConfig,
+  userConfigPath,
+  workspaceConfigPath,
+} from './load-config.ts';
+export { parseConfigOverrides } from './parse-config-overrides.ts';
