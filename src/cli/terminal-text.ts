@@ -4,7 +4,6 @@
  */
 export function sanitizeForTerminal(text: string): string {
   // C0 controls except tab and newline, DEL, and C1 controls (which include CSI).
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '�');
 }
 

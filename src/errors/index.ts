@@ -1,1 +1,8 @@
-export { type ErrorCategory, ExitCode, isLokiError, LokiError, type LokiErrorOptions, usageError } from './loki-error.ts';
+export {
+  type ErrorCategory,
+  ExitCode,
+  isLokiError,
+  LokiError,
+  type LokiErrorOptions,
+  usageError,
+} from './loki-error.ts';

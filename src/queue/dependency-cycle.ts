@@ -3,7 +3,9 @@
  * (`[a, b, a]`), or null. Tasks already stored cannot take part in a cycle: their dependencies were
  * all known when they were inserted, so none of them can point at a task of this batch.
  */
-export function findDependencyCycle(tasks: ReadonlyArray<{ id: string; dependencies: readonly string[] }>): string[] | null {
+export function findDependencyCycle(
+  tasks: ReadonlyArray<{ id: string; dependencies: readonly string[] }>,
+): string[] | null {
   const dependenciesById = new Map(tasks.map((task) => [task.id, task.dependencies]));
   const state = new Map<string, 'visiting' | 'done'>();
   const path: string[] = [];

@@ -41,7 +41,10 @@ const taskIdSchema = z
   .string()
   .min(1)
   .max(128)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'use letters, digits, ".", "_", ":" or "-" (starting with a letter or digit)');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._:-]*$/,
+    'use letters, digits, ".", "_", ":" or "-" (starting with a letter or digit)',
+  );
 
 const enqueueRequestSchema = z.object({
   id: taskIdSchema.optional(),
@@ -52,7 +55,12 @@ const enqueueRequestSchema = z.object({
   dependencies: z.array(taskIdSchema).optional(),
   payload: z.unknown().optional(),
   idempotencyKey: z.string().min(1).max(256).optional(),
-  timeoutSeconds: z.number().int().positive().max(7 * 24 * 3600).optional(),
+  timeoutSeconds: z
+    .number()
+    .int()
+    .positive()
+    .max(7 * 24 * 3600)
+    .optional(),
   maxAttempts: z.number().int().min(1).max(1000).optional(),
   runId: z.string().nullable().optional(),
 });
@@ -84,7 +92,9 @@ export class TaskQueue {
     this.store = store;
     const backoff = options.backoff ?? DEFAULT_BACKOFF;
     const random = options.random ?? systemRandom;
-    this.#retryPolicy = { backoffSeconds: (failureCount) => computeBackoffSeconds(failureCount, backoff, random) };
+    this.#retryPolicy = {
+      backoffSeconds: (failureCount) => computeBackoffSeconds(failureCount, backoff, random),
+    };
     this.#idFactory = options.idFactory ?? randomId;
   }
 
@@ -96,7 +106,9 @@ export class TaskQueue {
 
   /** Enqueues a batch atomically: all of it or, on any error, none of it. */
   async enqueueMany(requests: readonly EnqueueRequest[]): Promise<Task[]> {
-    const tasks = requests.map((request, index) => this.#toNewTask(request, requests.length > 1 ? index : null));
+    const tasks = requests.map((request, index) =>
+      this.#toNewTask(request, requests.length > 1 ? index : null),
+    );
     const cycle = findDependencyCycle(tasks);
     if (cycle !== null) {
       throw new LokiError(`dependency cycle: ${cycle.join(' → ')}; remove one of these dependencies`, {
@@ -205,7 +217,12 @@ export class TaskQueue {
 
 /** Priority is a whole number from 1 (lowest) to 10 (critical). */
 export function validatePriority(priority: unknown): number {
-  if (typeof priority !== 'number' || !Number.isInteger(priority) || priority < MIN_PRIORITY || priority > MAX_PRIORITY) {
+  if (
+    typeof priority !== 'number' ||
+    !Number.isInteger(priority) ||
+    priority < MIN_PRIORITY ||
+    priority > MAX_PRIORITY
+  ) {
     throw new LokiError(
       `priority must be a whole number from ${MIN_PRIORITY} (lowest) to ${MAX_PRIORITY} (critical), got ${JSON.stringify(priority)}`,
       { code: 'TASK_PRIORITY_OUT_OF_RANGE', category: 'user', context: { priority } },

@@ -144,9 +144,9 @@ export function describeStoreConformance(adapterName: string, openStore: OpenSto
         leaseExpiresAt: clock.now() + 30_000,
         attemptCount: 1,
       });
-      const custom = await store.insertTasks([newTask('b')]).then(() =>
-        store.claimTask({ workerId: 'worker-2', leaseMilliseconds: 5_000 }),
-      );
+      const custom = await store
+        .insertTasks([newTask('b')])
+        .then(() => store.claimTask({ workerId: 'worker-2', leaseMilliseconds: 5_000 }));
       expect(custom?.leaseExpiresAt).toBe(clock.now() + 5_000);
     });
 
@@ -156,7 +156,11 @@ export function describeStoreConformance(adapterName: string, openStore: OpenSto
       await expectLokiError(store.completeTask('a', 'w2', null), 'TASK_LEASE_LOST');
       clock.advance(1000);
       const done = await store.completeTask('a', 'w1', { summary: 'ok', files: 2 });
-      expect(done).toMatchObject({ status: 'completed', completedAt: clock.now(), result: { summary: 'ok', files: 2 } });
+      expect(done).toMatchObject({
+        status: 'completed',
+        completedAt: clock.now(),
+        result: { summary: 'ok', files: 2 },
+      });
       await expectLokiError(store.completeTask('a', 'w1', null), 'TASK_LEASE_LOST');
       await expectLokiError(store.completeTask('nope', 'w1', null), 'TASK_NOT_FOUND');
     });
@@ -260,7 +264,11 @@ export function describeStoreConformance(adapterName: string, openStore: OpenSto
       await store.insertTasks([newTask('a'), newTask('b'), newTask('c')]);
       await store.claimTask({ workerId: 'w' });
       const cancelledRunning = await store.cancelTask('a', 'no longer needed');
-      expect(cancelledRunning).toMatchObject({ status: 'cancelled', claimedBy: null, lastError: 'no longer needed' });
+      expect(cancelledRunning).toMatchObject({
+        status: 'cancelled',
+        claimedBy: null,
+        lastError: 'no longer needed',
+      });
       await expectLokiError(store.completeTask('a', 'w', null), 'TASK_LEASE_LOST');
       await store.cancelTask('b', null);
       await expectLokiError(store.cancelTask('b', null), 'TASK_INVALID_TRANSITION');
@@ -300,13 +308,18 @@ export function describeStoreConformance(adapterName: string, openStore: OpenSto
 
     it('rejects duplicate idempotency keys and ids, naming the existing task', async () => {
       await store.insertTasks([newTask('a', { idempotencyKey: 'plan:1' })]);
-      await expectLokiError(store.insertTasks([newTask('b', { idempotencyKey: 'plan:1' })]), 'TASK_DUPLICATE_IDEMPOTENCY_KEY');
+      await expectLokiError(
+        store.insertTasks([newTask('b', { idempotencyKey: 'plan:1' })]),
+        'TASK_DUPLICATE_IDEMPOTENCY_KEY',
+      );
       await expectLokiError(
         store.insertTasks([newTask('c', { idempotencyKey: 'k' }), newTask('d', { idempotencyKey: 'k' })]),
         'TASK_DUPLICATE_IDEMPOTENCY_KEY',
       );
       await expectLokiError(store.insertTasks([newTask('a')]), 'TASK_DUPLICATE_ID');
-      const error = await store.insertTasks([newTask('e', { idempotencyKey: 'plan:1' })]).catch((caught: unknown) => caught);
+      const error = await store
+        .insertTasks([newTask('e', { idempotencyKey: 'plan:1' })])
+        .catch((caught: unknown) => caught);
       expect(String(error)).toContain('"a"');
       expect((await store.listTasks()).map((task) => task.id)).toEqual(['a']);
     });
@@ -345,7 +358,14 @@ export function describeStoreConformance(adapterName: string, openStore: OpenSto
       await store.insertTasks([newTask('a'), newTask('b'), newTask('c', { type: 'ops-sre' })]);
       await store.claimTask({ workerId: 'w' });
       const counts = await store.countTasks();
-      expect(counts).toEqual({ pending: 2, in_progress: 1, completed: 0, failed: 0, dead_letter: 0, cancelled: 0 });
+      expect(counts).toEqual({
+        pending: 2,
+        in_progress: 1,
+        completed: 0,
+        failed: 0,
+        dead_letter: 0,
+        cancelled: 0,
+      });
       expect((await store.listTasks({ statuses: ['pending'] })).map((task) => task.id)).toEqual(['b', 'c']);
       expect((await store.listTasks({ type: 'ops-sre' })).map((task) => task.id)).toEqual(['c']);
       expect(await store.listTasks({ limit: 1 })).toHaveLength(1);
@@ -361,7 +381,12 @@ export function describeStoreConformance(adapterName: string, openStore: OpenSto
       expect(ended).toMatchObject({ status: 'completed', phase: 'discovery', endedAt: clock.now() });
       expect(await store.getLatestRun()).toEqual(ended);
       const types = (await store.listEvents()).map((event) => `${event.type}:${event.runId}`);
-      expect(types).toEqual(['run.started:run-1', 'phase.entered:run-1', 'phase.entered:run-1', 'run.ended:run-1']);
+      expect(types).toEqual([
+        'run.started:run-1',
+        'phase.entered:run-1',
+        'phase.entered:run-1',
+        'run.ended:run-1',
+      ]);
     });
 
     it('reads a consistent snapshot for the projections', async () => {

@@ -10,14 +10,24 @@ export function taskNotFound(taskId: string): LokiError {
 }
 
 /** The worker no longer holds the task (its lease expired and it was reclaimed, or it was cancelled). */
-export function taskLeaseLost(taskId: string, workerId: string, holder: string | null, status: string): LokiError {
+export function taskLeaseLost(
+  taskId: string,
+  workerId: string,
+  holder: string | null,
+  status: string,
+): LokiError {
   return new LokiError(
     `worker "${workerId}" no longer holds task "${taskId}" (status ${status}, held by ${holder ?? 'nobody'}); its result was not recorded`,
     { code: 'TASK_LEASE_LOST', category: 'internal', context: { taskId, workerId, holder, status } },
   );
 }
 
-export function invalidTaskTransition(taskId: string, status: string, action: string, hint: string): LokiError {
+export function invalidTaskTransition(
+  taskId: string,
+  status: string,
+  action: string,
+  hint: string,
+): LokiError {
   return new LokiError(`cannot ${action} task "${taskId}": it is ${status.replace('_', ' ')}; ${hint}`, {
     code: 'TASK_INVALID_TRANSITION',
     category: 'user',

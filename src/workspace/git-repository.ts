@@ -26,7 +26,10 @@ export function initGitRepository(directory: string): void {
   } catch (error) {
     if (isCommandMissing(error)) throw gitMissing();
     const stderr = error instanceof Error && 'stderr' in error ? String(error.stderr).trim() : String(error);
-    throw new LokiError(`git init failed in ${directory}: ${stderr}`, { code: 'GIT_INIT_FAILED', category: 'internal' });
+    throw new LokiError(`git init failed in ${directory}: ${stderr}`, {
+      code: 'GIT_INIT_FAILED',
+      category: 'internal',
+    });
   }
 }
 
@@ -35,8 +38,11 @@ function isCommandMissing(error: unknown): boolean {
 }
 
 function gitMissing(): LokiError {
-  return new LokiError('git is not installed or not on PATH; install it (e.g. apt-get install git) and retry', {
-    code: 'GIT_MISSING',
-    category: 'user',
-  });
+  return new LokiError(
+    'git is not installed or not on PATH; install it (e.g. apt-get install git) and retry',
+    {
+      code: 'GIT_MISSING',
+      category: 'user',
+    },
+  );
 }

@@ -3,6 +3,6 @@ export { type InitWorkspaceOptions, type InitWorkspaceResult, initWorkspace } fr
 export { type OpenWorkspaceOptions, openWorkspace, Workspace } from './open-workspace.ts';
 export { MAX_PRD_BYTES, readPrd } from './read-prd.ts';
 export { buildStatusReport, formatStatusText, queueCounts, type StatusReport } from './status-report.ts';
-export { projectTask, QUEUE_PROJECTION_FILES, writeProjections } from './write-projections.ts';
 export { WORKSPACE_DIRECTORIES, type WorkspacePaths, workspacePaths } from './workspace-paths.ts';
 export { CONTINUITY_SECTIONS, continuityTemplate } from './workspace-templates.ts';
+export { projectTask, QUEUE_PROJECTION_FILES, writeProjections } from './write-projections.ts';

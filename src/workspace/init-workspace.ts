@@ -6,7 +6,6 @@ import { SqliteStore } from '../store/index.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { initGitRepository, isInsideGitWorkTree } from './git-repository.ts';
 import { readPrd } from './read-prd.ts';
-import { writeProjections } from './write-projections.ts';
 import { WORKSPACE_DIRECTORIES, workspacePaths } from './workspace-paths.ts';
 import {
   ALERTING_TEMPLATE,
@@ -14,6 +13,7 @@ import {
   continuityTemplate,
   LOKI_GITIGNORE,
 } from './workspace-templates.ts';
+import { writeProjections } from './write-projections.ts';
 
 export interface InitWorkspaceOptions {
   root: string;

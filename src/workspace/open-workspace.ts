@@ -3,8 +3,8 @@ import type { Clock } from '../clock/index.ts';
 import { usageError } from '../errors/index.ts';
 import { type BackoffSettings, TaskQueue } from '../queue/index.ts';
 import { SqliteStore, type Store, type StoreSnapshot } from '../store/index.ts';
-import { writeProjections } from './write-projections.ts';
 import { type WorkspacePaths, workspacePaths } from './workspace-paths.ts';
+import { writeProjections } from './write-projections.ts';
 
 export interface OpenWorkspaceOptions {
   clock: Clock;

@@ -14,13 +14,19 @@ export function readPrd(path: string, cwd: string): { absolutePath: string; byte
   try {
     const stats = statSync(absolutePath);
     if (stats.isDirectory()) {
-      throw usageError('PRD_IS_DIRECTORY', `PRD path "${path}" is a directory; pass the PRD file itself, e.g. ${path}/prd.md`);
+      throw usageError(
+        'PRD_IS_DIRECTORY',
+        `PRD path "${path}" is a directory; pass the PRD file itself, e.g. ${path}/prd.md`,
+      );
     }
     if (!stats.isFile()) throw usageError('PRD_NOT_A_FILE', `PRD path "${path}" is not a regular file`);
     size = stats.size;
   } catch (error) {
     if (isNodeError(error) && error.code === 'ENOENT') {
-      throw usageError('PRD_NOT_FOUND', `PRD file "${path}" does not exist; check the path (relative to ${cwd})`);
+      throw usageError(
+        'PRD_NOT_FOUND',
+        `PRD file "${path}" does not exist; check the path (relative to ${cwd})`,
+      );
     }
     if (isNodeError(error) && error.code === 'EACCES') {
       throw usageError('PRD_UNREADABLE', `PRD file "${path}" cannot be read (permission denied)`);
@@ -38,7 +44,10 @@ export function readPrd(path: string, cwd: string): { absolutePath: string; byte
     throw usageError('PRD_EMPTY', `PRD file "${path}" is empty; write the product requirements in it first`);
   }
   if (bytes.includes(0)) {
-    throw usageError('PRD_BINARY', `PRD file "${path}" looks binary (it contains NUL bytes); a PRD must be UTF-8 text such as Markdown`);
+    throw usageError(
+      'PRD_BINARY',
+      `PRD file "${path}" looks binary (it contains NUL bytes); a PRD must be UTF-8 text such as Markdown`,
+    );
   }
   let text: string;
   try {

@@ -42,7 +42,9 @@ describe('SqliteStore', () => {
     const { DatabaseSync } = await import('node:sqlite');
     const raw = new DatabaseSync(path);
     expect(raw.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
-    expect(raw.prepare('SELECT max(version) AS version FROM schema_migrations').get()).toEqual({ version: 1 });
+    expect(raw.prepare('SELECT max(version) AS version FROM schema_migrations').get()).toEqual({
+      version: 1,
+    });
     raw.close();
   });
 });

@@ -24,7 +24,13 @@ import {
   taskNotFound,
   unknownDependency,
 } from '../store-errors.ts';
-import { emptyTaskCounts, type NewTask, type Task, type TaskCounts, type TaskStatus } from '../task-record.ts';
+import {
+  emptyTaskCounts,
+  type NewTask,
+  type Task,
+  type TaskCounts,
+  type TaskStatus,
+} from '../task-record.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.ts';
 import { rowToEvent, rowToRun, rowToTask } from './sqlite-rows.ts';
 
@@ -257,7 +263,11 @@ export class SqliteStore implements Store {
           type: 'task.claimed',
           runId: task.runId,
           taskId: task.id,
-          data: { workerId: request.workerId, attempt: task.attemptCount, leaseExpiresAt: now + leaseMilliseconds },
+          data: {
+            workerId: request.workerId,
+            attempt: task.attemptCount,
+            leaseExpiresAt: now + leaseMilliseconds,
+          },
         },
         now,
       );
@@ -335,7 +345,12 @@ export class SqliteStore implements Store {
         task.id,
       );
       this.#appendEvent(
-        { type: 'task.dead_lettered', runId: task.runId, taskId: task.id, data: { workerId, error, failureCount } },
+        {
+          type: 'task.dead_lettered',
+          runId: task.runId,
+          taskId: task.id,
+          data: { workerId, error, failureCount },
+        },
         now,
       );
       return deadLettered;
@@ -361,7 +376,14 @@ export class SqliteStore implements Store {
           type: 'task.failed',
           runId: task.runId,
           taskId: task.id,
-          data: { workerId: workerId ?? '', attempt: task.attemptCount, error, failureCount, backoffSeconds, availableAt },
+          data: {
+            workerId: workerId ?? '',
+            attempt: task.attemptCount,
+            error,
+            failureCount,
+            backoffSeconds,
+            availableAt,
+          },
         },
         now,
       );
@@ -446,7 +468,12 @@ export class SqliteStore implements Store {
     return this.#write(() => {
       const task = this.#requireTask(taskId);
       if (task.status === 'completed') {
-        throw invalidTaskTransition(taskId, task.status, 'reprioritize', 'priority only matters for tasks still to run');
+        throw invalidTaskTransition(
+          taskId,
+          task.status,
+          'reprioritize',
+          'priority only matters for tasks still to run',
+        );
       }
       const now = this.#clock.now();
       const updated = this.#update(
@@ -533,8 +560,14 @@ export class SqliteStore implements Store {
          RETURNING *`,
       ).get(run.id, run.phase, run.prdPath, now, now);
       if (row === undefined) throw new Error('run insert returned no row');
-      this.#appendEvent({ type: 'run.started', runId: run.id, taskId: null, data: { prdPath: run.prdPath } }, now);
-      this.#appendEvent({ type: 'phase.entered', runId: run.id, taskId: null, data: { phase: run.phase } }, now);
+      this.#appendEvent(
+        { type: 'run.started', runId: run.id, taskId: null, data: { prdPath: run.prdPath } },
+        now,
+      );
+      this.#appendEvent(
+        { type: 'phase.entered', runId: run.id, taskId: null, data: { phase: run.phase } },
+        now,
+      );
       return rowToRun(row);
     });
   }

@@ -1,0 +1,23 @@
+// One linter (ESLint with typescript-eslint) and one formatter (Prettier, run separately).
+import javascript from '@eslint/js';
+import typescript from 'typescript-eslint';
+
+export default typescript.config(
+  { ignores: ['dist/', 'node_modules/', 'bench/results/', 'coverage/'] },
+  javascript.configs.recommended,
+  ...typescript.configs.strict,
+  {
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly' },
+    },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-non-null-assertion': 'error',
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-control-regex': 'off',
+      'prefer-const': 'error',
+      eqeqeq: ['error', 'always'],
+    },
+  },
+);
