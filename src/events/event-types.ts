@@ -63,6 +63,85 @@ export interface RunEndedData {
   status: string;
 }
 
+/** Which runtime an agent ran on: Loki's own tool loop over an API model, or an agent CLI. */
+export type RuntimeKind = 'api' | 'claude-code' | 'codex' | 'scripted';
+
+export interface AgentStartedData {
+  agentType: string;
+  runtime: RuntimeKind;
+  provider: string;
+  model: string;
+}
+export interface AgentTextData {
+  text: string;
+}
+export interface AgentToolCalledData {
+  toolCallId: string;
+  toolName: string;
+  input: unknown;
+}
+export interface AgentToolResultData {
+  toolCallId: string;
+  toolName: string;
+  isError: boolean;
+  /** Model-visible output, truncated; the full text is kept in a file named by `fullOutputPath`. */
+  output: string;
+  fullOutputPath: string | null;
+  durationMilliseconds: number;
+}
+export interface UsageRecordedData {
+  provider: string;
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUsd: number;
+  /** False when the model is not in the pricing table: the cost is unknown, not zero. */
+  isPriceKnown: boolean;
+}
+export type FailureCategory = 'transient' | 'rate_limited' | 'permanent';
+export interface AgentRetryData {
+  attempt: number;
+  delayMilliseconds: number;
+  category: FailureCategory;
+  reason: string;
+}
+export interface AgentRateLimitedData {
+  provider: string;
+  retryAfterMilliseconds: number | null;
+}
+export interface AgentErrorData {
+  code: string;
+  category: FailureCategory | 'internal';
+  message: string;
+}
+export type AgentStopReason = 'task_complete' | 'step_limit' | 'loop_detected' | 'no_progress' | 'error' | 'aborted';
+export interface AgentFinishedData {
+  reason: AgentStopReason;
+  steps: number;
+  summary: string | null;
+}
+export interface SandboxRefusedData {
+  toolName: string;
+  /** Stable reason code, e.g. path_escape, symlink_escape, command_denied, timeout. */
+  reason: string;
+  detail: string;
+}
+export interface BreakerChangedData {
+  /** `provider:<name>` or `agent-type:<type>`. */
+  breaker: string;
+  state: 'closed' | 'open' | 'half_open';
+  consecutiveFailures: number;
+}
+export interface VerificationRanData {
+  command: string;
+  exitCode: number | null;
+  passed: boolean;
+  durationMilliseconds: number;
+  outputTail: string;
+}
+
 export interface EventDataByType {
   'task.enqueued': TaskEnqueuedData;
   'task.claimed': TaskClaimedData;
@@ -77,6 +156,18 @@ export interface EventDataByType {
   'run.started': RunStartedData;
   'phase.entered': RunPhaseEnteredData;
   'run.ended': RunEndedData;
+  'agent.started': AgentStartedData;
+  'agent.text': AgentTextData;
+  'agent.tool_called': AgentToolCalledData;
+  'agent.tool_result': AgentToolResultData;
+  'usage.recorded': UsageRecordedData;
+  'agent.retry': AgentRetryData;
+  'agent.rate_limited': AgentRateLimitedData;
+  'agent.error': AgentErrorData;
+  'agent.finished': AgentFinishedData;
+  'sandbox.refused': SandboxRefusedData;
+  'breaker.changed': BreakerChangedData;
+  'verification.ran': VerificationRanData;
 }
 
 export type EventType = keyof EventDataByType;
@@ -103,4 +194,16 @@ export const EVENT_TYPES: readonly EventType[] = [
   'run.started',
   'phase.entered',
   'run.ended',
+  'agent.started',
+  'agent.text',
+  'agent.tool_called',
+  'agent.tool_result',
+  'usage.recorded',
+  'agent.retry',
+  'agent.rate_limited',
+  'agent.error',
+  'agent.finished',
+  'sandbox.refused',
+  'breaker.changed',
+  'verification.ran',
 ];

@@ -1,0 +1,39 @@
+/**
+ * `npm run bench -- <name>`: runs one benchmark and writes bench/results/<name>.json. Benchmarks
+ * measure; they exit 0 even when a target is missed (the summary says so). Unknown name → exit 2.
+ */
+import { join } from 'node:path';
+import { runQueueBenchmark } from './queue-bench.ts';
+
+interface Benchmark {
+  description: string;
+  run: (repositoryRoot: string) => Promise<void>;
+}
+
+const BENCHMARKS = new Map<string, Benchmark>([
+  [
+    'queue',
+    {
+      description:
+        'claim+complete throughput vs bare node:sqlite, loki --version startup, loki status on 10k tasks',
+      run: runQueueBenchmark,
+    },
+  ],
+]);
+
+const repositoryRoot = join(import.meta.dirname, '..', '..');
+const name = process.argv[2];
+const benchmark = name === undefined ? undefined : BENCHMARKS.get(name);
+
+if (benchmark === undefined) {
+  const available = [...BENCHMARKS].map(
+    ([benchmarkName, { description }]) => `  ${benchmarkName}  ${description}`,
+  );
+  process.stderr.write(
+    `${name === undefined ? 'which benchmark?' : `unknown benchmark "${name}"`}\n` +
+      `usage: npm run bench -- <name>\navailable:\n${available.join('\n')}\n`,
+  );
+  process.exitCode = 2;
+} else {
+  await benchmark.run(repositoryRoot);
+}
