@@ -407,5 +407,25 @@ export function describeStoreConformance(adapterName: string, openStore: OpenSto
         lastEventAt: snapshot.lastEventAt,
       });
     });
+
+    it('persists circuit breakers and records state changes as events', async () => {
+      expect(await store.loadBreaker('provider:anthropic')).toBeNull();
+      const open = {
+        name: 'provider:anthropic',
+        state: 'open' as const,
+        consecutiveFailures: 5,
+        halfOpenSuccesses: 0,
+        openedAt: clock.now(),
+        updatedAt: clock.now(),
+      };
+      await store.saveBreaker({ ...open, state: 'closed', consecutiveFailures: 4, openedAt: null }, false);
+      await store.saveBreaker(open, true);
+      expect(await store.loadBreaker('provider:anthropic')).toEqual(open);
+      expect(await store.listBreakers()).toEqual([open]);
+      const events = await store.listEvents();
+      expect(events.map((event) => [event.type, event.data])).toEqual([
+        ['breaker.changed', { breaker: 'provider:anthropic', state: 'open', consecutiveFailures: 5 }],
+      ]);
+    });
   });
 }

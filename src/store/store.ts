@@ -1,4 +1,5 @@
 import type { LokiEvent, NewEvent } from '../events/index.ts';
+import type { BreakerSnapshot } from './breaker-record.ts';
 import type { NewTask, Task, TaskCounts, TaskStatus } from './task-record.ts';
 
 /**
@@ -55,6 +56,11 @@ export interface Store extends AsyncDisposable {
   createRun(run: NewRun): Promise<Run>;
   updateRun(runId: string, changes: RunChanges): Promise<Run>;
   getLatestRun(): Promise<Run | null>;
+
+  loadBreaker(name: string): Promise<BreakerSnapshot | null>;
+  /** Saves a breaker; when `changed` (its state moved) a `breaker.changed` event is appended too. */
+  saveBreaker(snapshot: BreakerSnapshot, changed: boolean): Promise<void>;
+  listBreakers(): Promise<BreakerSnapshot[]>;
 
   /** One consistent read of the counts and run state that `loki status` shows. */
   readSummary(): Promise<StoreSummary>;

@@ -59,4 +59,5 @@ queue/
 state/
 STATUS.txt
 dashboard/
+worktrees/
 `;

@@ -77,4 +77,18 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX events_task ON events (task_id) WHERE task_id IS NOT NULL;
     `,
   },
+  {
+    version: 2,
+    name: 'circuit breakers',
+    sql: `
+      CREATE TABLE circuit_breakers (
+        name                  TEXT PRIMARY KEY,
+        state                 TEXT NOT NULL CHECK (state IN ('closed', 'open', 'half_open')),
+        consecutive_failures  INTEGER NOT NULL,
+        half_open_successes   INTEGER NOT NULL,
+        opened_at             INTEGER,
+        updated_at            INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

@@ -1,5 +1,6 @@
 import type { SQLOutputValue } from 'node:sqlite';
 import type { EventType, LokiEvent } from '../../events/index.ts';
+import type { BreakerSnapshot, BreakerState } from '../breaker-record.ts';
 import type { Run, RunStatus } from '../store.ts';
 import type { Task, TaskStatus } from '../task-record.ts';
 
@@ -86,5 +87,16 @@ export function rowToRun(row: Row): Run {
     startedAt: integer(row, 'started_at'),
     updatedAt: integer(row, 'updated_at'),
     endedAt: optionalInteger(row, 'ended_at'),
+  };
+}
+
+export function rowToBreaker(row: Row): BreakerSnapshot {
+  return {
+    name: text(row, 'name'),
+    state: text(row, 'state') as BreakerState,
+    consecutiveFailures: integer(row, 'consecutive_failures'),
+    halfOpenSuccesses: integer(row, 'half_open_successes'),
+    openedAt: optionalInteger(row, 'opened_at'),
+    updatedAt: integer(row, 'updated_at'),
   };
 }

@@ -43,7 +43,7 @@ describe('SqliteStore', () => {
     const raw = new DatabaseSync(path);
     expect(raw.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
     expect(raw.prepare('SELECT max(version) AS version FROM schema_migrations').get()).toEqual({
-      version: 1,
+      version: 2,
     });
     raw.close();
   });

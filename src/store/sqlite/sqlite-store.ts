@@ -5,6 +5,7 @@ import type { Clock } from '../../clock/index.ts';
 import { LokiError } from '../../errors/index.ts';
 import { systemClock } from '../../clock/index.ts';
 import type { LokiEvent, NewEvent } from '../../events/index.ts';
+import type { BreakerSnapshot } from '../breaker-record.ts';
 import type {
   ClaimRequest,
   EventFilter,
@@ -33,7 +34,7 @@ import {
   type TaskStatus,
 } from '../task-record.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.ts';
-import { rowToEvent, rowToRun, rowToTask } from './sqlite-rows.ts';
+import { rowToBreaker, rowToEvent, rowToRun, rowToTask } from './sqlite-rows.ts';
 
 export interface SqliteStoreOptions {
   clock?: Clock;
@@ -609,6 +610,50 @@ export class SqliteStore implements Store {
   #latestRun(): Run | null {
     const row = this.#statement('SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT 1').get();
     return row === undefined ? null : rowToRun(row);
+  }
+
+  async loadBreaker(name: string): Promise<BreakerSnapshot | null> {
+    const row = this.#statement('SELECT * FROM circuit_breakers WHERE name = ?').get(name);
+    return row === undefined ? null : rowToBreaker(row);
+  }
+
+  async saveBreaker(snapshot: BreakerSnapshot, changed: boolean): Promise<void> {
+    this.#write(() => {
+      this.#statement(
+        `INSERT INTO circuit_breakers (name, state, consecutive_failures, half_open_successes, opened_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET state = excluded.state,
+           consecutive_failures = excluded.consecutive_failures,
+           half_open_successes = excluded.half_open_successes,
+           opened_at = excluded.opened_at, updated_at = excluded.updated_at`,
+      ).run(
+        snapshot.name,
+        snapshot.state,
+        snapshot.consecutiveFailures,
+        snapshot.halfOpenSuccesses,
+        snapshot.openedAt,
+        snapshot.updatedAt,
+      );
+      if (changed) {
+        this.#appendEvent(
+          {
+            type: 'breaker.changed',
+            runId: null,
+            taskId: null,
+            data: {
+              breaker: snapshot.name,
+              state: snapshot.state,
+              consecutiveFailures: snapshot.consecutiveFailures,
+            },
+          },
+          this.#clock.now(),
+        );
+      }
+    });
+  }
+
+  async listBreakers(): Promise<BreakerSnapshot[]> {
+    return this.#statement('SELECT * FROM circuit_breakers ORDER BY name').all().map(rowToBreaker);
   }
 
   async readSummary(): Promise<StoreSummary> {

@@ -1,0 +1,11 @@
+export { type GitResult, runGit } from './run-git.ts';
+export {
+  commitCheckpoint,
+  createTaskWorktree,
+  ensureInitialCommit,
+  LOKI_GIT_IDENTITY,
+  removeTaskWorktree,
+  rollbackWorktree,
+  type TaskWorktree,
+  taskBranchName,
+} from './worktree.ts';

@@ -1,0 +1,60 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { commitCheckpoint, createTaskWorktree, removeTaskWorktree, rollbackWorktree } from './worktree.ts';
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+describe('task worktrees', () => {
+  let repository: string;
+  beforeEach(() => {
+    repository = mkdtempSync(join(tmpdir(), 'loki-worktree-'));
+    git(repository, 'init', '--quiet', '--initial-branch=main');
+  });
+  afterEach(() => rmSync(repository, { recursive: true, force: true }));
+
+  it('creates a worktree on loki/<task-id>, checkpoints, rolls back and is removed without leaks', async () => {
+    const worktreesDirectory = join(repository, '.loki', 'worktrees');
+    const worktree = await createTaskWorktree({
+      repositoryRoot: repository,
+      worktreesDirectory,
+      taskId: 'task-1',
+    });
+    expect(worktree.branch).toBe('loki/task-1');
+    expect(git(worktree.path, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('loki/task-1');
+    // An empty repository got a first commit to branch from.
+    expect(git(repository, 'log', '--format=%s', 'main')).toBe('[Loki] initial commit');
+
+    writeFileSync(join(worktree.path, 'a.txt'), 'first\n');
+    const checkpoint = await commitCheckpoint(worktree, '[Loki] eng-backend-task-1: add a');
+    expect(checkpoint).toMatch(/^[0-9a-f]{40}$/);
+    expect(git(worktree.path, 'log', '-1', '--format=%s%n%an')).toBe(
+      '[Loki] eng-backend-task-1: add a\nLoki Mode',
+    );
+    expect(await commitCheckpoint(worktree, 'nothing')).toBeNull();
+
+    writeFileSync(join(worktree.path, 'a.txt'), 'broken\n');
+    writeFileSync(join(worktree.path, 'junk.txt'), 'junk\n');
+    await rollbackWorktree(worktree, checkpoint ?? '');
+    expect(readFileSync(join(worktree.path, 'a.txt'), 'utf8')).toBe('first\n');
+    expect(existsSync(join(worktree.path, 'junk.txt'))).toBe(false);
+
+    // Re-creating after a crash reuses the branch and its checkpoint.
+    rmSync(worktree.path, { recursive: true, force: true });
+    const resumed = await createTaskWorktree({
+      repositoryRoot: repository,
+      worktreesDirectory,
+      taskId: 'task-1',
+    });
+    expect(resumed.baseCommit).toBe(checkpoint);
+
+    await removeTaskWorktree(resumed);
+    expect(existsSync(resumed.path)).toBe(false);
+    expect(git(repository, 'worktree', 'list').split('\n')).toHaveLength(1);
+    expect(git(repository, 'branch', '--list', 'loki/task-1')).toContain('loki/task-1');
+  });
+});

@@ -1,0 +1,114 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { runGit } from './run-git.ts';
+
+/** Identity for commits made by the harness, so checkpoints work on machines with no git identity. */
+export const LOKI_GIT_IDENTITY: NodeJS.ProcessEnv = {
+  GIT_AUTHOR_NAME: 'Loki Mode',
+  GIT_AUTHOR_EMAIL: 'loki-mode@localhost',
+  GIT_COMMITTER_NAME: 'Loki Mode',
+  GIT_COMMITTER_EMAIL: 'loki-mode@localhost',
+};
+
+export interface TaskWorktree {
+  repositoryRoot: string;
+  path: string;
+  branch: string;
+  /** The commit the worktree started from: rollback returns here. */
+  baseCommit: string;
+}
+
+export function taskBranchName(taskId: string): string {
+  return `loki/${taskId}`;
+}
+
+/** Makes sure the repository has a first commit: a worktree needs something to branch from. */
+export async function ensureInitialCommit(repositoryRoot: string, signal?: AbortSignal): Promise<string> {
+  const head = await runGit(repositoryRoot, ['rev-parse', '--verify', '--quiet', 'HEAD'], {
+    allowFailure: true,
+    ...(signal === undefined ? {} : { signal }),
+  });
+  if (head.exitCode === 0) return head.stdout.trim();
+  await runGit(repositoryRoot, ['commit', '--allow-empty', '--no-verify', '-m', '[Loki] initial commit'], {
+    env: LOKI_GIT_IDENTITY,
+    ...(signal === undefined ? {} : { signal }),
+  });
+  return (await runGit(repositoryRoot, ['rev-parse', 'HEAD'])).stdout.trim();
+}
+
+/**
+ * Creates (or, after a crash, re-creates) the worktree of a task under `.loki/worktrees/<task-id>`
+ * on branch `loki/<task-id>` from `baseRef`. An existing branch is reused so that a resumed task
+ * keeps its checkpoints.
+ */
+export async function createTaskWorktree(options: {
+  repositoryRoot: string;
+  worktreesDirectory: string;
+  taskId: string;
+  baseRef?: string;
+  signal?: AbortSignal;
+}): Promise<TaskWorktree> {
+  const { repositoryRoot, taskId } = options;
+  const signalOption = options.signal === undefined ? {} : { signal: options.signal };
+  await ensureInitialCommit(repositoryRoot, options.signal);
+  mkdirSync(options.worktreesDirectory, { recursive: true });
+  await runGit(repositoryRoot, ['worktree', 'prune'], signalOption);
+  const path = join(options.worktreesDirectory, taskId);
+  const branch = taskBranchName(taskId);
+  const branchExists =
+    (
+      await runGit(repositoryRoot, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], {
+        allowFailure: true,
+        ...signalOption,
+      })
+    ).exitCode === 0;
+  if (!existsSync(path)) {
+    const args = branchExists
+      ? ['worktree', 'add', '--quiet', path, branch]
+      : ['worktree', 'add', '--quiet', '-b', branch, path, options.baseRef ?? 'HEAD'];
+    await runGit(repositoryRoot, args, signalOption);
+  }
+  const baseCommit = (await runGit(path, ['rev-parse', 'HEAD'], signalOption)).stdout.trim();
+  return { repositoryRoot, path, branch, baseCommit };
+}
+
+/** Commits everything in the worktree as a checkpoint; returns the new commit, or null if nothing changed. */
+export async function commitCheckpoint(
+  worktree: TaskWorktree,
+  message: string,
+  signal?: AbortSignal,
+): Promise<string | null> {
+  const signalOption = signal === undefined ? {} : { signal };
+  await runGit(worktree.path, ['add', '--all'], signalOption);
+  const staged = await runGit(worktree.path, ['diff', '--cached', '--quiet'], {
+    allowFailure: true,
+    ...signalOption,
+  });
+  if (staged.exitCode === 0) return null;
+  await runGit(worktree.path, ['commit', '--quiet', '--no-verify', '-m', message], {
+    env: LOKI_GIT_IDENTITY,
+    ...signalOption,
+  });
+  return (await runGit(worktree.path, ['rev-parse', 'HEAD'], signalOption)).stdout.trim();
+}
+
+/** Throws away every change since `commit` (tracked and untracked files). */
+export async function rollbackWorktree(
+  worktree: TaskWorktree,
+  commit: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  const signalOption = signal === undefined ? {} : { signal };
+  await runGit(worktree.path, ['reset', '--hard', '--quiet', commit], signalOption);
+  await runGit(worktree.path, ['clean', '-fdq'], signalOption);
+}
+
+/** Removes the worktree directory; the branch (and its checkpoints) stays. */
+export async function removeTaskWorktree(worktree: TaskWorktree, signal?: AbortSignal): Promise<void> {
+  const signalOption = signal === undefined ? {} : { signal };
+  await runGit(worktree.repositoryRoot, ['worktree', 'remove', '--force', worktree.path], {
+    allowFailure: true,
+    ...signalOption,
+  });
+  await runGit(worktree.repositoryRoot, ['worktree', 'prune'], signalOption);
+}
