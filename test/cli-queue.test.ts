@@ -322,6 +322,42 @@ describe('loki queue and loki status', () => {
     expect(status.queue.total).toBe(ids.length);
   });
 
+  it('shows open circuit breakers in loki status and STATUS.txt', async () => {
+    {
+      await using opened = await openWorkspace(workspace.root, {
+        clock: new ManualClock(Date.UTC(2026, 0, 2)),
+      });
+      await opened.store.saveBreaker(
+        {
+          name: 'provider:anthropic',
+          state: 'open',
+          consecutiveFailures: 5,
+          halfOpenSuccesses: 0,
+          openedAt: Date.UTC(2026, 0, 2),
+          updatedAt: Date.UTC(2026, 0, 2),
+        },
+        true,
+      );
+      await opened.refreshProjections();
+    }
+    const status = parseJsonOutput<{ breakers: unknown[] }>(
+      expectOk(await loki(workspace, ['status', '--json'])),
+    );
+    expect(status.breakers).toEqual([
+      {
+        name: 'provider:anthropic',
+        state: 'open',
+        consecutiveFailures: 5,
+        openedAt: '2026-01-02T00:00:00.000Z',
+      },
+    ]);
+    const text = readFileSync(join(workspace.root, '.loki/STATUS.txt'), 'utf8');
+    expect(text).toContain(
+      'Breakers:     provider:anthropic open (5 failures, since 2026-01-02T00:00:00.000Z)',
+    );
+    expect(expectOk(await loki(workspace, ['status'])).stdout).toContain('provider:anthropic open');
+  });
+
   it('refuses to work outside a workspace, pointing at loki init', async () => {
     using elsewhere = new TempWorkspace();
     for (const args of [['status'], ['queue', 'list'], ['queue', 'add', 'x', '--type', 'eng-backend']]) {

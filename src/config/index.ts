@@ -15,3 +15,11 @@ export {
   workspaceConfigPath,
 } from './load-config.ts';
 export { parseConfigOverrides } from './parse-config-overrides.ts';
+export {
+  type BreakerSettingsConfig,
+  breakerSettingsFor,
+  type CircuitBreakerConfig,
+  circuitBreakerConfigPath,
+  DEFAULT_BREAKER_SETTINGS,
+  loadCircuitBreakerConfig,
+} from './circuit-breaker-config.ts';

@@ -400,6 +400,7 @@ export function describeStoreConformance(adapterName: string, openStore: OpenSto
       expect(snapshot.lastEventAt).toBe(clock.now());
       const summary = await store.readSummary();
       expect(summary).toEqual({
+        trippedBreakers: [],
         counts: snapshot.counts,
         latestRun: null,
         activeWorkers: ['worker-9'],

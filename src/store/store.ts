@@ -119,6 +119,8 @@ export interface RunChanges {
 }
 
 export interface StoreSummary {
+  /** Circuit breakers that are not closed (open or half-open). */
+  trippedBreakers: BreakerSnapshot[];
   counts: TaskCounts;
   latestRun: Run | null;
   /** Workers currently holding a lease. */

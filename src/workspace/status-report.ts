@@ -18,6 +18,8 @@ export interface StatusReport {
     cancelled: number;
     total: number;
   };
+  /** Breakers that are open or half-open; closed ones are not listed. */
+  breakers: Array<{ name: string; state: string; consecutiveFailures: number; openedAt: string | null }>;
   /** Time of the last recorded change (ISO 8601), or null for a workspace with no history. */
   lastUpdate: string | null;
   lastEventSequence: number;
@@ -51,6 +53,12 @@ export function buildStatusReport(workspaceRoot: string, summary: StoreSummary):
     phase: run === null ? 'idle' : run.phase,
     agents: { active: summary.activeWorkers.length, workers: summary.activeWorkers },
     queue: queueCounts(summary.counts),
+    breakers: summary.trippedBreakers.map((breaker) => ({
+      name: breaker.name,
+      state: breaker.state.replace('_', '-'),
+      consecutiveFailures: breaker.consecutiveFailures,
+      openedAt: breaker.openedAt === null ? null : new Date(breaker.openedAt).toISOString(),
+    })),
     lastUpdate: summary.lastEventAt === null ? null : new Date(summary.lastEventAt).toISOString(),
     lastEventSequence: summary.lastEventSequence,
   };
@@ -75,6 +83,12 @@ export function formatStatusText(report: StatusReport): string {
     `Cancelled:    ${report.queue.cancelled}`,
     `Total:        ${report.queue.total}`,
     '',
+    ...(report.breakers.length === 0
+      ? ['Breakers:     all closed']
+      : report.breakers.map(
+          (breaker, index) =>
+            `${index === 0 ? 'Breakers:    ' : '             '} ${breaker.name} ${breaker.state} (${breaker.consecutiveFailures} failures, since ${breaker.openedAt ?? '?'})`,
+        )),
     `Last update:  ${report.lastUpdate ?? 'never'}`,
   ];
   return `${lines.join('\n')}\n`;

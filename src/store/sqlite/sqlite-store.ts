@@ -670,6 +670,11 @@ export class SqliteStore implements Store {
         'SELECT sequence, created_at FROM events ORDER BY sequence DESC LIMIT 1',
       ).get();
       return {
+        trippedBreakers: this.#statement(
+          "SELECT * FROM circuit_breakers WHERE state <> 'closed' ORDER BY name",
+        )
+          .all()
+          .map(rowToBreaker),
         counts: this.#countTasks(),
         latestRun: this.#latestRun(),
         activeWorkers: this.#statement(
