@@ -6,3 +6,4 @@ export { buildStatusReport, formatStatusText, queueCounts, type StatusReport } f
 export { WORKSPACE_DIRECTORIES, type WorkspacePaths, workspacePaths } from './workspace-paths.ts';
 export { CONTINUITY_SECTIONS, continuityTemplate } from './workspace-templates.ts';
 export { projectTask, QUEUE_PROJECTION_FILES, writeProjections } from './write-projections.ts';
+export { type ContinuitySection, ContinuityFile } from './continuity-file.ts';
