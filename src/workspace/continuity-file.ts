@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from './atomic-write.ts';
-import { CONTINUITY_SECTIONS, continuityTemplate } from './workspace-templates.ts';
+import { type CONTINUITY_SECTIONS, continuityTemplate } from './workspace-templates.ts';
 
 export type ContinuitySection = (typeof CONTINUITY_SECTIONS)[number];
 
