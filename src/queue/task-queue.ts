@@ -77,6 +77,8 @@ export interface ClaimOptions {
   leaseSeconds?: number;
   /** Only claim tasks of these agent types. */
   types?: readonly string[];
+  /** Only claim this task. */
+  taskId?: string;
 }
 
 /**
@@ -162,6 +164,7 @@ export class TaskQueue {
       workerId: options.workerId,
       ...(options.leaseSeconds === undefined ? {} : { leaseMilliseconds: options.leaseSeconds * 1000 }),
       ...(options.types === undefined ? {} : { types: options.types }),
+      ...(options.taskId === undefined ? {} : { taskId: options.taskId }),
     });
   }
 

@@ -134,6 +134,13 @@ export function describeStoreConformance(adapterName: string, openStore: OpenSto
       expect(await store.claimTask({ workerId: 'w', types: ['ops-sre'] })).toBeNull();
     });
 
+    it('claims one named task when asked to', async () => {
+      await store.insertTasks([newTask('first', { priority: 10 }), newTask('mine', { priority: 1 })]);
+      expect((await store.claimTask({ workerId: 'w', taskId: 'mine' }))?.id).toBe('mine');
+      expect(await store.claimTask({ workerId: 'w', taskId: 'mine' })).toBeNull();
+      expect(await store.claimTask({ workerId: 'w', taskId: 'missing' })).toBeNull();
+    });
+
     it('records the claim: worker, time, lease from the task timeout, attempt count', async () => {
       await store.insertTasks([newTask('a', { timeoutSeconds: 30 })]);
       const claimed = await store.claimTask({ workerId: 'worker-1' });

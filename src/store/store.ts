@@ -76,6 +76,8 @@ export interface ClaimRequest {
   leaseMilliseconds?: number;
   /** Only claim tasks of these agent types. */
   types?: readonly string[];
+  /** Only claim this task (e.g. `loki task run` working on the task it just added). */
+  taskId?: string;
 }
 
 export interface RetryPolicy {

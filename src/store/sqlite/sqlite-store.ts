@@ -244,7 +244,9 @@ export class SqliteStore implements Store {
       const now = this.#clock.now();
       this.#reclaimExpired(now, IMMEDIATE_RETRY);
       const types = request.types ?? [];
-      const typeFilter = types.length === 0 ? '' : `AND t.type IN (${types.map(() => '?').join(', ')})`;
+      const typeFilter =
+        (types.length === 0 ? '' : `AND t.type IN (${types.map(() => '?').join(', ')})`) +
+        (request.taskId === undefined ? '' : ' AND t.id = ?');
       // One statement picks and takes the task. INDEXED BY: without it the planner prefers
       // tasks_status and sorts every ready task on each claim; the partial index yields them
       // already in claim order, so the scan stops at the first ready one.
@@ -261,7 +263,16 @@ export class SqliteStore implements Store {
            ORDER BY t.priority DESC, t.seq
            LIMIT 1)
          RETURNING *`,
-      ).get(request.workerId, now, now, request.leaseMilliseconds ?? null, now, now, ...types);
+      ).get(
+        request.workerId,
+        now,
+        now,
+        request.leaseMilliseconds ?? null,
+        now,
+        now,
+        ...types,
+        ...(request.taskId === undefined ? [] : [request.taskId]),
+      );
       if (row === undefined) return null;
       const task = rowToTask(row);
       const leaseExpiresAt = task.leaseExpiresAt ?? now;
