@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { runQueueBenchmark } from './queue-bench.ts';
+import { runRuntimeBenchmark } from './runtime-bench.ts';
 
 interface Benchmark {
   description: string;
@@ -17,6 +18,14 @@ const BENCHMARKS = new Map<string, Benchmark>([
       description:
         'claim+complete throughput vs bare node:sqlite, loki --version startup, loki status on 10k tasks',
       run: runQueueBenchmark,
+    },
+  ],
+  [
+    'runtime',
+    {
+      description:
+        'agent tool-loop overhead per model call (scripted model, events persisted), model latency excluded',
+      run: runRuntimeBenchmark,
     },
   ],
 ]);

@@ -7,6 +7,7 @@ import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerInitCommand } from './commands/init.ts';
 import { registerQueueCommands } from './commands/queue.ts';
 import { registerStatusCommand } from './commands/status.ts';
+import { registerTaskCommands } from './commands/task.ts';
 import { LOKI_VERSION } from './version.ts';
 
 export function buildProgram(context: CliContext): Command {
@@ -36,6 +37,7 @@ export function buildProgram(context: CliContext): Command {
   registerInitCommand(program, context);
   registerStatusCommand(program, context);
   registerQueueCommands(program, context);
+  registerTaskCommands(program, context);
   registerConfigCommands(program, context);
   registerDoctorCommand(program, context);
   for (const command of program.commands) command.exitOverride();

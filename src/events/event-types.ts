@@ -116,7 +116,8 @@ export interface AgentErrorData {
   category: FailureCategory | 'internal';
   message: string;
 }
-export type AgentStopReason = 'task_complete' | 'step_limit' | 'loop_detected' | 'no_progress' | 'error' | 'aborted';
+export type AgentStopReason =
+  'task_complete' | 'step_limit' | 'loop_detected' | 'no_progress' | 'error' | 'aborted';
 export interface AgentFinishedData {
   reason: AgentStopReason;
   steps: number;

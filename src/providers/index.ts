@@ -54,3 +54,4 @@ export {
   selectProvider,
   type SelectProviderOptions,
 } from './select-provider.ts';
+export * from './cli/index.ts';

@@ -1,0 +1,216 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { loadCircuitBreakerConfig } from '../../config/index.ts';
+import { findExecutable } from '../../doctor/index.ts';
+import { usageError } from '../../errors/index.ts';
+import type { NewEvent } from '../../events/index.ts';
+import {
+  createApiLanguageModel,
+  createScriptedLanguageModel,
+  isApiProviderName,
+  loadScriptedScript,
+  selectProvider,
+} from '../../providers/index.ts';
+import { type AgentToolset, runSingleTask } from '../../runtime/index.ts';
+import { buildSandboxEnvironment, createRedactor, detectCommandRunner } from '../../sandbox/index.ts';
+import { ALL_TOOLS, executeTool } from '../../tools/index.ts';
+import { type CliContext, writeJson } from '../cli-context.ts';
+import { openCliWorkspace, resolveCliConfig } from '../open-cli-workspace.ts';
+import { sanitizeForTerminal, truncate } from '../terminal-text.ts';
+
+interface TaskRunOptions {
+  type: string;
+  verify?: string;
+  description?: string;
+  provider?: string;
+  script?: string;
+  maxAttempts: string;
+  maxSteps: string;
+  json?: boolean;
+}
+
+function wholeNumber(value: string, option: string, maximum: number): number {
+  const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(parsed) || parsed < 1 || parsed > maximum) {
+    throw usageError(
+      'CLI_INVALID_OPTION',
+      `${option} must be a whole number from 1 to ${maximum}, got "${value}"`,
+    );
+  }
+  return parsed;
+}
+
+export function registerTaskCommands(program: Command, context: CliContext): void {
+  const task = program.command('task').description('run one agent on one task');
+  task
+    .command('run')
+    .description(
+      'run one agent on the current workspace in a fresh worktree; the harness verifies and checkpoints',
+    )
+    .argument('<what>', 'what to do, in one line')
+    .option('--type <agent-type>', 'agent type', 'eng-backend')
+    .option('--verify <command>', 'command the harness runs to verify the work (exit 0 = verified)')
+    .option('--description <text>', 'details and acceptance criteria')
+    .option(
+      '--provider <name>',
+      'anthropic | openai | openai-compatible | ollama | scripted (default: LOKI_PROVIDER, then auto-detect)',
+    )
+    .option('--script <file>', "the scripted model's script (JSON or YAML), with --provider scripted")
+    .option('--max-attempts <n>', 'agent rounds, each ending in a verification, before the task fails', '3')
+    .option('--max-steps <n>', 'model calls per round', '50')
+    .option('--json', 'print events as NDJSON and a final result object')
+    .action(async (what: string, options: TaskRunOptions, command: Command) => {
+      const maxAttempts = wholeNumber(options.maxAttempts, '--max-attempts', 20);
+      const maxSteps = wholeNumber(options.maxSteps, '--max-steps', 1000);
+      const config = resolveCliConfig(command, context).values;
+      const selection = selectProvider({
+        ...(options.provider === undefined ? {} : { flag: options.provider }),
+        env: context.env,
+        isOnPath: (name: string) => findExecutable(name, context.env.PATH) !== undefined,
+      });
+      let model;
+      if (selection.provider === 'scripted') {
+        if (options.script === undefined) {
+          throw usageError(
+            'CLI_MISSING_OPTION',
+            'the scripted provider needs --script <file> (a JSON or YAML script of model steps)',
+          );
+        }
+        model = createScriptedLanguageModel(loadScriptedScript(join(context.cwd, options.script)));
+      } else if (isApiProviderName(selection.provider)) {
+        model = createApiLanguageModel({
+          provider: selection.provider,
+          tier: 'default',
+          env: context.env,
+        }).model;
+      } else {
+        throw usageError(
+          'CLI_UNSUPPORTED_PROVIDER',
+          `loki task run does not drive ${selection.provider} yet; use an API provider (anthropic, openai, openai-compatible, ollama) or --provider scripted`,
+        );
+      }
+      const breakerConfig = loadCircuitBreakerConfig(context.cwd);
+      await using workspace = await openCliWorkspace(command, context);
+      const detection = await detectCommandRunner({ env: context.env });
+      const redactor = createRedactor({ env: context.env });
+      const sandboxEnvironment = buildSandboxEnvironment(context.env);
+      const controller = new AbortController();
+      const interrupt = () => controller.abort(new Error('interrupted'));
+      process.once('SIGINT', interrupt);
+      const progress = (event: NewEvent) => {
+        if (options.json === true) {
+          context.stdout(`${JSON.stringify(event)}\n`);
+          return;
+        }
+        const line = describeEvent(event);
+        if (line !== null) context.stdout(`${sanitizeForTerminal(line)}\n`);
+      };
+      if (options.json !== true) {
+        context.stdout(
+          `Running ${options.type} on "${what}" with ${selection.provider} (${model.modelId}); commands: ${detection.runner.kind}\n`,
+        );
+      }
+      try {
+        const result = await runSingleTask({
+          workspace,
+          config,
+          breakerConfig,
+          clock: context.clock,
+          title: what,
+          ...(options.description === undefined ? {} : { description: options.description }),
+          type: options.type,
+          verifyCommand: options.verify ?? null,
+          verifyEnvironment: sandboxEnvironment,
+          model,
+          provider: selection.provider,
+          rolePrompt: `You are a Loki Mode ${options.type} agent: a careful senior engineer who makes small, tested changes.`,
+          runner: detection.runner,
+          maxAttempts,
+          maxSteps,
+          onEvent: progress,
+          signal: controller.signal,
+          createToolset: (worktree, claimed, emit): AgentToolset => {
+            const toolContext = {
+              worktree: worktree.path,
+              runner: detection.runner,
+              emit,
+              outputDirectory: join(workspace.paths.logsDirectory, 'tool-output', claimed.id),
+              commandTimeoutMilliseconds: 5 * 60 * 1000,
+              allowNetwork: false,
+              env: sandboxEnvironment,
+              redactor,
+              signal: controller.signal,
+              taskId: claimed.id,
+              runId: null,
+            };
+            const toolsByName = new Map(ALL_TOOLS.map((tool) => [tool.name, tool]));
+            return {
+              tools: ALL_TOOLS,
+              executeTool: async (call) => {
+                const tool = toolsByName.get(call.toolName);
+                if (tool === undefined) {
+                  return {
+                    isError: true,
+                    output: `unknown tool "${call.toolName}"; available: ${[...toolsByName.keys()].join(', ')}`,
+                  };
+                }
+                const executed = await executeTool(tool, call.input, toolContext, {
+                  toolCallId: call.toolCallId,
+                });
+                return {
+                  isError: executed.isError,
+                  output: executed.output,
+                  ...(executed.completion === null ? {} : { completion: executed.completion }),
+                };
+              },
+            };
+          },
+        });
+        const { cycle } = result;
+        if (options.json === true) {
+          writeJson(context, {
+            taskId: result.task.id,
+            outcome: cycle.outcome,
+            attempts: cycle.attempts,
+            branch: result.worktree.branch,
+            checkpointCommit: cycle.checkpointCommit,
+            summary: cycle.summary,
+            error: cycle.error,
+            usage: cycle.usage,
+          });
+        } else {
+          const cost = cycle.usage.isCostKnown
+            ? `$${cycle.usage.costUsd.toFixed(4)}`
+            : 'unknown (unpriced model)';
+          context.stdout(
+            cycle.outcome === 'verified'
+              ? `Verified after ${cycle.attempts} attempt(s): checkpoint ${cycle.checkpointCommit ?? '(no changes)'} on ${result.worktree.branch}. Cost ${cost}.\n`
+              : `Not verified after ${cycle.attempts} attempt(s): ${sanitizeForTerminal(cycle.error ?? cycle.outcome)}. Worktree rolled back. Cost ${cost}.\n`,
+          );
+        }
+        if (cycle.outcome === 'aborted') context.exitCode = 130;
+        else if (cycle.outcome !== 'verified') context.exitCode = 3;
+      } finally {
+        process.removeListener('SIGINT', interrupt);
+      }
+    });
+}
+
+function describeEvent(event: NewEvent): string | null {
+  switch (event.type) {
+    case 'agent.tool_called':
+      return `  → ${event.data.toolName} ${truncate(JSON.stringify(event.data.input), 100)}`;
+    case 'agent.tool_result':
+      return event.data.isError ? `    ✗ ${truncate(event.data.output.split('\n')[0] ?? '', 120)}` : null;
+    case 'agent.retry':
+      return `  … retry ${event.data.attempt} in ${Math.round(event.data.delayMilliseconds / 1000)} s (${event.data.reason})`;
+    case 'verification.ran':
+      return `  verify \`${event.data.command}\`: ${event.data.passed ? 'passed' : `FAILED (exit ${event.data.exitCode ?? '?'})`}`;
+    case 'sandbox.refused':
+      return `  refused ${event.data.toolName}: ${event.data.reason} (${event.data.detail})`;
+    case 'agent.finished':
+      return `  agent finished: ${event.data.reason} after ${event.data.steps} steps`;
+    default:
+      return null;
+  }
+}

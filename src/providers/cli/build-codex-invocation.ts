@@ -1,0 +1,75 @@
+import type { Environment } from '../provider-name.ts';
+
+/** Codex's sandbox for the commands it runs (`--sandbox`). */
+export const CODEX_SANDBOX_MODES = ['read-only', 'workspace-write', 'danger-full-access'] as const;
+export type CodexSandboxMode = (typeof CODEX_SANDBOX_MODES)[number];
+
+export interface CodexArgumentsOptions {
+  prompt: string;
+  /** Continue this Codex thread (after a failed attempt) instead of starting a new one. */
+  resumeThreadId: string | null;
+  model?: string;
+  sandboxMode: CodexSandboxMode;
+  /** `-c key=value` overrides of Codex's configuration, passed as given. */
+  configOverrides?: readonly string[];
+  skipGitRepoCheck?: boolean;
+}
+
+/**
+ * `codex exec --json …`: exec never asks for approval (there is nobody to ask), so what the agent
+ * may do is set by the sandbox mode. Options go before the `resume` subcommand, which accepts
+ * fewer of them; the prompt comes last, after `--`, so text starting with a dash stays a prompt.
+ */
+export function buildCodexArguments(options: CodexArgumentsOptions): string[] {
+  const commandArguments = ['exec', '--json', '--color=never', `--sandbox=${options.sandboxMode}`];
+  if (options.model !== undefined) commandArguments.push(`--model=${options.model}`);
+  for (const override of options.configOverrides ?? []) commandArguments.push('--config', override);
+  if (options.skipGitRepoCheck === true) commandArguments.push('--skip-git-repo-check');
+  if (options.resumeThreadId !== null) commandArguments.push('resume', options.resumeThreadId);
+  commandArguments.push('--', options.prompt);
+  return commandArguments;
+}
+
+/**
+ * Passed through from Loki's environment: the basics a process needs, Codex's own credentials,
+ * home and endpoint, and proxy settings. Other providers' keys and Loki's settings stay out.
+ */
+const PASSED_THROUGH_VARIABLES = [
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'SHELL',
+  'LANG',
+  'LC_ALL',
+  'LC_CTYPE',
+  'TZ',
+  'TMPDIR',
+  'TERM',
+  'CODEX_HOME',
+  'CODEX_API_KEY',
+  'OPENAI_API_KEY',
+  'OPENAI_BASE_URL',
+  'OPENAI_ORGANIZATION',
+  'OPENAI_PROJECT',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'SSL_CERT_FILE',
+  'CODEX_CA_CERTIFICATE',
+] as const;
+
+export function buildCodexEnvironment(
+  env: Environment,
+  extraEnv: Readonly<Record<string, string>> = {},
+): Record<string, string> {
+  const environment: Record<string, string> = {};
+  for (const name of PASSED_THROUGH_VARIABLES) {
+    const value = env[name];
+    if (value !== undefined && value !== '') environment[name] = value;
+  }
+  return { ...environment, ...extraEnv };
+}

@@ -1,0 +1,194 @@
+import { isAbsolute } from 'node:path';
+import { type Clock, systemClock } from '../../clock/index.ts';
+import { LokiError } from '../../errors/index.ts';
+import type { NewEvent } from '../../events/index.ts';
+import type { PriceTable } from '../price-table.ts';
+import type { Environment } from '../provider-name.ts';
+import { bindEventEmitter } from './bind-event-emitter.ts';
+import {
+  buildClaudeCodeArguments,
+  buildClaudeCodeEnvironment,
+  type ClaudeCodePermissionMode,
+} from './build-claude-code-invocation.ts';
+import {
+  classifyClaudeCodeApiError,
+  classifyClaudeCodeExit,
+  classifyClaudeCodeResultFailure,
+} from './classify-claude-code-failure.ts';
+import { ClaudeCodeStreamMapper } from './claude-code-stream-mapper.ts';
+import { CliAttemptFailure } from './cli-attempt-failure.ts';
+import type { CliRuntimeResult } from './cli-runtime-result.ts';
+import { reportSurvivingProcesses } from './report-surviving-processes.ts';
+import { type CliAttemptOutcome, type CliRetryOptions, runCliAttempts } from './run-cli-attempts.ts';
+import { type LineProcessExit, type ProcessStopTiming, runLineProcess } from './run-line-process.ts';
+
+export interface ClaudeCodeRuntimeOptions {
+  prompt: string;
+  /** Appended to Claude Code's own system prompt (`--append-system-prompt`). */
+  systemPrompt?: string;
+  /** The task's worktree: Claude Code's working directory. Absolute. */
+  worktree: string;
+  model?: string;
+  permissionMode: ClaudeCodePermissionMode;
+  /** Tool rules Claude Code may use without asking, e.g. `Write`, `Bash(npm test:*)`. */
+  allowedTools: readonly string[];
+  disallowedTools?: readonly string[];
+  /** Model turns allowed over the whole run, resumed attempts included. */
+  maxTurns: number;
+  /** Loki's environment; only Claude Code's own variables and the basics are passed on. */
+  env: Environment;
+  /** Added to the child's environment as given (e.g. Bedrock or Vertex settings). */
+  extraEnv?: Readonly<Record<string, string>>;
+  /** Defaults to `claude`, looked up on the PATH of `env`. */
+  executablePath?: string;
+  emit: (event: NewEvent) => void;
+  runId: string | null;
+  taskId: string | null;
+  signal?: AbortSignal;
+  /** For the whole run, retries and waits included. */
+  timeoutMilliseconds: number;
+  /** Recorded in `agent.started`. Defaults to `claude-code`. */
+  agentType?: string;
+  /**
+   * Claude Code's own retries per API call (CLAUDE_CODE_MAX_RETRIES). Defaults to 0, so that
+   * failures come back to Loki's retry policy, which resumes the session after its own backoff.
+   */
+  claudeCodeMaxRetries?: number;
+  retry?: CliRetryOptions;
+  priceTable?: PriceTable;
+  /** Defaults to whether this process runs as root. */
+  isRoot?: boolean;
+  clock?: Clock;
+  processStopTiming?: ProcessStopTiming;
+}
+
+/** What a resumed session is told: the conversation so far is already in the session. */
+const RESUME_PROMPT =
+  'Your previous turn was cut off by an API error. Continue the task from where you stopped.';
+
+/**
+ * Runs one task with Claude Code (`claude -p --output-format stream-json`) in the task's worktree
+ * and reports it as Loki events: agent.started, agent.text, agent.tool_called/tool_result,
+ * agent.retry/rate_limited, usage.recorded, agent.error, agent.finished. Never leaves a process
+ * behind: the CLI runs in its own process group, and abort, time-out or exit stop everything it
+ * started.
+ */
+export async function runClaudeCode(options: ClaudeCodeRuntimeOptions): Promise<CliRuntimeResult> {
+  validateOptions(options);
+  const emit = bindEventEmitter(options.emit, options.runId, options.taskId);
+  const clock = options.clock ?? systemClock;
+  const executable = options.executablePath ?? 'claude';
+  const mapper = new ClaudeCodeStreamMapper({
+    emit,
+    agentType: options.agentType ?? 'claude-code',
+    clock,
+    ...(options.priceTable === undefined ? {} : { priceTable: options.priceTable }),
+  });
+  const environment = buildClaudeCodeEnvironment({
+    env: options.env,
+    maxRetries: options.claudeCodeMaxRetries ?? 0,
+    isRoot: options.isRoot ?? process.getuid?.() === 0,
+    ...(options.extraEnv === undefined ? {} : { extraEnv: options.extraEnv }),
+  });
+  let lastExitCode: number | null = null;
+
+  const runAttempt = async (attempt: number, signal: AbortSignal): Promise<CliAttemptOutcome> => {
+    mapper.beginAttempt();
+    // A retry continues the same conversation, so the work already done is not repeated.
+    const resumeSessionId = attempt > 1 ? mapper.sessionId : null;
+    const commandArguments = buildClaudeCodeArguments({
+      prompt: resumeSessionId === null ? options.prompt : RESUME_PROMPT,
+      resumeSessionId,
+      permissionMode: options.permissionMode,
+      allowedTools: options.allowedTools,
+      maxTurns: Math.max(1, options.maxTurns - mapper.steps),
+      ...(options.disallowedTools === undefined ? {} : { disallowedTools: options.disallowedTools }),
+      ...(options.model === undefined ? {} : { model: options.model }),
+      ...(options.systemPrompt === undefined ? {} : { systemPrompt: options.systemPrompt }),
+    });
+    const exit = await runLineProcess({
+      executable,
+      arguments: commandArguments,
+      cwd: options.worktree,
+      env: environment,
+      onLine: (line) => mapper.handleLine(line),
+      signal,
+      ...(options.processStopTiming === undefined ? {} : { timing: options.processStopTiming }),
+    });
+    lastExitCode = exit.exitCode;
+    reportSurvivingProcesses(exit, emit, 'CLAUDE_CODE');
+    if (exit.wasStopped) throw signal.reason;
+    return settleAttempt(mapper, exit, executable, clock);
+  };
+
+  const ending = await runCliAttempts({
+    provider: 'claude-code',
+    displayName: 'Claude Code',
+    emit: options.emit,
+    runId: options.runId,
+    taskId: options.taskId,
+    timeoutMilliseconds: options.timeoutMilliseconds,
+    runAttempt,
+    ...(options.retry === undefined ? {} : { retry: options.retry }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
+  emit('agent.finished', { reason: ending.reason, steps: mapper.steps, summary: ending.summary });
+  return {
+    reason: ending.reason,
+    steps: mapper.steps,
+    summary: ending.summary,
+    usage: { ...mapper.usage },
+    exitCode: lastExitCode,
+    sessionId: mapper.sessionId,
+    failure: ending.failure,
+  };
+}
+
+/** Decides how an attempt ended from its `result` line, or from the process when there is none. */
+function settleAttempt(
+  mapper: ClaudeCodeStreamMapper,
+  exit: LineProcessExit,
+  executable: string,
+  clock: Clock,
+): CliAttemptOutcome {
+  const result = mapper.attemptResult;
+  const apiError = mapper.attemptApiError;
+  if (result === null) {
+    throw new CliAttemptFailure(
+      apiError === null
+        ? classifyClaudeCodeExit(exit, executable)
+        : classifyClaudeCodeApiError(apiError, clock),
+    );
+  }
+  if (result.subtype === 'error_max_turns') return { reason: 'step_limit', summary: null };
+  if (!result.isError) return { reason: 'task_complete', summary: result.resultText };
+  if (apiError !== null) throw new CliAttemptFailure(classifyClaudeCodeApiError(apiError, clock));
+  if (result.apiErrorStatus !== null) {
+    const fromResult = {
+      status: result.apiErrorStatus,
+      type: result.apiErrorType,
+      error: null,
+      message: result.resultText ?? '',
+    };
+    throw new CliAttemptFailure(classifyClaudeCodeApiError(fromResult, clock));
+  }
+  throw new CliAttemptFailure(classifyClaudeCodeResultFailure(result));
+}
+
+function validateOptions(options: ClaudeCodeRuntimeOptions): void {
+  const problems = [
+    isAbsolute(options.worktree) ? null : `worktree must be an absolute path, got ${options.worktree}`,
+    Number.isInteger(options.maxTurns) && options.maxTurns >= 1
+      ? null
+      : 'maxTurns must be a positive integer',
+    options.timeoutMilliseconds > 0 ? null : 'timeoutMilliseconds must be positive',
+    options.prompt.trim() === '' ? 'prompt must not be empty' : null,
+  ].filter((problem) => problem !== null);
+  if (problems.length > 0) {
+    throw new LokiError(`invalid Claude Code run: ${problems.join('; ')}`, {
+      code: 'CLAUDE_CODE_INVALID_OPTIONS',
+      category: 'internal',
+      context: { worktree: options.worktree },
+    });
+  }
+}

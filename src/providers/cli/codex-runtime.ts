@@ -1,0 +1,146 @@
+import { isAbsolute } from 'node:path';
+import { type Clock, systemClock } from '../../clock/index.ts';
+import { LokiError } from '../../errors/index.ts';
+import type { NewEvent } from '../../events/index.ts';
+import type { PriceTable } from '../price-table.ts';
+import type { Environment } from '../provider-name.ts';
+import { bindEventEmitter } from './bind-event-emitter.ts';
+import {
+  buildCodexArguments,
+  buildCodexEnvironment,
+  type CodexSandboxMode,
+} from './build-codex-invocation.ts';
+import { classifyCodexExit, classifyCodexFailure } from './classify-codex-failure.ts';
+import { CliAttemptFailure } from './cli-attempt-failure.ts';
+import type { CliRuntimeResult } from './cli-runtime-result.ts';
+import { CodexStreamMapper } from './codex-stream-mapper.ts';
+import { reportSurvivingProcesses } from './report-surviving-processes.ts';
+import { type CliAttemptOutcome, type CliRetryOptions, runCliAttempts } from './run-cli-attempts.ts';
+import { type ProcessStopTiming, runLineProcess } from './run-line-process.ts';
+
+export interface CodexRuntimeOptions {
+  prompt: string;
+  /** Codex has no flag for it: it is put in front of the prompt. */
+  systemPrompt?: string;
+  /** The task's worktree: Codex's working directory. Absolute. */
+  worktree: string;
+  model?: string;
+  sandboxMode: CodexSandboxMode;
+  /** `-c key=value` overrides of Codex's configuration. */
+  configOverrides?: readonly string[];
+  /** Codex refuses to run outside a git repository unless told; worktrees are repositories. */
+  skipGitRepoCheck?: boolean;
+  /** Loki's environment; only Codex's own variables and the basics are passed on. */
+  env: Environment;
+  extraEnv?: Readonly<Record<string, string>>;
+  /** Defaults to `codex`, looked up on the PATH of `env`. */
+  executablePath?: string;
+  emit: (event: NewEvent) => void;
+  runId: string | null;
+  taskId: string | null;
+  signal?: AbortSignal;
+  /** For the whole run, retries and waits included. */
+  timeoutMilliseconds: number;
+  /** Recorded in `agent.started`. Defaults to `codex`. */
+  agentType?: string;
+  /** Loki's retry policy: a retry resumes the thread (`codex exec resume`). */
+  retry?: CliRetryOptions;
+  priceTable?: PriceTable;
+  clock?: Clock;
+  processStopTiming?: ProcessStopTiming;
+}
+
+const RESUME_PROMPT = 'Your previous turn failed with an error. Continue the task from where you stopped.';
+
+/**
+ * Runs one task with Codex (`codex exec --json`) in the task's worktree and reports it as the
+ * same Loki events as every other runtime. Codex retries its own connection problems (reported
+ * as agent.retry); a failed turn comes back to Loki's retry policy, which resumes the thread.
+ * Codex has no turn limit of its own: the time limit bounds a run.
+ */
+export async function runCodex(options: CodexRuntimeOptions): Promise<CliRuntimeResult> {
+  validateOptions(options);
+  const emit = bindEventEmitter(options.emit, options.runId, options.taskId);
+  const clock = options.clock ?? systemClock;
+  const executable = options.executablePath ?? 'codex';
+  const mapper = new CodexStreamMapper({
+    emit,
+    agentType: options.agentType ?? 'codex',
+    model: options.model ?? 'default',
+    clock,
+    ...(options.priceTable === undefined ? {} : { priceTable: options.priceTable }),
+  });
+  const environment = buildCodexEnvironment(options.env, options.extraEnv);
+  const firstPrompt =
+    options.systemPrompt === undefined || options.systemPrompt === ''
+      ? options.prompt
+      : `${options.systemPrompt}\n\n${options.prompt}`;
+  let lastExitCode: number | null = null;
+
+  const runAttempt = async (attempt: number, signal: AbortSignal): Promise<CliAttemptOutcome> => {
+    mapper.beginAttempt();
+    const resumeThreadId = attempt > 1 ? mapper.threadId : null;
+    const exit = await runLineProcess({
+      executable,
+      arguments: buildCodexArguments({
+        prompt: resumeThreadId === null ? firstPrompt : RESUME_PROMPT,
+        resumeThreadId,
+        sandboxMode: options.sandboxMode,
+        ...(options.model === undefined ? {} : { model: options.model }),
+        ...(options.configOverrides === undefined ? {} : { configOverrides: options.configOverrides }),
+        ...(options.skipGitRepoCheck === undefined ? {} : { skipGitRepoCheck: options.skipGitRepoCheck }),
+      }),
+      cwd: options.worktree,
+      env: environment,
+      onLine: (line) => mapper.handleLine(line),
+      signal,
+      ...(options.processStopTiming === undefined ? {} : { timing: options.processStopTiming }),
+    });
+    lastExitCode = exit.exitCode;
+    reportSurvivingProcesses(exit, emit, 'CODEX');
+    if (exit.wasStopped) throw signal.reason;
+    // A completed turn wins over a non-zero exit: the work is done and was reported.
+    if (mapper.hasCompletedTurn) return { reason: 'task_complete', summary: mapper.lastMessage };
+    if (mapper.attemptFailureMessage !== null) {
+      throw new CliAttemptFailure(classifyCodexFailure(mapper.attemptFailureMessage, clock));
+    }
+    throw new CliAttemptFailure(classifyCodexExit(exit, executable));
+  };
+
+  const ending = await runCliAttempts({
+    provider: 'codex',
+    displayName: 'Codex',
+    emit: options.emit,
+    runId: options.runId,
+    taskId: options.taskId,
+    timeoutMilliseconds: options.timeoutMilliseconds,
+    runAttempt,
+    ...(options.retry === undefined ? {} : { retry: options.retry }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
+  emit('agent.finished', { reason: ending.reason, steps: mapper.steps, summary: ending.summary });
+  return {
+    reason: ending.reason,
+    steps: mapper.steps,
+    summary: ending.summary,
+    usage: { ...mapper.usage, modelCalls: mapper.steps },
+    exitCode: lastExitCode,
+    sessionId: mapper.threadId,
+    failure: ending.failure,
+  };
+}
+
+function validateOptions(options: CodexRuntimeOptions): void {
+  const problems = [
+    isAbsolute(options.worktree) ? null : `worktree must be an absolute path, got ${options.worktree}`,
+    options.timeoutMilliseconds > 0 ? null : 'timeoutMilliseconds must be positive',
+    options.prompt.trim() === '' ? 'prompt must not be empty' : null,
+  ].filter((problem) => problem !== null);
+  if (problems.length > 0) {
+    throw new LokiError(`invalid Codex run: ${problems.join('; ')}`, {
+      code: 'CODEX_INVALID_OPTIONS',
+      category: 'internal',
+      context: { worktree: options.worktree },
+    });
+  }
+}

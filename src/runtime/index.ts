@@ -1,0 +1,19 @@
+export {
+  type AgentLoopOptions,
+  type AgentLoopResult,
+  type LoopTool,
+  runAgentLoop,
+  type StepTokens,
+  type TaskCompletion,
+  type ToolCallRequest,
+  type ToolOutcome,
+  type UsageTotals,
+} from './agent-loop.ts';
+export { runTaskCycle, type TaskCycleOptions, type TaskCycleResult } from './run-task-cycle.ts';
+export { buildTaskPrompt } from './task-prompt.ts';
+export {
+  type AgentToolset,
+  runSingleTask,
+  type RunSingleTaskOptions,
+  type RunSingleTaskResult,
+} from './run-single-task.ts';

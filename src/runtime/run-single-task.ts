@@ -1,0 +1,181 @@
+import { join } from 'node:path';
+import type { LanguageModelV4 } from '@ai-sdk/provider';
+import { type Clock, type RandomSource, systemRandom } from '../clock/index.ts';
+import { breakerSettingsFor, type CircuitBreakerConfig, type LokiConfig } from '../config/index.ts';
+import { LokiError } from '../errors/index.ts';
+import type { NewEvent } from '../events/index.ts';
+import { createTaskWorktree, removeTaskWorktree, type TaskWorktree } from '../git/index.ts';
+import { classifyModelFailure, priceUsage } from '../providers/index.ts';
+import { CircuitBreaker, sleep } from '../resilience/index.ts';
+import type { CommandRunner } from '../sandbox/index.ts';
+import type { Task } from '../store/index.ts';
+import { ContinuityFile, type Workspace } from '../workspace/index.ts';
+import type { LoopTool, ToolCallRequest, ToolOutcome } from './agent-loop.ts';
+import { runTaskCycle, type TaskCycleResult } from './run-task-cycle.ts';
+
+export interface AgentToolset {
+  tools: readonly LoopTool[];
+  executeTool: (call: ToolCallRequest) => Promise<ToolOutcome>;
+}
+
+export interface RunSingleTaskOptions {
+  workspace: Workspace;
+  config: LokiConfig;
+  breakerConfig: CircuitBreakerConfig;
+  clock: Clock;
+  random?: RandomSource;
+  title: string;
+  description?: string;
+  type: string;
+  verifyCommand: string | null;
+  verifyEnvironment: Readonly<Record<string, string>>;
+  model: LanguageModelV4;
+  provider: string;
+  rolePrompt: string;
+  /** Builds the tools for the task's worktree (file tools are confined to it). */
+  createToolset: (worktree: TaskWorktree, task: Task, emit: (event: NewEvent) => void) => AgentToolset;
+  runner: CommandRunner;
+  maxAttempts: number;
+  maxSteps: number;
+  /** Also told about every event, e.g. to print progress. */
+  onEvent?: (event: NewEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface RunSingleTaskResult {
+  task: Task;
+  worktree: TaskWorktree;
+  cycle: TaskCycleResult;
+}
+
+/**
+ * `loki task run`: one agent on one task in a fresh worktree of the current workspace, through the
+ * queue (so the task, its attempts and every event are in the store like any other task).
+ */
+export async function runSingleTask(options: RunSingleTaskOptions): Promise<RunSingleTaskResult> {
+  const { workspace } = options;
+  const workerId = `task-run-${process.pid}`;
+  const enqueued = await workspace.queue.enqueue({
+    type: options.type,
+    title: options.title,
+    ...(options.description === undefined ? {} : { description: options.description }),
+    payload: { verify: options.verifyCommand },
+    maxAttempts: 1,
+  });
+  const task = await workspace.queue.claim({ workerId, taskId: enqueued.id });
+  if (task === null) throw new Error(`task ${enqueued.id} could not be claimed right after it was added`);
+  await workspace.refreshProjections();
+
+  // Events go to the store in order; a failed append is remembered and reported at the end.
+  let writes: Promise<unknown> = Promise.resolve();
+  const emit = (event: NewEvent) => {
+    writes = writes.then(() => workspace.store.appendEvent(event));
+    options.onEvent?.(event);
+  };
+  // The lease is kept alive while the agent works, so a crash (not a slow agent) is what frees it.
+  const heartbeat = setInterval(
+    () => {
+      writes = writes.then(() => workspace.queue.heartbeat(task.id, workerId));
+    },
+    Math.max(1000, (task.timeoutSeconds * 1000) / 3),
+  );
+  heartbeat.unref();
+
+  let worktree: TaskWorktree | null = null;
+  try {
+    worktree = await createTaskWorktree({
+      repositoryRoot: workspace.paths.root,
+      worktreesDirectory: join(workspace.paths.lokiDirectory, 'worktrees'),
+      taskId: task.id,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    const toolset = options.createToolset(worktree, task, emit);
+    const breakers = [`provider:${options.provider}`, `agent-type:${task.type}`].map(
+      (name) =>
+        new CircuitBreaker(
+          name,
+          breakerSettingsFor(options.breakerConfig, name),
+          options.clock,
+          workspace.store,
+        ),
+    );
+    emit({
+      type: 'agent.started',
+      runId: null,
+      taskId: task.id,
+      data: {
+        agentType: task.type,
+        runtime: options.provider === 'scripted' ? 'scripted' : 'api',
+        provider: options.provider,
+        model: options.model.modelId,
+      },
+    });
+    const cycle = await runTaskCycle({
+      task,
+      worktree,
+      continuity: new ContinuityFile(workspace.paths.continuityFile),
+      verifyCommand: options.verifyCommand,
+      verifyTimeoutMilliseconds: task.timeoutSeconds * 1000,
+      runner: options.runner,
+      verifyEnvironment: options.verifyEnvironment,
+      maxAttempts: options.maxAttempts,
+      rolePrompt: options.rolePrompt,
+      emit,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      loop: {
+        model: options.model,
+        provider: options.provider,
+        tools: toolset.tools,
+        executeTool: toolset.executeTool,
+        price: (modelId, usage) => priceUsage(modelId, usage),
+        maxSteps: options.maxSteps,
+        retry: {
+          settings: {
+            maxRetries: options.config.maxRetries,
+            baseWaitMilliseconds: options.config.baseWait * 1000,
+            maxWaitMilliseconds: options.config.maxWait * 1000,
+          },
+          classify: (error) => classifyModelFailure(error, { clock: options.clock }),
+          breakers,
+          random: options.random ?? systemRandom,
+          clock: options.clock,
+          sleep,
+        },
+        emit,
+        runId: null,
+        taskId: task.id,
+      },
+    });
+    clearInterval(heartbeat);
+    await writes;
+    const result = {
+      checkpointCommit: cycle.checkpointCommit,
+      branch: worktree.branch,
+      summary: cycle.summary,
+      attempts: cycle.attempts,
+      usage: cycle.usage,
+    };
+    const finished =
+      cycle.outcome === 'verified'
+        ? await workspace.queue.complete(task.id, workerId, result)
+        : await workspace.queue.fail(task.id, workerId, cycle.error ?? cycle.outcome);
+    return { task: finished, worktree, cycle };
+  } catch (error) {
+    clearInterval(heartbeat);
+    // The run's own error is the one to report; a failed event write after it adds nothing.
+    await writes.catch(() => undefined);
+    const message = error instanceof Error ? error.message : String(error);
+    await workspace.queue.fail(task.id, workerId, message).catch((failError: unknown) => {
+      throw new LokiError(`${message} (and the task could not be marked failed: ${String(failError)})`, {
+        code: 'TASK_RUN_FAILED',
+        category: 'internal',
+        cause: error,
+      });
+    });
+    throw error;
+  } finally {
+    clearInterval(heartbeat);
+    if (worktree !== null) await removeTaskWorktree(worktree);
+    await workspace.refreshProjections();
+  }
+}

@@ -1,0 +1,206 @@
+import type { LanguageModelV4Message } from '@ai-sdk/provider';
+import type { NewEvent } from '../events/index.ts';
+import { commitCheckpoint, rollbackWorktree, type TaskWorktree } from '../git/index.ts';
+import type { CommandRunner } from '../sandbox/index.ts';
+import type { Task } from '../store/index.ts';
+import type { ContinuityFile } from '../workspace/index.ts';
+import { type AgentLoopOptions, type AgentLoopResult, runAgentLoop, type UsageTotals } from './agent-loop.ts';
+import { buildTaskPrompt } from './task-prompt.ts';
+
+export interface TaskCycleOptions {
+  task: Task;
+  worktree: TaskWorktree;
+  continuity: ContinuityFile;
+  /** Run by the harness after the agent says it is done; null means the task has no verify command. */
+  verifyCommand: string | null;
+  verifyTimeoutMilliseconds: number;
+  runner: CommandRunner;
+  /** Environment for the verify command (explicit: secrets are not passed on). */
+  verifyEnvironment: Readonly<Record<string, string>>;
+  /** Agent rounds (each ending in a verification) before the worktree is rolled back and the task fails. */
+  maxAttempts: number;
+  /** The agent loop, minus what the cycle owns (conversation, system prompt). */
+  loop: Omit<AgentLoopOptions, 'messages' | 'system'>;
+  rolePrompt: string;
+  emit: (event: NewEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface TaskCycleResult {
+  outcome: 'verified' | 'failed' | 'aborted';
+  attempts: number;
+  checkpointCommit: string | null;
+  /** Why it failed, for the queue's lastError; null when verified. */
+  error: string | null;
+  summary: string | null;
+  usage: UsageTotals;
+}
+
+const OUTPUT_TAIL_CHARACTERS = 4000;
+
+/**
+ * RARV on one task: Reason (the prompt from the task, files and CONTINUITY.md), Act (the agent
+ * loop in the task's worktree), Reflect (CONTINUITY.md updated), Verify (the harness, not the
+ * agent, runs the verify command). A failed verification goes back to the agent and becomes a
+ * lesson; after `maxAttempts` the worktree is rolled back to its checkpoint and the task fails.
+ */
+export async function runTaskCycle(options: TaskCycleOptions): Promise<TaskCycleResult> {
+  const { task, worktree, continuity } = options;
+  const system = `${options.rolePrompt.trim()}\n\n${HARNESS_RULES}`;
+  const messages: LanguageModelV4Message[] = [
+    {
+      role: 'user',
+      content: [
+        {
+          type: 'text',
+          text: buildTaskPrompt({ task, worktree, continuity, verifyCommand: options.verifyCommand }),
+        },
+      ],
+    },
+  ];
+  continuity.replaceSection('Current Task', `${task.id} (${task.type}): ${task.title}`);
+  const totals: UsageTotals = {
+    inputTokens: 0,
+    outputTokens: 0,
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+    costUsd: 0,
+    isCostKnown: true,
+    modelCalls: 0,
+  };
+  let lastError = 'no attempt ran';
+  for (let attempt = 1; attempt <= options.maxAttempts; attempt += 1) {
+    const result: AgentLoopResult = await runAgentLoop({
+      ...options.loop,
+      system,
+      messages,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    addUsage(totals, result.usage);
+    if (result.reason === 'aborted') {
+      return {
+        outcome: 'aborted',
+        attempts: attempt,
+        checkpointCommit: null,
+        error: 'aborted',
+        summary: null,
+        usage: totals,
+      };
+    }
+    if (result.reason !== 'task_complete') {
+      lastError = `the agent stopped without completing the task (${result.reason.replace('_', ' ')})`;
+      continuity.appendToSection('Mistakes & Learnings', `${task.id} attempt ${attempt}: ${lastError}`);
+      messages.push(userMessage(`${lastError}. Continue the task and call task_complete when it is done.`));
+      continue;
+    }
+    const verification = await verify(options);
+    if (verification.passed) {
+      const checkpointCommit = await commitCheckpoint(
+        worktree,
+        `[Loki] ${task.type}-${task.id}: ${task.title}`,
+        options.signal,
+      );
+      continuity.replaceSection(
+        'Just Completed',
+        `${task.id} (${task.type}): ${task.title}: ${result.completion?.summary ?? 'done'}` +
+          (options.verifyCommand === null ? '' : ` (verified: \`${options.verifyCommand}\`)`),
+      );
+      continuity.replaceSection('Current Task', '');
+      return {
+        outcome: 'verified',
+        attempts: attempt,
+        checkpointCommit,
+        error: null,
+        summary: result.completion?.summary ?? null,
+        usage: totals,
+      };
+    }
+    lastError = `verification \`${options.verifyCommand}\` failed (${verification.describe})`;
+    continuity.appendToSection(
+      'Mistakes & Learnings',
+      `${task.id} attempt ${attempt}: ${lastError}: ${firstMeaningfulLine(verification.output)}`,
+    );
+    messages.push(
+      userMessage(
+        `VERIFICATION FAILED. The harness ran \`${options.verifyCommand}\` in your worktree and it ${verification.describe}.\n` +
+          `Output (last part):\n${verification.output}\n\nFix the cause, check it yourself, then call task_complete again.`,
+      ),
+    );
+  }
+  // Nothing half-done stays behind: the worktree returns to where the task started.
+  await rollbackWorktree(worktree, worktree.baseCommit, options.signal);
+  continuity.appendToSection(
+    'Mistakes & Learnings',
+    `${task.id}: gave up after ${options.maxAttempts} attempts; worktree rolled back. Last error: ${lastError}`,
+  );
+  return {
+    outcome: 'failed',
+    attempts: options.maxAttempts,
+    checkpointCommit: null,
+    error: lastError,
+    summary: null,
+    usage: totals,
+  };
+}
+
+async function verify(
+  options: TaskCycleOptions,
+): Promise<{ passed: boolean; output: string; describe: string }> {
+  if (options.verifyCommand === null) return { passed: true, output: '', describe: 'was not needed' };
+  const result = await options.runner.run({
+    command: options.verifyCommand,
+    cwd: options.worktree.path,
+    writableDirectory: options.worktree.path,
+    timeoutMilliseconds: options.verifyTimeoutMilliseconds,
+    env: options.verifyEnvironment,
+    allowNetwork: false,
+    maxOutputBytes: 1_000_000,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
+  const passed = result.exitCode === 0 && !result.timedOut;
+  const output = `${result.stdout}\n${result.stderr}`.trim().slice(-OUTPUT_TAIL_CHARACTERS);
+  options.emit({
+    type: 'verification.ran',
+    runId: options.task.runId,
+    taskId: options.task.id,
+    data: {
+      command: options.verifyCommand,
+      exitCode: result.exitCode,
+      passed,
+      durationMilliseconds: Math.round(result.durationMilliseconds),
+      outputTail: output.slice(-1000),
+    },
+  });
+  const describe = result.timedOut
+    ? `timed out after ${options.verifyTimeoutMilliseconds} ms`
+    : `exited with code ${result.exitCode ?? `signal ${result.signal ?? '?'}`}`;
+  return { passed, output, describe };
+}
+
+function userMessage(text: string): LanguageModelV4Message {
+  return { role: 'user', content: [{ type: 'text', text }] };
+}
+
+function firstMeaningfulLine(output: string): string {
+  const line =
+    output.split('\n').find((candidate) => /error|fail|assert|expected/i.test(candidate)) ??
+    output.split('\n')[0];
+  return (line ?? '').trim().slice(0, 300) || '(no output)';
+}
+
+function addUsage(totals: UsageTotals, usage: UsageTotals): void {
+  totals.inputTokens += usage.inputTokens;
+  totals.outputTokens += usage.outputTokens;
+  totals.cacheReadTokens += usage.cacheReadTokens;
+  totals.cacheWriteTokens += usage.cacheWriteTokens;
+  totals.costUsd += usage.costUsd;
+  totals.isCostKnown &&= usage.isCostKnown;
+  totals.modelCalls += usage.modelCalls;
+}
+
+const HARNESS_RULES = `Rules of the Loki Mode harness:
+- You work in your own git worktree; every path is relative to it and you cannot leave it.
+- Act through the tools. Do not ask questions: make reasonable assumptions and state them in your summary.
+- Keep changes focused on the task. Do not edit files unrelated to it, and never weaken or delete tests to make them pass.
+- Commands run in a sandbox with a timeout and usually without network access.
+- When the work is done and you have checked it, call task_complete with a summary, the files you changed and the tests you ran. The harness then runs the verification itself; a failure comes back to you.`;

@@ -1,0 +1,28 @@
+export { buildSandboxEnvironment, type BuildSandboxEnvironmentOptions } from './build-sandbox-environment.ts';
+export {
+  BubblewrapRunner,
+  type BubblewrapRunnerOptions,
+  buildBubblewrapArguments,
+  DEFAULT_HIDDEN_HOME_PATHS,
+} from './bubblewrap-runner.ts';
+export {
+  assertCommandAllowed,
+  type CommandDecision,
+  type CommandDenyRule,
+  type CommandLocation,
+  type CommandPolicy,
+  createCommandPolicy,
+  type CreateCommandPolicyOptions,
+  evaluateCommand,
+} from './command-policy.ts';
+export type { CommandRequest, CommandResult, CommandRunner, CommandRunnerKind } from './command-runner.ts';
+export { DEFAULT_COMMAND_DENY_RULES } from './default-command-deny-rules.ts';
+export {
+  type CommandRunnerDetection,
+  detectCommandRunner,
+  type DetectCommandRunnerOptions,
+} from './detect-command-runner.ts';
+export { PlainRunner } from './plain-runner.ts';
+export { createRedactor, type CreateRedactorOptions, REDACTED, type Redactor } from './redactor.ts';
+export { DEFAULT_PROCESS_TIMING, type ProcessTiming } from './run-process-group.ts';
+export { SandboxErrorCode } from './sandbox-errors.ts';

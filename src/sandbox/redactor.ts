@@ -1,0 +1,93 @@
+/**
+ * Replaces secrets with `[REDACTED]` before text leaves a command, a tool or an event. Two kinds of
+ * secrets are known: the values of secret-looking environment variables (and any extra values the
+ * caller names), and well-known token shapes, which catch keys that never were in our environment
+ * (a key printed from a `.env` file, a token in a curl command).
+ */
+export interface Redactor {
+  redact(text: string): string;
+  /** A copy of a JSON-like value with every string redacted (for event payloads). */
+  redactValue(value: unknown): unknown;
+}
+
+export interface CreateRedactorOptions {
+  env?: Readonly<Record<string, string | undefined>>;
+  extraSecrets?: readonly string[];
+}
+
+export const REDACTED = '[REDACTED]';
+
+/** Names of environment variables whose values are treated as secrets. */
+const SECRET_NAME_PATTERN = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/i;
+/** Shorter values (`true`, `1`, `dev`) are too likely to be ordinary words to be replaced everywhere. */
+const MINIMUM_ENV_SECRET_LENGTH = 8;
+const MINIMUM_EXTRA_SECRET_LENGTH = 4;
+
+interface TokenShape {
+  pattern: RegExp;
+  /** `$1` keeps a prefix such as `Authorization: Bearer ` so the text stays readable. */
+  replacement: string;
+}
+
+const TOKEN_SHAPES: readonly TokenShape[] = [
+  {
+    pattern: /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
+    replacement: REDACTED,
+  },
+  { pattern: /\bsk-ant-[A-Za-z0-9_-]{8,}/g, replacement: REDACTED },
+  { pattern: /\bsk-[A-Za-z0-9_-]{20,}/g, replacement: REDACTED },
+  { pattern: /\bgh[pousr]_[A-Za-z0-9]{20,}/g, replacement: REDACTED },
+  { pattern: /\bgithub_pat_[A-Za-z0-9_]{20,}/g, replacement: REDACTED },
+  { pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,}/g, replacement: REDACTED },
+  { pattern: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, replacement: REDACTED },
+  {
+    pattern: /(\bauthorization["']?\s*[:=]\s*["']?(?:bearer|basic|token)\s+)[A-Za-z0-9._~+/=-]+/gi,
+    replacement: `$1${REDACTED}`,
+  },
+  { pattern: /(\bx-api-key["']?\s*[:=]\s*["']?)[^\s"',}]{8,}/gi, replacement: `$1${REDACTED}` },
+];
+
+export function createRedactor(options: CreateRedactorOptions = {}): Redactor {
+  const secrets = new Set<string>();
+  for (const [name, value] of Object.entries(options.env ?? {})) {
+    if (value === undefined || value.length < MINIMUM_ENV_SECRET_LENGTH) continue;
+    if (SECRET_NAME_PATTERN.test(name)) secrets.add(value);
+  }
+  for (const value of options.extraSecrets ?? []) {
+    if (value.length >= MINIMUM_EXTRA_SECRET_LENGTH) secrets.add(value);
+  }
+  // Longest first, so that a secret containing another one is replaced whole.
+  const literalPattern =
+    secrets.size === 0
+      ? null
+      : new RegExp(
+          [...secrets]
+            .sort((left, right) => right.length - left.length)
+            .map(escapeRegularExpression)
+            .join('|'),
+          'g',
+        );
+
+  const redact = (text: string): string => {
+    let result = literalPattern === null ? text : text.replace(literalPattern, REDACTED);
+    for (const shape of TOKEN_SHAPES) result = result.replace(shape.pattern, shape.replacement);
+    return result;
+  };
+
+  const redactValue = (value: unknown): unknown => {
+    if (typeof value === 'string') return redact(value);
+    if (Array.isArray(value)) return value.map(redactValue);
+    if (value !== null && typeof value === 'object') {
+      const copy: Record<string, unknown> = {};
+      for (const [key, entry] of Object.entries(value)) copy[key] = redactValue(entry);
+      return copy;
+    }
+    return value;
+  };
+
+  return { redact, redactValue };
+}
+
+function escapeRegularExpression(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,166 @@
+import { spawn } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { BoundedOutput } from './bounded-output.ts';
+import { errorCode, type ProcessIdentity } from './process-tree.ts';
+import type { CommandRequest, CommandResult } from './command-runner.ts';
+import { createRedactor } from './redactor.ts';
+import { invalidRequestError, processSurvivedError, spawnFailedError } from './sandbox-errors.ts';
+import { hasLiveGroupMembers, terminateProcessTree } from './terminate-process-tree.ts';
+
+export interface ProcessTiming {
+  /** Between SIGTERM and SIGKILL on timeout or abort. */
+  killGraceMilliseconds: number;
+  /** How long after SIGKILL processes may take to disappear before it is reported as an error. */
+  killDeadlineMilliseconds: number;
+  /**
+   * After the command exits, how long to wait for its output pipes to close. A process that left
+   * the group (setsid) can hold them open; after this we stop reading instead of hanging.
+   */
+  outputDrainMilliseconds: number;
+}
+
+export const DEFAULT_PROCESS_TIMING: ProcessTiming = {
+  killGraceMilliseconds: 2_000,
+  killDeadlineMilliseconds: 5_000,
+  outputDrainMilliseconds: 2_000,
+};
+
+export interface ProcessGroupLaunch {
+  executable: string;
+  arguments: readonly string[];
+  /** Where the launched executable starts (bubblewrap changes directory again inside). */
+  launchDirectory: string;
+}
+
+/**
+ * Spawns one executable in its own process group, captures bounded output, and makes sure that
+ * when this settles nothing it started is still running. Shared by every CommandRunner.
+ */
+export async function runProcessGroup(
+  launch: ProcessGroupLaunch,
+  request: CommandRequest,
+  timing: ProcessTiming,
+): Promise<CommandResult> {
+  validateRequest(request);
+  await assertDirectory(request.cwd);
+  request.signal?.throwIfAborted();
+  const redactor = request.redactor ?? createRedactor({ env: request.env });
+  const startedAt = performance.now();
+  const child = spawn(launch.executable, launch.arguments, {
+    cwd: launch.launchDirectory,
+    env: request.env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stdout = new BoundedOutput(request.maxOutputBytes);
+  const stderr = new BoundedOutput(request.maxOutputBytes);
+  child.stdout.on('data', (chunk: Buffer) => stdout.append(chunk));
+  child.stderr.on('data', (chunk: Buffer) => stderr.append(chunk));
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+
+  let timedOut = false;
+  // Started at most once, by the timeout, the abort signal or leftovers after exit.
+  const cleanup: { termination: Promise<ProcessIdentity[]> | null } = { termination: null };
+  const terminate = (): void => {
+    const processGroupId = child.pid;
+    if (cleanup.termination !== null || processGroupId === undefined) return;
+    cleanup.termination = terminateProcessTree({ processGroupId, ...killTiming(timing) });
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    terminate();
+  }, request.timeoutMilliseconds);
+  request.signal?.addEventListener('abort', terminate, { once: true });
+
+  try {
+    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+      (resolve, reject) => {
+        child.once('error', (error) => reject(spawnFailedError(launch.executable, error)));
+        child.once('exit', (code, signal) => resolve({ code, signal }));
+      },
+    );
+    clearTimeout(timer);
+    request.signal?.removeEventListener('abort', terminate);
+    // Background jobs the shell left behind die with it: an agent command never outlives its call.
+    if (cleanup.termination === null && child.pid !== undefined && hasLiveGroupMembers(child.pid)) {
+      terminate();
+    }
+    const survivors = cleanup.termination === null ? [] : await cleanup.termination;
+    if (survivors.length > 0) throw processSurvivedError(survivors.map((identity) => identity.pid));
+    await waitForOutputToDrain(
+      closed,
+      () => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+      },
+      timing.outputDrainMilliseconds,
+    );
+    request.signal?.throwIfAborted();
+    return {
+      exitCode: exit.code,
+      signal: exit.signal,
+      stdout: redactor.redact(stdout.toString()),
+      stderr: redactor.redact(stderr.toString()),
+      timedOut,
+      durationMilliseconds: Math.round(performance.now() - startedAt),
+      truncated: stdout.isTruncated || stderr.isTruncated,
+    };
+  } finally {
+    clearTimeout(timer);
+    request.signal?.removeEventListener('abort', terminate);
+  }
+}
+
+function killTiming(timing: ProcessTiming): { graceMilliseconds: number; killDeadlineMilliseconds: number } {
+  return {
+    graceMilliseconds: timing.killGraceMilliseconds,
+    killDeadlineMilliseconds: timing.killDeadlineMilliseconds,
+  };
+}
+
+async function waitForOutputToDrain(
+  closed: Promise<void>,
+  stopReading: () => void,
+  drainMilliseconds: number,
+): Promise<void> {
+  const cancelDeadline = new AbortController();
+  const deadline = delay(drainMilliseconds, 'deadline' as const, { signal: cancelDeadline.signal });
+  const outcome = await Promise.race([closed.then(() => 'closed' as const), deadline]);
+  cancelDeadline.abort();
+  // The cancelled timer rejects; that rejection is expected and carries nothing to report.
+  deadline.catch(() => undefined);
+  if (outcome === 'deadline') stopReading();
+}
+
+async function assertDirectory(path: string): Promise<void> {
+  const isDirectory = await stat(path).then(
+    (stats) => stats.isDirectory(),
+    (error: unknown) => {
+      if (errorCode(error) === 'ENOENT') return false;
+      throw error;
+    },
+  );
+  if (!isDirectory) throw invalidRequestError(`The working directory ${path} does not exist`, { cwd: path });
+}
+
+function validateRequest(request: CommandRequest): void {
+  for (const [name, path] of [
+    ['cwd', request.cwd],
+    ['writableDirectory', request.writableDirectory],
+  ] as const) {
+    if (!isAbsolute(path))
+      throw invalidRequestError(`${name} must be an absolute path, got ${path}`, { [name]: path });
+  }
+  if (!(request.timeoutMilliseconds > 0)) {
+    throw invalidRequestError('timeoutMilliseconds must be positive', {
+      timeoutMilliseconds: request.timeoutMilliseconds,
+    });
+  }
+  if (!(request.maxOutputBytes >= 2)) {
+    throw invalidRequestError('maxOutputBytes must be at least 2', {
+      maxOutputBytes: request.maxOutputBytes,
+    });
+  }
+}
