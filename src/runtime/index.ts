@@ -9,7 +9,20 @@ export {
   type ToolOutcome,
   type UsageTotals,
 } from './agent-loop.ts';
-export { runTaskCycle, type TaskCycleOptions, type TaskCycleResult } from './run-task-cycle.ts';
+export {
+  buildSystemPrompt,
+  HARNESS_RULES,
+  runTaskCycle,
+  type TaskCycleOptions,
+  type TaskCycleResult,
+} from './run-task-cycle.ts';
+export {
+  type AgentRound,
+  type AgentRoundResult,
+  createClaudeCodeAgent,
+  createLoopAgent,
+  type TaskAgent,
+} from './task-agent.ts';
 export { buildTaskPrompt } from './task-prompt.ts';
 export {
   type AgentToolset,

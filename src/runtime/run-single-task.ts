@@ -1,21 +1,29 @@
 import { join } from 'node:path';
-import type { LanguageModelV4 } from '@ai-sdk/provider';
 import { type Clock, type RandomSource, systemRandom } from '../clock/index.ts';
 import { breakerSettingsFor, type CircuitBreakerConfig, type LokiConfig } from '../config/index.ts';
 import { LokiError } from '../errors/index.ts';
-import type { NewEvent } from '../events/index.ts';
+import type { NewEvent, RuntimeKind } from '../events/index.ts';
 import { createTaskWorktree, removeTaskWorktree, type TaskWorktree } from '../git/index.ts';
-import { classifyModelFailure, priceUsage } from '../providers/index.ts';
-import { CircuitBreaker, sleep } from '../resilience/index.ts';
+import { classifyModelFailure } from '../providers/index.ts';
+import { type CallWithRetriesOptions, CircuitBreaker, sleep } from '../resilience/index.ts';
 import type { CommandRunner } from '../sandbox/index.ts';
 import type { Task } from '../store/index.ts';
 import { ContinuityFile, type Workspace } from '../workspace/index.ts';
 import type { LoopTool, ToolCallRequest, ToolOutcome } from './agent-loop.ts';
 import { runTaskCycle, type TaskCycleResult } from './run-task-cycle.ts';
+import type { TaskAgent } from './task-agent.ts';
 
 export interface AgentToolset {
   tools: readonly LoopTool[];
   executeTool: (call: ToolCallRequest) => Promise<ToolOutcome>;
+}
+
+/** What an agent factory gets: the task's worktree, the event sink, and Loki's retry policy with its breakers. */
+export interface AgentFactoryContext {
+  worktree: TaskWorktree;
+  task: Task;
+  emit: (event: NewEvent) => void;
+  retry: Omit<CallWithRetriesOptions, 'emit' | 'runId' | 'taskId' | 'signal' | 'provider'>;
 }
 
 export interface RunSingleTaskOptions {
@@ -29,14 +37,13 @@ export interface RunSingleTaskOptions {
   type: string;
   verifyCommand: string | null;
   verifyEnvironment: Readonly<Record<string, string>>;
-  model: LanguageModelV4;
   provider: string;
-  rolePrompt: string;
-  /** Builds the tools for the task's worktree (file tools are confined to it). */
-  createToolset: (worktree: TaskWorktree, task: Task, emit: (event: NewEvent) => void) => AgentToolset;
+  runtime: RuntimeKind;
+  modelId: string;
+  /** Builds the agent for the task's worktree (its file tools confined to it). */
+  createAgent: (context: AgentFactoryContext) => TaskAgent;
   runner: CommandRunner;
   maxAttempts: number;
-  maxSteps: number;
   /** Also told about every event, e.g. to print progress. */
   onEvent?: (event: NewEvent) => void;
   signal?: AbortSignal;
@@ -89,7 +96,6 @@ export async function runSingleTask(options: RunSingleTaskOptions): Promise<RunS
       taskId: task.id,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
-    const toolset = options.createToolset(worktree, task, emit);
     const breakers = [`provider:${options.provider}`, `agent-type:${task.type}`].map(
       (name) =>
         new CircuitBreaker(
@@ -99,15 +105,32 @@ export async function runSingleTask(options: RunSingleTaskOptions): Promise<RunS
           workspace.store,
         ),
     );
+    const agent = options.createAgent({
+      worktree,
+      task,
+      emit,
+      retry: {
+        settings: {
+          maxRetries: options.config.maxRetries,
+          baseWaitMilliseconds: options.config.baseWait * 1000,
+          maxWaitMilliseconds: options.config.maxWait * 1000,
+        },
+        classify: (error) => classifyModelFailure(error, { clock: options.clock }),
+        breakers,
+        random: options.random ?? systemRandom,
+        clock: options.clock,
+        sleep,
+      },
+    });
     emit({
       type: 'agent.started',
       runId: null,
       taskId: task.id,
       data: {
         agentType: task.type,
-        runtime: options.provider === 'scripted' ? 'scripted' : 'api',
+        runtime: options.runtime,
         provider: options.provider,
-        model: options.model.modelId,
+        model: options.modelId,
       },
     });
     const cycle = await runTaskCycle({
@@ -119,32 +142,9 @@ export async function runSingleTask(options: RunSingleTaskOptions): Promise<RunS
       runner: options.runner,
       verifyEnvironment: options.verifyEnvironment,
       maxAttempts: options.maxAttempts,
-      rolePrompt: options.rolePrompt,
+      agent,
       emit,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
-      loop: {
-        model: options.model,
-        provider: options.provider,
-        tools: toolset.tools,
-        executeTool: toolset.executeTool,
-        price: (modelId, usage) => priceUsage(modelId, usage),
-        maxSteps: options.maxSteps,
-        retry: {
-          settings: {
-            maxRetries: options.config.maxRetries,
-            baseWaitMilliseconds: options.config.baseWait * 1000,
-            maxWaitMilliseconds: options.config.maxWait * 1000,
-          },
-          classify: (error) => classifyModelFailure(error, { clock: options.clock }),
-          breakers,
-          random: options.random ?? systemRandom,
-          clock: options.clock,
-          sleep,
-        },
-        emit,
-        runId: null,
-        taskId: task.id,
-      },
     });
     clearInterval(heartbeat);
     await writes;

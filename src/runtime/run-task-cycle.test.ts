@@ -17,7 +17,8 @@ import { PlainRunner } from '../sandbox/index.ts';
 import type { Task } from '../store/index.ts';
 import { ContinuityFile, continuityTemplate } from '../workspace/index.ts';
 import type { ToolCallRequest, ToolOutcome } from './agent-loop.ts';
-import { runTaskCycle, type TaskCycleOptions } from './run-task-cycle.ts';
+import { buildSystemPrompt, runTaskCycle, type TaskCycleOptions } from './run-task-cycle.ts';
+import { createLoopAgent } from './task-agent.ts';
 
 const task: Task = {
   id: 'task-7',
@@ -100,34 +101,36 @@ describe('runTaskCycle (RARV on one task)', () => {
       runner: new PlainRunner(),
       verifyEnvironment: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
       maxAttempts,
-      rolePrompt: 'You are a backend engineer.',
       emit: (event) => events.push(event),
-      loop: {
-        model: createScriptedLanguageModel(script),
-        provider: 'scripted',
-        tools: [
-          {
-            name: 'write_file',
-            description: 'write',
-            inputSchema: z.object({ path: z.string(), content: z.string() }),
+      agent: createLoopAgent(
+        {
+          model: createScriptedLanguageModel(script),
+          provider: 'scripted',
+          tools: [
+            {
+              name: 'write_file',
+              description: 'write',
+              inputSchema: z.object({ path: z.string(), content: z.string() }),
+            },
+            { name: 'task_complete', description: 'done', inputSchema: z.object({ summary: z.string() }) },
+          ],
+          executeTool,
+          price: (modelId, usage) => priceUsage(modelId, usage),
+          maxSteps: 10,
+          retry: {
+            settings: { maxRetries: 1, baseWaitMilliseconds: 1, maxWaitMilliseconds: 1 },
+            classify: (error) => classifyModelFailure(error, { clock }),
+            breakers: [],
+            random: () => 0,
+            clock,
+            sleep: async () => {},
           },
-          { name: 'task_complete', description: 'done', inputSchema: z.object({ summary: z.string() }) },
-        ],
-        executeTool,
-        price: (modelId, usage) => priceUsage(modelId, usage),
-        maxSteps: 10,
-        retry: {
-          settings: { maxRetries: 1, baseWaitMilliseconds: 1, maxWaitMilliseconds: 1 },
-          classify: (error) => classifyModelFailure(error, { clock }),
-          breakers: [],
-          random: () => 0,
-          clock,
-          sleep: async () => {},
+          emit: (event) => events.push(event),
+          runId: null,
+          taskId: task.id,
         },
-        emit: (event) => events.push(event),
-        runId: null,
-        taskId: task.id,
-      },
+        buildSystemPrompt('You are a backend engineer.'),
+      ),
     };
   }
 

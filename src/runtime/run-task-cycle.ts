@@ -1,10 +1,10 @@
-import type { LanguageModelV4Message } from '@ai-sdk/provider';
 import type { NewEvent } from '../events/index.ts';
 import { commitCheckpoint, rollbackWorktree, type TaskWorktree } from '../git/index.ts';
 import type { CommandRunner } from '../sandbox/index.ts';
 import type { Task } from '../store/index.ts';
 import type { ContinuityFile } from '../workspace/index.ts';
-import { type AgentLoopOptions, type AgentLoopResult, runAgentLoop, type UsageTotals } from './agent-loop.ts';
+import type { UsageTotals } from './agent-loop.ts';
+import type { TaskAgent } from './task-agent.ts';
 import { buildTaskPrompt } from './task-prompt.ts';
 
 export interface TaskCycleOptions {
@@ -19,9 +19,8 @@ export interface TaskCycleOptions {
   verifyEnvironment: Readonly<Record<string, string>>;
   /** Agent rounds (each ending in a verification) before the worktree is rolled back and the task fails. */
   maxAttempts: number;
-  /** The agent loop, minus what the cycle owns (conversation, system prompt). */
-  loop: Omit<AgentLoopOptions, 'messages' | 'system'>;
-  rolePrompt: string;
+  /** Who does the work: Loki's tool loop over a model, or an agent CLI. */
+  agent: TaskAgent;
   emit: (event: NewEvent) => void;
   signal?: AbortSignal;
 }
@@ -46,18 +45,7 @@ const OUTPUT_TAIL_CHARACTERS = 4000;
  */
 export async function runTaskCycle(options: TaskCycleOptions): Promise<TaskCycleResult> {
   const { task, worktree, continuity } = options;
-  const system = `${options.rolePrompt.trim()}\n\n${HARNESS_RULES}`;
-  const messages: LanguageModelV4Message[] = [
-    {
-      role: 'user',
-      content: [
-        {
-          type: 'text',
-          text: buildTaskPrompt({ task, worktree, continuity, verifyCommand: options.verifyCommand }),
-        },
-      ],
-    },
-  ];
+  let prompt = buildTaskPrompt({ task, worktree, continuity, verifyCommand: options.verifyCommand });
   continuity.replaceSection('Current Task', `${task.id} (${task.type}): ${task.title}`);
   const totals: UsageTotals = {
     inputTokens: 0,
@@ -70,10 +58,8 @@ export async function runTaskCycle(options: TaskCycleOptions): Promise<TaskCycle
   };
   let lastError = 'no attempt ran';
   for (let attempt = 1; attempt <= options.maxAttempts; attempt += 1) {
-    const result: AgentLoopResult = await runAgentLoop({
-      ...options.loop,
-      system,
-      messages,
+    const result = await options.agent.act({
+      prompt,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
     addUsage(totals, result.usage);
@@ -90,7 +76,7 @@ export async function runTaskCycle(options: TaskCycleOptions): Promise<TaskCycle
     if (result.reason !== 'task_complete') {
       lastError = `the agent stopped without completing the task (${result.reason.replace('_', ' ')})`;
       continuity.appendToSection('Mistakes & Learnings', `${task.id} attempt ${attempt}: ${lastError}`);
-      messages.push(userMessage(`${lastError}. Continue the task and call task_complete when it is done.`));
+      prompt = `${lastError}. Continue the task and call task_complete when it is done.`;
       continue;
     }
     const verification = await verify(options);
@@ -120,12 +106,9 @@ export async function runTaskCycle(options: TaskCycleOptions): Promise<TaskCycle
       'Mistakes & Learnings',
       `${task.id} attempt ${attempt}: ${lastError}: ${firstMeaningfulLine(verification.output)}`,
     );
-    messages.push(
-      userMessage(
-        `VERIFICATION FAILED. The harness ran \`${options.verifyCommand}\` in your worktree and it ${verification.describe}.\n` +
-          `Output (last part):\n${verification.output}\n\nFix the cause, check it yourself, then call task_complete again.`,
-      ),
-    );
+    prompt =
+      `VERIFICATION FAILED. The harness ran \`${options.verifyCommand}\` in your worktree and it ${verification.describe}.\n` +
+      `Output (last part):\n${verification.output}\n\nFix the cause, check it yourself, then call task_complete again.`;
   }
   // Nothing half-done stays behind: the worktree returns to where the task started.
   await rollbackWorktree(worktree, worktree.baseCommit, options.signal);
@@ -177,10 +160,6 @@ async function verify(
   return { passed, output, describe };
 }
 
-function userMessage(text: string): LanguageModelV4Message {
-  return { role: 'user', content: [{ type: 'text', text }] };
-}
-
 function firstMeaningfulLine(output: string): string {
   const line =
     output.split('\n').find((candidate) => /error|fail|assert|expected/i.test(candidate)) ??
@@ -198,9 +177,14 @@ function addUsage(totals: UsageTotals, usage: UsageTotals): void {
   totals.modelCalls += usage.modelCalls;
 }
 
-const HARNESS_RULES = `Rules of the Loki Mode harness:
+/** The rules every agent's system prompt ends with. */
+export const HARNESS_RULES = `Rules of the Loki Mode harness:
 - You work in your own git worktree; every path is relative to it and you cannot leave it.
 - Act through the tools. Do not ask questions: make reasonable assumptions and state them in your summary.
 - Keep changes focused on the task. Do not edit files unrelated to it, and never weaken or delete tests to make them pass.
 - Commands run in a sandbox with a timeout and usually without network access.
 - When the work is done and you have checked it, call task_complete with a summary, the files you changed and the tests you ran. The harness then runs the verification itself; a failure comes back to you.`;
+
+export function buildSystemPrompt(rolePrompt: string): string {
+  return `${rolePrompt.trim()}\n\n${HARNESS_RULES}`;
+}

@@ -1,3 +1,4 @@
+import type { LanguageModelV4 } from '@ai-sdk/provider';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadCircuitBreakerConfig } from '../../config/index.ts';
@@ -9,9 +10,17 @@ import {
   createScriptedLanguageModel,
   isApiProviderName,
   loadScriptedScript,
+  priceUsage,
   selectProvider,
 } from '../../providers/index.ts';
-import { type AgentToolset, runSingleTask } from '../../runtime/index.ts';
+import {
+  type AgentToolset,
+  buildSystemPrompt,
+  createClaudeCodeAgent,
+  createLoopAgent,
+  runSingleTask,
+  type TaskAgent,
+} from '../../runtime/index.ts';
 import { buildSandboxEnvironment, createRedactor, detectCommandRunner } from '../../sandbox/index.ts';
 import { ALL_TOOLS, executeTool } from '../../tools/index.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
@@ -68,7 +77,7 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
         env: context.env,
         isOnPath: (name: string) => findExecutable(name, context.env.PATH) !== undefined,
       });
-      let model;
+      let model: LanguageModelV4 | null = null;
       if (selection.provider === 'scripted') {
         if (options.script === undefined) {
           throw usageError(
@@ -83,12 +92,16 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
           tier: 'default',
           env: context.env,
         }).model;
-      } else {
+      } else if (selection.provider !== 'claude-code') {
         throw usageError(
           'CLI_UNSUPPORTED_PROVIDER',
-          `loki task run does not drive ${selection.provider} yet; use an API provider (anthropic, openai, openai-compatible, ollama) or --provider scripted`,
+          `loki task run does not drive ${selection.provider} yet; use claude-code, an API provider (anthropic, openai, openai-compatible, ollama) or --provider scripted`,
         );
       }
+      const modelId = model?.modelId ?? 'claude-code default';
+      const systemPrompt = buildSystemPrompt(
+        `You are a Loki Mode ${options.type} agent: a careful senior engineer who makes small, tested changes.`,
+      );
       const breakerConfig = loadCircuitBreakerConfig(context.cwd);
       await using workspace = await openCliWorkspace(command, context);
       const detection = await detectCommandRunner({ env: context.env });
@@ -107,7 +120,7 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
       };
       if (options.json !== true) {
         context.stdout(
-          `Running ${options.type} on "${what}" with ${selection.provider} (${model.modelId}); commands: ${detection.runner.kind}\n`,
+          `Running ${options.type} on "${what}" with ${selection.provider} (${modelId}); commands: ${detection.runner.kind}\n`,
         );
       }
       try {
@@ -121,15 +134,35 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
           type: options.type,
           verifyCommand: options.verify ?? null,
           verifyEnvironment: sandboxEnvironment,
-          model,
           provider: selection.provider,
-          rolePrompt: `You are a Loki Mode ${options.type} agent: a careful senior engineer who makes small, tested changes.`,
+          runtime:
+            selection.provider === 'claude-code'
+              ? 'claude-code'
+              : selection.provider === 'scripted'
+                ? 'scripted'
+                : 'api',
+          modelId,
           runner: detection.runner,
           maxAttempts,
-          maxSteps,
           onEvent: progress,
           signal: controller.signal,
-          createToolset: (worktree, claimed, emit): AgentToolset => {
+          createAgent: ({ worktree, task: claimed, emit, retry }): TaskAgent => {
+            if (model === null) {
+              return createClaudeCodeAgent({
+                worktree: worktree.path,
+                systemPrompt,
+                permissionMode: 'bypassPermissions',
+                allowedTools: ['Read', 'Write', 'Edit', 'Glob', 'Grep', 'Bash'],
+                maxTurns: maxSteps,
+                env: context.env,
+                emit,
+                runId: null,
+                taskId: claimed.id,
+                agentType: claimed.type,
+                timeoutMilliseconds: claimed.timeoutSeconds * 1000,
+                retry,
+              });
+            }
             const toolContext = {
               worktree: worktree.path,
               runner: detection.runner,
@@ -144,7 +177,7 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
               runId: null,
             };
             const toolsByName = new Map(ALL_TOOLS.map((tool) => [tool.name, tool]));
-            return {
+            const toolset: AgentToolset = {
               tools: ALL_TOOLS,
               executeTool: async (call) => {
                 const tool = toolsByName.get(call.toolName);
@@ -164,6 +197,21 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
                 };
               },
             };
+            return createLoopAgent(
+              {
+                model,
+                provider: selection.provider,
+                tools: toolset.tools,
+                executeTool: toolset.executeTool,
+                price: (pricedModelId, usage) => priceUsage(pricedModelId, usage),
+                maxSteps,
+                retry,
+                emit,
+                runId: null,
+                taskId: claimed.id,
+              },
+              systemPrompt,
+            );
           },
         });
         const { cycle } = result;

@@ -47,6 +47,8 @@ export interface ClaudeCodeRuntimeOptions {
   signal?: AbortSignal;
   /** For the whole run, retries and waits included. */
   timeoutMilliseconds: number;
+  /** Continue this earlier session with `prompt` instead of starting a new one. */
+  resumeSessionId?: string;
   /** Recorded in `agent.started`. Defaults to `claude-code`. */
   agentType?: string;
   /**
@@ -95,9 +97,10 @@ export async function runClaudeCode(options: ClaudeCodeRuntimeOptions): Promise<
   const runAttempt = async (attempt: number, signal: AbortSignal): Promise<CliAttemptOutcome> => {
     mapper.beginAttempt();
     // A retry continues the same conversation, so the work already done is not repeated.
-    const resumeSessionId = attempt > 1 ? mapper.sessionId : null;
+    // The first attempt may continue an earlier session too (a new RARV round after a failed verification).
+    const resumeSessionId = attempt > 1 ? mapper.sessionId : (options.resumeSessionId ?? null);
     const commandArguments = buildClaudeCodeArguments({
-      prompt: resumeSessionId === null ? options.prompt : RESUME_PROMPT,
+      prompt: attempt > 1 ? RESUME_PROMPT : options.prompt,
       resumeSessionId,
       permissionMode: options.permissionMode,
       allowedTools: options.allowedTools,
