@@ -27,13 +27,24 @@ describe('loki task run --provider claude-code (real Claude Code binary, fake An
     expect((await loki(workspace, ['init'])).exitCode).toBe(0);
     api = await startClaudeCodeFakeApi();
     api.enqueue(
-      fakeReply.toolCall('Bash', { command: 'echo "hello from claude" > hello.txt', description: 'Write the file' }),
+      fakeReply.toolCall('Bash', {
+        command: 'echo "hello from claude" > hello.txt',
+        description: 'Write the file',
+      }),
       fakeReply.text('Created hello.txt.'),
     );
     const environment = home.environment(api);
     const result = await loki(
       workspace,
-      ['task', 'run', 'Create hello.txt', '--provider', 'claude-code', '--verify', 'grep -q "hello from claude" hello.txt'],
+      [
+        'task',
+        'run',
+        'Create hello.txt',
+        '--provider',
+        'claude-code',
+        '--verify',
+        'grep -q "hello from claude" hello.txt',
+      ],
       { env: { ...environment, PATH: `${dirname(CLAUDE_CODE_EXECUTABLE)}:${environment.PATH ?? ''}` } },
     );
     expect(result.stderr).toBe('');
@@ -41,6 +52,8 @@ describe('loki task run --provider claude-code (real Claude Code binary, fake An
     expect(result.exitCode).toBe(0);
     const branch = result.stdout.match(/on (loki\/task-\w+)\./)?.[1] ?? '';
     expect(git(workspace.root, 'show', `${branch}:hello.txt`)).toBe('hello from claude');
-    expect(git(workspace.root, 'log', '-1', '--format=%s', branch)).toMatch(/^\[Loki\] eng-backend-task-\w+: Create hello.txt$/);
+    expect(git(workspace.root, 'log', '-1', '--format=%s', branch)).toMatch(
+      /^\[Loki\] eng-backend-task-\w+: Create hello.txt$/,
+    );
   });
 });

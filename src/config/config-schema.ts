@@ -25,7 +25,9 @@ const flag = z.boolean({ error: 'expected true or false (also accepted: 1/0, yes
 export const configShape = {
   maxRetries: wholeNumber({ minimum: 0 })
     .default(50)
-    .describe('How many times a failed task is retried before it is marked failed.'),
+    .describe(
+      'How many times a failing model call (rate limit, overload, network) is retried before the attempt fails.',
+    ),
   baseWait: wholeNumber({ minimum: 0, unit: 'seconds' })
     .default(60)
     .describe('First backoff wait, in seconds, after a retryable failure; later waits grow exponentially.'),

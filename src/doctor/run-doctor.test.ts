@@ -87,6 +87,9 @@ describe('runDoctor', () => {
     });
     expect(checkNamed(report, 'claude').fix).toBe('npm install -g @anthropic-ai/claude-code');
     expect(checkNamed(report, 'agent runtime').status).toBe('warning');
+    // Without bwrap, agent commands would run unisolated: doctor says so.
+    expect(checkNamed(report, 'sandbox')).toMatchObject({ status: 'warning', isRequired: false });
+    expect(checkNamed(report, 'sandbox').detail).toMatch(/^plain runner: bwrap is not on PATH/);
     const failing = report.checks.filter((check) => check.isRequired && check.status !== 'ok');
     expect(failing.map((check) => check.name)).toEqual(['git']);
   });

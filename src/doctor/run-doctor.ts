@@ -1,3 +1,4 @@
+import { detectCommandRunner } from '../sandbox/index.ts';
 import { findExecutable } from './find-executable.ts';
 import { readVersion } from './read-version.ts';
 
@@ -124,10 +125,12 @@ export async function runDoctor(options: RunDoctorOptions): Promise<DoctorReport
     Promise.all(AGENT_CLIS.map(checkTool)),
   ]);
   const credentialChecks = CREDENTIALS.map((credential) => runCredentialCheck(credential, options.env));
+  const sandbox = await sandboxCheck(options.env, options.signal);
 
   const checks = [
     nodeCheck(options.nodeVersion ?? process.versions.node, options.nodeExecutablePath ?? process.execPath),
     ...toolChecks,
+    sandbox,
     ...credentialChecks,
     ...agentCliChecks,
     agentRuntimeCheck([...agentCliChecks, ...credentialChecks]),
@@ -242,5 +245,23 @@ function agentRuntimeCheck(candidates: readonly DoctorCheck[]): DoctorCheck {
     status: 'warning',
     detail: 'no agent CLI on PATH and no provider API key set; runs cannot start agents',
     fix: 'install claude or codex, or export ANTHROPIC_API_KEY or OPENAI_API_KEY',
+  };
+}
+
+/** Whether agent commands will really be isolated here: bwrap present AND a trial run inside it works. */
+async function sandboxCheck(
+  env: Readonly<Record<string, string | undefined>>,
+  signal: AbortSignal | undefined,
+): Promise<DoctorCheck> {
+  const detection = await detectCommandRunner({ env, ...(signal === undefined ? {} : { signal }) });
+  if (detection.runner.kind === 'bubblewrap') {
+    return { name: 'sandbox', isRequired: false, status: 'ok', detail: detection.reason };
+  }
+  return {
+    name: 'sandbox',
+    isRequired: false,
+    status: 'warning',
+    detail: `plain runner: ${detection.reason}`,
+    fix: 'apt-get install bubblewrap (and allow unprivileged user namespaces if it still fails)',
   };
 }

@@ -33,6 +33,7 @@ interface TaskRunOptions {
   description?: string;
   provider?: string;
   script?: string;
+  model?: string;
   maxAttempts: string;
   maxSteps: string;
   json?: boolean;
@@ -65,6 +66,7 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
       'anthropic | openai | openai-compatible | ollama | scripted (default: LOKI_PROVIDER, then auto-detect)',
     )
     .option('--script <file>', "the scripted model's script (JSON or YAML), with --provider scripted")
+    .option('--model <id>', "the model to use instead of the provider's default tier model")
     .option('--max-attempts <n>', 'agent rounds, each ending in a verification, before the task fails', '3')
     .option('--max-steps <n>', 'model calls per round', '50')
     .option('--json', 'print events as NDJSON and a final result object')
@@ -98,7 +100,7 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
           `loki task run does not drive ${selection.provider} yet; use claude-code, an API provider (anthropic, openai, openai-compatible, ollama) or --provider scripted`,
         );
       }
-      const modelId = model?.modelId ?? 'claude-code default';
+      const modelId = model?.modelId ?? options.model ?? 'claude-code default';
       const systemPrompt = buildSystemPrompt(
         `You are a Loki Mode ${options.type} agent: a careful senior engineer who makes small, tested changes.`,
       );
@@ -152,6 +154,7 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
                 worktree: worktree.path,
                 systemPrompt,
                 permissionMode: 'bypassPermissions',
+                ...(options.model === undefined ? {} : { model: options.model }),
                 allowedTools: ['Read', 'Write', 'Edit', 'Glob', 'Grep', 'Bash'],
                 maxTurns: maxSteps,
                 env: context.env,

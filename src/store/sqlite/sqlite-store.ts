@@ -75,6 +75,7 @@ export class SqliteStore implements Store {
     this.#database.exec('PRAGMA foreign_keys = ON');
     // 32 MB of page cache (default 2 MB): the claim index and hot rows stay in memory.
     this.#database.exec('PRAGMA cache_size = -32000');
+    this.#database.exec('PRAGMA wal_autocheckpoint = 4000');
     this.#migrate();
   }
 
