@@ -54,4 +54,5 @@ export {
   selectProvider,
   type SelectProviderOptions,
 } from './select-provider.ts';
+export { addUsageTotals, emptyUsageTotals, type UsageTotals } from './usage-totals.ts';
 export * from './cli/index.ts';

@@ -9,6 +9,7 @@ import type {
 } from '@ai-sdk/provider';
 import { z } from 'zod';
 import type { AgentStopReason, NewEvent } from '../events/index.ts';
+import { emptyUsageTotals, type UsageTotals } from '../providers/index.ts';
 import { type CallWithRetriesOptions, callWithRetries } from '../resilience/index.ts';
 
 /** What the loop needs to know of a tool: how to describe it to the model. Execution is injected. */
@@ -46,17 +47,6 @@ export interface StepTokens {
   cacheWriteTokens: number;
 }
 
-export interface UsageTotals {
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-  costUsd: number;
-  /** False as soon as one call used a model missing from the price table. */
-  isCostKnown: boolean;
-  modelCalls: number;
-}
-
 export interface AgentLoopOptions {
   model: LanguageModelV4;
   provider: string;
@@ -77,6 +67,8 @@ export interface AgentLoopOptions {
   taskId: string | null;
   signal?: AbortSignal;
 }
+
+export type { UsageTotals };
 
 export interface AgentLoopResult {
   reason: AgentStopReason;
@@ -107,15 +99,7 @@ const NUDGE =
  */
 export async function runAgentLoop(options: AgentLoopOptions): Promise<AgentLoopResult> {
   const functionTools = options.tools.map(toFunctionTool);
-  const usage: UsageTotals = {
-    inputTokens: 0,
-    outputTokens: 0,
-    cacheReadTokens: 0,
-    cacheWriteTokens: 0,
-    costUsd: 0,
-    isCostKnown: true,
-    modelCalls: 0,
-  };
+  const usage = emptyUsageTotals();
   const maxRepeatedCalls = options.maxRepeatedCalls ?? 3;
   const maxStepsWithoutProgress = options.maxStepsWithoutProgress ?? 8;
   const seenCalls = new Set<string>();

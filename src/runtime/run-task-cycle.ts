@@ -3,7 +3,7 @@ import { commitCheckpoint, rollbackWorktree, type TaskWorktree } from '../git/in
 import type { CommandRunner } from '../sandbox/index.ts';
 import type { Task } from '../store/index.ts';
 import type { ContinuityFile } from '../workspace/index.ts';
-import type { UsageTotals } from './agent-loop.ts';
+import { addUsageTotals, emptyUsageTotals, type UsageTotals } from '../providers/index.ts';
 import type { TaskAgent } from './task-agent.ts';
 import { buildTaskPrompt } from './task-prompt.ts';
 
@@ -47,22 +47,14 @@ export async function runTaskCycle(options: TaskCycleOptions): Promise<TaskCycle
   const { task, worktree, continuity } = options;
   let prompt = buildTaskPrompt({ task, worktree, continuity, verifyCommand: options.verifyCommand });
   continuity.replaceSection('Current Task', `${task.id} (${task.type}): ${task.title}`);
-  const totals: UsageTotals = {
-    inputTokens: 0,
-    outputTokens: 0,
-    cacheReadTokens: 0,
-    cacheWriteTokens: 0,
-    costUsd: 0,
-    isCostKnown: true,
-    modelCalls: 0,
-  };
+  const totals = emptyUsageTotals();
   let lastError = 'no attempt ran';
   for (let attempt = 1; attempt <= options.maxAttempts; attempt += 1) {
     const result = await options.agent.act({
       prompt,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
-    addUsage(totals, result.usage);
+    addUsageTotals(totals, result.usage);
     if (result.reason === 'aborted') {
       return {
         outcome: 'aborted',
@@ -165,16 +157,6 @@ function firstMeaningfulLine(output: string): string {
     output.split('\n').find((candidate) => /error|fail|assert|expected/i.test(candidate)) ??
     output.split('\n')[0];
   return (line ?? '').trim().slice(0, 300) || '(no output)';
-}
-
-function addUsage(totals: UsageTotals, usage: UsageTotals): void {
-  totals.inputTokens += usage.inputTokens;
-  totals.outputTokens += usage.outputTokens;
-  totals.cacheReadTokens += usage.cacheReadTokens;
-  totals.cacheWriteTokens += usage.cacheWriteTokens;
-  totals.costUsd += usage.costUsd;
-  totals.isCostKnown &&= usage.isCostKnown;
-  totals.modelCalls += usage.modelCalls;
 }
 
 /** The rules every agent's system prompt ends with. */

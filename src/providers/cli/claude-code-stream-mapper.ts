@@ -3,7 +3,8 @@ import type { PriceTable } from '../price-table.ts';
 import { priceUsage } from '../price-usage.ts';
 import type { EmitRuntimeEvent } from './bind-event-emitter.ts';
 import { classifyClaudeCodeApiError } from './classify-claude-code-failure.ts';
-import { type CliRuntimeUsage, emptyUsage } from './cli-runtime-result.ts';
+import { emptyUsageTotals } from '../usage-totals.ts';
+import type { CliRuntimeUsage } from './cli-runtime-result.ts';
 import {
   type ClaudeCodeApiError,
   type ClaudeCodeApiRetryLine,
@@ -30,7 +31,7 @@ export const CLAUDE_CODE_PROVIDER = 'claude-code';
 export class ClaudeCodeStreamMapper {
   sessionId: string | null = null;
   steps = 0;
-  readonly usage: CliRuntimeUsage = emptyUsage();
+  readonly usage: CliRuntimeUsage = emptyUsageTotals();
   /** The `result` line of the current attempt, once it arrived. */
   attemptResult: ClaudeCodeResultLine | null = null;
   /** The API failure the current attempt reported, if any. */

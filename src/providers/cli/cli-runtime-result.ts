@@ -1,18 +1,9 @@
 import type { AgentStopReason } from '../../events/index.ts';
 import type { ModelFailure } from '../classify-model-failure.ts';
+import type { UsageTotals } from '../usage-totals.ts';
 
-/** Tokens and cost over every model call an agent CLI made, summed across its attempts. */
-export interface CliRuntimeUsage {
-  /** Uncached input tokens (cache reads and writes are counted apart, as they are billed apart). */
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-  costUsd: number;
-  /** False as soon as one model's price was unknown: `costUsd` is then a lower bound. */
-  isCostKnown: boolean;
-  modelCalls: number;
-}
+/** Usage of an agent CLI run: the same totals as every other runtime. */
+export type CliRuntimeUsage = UsageTotals;
 
 /** What an agent CLI run came to; the same shape for every CLI runtime. */
 export interface CliRuntimeResult {
@@ -28,16 +19,4 @@ export interface CliRuntimeResult {
   sessionId: string | null;
   /** Why the run stopped when `reason` is `error`: the classified failure of its last attempt. */
   failure: ModelFailure | null;
-}
-
-export function emptyUsage(): CliRuntimeUsage {
-  return {
-    inputTokens: 0,
-    outputTokens: 0,
-    cacheReadTokens: 0,
-    cacheWriteTokens: 0,
-    costUsd: 0,
-    isCostKnown: true,
-    modelCalls: 0,
-  };
 }

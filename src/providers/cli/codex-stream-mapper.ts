@@ -3,7 +3,8 @@ import type { PriceTable } from '../price-table.ts';
 import { priceUsage } from '../price-usage.ts';
 import type { EmitRuntimeEvent } from './bind-event-emitter.ts';
 import { classifyCodexFailure } from './classify-codex-failure.ts';
-import { type CliRuntimeUsage, emptyUsage } from './cli-runtime-result.ts';
+import { emptyUsageTotals } from '../usage-totals.ts';
+import type { CliRuntimeUsage } from './cli-runtime-result.ts';
 import { type CodexItem, type CodexUsage, parseCodexLine } from './parse-codex-line.ts';
 
 export interface CodexStreamMapperOptions {
@@ -28,7 +29,7 @@ const RECONNECTING = /^Reconnecting\S*\s+(\d+)\/(\d+)/;
 export class CodexStreamMapper {
   threadId: string | null = null;
   steps = 0;
-  readonly usage: CliRuntimeUsage = emptyUsage();
+  readonly usage: CliRuntimeUsage = emptyUsageTotals();
   lastMessage: string | null = null;
   /** Set when the current attempt's turn completed. */
   hasCompletedTurn = false;
