@@ -20,6 +20,7 @@ export {
   type AgentRound,
   type AgentRoundResult,
   createClaudeCodeAgent,
+  createCodexAgent,
   createLoopAgent,
   type TaskAgent,
 } from './task-agent.ts';

@@ -1,8 +1,13 @@
 import type { LanguageModelV4Message } from '@ai-sdk/provider';
 import { LokiError } from '../errors/index.ts';
 import type { AgentStopReason } from '../events/index.ts';
-import type { ClaudeCodeRuntimeOptions } from '../providers/index.ts';
-import { runClaudeCode } from '../providers/index.ts';
+import {
+  type ClaudeCodeRuntimeOptions,
+  type CliRuntimeResult,
+  type CodexRuntimeOptions,
+  runClaudeCode,
+  runCodex,
+} from '../providers/index.ts';
 import { type AgentLoopOptions, runAgentLoop, type TaskCompletion, type UsageTotals } from './agent-loop.ts';
 
 export interface AgentRound {
@@ -23,7 +28,7 @@ export interface AgentRoundResult {
  * model, or an agent CLI.
  */
 export interface TaskAgent {
-  readonly runtime: 'api' | 'claude-code' | 'scripted';
+  readonly runtime: 'api' | 'claude-code' | 'codex' | 'scripted';
   act(round: AgentRound): Promise<AgentRoundResult>;
 }
 
@@ -56,16 +61,43 @@ export function createLoopAgent(
 export function createClaudeCodeAgent(
   options: Omit<ClaudeCodeRuntimeOptions, 'prompt' | 'signal' | 'resumeSessionId'>,
 ): TaskAgent {
+  return createCliAgent('claude-code', (round, sessionId) =>
+    runClaudeCode({
+      ...options,
+      prompt: round.prompt,
+      ...(sessionId === null ? {} : { resumeSessionId: sessionId }),
+      ...(round.signal === undefined ? {} : { signal: round.signal }),
+    }),
+  );
+}
+
+/** Codex as the agent, like Claude Code: later rounds resume its thread. */
+export function createCodexAgent(
+  options: Omit<CodexRuntimeOptions, 'prompt' | 'signal' | 'resumeSessionId'>,
+): TaskAgent {
+  return createCliAgent('codex', (round, sessionId) =>
+    runCodex({
+      ...options,
+      prompt: round.prompt,
+      ...(sessionId === null ? {} : { resumeSessionId: sessionId }),
+      ...(round.signal === undefined ? {} : { signal: round.signal }),
+    }),
+  );
+}
+
+/**
+ * An agent CLI runs its own tool loop in the worktree and has no task_complete tool: a successful
+ * end of its run counts as the agent saying it is done, and the harness verifies as usual.
+ */
+function createCliAgent(
+  runtime: 'claude-code' | 'codex',
+  run: (round: AgentRound, sessionId: string | null) => Promise<CliRuntimeResult>,
+): TaskAgent {
   let sessionId: string | null = null;
   return {
-    runtime: 'claude-code',
+    runtime,
     async act(round) {
-      const result = await runClaudeCode({
-        ...options,
-        prompt: round.prompt,
-        ...(sessionId === null ? {} : { resumeSessionId: sessionId }),
-        ...(round.signal === undefined ? {} : { signal: round.signal }),
-      });
+      const result = await run(round, sessionId);
       sessionId = result.sessionId ?? sessionId;
       if (result.failure !== null && result.failure.category === 'permanent') {
         throw new LokiError(result.failure.message, { code: result.failure.code, category: 'provider' });

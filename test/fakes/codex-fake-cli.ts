@@ -8,6 +8,8 @@ export interface FakeCodexRun {
   lines: unknown[];
   exitCode: number;
   stderr?: string;
+  /** Files to write (relative to the working directory) before printing, as the real agent's edits. */
+  writeFiles?: Record<string, string>;
   /** Start a grandchild in its own session whose command line carries this marker, then hang. */
   hangWithGrandchild?: string;
 }

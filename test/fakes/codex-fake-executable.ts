@@ -8,6 +8,8 @@ interface FakeCodexRun {
   lines: unknown[];
   exitCode: number;
   stderr?: string;
+  /** Files to write (relative to the working directory) before printing, as the real agent's edits. */
+  writeFiles?: Record<string, string>;
   /** Start a process in its own session (as tools do) whose command line carries this marker, then hang. */
   hangWithGrandchild?: string;
 }
@@ -31,6 +33,7 @@ if (run === undefined) {
   process.stderr.write(`fake codex: no run scripted for invocation ${invocation + 1}\n`);
   process.exit(91);
 }
+for (const [path, content] of Object.entries(run.writeFiles ?? {})) writeFileSync(path, content);
 for (const line of run.lines)
   process.stdout.write(`${typeof line === 'string' ? line : JSON.stringify(line)}\n`);
 if (run.stderr !== undefined) process.stderr.write(run.stderr);

@@ -17,6 +17,7 @@ import {
   type AgentToolset,
   buildSystemPrompt,
   createClaudeCodeAgent,
+  createCodexAgent,
   createLoopAgent,
   runSingleTask,
   type TaskAgent,
@@ -63,7 +64,7 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
     .option('--description <text>', 'details and acceptance criteria')
     .option(
       '--provider <name>',
-      'anthropic | openai | openai-compatible | ollama | scripted (default: LOKI_PROVIDER, then auto-detect)',
+      'anthropic | openai | openai-compatible | ollama | claude-code | codex | scripted (default: LOKI_PROVIDER, then auto-detect)',
     )
     .option('--script <file>', "the scripted model's script (JSON or YAML), with --provider scripted")
     .option('--model <id>', "the model to use instead of the provider's default tier model")
@@ -94,13 +95,13 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
           tier: 'default',
           env: context.env,
         }).model;
-      } else if (selection.provider !== 'claude-code') {
+      } else if (selection.provider !== 'claude-code' && selection.provider !== 'codex') {
         throw usageError(
           'CLI_UNSUPPORTED_PROVIDER',
-          `loki task run does not drive ${selection.provider} yet; use claude-code, an API provider (anthropic, openai, openai-compatible, ollama) or --provider scripted`,
+          `unknown provider ${selection.provider}; use claude-code, codex, an API provider (anthropic, openai, openai-compatible, ollama) or --provider scripted`,
         );
       }
-      const modelId = model?.modelId ?? options.model ?? 'claude-code default';
+      const modelId = model?.modelId ?? options.model ?? `${selection.provider} default`;
       const systemPrompt = buildSystemPrompt(
         `You are a Loki Mode ${options.type} agent: a careful senior engineer who makes small, tested changes.`,
       );
@@ -149,6 +150,21 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
           onEvent: progress,
           signal: controller.signal,
           createAgent: ({ worktree, task: claimed, emit, retry }): TaskAgent => {
+            if (model === null && selection.provider === 'codex') {
+              return createCodexAgent({
+                worktree: worktree.path,
+                systemPrompt,
+                sandboxMode: 'workspace-write',
+                ...(options.model === undefined ? {} : { model: options.model }),
+                env: context.env,
+                emit,
+                runId: null,
+                taskId: claimed.id,
+                agentType: claimed.type,
+                timeoutMilliseconds: claimed.timeoutSeconds * 1000,
+                retry,
+              });
+            }
             if (model === null) {
               return createClaudeCodeAgent({
                 worktree: worktree.path,

@@ -41,6 +41,8 @@ export interface CodexRuntimeOptions {
   signal?: AbortSignal;
   /** For the whole run, retries and waits included. */
   timeoutMilliseconds: number;
+  /** Continue this earlier thread with `prompt` instead of starting a new one. */
+  resumeSessionId?: string;
   /** Recorded in `agent.started`. Defaults to `codex`. */
   agentType?: string;
   /** Loki's retry policy: a retry resumes the thread (`codex exec resume`). */
@@ -79,11 +81,12 @@ export async function runCodex(options: CodexRuntimeOptions): Promise<CliRuntime
 
   const runAttempt = async (attempt: number, signal: AbortSignal): Promise<CliAttemptOutcome> => {
     mapper.beginAttempt();
-    const resumeThreadId = attempt > 1 ? mapper.threadId : null;
+    // The first attempt may continue an earlier thread too (a new RARV round after a failed verification).
+    const resumeThreadId = attempt > 1 ? mapper.threadId : (options.resumeSessionId ?? null);
     const exit = await runLineProcess({
       executable,
       arguments: buildCodexArguments({
-        prompt: resumeThreadId === null ? firstPrompt : RESUME_PROMPT,
+        prompt: attempt > 1 ? RESUME_PROMPT : resumeThreadId === null ? firstPrompt : options.prompt,
         resumeThreadId,
         sandboxMode: options.sandboxMode,
         ...(options.model === undefined ? {} : { model: options.model }),
