@@ -101,12 +101,14 @@ describe('loki task run against the (fake) Anthropic API', () => {
 
   it('stops at once on 401 with a message saying which key to fix', async () => {
     const started = Date.now();
-    const result = await run('sk-ant-wrong-key-0000000000');
+    const result = await run('sk-ant-wrong-key-0000000000', { LOKI_MODEL_DEFAULT: 'claude-test-model' });
     expect(result.exitCode).not.toBe(0);
     expect(result.stderr).toMatch(/ANTHROPIC_API_KEY/);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(Date.now() - started).toBeLessThan(5000);
     expect(server.messageRequests()).toHaveLength(1);
+    // The configured default-tier model is the one asked for.
+    expect((server.messageRequests()[0]?.body as { model?: string }).model).toBe('claude-test-model');
     // The key never reaches the output or the event log.
     expect(result.stdout + result.stderr).not.toContain('sk-ant-wrong-key');
   });

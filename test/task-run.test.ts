@@ -135,6 +135,21 @@ describe('loki task run (scripted model, real worktree, real verification)', () 
     expect(status.queue).toMatchObject({ completed: 0, deadLetter: 1 });
   });
 
+  it('takes the provider from the configuration (-c provider=…, loki.yaml, LOKI_PROVIDER)', async () => {
+    const path = script([writeHello('hello world\n'), complete]);
+    const result = await loki(workspace, [
+      '-c',
+      'provider=scripted',
+      'task',
+      'run',
+      'Create hello.txt',
+      '--script',
+      path,
+    ]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('with scripted (scripted)');
+  });
+
   it('refuses the scripted provider without a script, and an unknown provider, with exit 2', async () => {
     const noScript = await loki(workspace, ['task', 'run', 'x', '--provider', 'scripted']);
     expect(noScript.exitCode).toBe(2);

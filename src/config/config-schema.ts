@@ -20,6 +20,15 @@ function wholeNumber(options: { minimum: number; maximum?: number; unit?: string
   return options.maximum === undefined ? schema : schema.max(options.maximum, { error: reason });
 }
 
+/** A name such as a provider or a model id: one line of visible characters, or empty for "default". */
+function modelText() {
+  return z
+    .string({ error: 'expected a name such as claude-sonnet-5-5, or an empty string for the default' })
+    .trim()
+    .max(200, { error: 'expected at most 200 characters' })
+    .regex(/^[^\s]*$/, { error: 'expected a name without spaces' });
+}
+
 const flag = z.boolean({ error: 'expected true or false (also accepted: 1/0, yes/no)' });
 
 export const configShape = {
@@ -43,6 +52,20 @@ export const configShape = {
   dashboardPort: wholeNumber({ minimum: 1, maximum: 65535 })
     .default(57374)
     .describe('TCP port the local dashboard listens on.'),
+  provider: modelText()
+    .default('')
+    .describe(
+      'Provider to use (anthropic, openai, openai-compatible, ollama, claude-code, codex, scripted); empty: auto-detect.',
+    ),
+  modelPlanning: modelText()
+    .default('')
+    .describe('Model for the planning tier (architecture, security review); empty: the provider default.'),
+  modelDefault: modelText()
+    .default('')
+    .describe('Model for the default tier (implementation); empty: the provider default.'),
+  modelFast: modelText()
+    .default('')
+    .describe('Model for the fast tier (tests, docs, simple edits); empty: the provider default.'),
 };
 
 export type ConfigKey = keyof typeof configShape;
@@ -69,12 +92,16 @@ const ENVIRONMENT_VARIABLES: Record<ConfigKey, string> = {
   skipPrereqs: 'LOKI_SKIP_PREREQS',
   maxParallelAgents: 'LOKI_MAX_PARALLEL_AGENTS',
   dashboardPort: 'LOKI_DASHBOARD_PORT',
+  provider: 'LOKI_PROVIDER',
+  modelPlanning: 'LOKI_MODEL_PLANNING',
+  modelDefault: 'LOKI_MODEL_DEFAULT',
+  modelFast: 'LOKI_MODEL_FAST',
 };
 
 export interface ConfigKeyInfo {
   key: ConfigKey;
   environmentVariable: string;
-  defaultValue: number | boolean;
+  defaultValue: number | boolean | string;
   description: string;
 }
 

@@ -63,6 +63,10 @@ describe('loadConfig precedence', () => {
       skipPrereqs: false,
       maxParallelAgents: 10,
       dashboardPort: 57374,
+      provider: '',
+      modelPlanning: '',
+      modelDefault: '',
+      modelFast: '',
     });
     for (const info of CONFIG_KEYS) expect(config.sources[info.key]).toEqual({ kind: 'default' });
   });
@@ -82,6 +86,10 @@ describe('loadConfig precedence', () => {
       skipPrereqs: false,
       maxParallelAgents: 42,
       dashboardPort: 57374,
+      provider: '',
+      modelPlanning: '',
+      modelDefault: '',
+      modelFast: '',
     });
     const described = Object.fromEntries(
       CONFIG_KEYS.map((info) => [info.key, describeConfigSource(config.sources[info.key])]),
@@ -93,6 +101,10 @@ describe('loadConfig precedence', () => {
       skipPrereqs: 'default',
       maxParallelAgents: 'flag -c maxParallelAgents=42',
       dashboardPort: 'default',
+      provider: 'default',
+      modelPlanning: 'default',
+      modelDefault: 'default',
+      modelFast: 'default',
     });
   });
 
@@ -244,7 +256,7 @@ describe('loadConfig unknown keys and bad files', () => {
     expect(error.code).toBe('LOKI_CONFIG_UNKNOWN_KEY');
     expect(error.message).toBe(
       'invalid configuration: unknown key "color" (from flag -c color=blue). ' +
-        'Known keys: maxRetries, baseWait, maxWait, skipPrereqs, maxParallelAgents, dashboardPort.',
+        'Known keys: maxRetries, baseWait, maxWait, skipPrereqs, maxParallelAgents, dashboardPort, provider, modelPlanning, modelDefault, modelFast.',
     );
   });
 
@@ -252,7 +264,8 @@ describe('loadConfig unknown keys and bad files', () => {
     expect(closestConfigKey('LOKI_MAX_PARALLEL_AGENTS')).toBe('maxParallelAgents');
     expect(closestConfigKey('dashboard_port')).toBe('dashboardPort');
     expect(closestConfigKey('basewait')).toBe('baseWait');
-    expect(closestConfigKey('provider')).toBeUndefined();
+    expect(closestConfigKey('LOKI_MODEL_DEFAULT')).toBe('modelDefault');
+    expect(closestConfigKey('colour')).toBeUndefined();
   });
 
   it('names the file, line and column of a YAML syntax error', () => {
@@ -312,6 +325,15 @@ describe('parseConfigOverrides', () => {
 });
 
 describe('CONFIG_KEYS', () => {
+  it('accepts model names and rejects ones with spaces, naming the variable', () => {
+    expect(load({ env: { LOKI_MODEL_FAST: 'qwen3:8b' } }).values.modelFast).toBe('qwen3:8b');
+    const error = captureError(() => load({ env: { LOKI_MODEL_FAST: 'my model' } }));
+    expect(error.code).toBe('LOKI_CONFIG_INVALID');
+    expect(error.message).toContain(
+      'modelFast = "my model" (from env LOKI_MODEL_FAST): expected a name without spaces',
+    );
+  });
+
   it('describes every key with its env var, default and a one-line description', () => {
     expect(CONFIG_KEYS.map((info) => [info.key, info.environmentVariable, info.defaultValue])).toEqual([
       ['maxRetries', 'LOKI_MAX_RETRIES', 50],
@@ -320,6 +342,10 @@ describe('CONFIG_KEYS', () => {
       ['skipPrereqs', 'LOKI_SKIP_PREREQS', false],
       ['maxParallelAgents', 'LOKI_MAX_PARALLEL_AGENTS', 10],
       ['dashboardPort', 'LOKI_DASHBOARD_PORT', 57374],
+      ['provider', 'LOKI_PROVIDER', ''],
+      ['modelPlanning', 'LOKI_MODEL_PLANNING', ''],
+      ['modelDefault', 'LOKI_MODEL_DEFAULT', ''],
+      ['modelFast', 'LOKI_MODEL_FAST', ''],
     ]);
     for (const info of CONFIG_KEYS) {
       expect(info.description).toMatch(/^\S.*\.$/);

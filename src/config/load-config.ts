@@ -142,6 +142,7 @@ const FALSE_WORDS = new Set(['false', '0', 'no']);
  * the way Number() and parseInt() would.
  */
 function fromText(text: string, info: ConfigKeyInfo): unknown {
+  if (typeof info.defaultValue === 'string') return text;
   if (typeof info.defaultValue === 'boolean') {
     const word = text.toLowerCase();
     if (TRUE_WORDS.has(word)) return true;

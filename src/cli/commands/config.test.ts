@@ -49,7 +49,10 @@ describe('loki config show', () => {
     mkdirSync(join(workspaceRoot, '.loki', 'config'), { recursive: true });
     writeFileSync(workspaceFile, 'maxRetries: 7\n');
 
-    await runConfig(['-c', 'maxParallelAgents=3', 'config', 'show', '--json'], { LOKI_SKIP_PREREQS: 'yes' });
+    await runConfig(['-c', 'maxParallelAgents=3', 'config', 'show', '--json'], {
+      LOKI_SKIP_PREREQS: 'yes',
+      LOKI_MODEL_DEFAULT: 'claude-haiku-5-5',
+    });
 
     expect(JSON.parse(output.join(''))).toEqual({
       values: {
@@ -59,6 +62,10 @@ describe('loki config show', () => {
         skipPrereqs: true,
         maxParallelAgents: 3,
         dashboardPort: 57374,
+        provider: '',
+        modelPlanning: '',
+        modelDefault: 'claude-haiku-5-5',
+        modelFast: '',
       },
       sources: {
         maxRetries: `workspace file ${workspaceFile}`,
@@ -67,6 +74,10 @@ describe('loki config show', () => {
         skipPrereqs: 'env LOKI_SKIP_PREREQS',
         maxParallelAgents: 'flag -c maxParallelAgents=3',
         dashboardPort: 'default',
+        provider: 'default',
+        modelPlanning: 'default',
+        modelDefault: 'env LOKI_MODEL_DEFAULT',
+        modelFast: 'default',
       },
     });
   });
@@ -75,9 +86,10 @@ describe('loki config show', () => {
     await runConfig(['config', 'show'], { LOKI_DASHBOARD_PORT: '8080' });
     const lines = output.join('').trimEnd().split('\n');
     expect(lines[0]).toMatch(/^KEY +VALUE +SOURCE$/);
-    expect(lines).toContain('dashboardPort      8080   env LOKI_DASHBOARD_PORT');
-    expect(lines).toContain('maxRetries         50     default');
-    expect(lines).toHaveLength(7);
+    expect(lines).toContain('dashboardPort      8080       env LOKI_DASHBOARD_PORT');
+    expect(lines).toContain('maxRetries         50         default');
+    expect(lines).toContain('modelDefault       (default)  default');
+    expect(lines).toHaveLength(11);
   });
 
   it('turns a bad -c flag into a usage error', async () => {

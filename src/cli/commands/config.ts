@@ -53,12 +53,12 @@ export function registerConfigCommands(program: Command, context: CliContext): v
 }
 
 export interface ConfigShowJson {
-  values: Record<string, number | boolean>;
+  values: Record<string, number | boolean | string>;
   sources: Record<string, string>;
 }
 
 export function configShowJson(resolved: ResolvedConfig): ConfigShowJson {
-  const values: Record<string, number | boolean> = {};
+  const values: Record<string, number | boolean | string> = {};
   const sources: Record<string, string> = {};
   for (const info of CONFIG_KEYS) {
     values[info.key] = resolved.values[info.key];
@@ -70,7 +70,7 @@ export function configShowJson(resolved: ResolvedConfig): ConfigShowJson {
 function configShowTable(resolved: ResolvedConfig): string {
   const rows = CONFIG_KEYS.map((info) => [
     info.key,
-    String(resolved.values[info.key]),
+    resolved.values[info.key] === '' ? '(default)' : String(resolved.values[info.key]),
     describeConfigSource(resolved.sources[info.key]),
   ]);
   return formatTable([['KEY', 'VALUE', 'SOURCE'], ...rows]);

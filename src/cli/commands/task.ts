@@ -75,8 +75,11 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
       const maxAttempts = wholeNumber(options.maxAttempts, '--max-attempts', 20);
       const maxSteps = wholeNumber(options.maxSteps, '--max-steps', 1000);
       const config = resolveCliConfig(command, context).values;
+      // --provider, else the configured provider (loki.yaml, LOKI_PROVIDER, -c provider=…), else auto-detect.
+      const providerChoice = options.provider ?? (config.provider === '' ? undefined : config.provider);
+      const modelChoice = options.model ?? (config.modelDefault === '' ? undefined : config.modelDefault);
       const selection = selectProvider({
-        ...(options.provider === undefined ? {} : { flag: options.provider }),
+        ...(providerChoice === undefined ? {} : { flag: providerChoice }),
         env: context.env,
         isOnPath: (name: string) => findExecutable(name, context.env.PATH) !== undefined,
       });
@@ -94,6 +97,11 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
           provider: selection.provider,
           tier: 'default',
           env: context.env,
+          modelOverrides: {
+            ...(config.modelPlanning === '' ? {} : { planning: config.modelPlanning }),
+            ...(modelChoice === undefined ? {} : { default: modelChoice }),
+            ...(config.modelFast === '' ? {} : { fast: config.modelFast }),
+          },
         }).model;
       } else if (selection.provider !== 'claude-code' && selection.provider !== 'codex') {
         throw usageError(
@@ -101,7 +109,7 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
           `unknown provider ${selection.provider}; use claude-code, codex, an API provider (anthropic, openai, openai-compatible, ollama) or --provider scripted`,
         );
       }
-      const modelId = model?.modelId ?? options.model ?? `${selection.provider} default`;
+      const modelId = model?.modelId ?? modelChoice ?? `${selection.provider} default`;
       const systemPrompt = buildSystemPrompt(
         `You are a Loki Mode ${options.type} agent: a careful senior engineer who makes small, tested changes.`,
       );
@@ -155,7 +163,7 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
                 worktree: worktree.path,
                 systemPrompt,
                 sandboxMode: 'workspace-write',
-                ...(options.model === undefined ? {} : { model: options.model }),
+                ...(modelChoice === undefined ? {} : { model: modelChoice }),
                 env: context.env,
                 emit,
                 runId: null,
@@ -170,7 +178,7 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
                 worktree: worktree.path,
                 systemPrompt,
                 permissionMode: 'bypassPermissions',
-                ...(options.model === undefined ? {} : { model: options.model }),
+                ...(modelChoice === undefined ? {} : { model: modelChoice }),
                 allowedTools: ['Read', 'Write', 'Edit', 'Glob', 'Grep', 'Bash'],
                 maxTurns: maxSteps,
                 env: context.env,
