@@ -158,29 +158,12 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
           onEvent: progress,
           signal: controller.signal,
           createAgent: ({ worktree, task: claimed, emit, retry }): TaskAgent => {
-            if (model === null && selection.provider === 'codex') {
-              return createCodexAgent({
-                worktree: worktree.path,
-                systemPrompt,
-                sandboxMode: 'workspace-write',
-                ...(modelChoice === undefined ? {} : { model: modelChoice }),
-                env: context.env,
-                emit,
-                runId: null,
-                taskId: claimed.id,
-                agentType: claimed.type,
-                timeoutMilliseconds: claimed.timeoutSeconds * 1000,
-                retry,
-              });
-            }
             if (model === null) {
-              return createClaudeCodeAgent({
+              // An agent CLI runs its own tools; Loki gives it the worktree, the prompt and its retry policy.
+              const cliOptions = {
                 worktree: worktree.path,
                 systemPrompt,
-                permissionMode: 'bypassPermissions',
                 ...(modelChoice === undefined ? {} : { model: modelChoice }),
-                allowedTools: ['Read', 'Write', 'Edit', 'Glob', 'Grep', 'Bash'],
-                maxTurns: maxSteps,
                 env: context.env,
                 emit,
                 runId: null,
@@ -188,7 +171,15 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
                 agentType: claimed.type,
                 timeoutMilliseconds: claimed.timeoutSeconds * 1000,
                 retry,
-              });
+              };
+              return selection.provider === 'codex'
+                ? createCodexAgent({ ...cliOptions, sandboxMode: 'workspace-write' })
+                : createClaudeCodeAgent({
+                    ...cliOptions,
+                    permissionMode: 'bypassPermissions',
+                    allowedTools: ['Read', 'Write', 'Edit', 'Glob', 'Grep', 'Bash'],
+                    maxTurns: maxSteps,
+                  });
             }
             const toolContext = {
               worktree: worktree.path,
