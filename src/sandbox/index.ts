@@ -26,3 +26,8 @@ export { PlainRunner } from './plain-runner.ts';
 export { createRedactor, type CreateRedactorOptions, REDACTED, type Redactor } from './redactor.ts';
 export { DEFAULT_PROCESS_TIMING, type ProcessTiming } from './run-process-group.ts';
 export { SandboxErrorCode } from './sandbox-errors.ts';
+export {
+  type WrapInBubblewrapOptions,
+  type WrappedInvocation,
+  wrapInBubblewrap,
+} from './wrap-in-bubblewrap.ts';

@@ -22,7 +22,12 @@ import {
   runSingleTask,
   type TaskAgent,
 } from '../../runtime/index.ts';
-import { buildSandboxEnvironment, createRedactor, detectCommandRunner } from '../../sandbox/index.ts';
+import {
+  buildSandboxEnvironment,
+  createRedactor,
+  detectCommandRunner,
+  wrapInBubblewrap,
+} from '../../sandbox/index.ts';
 import { ALL_TOOLS, executeTool } from '../../tools/index.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
 import { openCliWorkspace, resolveCliConfig } from '../open-cli-workspace.ts';
@@ -117,6 +122,8 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
       await using workspace = await openCliWorkspace(command, context);
       const detection = await detectCommandRunner({ env: context.env });
       const redactor = createRedactor({ env: context.env });
+      const bubblewrapPath =
+        detection.runner.kind === 'bubblewrap' ? findExecutable('bwrap', context.env.PATH) : undefined;
       const sandboxEnvironment = buildSandboxEnvironment(context.env);
       const controller = new AbortController();
       const interrupt = () => controller.abort(new Error('interrupted'));
@@ -176,6 +183,16 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
                 ? createCodexAgent({ ...cliOptions, sandboxMode: 'workspace-write' })
                 : createClaudeCodeAgent({
                     ...cliOptions,
+                    // With bubblewrap, Claude Code itself runs sandboxed, so its Bash tool is confined like run_command.
+                    ...(bubblewrapPath === undefined
+                      ? {}
+                      : {
+                          wrapInvocation: wrapInBubblewrap({
+                            bubblewrapPath,
+                            worktree: worktree.path,
+                            writablePaths: claudeCodeStatePaths(context.env),
+                          }),
+                        }),
                     permissionMode: 'bypassPermissions',
                     allowedTools: ['Read', 'Write', 'Edit', 'Glob', 'Grep', 'Bash'],
                     maxTurns: maxSteps,
@@ -279,4 +296,13 @@ function describeEvent(event: NewEvent): string | null {
     default:
       return null;
   }
+}
+
+/** Where Claude Code keeps its state: it must stay writable when Claude Code runs sandboxed. */
+function claudeCodeStatePaths(env: NodeJS.ProcessEnv): string[] {
+  const home = env.HOME ?? '';
+  return [
+    ...(env.CLAUDE_CONFIG_DIR === undefined ? [] : [env.CLAUDE_CONFIG_DIR]),
+    ...(home === '' ? [] : [join(home, '.claude'), join(home, '.claude.json')]),
+  ];
 }

@@ -22,6 +22,11 @@ import { reportSurvivingProcesses } from './report-surviving-processes.ts';
 import { type CliAttemptOutcome, type CliRetryOptions, runCliAttempts } from './run-cli-attempts.ts';
 import { type LineProcessExit, type ProcessStopTiming, runLineProcess } from './run-line-process.ts';
 
+export interface ProcessInvocation {
+  executable: string;
+  arguments: string[];
+}
+
 export interface ClaudeCodeRuntimeOptions {
   prompt: string;
   /** Appended to Claude Code's own system prompt (`--append-system-prompt`). */
@@ -49,6 +54,8 @@ export interface ClaudeCodeRuntimeOptions {
   timeoutMilliseconds: number;
   /** Continue this earlier session with `prompt` instead of starting a new one. */
   resumeSessionId?: string;
+  /** Rewrites the command line, e.g. to run Claude Code inside bubblewrap (see `wrapInBubblewrap`). */
+  wrapInvocation?: (invocation: ProcessInvocation) => ProcessInvocation;
   /** Recorded in `agent.started`. Defaults to `claude-code`. */
   agentType?: string;
   /**
@@ -109,9 +116,14 @@ export async function runClaudeCode(options: ClaudeCodeRuntimeOptions): Promise<
       ...(options.model === undefined ? {} : { model: options.model }),
       ...(options.systemPrompt === undefined ? {} : { systemPrompt: options.systemPrompt }),
     });
-    const exit = await runLineProcess({
+    // Optionally run the whole CLI inside a sandbox (e.g. bubblewrap), so its own tools are confined too.
+    const invocation = options.wrapInvocation?.({ executable, arguments: commandArguments }) ?? {
       executable,
       arguments: commandArguments,
+    };
+    const exit = await runLineProcess({
+      executable: invocation.executable,
+      arguments: invocation.arguments,
       cwd: options.worktree,
       env: environment,
       onLine: (line) => mapper.handleLine(line),

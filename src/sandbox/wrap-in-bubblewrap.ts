@@ -1,0 +1,44 @@
+export interface WrappedInvocation {
+  executable: string;
+  arguments: string[];
+}
+
+export interface WrapInBubblewrapOptions {
+  bubblewrapPath: string;
+  /** The agent's worktree: writable, and the working directory. */
+  worktree: string;
+  /** Other places the program must write (its own config and session files); bound only if they exist. */
+  writablePaths: readonly string[];
+}
+
+/**
+ * Runs a whole agent CLI (Claude Code) inside bubblewrap, so that the commands ITS tools run are
+ * confined like Loki's own run_command: read-only root, only the worktree (and the CLI's own
+ * state) writable, private /tmp, own PID namespace, no capabilities, dies with Loki. The network
+ * is shared: the CLI must reach its model API.
+ */
+export function wrapInBubblewrap(
+  options: WrapInBubblewrapOptions,
+): (invocation: WrappedInvocation) => WrappedInvocation {
+  return (invocation) => ({
+    executable: options.bubblewrapPath,
+    // prettier-ignore
+    arguments: [
+      '--ro-bind', '/', '/',
+      '--dev', '/dev',
+      '--proc', '/proc',
+      '--tmpfs', '/tmp',
+      '--tmpfs', '/run',
+      '--ro-bind-try', '/run/systemd/resolve', '/run/systemd/resolve',
+      // After the tmpfs mounts, so that they win when these live under /tmp.
+      '--bind', options.worktree, options.worktree,
+      ...options.writablePaths.flatMap((path) => ['--bind-try', path, path]),
+      '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
+      '--die-with-parent',
+      '--new-session',
+      '--cap-drop', 'ALL',
+      '--chdir', options.worktree,
+      '--', invocation.executable, ...invocation.arguments,
+    ],
+  });
+}
