@@ -55,6 +55,7 @@ describe.skipIf(bubblewrapPath === undefined)('Claude Code inside bubblewrap (bw
           bubblewrapPath: bubblewrapPath ?? 'bwrap',
           worktree,
           writablePaths: [home.path],
+          pathVariable: process.env.PATH,
         }),
       });
       expect(result.reason).toBe('task_complete');

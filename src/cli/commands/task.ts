@@ -191,6 +191,7 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
                             bubblewrapPath,
                             worktree: worktree.path,
                             writablePaths: claudeCodeStatePaths(context.env),
+                            pathVariable: context.env.PATH,
                           }),
                         }),
                     permissionMode: 'bypassPermissions',
