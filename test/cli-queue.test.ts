@@ -184,6 +184,10 @@ describe('loki queue and loki status', () => {
       [['queue', 'add', 'x', '--type', 'eng-backend', '--id', 'first'], /already exists/],
       [['queue', 'add', 'x', '--type', 'eng-backend', '--payload', '{oops'], /--payload must be JSON/],
       [['queue', 'add', 'x'], /required option '--type <agent-type>' not specified/],
+      [
+        ['queue', 'add', 'x', '--type', 'eng-backnd'],
+        /unknown agent type "eng-backnd"; did you mean eng-backend\?/,
+      ],
       [['queue', 'prioritize', 'first', '0'], /priority must be a whole number from 1 to 10/],
       [['queue', 'show', 'ghost'], /no task with id "ghost"/],
       [['queue', 'retry', 'first'], /cannot retry task "first": it is pending/],

@@ -154,6 +154,17 @@ describe('loki task run (scripted model, real worktree, real verification)', () 
     const noScript = await loki(workspace, ['task', 'run', 'x', '--provider', 'scripted']);
     expect(noScript.exitCode).toBe(2);
     expect(noScript.stderr).toMatch(/needs --script/);
+    const badType = await loki(workspace, [
+      'task',
+      'run',
+      'x',
+      '--type',
+      'frontend',
+      '--provider',
+      'scripted',
+    ]);
+    expect(badType.exitCode).toBe(2);
+    expect(badType.stderr).toMatch(/unknown agent type "frontend"; did you mean eng-frontend/);
     const unknown = await loki(workspace, ['task', 'run', 'x', '--provider', 'gemini']);
     expect(unknown.exitCode).toBe(2);
     expect(unknown.stderr).toMatch(/gemini/);

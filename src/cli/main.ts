@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { systemClock } from '../clock/index.ts';
 import { ExitCode, isLokiError } from '../errors/index.ts';
 import type { CliContext } from './cli-context.ts';
+import { registerAgentsCommand } from './commands/agents.ts';
 import { registerConfigCommands } from './commands/config.ts';
 import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerInitCommand } from './commands/init.ts';
@@ -38,6 +39,7 @@ export function buildProgram(context: CliContext): Command {
   registerStatusCommand(program, context);
   registerQueueCommands(program, context);
   registerTaskCommands(program, context);
+  registerAgentsCommand(program, context);
   registerConfigCommands(program, context);
   registerDoctorCommand(program, context);
   for (const command of program.commands) command.exitOverride();

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { findAgentType } from '../../agents/index.ts';
 import { usageError } from '../../errors/index.ts';
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_PRIORITY, DEFAULT_TIMEOUT_SECONDS } from '../../queue/index.ts';
 import type { Task, TaskStatus } from '../../store/index.ts';
@@ -165,6 +166,7 @@ export function registerQueueCommands(program: Command, context: CliContext): vo
     .option('--json', 'print the new task as JSON')
     .action(async (title: string, options: AddOptions, command: Command) => {
       // Parse everything before opening the store: bad input must not touch the workspace.
+      findAgentType(options.type);
       const priority =
         options.priority === undefined ? undefined : parseWholeNumber(options.priority, '--priority', 1, 10);
       const timeoutSeconds =

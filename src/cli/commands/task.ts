@@ -1,6 +1,7 @@
 import type { LanguageModelV4 } from '@ai-sdk/provider';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { findAgentType, readRolePrompt } from '../../agents/index.ts';
 import { loadCircuitBreakerConfig } from '../../config/index.ts';
 import { findExecutable } from '../../doctor/index.ts';
 import { usageError } from '../../errors/index.ts';
@@ -77,6 +78,8 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
     .option('--max-steps <n>', 'model calls per round', '50')
     .option('--json', 'print events as NDJSON and a final result object')
     .action(async (what: string, options: TaskRunOptions, command: Command) => {
+      // Unknown agent types fail before anything is written, with close matches suggested.
+      const agentType = findAgentType(options.type);
       const maxAttempts = wholeNumber(options.maxAttempts, '--max-attempts', 20);
       const maxSteps = wholeNumber(options.maxSteps, '--max-steps', 1000);
       const config = resolveCliConfig(command, context).values;
@@ -115,9 +118,7 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
         );
       }
       const modelId = model?.modelId ?? modelChoice ?? `${selection.provider} default`;
-      const systemPrompt = buildSystemPrompt(
-        `You are a Loki Mode ${options.type} agent: a careful senior engineer who makes small, tested changes.`,
-      );
+      const systemPrompt = buildSystemPrompt(readRolePrompt(agentType.id));
       const breakerConfig = loadCircuitBreakerConfig(context.cwd);
       await using workspace = await openCliWorkspace(command, context);
       const detection = await detectCommandRunner({ env: context.env });
