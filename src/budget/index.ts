@@ -1,0 +1,29 @@
+export { type BudgetExhaustedDetails, budgetExhaustedError, invalidBudgetError } from './budget-errors.ts';
+export {
+  BudgetGovernor,
+  type BudgetGovernorOptions,
+  type BudgetReservation,
+  type BudgetSummary,
+  MAX_BUDGET_USD,
+  parseBudgetCapUsd,
+  type ReserveRequest,
+  type SettleOptions,
+} from './budget-governor.ts';
+export type {
+  BudgetLedger,
+  LedgerReservationRequest,
+  LedgerReserveOutcome,
+  LedgerSettlement,
+  LedgerTotals,
+} from './budget-ledger.ts';
+export {
+  type BilledTokens,
+  type CallCostEstimate,
+  DEFAULT_UNKNOWN_PRICE_RATES,
+  estimateCallCostUsd,
+  type EstimateCallCostOptions,
+  type PriceUsage,
+  type UnknownPriceRates,
+} from './estimate-call-cost-usd.ts';
+export { InMemoryBudgetLedger } from './in-memory-budget-ledger.ts';
+export { formatUsd, fromNanoUsd, NANO_USD_PER_USD, toNanoUsd } from './usd-amount.ts';
