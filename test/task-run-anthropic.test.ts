@@ -139,4 +139,27 @@ describe('loki task run against the (fake) Anthropic API', () => {
     expect(refused.stderr).toMatch(/circuit breaker provider:anthropic is open/);
     expect(server.messageRequests()).toHaveLength(requestsBefore);
   }, 30_000);
+
+  it('refuses a model call whose worst case would cross --budget: exit 4, nothing sent', async () => {
+    const result = await run(API_KEY, { LOKI_BUDGET_USD: '0.01' });
+    expect(result.exitCode).toBe(4);
+    expect(result.stderr).toMatch(/budget/i);
+    expect(server.messageRequests()).toHaveLength(0);
+    const status = JSON.parse((await loki(workspace, ['status', '--json'])).stdout) as {
+      queue: Record<string, number>;
+    };
+    expect(status.queue.deadLetter).toBe(1);
+  });
+
+  it('spends within a budget that covers the calls', async () => {
+    server.enqueue(
+      fakeReply.toolCall('write_file', { path: 'hello.txt', content: 'hello\n' }),
+      fakeReply.toolCall('task_complete', { summary: 'done', files_changed: ['hello.txt'], tests_run: [] }),
+    );
+    const result = await run(API_KEY, { LOKI_BUDGET_USD: '5' });
+    expect(result.exitCode).toBe(0);
+    expect(server.messageRequests()).toHaveLength(2);
+    // The provider was told the same output bound the budget reserved for.
+    expect((server.messageRequests()[0]?.body as { max_tokens?: number }).max_tokens).toBe(8192);
+  });
 });

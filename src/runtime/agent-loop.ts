@@ -47,6 +47,18 @@ export interface StepTokens {
   cacheWriteTokens: number;
 }
 
+/** A hold on the budget for one model call: settled with its real cost, or released if it failed. */
+export interface BudgetHold {
+  settle(costUsd: number, isPriceKnown: boolean): Promise<void>;
+  release(): Promise<void>;
+}
+
+/** The run's spending cap, consulted before every model call (DESIGN §3 "Budget governor"). */
+export interface CallBudget {
+  /** Reserves the worst case of the next call; throws BUDGET_EXHAUSTED when it would cross the cap. */
+  reserve(call: { modelId: string; promptCharacters: number }): Promise<BudgetHold>;
+}
+
 export interface AgentLoopOptions {
   model: LanguageModelV4;
   provider: string;
@@ -66,6 +78,7 @@ export interface AgentLoopOptions {
   runId: string | null;
   taskId: string | null;
   signal?: AbortSignal;
+  budget?: CallBudget;
 }
 
 export type { UsageTotals };
@@ -87,6 +100,9 @@ interface StepOutput {
   usage: LanguageModelV4Usage;
   modelId: string;
 }
+
+/** Output tokens one model call may produce. */
+export const MAX_OUTPUT_TOKENS_PER_CALL = 8192;
 
 const NUDGE =
   'You answered without calling a tool. Continue the task with the tools, and call task_complete ' +
@@ -124,6 +140,11 @@ export async function runAgentLoop(options: AgentLoopOptions): Promise<AgentLoop
 
   for (let step = 1; step <= options.maxSteps; step += 1) {
     if (options.signal?.aborted) return finish('aborted', step - 1, null);
+    // Spend is reserved before the call: no call starts that could cross the cap.
+    const hold = await options.budget?.reserve({
+      modelId: options.model.modelId,
+      promptCharacters: options.system.length + JSON.stringify(options.messages).length,
+    });
     const started = performance.now();
     let output: StepOutput;
     try {
@@ -136,13 +157,15 @@ export async function runAgentLoop(options: AgentLoopOptions): Promise<AgentLoop
         ...(options.signal === undefined ? {} : { signal: options.signal }),
       });
     } catch (error) {
+      await hold?.release();
       if (options.signal?.aborted) return finish('aborted', step - 1, null);
       finish('error', step - 1, null);
       throw error;
     } finally {
       modelMilliseconds += performance.now() - started;
     }
-    recordUsage(options, usage, output);
+    const priced = recordUsage(options, usage, output);
+    await hold?.settle(priced.costUsd, priced.isPriceKnown);
     if (output.text !== '') {
       options.emit({
         type: 'agent.text',
@@ -224,6 +247,8 @@ async function streamOneStep(
     prompt: [{ role: 'system', content: options.system }, ...options.messages],
     tools,
     toolChoice: { type: 'auto' },
+    // Bounded, so that the budget's worst-case reservation for a call really is the worst case.
+    maxOutputTokens: MAX_OUTPUT_TOKENS_PER_CALL,
     ...(options.signal === undefined ? {} : { abortSignal: options.signal }),
   });
   let text = '';
@@ -270,7 +295,11 @@ function parseToolInput(input: string): unknown {
   }
 }
 
-function recordUsage(options: AgentLoopOptions, totals: UsageTotals, output: StepOutput): void {
+function recordUsage(
+  options: AgentLoopOptions,
+  totals: UsageTotals,
+  output: StepOutput,
+): { costUsd: number; isPriceKnown: boolean } {
   const cacheReadTokens = output.usage.inputTokens.cacheRead ?? 0;
   const cacheWriteTokens = output.usage.inputTokens.cacheWrite ?? 0;
   const inputTokens =
@@ -305,6 +334,7 @@ function recordUsage(options: AgentLoopOptions, totals: UsageTotals, output: Ste
       isPriceKnown: priced.isPriceKnown,
     },
   });
+  return priced;
 }
 
 function toFunctionTool(tool: LoopTool): LanguageModelV4FunctionTool {

@@ -1,7 +1,10 @@
 export {
   type AgentLoopOptions,
   type AgentLoopResult,
+  type BudgetHold,
+  type CallBudget,
   type LoopTool,
+  MAX_OUTPUT_TOKENS_PER_CALL,
   runAgentLoop,
   type StepTokens,
   type TaskCompletion,

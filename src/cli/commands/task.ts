@@ -2,6 +2,7 @@ import type { LanguageModelV4 } from '@ai-sdk/provider';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { findAgentType, readRolePrompt } from '../../agents/index.ts';
+import { BudgetGovernor, estimateCallCostUsd, parseBudgetCapUsd } from '../../budget/index.ts';
 import { loadCircuitBreakerConfig } from '../../config/index.ts';
 import { findExecutable } from '../../doctor/index.ts';
 import { usageError } from '../../errors/index.ts';
@@ -17,9 +18,11 @@ import {
 import {
   type AgentToolset,
   buildSystemPrompt,
+  type CallBudget,
   createClaudeCodeAgent,
   createCodexAgent,
   createLoopAgent,
+  MAX_OUTPUT_TOKENS_PER_CALL,
   runSingleTask,
   type TaskAgent,
 } from '../../runtime/index.ts';
@@ -41,6 +44,7 @@ interface TaskRunOptions {
   provider?: string;
   script?: string;
   model?: string;
+  budget?: string;
   maxAttempts: string;
   maxSteps: string;
   json?: boolean;
@@ -73,6 +77,10 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
       'anthropic | openai | openai-compatible | ollama | claude-code | codex | scripted (default: LOKI_PROVIDER, then auto-detect)',
     )
     .option('--script <file>', "the scripted model's script (JSON or YAML), with --provider scripted")
+    .option(
+      '--budget <usd>',
+      'hard cap on model spend for this task, in USD (default: LOKI_BUDGET_USD; none = no cap)',
+    )
     .option('--model <id>', "the model to use instead of the provider's default tier model")
     .option('--max-attempts <n>', 'agent rounds, each ending in a verification, before the task fails', '3')
     .option('--max-steps <n>', 'model calls per round', '50')
@@ -80,6 +88,11 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
     .action(async (what: string, options: TaskRunOptions, command: Command) => {
       // Unknown agent types fail before anything is written, with close matches suggested.
       const agentType = findAgentType(options.type);
+      const budgetText = options.budget ?? context.env.LOKI_BUDGET_USD;
+      const governor =
+        budgetText === undefined || budgetText === ''
+          ? null
+          : new BudgetGovernor({ capUsd: parseBudgetCapUsd(budgetText) });
       const maxAttempts = wholeNumber(options.maxAttempts, '--max-attempts', 20);
       const maxSteps = wholeNumber(options.maxSteps, '--max-steps', 1000);
       const config = resolveCliConfig(command, context).values;
@@ -246,6 +259,7 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
                 emit,
                 runId: null,
                 taskId: claimed.id,
+                ...(governor === null ? {} : { budget: governedBudget(governor, claimed.id, claimed.type) }),
               },
               systemPrompt,
             );
@@ -307,4 +321,23 @@ function claudeCodeStatePaths(env: NodeJS.ProcessEnv): string[] {
     ...(env.CLAUDE_CONFIG_DIR === undefined ? [] : [env.CLAUDE_CONFIG_DIR]),
     ...(home === '' ? [] : [join(home, '.claude'), join(home, '.claude.json')]),
   ];
+}
+
+function governedBudget(governor: BudgetGovernor, taskId: string, agentType: string): CallBudget {
+  return {
+    async reserve({ modelId, promptCharacters }) {
+      const estimate = estimateCallCostUsd({
+        modelId,
+        // About four characters a token; rounded up generously since this is a worst case.
+        inputTokens: Math.ceil(promptCharacters / 3),
+        maxOutputTokens: MAX_OUTPUT_TOKENS_PER_CALL,
+        priceUsage,
+      });
+      const reservation = await governor.reserve({ taskId, agentType, estimatedCostUsd: estimate.costUsd });
+      return {
+        settle: (costUsd, isPriceKnown) => governor.settle(reservation, costUsd, { isPriceKnown }),
+        release: () => governor.release(reservation),
+      };
+    },
+  };
 }

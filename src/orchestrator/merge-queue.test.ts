@@ -1,0 +1,294 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LOKI_GIT_IDENTITY } from '../git/index.ts';
+import {
+  buildSandboxEnvironment,
+  type CommandRequest,
+  type CommandResult,
+  type CommandRunner,
+  PlainRunner,
+} from '../sandbox/index.ts';
+import { MergeQueue, type MergeRequest } from './merge-queue.ts';
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...LOKI_GIT_IDENTITY },
+  }).trim();
+}
+
+/** Records when each verify command starts and ends, so a test can see whether merges interleave. */
+class RecordingRunner implements CommandRunner {
+  readonly kind = 'plain';
+  readonly events: string[] = [];
+  readonly #inner: CommandRunner;
+  readonly #beforeRun: ((request: CommandRequest) => void) | undefined;
+
+  constructor(inner: CommandRunner, beforeRun?: (request: CommandRequest) => void) {
+    this.#inner = inner;
+    this.#beforeRun = beforeRun;
+  }
+
+  async run(request: CommandRequest): Promise<CommandResult> {
+    this.events.push(`start ${request.command}`);
+    this.#beforeRun?.(request);
+    const result = await this.#inner.run(request);
+    this.events.push(`end ${request.command}`);
+    return result;
+  }
+}
+
+describe('MergeQueue', () => {
+  let repository: string;
+  let workDirectory: string;
+
+  beforeEach(() => {
+    repository = mkdtempSync(join(tmpdir(), 'loki-merge-queue-'));
+    workDirectory = mkdtempSync(join(tmpdir(), 'loki-merge-queue-work-'));
+    git(repository, 'init', '--quiet', '--initial-branch=main');
+    writeFileSync(join(repository, 'shared.txt'), 'line one\nline two\n');
+    git(repository, 'add', '--all');
+    git(repository, 'commit', '--quiet', '-m', 'initial');
+  });
+  afterEach(() => {
+    rmSync(repository, { recursive: true, force: true });
+    rmSync(workDirectory, { recursive: true, force: true });
+  });
+
+  function createQueue(runner: CommandRunner = new PlainRunner()): MergeQueue {
+    return new MergeQueue({
+      repositoryRoot: repository,
+      workDirectory,
+      commandRunner: runner,
+      verifyEnvironment: buildSandboxEnvironment(process.env),
+      verifyTimeoutMilliseconds: 30_000,
+    });
+  }
+
+  /** A task branch from `base` with one commit per entry of `commits` (each a set of file writes). */
+  function createBranch(taskId: string, commits: Record<string, string>[], base = 'main'): string {
+    const branch = `loki/${taskId}`;
+    const path = join(workDirectory, `task-${taskId}`);
+    git(repository, 'worktree', 'add', '--quiet', '-b', branch, path, base);
+    commits.forEach((files, index) => {
+      for (const [name, content] of Object.entries(files)) writeFileSync(join(path, name), content);
+      git(path, 'add', '--all');
+      git(path, 'commit', '--quiet', '-m', `wip ${index + 1} of ${taskId}`);
+    });
+    git(repository, 'worktree', 'remove', '--force', path);
+    return branch;
+  }
+
+  function request(taskId: string, branch: string, verifyCommands: string[] = []): MergeRequest {
+    return { taskId, agentType: 'eng-backend', title: `work on ${taskId}`, branch, verifyCommands };
+  }
+
+  function mainSubjects(): string[] {
+    return git(repository, 'log', '--format=%s', 'main').split('\n');
+  }
+
+  it('merges two independent branches in order as one checkpoint commit each', async () => {
+    await using queue = createQueue();
+    const first = createBranch('task-1', [{ 'a.txt': 'a1\n' }, { 'a.txt': 'a2\n' }]);
+    const second = createBranch('task-2', [{ 'b.txt': 'b\n' }]);
+    const firstBranchTip = git(repository, 'rev-parse', first);
+
+    const firstResult = await queue.merge(request('task-1', first, ['test "$(cat a.txt)" = a2']));
+    const secondResult = await queue.merge(request('task-2', second, ['test -f a.txt && test -f b.txt']));
+
+    expect(firstResult.outcome).toBe('merged');
+    expect(secondResult).toMatchObject({ outcome: 'merged', commit: git(repository, 'rev-parse', 'main') });
+    expect(mainSubjects()).toEqual([
+      '[Loki] eng-backend-task-2: work on task-2',
+      '[Loki] eng-backend-task-1: work on task-1',
+      'initial',
+    ]);
+    expect(git(repository, 'log', '-1', '--format=%an <%ae>|%cn', 'main')).toBe(
+      'Loki Mode <loki-mode@localhost>|Loki Mode',
+    );
+    expect(git(repository, 'show', 'main:a.txt')).toBe('a2');
+    // The task branch itself is left alone.
+    expect(git(repository, 'rev-parse', first)).toBe(firstBranchTip);
+    // main is checked out in the repository: its files and index follow main.
+    expect(readFileSync(join(repository, 'b.txt'), 'utf8')).toBe('b\n');
+    expect(git(repository, 'status', '--porcelain')).toBe('');
+
+    await queue.close();
+    expect(existsSync(queue.integrationPath)).toBe(false);
+    expect(git(repository, 'worktree', 'list').split('\n')).toHaveLength(1);
+  });
+
+  it('reports a conflict with the file name and leaves main untouched', async () => {
+    await using queue = createQueue();
+    const first = createBranch('task-1', [{ 'shared.txt': 'line one from task 1\nline two\n' }]);
+    const second = createBranch('task-2', [{ 'shared.txt': 'line one from task 2\nline two\n' }]);
+
+    expect((await queue.merge(request('task-1', first))).outcome).toBe('merged');
+    const mainBefore = git(repository, 'rev-parse', 'main');
+    const result = await queue.merge(request('task-2', second, ['echo should-not-run; exit 1']));
+
+    expect(result).toMatchObject({ outcome: 'conflict', files: ['shared.txt'] });
+    expect(result.outcome === 'conflict' ? result.details : '').toContain('shared.txt');
+    expect(git(repository, 'rev-parse', 'main')).toBe(mainBefore);
+    expect(readFileSync(join(repository, 'shared.txt'), 'utf8')).toBe('line one from task 1\nline two\n');
+    // The queue is usable after a conflict (the aborted rebase left nothing behind).
+    const third = createBranch('task-3', [{ 'c.txt': 'c\n' }]);
+    expect((await queue.merge(request('task-3', third))).outcome).toBe('merged');
+  });
+
+  it('reports a failed verification with the command, exit code and output, and leaves main untouched', async () => {
+    await using queue = createQueue();
+    const branch = createBranch('task-1', [{ 'a.txt': 'a\n' }]);
+    const mainBefore = git(repository, 'rev-parse', 'main');
+
+    const result = await queue.merge(
+      request('task-1', branch, ['true', 'echo tests are red >&2; exit 3', 'true']),
+    );
+
+    expect(result).toEqual({
+      outcome: 'verification_failed',
+      command: 'echo tests are red >&2; exit 3',
+      exitCode: 3,
+      outputTail: 'tests are red',
+    });
+    expect(git(repository, 'rev-parse', 'main')).toBe(mainBefore);
+    expect(existsSync(join(repository, 'a.txt'))).toBe(false);
+  });
+
+  it('serialises concurrent merges: no interleaving, both merged', async () => {
+    const runner = new RecordingRunner(new PlainRunner());
+    await using queue = createQueue(runner);
+    const first = createBranch('task-1', [{ 'a.txt': 'a\n' }]);
+    const second = createBranch('task-2', [{ 'b.txt': 'b\n' }]);
+
+    const results = await Promise.all([
+      queue.merge(request('task-1', first, ['test -f a.txt', 'test ! -f b.txt'])),
+      queue.merge(request('task-2', second, ['test -f a.txt && test -f b.txt'])),
+    ]);
+
+    expect(results.map((result) => result.outcome)).toEqual(['merged', 'merged']);
+    expect(runner.events).toEqual([
+      'start test -f a.txt',
+      'end test -f a.txt',
+      'start test ! -f b.txt',
+      'end test ! -f b.txt',
+      'start test -f a.txt && test -f b.txt',
+      'end test -f a.txt && test -f b.txt',
+    ]);
+    expect(mainSubjects()).toHaveLength(3);
+  });
+
+  it('rebases a branch made from an older main onto the current main', async () => {
+    await using queue = createQueue();
+    const branch = createBranch('task-1', [{ 'a.txt': 'a\n' }]);
+    writeFileSync(join(repository, 'later.txt'), 'committed on main after the branch\n');
+    git(repository, 'add', '--all');
+    git(repository, 'commit', '--quiet', '-m', 'main moved');
+    const movedMain = git(repository, 'rev-parse', 'main');
+
+    const result = await queue.merge(request('task-1', branch, ['test -f a.txt && test -f later.txt']));
+
+    expect(result).toMatchObject({ outcome: 'merged', previousMain: movedMain });
+    expect(git(repository, 'rev-parse', 'main^')).toBe(movedMain);
+    expect(git(repository, 'ls-tree', '--name-only', 'main').split('\n')).toEqual([
+      'a.txt',
+      'later.txt',
+      'shared.txt',
+    ]);
+  });
+
+  it('never overwrites a main that moved during verification: it starts over on the new main', async () => {
+    let hasMovedMain = false;
+    const runner = new RecordingRunner(new PlainRunner(), () => {
+      if (hasMovedMain) return;
+      hasMovedMain = true;
+      writeFileSync(join(repository, 'racer.txt'), 'someone else\n');
+      git(repository, 'add', '--all');
+      git(repository, 'commit', '--quiet', '-m', 'concurrent commit on main');
+    });
+    await using queue = createQueue(runner);
+    const branch = createBranch('task-1', [{ 'a.txt': 'a\n' }]);
+
+    const result = await queue.merge(request('task-1', branch, ['test -f a.txt']));
+
+    expect(result.outcome).toBe('merged');
+    expect(runner.events).toHaveLength(4);
+    expect(mainSubjects()).toEqual([
+      '[Loki] eng-backend-task-1: work on task-1',
+      'concurrent commit on main',
+      'initial',
+    ]);
+  });
+
+  it('records a checkpoint even for a branch with nothing new, and skips the project git hooks', async () => {
+    await using queue = createQueue();
+    const branch = createBranch('task-1', []);
+    const hookMarker = join(workDirectory, 'hook-ran');
+    writeFileSync(join(repository, '.git', 'hooks', 'post-checkout'), `#!/bin/sh\ntouch ${hookMarker}\n`, {
+      mode: 0o755,
+    });
+
+    const result = await queue.merge(request('task-1', branch, ['true']));
+
+    expect(result.outcome).toBe('merged');
+    expect(mainSubjects()).toEqual(['[Loki] eng-backend-task-1: work on task-1', 'initial']);
+    expect(existsSync(hookMarker)).toBe(false);
+  });
+
+  it('never clobbers local edits in the checkout of main: it says the checkout is stale instead', async () => {
+    await using queue = createQueue();
+    const branch = createBranch('task-1', [{ 'shared.txt': 'line one from task 1\nline two\n' }]);
+    writeFileSync(join(repository, 'shared.txt'), 'an edit the user has not committed\n');
+
+    const result = await queue.merge(request('task-1', branch));
+
+    expect(result).toMatchObject({ outcome: 'merged', staleCheckout: { path: repository } });
+    expect(git(repository, 'show', 'main:shared.txt')).toBe('line one from task 1\nline two');
+    expect(readFileSync(join(repository, 'shared.txt'), 'utf8')).toBe('an edit the user has not committed\n');
+  });
+
+  it('recovers from a process killed mid-rebase: main untouched, the next queue merges normally', async () => {
+    const first = createBranch('task-1', [{ 'shared.txt': 'line one from task 1\nline two\n' }]);
+    const second = createBranch('task-2', [{ 'shared.txt': 'line one from task 2\nline two\n' }]);
+    const crashed = createQueue();
+    expect((await crashed.merge(request('task-1', first))).outcome).toBe('merged');
+    const mainBefore = git(repository, 'rev-parse', 'main');
+    // What a kill -9 in the middle of a conflicting rebase leaves behind, plus stray files.
+    const integration = crashed.integrationPath;
+    git(integration, 'checkout', '--quiet', '--detach', second);
+    expect(() => git(integration, 'rebase', mainBefore)).toThrow();
+    writeFileSync(join(integration, 'stray.txt'), 'left by a verify command\n');
+
+    await using queue = createQueue();
+    const third = createBranch('task-3', [{ 'c.txt': 'c\n' }]);
+    const result = await queue.merge(request('task-3', third, ['test ! -f stray.txt && test -f c.txt']));
+
+    expect(result).toMatchObject({ outcome: 'merged', previousMain: mainBefore });
+    expect(git(repository, 'show', 'main:shared.txt')).toBe('line one from task 1\nline two');
+  });
+
+  it('leaves main untouched when aborted during verification, and recovers on the next merge', async () => {
+    await using queue = createQueue();
+    const branch = createBranch('task-1', [{ 'a.txt': 'a\n' }]);
+    const mainBefore = git(repository, 'rev-parse', 'main');
+    const controller = new AbortController();
+    const aborted = queue.merge({
+      ...request('task-1', branch, [`touch ${join(workDirectory, 'started')}; sleep 30`]),
+      signal: controller.signal,
+    });
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(join(workDirectory, 'started')) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    controller.abort(new Error('stopped by test'));
+
+    await expect(aborted).rejects.toThrow('stopped by test');
+    expect(git(repository, 'rev-parse', 'main')).toBe(mainBefore);
+    expect((await queue.merge(request('task-1', branch, ['test -f a.txt']))).outcome).toBe('merged');
+  });
+});

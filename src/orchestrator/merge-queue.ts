@@ -1,0 +1,346 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { LokiError } from '../errors/index.ts';
+import { LOKI_GIT_IDENTITY, runGit } from '../git/index.ts';
+import type { CommandRunner } from '../sandbox/index.ts';
+
+export interface MergeRequest {
+  taskId: string;
+  agentType: string;
+  title: string;
+  /** The task branch (normally `loki/<task-id>`); it is never moved or rewritten. */
+  branch: string;
+  /** Run in order with `/bin/sh -c` on the rebased result; the first failure stops the merge. */
+  verifyCommands: readonly string[];
+  signal?: AbortSignal;
+}
+
+export type MergeResult =
+  | {
+      outcome: 'merged';
+      /** The checkpoint commit main now points at. */
+      commit: string;
+      /** Main before this merge (the checkpoint's parent). */
+      previousMain: string;
+      /**
+       * Set when main is checked out in a worktree whose files could not be brought forward (local
+       * changes in the way). Main itself moved; that checkout lags behind until the user updates it.
+       */
+      staleCheckout?: { path: string; details: string };
+    }
+  | { outcome: 'conflict'; files: string[]; details: string }
+  | { outcome: 'verification_failed'; command: string; exitCode: number | null; outputTail: string };
+
+export interface MergeQueueOptions {
+  repositoryRoot: string;
+  /** The integration worktree lives at `<workDirectory>/integration`; created once and reused. */
+  workDirectory: string;
+  commandRunner: CommandRunner;
+  /** The complete environment of verify commands (see `buildSandboxEnvironment`). */
+  verifyEnvironment: Readonly<Record<string, string>>;
+  mainBranch?: string;
+  verifyTimeoutMilliseconds?: number;
+  maxOutputBytes?: number;
+  allowNetwork?: boolean;
+  /** How many times a merge starts over when main moves between the rebase and the ref update. */
+  maxMainRaceAttempts?: number;
+}
+
+const OUTPUT_TAIL_CHARACTERS = 4_000;
+/**
+ * The project's own git hooks (husky and friends) must not run on every checkout and rebase of the
+ * integration worktree: they are slow, may have side effects, and verification is the gate here.
+ */
+const WITHOUT_HOOKS = ['-c', 'core.hooksPath=/dev/null'] as const;
+
+/**
+ * Merges task branches into main one at a time: rebase onto main in a private integration
+ * worktree, squash into one checkpoint commit, verify, then move main.
+ *
+ * Invariant: main moves only in the final `git update-ref <main> <checkpoint> <old main>`, which is
+ * atomic and guarded by the old value. Everything before it happens on a detached HEAD in the
+ * integration worktree, so a conflict, a red verification, an abort or a kill -9 at any moment
+ * leaves main exactly where it was, and a main that moved meanwhile is never overwritten.
+ */
+export class MergeQueue {
+  readonly #options: MergeQueueOptions;
+  readonly #mainReference: string;
+  readonly #integrationPath: string;
+  /** Every merge chains onto this, so merges never interleave even when called concurrently. */
+  #tail: Promise<unknown> = Promise.resolve();
+  #isIntegrationReady = false;
+
+  constructor(options: MergeQueueOptions) {
+    this.#options = options;
+    this.#mainReference = `refs/heads/${options.mainBranch ?? 'main'}`;
+    this.#integrationPath = join(options.workDirectory, 'integration');
+  }
+
+  get integrationPath(): string {
+    return this.#integrationPath;
+  }
+
+  merge(request: MergeRequest): Promise<MergeResult> {
+    const run = this.#tail.then(() => this.#mergeWithRaceRetries(request));
+    // The chain only orders merges; each caller still receives its own rejection through `run`.
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Waits for queued merges, then removes the integration worktree (main and task branches stay). */
+  async close(): Promise<void> {
+    await this.#tail;
+    if (!this.#isIntegrationReady && !existsSync(this.#integrationPath)) return;
+    const root = this.#options.repositoryRoot;
+    await runGit(root, ['worktree', 'remove', '--force', this.#integrationPath], { allowFailure: true });
+    await runGit(root, ['worktree', 'prune']);
+    this.#isIntegrationReady = false;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #mergeWithRaceRetries(request: MergeRequest): Promise<MergeResult> {
+    const maxAttempts = this.#options.maxMainRaceAttempts ?? 3;
+    for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
+      const result = await this.#mergeOnce(request);
+      if (result !== 'main_moved') return result;
+    }
+    throw new LokiError(
+      `main kept moving while ${request.branch} was being merged (${maxAttempts} attempts); stop other writers to main and retry`,
+      {
+        code: 'MERGE_MAIN_MOVED',
+        category: 'internal',
+        isRetryable: true,
+        context: { taskId: request.taskId, branch: request.branch },
+      },
+    );
+  }
+
+  async #mergeOnce(request: MergeRequest): Promise<MergeResult | 'main_moved'> {
+    const { signal } = request;
+    const signalOption = signal === undefined ? {} : { signal };
+    const integration = this.#integrationPath;
+    await this.#prepareIntegrationWorktree(signal);
+
+    const previousMain = await this.#revParse(this.#mainReference, signal);
+    await this.#resetIntegration(previousMain, signal);
+
+    // A detached copy of the task branch: the rebase rewrites this copy, never the branch itself.
+    await runGit(
+      integration,
+      [...WITHOUT_HOOKS, 'checkout', '--quiet', '--force', '--detach', request.branch],
+      signalOption,
+    );
+    const rebase = await runGit(
+      integration,
+      [
+        ...WITHOUT_HOOKS,
+        '-c',
+        'rebase.autoStash=false',
+        '-c',
+        'commit.gpgSign=false',
+        'rebase',
+        '--no-verify',
+        previousMain,
+      ],
+      { allowFailure: true, env: LOKI_GIT_IDENTITY, ...signalOption },
+    );
+    if (rebase.exitCode !== 0) {
+      const conflicted = await runGit(integration, ['diff', '--name-only', '--diff-filter=U'], {
+        allowFailure: true,
+        ...signalOption,
+      });
+      const files = conflicted.stdout.split('\n').filter((line) => line.length > 0);
+      await this.#resetIntegration(previousMain, signal);
+      if (files.length === 0) {
+        throw new LokiError(`rebasing ${request.branch} onto main failed: ${tail(rebase.stderr.trim())}`, {
+          code: 'MERGE_REBASE_FAILED',
+          category: 'internal',
+          context: { taskId: request.taskId, branch: request.branch, exitCode: rebase.exitCode },
+        });
+      }
+      return { outcome: 'conflict', files, details: tail(`${rebase.stdout}\n${rebase.stderr}`.trim()) };
+    }
+
+    // Squash: one checkpoint commit on top of main with the rebased tree and the Loki identity.
+    const tree = await this.#revParse('HEAD^{tree}', signal);
+    const message = checkpointMessage(request);
+    const checkpoint = (
+      await runGit(integration, ['commit-tree', tree, '-p', previousMain, '-m', message], {
+        env: LOKI_GIT_IDENTITY,
+        ...signalOption,
+      })
+    ).stdout.trim();
+    await runGit(
+      integration,
+      [...WITHOUT_HOOKS, 'checkout', '--quiet', '--force', '--detach', checkpoint],
+      signalOption,
+    );
+
+    for (const command of request.verifyCommands) {
+      const result = await this.#options.commandRunner.run({
+        command,
+        cwd: integration,
+        writableDirectory: integration,
+        timeoutMilliseconds: this.#options.verifyTimeoutMilliseconds ?? 10 * 60_000,
+        env: this.#options.verifyEnvironment,
+        allowNetwork: this.#options.allowNetwork ?? false,
+        maxOutputBytes: this.#options.maxOutputBytes ?? 256 * 1024,
+        ...signalOption,
+      });
+      if (result.exitCode !== 0 || result.timedOut) {
+        await this.#resetIntegration(previousMain, signal);
+        const timeoutNote = result.timedOut ? '\n[timed out]' : '';
+        return {
+          outcome: 'verification_failed',
+          command,
+          exitCode: result.exitCode,
+          outputTail: tail(`${result.stdout}\n${result.stderr}`.trim() + timeoutNote),
+        };
+      }
+    }
+
+    signal?.throwIfAborted();
+    // The one and only place main moves. The old value guards it: if anything moved main since
+    // `previousMain` was read, git refuses and the merge starts over on the new main. From here on
+    // the signal is no longer passed: an abort must not make a merge that happened look failed.
+    const update = await runGit(
+      this.#options.repositoryRoot,
+      ['update-ref', '-m', `loki merge: ${message}`, this.#mainReference, checkpoint, previousMain],
+      { allowFailure: true },
+    );
+    if (update.exitCode !== 0) {
+      const current = await this.#revParse(this.#mainReference, undefined);
+      if (current !== previousMain) return 'main_moved';
+      throw new LokiError(`could not move main to ${checkpoint}: ${update.stderr.trim()}`, {
+        code: 'MERGE_UPDATE_REF_FAILED',
+        category: 'internal',
+        context: { taskId: request.taskId, checkpoint, previousMain },
+      });
+    }
+    await this.#resetIntegration(checkpoint, undefined);
+    const staleCheckout = await this.#bringCheckedOutMainForward(previousMain, checkpoint);
+    return {
+      outcome: 'merged',
+      commit: checkpoint,
+      previousMain,
+      ...(staleCheckout === undefined ? {} : { staleCheckout }),
+    };
+  }
+
+  /** Creates the integration worktree the first time (or after it was deleted), detached at main. */
+  async #prepareIntegrationWorktree(signal: AbortSignal | undefined): Promise<void> {
+    const signalOption = signal === undefined ? {} : { signal };
+    if (this.#isIntegrationReady && existsSync(this.#integrationPath)) return;
+    const root = this.#options.repositoryRoot;
+    mkdirSync(this.#options.workDirectory, { recursive: true });
+    await runGit(root, ['worktree', 'prune'], signalOption);
+    const isUsable =
+      existsSync(this.#integrationPath) &&
+      (await runGit(this.#integrationPath, ['rev-parse', '--is-inside-work-tree'], {
+        allowFailure: true,
+        ...signalOption,
+      }).then((result) => result.exitCode === 0 && result.stdout.trim() === 'true'));
+    if (!isUsable) {
+      await runGit(
+        root,
+        [
+          ...WITHOUT_HOOKS,
+          'worktree',
+          'add',
+          '--quiet',
+          '--force',
+          '--detach',
+          this.#integrationPath,
+          this.#mainReference,
+        ],
+        signalOption,
+      );
+    }
+    this.#isIntegrationReady = true;
+  }
+
+  /**
+   * Puts the integration worktree at `commit` whatever state a previous merge (or a kill -9) left
+   * it in. Ignored files (dependency folders, build caches) survive so verification stays fast.
+   */
+  async #resetIntegration(commit: string, signal: AbortSignal | undefined): Promise<void> {
+    const signalOption = signal === undefined ? {} : { signal };
+    const integration = this.#integrationPath;
+    const rebaseDirectories = await Promise.all(
+      ['rebase-merge', 'rebase-apply'].map(async (name) =>
+        (await runGit(integration, ['rev-parse', '--git-path', name], signalOption)).stdout.trim(),
+      ),
+    );
+    if (rebaseDirectories.some((directory) => existsSync(resolve(integration, directory)))) {
+      await runGit(integration, [...WITHOUT_HOOKS, 'rebase', '--abort'], {
+        allowFailure: true,
+        ...signalOption,
+      });
+    }
+    await runGit(
+      integration,
+      [...WITHOUT_HOOKS, 'checkout', '--quiet', '--force', '--detach', commit],
+      signalOption,
+    );
+    await runGit(integration, ['clean', '-ffdq'], signalOption);
+  }
+
+  /**
+   * Main moved with update-ref, which leaves the files of a worktree that has main checked out (the
+   * user's repository, usually) at the old commit. A two-tree read-tree fast-forwards its index and
+   * files, keeping local changes that do not collide and refusing to overwrite any that do.
+   */
+  async #bringCheckedOutMainForward(
+    previousMain: string,
+    checkpoint: string,
+  ): Promise<{ path: string; details: string } | undefined> {
+    const listing = await runGit(this.#options.repositoryRoot, ['worktree', 'list', '--porcelain']);
+    const checkout = parseWorktreeList(listing.stdout).find(
+      (worktree) => worktree.branch === this.#mainReference && !worktree.isBare,
+    );
+    if (checkout === undefined) return undefined;
+    const readTree = await runGit(checkout.path, ['read-tree', '-m', '-u', previousMain, checkpoint], {
+      allowFailure: true,
+    });
+    if (readTree.exitCode === 0) return undefined;
+    return { path: checkout.path, details: tail(readTree.stderr.trim()) };
+  }
+
+  async #revParse(revision: string, signal: AbortSignal | undefined): Promise<string> {
+    const result = await runGit(this.#integrationPath, ['rev-parse', '--verify', revision], {
+      ...(signal === undefined ? {} : { signal }),
+    });
+    return result.stdout.trim();
+  }
+}
+
+/** `[Loki] <agent-type>-<task-id>: <title>`, on one line whatever the title contains. */
+export function checkpointMessage(request: Pick<MergeRequest, 'agentType' | 'taskId' | 'title'>): string {
+  const title = request.title.replace(/\s+/g, ' ').trim();
+  return `[Loki] ${request.agentType}-${request.taskId}: ${title}`;
+}
+
+function tail(text: string): string {
+  return text.length <= OUTPUT_TAIL_CHARACTERS ? text : `…${text.slice(-OUTPUT_TAIL_CHARACTERS)}`;
+}
+
+interface WorktreeEntry {
+  path: string;
+  branch: string | undefined;
+  isBare: boolean;
+}
+
+function parseWorktreeList(porcelain: string): WorktreeEntry[] {
+  const entries: WorktreeEntry[] = [];
+  for (const block of porcelain.split('\n\n')) {
+    const lines = block.split('\n');
+    const path = lines.find((line) => line.startsWith('worktree '))?.slice('worktree '.length);
+    if (path === undefined) continue;
+    const branch = lines.find((line) => line.startsWith('branch '))?.slice('branch '.length);
+    entries.push({ path, branch, isBare: lines.includes('bare') });
+  }
+  return entries;
+}
