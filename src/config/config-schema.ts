@@ -52,6 +52,12 @@ export const configShape = {
   dashboardPort: wholeNumber({ minimum: 1, maximum: 65535 })
     .default(57374)
     .describe('TCP port the local dashboard listens on.'),
+  budgetUsd: z
+    .number({ error: 'expected an amount of US dollars such as 25 or 2.50 (0 means no cap)' })
+    .min(0, { error: 'expected an amount of US dollars such as 25 or 2.50 (0 means no cap)' })
+    .max(1_000_000, { error: 'expected at most 1,000,000 US dollars' })
+    .default(0)
+    .describe('Hard cap on model spend in USD; a call that could cross it is not made (exit 4). 0: no cap.'),
   provider: modelText()
     .default('')
     .describe(
@@ -92,6 +98,7 @@ const ENVIRONMENT_VARIABLES: Record<ConfigKey, string> = {
   skipPrereqs: 'LOKI_SKIP_PREREQS',
   maxParallelAgents: 'LOKI_MAX_PARALLEL_AGENTS',
   dashboardPort: 'LOKI_DASHBOARD_PORT',
+  budgetUsd: 'LOKI_BUDGET_USD',
   provider: 'LOKI_PROVIDER',
   modelPlanning: 'LOKI_MODEL_PLANNING',
   modelDefault: 'LOKI_MODEL_DEFAULT',

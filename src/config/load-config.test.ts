@@ -63,6 +63,7 @@ describe('loadConfig precedence', () => {
       skipPrereqs: false,
       maxParallelAgents: 10,
       dashboardPort: 57374,
+      budgetUsd: 0,
       provider: '',
       modelPlanning: '',
       modelDefault: '',
@@ -86,6 +87,7 @@ describe('loadConfig precedence', () => {
       skipPrereqs: false,
       maxParallelAgents: 42,
       dashboardPort: 57374,
+      budgetUsd: 0,
       provider: '',
       modelPlanning: '',
       modelDefault: '',
@@ -101,6 +103,7 @@ describe('loadConfig precedence', () => {
       skipPrereqs: 'default',
       maxParallelAgents: 'flag -c maxParallelAgents=42',
       dashboardPort: 'default',
+      budgetUsd: 'default',
       provider: 'default',
       modelPlanning: 'default',
       modelDefault: 'default',
@@ -256,7 +259,7 @@ describe('loadConfig unknown keys and bad files', () => {
     expect(error.code).toBe('LOKI_CONFIG_UNKNOWN_KEY');
     expect(error.message).toBe(
       'invalid configuration: unknown key "color" (from flag -c color=blue). ' +
-        'Known keys: maxRetries, baseWait, maxWait, skipPrereqs, maxParallelAgents, dashboardPort, provider, modelPlanning, modelDefault, modelFast.',
+        'Known keys: maxRetries, baseWait, maxWait, skipPrereqs, maxParallelAgents, dashboardPort, budgetUsd, provider, modelPlanning, modelDefault, modelFast.',
     );
   });
 
@@ -325,6 +328,14 @@ describe('parseConfigOverrides', () => {
 });
 
 describe('CONFIG_KEYS', () => {
+  it('reads a budget in dollars and cents and rejects a negative one', () => {
+    expect(load({ env: { LOKI_BUDGET_USD: '2.50' } }).values.budgetUsd).toBe(2.5);
+    const error = captureError(() => load({ env: { LOKI_BUDGET_USD: '-1' } }));
+    expect(error.message).toContain(
+      'budgetUsd = "-1" (from env LOKI_BUDGET_USD): expected an amount of US dollars',
+    );
+  });
+
   it('accepts model names and rejects ones with spaces, naming the variable', () => {
     expect(load({ env: { LOKI_MODEL_FAST: 'qwen3:8b' } }).values.modelFast).toBe('qwen3:8b');
     const error = captureError(() => load({ env: { LOKI_MODEL_FAST: 'my model' } }));
@@ -342,6 +353,7 @@ describe('CONFIG_KEYS', () => {
       ['skipPrereqs', 'LOKI_SKIP_PREREQS', false],
       ['maxParallelAgents', 'LOKI_MAX_PARALLEL_AGENTS', 10],
       ['dashboardPort', 'LOKI_DASHBOARD_PORT', 57374],
+      ['budgetUsd', 'LOKI_BUDGET_USD', 0],
       ['provider', 'LOKI_PROVIDER', ''],
       ['modelPlanning', 'LOKI_MODEL_PLANNING', ''],
       ['modelDefault', 'LOKI_MODEL_DEFAULT', ''],

@@ -149,5 +149,6 @@ function fromText(text: string, info: ConfigKeyInfo): unknown {
     if (FALSE_WORDS.has(word)) return false;
     return text;
   }
-  return /^-?\d+$/.test(text) ? Number(text) : text;
+  // Decimals are read as numbers too; whole-number keys then reject them with their own reason.
+  return /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
 }

@@ -62,6 +62,7 @@ describe('loki config show', () => {
         skipPrereqs: true,
         maxParallelAgents: 3,
         dashboardPort: 57374,
+        budgetUsd: 0,
         provider: '',
         modelPlanning: '',
         modelDefault: 'claude-haiku-5-5',
@@ -74,6 +75,7 @@ describe('loki config show', () => {
         skipPrereqs: 'env LOKI_SKIP_PREREQS',
         maxParallelAgents: 'flag -c maxParallelAgents=3',
         dashboardPort: 'default',
+        budgetUsd: 'default',
         provider: 'default',
         modelPlanning: 'default',
         modelDefault: 'env LOKI_MODEL_DEFAULT',
@@ -89,7 +91,7 @@ describe('loki config show', () => {
     expect(lines).toContain('dashboardPort      8080       env LOKI_DASHBOARD_PORT');
     expect(lines).toContain('maxRetries         50         default');
     expect(lines).toContain('modelDefault       (default)  default');
-    expect(lines).toHaveLength(11);
+    expect(lines).toHaveLength(12);
   });
 
   it('turns a bad -c flag into a usage error', async () => {

@@ -88,14 +88,18 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
     .action(async (what: string, options: TaskRunOptions, command: Command) => {
       // Unknown agent types fail before anything is written, with close matches suggested.
       const agentType = findAgentType(options.type);
-      const budgetText = options.budget ?? context.env.LOKI_BUDGET_USD;
-      const governor =
-        budgetText === undefined || budgetText === ''
-          ? null
-          : new BudgetGovernor({ capUsd: parseBudgetCapUsd(budgetText) });
+      // --budget, else the configured cap (loki.yaml, LOKI_BUDGET_USD, -c budgetUsd=…); 0 means none.
+      const config = resolveCliConfig(command, context).values;
+      const configuredBudget = config.budgetUsd;
+      const capUsd =
+        options.budget !== undefined
+          ? parseBudgetCapUsd(options.budget)
+          : configuredBudget > 0
+            ? configuredBudget
+            : undefined;
+      const governor = capUsd === undefined ? null : new BudgetGovernor({ capUsd });
       const maxAttempts = wholeNumber(options.maxAttempts, '--max-attempts', 20);
       const maxSteps = wholeNumber(options.maxSteps, '--max-steps', 1000);
-      const config = resolveCliConfig(command, context).values;
       // --provider, else the configured provider (loki.yaml, LOKI_PROVIDER, -c provider=…), else auto-detect.
       const providerChoice = options.provider ?? (config.provider === '' ? undefined : config.provider);
       const modelChoice = options.model ?? (config.modelDefault === '' ? undefined : config.modelDefault);
