@@ -136,7 +136,8 @@ describe('loki task run (scripted model, real worktree, real verification)', () 
   });
 
   it('takes the provider from the configuration (-c provider=…, loki.yaml, LOKI_PROVIDER)', async () => {
-    const path = script([writeHello('hello world\n'), complete]);
+    // An absolute script path works as well as a relative one.
+    const path = join(workspace.root, script([writeHello('hello world\n'), complete]));
     const result = await loki(workspace, [
       '-c',
       'provider=scripted',

@@ -1,5 +1,5 @@
 import type { LanguageModelV4 } from '@ai-sdk/provider';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { findAgentType, readRolePrompt } from '../../agents/index.ts';
 import { BudgetGovernor, estimateCallCostUsd, parseBudgetCapUsd } from '../../budget/index.ts';
@@ -116,7 +116,7 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
             'the scripted provider needs --script <file> (a JSON or YAML script of model steps)',
           );
         }
-        model = createScriptedLanguageModel(loadScriptedScript(join(context.cwd, options.script)));
+        model = createScriptedLanguageModel(loadScriptedScript(resolve(context.cwd, options.script)));
       } else if (isApiProviderName(selection.provider)) {
         model = createApiLanguageModel({
           provider: selection.provider,
