@@ -104,9 +104,13 @@ interface StepOutput {
 /** Output tokens one model call may produce. */
 export const MAX_OUTPUT_TOKENS_PER_CALL = 8192;
 
-const NUDGE =
-  'You answered without calling a tool. Continue the task with the tools, and call task_complete ' +
-  'with a summary, the files you changed and the tests you ran when it is done.';
+/** What a model that answered without a tool call is told; it names task_complete only when it has it. */
+function nudgeFor(tools: readonly LoopTool[]): string {
+  const finish = tools.some((tool) => tool.name === 'task_complete')
+    ? ', and call task_complete with a summary, the files you changed and the tests you ran when it is done'
+    : `, and finish by calling ${tools.map((tool) => tool.name).join(' or ')}`;
+  return `You answered without calling a tool. Continue the task with the tools${finish}.`;
+}
 
 /**
  * Loki's own tool loop over an AI SDK language model (specification level, so the SDK's hidden
@@ -185,7 +189,7 @@ export async function runAgentLoop(options: AgentLoopOptions): Promise<AgentLoop
     if (output.toolCalls.length === 0) {
       stepsWithoutProgress += 1;
       if (stepsWithoutProgress >= maxStepsWithoutProgress) return finish('no_progress', step, null);
-      options.messages.push({ role: 'user', content: [{ type: 'text', text: NUDGE }] });
+      options.messages.push({ role: 'user', content: [{ type: 'text', text: nudgeFor(options.tools) }] });
       continue;
     }
 

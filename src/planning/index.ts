@@ -1,0 +1,35 @@
+export { formatIssuePath, formatValidationIssues } from './format-validation-issues.ts';
+export {
+  REQUIREMENT_ID_PATTERN,
+  REQUIREMENT_KINDS,
+  REQUIREMENT_PRIORITIES,
+  type Requirement,
+  requirementId,
+  requirementSchema,
+  type RequirementsDocument,
+  requirementsDocumentSchema,
+  type RequirementsValidation,
+  validateRequirements,
+} from './requirements-schema.ts';
+export {
+  DISCOVERY_SYSTEM_PROMPT,
+  runDiscovery,
+  type RunDiscoveryOptions,
+  SUBMIT_REQUIREMENTS_TOOL,
+} from './run-discovery.ts';
+export {
+  MAX_TASK_PRIORITY,
+  MIN_TASK_PRIORITY,
+  type PlannedTask,
+  plannedTaskSchema,
+  TASK_ID_PATTERN,
+  type TaskPlan,
+  taskPlanSchema,
+} from './task-plan-schema.ts';
+export { type TaskPlanValidation, validateTaskPlan } from './validate-task-plan.ts';
+export {
+  formatRequirementsMarkdown,
+  REQUIREMENTS_JSON_FILE,
+  REQUIREMENTS_MARKDOWN_FILE,
+  writeRequirementsSpecs,
+} from './write-requirements-specs.ts';
