@@ -1,9 +1,6 @@
 import { isAbsolute } from 'node:path';
 import { type Clock, systemClock } from '../../clock/index.ts';
 import { LokiError } from '../../errors/index.ts';
-import type { NewEvent } from '../../events/index.ts';
-import type { PriceTable } from '../price-table.ts';
-import type { Environment } from '../provider-name.ts';
 import { bindEventEmitter } from './bind-event-emitter.ts';
 import {
   buildClaudeCodeArguments,
@@ -17,58 +14,30 @@ import {
 } from './classify-claude-code-failure.ts';
 import { ClaudeCodeStreamMapper } from './claude-code-stream-mapper.ts';
 import { CliAttemptFailure } from './cli-attempt-failure.ts';
+import type { CliRuntimeOptions } from './cli-runtime-options.ts';
 import type { CliRuntimeResult } from './cli-runtime-result.ts';
 import { reportSurvivingProcesses } from './report-surviving-processes.ts';
-import { type CliAttemptOutcome, type CliRetryOptions, runCliAttempts } from './run-cli-attempts.ts';
-import { type LineProcessExit, type ProcessStopTiming, runLineProcess } from './run-line-process.ts';
+import { type CliAttemptOutcome, runCliAttempts } from './run-cli-attempts.ts';
+import { type LineProcessExit, runLineProcess } from './run-line-process.ts';
 
-export interface ProcessInvocation {
-  executable: string;
-  arguments: string[];
-}
+export type { ProcessInvocation } from './cli-runtime-options.ts';
 
-export interface ClaudeCodeRuntimeOptions {
-  prompt: string;
+export interface ClaudeCodeRuntimeOptions extends CliRuntimeOptions {
   /** Appended to Claude Code's own system prompt (`--append-system-prompt`). */
   systemPrompt?: string;
-  /** The task's worktree: Claude Code's working directory. Absolute. */
-  worktree: string;
-  model?: string;
   permissionMode: ClaudeCodePermissionMode;
   /** Tool rules Claude Code may use without asking, e.g. `Write`, `Bash(npm test:*)`. */
   allowedTools: readonly string[];
   disallowedTools?: readonly string[];
   /** Model turns allowed over the whole run, resumed attempts included. */
   maxTurns: number;
-  /** Loki's environment; only Claude Code's own variables and the basics are passed on. */
-  env: Environment;
-  /** Added to the child's environment as given (e.g. Bedrock or Vertex settings). */
-  extraEnv?: Readonly<Record<string, string>>;
-  /** Defaults to `claude`, looked up on the PATH of `env`. */
-  executablePath?: string;
-  emit: (event: NewEvent) => void;
-  runId: string | null;
-  taskId: string | null;
-  signal?: AbortSignal;
-  /** For the whole run, retries and waits included. */
-  timeoutMilliseconds: number;
-  /** Continue this earlier session with `prompt` instead of starting a new one. */
-  resumeSessionId?: string;
-  /** Rewrites the command line, e.g. to run Claude Code inside bubblewrap (see `wrapInBubblewrap`). */
-  wrapInvocation?: (invocation: ProcessInvocation) => ProcessInvocation;
-  /** Recorded in `agent.started`. Defaults to `claude-code`. */
-  agentType?: string;
   /**
    * Claude Code's own retries per API call (CLAUDE_CODE_MAX_RETRIES). Defaults to 0, so that
    * failures come back to Loki's retry policy, which resumes the session after its own backoff.
    */
   claudeCodeMaxRetries?: number;
-  retry?: CliRetryOptions;
-  priceTable?: PriceTable;
   /** Defaults to whether this process runs as root. */
   isRoot?: boolean;
-  clock?: Clock;
-  processStopTiming?: ProcessStopTiming;
 }
 
 /** What a resumed session is told: the conversation so far is already in the session. */

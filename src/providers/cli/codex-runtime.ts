@@ -1,9 +1,6 @@
 import { isAbsolute } from 'node:path';
-import { type Clock, systemClock } from '../../clock/index.ts';
+import { systemClock } from '../../clock/index.ts';
 import { LokiError } from '../../errors/index.ts';
-import type { NewEvent } from '../../events/index.ts';
-import type { PriceTable } from '../price-table.ts';
-import type { Environment } from '../provider-name.ts';
 import { bindEventEmitter } from './bind-event-emitter.ts';
 import {
   buildCodexArguments,
@@ -15,41 +12,18 @@ import { CliAttemptFailure } from './cli-attempt-failure.ts';
 import type { CliRuntimeResult } from './cli-runtime-result.ts';
 import { CodexStreamMapper } from './codex-stream-mapper.ts';
 import { reportSurvivingProcesses } from './report-surviving-processes.ts';
-import { type CliAttemptOutcome, type CliRetryOptions, runCliAttempts } from './run-cli-attempts.ts';
-import { type ProcessStopTiming, runLineProcess } from './run-line-process.ts';
+import type { CliRuntimeOptions } from './cli-runtime-options.ts';
+import { type CliAttemptOutcome, runCliAttempts } from './run-cli-attempts.ts';
+import { runLineProcess } from './run-line-process.ts';
 
-export interface CodexRuntimeOptions {
-  prompt: string;
+export interface CodexRuntimeOptions extends CliRuntimeOptions {
   /** Codex has no flag for it: it is put in front of the prompt. */
   systemPrompt?: string;
-  /** The task's worktree: Codex's working directory. Absolute. */
-  worktree: string;
-  model?: string;
   sandboxMode: CodexSandboxMode;
   /** `-c key=value` overrides of Codex's configuration. */
   configOverrides?: readonly string[];
   /** Codex refuses to run outside a git repository unless told; worktrees are repositories. */
   skipGitRepoCheck?: boolean;
-  /** Loki's environment; only Codex's own variables and the basics are passed on. */
-  env: Environment;
-  extraEnv?: Readonly<Record<string, string>>;
-  /** Defaults to `codex`, looked up on the PATH of `env`. */
-  executablePath?: string;
-  emit: (event: NewEvent) => void;
-  runId: string | null;
-  taskId: string | null;
-  signal?: AbortSignal;
-  /** For the whole run, retries and waits included. */
-  timeoutMilliseconds: number;
-  /** Continue this earlier thread with `prompt` instead of starting a new one. */
-  resumeSessionId?: string;
-  /** Recorded in `agent.started`. Defaults to `codex`. */
-  agentType?: string;
-  /** Loki's retry policy: a retry resumes the thread (`codex exec resume`). */
-  retry?: CliRetryOptions;
-  priceTable?: PriceTable;
-  clock?: Clock;
-  processStopTiming?: ProcessStopTiming;
 }
 
 const RESUME_PROMPT = 'Your previous turn failed with an error. Continue the task from where you stopped.';
@@ -83,16 +57,21 @@ export async function runCodex(options: CodexRuntimeOptions): Promise<CliRuntime
     mapper.beginAttempt();
     // The first attempt may continue an earlier thread too (a new RARV round after a failed verification).
     const resumeThreadId = attempt > 1 ? mapper.threadId : (options.resumeSessionId ?? null);
-    const exit = await runLineProcess({
+    const commandArguments = buildCodexArguments({
+      prompt: attempt > 1 ? RESUME_PROMPT : resumeThreadId === null ? firstPrompt : options.prompt,
+      resumeThreadId,
+      sandboxMode: options.sandboxMode,
+      ...(options.model === undefined ? {} : { model: options.model }),
+      ...(options.configOverrides === undefined ? {} : { configOverrides: options.configOverrides }),
+      ...(options.skipGitRepoCheck === undefined ? {} : { skipGitRepoCheck: options.skipGitRepoCheck }),
+    });
+    const invocation = options.wrapInvocation?.({ executable, arguments: commandArguments }) ?? {
       executable,
-      arguments: buildCodexArguments({
-        prompt: attempt > 1 ? RESUME_PROMPT : resumeThreadId === null ? firstPrompt : options.prompt,
-        resumeThreadId,
-        sandboxMode: options.sandboxMode,
-        ...(options.model === undefined ? {} : { model: options.model }),
-        ...(options.configOverrides === undefined ? {} : { configOverrides: options.configOverrides }),
-        ...(options.skipGitRepoCheck === undefined ? {} : { skipGitRepoCheck: options.skipGitRepoCheck }),
-      }),
+      arguments: commandArguments,
+    };
+    const exit = await runLineProcess({
+      executable: invocation.executable,
+      arguments: invocation.arguments,
       cwd: options.worktree,
       env: environment,
       onLine: (line) => mapper.handleLine(line),

@@ -11,6 +11,7 @@ export {
   type CodexSandboxMode,
 } from './build-codex-invocation.ts';
 export { type ClaudeCodeRuntimeOptions, runClaudeCode } from './claude-code-runtime.ts';
+export type { CliRuntimeOptions, ProcessInvocation } from './cli-runtime-options.ts';
 export type { CliRuntimeResult, CliRuntimeUsage } from './cli-runtime-result.ts';
 export { type CodexRuntimeOptions, runCodex } from './codex-runtime.ts';
 export { type ClaudeCodeLine, parseClaudeCodeLine } from './parse-claude-code-line.ts';
