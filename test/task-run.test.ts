@@ -151,6 +151,27 @@ describe('loki task run (scripted model, real worktree, real verification)', () 
     expect(result.stdout).toContain('with scripted (scripted)');
   });
 
+  it('gives an agent only the tools its type allows: a reviewer cannot write files', async () => {
+    const path = script([writeHello('hello world\n'), complete]);
+    const result = await loki(workspace, [
+      'task',
+      'run',
+      'Review the code',
+      '--type',
+      'review-code',
+      '--provider',
+      'scripted',
+      '--script',
+      path,
+      '--verify',
+      'test -f hello.txt',
+      '--max-attempts',
+      '1',
+    ]);
+    expect(result.stdout).toMatch(/✗ unknown tool "write_file"; this agent has: read_file, /);
+    expect(result.exitCode).toBe(3);
+  });
+
   it('refuses the scripted provider without a script, and an unknown provider, with exit 2', async () => {
     const noScript = await loki(workspace, ['task', 'run', 'x', '--provider', 'scripted']);
     expect(noScript.exitCode).toBe(2);

@@ -27,3 +27,4 @@ export {
 } from './estimate-call-cost-usd.ts';
 export { InMemoryBudgetLedger } from './in-memory-budget-ledger.ts';
 export { formatUsd, fromNanoUsd, NANO_USD_PER_USD, toNanoUsd } from './usd-amount.ts';
+export { type CallBudgetHold, createCallBudget } from './create-call-budget.ts';

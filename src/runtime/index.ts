@@ -28,9 +28,4 @@ export {
   type TaskAgent,
 } from './task-agent.ts';
 export { buildTaskPrompt } from './task-prompt.ts';
-export {
-  type AgentToolset,
-  runSingleTask,
-  type RunSingleTaskOptions,
-  type RunSingleTaskResult,
-} from './run-single-task.ts';
+export { runSingleTask, type RunSingleTaskOptions, type RunSingleTaskResult } from './run-single-task.ts';

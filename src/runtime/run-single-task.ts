@@ -9,14 +9,8 @@ import { type CallWithRetriesOptions, CircuitBreaker, sleep } from '../resilienc
 import type { CommandRunner } from '../sandbox/index.ts';
 import type { Task } from '../store/index.ts';
 import { ContinuityFile, type Workspace } from '../workspace/index.ts';
-import type { LoopTool, ToolCallRequest, ToolOutcome } from './agent-loop.ts';
 import { runTaskCycle, type TaskCycleResult } from './run-task-cycle.ts';
 import type { TaskAgent } from './task-agent.ts';
-
-export interface AgentToolset {
-  tools: readonly LoopTool[];
-  executeTool: (call: ToolCallRequest) => Promise<ToolOutcome>;
-}
 
 /** What an agent factory gets: the task's worktree, the event sink, and Loki's retry policy with its breakers. */
 export interface AgentFactoryContext {

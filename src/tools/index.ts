@@ -22,3 +22,4 @@ export {
 export { type PathRefusalReason, ToolErrorCode } from './tool-errors.ts';
 export { DEFAULT_MAX_OUTPUT_CHARACTERS } from './truncate-tool-output.ts';
 export { writeFileTool } from './write-file-tool.ts';
+export { type AgentToolCall, type AgentToolOutcome, createAgentToolset } from './create-agent-toolset.ts';

@@ -2,7 +2,7 @@ import type { LanguageModelV4 } from '@ai-sdk/provider';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { findAgentType, readRolePrompt } from '../../agents/index.ts';
-import { BudgetGovernor, estimateCallCostUsd, parseBudgetCapUsd } from '../../budget/index.ts';
+import { BudgetGovernor, createCallBudget, parseBudgetCapUsd } from '../../budget/index.ts';
 import { loadCircuitBreakerConfig } from '../../config/index.ts';
 import { findExecutable } from '../../doctor/index.ts';
 import { usageError } from '../../errors/index.ts';
@@ -16,9 +16,7 @@ import {
   selectProvider,
 } from '../../providers/index.ts';
 import {
-  type AgentToolset,
   buildSystemPrompt,
-  type CallBudget,
   createClaudeCodeAgent,
   createCodexAgent,
   createLoopAgent,
@@ -32,7 +30,7 @@ import {
   detectCommandRunner,
   wrapInBubblewrap,
 } from '../../sandbox/index.ts';
-import { ALL_TOOLS, executeTool } from '../../tools/index.ts';
+import { createAgentToolset, toolsForNames } from '../../tools/index.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
 import { openCliWorkspace, resolveCliConfig } from '../open-cli-workspace.ts';
 import { sanitizeForTerminal, truncate } from '../terminal-text.ts';
@@ -217,7 +215,8 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
                     maxTurns: maxSteps,
                   });
             }
-            const toolContext = {
+            // Each agent type gets the tools its catalog entry allows, bound to its worktree.
+            const toolset = createAgentToolset(toolsForNames(agentType.tools), {
               worktree: worktree.path,
               runner: detection.runner,
               emit,
@@ -229,28 +228,7 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
               signal: controller.signal,
               taskId: claimed.id,
               runId: null,
-            };
-            const toolsByName = new Map(ALL_TOOLS.map((tool) => [tool.name, tool]));
-            const toolset: AgentToolset = {
-              tools: ALL_TOOLS,
-              executeTool: async (call) => {
-                const tool = toolsByName.get(call.toolName);
-                if (tool === undefined) {
-                  return {
-                    isError: true,
-                    output: `unknown tool "${call.toolName}"; available: ${[...toolsByName.keys()].join(', ')}`,
-                  };
-                }
-                const executed = await executeTool(tool, call.input, toolContext, {
-                  toolCallId: call.toolCallId,
-                });
-                return {
-                  isError: executed.isError,
-                  output: executed.output,
-                  ...(executed.completion === null ? {} : { completion: executed.completion }),
-                };
-              },
-            };
+            });
             return createLoopAgent(
               {
                 model,
@@ -263,7 +241,16 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
                 emit,
                 runId: null,
                 taskId: claimed.id,
-                ...(governor === null ? {} : { budget: governedBudget(governor, claimed.id, claimed.type) }),
+                ...(governor === null
+                  ? {}
+                  : {
+                      budget: createCallBudget(governor, {
+                        taskId: claimed.id,
+                        agentType: claimed.type,
+                        maxOutputTokens: MAX_OUTPUT_TOKENS_PER_CALL,
+                        priceUsage,
+                      }),
+                    }),
               },
               systemPrompt,
             );
@@ -325,23 +312,4 @@ function claudeCodeStatePaths(env: NodeJS.ProcessEnv): string[] {
     ...(env.CLAUDE_CONFIG_DIR === undefined ? [] : [env.CLAUDE_CONFIG_DIR]),
     ...(home === '' ? [] : [join(home, '.claude'), join(home, '.claude.json')]),
   ];
-}
-
-function governedBudget(governor: BudgetGovernor, taskId: string, agentType: string): CallBudget {
-  return {
-    async reserve({ modelId, promptCharacters }) {
-      const estimate = estimateCallCostUsd({
-        modelId,
-        // About four characters a token; rounded up generously since this is a worst case.
-        inputTokens: Math.ceil(promptCharacters / 3),
-        maxOutputTokens: MAX_OUTPUT_TOKENS_PER_CALL,
-        priceUsage,
-      });
-      const reservation = await governor.reserve({ taskId, agentType, estimatedCostUsd: estimate.costUsd });
-      return {
-        settle: (costUsd, isPriceKnown) => governor.settle(reservation, costUsd, { isPriceKnown }),
-        release: () => governor.release(reservation),
-      };
-    },
-  };
 }
