@@ -48,9 +48,8 @@ export class ContinuityFile {
       '',
       ...content.split('\n'),
       '',
-      ...lines
-        .slice(range.bodyEnd)
-        .filter((line, index, rest) => !(index === 0 && line.trim() === '' && rest.length > 0)),
+      // The blank line above the next heading is the one just added.
+      ...dropLeadingBlankLines(lines.slice(range.bodyEnd)),
     ];
     writeFileAtomic(this.path, `${trimTrailingBlankLines(updated).join('\n')}\n`);
   }
@@ -80,4 +79,9 @@ function trimTrailingBlankLines(lines: readonly string[]): string[] {
   let end = lines.length;
   while (end > 0 && (lines[end - 1] ?? '').trim() === '') end -= 1;
   return lines.slice(0, end);
+}
+
+function dropLeadingBlankLines(lines: readonly string[]): string[] {
+  const first = lines.findIndex((line) => line.trim() !== '');
+  return first === -1 ? [] : lines.slice(first);
 }
