@@ -1,3 +1,4 @@
+import { highestPriceRates } from '../providers/index.ts';
 /** Tokens in the shape `priceUsage` (src/providers) bills them. */
 export interface BilledTokens {
   inputTokens: number;
@@ -16,13 +17,10 @@ export interface UnknownPriceRates {
 
 /**
  * What a call to a model missing from the price table is reserved at: the dearest list price in the
- * table (Claude Opus 4.1). Guessing cheap would let unknown models spend past the cap; a model that
+ * table, read from it. Guessing cheap would let unknown models spend past the cap; a model that
  * is really free (a local one) belongs in the price table at zero.
  */
-export const DEFAULT_UNKNOWN_PRICE_RATES: UnknownPriceRates = {
-  inputUsdPerMillionTokens: 15,
-  outputUsdPerMillionTokens: 75,
-};
+export const DEFAULT_UNKNOWN_PRICE_RATES: UnknownPriceRates = highestPriceRates();
 
 export interface EstimateCallCostOptions {
   modelId: string;

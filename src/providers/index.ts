@@ -23,6 +23,7 @@ export {
   resolveModelId,
 } from './model-tiers.ts';
 export { parseRetryAfterMilliseconds, type ResponseHeaders } from './parse-retry-after.ts';
+export { highestPriceRates } from './highest-price-rates.ts';
 export { DEFAULT_PRICE_TABLE, type ModelPrice, type PriceTable, type TokenRates } from './price-table.ts';
 export {
   findModelPrice,
