@@ -33,3 +33,21 @@ export {
   REQUIREMENTS_MARKDOWN_FILE,
   writeRequirementsSpecs,
 } from './write-requirements-specs.ts';
+export {
+  type ArchitectureDocument,
+  architectureDocumentSchema,
+  type ArchitectureValidation,
+  type DeploymentSettings,
+  deploymentSchema,
+  phaseOfTask,
+  techChoiceSchema,
+  validateArchitecture,
+} from './architecture-schema.ts';
+export {
+  defaultPhaseForAgentType,
+  DELIVERY_PHASES,
+  type DeliveryPhase,
+  phaseIndex,
+  RUN_PHASES,
+  type RunPhase,
+} from './delivery-phases.ts';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TASK_COMPLEXITIES } from '../agents/index.ts';
+import { DELIVERY_PHASES } from './delivery-phases.ts';
 import { REQUIREMENT_ID_PATTERN } from './requirements-schema.ts';
 
 /** Task ids become branch names (`loki/<task-id>`), so they stay lower-case kebab/alphanumeric. */
@@ -27,6 +28,8 @@ export const plannedTaskSchema = z.object({
   complexity: z.enum(TASK_COMPLEXITIES),
   verifyCommands: z.array(nonEmptyText),
   touches: z.array(nonEmptyText),
+  /** The delivery phase that runs it; by default derived from the agent type (defaultPhaseForAgentType). */
+  phase: z.enum(DELIVERY_PHASES).optional(),
 });
 
 export const taskPlanSchema = z.object({

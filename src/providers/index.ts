@@ -57,3 +57,11 @@ export {
 } from './select-provider.ts';
 export { addUsageTotals, emptyUsageTotals, type UsageTotals } from './usage-totals.ts';
 export * from './cli/index.ts';
+export {
+  loadScriptedSession,
+  parseScriptedSession,
+  type ScriptedSession,
+  type ScriptedSessionInput,
+  scriptedSessionSchema,
+  taskScriptOf,
+} from './scripted-session.ts';
