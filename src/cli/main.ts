@@ -7,6 +7,7 @@ import { registerConfigCommands } from './commands/config.ts';
 import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerInitCommand } from './commands/init.ts';
 import { registerQueueCommands } from './commands/queue.ts';
+import { registerRunCommands } from './commands/run.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { registerTaskCommands } from './commands/task.ts';
 import { LOKI_VERSION } from './version.ts';
@@ -36,6 +37,7 @@ export function buildProgram(context: CliContext): Command {
     })
     .exitOverride();
   registerInitCommand(program, context);
+  registerRunCommands(program, context);
   registerStatusCommand(program, context);
   registerQueueCommands(program, context);
   registerTaskCommands(program, context);
@@ -80,6 +82,12 @@ export function processContext(): CliContext {
 }
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  // A closed pipe (`loki run … | head`) must not kill a run halfway: output is dropped, work goes on.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
+  }
   const exitCode = await runCli(argv, processContext());
   process.exitCode = exitCode;
 }

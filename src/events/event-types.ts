@@ -45,6 +45,18 @@ export interface TaskCancelledData {
 export interface TaskRetriedData {
   previousStatus: string;
 }
+/** An in_progress task went back to pending without counting a failure (graceful stop, own dead process). */
+export interface TaskReleasedData {
+  /** The worker that held the task. */
+  workerId: string | null;
+  reason: string;
+}
+/** A held task went back to pending to wait for tasks added in the same transaction (e.g. a merge conflict's resolution). */
+export interface TaskDeferredData {
+  workerId: string;
+  addedDependencies: string[];
+  reason: string;
+}
 export interface TaskReprioritizedData {
   previousPriority: number;
   priority: number;
@@ -61,6 +73,30 @@ export interface RunPhaseEnteredData {
 }
 export interface RunEndedData {
   status: string;
+}
+export interface PhaseExitedData {
+  phase: string;
+  /** passed: exit criteria met; failed: not met (the run ends); stopped: interrupted or out of budget. */
+  outcome: 'passed' | 'failed' | 'stopped';
+  /** What the exit criteria found, in one line. */
+  details: string;
+}
+export interface MergeCompletedData {
+  commit: string;
+  previousMain: string;
+  /** Set when the merge is a resolution task's: the task whose work it carries. */
+  resolves: string | null;
+}
+export interface MergeRejectedData {
+  outcome: 'conflict' | 'verification_failed';
+  details: string;
+  /** The resolution task created for it. */
+  resolutionTaskId: string;
+}
+export interface WorkersLimitedData {
+  requested: number;
+  limit: number;
+  reason: string | null;
 }
 
 /** Which runtime an agent ran on: Loki's own tool loop over an API model, or an agent CLI. */
@@ -152,11 +188,17 @@ export interface EventDataByType {
   'task.lease_expired': TaskLeaseExpiredData;
   'task.cancelled': TaskCancelledData;
   'task.retried': TaskRetriedData;
+  'task.released': TaskReleasedData;
+  'task.deferred': TaskDeferredData;
   'task.reprioritized': TaskReprioritizedData;
   'workspace.initialized': WorkspaceInitializedData;
   'run.started': RunStartedData;
   'phase.entered': RunPhaseEnteredData;
   'run.ended': RunEndedData;
+  'phase.exited': PhaseExitedData;
+  'merge.completed': MergeCompletedData;
+  'merge.rejected': MergeRejectedData;
+  'workers.limited': WorkersLimitedData;
   'agent.started': AgentStartedData;
   'agent.text': AgentTextData;
   'agent.tool_called': AgentToolCalledData;
@@ -190,11 +232,17 @@ export const EVENT_TYPES: readonly EventType[] = [
   'task.lease_expired',
   'task.cancelled',
   'task.retried',
+  'task.released',
+  'task.deferred',
   'task.reprioritized',
   'workspace.initialized',
   'run.started',
   'phase.entered',
   'run.ended',
+  'phase.exited',
+  'merge.completed',
+  'merge.rejected',
+  'workers.limited',
   'agent.started',
   'agent.text',
   'agent.tool_called',

@@ -17,6 +17,12 @@ export {
   type NewEvent,
   type RuntimeKind,
   type SandboxRefusedData,
+  type TaskDeferredData,
+  type PhaseExitedData,
+  type MergeCompletedData,
+  type MergeRejectedData,
+  type WorkersLimitedData,
+  type TaskReleasedData,
   type UsageRecordedData,
   type VerificationRanData,
 } from './event-types.ts';

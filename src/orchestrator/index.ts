@@ -5,3 +5,16 @@ export {
   type MergeRequest,
   type MergeResult,
 } from './merge-queue.ts';
+export {
+  type AgentSource,
+  type AgentSourceOptions,
+  createAgentSource,
+  type TaskAgentRequest,
+} from './agent-source.ts';
+export { type RunOutcome, runPipeline, type RunPipelineOptions } from './run-pipeline.ts';
+export { acquireRunLock, readRunLock, type RunLock, type RunLockOwner } from './run-lock.ts';
+export { buildRunReport, type RunReport, type RunStatusWord, writeRunReport } from './run-report.ts';
+export { readMergedTasks, type MergedTask } from './merged-work.ts';
+export { checkHealth } from './health-check.ts';
+export { parseTestCounts } from './parse-test-counts.ts';
+export { computeWorkerLimit, WorkerLimiter } from './worker-limit.ts';

@@ -12,6 +12,8 @@ export interface MergeRequest {
   branch: string;
   /** Run in order with `/bin/sh -c` on the rebased result; the first failure stops the merge. */
   verifyCommands: readonly string[];
+  /** Git trailers for the checkpoint (e.g. `Loki-Task: <id>`), so a resumed run can tell what main already holds. */
+  trailers?: Readonly<Record<string, string>>;
   signal?: AbortSignal;
 }
 
@@ -168,10 +170,14 @@ export class MergeQueue {
     const tree = await this.#revParse('HEAD^{tree}', signal);
     const message = checkpointMessage(request);
     const checkpoint = (
-      await runGit(integration, ['commit-tree', tree, '-p', previousMain, '-m', message], {
-        env: LOKI_GIT_IDENTITY,
-        ...signalOption,
-      })
+      await runGit(
+        integration,
+        ['commit-tree', tree, '-p', previousMain, '-m', message, ...trailerArguments(request)],
+        {
+          env: LOKI_GIT_IDENTITY,
+          ...signalOption,
+        },
+      )
     ).stdout.trim();
     await runGit(
       integration,
@@ -321,6 +327,12 @@ export class MergeQueue {
 export function checkpointMessage(request: Pick<MergeRequest, 'agentType' | 'taskId' | 'title'>): string {
   const title = request.title.replace(/\s+/g, ' ').trim();
   return `[Loki] ${request.agentType}-${request.taskId}: ${title}`;
+}
+
+function trailerArguments(request: MergeRequest): string[] {
+  const entries = Object.entries(request.trailers ?? {});
+  if (entries.length === 0) return [];
+  return ['-m', entries.map(([key, value]) => `${key}: ${value.replace(/\s+/g, ' ').trim()}`).join('\n')];
 }
 
 function tail(text: string): string {

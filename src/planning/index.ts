@@ -51,3 +51,21 @@ export {
   RUN_PHASES,
   type RunPhase,
 } from './delivery-phases.ts';
+export {
+  ARCHITECTURE_SYSTEM_PROMPT,
+  runArchitecture,
+  type RunArchitectureOptions,
+  SUBMIT_ARCHITECTURE_TOOL,
+} from './run-architecture.ts';
+export {
+  runSubmissionAgent,
+  type SubmissionAgentOptions,
+  type SubmissionSpec,
+} from './run-submission-agent.ts';
+export {
+  ARCHITECTURE_JSON_FILE,
+  ARCHITECTURE_MARKDOWN_FILE,
+  formatArchitectureMarkdown,
+  OPENAPI_FILE,
+  writeArchitectureSpecs,
+} from './write-architecture-specs.ts';

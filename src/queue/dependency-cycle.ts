@@ -1,7 +1,8 @@
 /**
  * Finds a dependency cycle among tasks of one batch, returned as the path that closes it
  * (`[a, b, a]`), or null. Tasks already stored cannot take part in a cycle: their dependencies were
- * all known when they were inserted, so none of them can point at a task of this batch.
+ * all known when they were inserted, so none of them can point at a task of this batch. (Deferring
+ * a task is the one exception, and the store checks it inside the defer transaction.)
  */
 export function findDependencyCycle(
   tasks: ReadonlyArray<{ id: string; dependencies: readonly string[] }>,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type IdFactory, type RandomSource, randomId, systemRandom } from '../clock/index.ts';
 import { LokiError } from '../errors/index.ts';
 import {
+  deferralCycle,
   MAX_PRIORITY,
   MIN_PRIORITY,
   type NewTask,
@@ -108,6 +109,11 @@ export class TaskQueue {
 
   /** Enqueues a batch atomically: all of it or, on any error, none of it. */
   async enqueueMany(requests: readonly EnqueueRequest[]): Promise<Task[]> {
+    return this.store.insertTasks(this.#toNewTasks(requests));
+  }
+
+  /** Validates a batch: every request, and no dependency cycle inside it. */
+  #toNewTasks(requests: readonly EnqueueRequest[]): NewTask[] {
     const tasks = requests.map((request, index) =>
       this.#toNewTask(request, requests.length > 1 ? index : null),
     );
@@ -119,7 +125,7 @@ export class TaskQueue {
         context: { cycle },
       });
     }
-    return this.store.insertTasks(tasks);
+    return tasks;
   }
 
   #toNewTask(request: EnqueueRequest, index: number | null): NewTask {
@@ -185,6 +191,30 @@ export class TaskQueue {
 
   async fail(taskId: string, workerId: string, error: string): Promise<Task> {
     return this.store.failTask(taskId, workerId, error, this.#retryPolicy);
+  }
+
+  /**
+   * Puts an in_progress task back to pending, claimable at once, without counting a failure. A null
+   * worker releases it from whoever holds it (a resumed run taking back its dead process's tasks).
+   */
+  async release(taskId: string, workerId: string | null, reason: string): Promise<Task> {
+    return this.store.releaseTask(taskId, workerId, reason);
+  }
+
+  /**
+   * Enqueues `requests` and makes the held task wait for them, in one transaction, without counting
+   * a failure (e.g. a merge conflict: its resolution task runs first, then the task again).
+   */
+  async defer(
+    taskId: string,
+    workerId: string,
+    requests: readonly EnqueueRequest[],
+    reason: string,
+  ): Promise<Task> {
+    const tasks = this.#toNewTasks(requests);
+    const dependent = tasks.find((task) => task.dependencies.includes(taskId));
+    if (dependent !== undefined) throw deferralCycle(taskId, dependent.id);
+    return this.store.deferTask(taskId, workerId, tasks, reason);
   }
 
   async reclaimExpiredLeases(): Promise<Task[]> {

@@ -14,6 +14,7 @@ export type {
   TaskFilter,
 } from './store.ts';
 export {
+  deferralCycle,
   duplicateIdempotencyKey,
   duplicateTaskId,
   invalidTaskTransition,

@@ -286,6 +286,193 @@ export function describeStoreConformance(adapterName: string, openStore: OpenSto
       expect((await store.retryTask('b')).status).toBe('pending');
     });
 
+    it('releases a held task to pending at once, keeping its attempt and failure counts', async () => {
+      await queue.enqueue({ id: 'a', type: 'eng-backend', title: 'a', maxAttempts: 5 });
+      await queue.claim({ workerId: 'w1' });
+      const failed = await queue.fail('a', 'w1', 'boom');
+      clock.set(failed.availableAt);
+      await queue.claim({ workerId: 'w1' });
+      clock.advance(500);
+      const released = await queue.release('a', 'w1', 'run stopped');
+      expect(released).toMatchObject({
+        status: 'pending',
+        attemptCount: 2,
+        failureCount: 1,
+        claimedBy: null,
+        claimedAt: null,
+        leaseExpiresAt: null,
+        availableAt: clock.now(),
+        updatedAt: clock.now(),
+      });
+      expect(await store.getTask('a')).toEqual(released);
+      const next = await store.claimTask({ workerId: 'w2' });
+      expect(next).toMatchObject({ id: 'a', claimedBy: 'w2', attemptCount: 3, failureCount: 1 });
+    });
+
+    it('refuses to release a task the worker does not hold', async () => {
+      await store.insertTasks([newTask('a'), newTask('b')]);
+      await store.claimTask({ workerId: 'w1', taskId: 'a' });
+      await expectLokiError(store.releaseTask('a', 'w2', 'stop'), 'TASK_LEASE_LOST');
+      await expectLokiError(store.releaseTask('b', 'w1', 'stop'), 'TASK_LEASE_LOST');
+      await expectLokiError(store.releaseTask('missing', 'w1', 'stop'), 'TASK_NOT_FOUND');
+      await expectLokiError(store.releaseTask('missing', null, 'stop'), 'TASK_NOT_FOUND');
+      expect(await store.getTask('a')).toMatchObject({ status: 'in_progress', claimedBy: 'w1' });
+      expect((await store.listEvents()).map((event) => event.type)).not.toContain('task.released');
+    });
+
+    it('leaves a task that is not in progress alone when released by nobody in particular', async () => {
+      await store.insertTasks([newTask('waiting'), newTask('done')]);
+      await store.claimTask({ workerId: 'w', taskId: 'done' });
+      await store.completeTask('done', 'w', 'ok');
+      const waiting = await store.getTask('waiting');
+      const done = await store.getTask('done');
+      const eventCount = (await store.listEvents()).length;
+      clock.advance(1000);
+      expect(await store.releaseTask('waiting', null, 'resume')).toEqual(waiting);
+      expect(await store.releaseTask('done', null, 'resume')).toEqual(done);
+      expect(await store.getTask('waiting')).toEqual(waiting);
+      expect(await store.getTask('done')).toEqual(done);
+      expect(await store.listEvents()).toHaveLength(eventCount);
+    });
+
+    it('appends task.released naming the previous holder, also when released by nobody in particular', async () => {
+      await store.insertTasks([newTask('a'), newTask('b')]);
+      await store.claimTask({ workerId: 'stopping', taskId: 'a' });
+      await store.claimTask({ workerId: 'dead-process', taskId: 'b' });
+      await store.releaseTask('a', 'stopping', 'interrupted');
+      const releasedB = await store.releaseTask('b', null, 'resumed run took it back');
+      expect(releasedB).toMatchObject({
+        status: 'pending',
+        claimedBy: null,
+        attemptCount: 1,
+        failureCount: 0,
+      });
+      const events = await store.listEvents();
+      expect(events.slice(-2).map((event) => [event.type, event.taskId, event.data])).toEqual([
+        ['task.released', 'a', { workerId: 'stopping', reason: 'interrupted' }],
+        ['task.released', 'b', { workerId: 'dead-process', reason: 'resumed run took it back' }],
+      ]);
+    });
+
+    it('defers a held task until the tasks added with it complete', async () => {
+      await store.insertTasks([newTask('base'), newTask('a', { priority: 10, dependencies: ['base'] })]);
+      await store.claimTask({ workerId: 'w', taskId: 'base' });
+      await store.completeTask('base', 'w', null);
+      await store.claimTask({ workerId: 'w', taskId: 'a' });
+      clock.advance(1000);
+      const deferred = await store.deferTask(
+        'a',
+        'w',
+        [newTask('fix', { priority: 1, idempotencyKey: 'resolve:a' })],
+        'merge conflict',
+      );
+      expect(deferred).toMatchObject({
+        status: 'pending',
+        dependencies: ['base', 'fix'],
+        attemptCount: 1,
+        failureCount: 0,
+        claimedBy: null,
+        leaseExpiresAt: null,
+        availableAt: clock.now(),
+      });
+      expect(await store.getTask('fix')).toMatchObject({ status: 'pending', idempotencyKey: 'resolve:a' });
+      // The higher-priority task waits: only its resolution is claimable.
+      expect((await store.claimTask({ workerId: 'w' }))?.id).toBe('fix');
+      expect(await store.claimTask({ workerId: 'w' })).toBeNull();
+      await store.completeTask('fix', 'w', null);
+      const again = await store.claimTask({ workerId: 'w' });
+      expect(again).toMatchObject({ id: 'a', attemptCount: 2, dependencies: ['base', 'fix'] });
+      const events = await store.listEvents();
+      expect(events.map((event) => `${event.type}:${event.taskId}`).slice(-5)).toEqual([
+        'task.enqueued:fix',
+        'task.deferred:a',
+        'task.claimed:fix',
+        'task.completed:fix',
+        'task.claimed:a',
+      ]);
+      expect(events.find((event) => event.type === 'task.deferred')?.data).toEqual({
+        workerId: 'w',
+        addedDependencies: ['fix'],
+        reason: 'merge conflict',
+      });
+    });
+
+    it('defers nothing and inserts nothing for a worker that does not hold the task', async () => {
+      await store.insertTasks([newTask('a'), newTask('idle')]);
+      await store.claimTask({ workerId: 'w1', taskId: 'a' });
+      const before = await store.getTask('a');
+      const eventCount = (await store.listEvents()).length;
+      await expectLokiError(store.deferTask('a', 'w2', [newTask('fix')], 'conflict'), 'TASK_LEASE_LOST');
+      await expectLokiError(store.deferTask('idle', 'w1', [newTask('fix')], 'conflict'), 'TASK_LEASE_LOST');
+      await expectLokiError(store.deferTask('missing', 'w1', [newTask('fix')], 'conflict'), 'TASK_NOT_FOUND');
+      expect(await store.getTask('fix')).toBeNull();
+      expect(await store.getTask('a')).toEqual(before);
+      expect(await store.listEvents()).toHaveLength(eventCount);
+    });
+
+    it('defers nothing when a new task is invalid for insertTasks, leaving the task in progress', async () => {
+      await store.insertTasks([newTask('a'), newTask('b', { idempotencyKey: 'plan:b' })]);
+      await store.claimTask({ workerId: 'w', taskId: 'a' });
+      const before = await store.getTask('a');
+      const eventCount = (await store.listEvents()).length;
+      await expectLokiError(
+        store.deferTask('a', 'w', [newTask('fix'), newTask('b')], 'conflict'),
+        'TASK_DUPLICATE_ID',
+      );
+      await expectLokiError(
+        store.deferTask('a', 'w', [newTask('fix', { idempotencyKey: 'plan:b' })], 'conflict'),
+        'TASK_DUPLICATE_IDEMPOTENCY_KEY',
+      );
+      await expectLokiError(
+        store.deferTask('a', 'w', [newTask('fix', { dependencies: ['ghost'] })], 'conflict'),
+        'TASK_DEPENDENCY_UNKNOWN',
+      );
+      expect(await store.getTask('fix')).toBeNull();
+      expect(await store.getTask('a')).toEqual(before);
+      expect(before).toMatchObject({ status: 'in_progress', claimedBy: 'w', dependencies: [] });
+      expect(await store.listEvents()).toHaveLength(eventCount);
+    });
+
+    it('refuses a deferral that would deadlock: a new task waiting, even through stored tasks, for the deferred one', async () => {
+      await store.insertTasks([newTask('a'), newTask('after-a', { dependencies: ['a'] })]);
+      await store.claimTask({ workerId: 'w', taskId: 'a' });
+      const eventCount = (await store.listEvents()).length;
+      await expectLokiError(
+        queue.defer('a', 'w', [{ id: 'fix', type: 'eng-backend', title: 'fix', dependencies: ['a'] }], 'x'),
+        'TASK_DEPENDENCY_CYCLE',
+      );
+      await expectLokiError(
+        queue.defer(
+          'a',
+          'w',
+          [
+            { id: 'fix', type: 'eng-backend', title: 'fix', dependencies: ['check'] },
+            { id: 'check', type: 'eng-backend', title: 'check', dependencies: ['fix'] },
+          ],
+          'x',
+        ),
+        'TASK_DEPENDENCY_CYCLE',
+      );
+      await expectLokiError(
+        store.deferTask('a', 'w', [newTask('fix', { dependencies: ['after-a'] })], 'x'),
+        'TASK_DEPENDENCY_CYCLE',
+      );
+      expect(await store.getTask('fix')).toBeNull();
+      expect(await store.getTask('a')).toMatchObject({
+        status: 'in_progress',
+        claimedBy: 'w',
+        dependencies: [],
+      });
+      expect(await store.listEvents()).toHaveLength(eventCount);
+      const deferred = await queue.defer(
+        'a',
+        'w',
+        [{ id: 'fix', type: 'eng-backend', title: 'fix' }],
+        'merge conflict',
+      );
+      expect(deferred).toMatchObject({ status: 'pending', dependencies: ['fix'] });
+    });
+
     it('changes priority and the claim order follows', async () => {
       await store.insertTasks([newTask('a', { priority: 5 }), newTask('b', { priority: 5 })]);
       await queue.prioritize('b', 9);

@@ -60,3 +60,15 @@ export function duplicateTaskId(taskId: string): LokiError {
     context: { taskId },
   });
 }
+
+/** Deferring `deferredTaskId` until `newTaskId` completes would deadlock: the new task waits for it. */
+export function deferralCycle(deferredTaskId: string, newTaskId: string): LokiError {
+  return new LokiError(
+    `dependency cycle: task "${newTaskId}" depends (directly or through other tasks) on "${deferredTaskId}", which would wait for it; remove that dependency`,
+    {
+      code: 'TASK_DEPENDENCY_CYCLE',
+      category: 'user',
+      context: { deferredTaskId, newTaskId },
+    },
+  );
+}

@@ -17,7 +17,8 @@ export interface Store extends AsyncDisposable {
   /**
    * Inserts tasks atomically with a `task.enqueued` event each. Rejects (inserting nothing) on a
    * duplicate id, a duplicate idempotency key, or a dependency that is neither stored nor in the batch.
-   * Cycle detection is the queue's job: a cycle can only form inside one batch.
+   * Cycle detection is the queue's job: a cycle can only form inside one batch (`deferTask` checks
+   * its own case, the one way a stored task gains dependencies).
    */
   insertTasks(tasks: readonly NewTask[]): Promise<Task[]>;
 
@@ -38,6 +39,24 @@ export interface Store extends AsyncDisposable {
 
   /** Returns tasks whose lease expired to the queue (reason claim_timeout). */
   reclaimExpiredLeases(policy: RetryPolicy): Promise<Task[]>;
+
+  /**
+   * Returns an in_progress task to pending, available at once, WITHOUT counting a failure
+   * (attemptCount and failureCount unchanged), with a `task.released` event. For a graceful stop and
+   * for a resumed run taking back its own dead process's tasks. With a workerId the task must be
+   * held by that worker (else TASK_LEASE_LOST); with null, whoever holds it, and a task that is not
+   * in_progress is returned unchanged with no event.
+   */
+  releaseTask(taskId: string, workerId: string | null, reason: string): Promise<Task>;
+
+  /**
+   * ONE transaction: inserts `newTasks` exactly as `insertTasks` does, makes the held task depend on
+   * every one of them, and returns it to pending without counting a failure (`task.deferred`). It is
+   * claimable again once they all complete. Throws TASK_LEASE_LOST (inserting nothing) unless the
+   * worker holds the task, and TASK_DEPENDENCY_CYCLE if a new task waits, directly or through
+   * stored tasks, for the deferred one: that would be a deadlock.
+   */
+  deferTask(taskId: string, workerId: string, newTasks: readonly NewTask[], reason: string): Promise<Task>;
 
   cancelTask(taskId: string, reason: string | null): Promise<Task>;
 

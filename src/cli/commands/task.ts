@@ -1,36 +1,15 @@
-import type { LanguageModelV4 } from '@ai-sdk/provider';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { findAgentType, readRolePrompt } from '../../agents/index.ts';
-import { BudgetGovernor, createCallBudget, parseBudgetCapUsd } from '../../budget/index.ts';
+import { findAgentType } from '../../agents/index.ts';
+import { BudgetGovernor, parseBudgetCapUsd } from '../../budget/index.ts';
 import { loadCircuitBreakerConfig } from '../../config/index.ts';
 import { findExecutable } from '../../doctor/index.ts';
 import { usageError } from '../../errors/index.ts';
 import type { NewEvent } from '../../events/index.ts';
-import {
-  createApiLanguageModel,
-  createScriptedLanguageModel,
-  isApiProviderName,
-  loadScriptedScript,
-  priceUsage,
-  selectProvider,
-} from '../../providers/index.ts';
-import {
-  buildSystemPrompt,
-  createClaudeCodeAgent,
-  createCodexAgent,
-  createLoopAgent,
-  MAX_OUTPUT_TOKENS_PER_CALL,
-  runSingleTask,
-  type TaskAgent,
-} from '../../runtime/index.ts';
-import {
-  buildSandboxEnvironment,
-  createRedactor,
-  detectCommandRunner,
-  wrapInBubblewrap,
-} from '../../sandbox/index.ts';
-import { createAgentToolset, toolsForNames } from '../../tools/index.ts';
+import { createAgentSource } from '../../orchestrator/index.ts';
+import { loadScriptedScript, selectProvider } from '../../providers/index.ts';
+import { runSingleTask, type TaskAgent } from '../../runtime/index.ts';
+import { buildSandboxEnvironment, detectCommandRunner } from '../../sandbox/index.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
 import { openCliWorkspace, resolveCliConfig } from '../open-cli-workspace.ts';
 import { sanitizeForTerminal, truncate } from '../terminal-text.ts';
@@ -106,41 +85,29 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
         env: context.env,
         isOnPath: (name: string) => findExecutable(name, context.env.PATH) !== undefined,
       });
-      let model: LanguageModelV4 | null = null;
-      if (selection.provider === 'scripted') {
-        if (options.script === undefined) {
-          throw usageError(
-            'CLI_MISSING_OPTION',
-            'the scripted provider needs --script <file> (a JSON or YAML script of model steps)',
-          );
-        }
-        model = createScriptedLanguageModel(loadScriptedScript(resolve(context.cwd, options.script)));
-      } else if (isApiProviderName(selection.provider)) {
-        model = createApiLanguageModel({
-          provider: selection.provider,
-          tier: 'default',
-          env: context.env,
-          modelOverrides: {
-            ...(config.modelPlanning === '' ? {} : { planning: config.modelPlanning }),
-            ...(modelChoice === undefined ? {} : { default: modelChoice }),
-            ...(config.modelFast === '' ? {} : { fast: config.modelFast }),
-          },
-        }).model;
-      } else if (selection.provider !== 'claude-code' && selection.provider !== 'codex') {
-        throw usageError(
-          'CLI_UNSUPPORTED_PROVIDER',
-          `unknown provider ${selection.provider}; use claude-code, codex, an API provider (anthropic, openai, openai-compatible, ollama) or --provider scripted`,
-        );
-      }
-      const modelId = model?.modelId ?? modelChoice ?? `${selection.provider} default`;
-      const systemPrompt = buildSystemPrompt(readRolePrompt(agentType.id));
+      const scriptPath = options.script === undefined ? undefined : resolve(context.cwd, options.script);
+      const modelOverrides = {
+        ...(config.modelPlanning === '' ? {} : { planning: config.modelPlanning }),
+        ...(modelChoice === undefined ? {} : { default: modelChoice }),
+        ...(config.modelFast === '' ? {} : { fast: config.modelFast }),
+      };
       const breakerConfig = loadCircuitBreakerConfig(context.cwd);
       await using workspace = await openCliWorkspace(command, context);
       const detection = await detectCommandRunner({ env: context.env });
-      const redactor = createRedactor({ env: context.env });
-      const bubblewrapPath =
-        detection.runner.kind === 'bubblewrap' ? findExecutable('bwrap', context.env.PATH) : undefined;
       const sandboxEnvironment = buildSandboxEnvironment(context.env);
+      const source = createAgentSource({
+        provider: selection.provider,
+        env: context.env,
+        runner: detection.runner,
+        logsDirectory: workspace.paths.logsDirectory,
+        modelOverrides,
+        ...(selection.provider === 'scripted' && scriptPath !== undefined
+          ? { scripted: { script: loadScriptedScript(scriptPath), origin: options.script ?? scriptPath } }
+          : {}),
+        bubblewrapPath:
+          detection.runner.kind === 'bubblewrap' ? findExecutable('bwrap', context.env.PATH) : undefined,
+      });
+      const modelId = source.modelIdFor('default');
       const controller = new AbortController();
       const interrupt = () => controller.abort(new Error('interrupted'));
       process.once('SIGINT', interrupt);
@@ -169,92 +136,25 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
           verifyCommand: options.verify ?? null,
           verifyEnvironment: sandboxEnvironment,
           provider: selection.provider,
-          runtime:
-            selection.provider === 'claude-code'
-              ? 'claude-code'
-              : selection.provider === 'scripted'
-                ? 'scripted'
-                : 'api',
+          runtime: source.runtime,
           modelId,
           runner: detection.runner,
           maxAttempts,
           onEvent: progress,
           signal: controller.signal,
-          createAgent: ({ worktree, task: claimed, emit, retry }): TaskAgent => {
-            if (model === null) {
-              // An agent CLI runs its own tools; Loki gives it the worktree, the prompt and its retry policy.
-              const cliOptions = {
-                worktree: worktree.path,
-                systemPrompt,
-                ...(modelChoice === undefined ? {} : { model: modelChoice }),
-                env: context.env,
-                emit,
-                runId: null,
-                taskId: claimed.id,
-                agentType: claimed.type,
-                timeoutMilliseconds: claimed.timeoutSeconds * 1000,
-                retry,
-              };
-              return selection.provider === 'codex'
-                ? createCodexAgent({ ...cliOptions, sandboxMode: 'workspace-write' })
-                : createClaudeCodeAgent({
-                    ...cliOptions,
-                    // With bubblewrap, Claude Code itself runs sandboxed, so its Bash tool is confined like run_command.
-                    ...(bubblewrapPath === undefined
-                      ? {}
-                      : {
-                          wrapInvocation: wrapInBubblewrap({
-                            bubblewrapPath,
-                            worktree: worktree.path,
-                            writablePaths: claudeCodeStatePaths(context.env),
-                            pathVariable: context.env.PATH,
-                          }),
-                        }),
-                    permissionMode: 'bypassPermissions',
-                    allowedTools: ['Read', 'Write', 'Edit', 'Glob', 'Grep', 'Bash'],
-                    maxTurns: maxSteps,
-                  });
-            }
-            // Each agent type gets the tools its catalog entry allows, bound to its worktree.
-            const toolset = createAgentToolset(toolsForNames(agentType.tools), {
-              worktree: worktree.path,
-              runner: detection.runner,
+          createAgent: ({ worktree, task: claimed, emit, retry }): TaskAgent =>
+            source.createTaskAgent({
+              task: claimed,
+              agentType,
+              tier: 'default',
+              worktree,
               emit,
-              outputDirectory: join(workspace.paths.logsDirectory, 'tool-output', claimed.id),
-              commandTimeoutMilliseconds: 5 * 60 * 1000,
-              allowNetwork: false,
-              env: sandboxEnvironment,
-              redactor,
-              signal: controller.signal,
-              taskId: claimed.id,
+              retry,
               runId: null,
-            });
-            return createLoopAgent(
-              {
-                model,
-                provider: selection.provider,
-                tools: toolset.tools,
-                executeTool: toolset.executeTool,
-                price: (pricedModelId, usage) => priceUsage(pricedModelId, usage),
-                maxSteps,
-                retry,
-                emit,
-                runId: null,
-                taskId: claimed.id,
-                ...(governor === null
-                  ? {}
-                  : {
-                      budget: createCallBudget(governor, {
-                        taskId: claimed.id,
-                        agentType: claimed.type,
-                        maxOutputTokens: MAX_OUTPUT_TOKENS_PER_CALL,
-                        priceUsage,
-                      }),
-                    }),
-              },
-              systemPrompt,
-            );
-          },
+              governor,
+              signal: controller.signal,
+              maxSteps,
+            }),
         });
         const { cycle } = result;
         if (options.json === true) {
@@ -303,13 +203,4 @@ function describeEvent(event: NewEvent): string | null {
     default:
       return null;
   }
-}
-
-/** Where Claude Code keeps its state: it must stay writable when Claude Code runs sandboxed. */
-function claudeCodeStatePaths(env: NodeJS.ProcessEnv): string[] {
-  const home = env.HOME ?? '';
-  return [
-    ...(env.CLAUDE_CONFIG_DIR === undefined ? [] : [env.CLAUDE_CONFIG_DIR]),
-    ...(home === '' ? [] : [join(home, '.claude'), join(home, '.claude.json')]),
-  ];
 }

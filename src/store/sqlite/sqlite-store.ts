@@ -19,6 +19,7 @@ import type {
   TaskFilter,
 } from '../store.ts';
 import {
+  deferralCycle,
   duplicateIdempotencyKey,
   duplicateTaskId,
   invalidTaskTransition,
@@ -171,73 +172,75 @@ export class SqliteStore implements Store {
   }
 
   async insertTasks(tasks: readonly NewTask[]): Promise<Task[]> {
-    return this.#write(() => {
-      const now = this.#clock.now();
-      const batchIds = new Set<string>();
-      const batchKeys = new Map<string, string>();
-      for (const task of tasks) {
-        if (batchIds.has(task.id) || this.#taskRow(task.id) !== null) throw duplicateTaskId(task.id);
-        batchIds.add(task.id);
-        if (task.idempotencyKey !== null) {
-          const earlier = batchKeys.get(task.idempotencyKey);
-          if (earlier !== undefined) throw duplicateIdempotencyKey(task.idempotencyKey, earlier);
-          const existing = this.#statement('SELECT id FROM tasks WHERE idempotency_key = ?').get(
-            task.idempotencyKey,
-          );
-          if (existing !== undefined) throw duplicateIdempotencyKey(task.idempotencyKey, String(existing.id));
-          batchKeys.set(task.idempotencyKey, task.id);
-        }
-      }
-      const inserted: Task[] = [];
-      for (const task of tasks) {
-        for (const dependencyId of task.dependencies) {
-          if (!batchIds.has(dependencyId) && this.#taskRow(dependencyId) === null) {
-            throw unknownDependency(task.id, dependencyId);
-          }
-          this.#statement('INSERT INTO task_dependencies (task_id, depends_on_id) VALUES (?, ?)').run(
-            task.id,
-            dependencyId,
-          );
-        }
-        inserted.push(
-          this.#update(
-            `INSERT INTO tasks (id, type, title, description, priority, dependencies, payload, idempotency_key,
-               run_id, status, timeout_seconds, max_attempts, available_at, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?) RETURNING *`,
-            task.id,
-            task.type,
-            task.title,
-            task.description,
-            task.priority,
-            JSON.stringify(task.dependencies),
-            task.payload === undefined ? null : JSON.stringify(task.payload),
-            task.idempotencyKey,
-            task.runId,
-            task.timeoutSeconds,
-            task.maxAttempts,
-            now,
-            now,
-            now,
-          ),
+    return this.#write(() => this.#insertTasks(tasks, this.#clock.now()));
+  }
+
+  /** Validates and inserts a batch with its `task.enqueued` events; must run inside `#write`. */
+  #insertTasks(tasks: readonly NewTask[], now: number): Task[] {
+    const batchIds = new Set<string>();
+    const batchKeys = new Map<string, string>();
+    for (const task of tasks) {
+      if (batchIds.has(task.id) || this.#taskRow(task.id) !== null) throw duplicateTaskId(task.id);
+      batchIds.add(task.id);
+      if (task.idempotencyKey !== null) {
+        const earlier = batchKeys.get(task.idempotencyKey);
+        if (earlier !== undefined) throw duplicateIdempotencyKey(task.idempotencyKey, earlier);
+        const existing = this.#statement('SELECT id FROM tasks WHERE idempotency_key = ?').get(
+          task.idempotencyKey,
         );
-        this.#appendEvent(
-          {
-            type: 'task.enqueued',
-            runId: task.runId,
-            taskId: task.id,
-            data: {
-              type: task.type,
-              title: task.title,
-              priority: task.priority,
-              dependencies: task.dependencies,
-              idempotencyKey: task.idempotencyKey,
-            },
-          },
+        if (existing !== undefined) throw duplicateIdempotencyKey(task.idempotencyKey, String(existing.id));
+        batchKeys.set(task.idempotencyKey, task.id);
+      }
+    }
+    const inserted: Task[] = [];
+    for (const task of tasks) {
+      for (const dependencyId of task.dependencies) {
+        if (!batchIds.has(dependencyId) && this.#taskRow(dependencyId) === null) {
+          throw unknownDependency(task.id, dependencyId);
+        }
+        this.#statement('INSERT INTO task_dependencies (task_id, depends_on_id) VALUES (?, ?)').run(
+          task.id,
+          dependencyId,
+        );
+      }
+      inserted.push(
+        this.#update(
+          `INSERT INTO tasks (id, type, title, description, priority, dependencies, payload, idempotency_key,
+             run_id, status, timeout_seconds, max_attempts, available_at, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?) RETURNING *`,
+          task.id,
+          task.type,
+          task.title,
+          task.description,
+          task.priority,
+          JSON.stringify(task.dependencies),
+          task.payload === undefined ? null : JSON.stringify(task.payload),
+          task.idempotencyKey,
+          task.runId,
+          task.timeoutSeconds,
+          task.maxAttempts,
           now,
-        );
-      }
-      return inserted;
-    });
+          now,
+          now,
+        ),
+      );
+      this.#appendEvent(
+        {
+          type: 'task.enqueued',
+          runId: task.runId,
+          taskId: task.id,
+          data: {
+            type: task.type,
+            title: task.title,
+            priority: task.priority,
+            dependencies: task.dependencies,
+            idempotencyKey: task.idempotencyKey,
+          },
+        },
+        now,
+      );
+    }
+    return inserted;
   }
 
   async claimTask(request: ClaimRequest): Promise<Task | null> {
@@ -432,6 +435,69 @@ export class SqliteStore implements Store {
 
   async reclaimExpiredLeases(policy: RetryPolicy): Promise<Task[]> {
     return this.#write(() => this.#reclaimExpired(this.#clock.now(), policy));
+  }
+
+  async releaseTask(taskId: string, workerId: string | null, reason: string): Promise<Task> {
+    return this.#write(() => {
+      const task = workerId === null ? this.#requireTask(taskId) : this.#requireHeldTask(taskId, workerId);
+      if (task.status !== 'in_progress') return task;
+      const now = this.#clock.now();
+      const released = this.#returnToPending(task, task.dependencies, now);
+      this.#appendEvent(
+        { type: 'task.released', runId: task.runId, taskId, data: { workerId: task.claimedBy, reason } },
+        now,
+      );
+      return released;
+    });
+  }
+
+  async deferTask(
+    taskId: string,
+    workerId: string,
+    newTasks: readonly NewTask[],
+    reason: string,
+  ): Promise<Task> {
+    return this.#write(() => {
+      // Checked before anything is inserted; a later throw rolls the inserts back with the rest.
+      const held = this.#requireHeldTask(taskId, workerId);
+      const now = this.#clock.now();
+      const addedDependencies = this.#insertTasks(newTasks, now).map((task) => task.id);
+      // Deferring is the one way a stored task gains dependencies, so it is the one place outside a
+      // batch where a cycle can form: a new task that waits, through stored tasks, for this one.
+      const dependent = this.#statement(
+        `WITH RECURSIVE reachable(origin, id) AS (
+           SELECT value, value FROM json_each(?)
+           UNION
+           SELECT reachable.origin, d.depends_on_id FROM task_dependencies d JOIN reachable ON d.task_id = reachable.id)
+         SELECT origin FROM reachable WHERE id = ? LIMIT 1`,
+      ).get(JSON.stringify(addedDependencies), taskId);
+      if (dependent !== undefined) throw deferralCycle(taskId, String(dependent.origin));
+      for (const dependencyId of addedDependencies) {
+        this.#statement('INSERT INTO task_dependencies (task_id, depends_on_id) VALUES (?, ?)').run(
+          taskId,
+          dependencyId,
+        );
+      }
+      const deferred = this.#returnToPending(held, [...held.dependencies, ...addedDependencies], now);
+      this.#appendEvent(
+        { type: 'task.deferred', runId: held.runId, taskId, data: { workerId, addedDependencies, reason } },
+        now,
+      );
+      return deferred;
+    });
+  }
+
+  /** Back to the queue, claimable now, without counting a failure: attempt and failure counts stay. */
+  #returnToPending(task: Task, dependencies: readonly string[], now: number): Task {
+    return this.#update(
+      `UPDATE tasks SET status = 'pending', dependencies = ?, available_at = ?, claimed_by = NULL,
+         claimed_at = NULL, lease_expires_at = NULL, updated_at = ?
+       WHERE id = ? RETURNING *`,
+      JSON.stringify(dependencies),
+      now,
+      now,
+      task.id,
+    );
   }
 
   async cancelTask(taskId: string, reason: string | null): Promise<Task> {

@@ -1,0 +1,413 @@
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { BudgetGovernor, parseBudgetCapUsd } from '../../budget/index.ts';
+import { randomId } from '../../clock/index.ts';
+import { loadCircuitBreakerConfig } from '../../config/index.ts';
+import { findExecutable } from '../../doctor/index.ts';
+import { ExitCode, LokiError, usageError } from '../../errors/index.ts';
+import type { LokiEvent, NewEvent } from '../../events/index.ts';
+import {
+  acquireRunLock,
+  createAgentSource,
+  type RunOutcome,
+  readRunLock,
+  runPipeline,
+} from '../../orchestrator/index.ts';
+import { loadScriptedSession, selectProvider } from '../../providers/index.ts';
+import { buildSandboxEnvironment, detectCommandRunner } from '../../sandbox/index.ts';
+import { initWorkspace, workspacePaths } from '../../workspace/index.ts';
+import { type CliContext, writeJson } from '../cli-context.ts';
+import { openCliWorkspace, resolveCliConfig } from '../open-cli-workspace.ts';
+import { sanitizeForTerminal, truncate } from '../terminal-text.ts';
+
+interface RunFlags {
+  provider?: string;
+  script?: string;
+  parallel?: string;
+  budget?: string;
+  dashboard?: boolean;
+  json?: boolean;
+  perpetual?: boolean;
+  maxIterations?: string;
+  maxTaskAttempts?: string;
+}
+
+const RUN_LOCK_FILE = 'run.lock';
+
+/** The directory of the bundled examples, next to src/ and dist/ in the package. */
+function examplesDirectory(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'examples');
+}
+
+function addRunOptions(command: Command): Command {
+  return command
+    .option(
+      '--provider <name>',
+      'anthropic | openai | openai-compatible | ollama | scripted (default: LOKI_PROVIDER, then auto-detect)',
+    )
+    .option('--script <file>', 'the scripted session (JSON or YAML), with --provider scripted')
+    .option('--parallel <n>', 'agents working at once (default: LOKI_MAX_PARALLEL_AGENTS)')
+    .option('--budget <usd>', 'hard cap on the run’s model spend in USD (default: LOKI_BUDGET_USD)')
+    .option(
+      '--no-dashboard',
+      'do not serve the live dashboard (the dashboard is not built yet: it never starts)',
+    )
+    .option('--json', 'print every event as NDJSON on stdout, then the outcome')
+    .option(
+      '--perpetual',
+      'after Business, keep improving in Growth iterations until stopped or out of budget',
+    )
+    .option('--max-iterations <n>', 'with --perpetual: at most this many Growth iterations')
+    .option('--max-task-attempts <n>', 'attempts of one task before it is dead-lettered', '3');
+}
+
+function wholeNumber(value: string, option: string, maximum: number): number {
+  const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(parsed) || parsed < 1 || parsed > maximum) {
+    throw usageError(
+      'CLI_INVALID_OPTION',
+      `${option} must be a whole number from 1 to ${maximum}, got "${value}"`,
+    );
+  }
+  return parsed;
+}
+
+export function registerRunCommands(program: Command, context: CliContext): void {
+  addRunOptions(
+    program
+      .command('run')
+      .description(
+        'PRD → built, tested, merged product: Discovery, Architecture, then the task DAG in parallel',
+      )
+      .argument('<prd>', 'the Product Requirements Document (Markdown or text, UTF-8, at most 5 MB)'),
+  ).action(async (prdPath: string, flags: RunFlags, command: Command) => {
+    await executeRun(context, command, flags, { prdPath, resumeOnly: false });
+  });
+
+  addRunOptions(
+    program.command('resume').description('continue the workspace’s interrupted run where it stopped'),
+  ).action(async (flags: RunFlags, command: Command) => {
+    await executeRun(context, command, flags, { prdPath: null, resumeOnly: true });
+  });
+
+  program
+    .command('stop')
+    .description('stop the live run of this workspace gracefully (like Ctrl-C in its terminal)')
+    .option('--timeout <seconds>', 'how long to wait for it to stop', '120')
+    .option('--json', 'print the result as JSON')
+    .action(async (flags: { timeout: string; json?: boolean }) => {
+      await stopRun(context, wholeNumber(flags.timeout, '--timeout', 3600), flags.json === true);
+    });
+
+  addRunOptions(
+    program
+      .command('demo')
+      .description('the whole pipeline offline on the bundled example PRD, with a scripted model')
+      .option('--dir <directory>', 'where to build the demo product (a new or empty directory)'),
+  ).action(async (flags: RunFlags & { dir?: string }, command: Command) => {
+    const example = join(examplesDirectory(), 'todo-api');
+    let directory: string;
+    if (flags.dir === undefined) {
+      directory = mkdtempSync(join(tmpdir(), 'loki-demo-'));
+    } else {
+      directory = resolve(context.cwd, flags.dir);
+      if (existsSync(directory) && readdirSync(directory).length > 0) {
+        throw usageError(
+          'DEMO_DIRECTORY_NOT_EMPTY',
+          `${directory} is not empty; give loki demo --dir a new or empty directory`,
+        );
+      }
+      mkdirSync(directory, { recursive: true });
+    }
+    cpSync(join(example, 'prd.md'), join(directory, 'prd.md'));
+    const say = (text: string) => {
+      if (flags.json !== true) context.stdout(text);
+    };
+    say(`Loki Mode demo in ${directory}\n`);
+    say(
+      'The model is SCRIPTED: every agent replays examples/todo-api/session.json; no real model is called and nothing costs money.\n',
+    );
+    const demoContext: CliContext = { ...context, cwd: directory };
+    await executeRun(
+      demoContext,
+      command,
+      {
+        ...flags,
+        provider: 'scripted',
+        script: join(example, 'session.json'),
+        parallel: flags.parallel ?? '4',
+      },
+      { prdPath: 'prd.md', resumeOnly: false },
+    );
+    context.exitCode = demoContext.exitCode;
+    say(`\nThe demo product is in ${directory}. Try: cd ${directory} && npm test && git log --oneline\n`);
+  });
+}
+
+async function executeRun(
+  context: CliContext,
+  command: Command,
+  flags: RunFlags,
+  mode: { prdPath: string | null; resumeOnly: boolean },
+): Promise<void> {
+  const config = resolveCliConfig(command, context).values;
+  const parallel =
+    flags.parallel === undefined ? config.maxParallelAgents : wholeNumber(flags.parallel, '--parallel', 64);
+  const capUsd =
+    flags.budget !== undefined
+      ? parseBudgetCapUsd(flags.budget)
+      : config.budgetUsd > 0
+        ? config.budgetUsd
+        : undefined;
+  const maxIterations =
+    flags.maxIterations === undefined ? null : wholeNumber(flags.maxIterations, '--max-iterations', 100_000);
+  if (maxIterations !== null && flags.perpetual !== true) {
+    throw usageError(
+      'CLI_INVALID_OPTION',
+      '--max-iterations limits the Growth iterations of --perpetual; add --perpetual',
+    );
+  }
+  const maxTaskAttempts = wholeNumber(flags.maxTaskAttempts ?? '3', '--max-task-attempts', 100);
+  const providerChoice = flags.provider ?? (config.provider === '' ? undefined : config.provider);
+  const selection = selectProvider({
+    ...(providerChoice === undefined ? {} : { flag: providerChoice }),
+    env: context.env,
+    isOnPath: (name: string) => findExecutable(name, context.env.PATH) !== undefined,
+  });
+  const session =
+    selection.provider === 'scripted' && flags.script !== undefined
+      ? { session: loadScriptedSession(resolve(context.cwd, flags.script)), origin: flags.script }
+      : undefined;
+
+  // Bootstrap before anything is written: a bad PRD is refused here with nothing created.
+  const paths = workspacePaths(context.cwd);
+  if (mode.prdPath !== null) {
+    await initWorkspace({ root: context.cwd, cwd: context.cwd, clock: context.clock, prdPath: mode.prdPath });
+  } else if (!existsSync(paths.database)) {
+    throw usageError(
+      'RUN_NOTHING_TO_RESUME',
+      `no Loki workspace in ${context.cwd}; start one with loki run <prd>`,
+    );
+  }
+  await using workspace = await openCliWorkspace(command, context);
+  const latest = await workspace.store.getLatestRun();
+  let resume = false;
+  let runId: string;
+  if (latest !== null && latest.status !== 'completed') {
+    resume = true;
+    runId = latest.id;
+  } else if (mode.resumeOnly) {
+    throw usageError(
+      'RUN_NOTHING_TO_RESUME',
+      latest === null
+        ? 'this workspace has no run to resume; start one with loki run <prd>'
+        : `run ${latest.id} already completed; there is nothing to resume`,
+    );
+  } else if (latest !== null) {
+    context.stdout(
+      `Run ${latest.id} of this workspace already completed; nothing to do. Its report is in .loki/artifacts/reports/${latest.id}.md\n`,
+    );
+    return;
+  } else {
+    runId = randomId('run');
+  }
+
+  using lock = acquireRunLock(join(paths.stateDirectory, RUN_LOCK_FILE), { runId });
+  const detection = await detectCommandRunner({ env: context.env });
+  const source = createAgentSource({
+    provider: selection.provider,
+    env: context.env,
+    runner: detection.runner,
+    logsDirectory: paths.logsDirectory,
+    modelOverrides: {
+      ...(config.modelPlanning === '' ? {} : { planning: config.modelPlanning }),
+      ...(config.modelDefault === '' ? {} : { default: config.modelDefault }),
+      ...(config.modelFast === '' ? {} : { fast: config.modelFast }),
+    },
+    ...(session === undefined ? {} : { scripted: session }),
+    bubblewrapPath:
+      detection.runner.kind === 'bubblewrap' ? findExecutable('bwrap', context.env.PATH) : undefined,
+  });
+  const governor = new BudgetGovernor({ capUsd });
+  await chargeEarlierSessions(governor, workspace.store.listEvents(), runId);
+
+  const json = flags.json === true;
+  const say = (text: string) => {
+    if (!json) context.stdout(sanitizeForTerminal(text));
+  };
+  say(
+    `${resume ? 'Resuming' : 'Starting'} run ${runId} in ${context.cwd}\n` +
+      `  model: ${source.description}; up to ${parallel} agents; commands: ${detection.runner.kind}` +
+      `${capUsd === undefined ? '' : `; budget $${capUsd}`}\n`,
+  );
+
+  // Ctrl-C (or loki stop) once: stop gracefully; twice: leave at once (the next run cleans up).
+  const controller = new AbortController();
+  let interrupts = 0;
+  const interrupt = () => {
+    interrupts += 1;
+    if (interrupts === 1) {
+      say('\nStopping: agents are signalled and their tasks go back to the queue (Ctrl-C again to force)…\n');
+      controller.abort(new Error('stopped by the user'));
+    } else {
+      context.stderr('loki: forced stop; run loki resume to continue\n');
+      process.exit(ExitCode.interrupted);
+    }
+  };
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
+
+  // Events reach the user from the store, the single source of truth: NDJSON or one line each.
+  let lastSequence = (await workspace.store.readSummary()).lastEventSequence;
+  let isTailing = false;
+  const tail = async () => {
+    if (isTailing) return;
+    isTailing = true;
+    try {
+      const events = await workspace.store.listEvents({ afterSequence: lastSequence });
+      if (events.length === 0) return;
+      lastSequence = events.at(-1)?.sequence ?? lastSequence;
+      for (const event of events) {
+        if (json) context.stdout(`${JSON.stringify(event)}\n`);
+        else {
+          const line = describeRunEvent(event);
+          if (line !== null) context.stdout(`${sanitizeForTerminal(line)}\n`);
+        }
+      }
+      await workspace.refreshProjections();
+    } finally {
+      isTailing = false;
+    }
+  };
+  const tailer = setInterval(() => void tail().catch(() => undefined), 200);
+
+  let writes: Promise<unknown> = Promise.resolve();
+  const emit = (event: NewEvent) => {
+    writes = writes.then(() => workspace.store.appendEvent(event)).catch(() => undefined);
+  };
+  let outcome: RunOutcome;
+  try {
+    outcome = await runPipeline({
+      workspace,
+      source,
+      runner: detection.runner,
+      verifyEnvironment: buildSandboxEnvironment(context.env),
+      config,
+      breakerConfig: loadCircuitBreakerConfig(context.cwd),
+      clock: context.clock,
+      parallel,
+      governor,
+      perpetual: flags.perpetual === true,
+      maxIterations,
+      runId,
+      resume,
+      signal: controller.signal,
+      emit,
+      flush: async () => {
+        await writes;
+      },
+      maxTaskAttempts,
+    });
+  } finally {
+    clearInterval(tailer);
+    await writes;
+    await tail().catch(() => undefined);
+    process.removeListener('SIGINT', interrupt);
+    process.removeListener('SIGTERM', interrupt);
+    lock.release();
+  }
+  context.exitCode = outcome.exitCode;
+  if (json) {
+    context.stdout(`${JSON.stringify({ type: 'run.outcome', ...outcome })}\n`);
+    return;
+  }
+  const budget = await governor.summary();
+  say(
+    `\n${outcome.status === 'completed' ? 'Completed' : `Ended: ${outcome.status}`} (exit ${outcome.exitCode}): ${outcome.summary}\n` +
+      `  spent $${budget.spentUsd.toFixed(4)}${capUsd === undefined ? '' : ` of $${capUsd}`}` +
+      `${
+        Object.keys(budget.byAgentType ?? {}).length === 0
+          ? ''
+          : ` (${Object.entries(budget.byAgentType ?? {})
+              .map(([type, usd]) => `${type} $${usd.toFixed(4)}`)
+              .join(', ')})`
+      }\n` +
+      `  report: ${outcome.reportMarkdownPath}\n`,
+  );
+}
+
+/** A resumed run's cap counts what its earlier sessions spent (the usage events are the record). */
+async function chargeEarlierSessions(
+  governor: BudgetGovernor,
+  events: Promise<LokiEvent[]>,
+  runId: string,
+): Promise<void> {
+  let spentUsd = 0;
+  for (const event of await events) {
+    if (event.type === 'usage.recorded' && event.runId === runId) spentUsd += event.data.costUsd;
+  }
+  if (spentUsd <= 0) return;
+  const reservation = await governor.reserve({ taskId: 'earlier-sessions', estimatedCostUsd: 0 });
+  await governor.settle(reservation, spentUsd, { isPriceKnown: true });
+}
+
+async function stopRun(context: CliContext, timeoutSeconds: number, json: boolean): Promise<void> {
+  const lockPath = join(workspacePaths(context.cwd).stateDirectory, RUN_LOCK_FILE);
+  const found = readRunLock(lockPath);
+  if (found === null || !found.isAlive) {
+    if (json) writeJson(context, { stopped: false, reason: 'no live run' });
+    else context.stdout('No run is active in this workspace.\n');
+    return;
+  }
+  const { pid, runId } = found.owner;
+  process.kill(pid, 'SIGINT');
+  if (!json)
+    context.stdout(`Asked run ${runId} (pid ${pid}) to stop; waiting for its agents to wind down…\n`);
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  while (Date.now() < deadline) {
+    const current = readRunLock(lockPath);
+    if (current === null || !current.isAlive || current.owner.pid !== pid) {
+      if (json) writeJson(context, { stopped: true, runId, pid });
+      else context.stdout(`Run ${runId} stopped. loki resume continues it.\n`);
+      return;
+    }
+    await new Promise((done) => setTimeout(done, 200));
+  }
+  throw new LokiError(
+    `run ${runId} (pid ${pid}) did not stop within ${timeoutSeconds} s; press Ctrl-C in its terminal or kill ${pid}`,
+    {
+      code: 'RUN_STOP_TIMEOUT',
+      category: 'internal',
+    },
+  );
+}
+
+function describeRunEvent(event: LokiEvent): string | null {
+  switch (event.type) {
+    case 'phase.entered':
+      return `▶ ${event.data.phase}`;
+    case 'phase.exited':
+      return `  ${event.data.outcome === 'passed' ? '✓' : '✗'} ${event.data.phase}: ${truncate(event.data.details, 200)}`;
+    case 'task.claimed':
+      return `  … ${event.taskId ?? ''} started (attempt ${event.data.attempt})`;
+    case 'merge.completed':
+      return `  ✓ ${event.taskId ?? ''} merged as ${event.data.commit.slice(0, 10)}`;
+    case 'merge.rejected':
+      return `  ↺ ${event.taskId ?? ''}: ${truncate(event.data.details, 120)} → resolution task ${event.data.resolutionTaskId}`;
+    case 'task.failed':
+      return `  ✗ ${event.taskId ?? ''} failed: ${truncate(event.data.error.split('\n')[0] ?? '', 160)}`;
+    case 'task.dead_lettered':
+      return `  ✗ ${event.taskId ?? ''} dead-lettered: ${truncate(event.data.error.split('\n')[0] ?? '', 160)}`;
+    case 'workers.limited':
+      return `  workers: ${event.data.limit} of ${event.data.requested}${event.data.reason === null ? '' : ` (${event.data.reason})`}`;
+    case 'verification.ran':
+      return event.taskId === null
+        ? `  verify main: \`${truncate(event.data.command, 100)}\` ${event.data.passed ? 'passed' : `FAILED (exit ${event.data.exitCode ?? '?'})`}`
+        : null;
+    default:
+      return null;
+  }
+}

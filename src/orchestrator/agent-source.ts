@@ -1,0 +1,243 @@
+import { join } from 'node:path';
+import type { LanguageModelV4 } from '@ai-sdk/provider';
+import { type AgentType, readRolePrompt } from '../agents/index.ts';
+import { type BudgetGovernor, createCallBudget } from '../budget/index.ts';
+import { usageError } from '../errors/index.ts';
+import type { NewEvent, RuntimeKind } from '../events/index.ts';
+import type { TaskWorktree } from '../git/index.ts';
+import {
+  createApiLanguageModel,
+  createScriptedLanguageModel,
+  isApiProviderName,
+  type ModelOverrides,
+  type ModelTier,
+  priceUsage,
+  type ScriptedScript,
+  type ScriptedSession,
+  taskScriptOf,
+} from '../providers/index.ts';
+import {
+  type AgentLoopOptions,
+  buildSystemPrompt,
+  createClaudeCodeAgent,
+  createCodexAgent,
+  createLoopAgent,
+  MAX_OUTPUT_TOKENS_PER_CALL,
+  type TaskAgent,
+} from '../runtime/index.ts';
+import {
+  buildSandboxEnvironment,
+  type CommandRunner,
+  createRedactor,
+  wrapInBubblewrap,
+} from '../sandbox/index.ts';
+import type { Task } from '../store/index.ts';
+import { createAgentToolset, toolsForNames } from '../tools/index.ts';
+
+/** Everything an agent of one task needs from the run. */
+export interface TaskAgentRequest {
+  task: Task;
+  agentType: AgentType;
+  tier: ModelTier;
+  worktree: TaskWorktree;
+  emit: (event: NewEvent) => void;
+  retry: AgentLoopOptions['retry'];
+  runId: string | null;
+  governor: BudgetGovernor | null;
+  signal: AbortSignal;
+  maxSteps: number;
+}
+
+/**
+ * Where agents come from in a run: one provider (an API, an agent CLI or the scripted model) seen
+ * through one interface, so the phases and the scheduler never care which.
+ */
+export interface AgentSource {
+  readonly provider: string;
+  readonly runtime: RuntimeKind;
+  /** One line for people, e.g. "scripted model (replays session.json; no real model is called)". */
+  readonly description: string;
+  /** A model for a planning phase (Discovery, Architecture, a Growth iteration). */
+  planningModel(phase: 'discovery' | 'architecture' | { growthIteration: number }): LanguageModelV4;
+  modelIdFor(tier: ModelTier): string;
+  createTaskAgent(request: TaskAgentRequest): TaskAgent;
+}
+
+export interface AgentSourceOptions {
+  provider: string;
+  env: NodeJS.ProcessEnv;
+  runner: CommandRunner;
+  /** Where tools keep full outputs: `<logsDirectory>/tool-output/<task-id>`. */
+  logsDirectory: string;
+  modelOverrides: ModelOverrides;
+  /** For the scripted provider: a whole session (loki run/demo) or one script (loki task run). */
+  scripted?: { session: ScriptedSession; origin: string } | { script: ScriptedScript; origin: string };
+  /** The bwrap executable when commands run in bubblewrap: agent CLIs then run inside it too. */
+  bubblewrapPath?: string | undefined;
+}
+
+/** Builds the agent source for a provider; throws a usage error naming what is missing. */
+export function createAgentSource(options: AgentSourceOptions): AgentSource {
+  const { provider } = options;
+  const sandboxEnvironment = buildSandboxEnvironment(options.env);
+  const redactor = createRedactor({ env: options.env });
+
+  const loopAgent = (request: TaskAgentRequest, model: LanguageModelV4): TaskAgent => {
+    const toolset = createAgentToolset(toolsForNames(request.agentType.tools), {
+      worktree: request.worktree.path,
+      runner: options.runner,
+      emit: request.emit,
+      outputDirectory: join(options.logsDirectory, 'tool-output', request.task.id),
+      commandTimeoutMilliseconds: 5 * 60 * 1000,
+      allowNetwork: false,
+      env: sandboxEnvironment,
+      redactor,
+      signal: request.signal,
+      taskId: request.task.id,
+      runId: request.runId,
+    });
+    return createLoopAgent(
+      {
+        model,
+        provider,
+        tools: toolset.tools,
+        executeTool: toolset.executeTool,
+        price: (pricedModelId, usage) => priceUsage(pricedModelId, usage),
+        maxSteps: request.maxSteps,
+        retry: request.retry,
+        emit: request.emit,
+        runId: request.runId,
+        taskId: request.task.id,
+        ...(request.governor === null
+          ? {}
+          : {
+              budget: createCallBudget(request.governor, {
+                taskId: request.task.id,
+                agentType: request.task.type,
+                maxOutputTokens: MAX_OUTPUT_TOKENS_PER_CALL,
+                priceUsage,
+              }),
+            }),
+      },
+      buildSystemPrompt(readRolePrompt(request.agentType.id)),
+    );
+  };
+
+  if (provider === 'scripted') {
+    const scripted = options.scripted;
+    if (scripted === undefined) {
+      throw usageError(
+        'CLI_MISSING_OPTION',
+        'the scripted provider needs --script <file> (a scripted session for loki run, a script for loki task run)',
+      );
+    }
+    const latencyMilliseconds = 'session' in scripted ? scripted.session.latencyMilliseconds : 0;
+    const scriptFor = (phase: 'discovery' | 'architecture' | { growthIteration: number }): ScriptedScript => {
+      if (!('session' in scripted)) {
+        throw usageError(
+          'SESSION_REQUIRED',
+          `${scripted.origin} is a single script; loki run needs a scripted session`,
+        );
+      }
+      if (phase === 'discovery' || phase === 'architecture') return scripted.session[phase];
+      const growth = scripted.session.growth[phase.growthIteration - 1];
+      if (growth === undefined) {
+        throw usageError(
+          'SESSION_GROWTH_MISSING',
+          `the scripted session has ${scripted.session.growth.length} growth iterations; iteration ${phase.growthIteration} has no script`,
+        );
+      }
+      return growth;
+    };
+    return {
+      provider,
+      runtime: 'scripted',
+      description: `scripted model replaying ${scripted.origin} (no real model is called)`,
+      planningModel: (phase) => createScriptedLanguageModel(scriptFor(phase), { latencyMilliseconds }),
+      modelIdFor: () => 'scripted',
+      createTaskAgent: (request) => {
+        const script =
+          'session' in scripted ? taskScriptOf(scripted.session, request.task.id) : scripted.script;
+        return loopAgent(request, createScriptedLanguageModel(script, { latencyMilliseconds }));
+      },
+    };
+  }
+
+  if (isApiProviderName(provider)) {
+    const modelFor = (tier: ModelTier) =>
+      createApiLanguageModel({ provider, tier, env: options.env, modelOverrides: options.modelOverrides })
+        .model;
+    // Fails now, not in the middle of a run, when the provider's key or settings are missing.
+    const defaultModel = modelFor('default');
+    return {
+      provider,
+      runtime: 'api',
+      description: `${provider} (${defaultModel.modelId} by default)`,
+      planningModel: () => modelFor('planning'),
+      modelIdFor: (tier) => modelFor(tier).modelId,
+      createTaskAgent: (request) => loopAgent(request, modelFor(request.tier)),
+    };
+  }
+
+  if (provider === 'claude-code' || provider === 'codex') {
+    const modelChoice = options.modelOverrides.default;
+    return {
+      provider,
+      runtime: provider,
+      description: `${provider} CLI${modelChoice === undefined ? '' : ` (${modelChoice})`}`,
+      planningModel: () => {
+        throw usageError(
+          'PLANNING_NEEDS_API_MODEL',
+          `the planning phases (Discovery, Architecture) need a model Loki can give tools to; ${provider} runs tasks only. ` +
+            'Use an API provider (set ANTHROPIC_API_KEY or OPENAI_API_KEY) or loki task run for single tasks.',
+        );
+      },
+      modelIdFor: (tier) => options.modelOverrides[tier] ?? `${provider} default`,
+      createTaskAgent: (request) => {
+        const cliOptions = {
+          worktree: request.worktree.path,
+          systemPrompt: buildSystemPrompt(readRolePrompt(request.agentType.id)),
+          ...(modelChoice === undefined ? {} : { model: modelChoice }),
+          env: options.env,
+          emit: request.emit,
+          runId: request.runId,
+          taskId: request.task.id,
+          agentType: request.task.type,
+          timeoutMilliseconds: request.task.timeoutSeconds * 1000,
+          retry: request.retry,
+        };
+        if (provider === 'codex') return createCodexAgent({ ...cliOptions, sandboxMode: 'workspace-write' });
+        return createClaudeCodeAgent({
+          ...cliOptions,
+          // With bubblewrap, Claude Code itself runs sandboxed, so its Bash tool is confined like run_command.
+          ...(options.bubblewrapPath === undefined
+            ? {}
+            : {
+                wrapInvocation: wrapInBubblewrap({
+                  bubblewrapPath: options.bubblewrapPath,
+                  worktree: request.worktree.path,
+                  writablePaths: claudeCodeStatePaths(options.env),
+                  pathVariable: options.env.PATH,
+                }),
+              }),
+          permissionMode: 'bypassPermissions',
+          allowedTools: ['Read', 'Write', 'Edit', 'Glob', 'Grep', 'Bash'],
+          maxTurns: request.maxSteps,
+        });
+      },
+    };
+  }
+  throw usageError(
+    'CLI_UNSUPPORTED_PROVIDER',
+    `unknown provider ${provider}; use claude-code, codex, an API provider (anthropic, openai, openai-compatible, ollama) or scripted`,
+  );
+}
+
+/** Where Claude Code keeps its state: it must stay writable when Claude Code runs sandboxed. */
+function claudeCodeStatePaths(env: NodeJS.ProcessEnv): string[] {
+  const home = env.HOME ?? '';
+  return [
+    ...(env.CLAUDE_CONFIG_DIR === undefined ? [] : [env.CLAUDE_CONFIG_DIR]),
+    ...(home === '' ? [] : [join(home, '.claude'), join(home, '.claude.json')]),
+  ];
+}

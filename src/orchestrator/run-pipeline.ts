@@ -1,0 +1,579 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BudgetGovernor } from '../budget/index.ts';
+import { createCallBudget } from '../budget/index.ts';
+import type { Clock } from '../clock/index.ts';
+import type { CircuitBreakerConfig, LokiConfig } from '../config/index.ts';
+import { ExitCode, isLokiError, LokiError } from '../errors/index.ts';
+import type { NewEvent } from '../events/index.ts';
+import { ensureInitialCommit, runGit } from '../git/index.ts';
+import {
+  ARCHITECTURE_JSON_FILE,
+  type ArchitectureDocument,
+  DELIVERY_PHASES,
+  type DeliveryPhase,
+  phaseOfTask,
+  REQUIREMENTS_JSON_FILE,
+  type RequirementsDocument,
+  runArchitecture,
+  runDiscovery,
+  type RunPhase,
+  validateArchitecture,
+  validateRequirements,
+  writeArchitectureSpecs,
+  writeRequirementsSpecs,
+} from '../planning/index.ts';
+import { classifyModelFailure, priceUsage } from '../providers/index.ts';
+import { sleep } from '../resilience/index.ts';
+import { MAX_OUTPUT_TOKENS_PER_CALL } from '../runtime/index.ts';
+import type { CommandRunner } from '../sandbox/index.ts';
+import type { Run, Task } from '../store/index.ts';
+import type { Workspace } from '../workspace/index.ts';
+import type { AgentSource } from './agent-source.ts';
+import { MergeQueue } from './merge-queue.ts';
+import { readMergedTasks } from './merged-work.ts';
+import { buildRunReport, type RunStatusWord, writeRunReport } from './run-report.ts';
+import { runScheduler, type SchedulerResult } from './scheduler.ts';
+import type { TaskWorkerContext } from './task-worker.ts';
+import { type MainVerification, verifyMain } from './verify-main.ts';
+import { WorkerLimiter } from './worker-limit.ts';
+
+export interface RunPipelineOptions {
+  workspace: Workspace;
+  source: AgentSource;
+  runner: CommandRunner;
+  verifyEnvironment: Readonly<Record<string, string>>;
+  config: LokiConfig;
+  breakerConfig: CircuitBreakerConfig;
+  clock: Clock;
+  /** Upper bound of agents working at once. */
+  parallel: number;
+  /** Always present: without a cap it still records what was spent on what. */
+  governor: BudgetGovernor;
+  perpetual: boolean;
+  /** Growth iterations with `perpetual`; null = until stopped or out of budget. */
+  maxIterations: number | null;
+  /** The run's id: a new one, or the latest run's when `resume`. */
+  runId: string;
+  /** Continue the run `runId` (the workspace's latest) instead of starting it. */
+  resume: boolean;
+  signal: AbortSignal;
+  /** Records an event (asynchronously, in order). */
+  emit: (event: NewEvent) => void;
+  /** Resolves once every event emitted so far is in the store, so phase events land in order. */
+  flush?: () => Promise<void>;
+  /** Attempts (claims) of one task before it is dead-lettered. */
+  maxTaskAttempts?: number;
+  roundsPerAttempt?: number;
+  maxSteps?: number;
+  /** Memory one agent needs, for the adaptive worker limit (agent CLIs need much more than in-process loops). */
+  memoryPerWorkerBytes?: number;
+  pollMilliseconds?: number;
+}
+
+export interface RunOutcome {
+  runId: string;
+  status: RunStatusWord;
+  exitCode: number;
+  summary: string;
+  reportPath: string;
+  reportMarkdownPath: string;
+  mainVerification: MainVerification | null;
+}
+
+/**
+ * `loki run`: Bootstrap → Discovery → Architecture → Infrastructure → Development → QA → Deployment →
+ * Business (→ Growth with `perpetual`). Every phase is idempotent, so resuming simply runs the
+ * pipeline again: kept specs are re-validated instead of re-planned, tasks already in the queue are
+ * not added twice, merged work is recognised on main and never redone. The model proposes; the code
+ * checks every exit criterion and decides the outcome.
+ */
+export async function runPipeline(options: RunPipelineOptions): Promise<RunOutcome> {
+  const { workspace, clock } = options;
+  const paths = workspace.paths;
+  const run = await startOrResumeRun(options);
+  const runId = run.id;
+  const emit = (event: NewEvent) => options.emit({ ...event, runId: event.runId ?? runId });
+  let requirements: RequirementsDocument | null = null;
+  let architecture: ArchitectureDocument | null = null;
+  let mainVerification: MainVerification | null = null;
+  let mainBranch = 'main';
+  const mergeQueue = new MergeQueue({
+    repositoryRoot: paths.root,
+    workDirectory: join(paths.lokiDirectory, 'worktrees'),
+    commandRunner: options.runner,
+    verifyEnvironment: options.verifyEnvironment,
+    mainBranch: await currentBranch(paths.root),
+  });
+
+  const finish = async (status: RunStatusWord, exitCode: number, summary: string): Promise<RunOutcome> => {
+    await mergeQueue.close().catch(() => undefined);
+    await removeLeftoverWorktrees(paths.root, join(paths.lokiDirectory, 'worktrees'));
+    const runStatus =
+      status === 'completed'
+        ? 'completed'
+        : status === 'stopped' || status === 'budget'
+          ? 'stopped'
+          : 'failed';
+    await workspace.store.updateRun(runId, { status: runStatus });
+    emit({ type: 'run.ended', runId, taskId: null, data: { status } });
+    const report = buildRunReport({
+      runId,
+      status,
+      exitCode,
+      summary,
+      model: options.source.description,
+      now: clock.now(),
+      requirements,
+      architecture,
+      tasks: await workspace.queue.list(),
+      events: await workspace.store.listEvents(),
+      merged: await readMergedTasks(paths.root, mainBranch).catch(() => new Map()),
+      mainVerification,
+      budget: await options.governor.summary(),
+    });
+    const written = writeRunReport(join(paths.lokiDirectory, 'artifacts', 'reports'), report);
+    await workspace.refreshProjections();
+    return {
+      runId,
+      status,
+      exitCode,
+      summary,
+      reportPath: written.json,
+      reportMarkdownPath: written.markdown,
+      mainVerification,
+    };
+  };
+
+  const retry = {
+    settings: {
+      maxRetries: options.config.maxRetries,
+      baseWaitMilliseconds: options.config.baseWait * 1000,
+      maxWaitMilliseconds: options.config.maxWait * 1000,
+    },
+    classify: (error: unknown) => classifyModelFailure(error, { clock }),
+    breakers: [],
+    random: Math.random,
+    clock,
+    sleep,
+  };
+  const planningBudget = (phase: string) =>
+    createCallBudget(options.governor, {
+      taskId: `phase:${phase}`,
+      agentType: 'orchestrator',
+      maxOutputTokens: MAX_OUTPUT_TOKENS_PER_CALL,
+      priceUsage,
+    });
+
+  // Phase events go straight to the store after everything emitted before them, so the trail reads in order.
+  const enter = async (phase: RunPhase) => {
+    await options.flush?.();
+    await workspace.store.updateRun(runId, { phase }); // appends phase.entered with the change
+  };
+  const exit = async (phase: RunPhase, outcome: 'passed' | 'failed' | 'stopped', details: string) => {
+    await options.flush?.();
+    await workspace.store.appendEvent({
+      type: 'phase.exited',
+      runId,
+      taskId: null,
+      data: { phase, outcome, details },
+    });
+  };
+
+  try {
+    // Bootstrap: a git repository with a main branch to merge into, the PRD copy, no leftovers.
+    await enter('bootstrap');
+    await ensureInitialCommit(paths.root);
+    mainBranch = await currentBranch(paths.root);
+    await removeLeftoverWorktrees(paths.root, join(paths.lokiDirectory, 'worktrees'));
+    const released = await releaseTasksOfDeadWorkers(workspace, runId);
+    if (!existsSync(paths.prdCopy)) {
+      await exit('bootstrap', 'failed', 'no PRD in .loki/specs/prd.md');
+      return await finish('failed', ExitCode.usage, 'the workspace has no PRD: run loki run <prd>');
+    }
+    const prdText = readFileSync(paths.prdCopy, 'utf8');
+    await exit(
+      'bootstrap',
+      'passed',
+      `repository on ${mainBranch}, PRD ${prdText.length} characters${released > 0 ? `, ${released} interrupted task(s) back in the queue` : ''}`,
+    );
+
+    // Discovery: requirements, validated; kept from an earlier session when still valid.
+    await enter('discovery');
+    requirements = readValidRequirements(paths.specsDirectory);
+    if (requirements === null) {
+      requirements = await runDiscovery({
+        model: options.source.planningModel('discovery'),
+        provider: options.source.provider,
+        prdText,
+        emit,
+        retry,
+        runId,
+        budget: planningBudget('discovery'),
+        signal: options.signal,
+      });
+      writeRequirementsSpecs(paths.specsDirectory, requirements);
+      await exit(
+        'discovery',
+        'passed',
+        `${requirements.requirements.length} requirements written to .loki/specs/`,
+      );
+    } else {
+      await exit(
+        'discovery',
+        'passed',
+        `${requirements.requirements.length} requirements kept from .loki/specs/`,
+      );
+    }
+
+    // Architecture: the design and the task DAG, validated against the requirements.
+    await enter('architecture');
+    architecture = readValidArchitecture(paths.specsDirectory, requirements);
+    if (architecture === null) {
+      architecture = await runArchitecture({
+        model: options.source.planningModel('architecture'),
+        provider: options.source.provider,
+        prdText,
+        requirements,
+        emit,
+        retry,
+        runId,
+        budget: planningBudget('architecture'),
+        signal: options.signal,
+      });
+      writeArchitectureSpecs(paths.specsDirectory, architecture);
+      await exit('architecture', 'passed', `${architecture.tasks.length} tasks planned; specs written`);
+    } else {
+      await exit('architecture', 'passed', `${architecture.tasks.length} tasks kept from .loki/specs/`);
+    }
+
+    const workerContext: TaskWorkerContext = {
+      workspace,
+      runId,
+      mainBranch,
+      mergeQueue,
+      source: options.source,
+      runner: options.runner,
+      verifyEnvironment: options.verifyEnvironment,
+      config: options.config,
+      breakerConfig: options.breakerConfig,
+      clock,
+      governor: options.governor,
+      emit,
+      signal: options.signal,
+      roundsPerAttempt: options.roundsPerAttempt ?? 3,
+      maxSteps: options.maxSteps ?? 50,
+    };
+    const limiter = new WorkerLimiter({
+      requested: options.parallel,
+      memoryPerWorkerBytes: options.memoryPerWorkerBytes ?? 64 * 1024 * 1024,
+    });
+    const phases = DELIVERY_PHASES.filter((phase) => phase !== 'growth' || options.perpetual);
+    for (const phase of phases) {
+      await enter(phase);
+      const planned = architecture.tasks.filter((task) => phaseOfTask(task) === phase);
+      await enqueuePlannedTasks(workspace, runId, planned, options.maxTaskAttempts ?? 3);
+      const result = await runScheduler({
+        context: workerContext,
+        workerLimit: () => limiter.current(),
+        requestedWorkers: options.parallel,
+        workerIdPrefix: `run:${runId}:${process.pid}`,
+        ...(options.pollMilliseconds === undefined ? {} : { pollMilliseconds: options.pollMilliseconds }),
+      });
+      const ended = await schedulerEnding(result, phase, exit, finish);
+      if (ended !== null) return ended;
+      const phaseTasks = (await workspace.queue.list()).filter(
+        (task) => task.runId === runId && planned.some((plannedTask) => plannedTask.id === task.id),
+      );
+      const unmerged = phaseTasks.filter((task) => task.status !== 'completed');
+      if (unmerged.length > 0) {
+        await exit(
+          phase,
+          'failed',
+          `not merged: ${unmerged.map((task) => `${task.id} (${task.status})`).join(', ')}`,
+        );
+        return await finish(
+          'blocked',
+          ExitCode.blocked,
+          `${unmerged.length} planned task(s) of ${phase} were not merged`,
+        );
+      }
+      if (phase === 'qa' || phase === 'deployment') {
+        // QA: the project's gates pass on main. Deployment: the product also boots and answers its health path.
+        mainVerification = await verifyMain({
+          repositoryRoot: paths.root,
+          worktreesDirectory: join(paths.lokiDirectory, 'worktrees'),
+          mainBranch,
+          commands: architecture.verifyCommands,
+          deployment: architecture.deployment,
+          checkBoot: phase === 'deployment',
+          runner: options.runner,
+          env: options.verifyEnvironment,
+          emit,
+          runId,
+          signal: options.signal,
+        });
+        if (!mainVerification.passed) {
+          await exit(phase, 'failed', describeVerification(mainVerification));
+          return await finish(
+            'not_verified',
+            ExitCode.notVerified,
+            `main does not pass its ${phase === 'qa' ? 'gates' : 'health check'}: ${describeVerification(mainVerification)}`,
+          );
+        }
+      }
+      await exit(
+        phase,
+        'passed',
+        `${planned.length} task(s) merged${phase === 'qa' || phase === 'deployment' ? `; ${describeVerification(mainVerification)}` : ''}`,
+      );
+    }
+
+    // Completion: every planned task merged and main verified on the final commit.
+    const finalMain = (await runGit(paths.root, ['rev-parse', `refs/heads/${mainBranch}`])).stdout.trim();
+    if (mainVerification === null || mainVerification.commit !== finalMain) {
+      mainVerification = await verifyMain({
+        repositoryRoot: paths.root,
+        worktreesDirectory: join(paths.lokiDirectory, 'worktrees'),
+        mainBranch,
+        commands: architecture.verifyCommands,
+        deployment: architecture.deployment,
+        checkBoot: true,
+        runner: options.runner,
+        env: options.verifyEnvironment,
+        emit,
+        runId,
+        signal: options.signal,
+      });
+    }
+    if (!mainVerification.passed) {
+      return await finish(
+        'not_verified',
+        ExitCode.notVerified,
+        `main is not verified: ${describeVerification(mainVerification)}`,
+      );
+    }
+    const tasks = (await workspace.queue.list()).filter((task) => task.runId === runId);
+    return await finish(
+      'completed',
+      ExitCode.ok,
+      `${tasks.length} task(s) merged; ${describeVerification(mainVerification)}`,
+    );
+  } catch (error) {
+    if (options.signal.aborted)
+      return await finish('stopped', ExitCode.interrupted, 'stopped by the user; loki resume continues');
+    if (isLokiError(error) && error.code === 'BUDGET_EXHAUSTED') {
+      return await finish('budget', ExitCode.budgetStop, `the budget cap was reached: ${error.message}`);
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    const exitCode = isLokiError(error) ? error.exitCode : ExitCode.error;
+    await finish('failed', exitCode, message).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function schedulerEnding(
+  result: SchedulerResult,
+  phase: DeliveryPhase,
+  exit: (phase: RunPhase, outcome: 'passed' | 'failed' | 'stopped', details: string) => Promise<void>,
+  finish: (status: RunStatusWord, exitCode: number, summary: string) => Promise<RunOutcome>,
+): Promise<RunOutcome | null> {
+  switch (result.outcome) {
+    case 'done':
+      return null;
+    case 'stopped':
+      await exit(phase, 'stopped', 'stopped by the user');
+      return finish(
+        'stopped',
+        ExitCode.interrupted,
+        `stopped during ${phase}; loki resume continues where it stopped`,
+      );
+    case 'budget':
+      await exit(phase, 'stopped', 'budget cap reached');
+      return finish(
+        'budget',
+        ExitCode.budgetStop,
+        `the budget cap was reached during ${phase}; no new work was started`,
+      );
+    case 'blocked': {
+      const names = result.deadLettered
+        .map((task) => `${task.id} (${task.lastError ?? 'failed'})`)
+        .join('; ');
+      await exit(phase, 'failed', `dead-lettered: ${names}`);
+      return finish(
+        'blocked',
+        ExitCode.blocked,
+        `dead-lettered work needs a human: ${names}. Fix the cause, then loki queue retry <id> and loki resume`,
+      );
+    }
+    case 'stalled': {
+      const names = result.waiting.map((task) => task.id).join(', ');
+      await exit(phase, 'failed', `no progress possible: ${names} can never run`);
+      return finish(
+        'stalled',
+        ExitCode.stalled,
+        `no progress possible: ${names} wait for work that will not happen (cancelled?)`,
+      );
+    }
+  }
+}
+
+function describeVerification(verification: MainVerification | null): string {
+  if (verification === null) return 'main not verified';
+  const gates = verification.gates
+    .map((gate) => {
+      const counts = gate.tests === null ? '' : ` ${gate.tests.passed} passed/${gate.tests.failed} failed`;
+      return `\`${gate.command}\` ${gate.passed ? 'passed' : `failed (exit ${gate.exitCode ?? '?'})`}${counts}`;
+    })
+    .join(', ');
+  const health =
+    verification.health === null
+      ? ''
+      : `; GET ${verification.health.healthPath} → ${verification.health.statusCode ?? 'no answer'}`;
+  return `${gates}${health}`;
+}
+
+async function startOrResumeRun(options: RunPipelineOptions): Promise<Run> {
+  const { store } = options.workspace;
+  if (options.resume) {
+    const latest = await store.getLatestRun();
+    if (latest === null || latest.id !== options.runId) {
+      throw new LokiError(`run ${options.runId} is not this workspace's latest run`, {
+        code: 'RUN_NOT_FOUND',
+        category: 'user',
+      });
+    }
+    const run = await store.updateRun(latest.id, { status: 'running' });
+    options.emit({ type: 'run.started', runId: run.id, taskId: null, data: { prdPath: run.prdPath } });
+    return run;
+  }
+  const run = await store.createRun({
+    id: options.runId,
+    prdPath: options.workspace.paths.prdCopy,
+    phase: 'bootstrap',
+  });
+  options.emit({ type: 'run.started', runId: run.id, taskId: null, data: { prdPath: run.prdPath } });
+  return run;
+}
+
+async function currentBranch(root: string): Promise<string> {
+  const result = await runGit(root, ['symbolic-ref', '--quiet', '--short', 'HEAD'], { allowFailure: true });
+  const branch = result.stdout.trim();
+  if (result.exitCode !== 0 || branch === '') {
+    throw new LokiError(
+      'the workspace repository has a detached HEAD; check out the branch Loki should merge into (e.g. git switch main) and run again',
+      { code: 'RUN_DETACHED_HEAD', category: 'user' },
+    );
+  }
+  return branch;
+}
+
+/** Worktrees of a previous process (killed or stopped) are removed; their branches keep the checkpoints. */
+async function removeLeftoverWorktrees(root: string, worktreesDirectory: string): Promise<void> {
+  await runGit(root, ['worktree', 'prune'], { allowFailure: true });
+  const listing = await runGit(root, ['worktree', 'list', '--porcelain'], { allowFailure: true });
+  for (const line of listing.stdout.split('\n')) {
+    if (!line.startsWith('worktree ')) continue;
+    const path = line.slice('worktree '.length);
+    if (path.startsWith(`${worktreesDirectory}/`)) {
+      await runGit(root, ['worktree', 'remove', '--force', path], { allowFailure: true });
+    }
+  }
+  rmSync(worktreesDirectory, { recursive: true, force: true });
+  await runGit(root, ['worktree', 'prune'], { allowFailure: true });
+}
+
+/**
+ * Tasks this run's earlier process held when it died go straight back to the queue: this process
+ * holds the run lock, so their workers are gone for sure (waiting for the lease to expire would
+ * only waste time), and an interruption is not the task's failure.
+ */
+async function releaseTasksOfDeadWorkers(workspace: Workspace, runId: string): Promise<number> {
+  const ownPrefix = `run:${runId}:${process.pid}:`;
+  const held = await workspace.queue.list({ statuses: ['in_progress'] });
+  let released = 0;
+  for (const task of held) {
+    const holder = task.claimedBy ?? '';
+    if (holder.startsWith(`run:${runId}:`) && !holder.startsWith(ownPrefix)) {
+      await workspace.queue.release(task.id, null, 'the run that held it was interrupted');
+      released += 1;
+    }
+  }
+  return released;
+}
+
+function readValidRequirements(specsDirectory: string): RequirementsDocument | null {
+  const document = readJson(join(specsDirectory, REQUIREMENTS_JSON_FILE));
+  if (document === undefined) return null;
+  const validation = validateRequirements(document);
+  return validation.ok ? validation.requirements : null;
+}
+
+function readValidArchitecture(
+  specsDirectory: string,
+  requirements: RequirementsDocument,
+): ArchitectureDocument | null {
+  const document = readJson(join(specsDirectory, ARCHITECTURE_JSON_FILE));
+  if (document === undefined) return null;
+  const validation = validateArchitecture(document, requirements.requirements);
+  return validation.ok ? validation.architecture : null;
+}
+
+function readJson(path: string): unknown {
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Adds the phase's planned tasks to the queue once: a resumed run finds them there and adds none. */
+async function enqueuePlannedTasks(
+  workspace: Workspace,
+  runId: string,
+  planned: ArchitectureDocument['tasks'],
+  maxAttempts: number,
+): Promise<Task[]> {
+  const existing = new Map((await workspace.queue.list()).map((task) => [task.id, task]));
+  for (const task of planned) {
+    const found = existing.get(task.id);
+    if (found !== undefined && found.runId !== runId) {
+      throw new LokiError(
+        `task "${task.id}" already exists in this workspace from another run (${found.runId ?? 'added by hand'}); run the new plan in a fresh directory`,
+        { code: 'RUN_TASK_ID_TAKEN', category: 'user', context: { taskId: task.id } },
+      );
+    }
+  }
+  const missing = planned.filter((task) => !existing.has(task.id));
+  if (missing.length === 0) return [];
+  return workspace.queue.enqueueMany(
+    missing.map((task) => ({
+      id: task.id,
+      type: task.agentType,
+      title: task.title,
+      description: [
+        task.description,
+        '',
+        'Acceptance criteria:',
+        ...task.acceptanceCriteria.map((criterion) => `- ${criterion}`),
+        '',
+        `Requirements: ${task.requirementIds.join(', ') || 'none'}`,
+        ...(task.touches.length === 0 ? [] : [`Expected to touch: ${task.touches.join(', ')}`]),
+      ].join('\n'),
+      priority: task.priority,
+      dependencies: task.dependencies,
+      runId,
+      maxAttempts,
+      idempotencyKey: `run:${runId}:task:${task.id}`,
+      payload: {
+        verifyCommands: task.verifyCommands,
+        acceptanceCriteria: task.acceptanceCriteria,
+        requirementIds: task.requirementIds,
+        complexity: task.complexity,
+        touches: task.touches,
+        phase: phaseOfTask(task),
+      },
+    })),
+  );
+}

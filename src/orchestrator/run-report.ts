@@ -1,0 +1,242 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BudgetSummary } from '../budget/index.ts';
+import type { LokiEvent } from '../events/index.ts';
+import { type ArchitectureDocument, phaseOfTask, type RequirementsDocument } from '../planning/index.ts';
+import type { Task } from '../store/index.ts';
+import { writeFileAtomic } from '../workspace/index.ts';
+import type { MergedTask } from './merged-work.ts';
+import { readTaskPayload } from './task-payload.ts';
+import type { MainVerification } from './verify-main.ts';
+
+export type RunStatusWord =
+  'completed' | 'not_verified' | 'budget' | 'blocked' | 'stalled' | 'stopped' | 'failed';
+
+export interface TaskReport {
+  id: string;
+  type: string;
+  title: string;
+  phase: string | null;
+  status: string;
+  attempts: number;
+  /** The checkpoint on main that carries the task's work, or null when it is not merged. */
+  commit: string | null;
+  /** A resolution task that brought the work onto main. */
+  mergedVia: string | null;
+  resolves: string | null;
+  requirementIds: string[];
+  verifications: { command: string; passed: boolean; exitCode: number | null }[];
+  lastError: string | null;
+}
+
+export interface RunReport {
+  runId: string;
+  status: RunStatusWord;
+  exitCode: number;
+  summary: string;
+  model: string;
+  generatedAt: string;
+  phases: { phase: string; outcome: string; details: string }[];
+  requirements: { id: string; title: string; taskIds: string[]; proven: boolean; why: string }[];
+  tasks: TaskReport[];
+  mainVerification: MainVerification | null;
+  budget: BudgetSummary;
+  notProven: string[];
+}
+
+export interface BuildRunReportInput {
+  runId: string;
+  status: RunStatusWord;
+  exitCode: number;
+  summary: string;
+  model: string;
+  now: number;
+  requirements: RequirementsDocument | null;
+  architecture: ArchitectureDocument | null;
+  tasks: readonly Task[];
+  events: readonly LokiEvent[];
+  merged: ReadonlyMap<string, MergedTask>;
+  mainVerification: MainVerification | null;
+  budget: BudgetSummary;
+}
+
+/**
+ * The run's evidence in one document: requirements → tasks → checkpoints on main → verification
+ * results, the gates and health check on main, the money, and a plain list of what is not proven.
+ * Everything in it was computed by the harness (git, the store, commands it ran), not said by a model.
+ */
+export function buildRunReport(input: BuildRunReportInput): RunReport {
+  const plannedPhase = new Map(
+    (input.architecture?.tasks ?? []).map((task) => [task.id, phaseOfTask(task)] as const),
+  );
+  const verificationsByTask = new Map<string, TaskReport['verifications']>();
+  const phases: RunReport['phases'] = [];
+  for (const event of input.events) {
+    if (event.runId !== input.runId && event.runId !== null) continue;
+    if (event.type === 'verification.ran' && event.taskId !== null) {
+      const list = verificationsByTask.get(event.taskId) ?? [];
+      list.push({ command: event.data.command, passed: event.data.passed, exitCode: event.data.exitCode });
+      verificationsByTask.set(event.taskId, list);
+    }
+    if (event.type === 'phase.exited' && event.runId === input.runId) {
+      phases.push({ phase: event.data.phase, outcome: event.data.outcome, details: event.data.details });
+    }
+  }
+  const tasks: TaskReport[] = input.tasks
+    .filter((task) => task.runId === input.runId)
+    .map((task) => {
+      const payload = readTaskPayload(task.payload);
+      const merged = input.merged.get(task.id);
+      return {
+        id: task.id,
+        type: task.type,
+        title: task.title,
+        phase: plannedPhase.get(task.id) ?? payload.phase ?? null,
+        status: task.status,
+        attempts: task.attemptCount,
+        commit: merged?.commit ?? null,
+        mergedVia: merged?.via ?? null,
+        resolves: payload.resolves ?? null,
+        requirementIds: payload.requirementIds,
+        verifications: verificationsByTask.get(task.id) ?? [],
+        lastError: task.status === 'completed' ? null : task.lastError,
+      };
+    });
+  const byId = new Map(tasks.map((task) => [task.id, task]));
+  const mainPassed = input.mainVerification?.passed === true;
+  const notProven: string[] = [];
+  const requirements = (input.requirements?.requirements ?? []).map((requirement) => {
+    const taskIds = tasks
+      .filter((task) => task.requirementIds.includes(requirement.id))
+      .map((task) => task.id);
+    const unmerged = taskIds.filter((id) => byId.get(id)?.commit === null);
+    let why: string;
+    if (taskIds.length === 0) why = 'no task was planned for it';
+    else if (unmerged.length > 0) why = `not merged: ${unmerged.join(', ')}`;
+    else if (!mainPassed) why = 'its tasks are merged but the verification of main did not pass';
+    else why = `tasks merged and verified (${taskIds.join(', ')}); main's gates passed`;
+    const proven = taskIds.length > 0 && unmerged.length === 0 && mainPassed;
+    if (!proven) notProven.push(`${requirement.id} (${requirement.title}): ${why}`);
+    return { id: requirement.id, title: requirement.title, taskIds, proven, why };
+  });
+  for (const task of tasks) {
+    if (task.commit === null) notProven.push(`task ${task.id} (${task.title}) is ${task.status}, not merged`);
+  }
+  const verification = input.mainVerification;
+  if (verification === null) notProven.push('main was not verified in this run');
+  else {
+    for (const gate of verification.gates) {
+      if (!gate.passed)
+        notProven.push(`gate \`${gate.command}\` failed on main (exit ${gate.exitCode ?? '?'})`);
+      else if (gate.tests === null)
+        notProven.push(`gate \`${gate.command}\` passed but printed no test counts Loki recognises`);
+    }
+    if (verification.health === null) {
+      notProven.push(
+        input.architecture?.deployment === null
+          ? 'the product is not a service: its boot was not checked'
+          : 'the product was not started and its health path not probed',
+      );
+    } else if (!verification.health.passed) {
+      notProven.push(`health check GET ${verification.health.healthPath} did not answer 2xx`);
+    }
+  }
+  notProven.push(
+    'acceptance criteria are proven only as far as the verify commands the plan chose exercise them; no blind review ran',
+  );
+  return {
+    runId: input.runId,
+    status: input.status,
+    exitCode: input.exitCode,
+    summary: input.summary,
+    model: input.model,
+    generatedAt: new Date(input.now).toISOString(),
+    phases,
+    requirements,
+    tasks,
+    mainVerification: input.mainVerification,
+    budget: input.budget,
+    notProven,
+  };
+}
+
+/** Writes `<run-id>.json` and `<run-id>.md` under `.loki/artifacts/reports/`; returns both paths. */
+export function writeRunReport(
+  reportsDirectory: string,
+  report: RunReport,
+): { json: string; markdown: string } {
+  mkdirSync(reportsDirectory, { recursive: true });
+  const json = join(reportsDirectory, `${report.runId}.json`);
+  const markdown = join(reportsDirectory, `${report.runId}.md`);
+  writeFileAtomic(json, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileAtomic(markdown, formatRunReportMarkdown(report));
+  return { json, markdown };
+}
+
+export function formatRunReportMarkdown(report: RunReport): string {
+  const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\s+/g, ' ');
+  const lines = [
+    `# Loki Mode run ${report.runId}`,
+    '',
+    `**${report.status}** (exit ${report.exitCode}): ${report.summary}`,
+    '',
+    `Model: ${report.model}. Generated ${report.generatedAt}.`,
+    '',
+    '## Phases',
+    '',
+  ];
+  for (const phase of report.phases) lines.push(`- ${phase.phase}: ${phase.outcome}: ${phase.details}`);
+  lines.push('', '## Requirements', '', '| requirement | proven | tasks | why |', '|---|---|---|---|');
+  for (const requirement of report.requirements) {
+    lines.push(
+      `| ${requirement.id} ${cell(requirement.title)} | ${requirement.proven ? 'yes' : 'NO'} | ${requirement.taskIds.join(', ')} | ${cell(requirement.why)} |`,
+    );
+  }
+  lines.push(
+    '',
+    '## Tasks',
+    '',
+    '| task | agent | status | commit | verification |',
+    '|---|---|---|---|---|',
+  );
+  for (const task of report.tasks) {
+    const last = task.verifications.at(-1);
+    const verification =
+      last === undefined ? '—' : `${last.passed ? 'passed' : 'failed'} \`${cell(last.command)}\``;
+    const commit =
+      task.commit === null
+        ? '—'
+        : `${task.commit.slice(0, 10)}${task.mergedVia === null ? '' : ` (via ${task.mergedVia})`}`;
+    lines.push(
+      `| ${task.id} ${cell(task.title)} | ${task.type} | ${task.status} | ${commit} | ${verification} |`,
+    );
+  }
+  lines.push('', '## Verification of main', '');
+  const verification = report.mainVerification;
+  if (verification === null) lines.push('Not run.');
+  else {
+    lines.push(`Commit ${verification.commit}: ${verification.passed ? 'passed' : 'FAILED'}.`, '');
+    for (const gate of verification.gates) {
+      const counts =
+        gate.tests === null
+          ? 'no test counts found'
+          : `${gate.tests.passed} passed, ${gate.tests.failed} failed, ${gate.tests.skipped} skipped (${gate.tests.framework})`;
+      lines.push(`- \`${gate.command}\`: exit ${gate.exitCode ?? '?'}, ${counts}`);
+    }
+    if (verification.health !== null) {
+      lines.push(
+        `- health: \`${verification.health.startCommand}\` then GET ${verification.health.healthPath} → ${verification.health.statusCode ?? 'no answer'}`,
+      );
+    }
+  }
+  lines.push('', '## Cost', '');
+  lines.push(
+    `Spent $${report.budget.spentUsd.toFixed(4)}${report.budget.capUsd === undefined ? ' (no cap)' : ` of a $${report.budget.capUsd} cap`}.`,
+  );
+  for (const [type, usd] of Object.entries(report.budget.byAgentType ?? {}))
+    lines.push(`- ${type}: $${usd.toFixed(4)}`);
+  lines.push('', '## Not proven', '');
+  for (const item of report.notProven) lines.push(`- ${item}`);
+  lines.push('');
+  return lines.join('\n');
+}

@@ -1,0 +1,104 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Task } from '../store/index.ts';
+import { type TaskWorkerContext, type TaskWorkOutcome, workOnTask } from './task-worker.ts';
+import type { WorkerLimit } from './worker-limit.ts';
+
+export interface SchedulerOptions {
+  context: TaskWorkerContext;
+  /** The parallelism asked for; `workerLimit` may lower it while the machine is short. */
+  workerLimit: () => WorkerLimit & { changed: boolean };
+  requestedWorkers: number;
+  /** Prefix of the worker ids of this process, e.g. `run:<run-id>:<pid>`. */
+  workerIdPrefix: string;
+  /** How often an idle scheduler looks again (backoffs ending, tasks added from outside). */
+  pollMilliseconds?: number;
+  onOutcome?: (task: Task, outcome: TaskWorkOutcome) => void;
+}
+
+export type SchedulerResult =
+  | { outcome: 'done' }
+  | { outcome: 'stopped' }
+  | { outcome: 'budget' }
+  /** Dead-lettered tasks (and what waits on them) need a human. */
+  | { outcome: 'blocked'; deadLettered: Task[]; waiting: Task[] }
+  /** Nothing can run and nothing is dead-lettered: e.g. a dependency was cancelled. */
+  | { outcome: 'stalled'; waiting: Task[] };
+
+/**
+ * Runs the run's ready tasks with up to N workers at once until every task of the run is completed
+ * (or cancelled), the run is stopped, the budget is spent, or nothing more can run. Each worker is
+ * one `workOnTask` on one claimed task; the queue decides what is ready (priority, dependencies,
+ * backoff), the store guarantees no task is claimed twice.
+ */
+export async function runScheduler(options: SchedulerOptions): Promise<SchedulerResult> {
+  const { context } = options;
+  const { queue } = context.workspace;
+  const poll = options.pollMilliseconds ?? 250;
+  const active = new Map<string, Promise<void>>();
+  let isBudgetSpent = false;
+  let claims = 0;
+
+  const start = (task: Task, workerId: string) => {
+    const work = workOnTask(task, workerId, context)
+      .catch(() => 'failed' as const)
+      .then((outcome) => {
+        if (outcome === 'budget') isBudgetSpent = true;
+        options.onOutcome?.(task, outcome);
+      })
+      .finally(() => active.delete(task.id));
+    active.set(task.id, work);
+  };
+
+  for (;;) {
+    if (context.signal.aborted || isBudgetSpent) break;
+    const limit = options.workerLimit();
+    if (limit.changed) {
+      context.emit({
+        type: 'workers.limited',
+        runId: context.runId,
+        taskId: null,
+        data: { requested: options.requestedWorkers, limit: limit.limit, reason: limit.reason },
+      });
+    }
+    while (active.size < limit.limit && !context.signal.aborted && !isBudgetSpent) {
+      claims += 1;
+      const workerId = `${options.workerIdPrefix}:w${claims}`;
+      const task = await queue.claim({ workerId });
+      if (task === null) break;
+      start(task, workerId);
+    }
+    if (active.size === 0) {
+      const verdict = await judgeIdleQueue(context.runId, await queue.list(), context.clock.now());
+      if (verdict !== 'wait') return verdict;
+    }
+    await Promise.race([
+      ...active.values(),
+      delay(poll, undefined, { signal: context.signal }).catch(() => {}),
+    ]);
+  }
+  await Promise.all(active.values());
+  if (isBudgetSpent) return { outcome: 'budget' };
+  return { outcome: 'stopped' };
+}
+
+/** With no worker busy and nothing claimable: finished, waiting for a backoff, blocked or stalled. */
+async function judgeIdleQueue(
+  runId: string,
+  tasks: readonly Task[],
+  now: number,
+): Promise<SchedulerResult | 'wait'> {
+  const ours = tasks.filter((task) => task.runId === runId);
+  const open = ours.filter((task) => task.status !== 'completed' && task.status !== 'cancelled');
+  if (open.length === 0) return { outcome: 'done' };
+  // Claimed by someone else (another worker process), or waiting out a backoff: wait for it.
+  if (open.some((task) => task.status === 'in_progress')) return 'wait';
+  if (
+    open.some((task) => (task.status === 'failed' || task.status === 'pending') && task.availableAt > now)
+  ) {
+    return 'wait';
+  }
+  const deadLettered = open.filter((task) => task.status === 'dead_letter');
+  const waiting = open.filter((task) => task.status !== 'dead_letter');
+  if (deadLettered.length > 0) return { outcome: 'blocked', deadLettered, waiting };
+  return { outcome: 'stalled', waiting };
+}

@@ -1,0 +1,370 @@
+import { join } from 'node:path';
+import { findAgentType, tierForComplexity } from '../agents/index.ts';
+import type { BudgetGovernor } from '../budget/index.ts';
+import { type Clock, type RandomSource, systemRandom } from '../clock/index.ts';
+import { breakerSettingsFor, type CircuitBreakerConfig, type LokiConfig } from '../config/index.ts';
+import { isLokiError } from '../errors/index.ts';
+import type { NewEvent } from '../events/index.ts';
+import {
+  createTaskWorktree,
+  LOKI_GIT_IDENTITY,
+  removeTaskWorktree,
+  rollbackWorktree,
+  runGit,
+  type TaskWorktree,
+  taskBranchName,
+} from '../git/index.ts';
+import { classifyModelFailure } from '../providers/index.ts';
+import { CircuitBreaker, sleep } from '../resilience/index.ts';
+import { runTaskCycle } from '../runtime/index.ts';
+import type { CommandRunner } from '../sandbox/index.ts';
+import type { Task } from '../store/index.ts';
+import { ContinuityFile, type Workspace } from '../workspace/index.ts';
+import type { AgentSource } from './agent-source.ts';
+import type { MergeQueue, MergeResult } from './merge-queue.ts';
+import { readMergedTasks, RESOLVES_TRAILER, TASK_TRAILER } from './merged-work.ts';
+import { joinVerifyCommands, readTaskPayload, type TaskPayload } from './task-payload.ts';
+
+export interface TaskWorkerContext {
+  workspace: Workspace;
+  runId: string;
+  mainBranch: string;
+  mergeQueue: MergeQueue;
+  source: AgentSource;
+  runner: CommandRunner;
+  verifyEnvironment: Readonly<Record<string, string>>;
+  config: LokiConfig;
+  breakerConfig: CircuitBreakerConfig;
+  clock: Clock;
+  random?: RandomSource;
+  governor: BudgetGovernor | null;
+  emit: (event: NewEvent) => void;
+  /** Aborted on a graceful stop: agents are signalled and their tasks go back to the queue. */
+  signal: AbortSignal;
+  /** Agent rounds (each ending in a verification) in one claim of a task. */
+  roundsPerAttempt: number;
+  maxSteps: number;
+  /** Resolution tasks may themselves need resolving; past this depth the task fails instead. */
+  maxResolutionDepth?: number;
+}
+
+/**
+ * How one claim of a task ended. merged: its work is on main (task completed); deferred: its merge
+ * was rejected and a resolution task now carries it; failed: the attempt counted as a failure
+ * (backoff or dead letter); released: stopped, back to the queue untouched; budget: the budget cap
+ * stopped it (also released).
+ */
+export type TaskWorkOutcome = 'merged' | 'deferred' | 'failed' | 'released' | 'budget';
+
+const RESOLUTION_SUFFIX = '-fix';
+
+/**
+ * One claim of one task, end to end: skip it if main already holds its work, reuse a verified
+ * checkpoint left by a crashed run, otherwise run the RARV cycle in the task's worktree; then hand
+ * the branch to the merge queue. A rejected merge (conflict or red re-verification) becomes a
+ * resolution task that the original task waits for. The worktree is always removed; the branch
+ * `loki/<task-id>` keeps its checkpoint.
+ */
+export async function workOnTask(
+  task: Task,
+  workerId: string,
+  context: TaskWorkerContext,
+): Promise<TaskWorkOutcome> {
+  const { workspace } = context;
+  const queue = workspace.queue;
+  let writes: Promise<unknown> = Promise.resolve();
+  const heartbeat = setInterval(
+    () => {
+      writes = writes.then(() => queue.heartbeat(task.id, workerId)).catch(() => undefined);
+    },
+    Math.max(1000, (task.timeoutSeconds * 1000) / 3),
+  );
+  heartbeat.unref();
+  let worktree: TaskWorktree | null = null;
+  const payload = readTaskPayload(task.payload);
+  try {
+    const alreadyMerged = (await readMergedTasks(workspace.paths.root, context.mainBranch)).get(task.id);
+    if (alreadyMerged !== undefined) {
+      await writes;
+      await queue.complete(task.id, workerId, {
+        commit: alreadyMerged.commit,
+        mergedVia: alreadyMerged.via,
+        branch: taskBranchName(task.id),
+      });
+      return 'merged';
+    }
+
+    const agentType = findAgentType(task.type);
+    worktree = await createTaskWorktree({
+      repositoryRoot: workspace.paths.root,
+      worktreesDirectory: join(workspace.paths.lokiDirectory, 'worktrees'),
+      taskId: task.id,
+      baseRef: context.mainBranch,
+      signal: context.signal,
+    });
+    // Whatever a killed run left half-done goes: the worktree returns to the branch's last checkpoint.
+    await rollbackWorktree(worktree, 'HEAD', context.signal);
+
+    let attempts = 0;
+    let usage: unknown = null;
+    if (!(await hasPendingCheckpoint(worktree, task, context))) {
+      // Nothing of its own on the branch yet: start from today's main, not the main of an earlier attempt.
+      const main = await mainCommit(context);
+      if (worktree.baseCommit !== main && (await isAncestor(worktree.path, 'HEAD', main))) {
+        await runGit(worktree.path, ['reset', '--hard', '--quiet', main], { signal: context.signal });
+        worktree = { ...worktree, baseCommit: main };
+      }
+      if (payload.resolves !== undefined)
+        await bringInResolvedWork(worktree, payload.resolves, context.signal);
+      const breakers = [`provider:${context.source.provider}`, `agent-type:${task.type}`].map(
+        (name) =>
+          new CircuitBreaker(
+            name,
+            breakerSettingsFor(context.breakerConfig, name),
+            context.clock,
+            workspace.store,
+          ),
+      );
+      const retry = {
+        settings: {
+          maxRetries: context.config.maxRetries,
+          baseWaitMilliseconds: context.config.baseWait * 1000,
+          maxWaitMilliseconds: context.config.maxWait * 1000,
+        },
+        classify: (error: unknown) => classifyModelFailure(error, { clock: context.clock }),
+        breakers,
+        random: context.random ?? systemRandom,
+        clock: context.clock,
+        sleep,
+      };
+      const tier = tierForComplexity(payload.complexity, agentType);
+      const agent = context.source.createTaskAgent({
+        task,
+        agentType,
+        tier,
+        worktree,
+        emit: context.emit,
+        retry,
+        runId: context.runId,
+        governor: context.governor,
+        signal: context.signal,
+        maxSteps: context.maxSteps,
+      });
+      context.emit({
+        type: 'agent.started',
+        runId: context.runId,
+        taskId: task.id,
+        data: {
+          agentType: task.type,
+          runtime: context.source.runtime,
+          provider: context.source.provider,
+          model: context.source.modelIdFor(tier),
+        },
+      });
+      const cycle = await runTaskCycle({
+        task,
+        worktree,
+        continuity: new ContinuityFile(workspace.paths.continuityFile),
+        verifyCommand: joinVerifyCommands(payload.verifyCommands),
+        verifyTimeoutMilliseconds: task.timeoutSeconds * 1000,
+        runner: context.runner,
+        verifyEnvironment: context.verifyEnvironment,
+        maxAttempts: context.roundsPerAttempt,
+        agent,
+        emit: context.emit,
+        signal: context.signal,
+      });
+      attempts = cycle.attempts;
+      usage = cycle.usage;
+      if (cycle.outcome === 'aborted') return await release(task, workerId, 'stopped', context, writes);
+      if (cycle.outcome === 'failed') {
+        await writes;
+        await queue.fail(task.id, workerId, cycle.error ?? 'not verified');
+        return 'failed';
+      }
+      if (cycle.checkpointCommit === null) {
+        // Verified with nothing changed: still one checkpoint, so main records that the task ran.
+        await runGit(
+          worktree.path,
+          ['commit', '--quiet', '--allow-empty', '--no-verify', '-m', checkpointSubject(task)],
+          { env: LOKI_GIT_IDENTITY },
+        );
+      }
+    }
+
+    const merge = await context.mergeQueue.merge({
+      taskId: task.id,
+      agentType: task.type,
+      title: task.title,
+      branch: worktree.branch,
+      verifyCommands: payload.verifyCommands,
+      trailers: {
+        [TASK_TRAILER]: task.id,
+        ...(payload.resolves === undefined
+          ? {}
+          : { [RESOLVES_TRAILER]: [payload.resolves, ...payload.alsoResolves].join(', ') }),
+      },
+      signal: context.signal,
+    });
+    await writes;
+    if (merge.outcome === 'merged') {
+      await queue.complete(task.id, workerId, {
+        commit: merge.commit,
+        branch: worktree.branch,
+        attempts,
+        usage,
+      });
+      context.emit({
+        type: 'merge.completed',
+        runId: context.runId,
+        taskId: task.id,
+        data: { commit: merge.commit, previousMain: merge.previousMain, resolves: payload.resolves ?? null },
+      });
+      return 'merged';
+    }
+    return await deferToResolution(task, workerId, payload, merge, context);
+  } catch (error) {
+    if (context.signal.aborted) return await release(task, workerId, 'stopped', context, writes);
+    if (isLokiError(error) && error.code === 'BUDGET_EXHAUSTED') {
+      return await release(task, workerId, 'budget cap reached', context, writes).then(
+        () => 'budget' as const,
+      );
+    }
+    await writes.catch(() => undefined);
+    const message = error instanceof Error ? error.message : String(error);
+    await queue.fail(task.id, workerId, message).catch(() => undefined);
+    return 'failed';
+  } finally {
+    clearInterval(heartbeat);
+    if (worktree !== null) await removeTaskWorktree(worktree);
+  }
+}
+
+function checkpointSubject(task: Task): string {
+  return `[Loki] ${task.type}-${task.id}: ${task.title.replace(/\s+/g, ' ').trim()}`;
+}
+
+async function mainCommit(context: TaskWorkerContext): Promise<string> {
+  const result = await runGit(context.workspace.paths.root, [
+    'rev-parse',
+    `refs/heads/${context.mainBranch}`,
+  ]);
+  return result.stdout.trim();
+}
+
+/**
+ * True when the branch already ends in this task's verified checkpoint that main does not hold: a
+ * run died between verification and merge. That work is kept, not redone.
+ */
+async function hasPendingCheckpoint(
+  worktree: TaskWorktree,
+  task: Task,
+  context: TaskWorkerContext,
+): Promise<boolean> {
+  const subject = (await runGit(worktree.path, ['log', '-1', '--format=%s'])).stdout.trim();
+  if (subject !== checkpointSubject(task)) return false;
+  return !(await isAncestor(worktree.path, 'HEAD', `refs/heads/${context.mainBranch}`));
+}
+
+async function isAncestor(cwd: string, commit: string, of: string): Promise<boolean> {
+  const result = await runGit(cwd, ['merge-base', '--is-ancestor', commit, of], { allowFailure: true });
+  return result.exitCode === 0;
+}
+
+/**
+ * A resolution task starts from main with the rejected task's changes brought in as one squashed
+ * change, conflict markers included; its agent resolves them and the harness verifies.
+ */
+async function bringInResolvedWork(
+  worktree: TaskWorktree,
+  resolvedTaskId: string,
+  signal: AbortSignal,
+): Promise<void> {
+  await runGit(
+    worktree.path,
+    ['-c', 'core.hooksPath=/dev/null', 'merge', '--squash', '--no-verify', taskBranchName(resolvedTaskId)],
+    { allowFailure: true, env: LOKI_GIT_IDENTITY, signal },
+  );
+}
+
+async function release(
+  task: Task,
+  workerId: string,
+  reason: string,
+  context: TaskWorkerContext,
+  writes: Promise<unknown>,
+): Promise<'released'> {
+  await writes.catch(() => undefined);
+  await context.workspace.queue.release(task.id, workerId, reason).catch(() => undefined);
+  return 'released';
+}
+
+async function deferToResolution(
+  task: Task,
+  workerId: string,
+  payload: TaskPayload,
+  merge: Exclude<MergeResult, { outcome: 'merged' }>,
+  context: TaskWorkerContext,
+): Promise<TaskWorkOutcome> {
+  const depth = task.id.split(RESOLUTION_SUFFIX).length - 1;
+  const details =
+    merge.outcome === 'conflict'
+      ? `merge conflict in ${merge.files.join(', ')}`
+      : `re-verification on the rebased result failed: \`${merge.command}\` exited ${merge.exitCode ?? '?'}`;
+  if (depth >= (context.maxResolutionDepth ?? 3)) {
+    await context.workspace.queue.fail(task.id, workerId, `${details} (resolution depth exhausted)`);
+    return 'failed';
+  }
+  const existing = new Set((await context.workspace.queue.list()).map((candidate) => candidate.id));
+  let resolutionId = `${task.id}${RESOLUTION_SUFFIX}`;
+  for (let n = 2; existing.has(resolutionId); n += 1) resolutionId = `${task.id}${RESOLUTION_SUFFIX}-${n}`;
+  // The engineering agent of the task resolves it, or a backend engineer when the task was not engineering work.
+  const type = findAgentType(task.type).swarm === 'engineering' ? task.type : 'eng-backend';
+  const evidence = merge.outcome === 'conflict' ? merge.details : merge.outputTail;
+  const description = [
+    `Bring the work of task ${task.id} ("${task.title}") onto main: its merge was rejected (${details}).`,
+    `Your worktree starts from the current main with the changes of branch ${taskBranchName(task.id)} applied as one change` +
+      (merge.outcome === 'conflict'
+        ? '; the conflicting files contain conflict markers (<<<<<<< … >>>>>>>).'
+        : '.'),
+    "Resolve it so that both main's changes and the task's intent are kept, remove every conflict marker, and make the verification pass.",
+    '',
+    `Original task:\n${task.description}`,
+    '',
+    `What the merge queue saw:\n${evidence.slice(-3000)}`,
+  ].join('\n');
+  const resolutionTask = {
+    id: resolutionId,
+    type,
+    title: `Resolve the merge of ${task.id}`,
+    description,
+    priority: Math.min(10, task.priority + 1),
+    runId: context.runId,
+    maxAttempts: task.maxAttempts,
+    timeoutSeconds: task.timeoutSeconds,
+    payload: {
+      ...payload,
+      verifyCommands: [
+        ...payload.verifyCommands,
+        // No conflict marker may survive a resolution, whatever the project's own checks say.
+        "! git grep -n -I -E '^(<<<<<<<|>>>>>>>)( |$)' -- .",
+      ],
+      resolves: task.id,
+      // A resolution of a resolution carries the original task's work too.
+      alsoResolves: [...payload.alsoResolves, ...(payload.resolves === undefined ? [] : [payload.resolves])],
+      resolution: {
+        outcome: merge.outcome,
+        details: evidence.slice(-3000),
+        files: merge.outcome === 'conflict' ? merge.files : [],
+      },
+    },
+  };
+  await context.workspace.queue.defer(task.id, workerId, [resolutionTask], details);
+  context.emit({
+    type: 'merge.rejected',
+    runId: context.runId,
+    taskId: task.id,
+    data: { outcome: merge.outcome, details, resolutionTaskId: resolutionId },
+  });
+  return 'deferred';
+}

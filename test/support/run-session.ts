@@ -1,0 +1,87 @@
+import type { ScriptedSessionInput } from '../../src/providers/index.ts';
+
+/** One planned task of a generated session: what its agent writes and how the harness verifies it. */
+export interface SessionTask {
+  id: string;
+  agentType?: string;
+  dependencies?: string[];
+  phase?: 'infrastructure' | 'development' | 'qa' | 'deployment' | 'business';
+  /** Files the agent writes (path → content). */
+  files: Record<string, string>;
+  verifyCommands?: string[];
+  /** Replaces the generated script, e.g. to make a task fail. */
+  steps?: unknown[];
+}
+
+export interface SessionSpec {
+  tasks: SessionTask[];
+  latencyMilliseconds?: number;
+  verifyCommands?: string[];
+  deployment?: { startCommand: string; healthPath: string } | null;
+}
+
+/**
+ * A scripted session for `loki run` built from a short description: one requirement per task,
+ * Discovery and Architecture that submit them, and one agent per task that writes its files and
+ * calls task_complete. Used by the end-to-end tests and the orchestration benchmark.
+ */
+export function buildSession(spec: SessionSpec): ScriptedSessionInput {
+  const requirements = spec.tasks.map((task, index) => ({
+    id: `REQ-${String(index + 1).padStart(3, '0')}`,
+    title: `Deliver ${task.id}`,
+    description: `The product contains the work of ${task.id}.`,
+    acceptanceCriteria: [`the files of ${task.id} exist on main`],
+    kind: 'functional',
+    priority: 'must',
+  }));
+  const architecture = {
+    notes: 'Generated plan for a test session.',
+    techStack: [{ area: 'files', choice: 'plain text', reason: 'enough for a test' }],
+    openapi: null,
+    verifyCommands: spec.verifyCommands ?? ['true'],
+    deployment: spec.deployment ?? null,
+    tasks: spec.tasks.map((task, index) => ({
+      id: task.id,
+      agentType: task.agentType ?? 'eng-backend',
+      title: `Write ${task.id}`,
+      description: `Write the files of ${task.id}.`,
+      acceptanceCriteria: [`${Object.keys(task.files).join(', ')} exist`],
+      requirementIds: [requirements[index]?.id ?? 'REQ-001'],
+      dependencies: task.dependencies ?? [],
+      priority: 5,
+      complexity: 'simple',
+      verifyCommands:
+        task.verifyCommands ?? Object.keys(task.files).map((path) => `test -f '${path.replace(/'/g, '')}'`),
+      touches: Object.keys(task.files),
+      ...(task.phase === undefined ? {} : { phase: task.phase }),
+    })),
+  };
+  const tasks: Record<string, unknown[]> = {};
+  for (const task of spec.tasks) {
+    tasks[task.id] = task.steps ?? [
+      {
+        toolCalls: Object.entries(task.files).map(([path, content]) => ({
+          toolName: 'write_file',
+          input: { path, content },
+        })),
+      },
+      {
+        toolCalls: [
+          {
+            toolName: 'task_complete',
+            input: { summary: `wrote ${task.id}`, files_changed: Object.keys(task.files), tests_run: [] },
+          },
+        ],
+      },
+    ];
+  }
+  return {
+    description: 'generated test session',
+    latencyMilliseconds: spec.latencyMilliseconds ?? 0,
+    discovery: [
+      { toolCalls: [{ toolName: 'submit_requirements', input: { requirements, assumptions: [] } }] },
+    ],
+    architecture: [{ toolCalls: [{ toolName: 'submit_architecture', input: architecture }] }],
+    tasks,
+  } as ScriptedSessionInput;
+}
