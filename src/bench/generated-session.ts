@@ -1,4 +1,4 @@
-import type { ScriptedSessionInput } from '../../src/providers/index.ts';
+import type { ScriptedSessionInput } from '../providers/index.ts';
 
 /** One planned task of a generated session: what its agent writes and how the harness verifies it. */
 export interface SessionTask {
