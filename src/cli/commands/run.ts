@@ -18,7 +18,7 @@ import {
 } from '../../orchestrator/index.ts';
 import { loadScriptedSession, selectProvider } from '../../providers/index.ts';
 import { buildSandboxEnvironment, detectCommandRunner } from '../../sandbox/index.ts';
-import { initWorkspace, workspacePaths } from '../../workspace/index.ts';
+import { initWorkspace, readPrd, workspacePaths } from '../../workspace/index.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
 import { openCliWorkspace, resolveCliConfig } from '../open-cli-workspace.ts';
 import { sanitizeForTerminal, truncate } from '../terminal-text.ts';
@@ -153,6 +153,8 @@ async function executeRun(
   flags: RunFlags,
   mode: { prdPath: string | null; resumeOnly: boolean },
 ): Promise<void> {
+  // A bad PRD is refused first, before anything else is read or written.
+  if (mode.prdPath !== null) readPrd(mode.prdPath, context.cwd);
   const config = resolveCliConfig(command, context).values;
   const parallel =
     flags.parallel === undefined ? config.maxParallelAgents : wholeNumber(flags.parallel, '--parallel', 64);
@@ -182,7 +184,7 @@ async function executeRun(
       ? { session: loadScriptedSession(resolve(context.cwd, flags.script)), origin: flags.script }
       : undefined;
 
-  // Bootstrap before anything is written: a bad PRD is refused here with nothing created.
+  // Bootstrap: the workspace, git repository and PRD copy (idempotent; a different PRD is refused).
   const paths = workspacePaths(context.cwd);
   if (mode.prdPath !== null) {
     await initWorkspace({ root: context.cwd, cwd: context.cwd, clock: context.clock, prdPath: mode.prdPath });
