@@ -216,6 +216,64 @@ describe('loki run', () => {
     expect(mergedTaskIds(workspace.root)).toEqual([]);
   }, 60_000);
 
+  it('keeps improving in Growth iterations with --perpetual, up to --max-iterations', async () => {
+    using workspace = new TempWorkspace();
+    const args = prepareRun(workspace, { tasks: [{ id: 'base', files: files('base') }] });
+    const sessionPath = join(workspace.root, 'session.json');
+    const session = readJsonFile<{ tasks: Record<string, unknown>; growth?: unknown[] }>(sessionPath);
+    const improvement = (id: string) => ({
+      id,
+      agentType: 'growth-hacker',
+      title: `Improve ${id}`,
+      description: `Write ${id}.`,
+      acceptanceCriteria: [`${id} exists`],
+      requirementIds: [],
+      dependencies: ['base'],
+      priority: 5,
+      complexity: 'simple',
+      verifyCommands: [`test -f files/${id}.txt`],
+      touches: [`files/${id}.txt`],
+    });
+    const submit = (tasks: unknown[]) => [
+      { toolCalls: [{ toolName: 'submit_improvements', input: { rationale: 'small wins first', tasks } }] },
+    ];
+    session.growth = [submit([improvement('onboarding')]), submit([improvement('referrals')])];
+    for (const id of ['onboarding', 'referrals']) {
+      session.tasks[id] = [
+        { toolCalls: [{ toolName: 'write_file', input: { path: `files/${id}.txt`, content: `${id}\n` } }] },
+        {
+          toolCalls: [
+            { toolName: 'task_complete', input: { summary: id, files_changed: [], tests_run: [] } },
+          ],
+        },
+      ];
+    }
+    writeFileSync(sessionPath, JSON.stringify(session));
+
+    const withoutPerpetual = await loki(workspace, ['run', 'prd.md', ...args, '--max-iterations', '1']);
+    expect(withoutPerpetual.exitCode).toBe(2);
+    expect(withoutPerpetual.stderr).toContain('--perpetual');
+
+    const result = await loki(workspace, [
+      'run',
+      'prd.md',
+      ...args,
+      '--perpetual',
+      '--max-iterations',
+      '1',
+      '--json',
+    ]);
+    expect(result.exitCode, result.stdout.slice(-2000)).toBe(0);
+    const events = readEvents(result.stdout);
+    expect(
+      events.filter((event) => event.type === 'phase.entered').map((event) => event.data.phase),
+    ).toContain('growth');
+    const growthExit = events.find((event) => event.type === 'phase.exited' && event.data.phase === 'growth');
+    expect(growthExit?.data).toMatchObject({ outcome: 'passed' });
+    expect(JSON.stringify(growthExit?.data)).toContain('--max-iterations 1 reached');
+    expect(mergedTaskIds(workspace.root)).toEqual(['base', 'onboarding']);
+  }, 60_000);
+
   it('refuses bad PRDs with exit 2 and writes nothing', async () => {
     using workspace = new TempWorkspace();
     mkdirSync(join(workspace.root, 'a-directory'));

@@ -17,6 +17,7 @@ import {
   type RequirementsDocument,
   runArchitecture,
   runDiscovery,
+  runGrowthPlanning,
   type RunPhase,
   validateArchitecture,
   validateRequirements,
@@ -298,6 +299,33 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunOutco
           `${unmerged.length} planned task(s) of ${phase} were not merged`,
         );
       }
+      if (phase === 'growth') {
+        const growth = await runGrowthIterations({
+          ...options,
+          runId,
+          prdText,
+          requirements,
+          emit,
+          retry,
+          budget: planningBudget('growth'),
+          runScheduler: () =>
+            runScheduler({
+              context: workerContext,
+              workerLimit: () => limiter.current(),
+              requestedWorkers: options.parallel,
+              workerIdPrefix: `run:${runId}:${process.pid}`,
+              ...(options.pollMilliseconds === undefined
+                ? {}
+                : { pollMilliseconds: options.pollMilliseconds }),
+            }),
+        });
+        if (growth.result.outcome !== 'done') {
+          const ended = await schedulerEnding(growth.result, phase, exit, finish);
+          if (ended !== null) return ended;
+        }
+        await exit(phase, 'passed', growth.details);
+        continue;
+      }
       if (phase === 'qa' || phase === 'deployment') {
         // QA: the project's gates pass on main. Deployment: the product also boots and answers its health path.
         mainVerification = await verifyMain({
@@ -370,6 +398,81 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunOutco
     await finish('failed', exitCode, message).catch(() => undefined);
     throw error;
   }
+}
+
+interface GrowthOptions extends RunPipelineOptions {
+  prdText: string;
+  requirements: RequirementsDocument;
+  retry: Parameters<typeof runGrowthPlanning>[0]['retry'];
+  budget: ReturnType<typeof createCallBudget>;
+  runScheduler: () => Promise<SchedulerResult>;
+}
+
+/**
+ * Perpetual improvement: each iteration a planning agent proposes improvement tasks (validated),
+ * the scheduler merges them, and so on until `maxIterations`, an empty proposal, a stop or the
+ * budget. Iterations are numbered in the tasks' payloads, so a resumed run continues the count.
+ */
+async function runGrowthIterations(
+  options: GrowthOptions,
+): Promise<{ result: SchedulerResult; details: string }> {
+  const { workspace, runId } = options;
+  const iterationOf = (task: Task) => {
+    const value = (task.payload as { growthIteration?: unknown } | null)?.growthIteration;
+    return typeof value === 'number' ? value : 0;
+  };
+  let done = Math.max(
+    0,
+    ...(await workspace.queue.list()).filter((task) => task.runId === runId).map(iterationOf),
+  );
+  let merged = 0;
+  let ending = 'the planner proposed nothing more';
+  for (;;) {
+    if (options.maxIterations !== null && done >= options.maxIterations) {
+      ending = `--max-iterations ${options.maxIterations} reached`;
+      break;
+    }
+    if (options.signal.aborted) return { result: { outcome: 'stopped' }, details: 'stopped' };
+    const iteration = done + 1;
+    let tasks: ArchitectureDocument['tasks'];
+    try {
+      tasks = await runGrowthPlanning({
+        model: options.source.planningModel({ growthIteration: iteration }),
+        provider: options.source.provider,
+        prdText: options.prdText,
+        requirements: options.requirements,
+        iteration,
+        existingTasks: await workspace.queue.list(),
+        emit: options.emit,
+        retry: options.retry,
+        runId,
+        budget: options.budget,
+        signal: options.signal,
+      });
+    } catch (error) {
+      if (isLokiError(error) && error.code === 'SESSION_GROWTH_MISSING') {
+        ending = 'the scripted session has no more growth iterations';
+        break;
+      }
+      throw error;
+    }
+    if (tasks.length === 0) break;
+    await enqueuePlannedTasks(
+      workspace,
+      runId,
+      tasks.map((task) => ({ ...task, phase: 'growth' as const })),
+      options.maxTaskAttempts ?? 3,
+      iteration,
+    );
+    const result = await options.runScheduler();
+    if (result.outcome !== 'done') return { result, details: `stopped in iteration ${iteration}` };
+    done = iteration;
+    merged += tasks.length;
+  }
+  return {
+    result: { outcome: 'done' },
+    details: `${done} growth iteration(s), ${merged} improvement task(s) merged this session; ${ending}`,
+  };
 }
 
 async function schedulerEnding(
@@ -534,6 +637,7 @@ async function enqueuePlannedTasks(
   runId: string,
   planned: ArchitectureDocument['tasks'],
   maxAttempts: number,
+  growthIteration?: number,
 ): Promise<Task[]> {
   const existing = new Map((await workspace.queue.list()).map((task) => [task.id, task]));
   for (const task of planned) {
@@ -573,6 +677,7 @@ async function enqueuePlannedTasks(
         complexity: task.complexity,
         touches: task.touches,
         phase: phaseOfTask(task),
+        ...(growthIteration === undefined ? {} : { growthIteration }),
       },
     })),
   );

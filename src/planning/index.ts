@@ -69,3 +69,12 @@ export {
   OPENAPI_FILE,
   writeArchitectureSpecs,
 } from './write-architecture-specs.ts';
+export {
+  GROWTH_SYSTEM_PROMPT,
+  type ImprovementPlan,
+  improvementPlanSchema,
+  runGrowthPlanning,
+  type RunGrowthPlanningOptions,
+  SUBMIT_IMPROVEMENTS_TOOL,
+  validateImprovementPlan,
+} from './run-growth-planning.ts';
