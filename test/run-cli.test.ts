@@ -298,6 +298,17 @@ describe('loki run', () => {
     }
   });
 
+  it('checks prerequisites before writing anything, unless LOKI_SKIP_PREREQS says not to', async () => {
+    using workspace = new TempWorkspace();
+    const args = prepareRun(workspace, { tasks: [{ id: 'one', files: files('one') }] });
+    const result = await loki(workspace, ['run', 'prd.md', ...args], {
+      env: { PATH: join(workspace.home, 'empty-bin') },
+    });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/missing prerequisites: git .*LOKI_SKIP_PREREQS=true/);
+    expect(existsSync(join(workspace.root, '.loki'))).toBe(false);
+  });
+
   it('stops gracefully on Ctrl-C (exit 130) and resumes without redoing merged work', async () => {
     using workspace = new TempWorkspace();
     const ids = ['t1', 't2', 't3', 't4', 't5', 't6'];

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { BudgetGovernor, parseBudgetCapUsd } from '../../budget/index.ts';
 import { randomId } from '../../clock/index.ts';
 import { loadCircuitBreakerConfig } from '../../config/index.ts';
-import { findExecutable } from '../../doctor/index.ts';
+import { findExecutable, runDoctor } from '../../doctor/index.ts';
 import { ExitCode, LokiError, usageError } from '../../errors/index.ts';
 import type { LokiEvent, NewEvent } from '../../events/index.ts';
 import {
@@ -156,6 +156,17 @@ async function executeRun(
   // A bad PRD is refused first, before anything else is read or written.
   if (mode.prdPath !== null) readPrd(mode.prdPath, context.cwd);
   const config = resolveCliConfig(command, context).values;
+  // Prerequisites (git, Node) are checked up front unless LOKI_SKIP_PREREQS says not to.
+  if (!config.skipPrereqs) {
+    const doctor = await runDoctor({ env: context.env });
+    const missing = doctor.checks.filter((check) => check.isRequired && check.status !== 'ok');
+    if (missing.length > 0) {
+      throw usageError(
+        'RUN_PREREQUISITES_MISSING',
+        `missing prerequisites: ${missing.map((check) => `${check.name} (${check.detail}; fix: ${check.fix ?? 'see loki doctor'})`).join('; ')}. Set LOKI_SKIP_PREREQS=true to run anyway`,
+      );
+    }
+  }
   const parallel =
     flags.parallel === undefined ? config.maxParallelAgents : wholeNumber(flags.parallel, '--parallel', 64);
   const capUsd =
