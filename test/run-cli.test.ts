@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { RunReport } from '../src/orchestrator/index.ts';
 import { buildSession } from '../src/bench/generated-session.ts';
 import { fakeReply } from './fakes/fake-reply.ts';
-import { startFakeAnthropicServer } from './fakes/fake-anthropic-server.ts';
+import { anthropicFaults, startFakeAnthropicServer } from './fakes/fake-anthropic-server.ts';
 import { loki, TempWorkspace } from './support/cli-harness.ts';
 import {
   extraWorktrees,
@@ -272,6 +272,41 @@ describe('loki run', () => {
     expect(growthExit?.data).toMatchObject({ outcome: 'passed' });
     expect(JSON.stringify(growthExit?.data)).toContain('--max-iterations 1 reached');
     expect(mergedTaskIds(workspace.root)).toEqual(['base', 'onboarding']);
+  }, 60_000);
+
+  it('stops at once on a permanent provider failure, leaving the tasks in the queue untouched', async () => {
+    using workspace = new TempWorkspace();
+    await using server = await startFakeAnthropicServer();
+    const session = buildSession({
+      tasks: [
+        { id: 'one', files: files('one') },
+        { id: 'two', files: files('two') },
+      ],
+    });
+    const submitted = (steps: unknown) =>
+      (steps as { toolCalls: { toolName: string; input: Record<string, unknown> }[] }[])[0]?.toolCalls[0];
+    for (const steps of [session.discovery, session.architecture]) {
+      const call = submitted(steps);
+      server.enqueue(fakeReply.toolCall(call?.toolName ?? '', call?.input ?? {}));
+    }
+    server.enqueue(anthropicFaults.authentication(), anthropicFaults.authentication());
+    writeFileSync(join(workspace.root, 'prd.md'), TEST_PRD);
+    const result = await loki(workspace, ['run', 'prd.md', '--provider', 'anthropic', '--parallel', '1'], {
+      env: { ANTHROPIC_API_KEY: 'sk-ant-revoked', ANTHROPIC_BASE_URL: server.baseUrl },
+    });
+    expect(result.exitCode, result.stdout + result.stderr).toBe(1);
+    expect(result.stderr).toMatch(/^loki: .*ANTHROPIC_API_KEY/);
+    // One task call was made and refused; no other task was tried, and nothing counts as a task failure.
+    expect(server.messageRequests()).toHaveLength(3);
+    const queue = await loki(workspace, ['queue', 'list', '--json']);
+    const { tasks } = JSON.parse(queue.stdout) as {
+      tasks: { id: string; status: string; failureCount: number }[];
+    };
+    expect(tasks.map((task) => [task.id, task.status, task.retries])).toEqual([
+      ['one', 'pending', 0],
+      ['two', 'pending', 0],
+    ]);
+    expect(onlyReport(workspace.root)).toMatchObject({ status: 'failed', exitCode: 1 });
   }, 60_000);
 
   it('refuses bad PRDs with exit 2 and writes nothing', async () => {

@@ -509,6 +509,13 @@ async function schedulerEnding(
         `dead-lettered work needs a human: ${names}. Fix the cause, then loki queue retry <id> and loki resume`,
       );
     }
+    case 'fatal':
+      await exit(
+        phase,
+        'failed',
+        result.error instanceof Error ? result.error.message : String(result.error),
+      );
+      throw result.error;
     case 'stalled': {
       const names = result.waiting.map((task) => task.id).join(', ');
       await exit(phase, 'failed', `no progress possible: ${names} can never run`);

@@ -22,7 +22,9 @@ export type SchedulerResult =
   /** Dead-lettered tasks (and what waits on them) need a human. */
   | { outcome: 'blocked'; deadLettered: Task[]; waiting: Task[] }
   /** Nothing can run and nothing is dead-lettered: e.g. a dependency was cancelled. */
-  | { outcome: 'stalled'; waiting: Task[] };
+  | { outcome: 'stalled'; waiting: Task[] }
+  /** A failure no task can get past (a permanent provider error): the run stops with it. */
+  | { outcome: 'fatal'; error: unknown };
 
 /**
  * Runs the run's ready tasks with up to N workers at once until every task of the run is completed
@@ -36,21 +38,26 @@ export async function runScheduler(options: SchedulerOptions): Promise<Scheduler
   const poll = options.pollMilliseconds ?? 250;
   const active = new Map<string, Promise<void>>();
   let isBudgetSpent = false;
+  let fatalError: { error: unknown } | null = null;
   let claims = 0;
 
   const start = (task: Task, workerId: string) => {
     const work = workOnTask(task, workerId, context)
-      .catch(() => 'failed' as const)
-      .then((outcome) => {
-        if (outcome === 'budget') isBudgetSpent = true;
-        options.onOutcome?.(task, outcome);
-      })
+      .then(
+        (outcome) => {
+          if (outcome === 'budget') isBudgetSpent = true;
+          options.onOutcome?.(task, outcome);
+        },
+        (error: unknown) => {
+          fatalError ??= { error };
+        },
+      )
       .finally(() => active.delete(task.id));
     active.set(task.id, work);
   };
 
   for (;;) {
-    if (context.signal.aborted || isBudgetSpent) break;
+    if (context.signal.aborted || isBudgetSpent || fatalError !== null) break;
     const limit = options.workerLimit();
     if (limit.changed) {
       context.emit({
@@ -60,7 +67,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<Scheduler
         data: { requested: options.requestedWorkers, limit: limit.limit, reason: limit.reason },
       });
     }
-    while (active.size < limit.limit && !context.signal.aborted && !isBudgetSpent) {
+    while (active.size < limit.limit && !context.signal.aborted && !isBudgetSpent && fatalError === null) {
       claims += 1;
       const workerId = `${options.workerIdPrefix}:w${claims}`;
       const task = await queue.claim({ workerId });
@@ -77,6 +84,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<Scheduler
     ]);
   }
   await Promise.all(active.values());
+  if (fatalError !== null) return { outcome: 'fatal', error: (fatalError as { error: unknown }).error };
   if (isBudgetSpent) return { outcome: 'budget' };
   return { outcome: 'stopped' };
 }

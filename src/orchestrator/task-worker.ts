@@ -52,7 +52,8 @@ export interface TaskWorkerContext {
  * How one claim of a task ended. merged: its work is on main (task completed); deferred: its merge
  * was rejected and a resolution task now carries it; failed: the attempt counted as a failure
  * (backoff or dead letter); released: stopped, back to the queue untouched; budget: the budget cap
- * stopped it (also released).
+ * stopped it (also released). A permanent provider failure (bad key, no quota, unknown model)
+ * releases the task and is thrown: the run cannot go on without the user.
  */
 export type TaskWorkOutcome = 'merged' | 'deferred' | 'failed' | 'released' | 'budget';
 
@@ -225,6 +226,11 @@ export async function workOnTask(
     return await deferToResolution(task, workerId, payload, merge, context);
   } catch (error) {
     if (context.signal.aborted) return await release(task, workerId, 'stopped', context, writes);
+    if (isLokiError(error) && error.category === 'provider' && !error.isRetryable) {
+      // A bad key, no quota, an unknown model: not this task's fault, and every other task would hit it too.
+      await release(task, workerId, `provider error: ${error.message}`, context, writes);
+      throw error;
+    }
     if (isLokiError(error) && error.code === 'BUDGET_EXHAUSTED') {
       return await release(task, workerId, 'budget cap reached', context, writes).then(
         () => 'budget' as const,
