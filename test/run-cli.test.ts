@@ -365,12 +365,20 @@ describe('loki run', () => {
     expect(status.stdout).toContain('"stopped"');
     expect(extraWorktrees(workspace.root)).toEqual([]);
 
+    // As if the run had been killed between moving main and updating the checked-out files.
+    git(workspace.root, ['read-tree', '-u', '--reset', 'HEAD~1']);
+    expect(git(workspace.root, ['status', '--porcelain', '--untracked-files=no'])).not.toBe('');
+
     const resumed = await loki(workspace, ['resume', ...args]);
     expect(resumed.exitCode, resumed.stdout + resumed.stderr).toBe(0);
     expect(resumed.stdout).toContain('Resuming');
     const merged = mergedTaskIds(workspace.root);
     expect(merged.slice(0, mergedBefore.length)).toEqual(mergedBefore);
     expect([...merged].sort()).toEqual(ids);
+    expect(resumed.stdout).toContain('checkout brought up to main');
+    expect(git(workspace.root, ['status', '--porcelain', '--untracked-files=no'])).toBe('');
+    for (const id of ids)
+      expect(readFileSync(join(workspace.root, `files/${id}.txt`), 'utf8')).toBe(`content of ${id}\n`);
   }, 60_000);
 
   it('refuses a second run while one is live, and loki stop ends the live one', async () => {

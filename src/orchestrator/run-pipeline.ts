@@ -187,6 +187,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunOutco
     await ensureInitialCommit(paths.root);
     mainBranch = await currentBranch(paths.root);
     await removeLeftoverWorktrees(paths.root, join(paths.lokiDirectory, 'worktrees'));
+    const caughtUp = await bringStaleCheckoutForward(paths.root, mainBranch);
     const released = await releaseTasksOfDeadWorkers(workspace, runId);
     if (!existsSync(paths.prdCopy)) {
       await exit('bootstrap', 'failed', 'no PRD in .loki/specs/prd.md');
@@ -196,7 +197,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunOutco
     await exit(
       'bootstrap',
       'passed',
-      `repository on ${mainBranch}, PRD ${prdText.length} characters${released > 0 ? `, ${released} interrupted task(s) back in the queue` : ''}`,
+      `repository on ${mainBranch}, PRD ${prdText.length} characters` +
+        (released > 0 ? `, ${released} interrupted task(s) back in the queue` : '') +
+        (caughtUp ? ', checkout brought up to main' : ''),
     );
 
     // Discovery: requirements, validated; kept from an earlier session when still valid.
@@ -576,6 +579,24 @@ async function currentBranch(root: string): Promise<string> {
     );
   }
   return branch;
+}
+
+/**
+ * A run killed between moving main and updating the checked-out files leaves the checkout's index
+ * and files at an older main. When the index is exactly an earlier commit of main (so nothing of
+ * the user's is staged), a two-tree read-tree brings index and files forward, keeping unrelated
+ * local edits and refusing to overwrite conflicting ones. Returns whether it moved anything.
+ */
+async function bringStaleCheckoutForward(root: string, mainBranch: string): Promise<boolean> {
+  const head = await runGit(root, ['symbolic-ref', '--quiet', 'HEAD'], { allowFailure: true });
+  if (head.stdout.trim() !== `refs/heads/${mainBranch}`) return false;
+  const clean = await runGit(root, ['diff', '--cached', '--quiet', 'HEAD'], { allowFailure: true });
+  if (clean.exitCode === 0) return false;
+  const indexTree = (await runGit(root, ['write-tree'], { allowFailure: true })).stdout.trim();
+  const history = await runGit(root, ['log', '--format=%T', '-n', '1000', mainBranch]);
+  if (indexTree === '' || !history.stdout.split('\n').includes(indexTree)) return false;
+  const readTree = await runGit(root, ['read-tree', '-m', '-u', indexTree, 'HEAD'], { allowFailure: true });
+  return readTree.exitCode === 0;
 }
 
 /** Worktrees of a previous process (killed or stopped) are removed; their branches keep the checkpoints. */
