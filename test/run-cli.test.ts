@@ -300,7 +300,7 @@ describe('loki run', () => {
     expect(server.messageRequests()).toHaveLength(3);
     const queue = await loki(workspace, ['queue', 'list', '--json']);
     const { tasks } = JSON.parse(queue.stdout) as {
-      tasks: { id: string; status: string; failureCount: number }[];
+      tasks: { id: string; status: string; retries: number }[];
     };
     expect(tasks.map((task) => [task.id, task.status, task.retries])).toEqual([
       ['one', 'pending', 0],

@@ -1,0 +1,108 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { RunReport } from '../src/orchestrator/index.ts';
+import { TempWorkspace } from './support/cli-harness.ts';
+import {
+  extraWorktrees,
+  git,
+  mergedTaskIds,
+  readEvents,
+  readJsonFile,
+  startLoki,
+} from './support/run-harness.ts';
+
+describe('loki demo', () => {
+  it('builds the example product offline with agents in parallel; the product’s own tests pass', async () => {
+    using workspace = new TempWorkspace('loki-demo-test-');
+    const directory = join(workspace.root, 'demo');
+    const started = Date.now();
+    const demo = startLoki(workspace, ['demo', '--dir', directory, '--json']);
+    const result = await demo.done;
+    const seconds = (Date.now() - started) / 1000;
+    expect(result.exitCode, result.stderr + result.stdout.slice(-3000)).toBe(0);
+    expect(seconds).toBeLessThan(120);
+
+    // Three agents or more at work at the same moment (claims before the first of them finished).
+    const events = readEvents(result.stdout);
+    let active = 0;
+    let mostActive = 0;
+    for (const event of events) {
+      if (event.type === 'task.claimed') mostActive = Math.max(mostActive, ++active);
+      if (event.type === 'task.completed' || event.type === 'task.failed' || event.type === 'task.released')
+        active -= 1;
+    }
+    expect(mostActive).toBeGreaterThanOrEqual(3);
+    const outcome = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as {
+      type: string;
+      status: string;
+    };
+    expect(outcome).toMatchObject({ type: 'run.outcome', status: 'completed' });
+
+    // One checkpoint per planned task, and every task listed as completed.
+    const architecture = readJsonFile<{ tasks: { id: string; agentType: string; title: string }[] }>(
+      join(directory, '.loki', 'specs', 'architecture.json'),
+    );
+    const plannedIds = architecture.tasks.map((task) => task.id);
+    expect(mergedTaskIds(directory).sort()).toEqual([...plannedIds].sort());
+    const subjects = git(directory, ['log', 'main', '--format=%s']).trim().split('\n');
+    for (const task of architecture.tasks)
+      expect(subjects).toContain(`[Loki] ${task.agentType}-${task.id}: ${task.title}`);
+    const completed = readJsonFile<unknown>(join(directory, '.loki', 'queue', 'completed.json'));
+    for (const id of plannedIds) expect(JSON.stringify(completed)).toContain(`"id":"${id}"`);
+
+    // The report exists and proves every requirement.
+    const reports = readdirSync(join(directory, '.loki', 'artifacts', 'reports'));
+    const reportJson = reports.find((name) => name.endsWith('.json'));
+    expect(reportJson).toBeDefined();
+    const report = readJsonFile<RunReport>(
+      join(directory, '.loki', 'artifacts', 'reports', reportJson ?? ''),
+    );
+    expect(report.status).toBe('completed');
+    expect(report.requirements.length).toBeGreaterThan(0);
+    expect(report.requirements.filter((requirement) => !requirement.proven)).toEqual([]);
+    expect(report.mainVerification?.health?.statusCode).toBe(200);
+    expect(report.mainVerification?.gates[0]?.tests?.failed).toBe(0);
+    expect(report.mainVerification?.gates[0]?.tests?.passed).toBeGreaterThan(10);
+
+    // The user's checkout is the product at main, and its own test command passes.
+    expect(git(directory, ['status', '--porcelain', '--untracked-files=no'])).toBe('');
+    expect(existsSync(join(directory, 'package.json'))).toBe(true);
+    const npmTest = spawnSync('npm', ['test'], {
+      cwd: directory,
+      encoding: 'utf8',
+      env: { ...workspace.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` },
+      timeout: 60_000,
+    });
+    expect(npmTest.status, npmTest.stdout + npmTest.stderr).toBe(0);
+    expect(npmTest.stdout).toMatch(/pass \d+/);
+    expect(extraWorktrees(directory)).toEqual([]);
+    expect(readFileSync(join(directory, 'prd.md'), 'utf8')).toBe(
+      readFileSync(join(import.meta.dirname, '..', 'examples', 'todo-api', 'prd.md'), 'utf8'),
+    );
+  }, 180_000);
+
+  it('says plainly that the model is scripted, and where the product is, at the start and the end', async () => {
+    using workspace = new TempWorkspace('loki-demo-test-');
+    const directory = join(workspace.root, 'plain');
+    const demo = startLoki(workspace, ['demo', '--dir', directory, '--parallel', '8']);
+    const result = await demo.done;
+    expect(result.exitCode, result.stderr).toBe(0);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines[0]).toBe(`Loki Mode demo in ${directory}`);
+    expect(lines[1]).toContain('The model is SCRIPTED');
+    expect(lines.at(-1)).toContain(`The demo product is in ${directory}`);
+  }, 180_000);
+
+  it('refuses a directory that is not empty, changing nothing', async () => {
+    using workspace = new TempWorkspace('loki-demo-test-');
+    writeFileSync(join(workspace.root, 'notes.txt'), 'mine\n');
+    const before = readdirSync(workspace.root);
+    const demo = startLoki(workspace, ['demo', '--dir', '.']);
+    const result = await demo.done;
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/^loki: .* is not empty; give loki demo --dir a new or empty directory\n$/);
+    expect(readdirSync(workspace.root)).toEqual(before);
+  });
+});
