@@ -144,6 +144,74 @@ describe('loki run', () => {
     expect(report.status).toBe('completed');
   }, 60_000);
 
+  it('turns a red re-verification after the rebase into a resolution task; main never sees the break', async () => {
+    using workspace = new TempWorkspace();
+    const complete = {
+      toolCalls: [
+        { toolName: 'task_complete', input: { summary: 'done', files_changed: [], tests_run: [] } },
+      ],
+    };
+    const write = (path: string, content: string) => ({
+      toolCalls: [{ toolName: 'write_file', input: { path, content } }],
+    });
+    const args = prepareRun(workspace, {
+      tasks: [
+        {
+          id: 'lib',
+          phase: 'infrastructure',
+          files: { 'lib.sh': 'case "$1" in greet) echo hi ;; *) exit 1 ;; esac\n' },
+        },
+        // rename changes the library's command; caller, working at the same time, still uses the old one.
+        {
+          id: 'rename',
+          files: { 'lib.sh': 'case "$1" in hello) echo hi ;; *) exit 1 ;; esac\n' },
+          verifyCommands: ['sh lib.sh hello'],
+        },
+        {
+          id: 'caller',
+          files: {},
+          verifyCommands: ['sh use.sh'],
+          steps: [
+            write('use.sh', 'sh lib.sh greet\n'),
+            { toolCalls: [{ toolName: 'run_command', input: { command: 'sleep 1' } }] },
+            complete,
+          ],
+        },
+      ],
+      verifyCommands: ['sh use.sh'],
+    });
+    const sessionPath = join(workspace.root, 'session.json');
+    const session = readJsonFile<{ tasks: Record<string, unknown> }>(sessionPath);
+    session.tasks['caller-fix'] = [write('use.sh', 'sh lib.sh hello\n'), complete];
+    writeFileSync(sessionPath, JSON.stringify(session));
+
+    const result = await loki(workspace, ['run', 'prd.md', ...args, '--json']);
+    expect(result.exitCode, result.stdout.slice(-3000)).toBe(0);
+    const rejected = readEvents(result.stdout).filter((event) => event.type === 'merge.rejected');
+    expect(rejected.map((event) => [event.taskId, event.data])).toEqual([
+      [
+        'caller',
+        {
+          outcome: 'verification_failed',
+          details: 're-verification on the rebased result failed: `sh use.sh` exited 1',
+          resolutionTaskId: 'caller-fix',
+        },
+      ],
+    ]);
+    expect(mergedTaskIds(workspace.root)).toEqual(['lib', 'rename', 'caller-fix']);
+    // No commit on main has a caller that its library cannot answer: main was never red.
+    for (const commit of git(workspace.root, ['log', '--format=%H', 'main']).trim().split('\n')) {
+      const files = git(workspace.root, ['ls-tree', '--name-only', commit]).split('\n');
+      if (!files.includes('use.sh')) continue;
+      const command =
+        git(workspace.root, ['show', `${commit}:use.sh`])
+          .trim()
+          .split(' ')
+          .at(-1) ?? '';
+      expect(git(workspace.root, ['show', `${commit}:lib.sh`]), commit).toContain(`${command})`);
+    }
+  }, 60_000);
+
   it('dead-letters a task that keeps failing and exits 5 with a report naming it', async () => {
     using workspace = new TempWorkspace();
     const args = prepareRun(workspace, {
