@@ -158,6 +158,21 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunOutco
     clock,
     sleep,
   };
+  // The harness's evidence about main: the product's gates, and with `checkBoot` its health check.
+  const verifyMainNow = (plan: ArchitectureDocument, checkBoot: boolean) =>
+    verifyMain({
+      repositoryRoot: paths.root,
+      worktreesDirectory: join(paths.lokiDirectory, 'worktrees'),
+      mainBranch,
+      commands: plan.verifyCommands,
+      deployment: plan.deployment,
+      checkBoot,
+      runner: options.runner,
+      env: options.verifyEnvironment,
+      emit,
+      runId,
+      signal: options.signal,
+    });
   const planningBudget = (phase: string) =>
     createCallBudget(options.governor, {
       taskId: `phase:${phase}`,
@@ -331,19 +346,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunOutco
       }
       if (phase === 'qa' || phase === 'deployment') {
         // QA: the project's gates pass on main. Deployment: the product also boots and answers its health path.
-        mainVerification = await verifyMain({
-          repositoryRoot: paths.root,
-          worktreesDirectory: join(paths.lokiDirectory, 'worktrees'),
-          mainBranch,
-          commands: architecture.verifyCommands,
-          deployment: architecture.deployment,
-          checkBoot: phase === 'deployment',
-          runner: options.runner,
-          env: options.verifyEnvironment,
-          emit,
-          runId,
-          signal: options.signal,
-        });
+        mainVerification = await verifyMainNow(architecture, phase === 'deployment');
         if (!mainVerification.passed) {
           await exit(phase, 'failed', describeVerification(mainVerification));
           return await finish(
@@ -363,19 +366,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunOutco
     // Completion: every planned task merged and main verified on the final commit.
     const finalMain = (await runGit(paths.root, ['rev-parse', `refs/heads/${mainBranch}`])).stdout.trim();
     if (mainVerification === null || mainVerification.commit !== finalMain) {
-      mainVerification = await verifyMain({
-        repositoryRoot: paths.root,
-        worktreesDirectory: join(paths.lokiDirectory, 'worktrees'),
-        mainBranch,
-        commands: architecture.verifyCommands,
-        deployment: architecture.deployment,
-        checkBoot: true,
-        runner: options.runner,
-        env: options.verifyEnvironment,
-        emit,
-        runId,
-        signal: options.signal,
-      });
+      mainVerification = await verifyMainNow(architecture, true);
     }
     if (!mainVerification.passed) {
       return await finish(

@@ -74,29 +74,38 @@ export function parseScriptedScript(value: unknown, origin = 'the script'): Scri
 
 /** Loads a script from a `.json`, `.yaml` or `.yml` file. */
 export function loadScriptedScript(path: string): ScriptedScript {
+  return parseScriptedScript(
+    readJsonOrYamlFile(path, { what: 'scripted-model script', code: 'SCRIPT' }),
+    path,
+  );
+}
+
+/**
+ * Reads a `.json` file as JSON and anything else as YAML; errors name the file, what it is and the
+ * problem (`<code>_UNREADABLE`, `<code>_INVALID`).
+ */
+export function readJsonOrYamlFile(path: string, label: { what: string; code: string }): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new LokiError(`cannot read scripted-model script ${path}: ${describe(error)}. Check the path.`, {
-      code: 'SCRIPT_UNREADABLE',
+    throw new LokiError(`cannot read ${label.what} ${path}: ${describe(error)}. Check the path.`, {
+      code: `${label.code}_UNREADABLE`,
       category: 'user',
       context: { path },
       cause: error,
     });
   }
-  let document: unknown;
   try {
-    document = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+    return extname(path).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
-    throw new LokiError(`scripted-model script ${path} is not valid JSON or YAML: ${describe(error)}`, {
-      code: 'SCRIPT_INVALID',
+    throw new LokiError(`${label.what} ${path} is not valid JSON or YAML: ${describe(error)}`, {
+      code: `${label.code}_INVALID`,
       category: 'user',
       context: { path },
       cause: error,
     });
   }
-  return parseScriptedScript(document, path);
 }
 
 function formatPath(path: ReadonlyArray<PropertyKey>): string {

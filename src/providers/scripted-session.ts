@@ -1,9 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { LokiError, usageError } from '../errors/index.ts';
-import { scriptedScriptSchema, type ScriptedScript } from './scripted-script.ts';
+import { readJsonOrYamlFile, scriptedScriptSchema, type ScriptedScript } from './scripted-script.ts';
 
 /**
  * A scripted session drives a whole `loki run` offline: one script per agent. Discovery and
@@ -39,29 +36,7 @@ export function parseScriptedSession(value: unknown, origin = 'the session'): Sc
 
 /** Loads a session from a `.json`, `.yaml` or `.yml` file. */
 export function loadScriptedSession(path: string): ScriptedSession {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new LokiError(`cannot read scripted session ${path}: ${describe(error)}. Check the path.`, {
-      code: 'SESSION_UNREADABLE',
-      category: 'user',
-      context: { path },
-      cause: error,
-    });
-  }
-  let document: unknown;
-  try {
-    document = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
-  } catch (error) {
-    throw new LokiError(`scripted session ${path} is not valid JSON or YAML: ${describe(error)}`, {
-      code: 'SESSION_INVALID',
-      category: 'user',
-      context: { path },
-      cause: error,
-    });
-  }
-  return parseScriptedSession(document, path);
+  return parseScriptedSession(readJsonOrYamlFile(path, { what: 'scripted session', code: 'SESSION' }), path);
 }
 
 /** The script of one task's agent, or an error naming the task and the session's known ids. */
@@ -73,8 +48,4 @@ export function taskScriptOf(session: ScriptedSession, taskId: string): Scripted
     `the scripted session has no script for task "${taskId}" (it has: ${known.length === 0 ? 'none' : known.join(', ')}); add tasks.${taskId} to the session`,
     { code: 'SESSION_TASK_MISSING', category: 'user', context: { taskId } },
   );
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error);
 }

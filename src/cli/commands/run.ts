@@ -20,6 +20,7 @@ import { loadScriptedSession, selectProvider } from '../../providers/index.ts';
 import { buildSandboxEnvironment, detectCommandRunner } from '../../sandbox/index.ts';
 import { initWorkspace, readPrd, workspacePaths } from '../../workspace/index.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
+import { parseWholeNumberOption } from '../parse-whole-number.ts';
 import { openCliWorkspace, resolveCliConfig } from '../open-cli-workspace.ts';
 import { sanitizeForTerminal, truncate } from '../terminal-text.ts';
 
@@ -64,17 +65,6 @@ function addRunOptions(command: Command): Command {
     .option('--max-task-attempts <n>', 'attempts of one task before it is dead-lettered', '3');
 }
 
-function wholeNumber(value: string, option: string, maximum: number): number {
-  const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(parsed) || parsed < 1 || parsed > maximum) {
-    throw usageError(
-      'CLI_INVALID_OPTION',
-      `${option} must be a whole number from 1 to ${maximum}, got "${value}"`,
-    );
-  }
-  return parsed;
-}
-
 export function registerRunCommands(program: Command, context: CliContext): void {
   addRunOptions(
     program
@@ -99,7 +89,7 @@ export function registerRunCommands(program: Command, context: CliContext): void
     .option('--timeout <seconds>', 'how long to wait for it to stop', '120')
     .option('--json', 'print the result as JSON')
     .action(async (flags: { timeout: string; json?: boolean }) => {
-      await stopRun(context, wholeNumber(flags.timeout, '--timeout', 3600), flags.json === true);
+      await stopRun(context, parseWholeNumberOption(flags.timeout, '--timeout', 3600), flags.json === true);
     });
 
   addRunOptions(
@@ -168,7 +158,9 @@ async function executeRun(
     }
   }
   const parallel =
-    flags.parallel === undefined ? config.maxParallelAgents : wholeNumber(flags.parallel, '--parallel', 64);
+    flags.parallel === undefined
+      ? config.maxParallelAgents
+      : parseWholeNumberOption(flags.parallel, '--parallel', 64);
   const capUsd =
     flags.budget !== undefined
       ? parseBudgetCapUsd(flags.budget)
@@ -176,14 +168,16 @@ async function executeRun(
         ? config.budgetUsd
         : undefined;
   const maxIterations =
-    flags.maxIterations === undefined ? null : wholeNumber(flags.maxIterations, '--max-iterations', 100_000);
+    flags.maxIterations === undefined
+      ? null
+      : parseWholeNumberOption(flags.maxIterations, '--max-iterations', 100_000);
   if (maxIterations !== null && flags.perpetual !== true) {
     throw usageError(
       'CLI_INVALID_OPTION',
       '--max-iterations limits the Growth iterations of --perpetual; add --perpetual',
     );
   }
-  const maxTaskAttempts = wholeNumber(flags.maxTaskAttempts ?? '3', '--max-task-attempts', 100);
+  const maxTaskAttempts = parseWholeNumberOption(flags.maxTaskAttempts ?? '3', '--max-task-attempts', 100);
   const providerChoice = flags.provider ?? (config.provider === '' ? undefined : config.provider);
   const selection = selectProvider({
     ...(providerChoice === undefined ? {} : { flag: providerChoice }),

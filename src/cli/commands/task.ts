@@ -4,13 +4,13 @@ import { findAgentType } from '../../agents/index.ts';
 import { BudgetGovernor, parseBudgetCapUsd } from '../../budget/index.ts';
 import { loadCircuitBreakerConfig } from '../../config/index.ts';
 import { findExecutable } from '../../doctor/index.ts';
-import { usageError } from '../../errors/index.ts';
 import type { NewEvent } from '../../events/index.ts';
 import { createAgentSource } from '../../orchestrator/index.ts';
 import { loadScriptedScript, selectProvider } from '../../providers/index.ts';
 import { runSingleTask, type TaskAgent } from '../../runtime/index.ts';
 import { buildSandboxEnvironment, detectCommandRunner } from '../../sandbox/index.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
+import { parseWholeNumberOption } from '../parse-whole-number.ts';
 import { openCliWorkspace, resolveCliConfig } from '../open-cli-workspace.ts';
 import { sanitizeForTerminal, truncate } from '../terminal-text.ts';
 
@@ -25,17 +25,6 @@ interface TaskRunOptions {
   maxAttempts: string;
   maxSteps: string;
   json?: boolean;
-}
-
-function wholeNumber(value: string, option: string, maximum: number): number {
-  const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(parsed) || parsed < 1 || parsed > maximum) {
-    throw usageError(
-      'CLI_INVALID_OPTION',
-      `${option} must be a whole number from 1 to ${maximum}, got "${value}"`,
-    );
-  }
-  return parsed;
 }
 
 export function registerTaskCommands(program: Command, context: CliContext): void {
@@ -75,8 +64,8 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
             ? configuredBudget
             : undefined;
       const governor = capUsd === undefined ? null : new BudgetGovernor({ capUsd });
-      const maxAttempts = wholeNumber(options.maxAttempts, '--max-attempts', 20);
-      const maxSteps = wholeNumber(options.maxSteps, '--max-steps', 1000);
+      const maxAttempts = parseWholeNumberOption(options.maxAttempts, '--max-attempts', 20);
+      const maxSteps = parseWholeNumberOption(options.maxSteps, '--max-steps', 1000);
       // --provider, else the configured provider (loki.yaml, LOKI_PROVIDER, -c provider=…), else auto-detect.
       const providerChoice = options.provider ?? (config.provider === '' ? undefined : config.provider);
       const modelChoice = options.model ?? (config.modelDefault === '' ? undefined : config.modelDefault);
