@@ -116,8 +116,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunOutco
         : status === 'stopped' || status === 'budget'
           ? 'stopped'
           : 'failed';
-    await workspace.store.updateRun(runId, { status: runStatus });
-    emit({ type: 'run.ended', runId, taskId: null, data: { status } });
+    // The report and the projections come first and the run's final status last: a kill in between
+    // leaves a run that is not yet marked ended, which the next `loki resume` simply finishes again.
     const report = buildRunReport({
       runId,
       status,
@@ -134,6 +134,10 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunOutco
       budget: await options.governor.summary(),
     });
     const written = writeRunReport(join(paths.lokiDirectory, 'artifacts', 'reports'), report);
+    await workspace.refreshProjections();
+    await options.flush?.();
+    await workspace.store.updateRun(runId, { status: runStatus });
+    await workspace.store.appendEvent({ type: 'run.ended', runId, taskId: null, data: { status } });
     await workspace.refreshProjections();
     return {
       runId,

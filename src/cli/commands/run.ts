@@ -214,6 +214,7 @@ async function executeRun(
         : `run ${latest.id} already completed; there is nothing to resume`,
     );
   } else if (latest !== null) {
+    await workspace.refreshProjections();
     context.stdout(
       `Run ${latest.id} of this workspace already completed; nothing to do. Its report is in .loki/artifacts/reports/${latest.id}.md\n`,
     );
