@@ -134,11 +134,11 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunOutco
       budget: await options.governor.summary(),
     });
     const written = writeRunReport(join(paths.lokiDirectory, 'artifacts', 'reports'), report);
-    await workspace.refreshProjections();
+    await refreshProjections(workspace);
     await options.flush?.();
     await workspace.store.updateRun(runId, { status: runStatus });
     await workspace.store.appendEvent({ type: 'run.ended', runId, taskId: null, data: { status } });
-    await workspace.refreshProjections();
+    await refreshProjections(workspace);
     return {
       runId,
       status,
@@ -524,6 +524,11 @@ async function schedulerEnding(
       );
     }
   }
+}
+
+/** Projections are for people: a failure to rewrite them (a lock held too long) never fails the run. */
+async function refreshProjections(workspace: Workspace): Promise<void> {
+  await workspace.refreshProjections().catch(() => undefined);
 }
 
 function describeVerification(verification: MainVerification | null): string {

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { LokiError } from '../errors/index.ts';
 import type { Store, StoreSnapshot, Task, TaskStatus } from '../store/index.ts';
@@ -106,14 +106,20 @@ async function acquireLock(lockPath: string): Promise<() => void> {
   const deadline = Date.now() + LOCK_WAIT_MILLISECONDS;
   for (;;) {
     try {
-      closeSync(openSync(lockPath, 'wx'));
+      const descriptor = openSync(lockPath, 'wx');
+      try {
+        writeSync(descriptor, String(process.pid));
+      } finally {
+        closeSync(descriptor);
+      }
       return () => rmSync(lockPath, { force: true });
     } catch (error) {
       if (!(error instanceof Error && 'code' in error && error.code === 'EEXIST')) throw error;
     }
-    // A writer killed while holding the lock leaves it behind; after a while it is stale.
+    // A writer killed while holding the lock leaves it behind: stale at once when its process is
+    // gone, and in any case after a while (a lock from another machine sharing the directory).
     const age = lockAge(lockPath);
-    if (age !== null && age > LOCK_STALE_MILLISECONDS) {
+    if (age !== null && (age > LOCK_STALE_MILLISECONDS || isHolderGone(lockPath))) {
       rmSync(lockPath, { force: true });
       continue;
     }
@@ -124,6 +130,24 @@ async function acquireLock(lockPath: string): Promise<() => void> {
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** True when the lock names a process of this machine that no longer exists. */
+function isHolderGone(lockPath: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(lockPath, 'utf8').trim());
+  } catch {
+    return false;
+  }
+  // An empty lock is one being written this instant: not stale.
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return error instanceof Error && 'code' in error && error.code === 'ESRCH';
   }
 }
 

@@ -1,0 +1,48 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../clock/index.ts';
+import { isLokiError } from '../errors/index.ts';
+import { SqliteStore } from '../store/index.ts';
+import { workspacePaths } from './workspace-paths.ts';
+import { writeProjections } from './write-projections.ts';
+
+describe('writeProjections lock', () => {
+  let root: string;
+  let store: SqliteStore;
+  beforeEach(async () => {
+    root = mkdtempSync(join(tmpdir(), 'loki-projections-'));
+    mkdirSync(join(root, '.loki', 'state'), { recursive: true });
+    store = await SqliteStore.open(join(root, '.loki', 'loki.db'), { clock: new ManualClock() });
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('takes over at once a lock left by a process that no longer exists (a killed run)', async () => {
+    const paths = workspacePaths(root);
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+      encoding: 'utf8',
+    });
+    writeFileSync(paths.projectionLock, dead.stdout);
+    const started = Date.now();
+    await writeProjections(store, paths);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(existsSync(paths.statusFile)).toBe(true);
+    expect(existsSync(paths.projectionLock)).toBe(false);
+  });
+
+  it('waits for a lock whose holder is alive, then says which file to delete', async () => {
+    const paths = workspacePaths(root);
+    writeFileSync(paths.projectionLock, String(process.pid));
+    const error = await writeProjections(store, paths).then(
+      () => null,
+      (caught: unknown) => caught,
+    );
+    expect(isLokiError(error) && error.code).toBe('PROJECTION_LOCK_TIMEOUT');
+    expect(String(error)).toContain(paths.projectionLock);
+  }, 20_000);
+});
