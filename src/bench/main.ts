@@ -3,6 +3,7 @@
  * measure; they exit 0 even when a target is missed (the summary says so). Unknown name → exit 2.
  */
 import { join } from 'node:path';
+import { runOrchestrationBenchmark } from './orchestration-bench.ts';
 import { runQueueBenchmark } from './queue-bench.ts';
 import { runRuntimeBenchmark } from './runtime-bench.ts';
 
@@ -26,6 +27,14 @@ const BENCHMARKS = new Map<string, Benchmark>([
       description:
         'agent tool-loop overhead per model call (scripted model, events persisted), model latency excluded',
       run: runRuntimeBenchmark,
+    },
+  ],
+  [
+    'orchestration',
+    {
+      description:
+        'loki run on 100 scripted tasks (3 calls × 200 ms, --parallel 10): wall vs ideal, overhead per task vs bare git, peak RSS',
+      run: runOrchestrationBenchmark,
     },
   ],
 ]);

@@ -50,23 +50,36 @@ export async function createTaskWorktree(options: {
 }): Promise<TaskWorktree> {
   const { repositoryRoot, taskId } = options;
   const signalOption = options.signal === undefined ? {} : { signal: options.signal };
-  await ensureInitialCommit(repositoryRoot, options.signal);
   mkdirSync(options.worktreesDirectory, { recursive: true });
-  await runGit(repositoryRoot, ['worktree', 'prune'], signalOption);
   const path = join(options.worktreesDirectory, taskId);
   const branch = taskBranchName(taskId);
-  const branchExists =
-    (
-      await runGit(repositoryRoot, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], {
-        allowFailure: true,
-        ...signalOption,
-      })
-    ).exitCode === 0;
-  if (!existsSync(path)) {
-    const args = branchExists
+  const addArguments = async () => {
+    const branchExists =
+      (
+        await runGit(repositoryRoot, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], {
+          allowFailure: true,
+          ...signalOption,
+        })
+      ).exitCode === 0;
+    return branchExists
       ? ['worktree', 'add', '--quiet', path, branch]
       : ['worktree', 'add', '--quiet', '-b', branch, path, options.baseRef ?? 'HEAD'];
-    await runGit(repositoryRoot, args, signalOption);
+  };
+  const isNew = !existsSync(path);
+  // The branch lookup only reads refs, so it runs beside the first-commit check.
+  const [, firstAddArguments] = await Promise.all([
+    ensureInitialCommit(repositoryRoot, options.signal),
+    isNew ? addArguments() : null,
+  ]);
+  if (firstAddArguments !== null) {
+    // A stale registration (a worktree directory deleted by a crash or by hand) makes `worktree add`
+    // refuse the path or the branch. Pruning costs a git process, so it runs only when the add fails,
+    // and the add is tried once more (the branch is looked up again: the first try may have made it).
+    const added = await runGit(repositoryRoot, firstAddArguments, { allowFailure: true, ...signalOption });
+    if (added.exitCode !== 0) {
+      await runGit(repositoryRoot, ['worktree', 'prune'], signalOption);
+      await runGit(repositoryRoot, await addArguments(), signalOption);
+    }
   }
   const baseCommit = (await runGit(path, ['rev-parse', 'HEAD'], signalOption)).stdout.trim();
   return { repositoryRoot, path, branch, baseCommit };
@@ -106,9 +119,10 @@ export async function rollbackWorktree(
 /** Removes the worktree directory; the branch (and its checkpoints) stays. */
 export async function removeTaskWorktree(worktree: TaskWorktree, signal?: AbortSignal): Promise<void> {
   const signalOption = signal === undefined ? {} : { signal };
-  await runGit(worktree.repositoryRoot, ['worktree', 'remove', '--force', worktree.path], {
+  const removed = await runGit(worktree.repositoryRoot, ['worktree', 'remove', '--force', worktree.path], {
     allowFailure: true,
     ...signalOption,
   });
-  await runGit(worktree.repositoryRoot, ['worktree', 'prune'], signalOption);
+  // A successful remove leaves no registration behind; prune only clears one whose directory is already gone.
+  if (removed.exitCode !== 0) await runGit(worktree.repositoryRoot, ['worktree', 'prune'], signalOption);
 }

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LokiError } from '../errors/index.ts';
-import { LOKI_GIT_IDENTITY, runGit } from '../git/index.ts';
+import { type GitResult, LOKI_GIT_IDENTITY, runGit } from '../git/index.ts';
 import type { CommandRunner } from '../sandbox/index.ts';
 
 export interface MergeRequest {
@@ -49,6 +49,7 @@ export interface MergeQueueOptions {
 }
 
 const OUTPUT_TAIL_CHARACTERS = 4_000;
+const WORKTREE_LIST_ATTEMPTS = 10;
 /**
  * The project's own git hooks (husky and friends) must not run on every checkout and rebase of the
  * integration worktree: they are slow, may have side effects, and verification is the gate here.
@@ -71,6 +72,16 @@ export class MergeQueue {
   /** Every merge chains onto this, so merges never interleave even when called concurrently. */
   #tail: Promise<unknown> = Promise.resolve();
   #isIntegrationReady = false;
+  /**
+   * The checkpoint this queue's last merge left checked out in the integration worktree (no rebase
+   * in progress; files the verification wrote may still be there); null when unknown (no merge yet,
+   * or one that stopped half-way). A merge onto that same main skips the opening reset and instead
+   * cleans once, right after checking out its own checkpoint: nothing else touches this private
+   * worktree between two merges.
+   */
+  #lastMergedAt: string | null = null;
+  /** Where git keeps the state of an interrupted rebase in the integration worktree (`rev-parse --git-path`). */
+  #rebaseStateDirectories: string[] | null = null;
 
   constructor(options: MergeQueueOptions) {
     this.#options = options;
@@ -127,47 +138,21 @@ export class MergeQueue {
     await this.#prepareIntegrationWorktree(signal);
 
     const previousMain = await this.#revParse(this.#mainReference, signal);
-    await this.#resetIntegration(previousMain, signal);
+    let isResetSkipped = this.#lastMergedAt === previousMain;
+    this.#lastMergedAt = null;
+    if (!isResetSkipped) await this.#resetIntegration(previousMain, signal);
 
-    // A detached copy of the task branch: the rebase rewrites this copy, never the branch itself.
-    await runGit(
-      integration,
-      [...WITHOUT_HOOKS, 'checkout', '--quiet', '--force', '--detach', request.branch],
-      signalOption,
-    );
-    const rebase = await runGit(
-      integration,
-      [
-        ...WITHOUT_HOOKS,
-        '-c',
-        'rebase.autoStash=false',
-        '-c',
-        'commit.gpgSign=false',
-        'rebase',
-        '--no-verify',
-        previousMain,
-      ],
-      { allowFailure: true, env: LOKI_GIT_IDENTITY, ...signalOption },
-    );
-    if (rebase.exitCode !== 0) {
-      const conflicted = await runGit(integration, ['diff', '--name-only', '--diff-filter=U'], {
-        allowFailure: true,
-        ...signalOption,
-      });
-      const files = conflicted.stdout.split('\n').filter((line) => line.length > 0);
-      await this.#resetIntegration(previousMain, signal);
-      if (files.length === 0) {
-        throw new LokiError(`rebasing ${request.branch} onto main failed: ${tail(rebase.stderr.trim())}`, {
-          code: 'MERGE_REBASE_FAILED',
-          category: 'internal',
-          context: { taskId: request.taskId, branch: request.branch, exitCode: rebase.exitCode },
-        });
-      }
-      return { outcome: 'conflict', files, details: tail(`${rebase.stdout}\n${rebase.stderr}`.trim()) };
+    let squashed: string | MergeResult | null = await this.#squashedTreeByMergeTree(request, previousMain);
+    if (squashed === null) {
+      // The rebase works in the integration worktree, so that one has to be clean first.
+      if (isResetSkipped) await this.#resetIntegration(previousMain, signal);
+      isResetSkipped = false;
+      squashed = await this.#squashedTreeByRebase(request, previousMain);
     }
+    if (typeof squashed !== 'string') return squashed;
 
     // Squash: one checkpoint commit on top of main with the rebased tree and the Loki identity.
-    const tree = await this.#revParse('HEAD^{tree}', signal);
+    const tree = squashed;
     const message = checkpointMessage(request);
     const checkpoint = (
       await runGit(
@@ -184,6 +169,8 @@ export class MergeQueue {
       [...WITHOUT_HOOKS, 'checkout', '--quiet', '--force', '--detach', checkpoint],
       signalOption,
     );
+    // After a reset the worktree had nothing untracked; without one, what the last verification left goes now.
+    if (isResetSkipped) await runGit(integration, ['clean', '-ffdq'], signalOption);
 
     for (const command of request.verifyCommands) {
       const result = await this.#options.commandRunner.run({
@@ -226,7 +213,7 @@ export class MergeQueue {
         context: { taskId: request.taskId, checkpoint, previousMain },
       });
     }
-    await this.#resetIntegration(checkpoint, undefined);
+    this.#lastMergedAt = checkpoint;
     const staleCheckout = await this.#bringCheckedOutMainForward(previousMain, checkpoint);
     return {
       outcome: 'merged',
@@ -236,10 +223,87 @@ export class MergeQueue {
     };
   }
 
+  /**
+   * The tree of the task's work on top of main, without a worktree: `git merge-tree --write-tree`.
+   * Only for the usual shape, one commit with one parent on top of an older main. Replaying that
+   * one commit (what the rebase does) is a three-way merge with its parent as base, main as ours and
+   * the commit as theirs; that parent is on main, so it is the merge base merge-tree picks, and both
+   * use merge-ort: the tree is the one the rebase would give. Anything else (several commits, a
+   * merge commit, nothing new, a conflict) returns null and goes through the rebase, which also
+   * reports conflicts exactly as before.
+   */
+  async #squashedTreeByMergeTree(request: MergeRequest, previousMain: string): Promise<string | null> {
+    const signalOption = request.signal === undefined ? {} : { signal: request.signal };
+    // Both only read (merge-tree writes nothing but objects), so they run side by side; the tree
+    // is used only when the branch has the one-commit shape.
+    const [ownCommits, merged] = await Promise.all([
+      runGit(this.#integrationPath, ['rev-list', '--parents', `${previousMain}..${request.branch}`, '--'], {
+        allowFailure: true,
+        ...signalOption,
+      }),
+      runGit(this.#integrationPath, ['merge-tree', '--write-tree', previousMain, request.branch], {
+        allowFailure: true,
+        ...signalOption,
+      }),
+    ]);
+    const lines = ownCommits.stdout.split('\n').filter((line) => line.length > 0);
+    if (ownCommits.exitCode !== 0 || lines.length !== 1 || lines[0]?.split(' ').length !== 2) return null;
+    if (merged.exitCode !== 0) return null;
+    const tree = merged.stdout.split('\n')[0]?.trim() ?? '';
+    return /^[0-9a-f]{40,64}$/.test(tree) ? tree : null;
+  }
+
+  /** The tree of the task's work rebased onto main in the integration worktree, or the conflict. */
+  async #squashedTreeByRebase(request: MergeRequest, previousMain: string): Promise<string | MergeResult> {
+    const { signal } = request;
+    const signalOption = signal === undefined ? {} : { signal };
+    const integration = this.#integrationPath;
+    // A detached copy of the task branch: the rebase rewrites this copy, never the branch itself.
+    await runGit(
+      integration,
+      [...WITHOUT_HOOKS, 'checkout', '--quiet', '--force', '--detach', request.branch],
+      signalOption,
+    );
+    const rebase = await runGit(
+      integration,
+      [
+        ...WITHOUT_HOOKS,
+        '-c',
+        'rebase.autoStash=false',
+        '-c',
+        'commit.gpgSign=false',
+        'rebase',
+        '--no-verify',
+        previousMain,
+      ],
+      { allowFailure: true, env: LOKI_GIT_IDENTITY, ...signalOption },
+    );
+    if (rebase.exitCode !== 0) {
+      const conflicted = await runGit(integration, ['diff', '--name-only', '--diff-filter=U'], {
+        allowFailure: true,
+        ...signalOption,
+      });
+      const files = conflicted.stdout.split('\n').filter((line) => line.length > 0);
+      await this.#resetIntegration(previousMain, signal);
+      if (files.length === 0) {
+        throw new LokiError(`rebasing ${request.branch} onto main failed: ${tail(rebase.stderr.trim())}`, {
+          code: 'MERGE_REBASE_FAILED',
+          category: 'internal',
+          context: { taskId: request.taskId, branch: request.branch, exitCode: rebase.exitCode },
+        });
+      }
+      return { outcome: 'conflict', files, details: tail(`${rebase.stdout}\n${rebase.stderr}`.trim()) };
+    }
+
+    return await this.#revParse('HEAD^{tree}', signal);
+  }
+
   /** Creates the integration worktree the first time (or after it was deleted), detached at main. */
   async #prepareIntegrationWorktree(signal: AbortSignal | undefined): Promise<void> {
     const signalOption = signal === undefined ? {} : { signal };
     if (this.#isIntegrationReady && existsSync(this.#integrationPath)) return;
+    this.#lastMergedAt = null;
+    this.#rebaseStateDirectories = null;
     const root = this.#options.repositoryRoot;
     mkdirSync(this.#options.workDirectory, { recursive: true });
     await runGit(root, ['worktree', 'prune'], signalOption);
@@ -275,12 +339,16 @@ export class MergeQueue {
   async #resetIntegration(commit: string, signal: AbortSignal | undefined): Promise<void> {
     const signalOption = signal === undefined ? {} : { signal };
     const integration = this.#integrationPath;
-    const rebaseDirectories = await Promise.all(
+    // The paths are fixed for the life of the worktree: asked once, not on every reset.
+    this.#rebaseStateDirectories ??= await Promise.all(
       ['rebase-merge', 'rebase-apply'].map(async (name) =>
-        (await runGit(integration, ['rev-parse', '--git-path', name], signalOption)).stdout.trim(),
+        resolve(
+          integration,
+          (await runGit(integration, ['rev-parse', '--git-path', name], signalOption)).stdout.trim(),
+        ),
       ),
     );
-    if (rebaseDirectories.some((directory) => existsSync(resolve(integration, directory)))) {
+    if (this.#rebaseStateDirectories.some((directory) => existsSync(directory))) {
       await runGit(integration, [...WITHOUT_HOOKS, 'rebase', '--abort'], {
         allowFailure: true,
         ...signalOption,
@@ -303,16 +371,40 @@ export class MergeQueue {
     previousMain: string,
     checkpoint: string,
   ): Promise<{ path: string; details: string } | undefined> {
-    const listing = await runGit(this.#options.repositoryRoot, ['worktree', 'list', '--porcelain']);
-    const checkout = parseWorktreeList(listing.stdout).find(
-      (worktree) => worktree.branch === this.#mainReference && !worktree.isBare,
-    );
-    if (checkout === undefined) return undefined;
-    const readTree = await runGit(checkout.path, ['read-tree', '-m', '-u', previousMain, checkpoint], {
+    const checkoutPath = await this.#findCheckoutOfMain();
+    if (checkoutPath === undefined) return undefined;
+    const readTree = await runGit(checkoutPath, ['read-tree', '-m', '-u', previousMain, checkpoint], {
       allowFailure: true,
     });
     if (readTree.exitCode === 0) return undefined;
-    return { path: checkout.path, details: tail(readTree.stderr.trim()) };
+    return { path: checkoutPath, details: tail(readTree.stderr.trim()) };
+  }
+
+  /**
+   * The worktree that has main checked out, if any. Usually that is the repository's own checkout,
+   * and one rev-parse says so. Only otherwise is `git worktree list` asked: it fails ("failed to
+   * read .git/worktrees/<id>/commondir") when it meets a task worktree that is being added or
+   * removed at that very moment, so it is asked again a few times before the error counts. Main
+   * has already moved when this runs: a lost race here must not turn a merge into a failed task.
+   */
+  async #findCheckoutOfMain(): Promise<string | undefined> {
+    const root = this.#options.repositoryRoot;
+    const own = await runGit(
+      root,
+      ['rev-parse', '--is-bare-repository', '--show-toplevel', '--symbolic-full-name', 'HEAD'],
+      { allowFailure: true },
+    );
+    const [isBare, topLevel, head] = own.stdout.split('\n');
+    if (own.exitCode === 0 && isBare === 'false' && head === this.#mainReference && topLevel) return topLevel;
+    let listing: GitResult | undefined;
+    for (let attempt = 1; attempt < WORKTREE_LIST_ATTEMPTS && listing === undefined; attempt += 1) {
+      const result = await runGit(root, ['worktree', 'list', '--porcelain'], { allowFailure: true });
+      if (result.exitCode === 0) listing = result;
+    }
+    listing ??= await runGit(root, ['worktree', 'list', '--porcelain']);
+    return parseWorktreeList(listing.stdout).find(
+      (worktree) => worktree.branch === this.#mainReference && !worktree.isBare,
+    )?.path;
   }
 
   async #revParse(revision: string, signal: AbortSignal | undefined): Promise<string> {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { findAgentType, tierForComplexity } from '../agents/index.ts';
 import type { BudgetGovernor } from '../budget/index.ts';
@@ -58,6 +59,12 @@ export interface TaskWorkerContext {
 export type TaskWorkOutcome = 'merged' | 'deferred' | 'failed' | 'released' | 'budget';
 
 const RESOLUTION_SUFFIX = '-fix';
+/** Provider failures no task can get past (a bad request or a broken script is the task's own failure). */
+const RUN_STOPPING_FAILURES: ReadonlySet<string> = new Set([
+  'PROVIDER_AUTH',
+  'PROVIDER_QUOTA',
+  'PROVIDER_MODEL_UNKNOWN',
+]);
 
 /**
  * One claim of one task, end to end: skip it if main already holds its work, reuse a verified
@@ -96,21 +103,29 @@ export async function workOnTask(
     }
 
     const agentType = findAgentType(task.type);
+    const worktreesDirectory = join(workspace.paths.lokiDirectory, 'worktrees');
+    // createTaskWorktree puts the worktree at <worktreesDirectory>/<task-id>; one that is not there yet is
+    // checked out fresh from its branch, with nothing half-done in it.
+    const isNewWorktree = !existsSync(join(worktreesDirectory, task.id));
     worktree = await createTaskWorktree({
       repositoryRoot: workspace.paths.root,
-      worktreesDirectory: join(workspace.paths.lokiDirectory, 'worktrees'),
+      worktreesDirectory,
       taskId: task.id,
       baseRef: context.mainBranch,
       signal: context.signal,
     });
     // Whatever a killed run left half-done goes: the worktree returns to the branch's last checkpoint.
-    await rollbackWorktree(worktree, 'HEAD', context.signal);
+    if (!isNewWorktree) await rollbackWorktree(worktree, 'HEAD', context.signal);
 
     let attempts = 0;
     let usage: unknown = null;
-    if (!(await hasPendingCheckpoint(worktree, task, context))) {
+    // Two reads, side by side: main is only used when the branch has nothing pending.
+    const [hasPending, main] = await Promise.all([
+      hasPendingCheckpoint(worktree, task, context),
+      mainCommit(context),
+    ]);
+    if (!hasPending) {
       // Nothing of its own on the branch yet: start from today's main, not the main of an earlier attempt.
-      const main = await mainCommit(context);
       if (worktree.baseCommit !== main && (await isAncestor(worktree.path, 'HEAD', main))) {
         await runGit(worktree.path, ['reset', '--hard', '--quiet', main], { signal: context.signal });
         worktree = { ...worktree, baseCommit: main };
@@ -226,7 +241,7 @@ export async function workOnTask(
     return await deferToResolution(task, workerId, payload, merge, context);
   } catch (error) {
     if (context.signal.aborted) return await release(task, workerId, 'stopped', context, writes);
-    if (isLokiError(error) && error.category === 'provider' && !error.isRetryable) {
+    if (isLokiError(error) && RUN_STOPPING_FAILURES.has(error.code)) {
       // A bad key, no quota, an unknown model: not this task's fault, and every other task would hit it too.
       await release(task, workerId, `provider error: ${error.message}`, context, writes);
       throw error;
