@@ -47,12 +47,13 @@ export async function createTaskWorktree(options: {
   taskId: string;
   baseRef?: string;
   signal?: AbortSignal;
-}): Promise<TaskWorktree> {
+}): Promise<TaskWorktree & { isNewBranch: boolean }> {
   const { repositoryRoot, taskId } = options;
   const signalOption = options.signal === undefined ? {} : { signal: options.signal };
   mkdirSync(options.worktreesDirectory, { recursive: true });
   const path = join(options.worktreesDirectory, taskId);
   const branch = taskBranchName(taskId);
+  let isNewBranch = false;
   const addArguments = async () => {
     const branchExists =
       (
@@ -61,6 +62,7 @@ export async function createTaskWorktree(options: {
           ...signalOption,
         })
       ).exitCode === 0;
+    isNewBranch = !branchExists;
     return branchExists
       ? ['worktree', 'add', '--quiet', path, branch]
       : ['worktree', 'add', '--quiet', '-b', branch, path, options.baseRef ?? 'HEAD'];
@@ -82,7 +84,7 @@ export async function createTaskWorktree(options: {
     }
   }
   const baseCommit = (await runGit(path, ['rev-parse', 'HEAD'], signalOption)).stdout.trim();
-  return { repositoryRoot, path, branch, baseCommit };
+  return { repositoryRoot, path, branch, baseCommit, isNewBranch };
 }
 
 /** Commits everything in the worktree as a checkpoint; returns the new commit, or null if nothing changed. */

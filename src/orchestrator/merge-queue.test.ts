@@ -291,4 +291,70 @@ describe('MergeQueue', () => {
     expect(git(repository, 'rev-parse', 'main')).toBe(mainBefore);
     expect((await queue.merge(request('task-1', branch, ['test -f a.txt']))).outcome).toBe('merged');
   });
+
+  describe('batches', () => {
+    /** A first merge keeps the queue busy, so the next ones queue up and are taken together. */
+    async function mergeBehindAFirst(queue: MergeQueue, requests: MergeRequest[]) {
+      const first = queue.merge(request('task-0', createBranch('task-0', [{ 'zero.txt': '0\n' }])));
+      const rest = requests.map((next) => queue.merge(next));
+      return Promise.all([first, ...rest]);
+    }
+
+    it('merges waiting branches together: one checkpoint each, verified once on the result, main moved once', async () => {
+      const runner = new RecordingRunner(new PlainRunner());
+      await using queue = createQueue(runner);
+      const b = createBranch('task-b', [{ 'b.txt': 'b\n' }]);
+      const c = createBranch('task-c', [{ 'c.txt': 'c\n' }]);
+      const results = await mergeBehindAFirst(queue, [
+        request('task-b', b, ['test -f b.txt', 'test -f zero.txt']),
+        request('task-c', c, ['test -f c.txt', 'test -f zero.txt']),
+      ]);
+      expect(results.map((result) => result.outcome)).toEqual(['merged', 'merged', 'merged']);
+      const [zero, first, second] = results;
+      if (zero?.outcome !== 'merged' || first?.outcome !== 'merged' || second?.outcome !== 'merged') return;
+      expect(first.previousMain).toBe(zero.commit);
+      expect(second.previousMain).toBe(first.commit);
+      expect(git(repository, 'rev-parse', 'main')).toBe(second.commit);
+      expect(mainSubjects().slice(0, 3)).toEqual([
+        '[Loki] eng-backend-task-c: work on task-c',
+        '[Loki] eng-backend-task-b: work on task-b',
+        '[Loki] eng-backend-task-0: work on task-0',
+      ]);
+      // Each distinct command once, on the tree holding both branches.
+      expect(runner.events.filter((event) => event.startsWith('start'))).toEqual([
+        'start test -f b.txt',
+        'start test -f zero.txt',
+        'start test -f c.txt',
+      ]);
+      expect(git(repository, 'reflog', 'show', '--format=%gs', 'main').split('\n')).toHaveLength(3);
+      expect(readFileSync(join(repository, 'c.txt'), 'utf8')).toBe('c\n');
+    });
+
+    it('falls back to one merge at a time when the batch is red, so only the culprit is refused', async () => {
+      await using queue = createQueue();
+      const good = createBranch('task-good', [{ 'good.txt': 'good\n' }]);
+      const bad = createBranch('task-bad', [{ 'bad.txt': 'bad\n' }]);
+      const results = await mergeBehindAFirst(queue, [
+        request('task-good', good, ['test -f good.txt']),
+        request('task-bad', bad, ['test ! -f bad.txt']),
+      ]);
+      expect(results.map((result) => result.outcome)).toEqual(['merged', 'merged', 'verification_failed']);
+      expect(mainSubjects()[0]).toBe('[Loki] eng-backend-task-good: work on task-good');
+      expect(existsSync(join(repository, 'bad.txt'))).toBe(false);
+    });
+
+    it('reports a conflict inside a batch like a single merge, merging the others', async () => {
+      await using queue = createQueue();
+      const left = createBranch('task-left', [{ 'shared.txt': 'left\nline two\n' }]);
+      const right = createBranch('task-right', [{ 'shared.txt': 'right\nline two\n' }]);
+      const results = await mergeBehindAFirst(queue, [
+        request('task-left', left),
+        request('task-right', right),
+      ]);
+      expect(results.map((result) => result.outcome)).toEqual(['merged', 'merged', 'conflict']);
+      const conflict = results[2];
+      if (conflict?.outcome === 'conflict') expect(conflict.files).toEqual(['shared.txt']);
+      expect(readFileSync(join(repository, 'shared.txt'), 'utf8')).toBe('left\nline two\n');
+    });
+  });
 });

@@ -44,6 +44,8 @@ export interface MergeQueueOptions {
   verifyTimeoutMilliseconds?: number;
   maxOutputBytes?: number;
   allowNetwork?: boolean;
+  /** Most merges verified and moved onto main together when several are waiting (1 = never batch). */
+  maxBatchSize?: number;
   /** How many times a merge starts over when main moves between the rebase and the ref update. */
   maxMainRaceAttempts?: number;
 }
@@ -69,8 +71,10 @@ export class MergeQueue {
   readonly #options: MergeQueueOptions;
   readonly #mainReference: string;
   readonly #integrationPath: string;
-  /** Every merge chains onto this, so merges never interleave even when called concurrently. */
-  #tail: Promise<unknown> = Promise.resolve();
+  /** Merges asked for and not started yet; the drain loop takes them in order, several at a time. */
+  readonly #pending: PendingMerge[] = [];
+  /** The drain loop, while it runs: merges never interleave, even when called concurrently. */
+  #draining: Promise<void> | null = null;
   #isIntegrationReady = false;
   /**
    * The checkpoint this queue's last merge left checked out in the integration worktree (no rebase
@@ -94,15 +98,17 @@ export class MergeQueue {
   }
 
   merge(request: MergeRequest): Promise<MergeResult> {
-    const run = this.#tail.then(() => this.#mergeWithRaceRetries(request));
-    // The chain only orders merges; each caller still receives its own rejection through `run`.
-    this.#tail = run.catch(() => undefined);
-    return run;
+    return new Promise<MergeResult>((resolve, reject) => {
+      this.#pending.push({ request, resolve, reject });
+      this.#draining ??= this.#drain().finally(() => {
+        this.#draining = null;
+      });
+    });
   }
 
   /** Waits for queued merges, then removes the integration worktree (main and task branches stay). */
   async close(): Promise<void> {
-    await this.#tail;
+    while (this.#draining !== null) await this.#draining;
     if (!this.#isIntegrationReady && !existsSync(this.#integrationPath)) return;
     const root = this.#options.repositoryRoot;
     await runGit(root, ['worktree', 'remove', '--force', this.#integrationPath], { allowFailure: true });
@@ -112,6 +118,143 @@ export class MergeQueue {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /**
+   * Takes the waiting merges in order: one alone goes through the single merge; several that queued
+   * up while the previous merge ran go through one batch (see #mergeBatch).
+   */
+  async #drain(): Promise<void> {
+    while (this.#pending.length > 0) {
+      const batch = this.#pending.splice(0, this.#options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE);
+      const [only] = batch;
+      if (batch.length === 1 && only !== undefined) await this.#settle(only);
+      else await this.#mergeBatch(batch);
+    }
+  }
+
+  async #settle(pending: PendingMerge): Promise<void> {
+    try {
+      pending.resolve(await this.#mergeWithRaceRetries(pending.request));
+    } catch (error) {
+      pending.reject(error);
+    }
+  }
+
+  /**
+   * Several merges at once, like a merge queue's batch: each branch of the one-commit shape is
+   * squashed onto the previous one's checkpoint (merge-tree, no checkout), the last checkpoint is
+   * checked out once and every verify command of the batch runs once on it, and main moves once,
+   * guarded as always, over all of them. Each task still gets its own checkpoint commit. Anything
+   * else falls back to the single merge, in order: a branch of another shape or with a conflict,
+   * every member when the batch's verification fails (so the culprit is found alone), or when
+   * main moved meanwhile. Main therefore only ever moves to a verified commit.
+   */
+  async #mergeBatch(batch: PendingMerge[]): Promise<void> {
+    const signal = batch[0]?.request.signal;
+    const signalOption = signal === undefined ? {} : { signal };
+    const leftovers: PendingMerge[] = [];
+    const members: { pending: PendingMerge; checkpoint: string; parent: string }[] = [];
+    try {
+      await this.#prepareIntegrationWorktree(signal);
+      const previousMain = await this.#revParse(this.#mainReference, signal);
+      const isResetSkipped = this.#lastMergedAt === previousMain;
+      this.#lastMergedAt = null;
+      if (!isResetSkipped) await this.#resetIntegration(previousMain, signal);
+      let tip = previousMain;
+      for (const pending of batch) {
+        const tree = pending.request.signal?.aborted
+          ? null
+          : await this.#squashedTreeByMergeTree(pending.request, tip);
+        if (tree === null) {
+          leftovers.push(pending);
+          continue;
+        }
+        const checkpoint = (
+          await runGit(
+            this.#integrationPath,
+            [
+              'commit-tree',
+              tree,
+              '-p',
+              tip,
+              '-m',
+              checkpointMessage(pending.request),
+              ...trailerArguments(pending.request),
+            ],
+            { env: LOKI_GIT_IDENTITY, ...signalOption },
+          )
+        ).stdout.trim();
+        members.push({ pending, checkpoint, parent: tip });
+        tip = checkpoint;
+      }
+      if (members.length > 0) {
+        await runGit(
+          this.#integrationPath,
+          [...WITHOUT_HOOKS, 'checkout', '--quiet', '--force', '--detach', tip],
+          signalOption,
+        );
+        if (isResetSkipped) await runGit(this.#integrationPath, ['clean', '-ffdq'], signalOption);
+        const commands = [...new Set(members.flatMap((member) => member.pending.request.verifyCommands))];
+        let isVerified = true;
+        for (const command of commands) {
+          const result = await this.#runVerification(command, signal);
+          if (result.exitCode !== 0 || result.timedOut) {
+            isVerified = false;
+            break;
+          }
+        }
+        signal?.throwIfAborted();
+        const update = isVerified
+          ? await runGit(
+              this.#options.repositoryRoot,
+              [
+                'update-ref',
+                '-m',
+                `loki merge: ${members.length} checkpoints`,
+                this.#mainReference,
+                tip,
+                previousMain,
+              ],
+              { allowFailure: true },
+            )
+          : null;
+        if (update?.exitCode === 0) {
+          this.#lastMergedAt = tip;
+          const staleCheckout = await this.#bringCheckedOutMainForward(previousMain, tip);
+          for (const member of members) {
+            member.pending.resolve({
+              outcome: 'merged',
+              commit: member.checkpoint,
+              previousMain: member.parent,
+              ...(staleCheckout === undefined ? {} : { staleCheckout }),
+            });
+          }
+        } else {
+          // Red as a batch, or main moved: each member is merged (and verified) on its own.
+          await this.#resetIntegration(previousMain, signal);
+          leftovers.unshift(...members.map((member) => member.pending));
+        }
+      }
+    } catch (error) {
+      // A promise settles once: the members already resolved as merged keep that answer.
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    for (const pending of leftovers) await this.#settle(pending);
+  }
+
+  #runVerification(command: string, signal: AbortSignal | undefined) {
+    return this.#options.commandRunner.run({
+      command,
+      cwd: this.#integrationPath,
+      writableDirectory: this.#integrationPath,
+      timeoutMilliseconds: this.#options.verifyTimeoutMilliseconds ?? 10 * 60_000,
+      env: this.#options.verifyEnvironment,
+      allowNetwork: this.#options.allowNetwork ?? false,
+      maxOutputBytes: this.#options.maxOutputBytes ?? 256 * 1024,
+      ...(signal === undefined ? {} : { signal }),
+    });
   }
 
   async #mergeWithRaceRetries(request: MergeRequest): Promise<MergeResult> {
@@ -173,16 +316,7 @@ export class MergeQueue {
     if (isResetSkipped) await runGit(integration, ['clean', '-ffdq'], signalOption);
 
     for (const command of request.verifyCommands) {
-      const result = await this.#options.commandRunner.run({
-        command,
-        cwd: integration,
-        writableDirectory: integration,
-        timeoutMilliseconds: this.#options.verifyTimeoutMilliseconds ?? 10 * 60_000,
-        env: this.#options.verifyEnvironment,
-        allowNetwork: this.#options.allowNetwork ?? false,
-        maxOutputBytes: this.#options.maxOutputBytes ?? 256 * 1024,
-        ...signalOption,
-      });
+      const result = await this.#runVerification(command, signal);
       if (result.exitCode !== 0 || result.timedOut) {
         await this.#resetIntegration(previousMain, signal);
         const timeoutNote = result.timedOut ? '\n[timed out]' : '';
@@ -414,6 +548,14 @@ export class MergeQueue {
     return result.stdout.trim();
   }
 }
+
+interface PendingMerge {
+  request: MergeRequest;
+  resolve: (result: MergeResult) => void;
+  reject: (error: unknown) => void;
+}
+
+const DEFAULT_MAX_BATCH_SIZE = 10;
 
 /** `[Loki] <agent-type>-<task-id>: <title>`, on one line whatever the title contains. */
 export function checkpointMessage(request: Pick<MergeRequest, 'agentType' | 'taskId' | 'title'>): string {

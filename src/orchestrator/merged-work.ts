@@ -43,3 +43,30 @@ function splitList(text: string): string[] {
     .map((value) => value.trim())
     .filter((value) => value.length > 0);
 }
+
+/**
+ * What main holds, read from git once per process and then kept up to date by the merges this
+ * process makes (the run lock guarantees no other process merges meanwhile): one git log per run
+ * instead of one per task.
+ */
+export class MergedWorkIndex {
+  readonly #merged: Map<string, MergedTask>;
+
+  private constructor(merged: Map<string, MergedTask>) {
+    this.#merged = merged;
+  }
+
+  static async load(repositoryRoot: string, mainBranch: string): Promise<MergedWorkIndex> {
+    return new MergedWorkIndex(await readMergedTasks(repositoryRoot, mainBranch));
+  }
+
+  get(taskId: string): MergedTask | undefined {
+    return this.#merged.get(taskId);
+  }
+
+  /** A checkpoint of `taskId` reached main, carrying the work of `resolves` too. */
+  record(taskId: string, commit: string, resolves: readonly string[]): void {
+    this.#merged.set(taskId, { commit, via: null });
+    for (const resolved of resolves) this.#merged.set(resolved, { commit, via: taskId });
+  }
+}

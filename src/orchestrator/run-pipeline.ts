@@ -32,7 +32,7 @@ import type { Run, Task } from '../store/index.ts';
 import type { Workspace } from '../workspace/index.ts';
 import type { AgentSource } from './agent-source.ts';
 import { MergeQueue } from './merge-queue.ts';
-import { readMergedTasks } from './merged-work.ts';
+import { MergedWorkIndex, readMergedTasks } from './merged-work.ts';
 import { buildRunReport, type RunStatusWord, writeRunReport } from './run-report.ts';
 import { runScheduler, type SchedulerResult } from './scheduler.ts';
 import type { TaskWorkerContext } from './task-worker.ts';
@@ -271,6 +271,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunOutco
     }
 
     const workerContext: TaskWorkerContext = {
+      merged: await MergedWorkIndex.load(paths.root, mainBranch),
       workspace,
       runId,
       mainBranch,

@@ -27,7 +27,7 @@ export type SchedulerResult =
   | { outcome: 'fatal'; error: unknown };
 
 /**
- * Runs the run's ready tasks with up to N workers at once until every task of the run is completed
+ * Runs the run's ready tasks with up to N agents at once until every task of the run is completed
  * (or cancelled), the run is stopped, the budget is spent, or nothing more can run. Each worker is
  * one `workOnTask` on one claimed task; the queue decides what is ready (priority, dependencies,
  * backoff), the store guarantees no task is claimed twice.
@@ -36,13 +36,21 @@ export async function runScheduler(options: SchedulerOptions): Promise<Scheduler
   const { context } = options;
   const { queue } = context.workspace;
   const poll = options.pollMilliseconds ?? 250;
+  /** Every task this scheduler started and that has not ended (working, or waiting for its merge). */
   const active = new Map<string, Promise<void>>();
+  /** The tasks whose agent is still at work: these count against the worker limit. */
+  const agents = new Set<string>();
+  let wake = () => {};
   let isBudgetSpent = false;
   let fatalError: { error: unknown } | null = null;
   let claims = 0;
 
   const start = (task: Task, workerId: string) => {
-    const work = workOnTask(task, workerId, context)
+    agents.add(task.id);
+    const freeAgentSlot = () => {
+      if (agents.delete(task.id)) wake();
+    };
+    const work = workOnTask(task, workerId, context, { onAgentDone: freeAgentSlot })
       .then(
         (outcome) => {
           if (outcome === 'budget') isBudgetSpent = true;
@@ -52,12 +60,20 @@ export async function runScheduler(options: SchedulerOptions): Promise<Scheduler
           fatalError ??= { error };
         },
       )
-      .finally(() => active.delete(task.id));
+      .finally(() => {
+        active.delete(task.id);
+        freeAgentSlot();
+        wake();
+      });
     active.set(task.id, work);
   };
 
   for (;;) {
     if (context.signal.aborted || isBudgetSpent || fatalError !== null) break;
+    // Armed before looking, so a slot freed while this pass claims is not missed.
+    const woken = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
     const limit = options.workerLimit();
     if (limit.changed) {
       context.emit({
@@ -67,7 +83,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<Scheduler
         data: { requested: options.requestedWorkers, limit: limit.limit, reason: limit.reason },
       });
     }
-    while (active.size < limit.limit && !context.signal.aborted && !isBudgetSpent && fatalError === null) {
+    while (agents.size < limit.limit && !context.signal.aborted && !isBudgetSpent && fatalError === null) {
       claims += 1;
       const workerId = `${options.workerIdPrefix}:w${claims}`;
       const task = await queue.claim({ workerId });
@@ -78,10 +94,8 @@ export async function runScheduler(options: SchedulerOptions): Promise<Scheduler
       const verdict = await judgeIdleQueue(context.runId, await queue.list(), context.clock.now());
       if (verdict !== 'wait') return verdict;
     }
-    await Promise.race([
-      ...active.values(),
-      delay(poll, undefined, { signal: context.signal }).catch(() => {}),
-    ]);
+    // Until a slot frees up, a task ends, or the poll interval passes (backoffs ending).
+    await Promise.race([woken, delay(poll, undefined, { signal: context.signal }).catch(() => {})]);
   }
   await Promise.all(active.values());
   if (fatalError !== null) return { outcome: 'fatal', error: (fatalError as { error: unknown }).error };

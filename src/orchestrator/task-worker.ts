@@ -23,7 +23,7 @@ import type { Task } from '../store/index.ts';
 import { ContinuityFile, type Workspace } from '../workspace/index.ts';
 import type { AgentSource } from './agent-source.ts';
 import type { MergeQueue, MergeResult } from './merge-queue.ts';
-import { readMergedTasks, RESOLVES_TRAILER, TASK_TRAILER } from './merged-work.ts';
+import { type MergedWorkIndex, RESOLVES_TRAILER, TASK_TRAILER } from './merged-work.ts';
 import { joinVerifyCommands, readTaskPayload, type TaskPayload } from './task-payload.ts';
 
 export interface TaskWorkerContext {
@@ -39,6 +39,8 @@ export interface TaskWorkerContext {
   clock: Clock;
   random?: RandomSource;
   governor: BudgetGovernor | null;
+  /** What main already holds (loaded once per process, updated by each merge). */
+  merged: MergedWorkIndex;
   emit: (event: NewEvent) => void;
   /** Aborted on a graceful stop: agents are signalled and their tasks go back to the queue. */
   signal: AbortSignal;
@@ -77,6 +79,7 @@ export async function workOnTask(
   task: Task,
   workerId: string,
   context: TaskWorkerContext,
+  hooks: { onAgentDone?: () => void } = {},
 ): Promise<TaskWorkOutcome> {
   const { workspace } = context;
   const queue = workspace.queue;
@@ -91,7 +94,7 @@ export async function workOnTask(
   let worktree: TaskWorktree | null = null;
   const payload = readTaskPayload(task.payload);
   try {
-    const alreadyMerged = (await readMergedTasks(workspace.paths.root, context.mainBranch)).get(task.id);
+    const alreadyMerged = context.merged.get(task.id);
     if (alreadyMerged !== undefined) {
       await writes;
       await queue.complete(task.id, workerId, {
@@ -107,23 +110,24 @@ export async function workOnTask(
     // createTaskWorktree puts the worktree at <worktreesDirectory>/<task-id>; one that is not there yet is
     // checked out fresh from its branch, with nothing half-done in it.
     const isNewWorktree = !existsSync(join(worktreesDirectory, task.id));
-    worktree = await createTaskWorktree({
+    const created = await createTaskWorktree({
       repositoryRoot: workspace.paths.root,
       worktreesDirectory,
       taskId: task.id,
       baseRef: context.mainBranch,
       signal: context.signal,
     });
+    worktree = created;
     // Whatever a killed run left half-done goes: the worktree returns to the branch's last checkpoint.
     if (!isNewWorktree) await rollbackWorktree(worktree, 'HEAD', context.signal);
 
     let attempts = 0;
     let usage: unknown = null;
     // Two reads, side by side: main is only used when the branch has nothing pending.
-    const [hasPending, main] = await Promise.all([
-      hasPendingCheckpoint(worktree, task, context),
-      mainCommit(context),
-    ]);
+    // A branch made just now from main has no checkpoint and starts from today's main: nothing to ask git.
+    const [hasPending, main] = created.isNewBranch
+      ? [false, worktree.baseCommit]
+      : await Promise.all([hasPendingCheckpoint(worktree, task, context), mainCommit(context)]);
     if (!hasPending) {
       // Nothing of its own on the branch yet: start from today's main, not the main of an earlier attempt.
       if (worktree.baseCommit !== main && (await isAncestor(worktree.path, 'HEAD', main))) {
@@ -208,6 +212,8 @@ export async function workOnTask(
       }
     }
 
+    // The agent's part is over: its slot goes to the next task while this one waits for its merge.
+    hooks.onAgentDone?.();
     const merge = await context.mergeQueue.merge({
       taskId: task.id,
       agentType: task.type,
@@ -224,6 +230,10 @@ export async function workOnTask(
     });
     await writes;
     if (merge.outcome === 'merged') {
+      context.merged.record(task.id, merge.commit, [
+        ...(payload.resolves === undefined ? [] : [payload.resolves]),
+        ...payload.alsoResolves,
+      ]);
       await queue.complete(task.id, workerId, {
         commit: merge.commit,
         branch: worktree.branch,
