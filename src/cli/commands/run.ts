@@ -37,6 +37,7 @@ interface RunFlags {
 }
 
 const RUN_LOCK_FILE = 'run.lock';
+const PROJECTION_INTERVAL_MILLISECONDS = 1000;
 
 /** The directory of the bundled examples, next to src/ and dist/ in the package. */
 function examplesDirectory(): string {
@@ -271,6 +272,9 @@ async function executeRun(
   // Events reach the user from the store, the single source of truth: NDJSON or one line each.
   let lastSequence = (await workspace.store.readSummary()).lastEventSequence;
   let isTailing = false;
+  // Projections (queue JSON, STATUS.txt) are rewritten at most once a second while events arrive:
+  // enough for a person watching, and cheap for a busy run.
+  let projectedAt = 0;
   const tail = async () => {
     if (isTailing) return;
     isTailing = true;
@@ -285,7 +289,10 @@ async function executeRun(
           if (line !== null) context.stdout(`${sanitizeForTerminal(line)}\n`);
         }
       }
-      await workspace.refreshProjections();
+      if (Date.now() - projectedAt >= PROJECTION_INTERVAL_MILLISECONDS) {
+        projectedAt = Date.now();
+        await workspace.refreshProjections();
+      }
     } finally {
       isTailing = false;
     }
