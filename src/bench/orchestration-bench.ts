@@ -194,13 +194,15 @@ function buildReport(input: {
       'overhead per task = its task.claimed → merge.completed minus its model time (model calls counted from ' +
         'usage.recorded × latency) minus its verification time (the verification.ran duration, counted twice because ' +
         'the merge queue re-runs the same command with the same runner and emits no event for it). What is left is ' +
-        'the orchestrator: worktree setup, git checkpoint, waiting for and doing the merge, event writes. Worktree ' +
-        'removal comes after merge.completed and is not in it, but it does hold the worker slot, so it is in the wall time.',
+        'the orchestrator: worktree setup, git checkpoint, waiting for and doing the merge, event writes. It is a ' +
+        'latency: the wait for a merge batch is in it although a task waiting for its merge no longer holds an ' +
+        'agent slot (the slot is freed once its work is verified). Worktree removal comes after merge.completed.',
       'parts: claimToAgentStarted = worktree creation and reset; agentOutsideModel = agent loop and tools; ' +
         'verificationToMerged = checkpoint commit, wait in the merge queue and the merge itself (re-verification taken off).',
-      'mergeInterval = time between consecutive merge.completed events; merges run one at a time, so with ' +
-        `${CONCURRENCY} tasks finishing every ${MODEL_CALLS_PER_TASK * LATENCY_MILLISECONDS} ms it must stay under ` +
-        `${(MODEL_CALLS_PER_TASK * LATENCY_MILLISECONDS) / CONCURRENCY} ms or the queue becomes the bottleneck.`,
+      'mergeInterval = time between consecutive merge.completed events. Merges that queue up while one runs are ' +
+        'merged as one batch (one verification, one move of main), so several complete at once and the mean ' +
+        `interval is what matters: ${CONCURRENCY} tasks finishing every ${MODEL_CALLS_PER_TASK * LATENCY_MILLISECONDS} ms need it under ` +
+        `${(MODEL_CALLS_PER_TASK * LATENCY_MILLISECONDS) / CONCURRENCY} ms.`,
       'peakRss is VmHWM of the loki process only (git and sandboxed commands are separate processes and not included).',
       'cpu: self is the loki Node process, children are git and the sandboxed verify commands it waited for ' +
         '(last /proc sample before exit, so the final few milliseconds are missing); wallFloor = all that CPU ' +

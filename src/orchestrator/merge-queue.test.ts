@@ -320,11 +320,9 @@ describe('MergeQueue', () => {
         '[Loki] eng-backend-task-b: work on task-b',
         '[Loki] eng-backend-task-0: work on task-0',
       ]);
-      // Each distinct command once, on the tree holding both branches.
+      // Each distinct command once, in one sandboxed run, on the tree holding both branches.
       expect(runner.events.filter((event) => event.startsWith('start'))).toEqual([
-        'start test -f b.txt',
-        'start test -f zero.txt',
-        'start test -f c.txt',
+        'start ( test -f b.txt\n) && ( test -f zero.txt\n) && ( test -f c.txt\n)',
       ]);
       expect(git(repository, 'reflog', 'show', '--format=%gs', 'main').split('\n')).toHaveLength(3);
       expect(readFileSync(join(repository, 'c.txt'), 'utf8')).toBe('c\n');

@@ -195,14 +195,21 @@ export class MergeQueue {
           signalOption,
         );
         if (isResetSkipped) await runGit(this.#integrationPath, ['clean', '-ffdq'], signalOption);
+        // Every distinct command of the batch, in one sandboxed shell (one sandbox start, not one per
+        // command); which one failed does not matter here: a red batch is merged again one by one.
         const commands = [...new Set(members.flatMap((member) => member.pending.request.verifyCommands))];
         let isVerified = true;
-        for (const command of commands) {
-          const result = await this.#runVerification(command, signal);
-          if (result.exitCode !== 0 || result.timedOut) {
-            isVerified = false;
-            break;
-          }
+        if (commands.length > 0) {
+          const result = await this.#runVerification(
+            commands
+              .map(
+                (command) => `( ${command}
+)`,
+              )
+              .join(' && '),
+            signal,
+          );
+          isVerified = result.exitCode === 0 && !result.timedOut;
         }
         signal?.throwIfAborted();
         const update = isVerified

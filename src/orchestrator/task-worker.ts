@@ -192,6 +192,8 @@ export async function workOnTask(
         maxAttempts: context.roundsPerAttempt,
         agent,
         emit: context.emit,
+        // The agent's part is over once its work is verified: its slot goes to the next task.
+        onVerified: () => hooks.onAgentDone?.(),
         signal: context.signal,
       });
       attempts = cycle.attempts;
@@ -212,7 +214,7 @@ export async function workOnTask(
       }
     }
 
-    // The agent's part is over: its slot goes to the next task while this one waits for its merge.
+    // (Already called after verification when an agent ran; a reused checkpoint frees the slot here.)
     hooks.onAgentDone?.();
     const merge = await context.mergeQueue.merge({
       taskId: task.id,

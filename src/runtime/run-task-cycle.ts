@@ -22,6 +22,8 @@ export interface TaskCycleOptions {
   /** Who does the work: Loki's tool loop over a model, or an agent CLI. */
   agent: TaskAgent;
   emit: (event: NewEvent) => void;
+  /** Told the moment the harness's verification passed, before the checkpoint is committed. */
+  onVerified?: () => void;
   signal?: AbortSignal;
 }
 
@@ -73,6 +75,7 @@ export async function runTaskCycle(options: TaskCycleOptions): Promise<TaskCycle
     }
     const verification = await verify(options);
     if (verification.passed) {
+      options.onVerified?.();
       const checkpointCommit = await commitCheckpoint(
         worktree,
         `[Loki] ${task.type}-${task.id}: ${task.title}`,
