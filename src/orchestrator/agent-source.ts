@@ -46,6 +46,8 @@ export interface TaskAgentRequest {
   governor: BudgetGovernor | null;
   signal: AbortSignal;
   maxSteps: number;
+  /** Set while the worktree is still being created: tools wait for it (the model may start before). */
+  worktreeReady?: Promise<unknown>;
 }
 
 /**
@@ -101,7 +103,13 @@ export function createAgentSource(options: AgentSourceOptions): AgentSource {
         model,
         provider,
         tools: toolset.tools,
-        executeTool: toolset.executeTool,
+        executeTool:
+          request.worktreeReady === undefined
+            ? toolset.executeTool
+            : async (call) => {
+                await request.worktreeReady;
+                return toolset.executeTool(call);
+              },
         price: (pricedModelId, usage) => priceUsage(pricedModelId, usage),
         maxSteps: request.maxSteps,
         retry: request.retry,

@@ -84,6 +84,7 @@ export class MergeQueue {
    * worktree between two merges.
    */
   #lastMergedAt: string | null = null;
+  #mainTip: string | null = null;
   /** Where git keeps the state of an interrupted rebase in the integration worktree (`rev-parse --git-path`). */
   #rebaseStateDirectories: string[] | null = null;
 
@@ -95,6 +96,11 @@ export class MergeQueue {
 
   get integrationPath(): string {
     return this.#integrationPath;
+  }
+
+  /** Where this queue last moved main (null before its first merge): saves asking git. */
+  get mainTip(): string | null {
+    return this.#mainTip;
   }
 
   merge(request: MergeRequest): Promise<MergeResult> {
@@ -228,6 +234,7 @@ export class MergeQueue {
           : null;
         if (update?.exitCode === 0) {
           this.#lastMergedAt = tip;
+          this.#mainTip = tip;
           const staleCheckout = await this.#bringCheckedOutMainForward(previousMain, tip);
           for (const member of members) {
             member.pending.resolve({
@@ -355,6 +362,7 @@ export class MergeQueue {
       });
     }
     this.#lastMergedAt = checkpoint;
+    this.#mainTip = checkpoint;
     const staleCheckout = await this.#bringCheckedOutMainForward(previousMain, checkpoint);
     return {
       outcome: 'merged',

@@ -92,6 +92,8 @@ export async function workOnTask(
   );
   heartbeat.unref();
   let worktree: TaskWorktree | null = null;
+  /** A worktree still being created (see isFresh below): waited for before it is removed. */
+  let worktreeReady: Promise<unknown> | null = null;
   const payload = readTaskPayload(task.payload);
   try {
     const alreadyMerged = context.merged.get(task.id);
@@ -109,14 +111,49 @@ export async function workOnTask(
     const worktreesDirectory = join(workspace.paths.lokiDirectory, 'worktrees');
     // createTaskWorktree puts the worktree at <worktreesDirectory>/<task-id>; one that is not there yet is
     // checked out fresh from its branch, with nothing half-done in it.
-    const isNewWorktree = !existsSync(join(worktreesDirectory, task.id));
-    const created = await createTaskWorktree({
-      repositoryRoot: workspace.paths.root,
-      worktreesDirectory,
-      taskId: task.id,
-      baseRef: context.mainBranch,
-      signal: context.signal,
-    });
+    const worktreePath = join(worktreesDirectory, task.id);
+    const isNewWorktree = !existsSync(worktreePath);
+    // A task claimed for the first time has no branch yet. With Loki's own tool loop its worktree is
+    // created while the model thinks about the first step (the tools wait for it), from the main
+    // commit read now; the prompt lists main's files instead of reading the worktree.
+    const isFresh =
+      task.attemptCount === 1 &&
+      payload.resolves === undefined &&
+      isNewWorktree &&
+      context.source.runtime !== 'claude-code' &&
+      context.source.runtime !== 'codex';
+    let pendingWorktree: { ready: Promise<unknown>; files: readonly string[] } | undefined;
+    let created: TaskWorktree & { isNewBranch: boolean };
+    if (isFresh) {
+      const mainAtStart = context.mergeQueue.mainTip ?? (await mainCommit(context));
+      const ready = createTaskWorktree({
+        repositoryRoot: workspace.paths.root,
+        worktreesDirectory,
+        taskId: task.id,
+        baseRef: mainAtStart,
+        signal: context.signal,
+      });
+      // Awaited below; until then a failure must not count as unhandled.
+      ready.catch(() => undefined);
+      const files = await filesOfCommit(workspace.paths.root, mainAtStart);
+      pendingWorktree = { ready, files };
+      worktreeReady = ready;
+      created = {
+        repositoryRoot: workspace.paths.root,
+        path: worktreePath,
+        branch: taskBranchName(task.id),
+        baseCommit: mainAtStart,
+        isNewBranch: true,
+      };
+    } else {
+      created = await createTaskWorktree({
+        repositoryRoot: workspace.paths.root,
+        worktreesDirectory,
+        taskId: task.id,
+        baseRef: context.mainBranch,
+        signal: context.signal,
+      });
+    }
     worktree = created;
     // Whatever a killed run left half-done goes: the worktree returns to the branch's last checkpoint.
     if (!isNewWorktree) await rollbackWorktree(worktree, 'HEAD', context.signal);
@@ -169,6 +206,7 @@ export async function workOnTask(
         governor: context.governor,
         signal: context.signal,
         maxSteps: context.maxSteps,
+        ...(pendingWorktree === undefined ? {} : { worktreeReady: pendingWorktree.ready }),
       });
       context.emit({
         type: 'agent.started',
@@ -194,8 +232,10 @@ export async function workOnTask(
         emit: context.emit,
         // The agent's part is over once its work is verified: its slot goes to the next task.
         onVerified: () => hooks.onAgentDone?.(),
+        ...(pendingWorktree === undefined ? {} : { pendingWorktree }),
         signal: context.signal,
       });
+      await pendingWorktree?.ready;
       attempts = cycle.attempts;
       usage = cycle.usage;
       if (cycle.outcome === 'aborted') return await release(task, workerId, 'stopped', context, writes);
@@ -269,8 +309,25 @@ export async function workOnTask(
     return 'failed';
   } finally {
     clearInterval(heartbeat);
+    await worktreeReady?.catch(() => undefined);
     if (worktree !== null) await removeTaskWorktree(worktree);
   }
+}
+
+/** The files of the last commit asked for, kept: the tasks that start together share one main. */
+let listedCommit: { commit: string; files: Promise<string[]> } | null = null;
+
+function filesOfCommit(repositoryRoot: string, commit: string): Promise<string[]> {
+  if (listedCommit?.commit !== commit) {
+    const files = runGit(repositoryRoot, ['ls-tree', '-r', '--name-only', commit]).then((result) =>
+      result.stdout.split('\n').filter((line) => line.length > 0),
+    );
+    listedCommit = { commit, files };
+    files.catch(() => {
+      if (listedCommit?.files === files) listedCommit = null;
+    });
+  }
+  return listedCommit.files;
 }
 
 function checkpointSubject(task: Task): string {

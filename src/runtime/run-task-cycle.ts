@@ -24,6 +24,11 @@ export interface TaskCycleOptions {
   emit: (event: NewEvent) => void;
   /** Told the moment the harness's verification passed, before the checkpoint is committed. */
   onVerified?: () => void;
+  /**
+   * Set when the worktree is still being created as the agent starts thinking: the prompt lists
+   * `files` instead of reading the worktree, and nothing touches the worktree before `ready`.
+   */
+  pendingWorktree?: { ready: Promise<unknown>; files: readonly string[] };
   signal?: AbortSignal;
 }
 
@@ -47,7 +52,13 @@ const OUTPUT_TAIL_CHARACTERS = 4000;
  */
 export async function runTaskCycle(options: TaskCycleOptions): Promise<TaskCycleResult> {
   const { task, worktree, continuity } = options;
-  let prompt = buildTaskPrompt({ task, worktree, continuity, verifyCommand: options.verifyCommand });
+  let prompt = buildTaskPrompt({
+    task,
+    worktree,
+    continuity,
+    verifyCommand: options.verifyCommand,
+    ...(options.pendingWorktree === undefined ? {} : { files: options.pendingWorktree.files }),
+  });
   continuity.replaceSection('Current Task', `${task.id} (${task.type}): ${task.title}`);
   const totals = emptyUsageTotals();
   let lastError = 'no attempt ran';
@@ -57,6 +68,7 @@ export async function runTaskCycle(options: TaskCycleOptions): Promise<TaskCycle
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
     addUsageTotals(totals, result.usage);
+    await options.pendingWorktree?.ready;
     if (result.reason === 'aborted') {
       return {
         outcome: 'aborted',

@@ -13,9 +13,11 @@ export function buildTaskPrompt(options: {
   worktree: TaskWorktree;
   continuity: ContinuityFile;
   verifyCommand: string | null;
+  /** The worktree's files when known without reading it (e.g. the worktree is still being created). */
+  files?: readonly string[];
 }): string {
   const { task, worktree, continuity } = options;
-  const files = listFiles(worktree.path);
+  const files = options.files?.slice(0, MAX_LISTED_FILES) ?? listFiles(worktree.path);
   const lessons = continuity.section('Mistakes & Learnings');
   const decisions = continuity.section('Key Decisions');
   const sections = [
