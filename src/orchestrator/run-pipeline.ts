@@ -1,9 +1,6 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BudgetGovernor } from '../budget/index.ts';
-import { createCallBudget } from '../budget/index.ts';
-import type { Clock } from '../clock/index.ts';
-import type { CircuitBreakerConfig, LokiConfig } from '../config/index.ts';
+import { type BudgetGovernor, createCallBudget } from '../budget/index.ts';
 import { ExitCode, isLokiError, LokiError } from '../errors/index.ts';
 import type { NewEvent } from '../events/index.ts';
 import { ensureInitialCommit, runGit } from '../git/index.ts';
@@ -27,26 +24,17 @@ import {
 import { classifyModelFailure, priceUsage } from '../providers/index.ts';
 import { sleep } from '../resilience/index.ts';
 import { MAX_OUTPUT_TOKENS_PER_CALL } from '../runtime/index.ts';
-import type { CommandRunner } from '../sandbox/index.ts';
 import type { Run, Task } from '../store/index.ts';
 import type { Workspace } from '../workspace/index.ts';
-import type { AgentSource } from './agent-source.ts';
 import { MergeQueue } from './merge-queue.ts';
 import { MergedWorkIndex, readMergedTasks } from './merged-work.ts';
 import { buildRunReport, type RunStatusWord, writeRunReport } from './run-report.ts';
 import { runScheduler, type SchedulerResult } from './scheduler.ts';
-import type { TaskWorkerContext } from './task-worker.ts';
+import type { RunServices, TaskWorkerContext } from './task-worker.ts';
 import { type MainVerification, verifyMain } from './verify-main.ts';
 import { WorkerLimiter } from './worker-limit.ts';
 
-export interface RunPipelineOptions {
-  workspace: Workspace;
-  source: AgentSource;
-  runner: CommandRunner;
-  verifyEnvironment: Readonly<Record<string, string>>;
-  config: LokiConfig;
-  breakerConfig: CircuitBreakerConfig;
-  clock: Clock;
+export interface RunPipelineOptions extends RunServices {
   /** Upper bound of agents working at once. */
   parallel: number;
   /** Always present: without a cap it still records what was spent on what. */

@@ -26,17 +26,21 @@ import type { MergeQueue, MergeResult } from './merge-queue.ts';
 import { type MergedWorkIndex, RESOLVES_TRAILER, TASK_TRAILER } from './merged-work.ts';
 import { joinVerifyCommands, readTaskPayload, type TaskPayload } from './task-payload.ts';
 
-export interface TaskWorkerContext {
+/** What a run works with, whoever uses it: the pipeline and each task worker. */
+export interface RunServices {
   workspace: Workspace;
-  runId: string;
-  mainBranch: string;
-  mergeQueue: MergeQueue;
   source: AgentSource;
   runner: CommandRunner;
   verifyEnvironment: Readonly<Record<string, string>>;
   config: LokiConfig;
   breakerConfig: CircuitBreakerConfig;
   clock: Clock;
+}
+
+export interface TaskWorkerContext extends RunServices {
+  runId: string;
+  mainBranch: string;
+  mergeQueue: MergeQueue;
   random?: RandomSource;
   governor: BudgetGovernor | null;
   /** What main already holds (loaded once per process, updated by each merge). */
