@@ -1,5 +1,6 @@
 export { type GitResult, runGit } from './run-git.ts';
 export {
+  addNewTaskWorktree,
   commitCheckpoint,
   createTaskWorktree,
   ensureInitialCommit,

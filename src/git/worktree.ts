@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { LokiError } from '../errors/index.ts';
 import { runGit } from './run-git.ts';
 
 /** Identity for commits made by the harness, so checkpoints work on machines with no git identity. */
@@ -87,6 +88,33 @@ export async function createTaskWorktree(options: {
   return { repositoryRoot, path, branch, baseCommit, isNewBranch };
 }
 
+/**
+ * The worktree of a task that has no branch yet, on a new branch `loki/<task-id>` at `baseCommit`
+ * (a commit the caller already resolved): one git process instead of four. A stale registration of
+ * the path is pruned and the add tried once more; a branch that already exists is an error (the
+ * caller uses createTaskWorktree when it cannot know).
+ */
+export async function addNewTaskWorktree(options: {
+  repositoryRoot: string;
+  worktreesDirectory: string;
+  taskId: string;
+  baseCommit: string;
+  signal?: AbortSignal;
+}): Promise<TaskWorktree> {
+  const { repositoryRoot, baseCommit } = options;
+  const signalOption = options.signal === undefined ? {} : { signal: options.signal };
+  mkdirSync(options.worktreesDirectory, { recursive: true });
+  const path = join(options.worktreesDirectory, options.taskId);
+  const branch = taskBranchName(options.taskId);
+  const args = ['worktree', 'add', '--quiet', '-b', branch, path, baseCommit];
+  const added = await runGit(repositoryRoot, args, { allowFailure: true, ...signalOption });
+  if (added.exitCode !== 0) {
+    await runGit(repositoryRoot, ['worktree', 'prune'], signalOption);
+    await runGit(repositoryRoot, args, signalOption);
+  }
+  return { repositoryRoot, path, branch, baseCommit };
+}
+
 /** Commits everything in the worktree as a checkpoint; returns the new commit, or null if nothing changed. */
 export async function commitCheckpoint(
   worktree: TaskWorktree,
@@ -95,15 +123,27 @@ export async function commitCheckpoint(
 ): Promise<string | null> {
   const signalOption = signal === undefined ? {} : { signal };
   await runGit(worktree.path, ['add', '--all'], signalOption);
-  const staged = await runGit(worktree.path, ['diff', '--cached', '--quiet'], {
+  const commit = await runGit(worktree.path, ['commit', '--quiet', '--no-verify', '-m', message], {
+    env: LOKI_GIT_IDENTITY,
     allowFailure: true,
     ...signalOption,
   });
-  if (staged.exitCode === 0) return null;
-  await runGit(worktree.path, ['commit', '--quiet', '--no-verify', '-m', message], {
-    env: LOKI_GIT_IDENTITY,
-    ...signalOption,
-  });
+  if (commit.exitCode !== 0) {
+    // Usually "nothing to commit"; only staged changes that would not commit are an error.
+    const staged = await runGit(worktree.path, ['diff', '--cached', '--quiet'], {
+      allowFailure: true,
+      ...signalOption,
+    });
+    if (staged.exitCode === 0) return null;
+    throw new LokiError(
+      `git commit of the checkpoint failed in ${worktree.path}: ${commit.stderr.trim() || commit.stdout.trim()}`,
+      {
+        code: 'GIT_FAILED',
+        category: 'internal',
+        context: { exitCode: commit.exitCode },
+      },
+    );
+  }
   return (await runGit(worktree.path, ['rev-parse', 'HEAD'], signalOption)).stdout.trim();
 }
 

@@ -7,6 +7,7 @@ import { breakerSettingsFor, type CircuitBreakerConfig, type LokiConfig } from '
 import { isLokiError } from '../errors/index.ts';
 import type { NewEvent } from '../events/index.ts';
 import {
+  addNewTaskWorktree,
   createTaskWorktree,
   LOKI_GIT_IDENTITY,
   removeTaskWorktree,
@@ -130,11 +131,11 @@ export async function workOnTask(
     let created: TaskWorktree & { isNewBranch: boolean };
     if (isFresh) {
       const mainAtStart = context.mergeQueue.mainTip ?? (await mainCommit(context));
-      const ready = createTaskWorktree({
+      const ready = addNewTaskWorktree({
         repositoryRoot: workspace.paths.root,
         worktreesDirectory,
         taskId: task.id,
-        baseRef: mainAtStart,
+        baseCommit: mainAtStart,
         signal: context.signal,
       });
       // Awaited below; until then a failure must not count as unhandled.
