@@ -163,7 +163,9 @@ export class MergeQueue {
     const members: { pending: PendingMerge; checkpoint: string; parent: string }[] = [];
     try {
       await this.#prepareIntegrationWorktree(signal);
-      const previousMain = await this.#revParse(this.#mainReference, signal);
+      // Where this queue last moved main, when it did: the guarded update-ref below catches any
+      // other writer (the batch then falls back to single merges, which read main afresh).
+      const previousMain = this.#mainTip ?? (await this.#revParse(this.#mainReference, signal));
       const isResetSkipped = this.#lastMergedAt === previousMain;
       this.#lastMergedAt = null;
       if (!isResetSkipped) await this.#resetIntegration(previousMain, signal);
