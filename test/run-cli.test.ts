@@ -449,6 +449,28 @@ describe('loki run', () => {
       expect(readFileSync(join(workspace.root, `files/${id}.txt`), 'utf8')).toBe(`content of ${id}\n`);
   }, 60_000);
 
+  it('leaves at once on a second Ctrl-C, and resume still finishes the run', async () => {
+    using workspace = new TempWorkspace();
+    const ids = ['s1', 's2', 's3'];
+    const args = prepareRun(
+      workspace,
+      { tasks: ids.map((id) => ({ id, files: files(id) })), latencyMilliseconds: 3000 },
+      3,
+    );
+    const run = startLoki(workspace, ['run', 'prd.md', ...args]);
+    await run.waitForOutput(/s1 started/);
+    run.child.kill('SIGINT');
+    await run.waitForOutput(/Stopping/);
+    run.child.kill('SIGINT');
+    const ended = await run.done;
+    expect(ended.exitCode).toBe(130);
+    expect(ended.stderr).toContain('forced stop; run loki resume to continue');
+    const resumed = await loki(workspace, ['resume', ...args, '--json']);
+    expect(resumed.exitCode, resumed.stdout.slice(-2000)).toBe(0);
+    expect([...mergedTaskIds(workspace.root)].sort()).toEqual(ids);
+    expect(extraWorktrees(workspace.root)).toEqual([]);
+  }, 60_000);
+
   it('refuses a second run while one is live, and loki stop ends the live one', async () => {
     using workspace = new TempWorkspace();
     const args = prepareRun(
