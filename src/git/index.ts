@@ -1,6 +1,7 @@
 export { type GitResult, runGit } from './run-git.ts';
 export {
   addNewTaskWorktree,
+  checkpointMessage,
   commitCheckpoint,
   createTaskWorktree,
   ensureInitialCommit,

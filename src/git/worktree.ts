@@ -19,6 +19,12 @@ export interface TaskWorktree {
   baseCommit: string;
 }
 
+/** `[Loki] <agent-type>-<task-id>: <title>`, on one line whatever the title contains. */
+export function checkpointMessage(checkpoint: { agentType: string; taskId: string; title: string }): string {
+  const title = checkpoint.title.replace(/\s+/g, ' ').trim();
+  return `[Loki] ${checkpoint.agentType}-${checkpoint.taskId}: ${title}`;
+}
+
 export function taskBranchName(taskId: string): string {
   return `loki/${taskId}`;
 }

@@ -1,10 +1,5 @@
-export {
-  checkpointMessage,
-  MergeQueue,
-  type MergeQueueOptions,
-  type MergeRequest,
-  type MergeResult,
-} from './merge-queue.ts';
+export { checkpointMessage } from '../git/index.ts';
+export { MergeQueue, type MergeQueueOptions, type MergeRequest, type MergeResult } from './merge-queue.ts';
 export {
   type AgentSource,
   type AgentSourceOptions,

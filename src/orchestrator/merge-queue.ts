@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LokiError } from '../errors/index.ts';
-import { type GitResult, LOKI_GIT_IDENTITY, runGit } from '../git/index.ts';
+import { checkpointMessage, type GitResult, LOKI_GIT_IDENTITY, runGit } from '../git/index.ts';
 import type { CommandRunner } from '../sandbox/index.ts';
 
 export interface MergeRequest {
@@ -573,12 +573,6 @@ interface PendingMerge {
 }
 
 const DEFAULT_MAX_BATCH_SIZE = 10;
-
-/** `[Loki] <agent-type>-<task-id>: <title>`, on one line whatever the title contains. */
-export function checkpointMessage(request: Pick<MergeRequest, 'agentType' | 'taskId' | 'title'>): string {
-  const title = request.title.replace(/\s+/g, ' ').trim();
-  return `[Loki] ${request.agentType}-${request.taskId}: ${title}`;
-}
 
 function trailerArguments(request: MergeRequest): string[] {
   const entries = Object.entries(request.trailers ?? {});

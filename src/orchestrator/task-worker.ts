@@ -8,6 +8,7 @@ import { isLokiError } from '../errors/index.ts';
 import type { NewEvent } from '../events/index.ts';
 import {
   addNewTaskWorktree,
+  checkpointMessage,
   createTaskWorktree,
   LOKI_GIT_IDENTITY,
   removeTaskWorktree,
@@ -336,7 +337,7 @@ function filesOfCommit(repositoryRoot: string, commit: string): Promise<string[]
 }
 
 function checkpointSubject(task: Task): string {
-  return `[Loki] ${task.type}-${task.id}: ${task.title.replace(/\s+/g, ' ').trim()}`;
+  return checkpointMessage({ agentType: task.type, taskId: task.id, title: task.title });
 }
 
 async function mainCommit(context: TaskWorkerContext): Promise<string> {

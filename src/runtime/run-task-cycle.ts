@@ -1,5 +1,5 @@
 import type { NewEvent } from '../events/index.ts';
-import { commitCheckpoint, rollbackWorktree, type TaskWorktree } from '../git/index.ts';
+import { checkpointMessage, commitCheckpoint, rollbackWorktree, type TaskWorktree } from '../git/index.ts';
 import type { CommandRunner } from '../sandbox/index.ts';
 import type { Task } from '../store/index.ts';
 import type { ContinuityFile } from '../workspace/index.ts';
@@ -90,7 +90,7 @@ export async function runTaskCycle(options: TaskCycleOptions): Promise<TaskCycle
       options.onVerified?.();
       const checkpointCommit = await commitCheckpoint(
         worktree,
-        `[Loki] ${task.type}-${task.id}: ${task.title}`,
+        checkpointMessage({ agentType: task.type, taskId: task.id, title: task.title }),
         options.signal,
       );
       continuity.replaceSection(
