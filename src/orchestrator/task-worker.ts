@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { findAgentType, tierForComplexity } from '../agents/index.ts';
 import type { BudgetGovernor } from '../budget/index.ts';
-import { type Clock, type RandomSource, systemRandom } from '../clock/index.ts';
-import { breakerSettingsFor, type CircuitBreakerConfig, type LokiConfig } from '../config/index.ts';
+import type { Clock, RandomSource } from '../clock/index.ts';
+import type { CircuitBreakerConfig, LokiConfig } from '../config/index.ts';
 import { isLokiError } from '../errors/index.ts';
 import type { NewEvent } from '../events/index.ts';
 import {
@@ -17,9 +17,7 @@ import {
   type TaskWorktree,
   taskBranchName,
 } from '../git/index.ts';
-import { classifyModelFailure } from '../providers/index.ts';
-import { CircuitBreaker, sleep } from '../resilience/index.ts';
-import { runTaskCycle } from '../runtime/index.ts';
+import { runTaskCycle, taskRetryPolicy } from '../runtime/index.ts';
 import type { CommandRunner } from '../sandbox/index.ts';
 import type { Task } from '../store/index.ts';
 import { ContinuityFile, type Workspace } from '../workspace/index.ts';
@@ -179,27 +177,15 @@ export async function workOnTask(
       }
       if (payload.resolves !== undefined)
         await bringInResolvedWork(worktree, payload.resolves, context.signal);
-      const breakers = [`provider:${context.source.provider}`, `agent-type:${task.type}`].map(
-        (name) =>
-          new CircuitBreaker(
-            name,
-            breakerSettingsFor(context.breakerConfig, name),
-            context.clock,
-            workspace.store,
-          ),
-      );
-      const retry = {
-        settings: {
-          maxRetries: context.config.maxRetries,
-          baseWaitMilliseconds: context.config.baseWait * 1000,
-          maxWaitMilliseconds: context.config.maxWait * 1000,
-        },
-        classify: (error: unknown) => classifyModelFailure(error, { clock: context.clock }),
-        breakers,
-        random: context.random ?? systemRandom,
+      const retry = taskRetryPolicy({
+        config: context.config,
+        breakerConfig: context.breakerConfig,
         clock: context.clock,
-        sleep,
-      };
+        store: workspace.store,
+        provider: context.source.provider,
+        agentType: task.type,
+        ...(context.random === undefined ? {} : { random: context.random }),
+      });
       const tier = tierForComplexity(payload.complexity, agentType);
       const agent = context.source.createTaskAgent({
         task,

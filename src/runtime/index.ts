@@ -29,3 +29,4 @@ export {
 } from './task-agent.ts';
 export { buildTaskPrompt } from './task-prompt.ts';
 export { runSingleTask, type RunSingleTaskOptions, type RunSingleTaskResult } from './run-single-task.ts';
+export { type TaskRetryPolicy, taskRetryPolicy } from './task-retry-policy.ts';

@@ -1,15 +1,14 @@
 import { join } from 'node:path';
-import { type Clock, type RandomSource, systemRandom } from '../clock/index.ts';
-import { breakerSettingsFor, type CircuitBreakerConfig, type LokiConfig } from '../config/index.ts';
+import type { Clock, RandomSource } from '../clock/index.ts';
+import type { CircuitBreakerConfig, LokiConfig } from '../config/index.ts';
 import { LokiError } from '../errors/index.ts';
 import type { NewEvent, RuntimeKind } from '../events/index.ts';
 import { createTaskWorktree, removeTaskWorktree, type TaskWorktree } from '../git/index.ts';
-import { classifyModelFailure } from '../providers/index.ts';
-import { type CallWithRetriesOptions, CircuitBreaker, sleep } from '../resilience/index.ts';
 import type { CommandRunner } from '../sandbox/index.ts';
 import type { Task } from '../store/index.ts';
 import { ContinuityFile, type Workspace } from '../workspace/index.ts';
 import { runTaskCycle, type TaskCycleResult } from './run-task-cycle.ts';
+import { type TaskRetryPolicy, taskRetryPolicy } from './task-retry-policy.ts';
 import type { TaskAgent } from './task-agent.ts';
 
 /** What an agent factory gets: the task's worktree, the event sink, and Loki's retry policy with its breakers. */
@@ -17,7 +16,7 @@ export interface AgentFactoryContext {
   worktree: TaskWorktree;
   task: Task;
   emit: (event: NewEvent) => void;
-  retry: Omit<CallWithRetriesOptions, 'emit' | 'runId' | 'taskId' | 'signal' | 'provider'>;
+  retry: TaskRetryPolicy;
 }
 
 export interface RunSingleTaskOptions {
@@ -90,31 +89,19 @@ export async function runSingleTask(options: RunSingleTaskOptions): Promise<RunS
       taskId: task.id,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
-    const breakers = [`provider:${options.provider}`, `agent-type:${task.type}`].map(
-      (name) =>
-        new CircuitBreaker(
-          name,
-          breakerSettingsFor(options.breakerConfig, name),
-          options.clock,
-          workspace.store,
-        ),
-    );
     const agent = options.createAgent({
       worktree,
       task,
       emit,
-      retry: {
-        settings: {
-          maxRetries: options.config.maxRetries,
-          baseWaitMilliseconds: options.config.baseWait * 1000,
-          maxWaitMilliseconds: options.config.maxWait * 1000,
-        },
-        classify: (error) => classifyModelFailure(error, { clock: options.clock }),
-        breakers,
-        random: options.random ?? systemRandom,
+      retry: taskRetryPolicy({
+        config: options.config,
+        breakerConfig: options.breakerConfig,
         clock: options.clock,
-        sleep,
-      },
+        store: workspace.store,
+        provider: options.provider,
+        agentType: task.type,
+        ...(options.random === undefined ? {} : { random: options.random }),
+      }),
     });
     emit({
       type: 'agent.started',
