@@ -97,7 +97,7 @@ export async function workOnTask(
   heartbeat.unref();
   let worktree: TaskWorktree | null = null;
   /** A worktree still being created (see isFresh below): waited for before it is removed. */
-  let worktreeReady: Promise<unknown> | null = null;
+  let pendingWorktree: { ready: Promise<unknown>; files: readonly string[] } | undefined;
   const payload = readTaskPayload(task.payload);
   try {
     const alreadyMerged = context.merged.get(task.id);
@@ -126,7 +126,6 @@ export async function workOnTask(
       isNewWorktree &&
       context.source.runtime !== 'claude-code' &&
       context.source.runtime !== 'codex';
-    let pendingWorktree: { ready: Promise<unknown>; files: readonly string[] } | undefined;
     let created: TaskWorktree & { isNewBranch: boolean };
     if (isFresh) {
       const mainAtStart = context.mergeQueue.mainTip ?? (await mainCommit(context));
@@ -141,7 +140,6 @@ export async function workOnTask(
       ready.catch(() => undefined);
       const files = await filesOfCommit(workspace.paths.root, mainAtStart);
       pendingWorktree = { ready, files };
-      worktreeReady = ready;
       created = {
         repositoryRoot: workspace.paths.root,
         path: worktreePath,
@@ -301,7 +299,7 @@ export async function workOnTask(
     return 'failed';
   } finally {
     clearInterval(heartbeat);
-    await worktreeReady?.catch(() => undefined);
+    await pendingWorktree?.ready.catch(() => undefined);
     if (worktree !== null) await removeTaskWorktree(worktree);
   }
 }
