@@ -3,22 +3,22 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { BudgetGovernor, parseBudgetCapUsd } from '../../budget/index.ts';
+import { BudgetGovernor } from '../../budget/index.ts';
 import { randomId } from '../../clock/index.ts';
 import { loadCircuitBreakerConfig } from '../../config/index.ts';
-import { findExecutable, runDoctor } from '../../doctor/index.ts';
+import { runDoctor } from '../../doctor/index.ts';
 import { ExitCode, LokiError, usageError } from '../../errors/index.ts';
 import type { LokiEvent, NewEvent } from '../../events/index.ts';
-import {
-  acquireRunLock,
-  createAgentSource,
-  type RunOutcome,
-  readRunLock,
-  runPipeline,
-} from '../../orchestrator/index.ts';
-import { loadScriptedSession, selectProvider } from '../../providers/index.ts';
+import { acquireRunLock, type RunOutcome, readRunLock, runPipeline } from '../../orchestrator/index.ts';
+import { loadScriptedSession } from '../../providers/index.ts';
 import { buildSandboxEnvironment, detectCommandRunner } from '../../sandbox/index.ts';
 import { initWorkspace, readPrd, workspacePaths } from '../../workspace/index.ts';
+import {
+  configuredModelOverrides,
+  createCliAgentSource,
+  resolveBudgetCapUsd,
+  selectCliProvider,
+} from '../cli-agent-source.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
 import { parseWholeNumberOption } from '../parse-whole-number.ts';
 import { openCliWorkspace, resolveCliConfig } from '../open-cli-workspace.ts';
@@ -162,12 +162,7 @@ async function executeRun(
     flags.parallel === undefined
       ? config.maxParallelAgents
       : parseWholeNumberOption(flags.parallel, '--parallel', 64);
-  const capUsd =
-    flags.budget !== undefined
-      ? parseBudgetCapUsd(flags.budget)
-      : config.budgetUsd > 0
-        ? config.budgetUsd
-        : undefined;
+  const capUsd = resolveBudgetCapUsd(flags.budget, config);
   const maxIterations =
     flags.maxIterations === undefined
       ? null
@@ -179,12 +174,7 @@ async function executeRun(
     );
   }
   const maxTaskAttempts = parseWholeNumberOption(flags.maxTaskAttempts ?? '3', '--max-task-attempts', 100);
-  const providerChoice = flags.provider ?? (config.provider === '' ? undefined : config.provider);
-  const selection = selectProvider({
-    ...(providerChoice === undefined ? {} : { flag: providerChoice }),
-    env: context.env,
-    isOnPath: (name: string) => findExecutable(name, context.env.PATH) !== undefined,
-  });
+  const selection = selectCliProvider(context, config, flags.provider);
   const session =
     selection.provider === 'scripted' && flags.script !== undefined
       ? { session: loadScriptedSession(resolve(context.cwd, flags.script)), origin: flags.script }
@@ -226,19 +216,12 @@ async function executeRun(
 
   using lock = acquireRunLock(join(paths.stateDirectory, RUN_LOCK_FILE), { runId });
   const detection = await detectCommandRunner({ env: context.env });
-  const source = createAgentSource({
+  const source = createCliAgentSource(context, {
     provider: selection.provider,
-    env: context.env,
     runner: detection.runner,
     logsDirectory: paths.logsDirectory,
-    modelOverrides: {
-      ...(config.modelPlanning === '' ? {} : { planning: config.modelPlanning }),
-      ...(config.modelDefault === '' ? {} : { default: config.modelDefault }),
-      ...(config.modelFast === '' ? {} : { fast: config.modelFast }),
-    },
+    modelOverrides: configuredModelOverrides(config),
     ...(session === undefined ? {} : { scripted: session }),
-    bubblewrapPath:
-      detection.runner.kind === 'bubblewrap' ? findExecutable('bwrap', context.env.PATH) : undefined,
   });
   const governor = new BudgetGovernor({ capUsd });
   await chargeEarlierSessions(governor, workspace.store.listEvents(), runId);

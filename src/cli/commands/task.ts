@@ -1,14 +1,18 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { findAgentType } from '../../agents/index.ts';
-import { BudgetGovernor, parseBudgetCapUsd } from '../../budget/index.ts';
+import { BudgetGovernor } from '../../budget/index.ts';
 import { loadCircuitBreakerConfig } from '../../config/index.ts';
-import { findExecutable } from '../../doctor/index.ts';
 import type { NewEvent } from '../../events/index.ts';
-import { createAgentSource } from '../../orchestrator/index.ts';
-import { loadScriptedScript, selectProvider } from '../../providers/index.ts';
+import { loadScriptedScript } from '../../providers/index.ts';
 import { runSingleTask, type TaskAgent } from '../../runtime/index.ts';
 import { buildSandboxEnvironment, detectCommandRunner } from '../../sandbox/index.ts';
+import {
+  configuredModelOverrides,
+  createCliAgentSource,
+  resolveBudgetCapUsd,
+  selectCliProvider,
+} from '../cli-agent-source.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
 import { parseWholeNumberOption } from '../parse-whole-number.ts';
 import { openCliWorkspace, resolveCliConfig } from '../open-cli-workspace.ts';
@@ -54,47 +58,26 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
     .action(async (what: string, options: TaskRunOptions, command: Command) => {
       // Unknown agent types fail before anything is written, with close matches suggested.
       const agentType = findAgentType(options.type);
-      // --budget, else the configured cap (loki.yaml, LOKI_BUDGET_USD, -c budgetUsd=…); 0 means none.
       const config = resolveCliConfig(command, context).values;
-      const configuredBudget = config.budgetUsd;
-      const capUsd =
-        options.budget !== undefined
-          ? parseBudgetCapUsd(options.budget)
-          : configuredBudget > 0
-            ? configuredBudget
-            : undefined;
+      const capUsd = resolveBudgetCapUsd(options.budget, config);
       const governor = capUsd === undefined ? null : new BudgetGovernor({ capUsd });
       const maxAttempts = parseWholeNumberOption(options.maxAttempts, '--max-attempts', 20);
       const maxSteps = parseWholeNumberOption(options.maxSteps, '--max-steps', 1000);
-      // --provider, else the configured provider (loki.yaml, LOKI_PROVIDER, -c provider=…), else auto-detect.
-      const providerChoice = options.provider ?? (config.provider === '' ? undefined : config.provider);
-      const modelChoice = options.model ?? (config.modelDefault === '' ? undefined : config.modelDefault);
-      const selection = selectProvider({
-        ...(providerChoice === undefined ? {} : { flag: providerChoice }),
-        env: context.env,
-        isOnPath: (name: string) => findExecutable(name, context.env.PATH) !== undefined,
-      });
+      const selection = selectCliProvider(context, config, options.provider);
       const scriptPath = options.script === undefined ? undefined : resolve(context.cwd, options.script);
-      const modelOverrides = {
-        ...(config.modelPlanning === '' ? {} : { planning: config.modelPlanning }),
-        ...(modelChoice === undefined ? {} : { default: modelChoice }),
-        ...(config.modelFast === '' ? {} : { fast: config.modelFast }),
-      };
+      const modelOverrides = configuredModelOverrides(config, options.model);
       const breakerConfig = loadCircuitBreakerConfig(context.cwd);
       await using workspace = await openCliWorkspace(command, context);
       const detection = await detectCommandRunner({ env: context.env });
       const sandboxEnvironment = buildSandboxEnvironment(context.env);
-      const source = createAgentSource({
+      const source = createCliAgentSource(context, {
         provider: selection.provider,
-        env: context.env,
         runner: detection.runner,
         logsDirectory: workspace.paths.logsDirectory,
         modelOverrides,
         ...(selection.provider === 'scripted' && scriptPath !== undefined
           ? { scripted: { script: loadScriptedScript(scriptPath), origin: options.script ?? scriptPath } }
           : {}),
-        bubblewrapPath:
-          detection.runner.kind === 'bubblewrap' ? findExecutable('bwrap', context.env.PATH) : undefined,
       });
       const modelId = source.modelIdFor('default');
       const controller = new AbortController();

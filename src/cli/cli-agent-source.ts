@@ -1,0 +1,50 @@
+import { parseBudgetCapUsd } from '../budget/index.ts';
+import type { LokiConfig } from '../config/index.ts';
+import { findExecutable } from '../doctor/index.ts';
+import { type AgentSource, type AgentSourceOptions, createAgentSource } from '../orchestrator/index.ts';
+import { type ModelOverrides, type ProviderSelection, selectProvider } from '../providers/index.ts';
+import type { CommandRunner } from '../sandbox/index.ts';
+import type { CliContext } from './cli-context.ts';
+
+/** `--provider`, else the configured provider (loki.yaml, LOKI_PROVIDER, -c provider=…), else auto-detect. */
+export function selectCliProvider(
+  context: CliContext,
+  config: LokiConfig,
+  flag: string | undefined,
+): ProviderSelection {
+  const choice = flag ?? (config.provider === '' ? undefined : config.provider);
+  return selectProvider({
+    ...(choice === undefined ? {} : { flag: choice }),
+    env: context.env,
+    isOnPath: (name: string) => findExecutable(name, context.env.PATH) !== undefined,
+  });
+}
+
+/** The tier models from the configuration (LOKI_MODEL_*); `defaultModel` (e.g. `--model`) wins for the default tier. */
+export function configuredModelOverrides(config: LokiConfig, defaultModel?: string): ModelOverrides {
+  const model = defaultModel ?? (config.modelDefault === '' ? undefined : config.modelDefault);
+  return {
+    ...(config.modelPlanning === '' ? {} : { planning: config.modelPlanning }),
+    ...(model === undefined ? {} : { default: model }),
+    ...(config.modelFast === '' ? {} : { fast: config.modelFast }),
+  };
+}
+
+/** `--budget`, else the configured cap (loki.yaml, LOKI_BUDGET_USD, -c budgetUsd=…); 0 means none. */
+export function resolveBudgetCapUsd(flag: string | undefined, config: LokiConfig): number | undefined {
+  if (flag !== undefined) return parseBudgetCapUsd(flag);
+  return config.budgetUsd > 0 ? config.budgetUsd : undefined;
+}
+
+/** The agent source of a CLI command: agent CLIs run inside bubblewrap when commands do. */
+export function createCliAgentSource(
+  context: CliContext,
+  options: Omit<AgentSourceOptions, 'env' | 'bubblewrapPath'> & { runner: CommandRunner },
+): AgentSource {
+  return createAgentSource({
+    ...options,
+    env: context.env,
+    bubblewrapPath:
+      options.runner.kind === 'bubblewrap' ? findExecutable('bwrap', context.env.PATH) : undefined,
+  });
+}
