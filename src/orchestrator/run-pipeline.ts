@@ -21,9 +21,8 @@ import {
   writeArchitectureSpecs,
   writeRequirementsSpecs,
 } from '../planning/index.ts';
-import { classifyModelFailure, priceUsage } from '../providers/index.ts';
-import { sleep } from '../resilience/index.ts';
-import { MAX_OUTPUT_TOKENS_PER_CALL } from '../runtime/index.ts';
+import { priceUsage } from '../providers/index.ts';
+import { MAX_OUTPUT_TOKENS_PER_CALL, taskRetryPolicy } from '../runtime/index.ts';
 import type { Run, Task } from '../store/index.ts';
 import type { Workspace } from '../workspace/index.ts';
 import { MergeQueue } from './merge-queue.ts';
@@ -138,18 +137,15 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunOutco
     };
   };
 
-  const retry = {
-    settings: {
-      maxRetries: options.config.maxRetries,
-      baseWaitMilliseconds: options.config.baseWait * 1000,
-      maxWaitMilliseconds: options.config.maxWait * 1000,
-    },
-    classify: (error: unknown) => classifyModelFailure(error, { clock }),
-    breakers: [],
-    random: Math.random,
+  // The planning agents get the same retry policy (and provider breaker) as the task agents.
+  const retry = taskRetryPolicy({
+    config: options.config,
+    breakerConfig: options.breakerConfig,
     clock,
-    sleep,
-  };
+    store: workspace.store,
+    provider: options.source.provider,
+    agentType: 'orchestrator',
+  });
   // The harness's evidence about main: the product's gates, and with `checkBoot` its health check.
   const verifyMainNow = (plan: ArchitectureDocument, checkBoot: boolean) =>
     verifyMain({
