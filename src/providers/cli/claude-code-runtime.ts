@@ -16,9 +16,9 @@ import { ClaudeCodeStreamMapper } from './claude-code-stream-mapper.ts';
 import { CliAttemptFailure } from './cli-attempt-failure.ts';
 import type { CliRuntimeOptions } from './cli-runtime-options.ts';
 import type { CliRuntimeResult } from './cli-runtime-result.ts';
-import { reportSurvivingProcesses } from './report-surviving-processes.ts';
+import { runAgentCliProcess } from './report-surviving-processes.ts';
 import { type CliAttemptOutcome, runCliAttempts } from './run-cli-attempts.ts';
-import { type LineProcessExit, runLineProcess } from './run-line-process.ts';
+import type { LineProcessExit } from './run-line-process.ts';
 
 export type { ProcessInvocation } from './cli-runtime-options.ts';
 
@@ -85,23 +85,17 @@ export async function runClaudeCode(options: ClaudeCodeRuntimeOptions): Promise<
       ...(options.model === undefined ? {} : { model: options.model }),
       ...(options.systemPrompt === undefined ? {} : { systemPrompt: options.systemPrompt }),
     });
-    // Optionally run the whole CLI inside a sandbox (e.g. bubblewrap), so its own tools are confined too.
-    const invocation = options.wrapInvocation?.({ executable, arguments: commandArguments }) ?? {
+    const exit = await runAgentCliProcess({
+      runtime: options,
       executable,
-      arguments: commandArguments,
-    };
-    const exit = await runLineProcess({
-      executable: invocation.executable,
-      arguments: invocation.arguments,
-      cwd: options.worktree,
+      commandArguments,
       env: environment,
       onLine: (line) => mapper.handleLine(line),
       signal,
-      ...(options.processStopTiming === undefined ? {} : { timing: options.processStopTiming }),
+      emit,
+      codePrefix: 'CLAUDE_CODE',
     });
     lastExitCode = exit.exitCode;
-    reportSurvivingProcesses(exit, emit, 'CLAUDE_CODE');
-    if (exit.wasStopped) throw signal.reason;
     return settleAttempt(mapper, exit, executable, clock);
   };
 

@@ -11,10 +11,9 @@ import { classifyCodexExit, classifyCodexFailure } from './classify-codex-failur
 import { CliAttemptFailure } from './cli-attempt-failure.ts';
 import type { CliRuntimeResult } from './cli-runtime-result.ts';
 import { CodexStreamMapper } from './codex-stream-mapper.ts';
-import { reportSurvivingProcesses } from './report-surviving-processes.ts';
+import { runAgentCliProcess } from './report-surviving-processes.ts';
 import type { CliRuntimeOptions } from './cli-runtime-options.ts';
 import { type CliAttemptOutcome, runCliAttempts } from './run-cli-attempts.ts';
-import { runLineProcess } from './run-line-process.ts';
 
 export interface CodexRuntimeOptions extends CliRuntimeOptions {
   /** Codex has no flag for it: it is put in front of the prompt. */
@@ -65,22 +64,17 @@ export async function runCodex(options: CodexRuntimeOptions): Promise<CliRuntime
       ...(options.configOverrides === undefined ? {} : { configOverrides: options.configOverrides }),
       ...(options.skipGitRepoCheck === undefined ? {} : { skipGitRepoCheck: options.skipGitRepoCheck }),
     });
-    const invocation = options.wrapInvocation?.({ executable, arguments: commandArguments }) ?? {
+    const exit = await runAgentCliProcess({
+      runtime: options,
       executable,
-      arguments: commandArguments,
-    };
-    const exit = await runLineProcess({
-      executable: invocation.executable,
-      arguments: invocation.arguments,
-      cwd: options.worktree,
+      commandArguments,
       env: environment,
       onLine: (line) => mapper.handleLine(line),
       signal,
-      ...(options.processStopTiming === undefined ? {} : { timing: options.processStopTiming }),
+      emit,
+      codePrefix: 'CODEX',
     });
     lastExitCode = exit.exitCode;
-    reportSurvivingProcesses(exit, emit, 'CODEX');
-    if (exit.wasStopped) throw signal.reason;
     // A completed turn wins over a non-zero exit: the work is done and was reported.
     if (mapper.hasCompletedTurn) return { reason: 'task_complete', summary: mapper.lastMessage };
     if (mapper.attemptFailureMessage !== null) {
