@@ -78,6 +78,8 @@ export async function runOrchestrationBenchmark(repositoryRoot: string): Promise
       );
     }
     const events = readEvents(run.stdout);
+    // LOKI_BENCH_EVENTS=<file> keeps the run's NDJSON events, to look at one task's timeline.
+    if (process.env.LOKI_BENCH_EVENTS) writeFileSync(process.env.LOKI_BENCH_EVENTS, run.stdout);
     const timings = analyzeRunEvents(events, LATENCY_MILLISECONDS);
     if (timings.tasksMerged !== TASKS)
       throw new Error(`only ${timings.tasksMerged} of ${TASKS} tasks were merged`);

@@ -1,3 +1,4 @@
+export { errorCode } from './error-code.ts';
 export {
   type ErrorCategory,
   ExitCode,

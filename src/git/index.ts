@@ -11,3 +11,10 @@ export {
   type TaskWorktree,
   taskBranchName,
 } from './worktree.ts';
+export {
+  plainGitDirectory,
+  readLooseCommitParents,
+  readLooseRef,
+  readSymbolicHead,
+  readWorktreeHead,
+} from './read-loose.ts';

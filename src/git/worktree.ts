@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LokiError } from '../errors/index.ts';
+import { readWorktreeHead } from './read-loose.ts';
 import { runGit } from './run-git.ts';
 
 /** Identity for commits made by the harness, so checkpoints work on machines with no git identity. */
@@ -150,7 +151,10 @@ export async function commitCheckpoint(
       },
     );
   }
-  return (await runGit(worktree.path, ['rev-parse', 'HEAD'], signalOption)).stdout.trim();
+  return (
+    readWorktreeHead(worktree.path) ??
+    (await runGit(worktree.path, ['rev-parse', 'HEAD'], signalOption)).stdout.trim()
+  );
 }
 
 /** Throws away every change since `commit` (tracked and untracked files). */

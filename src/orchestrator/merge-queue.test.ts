@@ -183,6 +183,42 @@ describe('MergeQueue', () => {
     expect(mainSubjects()).toHaveLength(3);
   });
 
+  it('merges branches made from an older main the same whether git files are loose or packed', async () => {
+    await using queue = createQueue();
+    const initial = git(repository, 'rev-parse', 'main');
+    const first = createBranch('task-1', [{ 'a.txt': 'a\n' }]);
+    const second = createBranch('task-2', [{ 'b.txt': 'b\n' }]);
+    const third = createBranch('task-3', [{ 'c.txt': 'c1\n' }, { 'c.txt': 'c2\n', 'd.txt': 'd\n' }]);
+    expect((await queue.merge(request('task-1', first, ['test -f a.txt']))).outcome).toBe('merged');
+    // One commit on a main the queue saw: the shape is read from git's loose files.
+    const secondResult = await queue.merge(request('task-2', second, ['test -f a.txt && test -f b.txt']));
+    // Refs and objects packed: the queue has to ask git, and gets the same answer.
+    git(repository, 'gc', '--quiet');
+    const thirdResult = await queue.merge(request('task-3', third, ['test "$(cat c.txt)" = c2']));
+
+    expect(secondResult).toMatchObject({ outcome: 'merged' });
+    expect(thirdResult).toMatchObject({ outcome: 'merged', commit: git(repository, 'rev-parse', 'main') });
+    expect(mainSubjects()).toEqual([
+      '[Loki] eng-backend-task-3: work on task-3',
+      '[Loki] eng-backend-task-2: work on task-2',
+      '[Loki] eng-backend-task-1: work on task-1',
+      'initial',
+    ]);
+    expect(git(repository, 'ls-tree', '--name-only', 'main').split('\n')).toEqual([
+      'a.txt',
+      'b.txt',
+      'c.txt',
+      'd.txt',
+      'shared.txt',
+    ]);
+    expect(git(repository, 'show', 'main:c.txt')).toBe('c2');
+    // Each checkpoint has exactly one parent: the main before it.
+    expect(git(repository, 'rev-list', '--parents', '-n', '1', 'main~2').split(' ')).toEqual([
+      git(repository, 'rev-parse', 'main~2'),
+      initial,
+    ]);
+  });
+
   it('rebases a branch made from an older main onto the current main', async () => {
     await using queue = createQueue();
     const branch = createBranch('task-1', [{ 'a.txt': 'a\n' }]);

@@ -1,7 +1,16 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LokiError } from '../errors/index.ts';
-import { checkpointMessage, type GitResult, LOKI_GIT_IDENTITY, runGit } from '../git/index.ts';
+import {
+  checkpointMessage,
+  type GitResult,
+  LOKI_GIT_IDENTITY,
+  plainGitDirectory,
+  readLooseCommitParents,
+  readLooseRef,
+  readSymbolicHead,
+  runGit,
+} from '../git/index.ts';
 import type { CommandRunner } from '../sandbox/index.ts';
 
 export interface MergeRequest {
@@ -85,6 +94,13 @@ export class MergeQueue {
    */
   #lastMergedAt: string | null = null;
   #mainTip: string | null = null;
+  /**
+   * Every commit main has been at since this queue last read it from git and found it where the
+   * queue had left it: each is an ancestor of #mainTip (checkpoints are made on top of the previous
+   * main and main only moves by the guarded update-ref). Lets a one-commit branch on top of one of
+   * them be recognised without asking git.
+   */
+  #mainHistory = new Set<string>();
   /** Where git keeps the state of an interrupted rebase in the integration worktree (`rev-parse --git-path`). */
   #rebaseStateDirectories: string[] | null = null;
 
@@ -165,7 +181,8 @@ export class MergeQueue {
       await this.#prepareIntegrationWorktree(signal);
       // Where this queue last moved main, when it did: the guarded update-ref below catches any
       // other writer (the batch then falls back to single merges, which read main afresh).
-      const previousMain = this.#mainTip ?? (await this.#revParse(this.#mainReference, signal));
+      const previousMain =
+        this.#mainTip ?? this.#observeMain(await this.#revParse(this.#mainReference, signal));
       const isResetSkipped = this.#lastMergedAt === previousMain;
       this.#lastMergedAt = null;
       if (!isResetSkipped) await this.#resetIntegration(previousMain, signal);
@@ -237,6 +254,7 @@ export class MergeQueue {
         if (update?.exitCode === 0) {
           this.#lastMergedAt = tip;
           this.#mainTip = tip;
+          for (const member of members) this.#mainHistory.add(member.checkpoint);
           const staleCheckout = await this.#bringCheckedOutMainForward(previousMain, tip);
           for (const member of members) {
             member.pending.resolve({
@@ -296,7 +314,7 @@ export class MergeQueue {
     const integration = this.#integrationPath;
     await this.#prepareIntegrationWorktree(signal);
 
-    const previousMain = await this.#revParse(this.#mainReference, signal);
+    const previousMain = this.#observeMain(await this.#revParse(this.#mainReference, signal));
     let isResetSkipped = this.#lastMergedAt === previousMain;
     this.#lastMergedAt = null;
     if (!isResetSkipped) await this.#resetIntegration(previousMain, signal);
@@ -365,6 +383,7 @@ export class MergeQueue {
     }
     this.#lastMergedAt = checkpoint;
     this.#mainTip = checkpoint;
+    this.#mainHistory.add(checkpoint);
     const staleCheckout = await this.#bringCheckedOutMainForward(previousMain, checkpoint);
     return {
       outcome: 'merged',
@@ -385,23 +404,52 @@ export class MergeQueue {
    */
   async #squashedTreeByMergeTree(request: MergeRequest, previousMain: string): Promise<string | null> {
     const signalOption = request.signal === undefined ? {} : { signal: request.signal };
+    const knownTip = this.#oneCommitOnMainHistory(request.branch);
     // Both only read (merge-tree writes nothing but objects), so they run side by side; the tree
     // is used only when the branch has the one-commit shape.
-    const [ownCommits, merged] = await Promise.all([
-      runGit(this.#integrationPath, ['rev-list', '--parents', `${previousMain}..${request.branch}`, '--'], {
-        allowFailure: true,
-        ...signalOption,
-      }),
-      runGit(this.#integrationPath, ['merge-tree', '--write-tree', previousMain, request.branch], {
-        allowFailure: true,
-        ...signalOption,
-      }),
+    const [isOneCommit, merged] = await Promise.all([
+      knownTip !== undefined ||
+        runGit(this.#integrationPath, ['rev-list', '--parents', `${previousMain}..${request.branch}`, '--'], {
+          allowFailure: true,
+          ...signalOption,
+        }).then((ownCommits) => {
+          const lines = ownCommits.stdout.split('\n').filter((line) => line.length > 0);
+          return ownCommits.exitCode === 0 && lines.length === 1 && lines[0]?.split(' ').length === 2;
+        }),
+      runGit(
+        this.#integrationPath,
+        ['merge-tree', '--write-tree', previousMain, knownTip ?? request.branch],
+        {
+          allowFailure: true,
+          ...signalOption,
+        },
+      ),
     ]);
-    const lines = ownCommits.stdout.split('\n').filter((line) => line.length > 0);
-    if (ownCommits.exitCode !== 0 || lines.length !== 1 || lines[0]?.split(' ').length !== 2) return null;
-    if (merged.exitCode !== 0) return null;
+    if (!isOneCommit || merged.exitCode !== 0) return null;
     const tree = merged.stdout.split('\n')[0]?.trim() ?? '';
     return /^[0-9a-f]{40,64}$/.test(tree) ? tree : null;
+  }
+
+  /**
+   * The branch's tip when git's own files show it is one commit whose only parent is a main this
+   * queue saw (every merge is made onto main or a checkpoint on top of it, so that parent is in the
+   * history of what it merges onto, and merge-tree replays exactly that commit); undefined when
+   * that cannot be told without asking git.
+   */
+  #oneCommitOnMainHistory(branch: string): string | undefined {
+    const gitDirectory = plainGitDirectory(this.#options.repositoryRoot);
+    if (gitDirectory === undefined) return undefined;
+    const tip = readLooseRef(gitDirectory, `refs/heads/${branch}`);
+    if (tip === undefined || this.#mainHistory.has(tip)) return undefined;
+    const parents = readLooseCommitParents(gitDirectory, tip);
+    const [parent] = parents ?? [];
+    return parents?.length === 1 && parent !== undefined && this.#mainHistory.has(parent) ? tip : undefined;
+  }
+
+  /** Main as just read from git: when it is not where this queue left it, what the queue knew of it is forgotten. */
+  #observeMain(main: string): string {
+    if (main !== this.#mainTip) this.#mainHistory = new Set([main]);
+    return main;
   }
 
   /** The tree of the task's work rebased onto main in the integration worktree, or the conflict. */
@@ -540,6 +588,9 @@ export class MergeQueue {
    */
   async #findCheckoutOfMain(): Promise<string | undefined> {
     const root = this.#options.repositoryRoot;
+    // A plain `.git` directory answers without a git process; anything else asks git.
+    const gitDirectory = plainGitDirectory(root);
+    if (gitDirectory !== undefined && readSymbolicHead(gitDirectory) === this.#mainReference) return root;
     const own = await runGit(
       root,
       ['rev-parse', '--is-bare-repository', '--show-toplevel', '--symbolic-full-name', 'HEAD'],

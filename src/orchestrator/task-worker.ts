@@ -262,6 +262,9 @@ export async function workOnTask(
     });
     await writes;
     if (merge.outcome === 'merged') {
+      // The tasks claimed next start from this main: their prompt's file list is read now, not when they start.
+      const newMain = context.mergeQueue.mainTip;
+      if (newMain !== null) filesOfCommit(workspace.paths.root, newMain).catch(() => undefined);
       context.merged.record(task.id, merge.commit, [
         ...(payload.resolves === undefined ? [] : [payload.resolves]),
         ...payload.alsoResolves,

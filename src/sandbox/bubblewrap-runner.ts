@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { CommandRequest, CommandResult, CommandRunner } from './command-runner.ts';
-import { errorCode } from './process-tree.ts';
+import { errorCode } from '../errors/index.ts';
 import { DEFAULT_PROCESS_TIMING, type ProcessTiming, runProcessGroup } from './run-process-group.ts';
 
 /**

@@ -9,9 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isLokiError } from '../errors/index.ts';
+import { isLokiError, errorCode } from '../errors/index.ts';
 import type { CommandRequest, CommandRunner } from './command-runner.ts';
-import { errorCode } from './process-tree.ts';
 
 export type CreateCommandRunner = () => CommandRunner | Promise<CommandRunner>;
 

@@ -1,4 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
+import { errorCode } from '../errors/index.ts';
 
 /**
  * What /proc says about live processes. Linux only: elsewhere the lists are empty and callers fall
@@ -64,8 +65,4 @@ export async function readProcessIdentity(pid: number): Promise<ProcessIdentity 
   const startTime = fields[19];
   if (state === undefined || state === 'Z' || state === 'X' || startTime === undefined) return null;
   return { pid, parentPid: Number(parentPid), processGroupId: Number(processGroupId), startTime };
-}
-
-export function errorCode(error: unknown): string | undefined {
-  return error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
 }

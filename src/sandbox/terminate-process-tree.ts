@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { errorCode, findDescendants, listLiveProcesses, type ProcessIdentity } from './process-tree.ts';
+import { errorCode } from '../errors/index.ts';
+import { findDescendants, listLiveProcesses, type ProcessIdentity } from './process-tree.ts';
 
 export interface TerminateProcessTreeOptions {
   /** The pid of the process we spawned with `detached: true`, which is also its process group id. */

@@ -1,7 +1,7 @@
 import { glob, realpath } from 'node:fs/promises';
 import { basename, isAbsolute, join } from 'node:path';
 import { z } from 'zod';
-import { errorCode } from './error-code.ts';
+import { errorCode } from '../errors/index.ts';
 import { isSameOrInside, resolveWorkspacePath } from './resolve-workspace-path.ts';
 import { SKIPPED_DIRECTORY_NAMES } from './skipped-directories.ts';
 import { defineTool } from './tool.ts';

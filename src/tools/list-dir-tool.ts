@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { resolveWorkspacePath } from './resolve-workspace-path.ts';
 import { defineTool } from './tool.ts';
 import { ToolErrorCode, toolUsageError } from './tool-errors.ts';
-import { errorCode } from './error-code.ts';
+import { errorCode } from '../errors/index.ts';
 
 const MAX_ENTRIES = 1_000;
 

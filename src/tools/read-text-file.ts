@@ -1,5 +1,5 @@
 import { open, stat } from 'node:fs/promises';
-import { errorCode } from './error-code.ts';
+import { errorCode } from '../errors/index.ts';
 import { ToolErrorCode, toolUsageError } from './tool-errors.ts';
 
 /** Larger files are logs or data, not source: grep them or read them through a command. */

@@ -1,6 +1,6 @@
 import { lstat, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
-import { errorCode } from './error-code.ts';
+import { errorCode } from '../errors/index.ts';
 import { invalidPathError, pathRefusedError } from './tool-errors.ts';
 
 export interface WorkspacePath {

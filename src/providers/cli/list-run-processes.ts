@@ -1,4 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
+import { errorCode } from '../../errors/index.ts';
 
 /** The environment variable every process of one CLI run inherits, so its descendants can be found. */
 export const PROCESS_TAG_VARIABLE = 'LOKI_AGENT_PROCESS_TAG';
@@ -69,9 +70,4 @@ function isGroupAlive(processGroupId: number): boolean {
     if (errorCode(error) === 'ESRCH') return false;
     throw error;
   }
-}
-
-export function errorCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
-  return typeof error.code === 'string' ? error.code : undefined;
 }

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { errorCode, listRunProcesses, type RunProcess } from './list-run-processes.ts';
+import { errorCode } from '../../errors/index.ts';
+import { listRunProcesses, type RunProcess } from './list-run-processes.ts';
 
 export interface TerminateRunProcessesOptions {
   /** The pid of the process spawned with `detached: true`, which is also its process group id. */
