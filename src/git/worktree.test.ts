@@ -3,10 +3,22 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { commitCheckpoint, createTaskWorktree, removeTaskWorktree, rollbackWorktree } from './worktree.ts';
+import {
+  addNewTaskWorktree,
+  commitCheckpoint,
+  createTaskWorktree,
+  LOKI_GIT_IDENTITY,
+  removeTaskWorktree,
+  rollbackWorktree,
+} from './worktree.ts';
 
 function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...LOKI_GIT_IDENTITY },
+  }).trim();
 }
 
 describe('task worktrees', () => {
@@ -56,5 +68,28 @@ describe('task worktrees', () => {
     expect(existsSync(resumed.path)).toBe(false);
     expect(git(repository, 'worktree', 'list').split('\n')).toHaveLength(1);
     expect(git(repository, 'branch', '--list', 'loki/task-1')).toContain('loki/task-1');
+  });
+
+  it('adds many worktrees at once without one add tripping over another half-made one', async () => {
+    const worktreesDirectory = join(repository, '.loki', 'worktrees');
+    writeFileSync(join(repository, 'a.txt'), 'a\n');
+    git(repository, 'add', 'a.txt');
+    git(repository, 'commit', '--quiet', '-m', 'first');
+    const base = git(repository, 'rev-parse', 'HEAD');
+    // Each add reads every registered worktree; one being made by another add has no commondir yet.
+    for (let round = 0; round < 8; round += 1) {
+      const taskIds = Array.from({ length: 12 }, (_, index) => `r${round}-t${index}`);
+      const worktrees = await Promise.all(
+        taskIds.map((taskId) =>
+          addNewTaskWorktree({ repositoryRoot: repository, worktreesDirectory, taskId, baseCommit: base }),
+        ),
+      );
+      for (const worktree of worktrees) {
+        expect(git(worktree.path, 'rev-parse', 'HEAD')).toBe(base);
+        expect(git(worktree.path, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe(worktree.branch);
+      }
+      await Promise.all(worktrees.map((worktree) => removeTaskWorktree(worktree)));
+    }
+    expect(git(repository, 'worktree', 'list').split('\n')).toHaveLength(1);
   });
 });

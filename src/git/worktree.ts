@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { LokiError } from '../errors/index.ts';
 import { readWorktreeHead } from './read-loose.ts';
 import { runGit } from './run-git.ts';
@@ -61,35 +62,21 @@ export async function createTaskWorktree(options: {
   mkdirSync(options.worktreesDirectory, { recursive: true });
   const path = join(options.worktreesDirectory, taskId);
   const branch = taskBranchName(taskId);
-  let isNewBranch = false;
-  const addArguments = async () => {
-    const branchExists =
-      (
-        await runGit(repositoryRoot, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], {
-          allowFailure: true,
-          ...signalOption,
-        })
-      ).exitCode === 0;
-    isNewBranch = !branchExists;
-    return branchExists
-      ? ['worktree', 'add', '--quiet', path, branch]
-      : ['worktree', 'add', '--quiet', '-b', branch, path, options.baseRef ?? 'HEAD'];
-  };
   const isNew = !existsSync(path);
-  // The branch lookup only reads refs, so it runs beside the first-commit check.
-  const [, firstAddArguments] = await Promise.all([
+  // The first-commit check and the branch lookup only read, so they run side by side.
+  const [, branchExists] = await Promise.all([
     ensureInitialCommit(repositoryRoot, options.signal),
-    isNew ? addArguments() : null,
+    isNew ? hasBranch(repositoryRoot, branch, options.signal) : true,
   ]);
-  if (firstAddArguments !== null) {
-    // A stale registration (a worktree directory deleted by a crash or by hand) makes `worktree add`
-    // refuse the path or the branch. Pruning costs a git process, so it runs only when the add fails,
-    // and the add is tried once more (the branch is looked up again: the first try may have made it).
-    const added = await runGit(repositoryRoot, firstAddArguments, { allowFailure: true, ...signalOption });
-    if (added.exitCode !== 0) {
-      await runGit(repositoryRoot, ['worktree', 'prune'], signalOption);
-      await runGit(repositoryRoot, await addArguments(), signalOption);
-    }
+  const isNewBranch = !branchExists;
+  if (isNew) {
+    await addWorktree({
+      repositoryRoot,
+      path,
+      branch,
+      startPoint: branchExists ? null : (options.baseRef ?? 'HEAD'),
+      ...signalOption,
+    });
   }
   const baseCommit = (await runGit(path, ['rev-parse', 'HEAD'], signalOption)).stdout.trim();
   return { repositoryRoot, path, branch, baseCommit, isNewBranch };
@@ -97,9 +84,8 @@ export async function createTaskWorktree(options: {
 
 /**
  * The worktree of a task that has no branch yet, on a new branch `loki/<task-id>` at `baseCommit`
- * (a commit the caller already resolved): one git process instead of four. A stale registration of
- * the path is pruned and the add tried once more; a branch that already exists is an error (the
- * caller uses createTaskWorktree when it cannot know).
+ * (a commit the caller already resolved): one git process instead of four (see addWorktree for
+ * what happens when that one fails).
  */
 export async function addNewTaskWorktree(options: {
   repositoryRoot: string;
@@ -113,13 +99,61 @@ export async function addNewTaskWorktree(options: {
   mkdirSync(options.worktreesDirectory, { recursive: true });
   const path = join(options.worktreesDirectory, options.taskId);
   const branch = taskBranchName(options.taskId);
-  const args = ['worktree', 'add', '--quiet', '-b', branch, path, baseCommit];
-  const added = await runGit(repositoryRoot, args, { allowFailure: true, ...signalOption });
-  if (added.exitCode !== 0) {
-    await runGit(repositoryRoot, ['worktree', 'prune'], signalOption);
-    await runGit(repositoryRoot, args, signalOption);
-  }
+  await addWorktree({ repositoryRoot, path, branch, startPoint: baseCommit, ...signalOption });
   return { repositoryRoot, path, branch, baseCommit };
+}
+
+const WORKTREE_ADD_ATTEMPTS = 5;
+
+/**
+ * `git worktree add` of `path` on `branch`, created at `startPoint` (null: the branch exists).
+ *
+ * Adds that run side by side can fail for a moment: each reads every registered worktree, and one
+ * still being made by another add has no `commondir` yet ("failed to read .git/worktrees/…/
+ * commondir"). By then `-b` has already made the branch, so the next try checks that branch out
+ * instead of making it again. A path registered by a worktree whose directory is gone (deleted by
+ * hand or by a crash) is pruned first; prune leaves worktrees that are being added alone (git locks
+ * them while it makes them). The last failure is thrown with git's own message.
+ */
+async function addWorktree(options: {
+  repositoryRoot: string;
+  path: string;
+  branch: string;
+  startPoint: string | null;
+  signal?: AbortSignal;
+}): Promise<void> {
+  const { repositoryRoot, path, branch } = options;
+  const signalOption = options.signal === undefined ? {} : { signal: options.signal };
+  let isBranchMade = options.startPoint === null;
+  for (let attempt = 1; ; attempt += 1) {
+    const args =
+      isBranchMade || options.startPoint === null
+        ? ['worktree', 'add', '--quiet', path, branch]
+        : ['worktree', 'add', '--quiet', '-b', branch, path, options.startPoint];
+    const added = await runGit(repositoryRoot, args, { allowFailure: true, ...signalOption });
+    if (added.exitCode === 0) return;
+    if (attempt >= WORKTREE_ADD_ATTEMPTS) {
+      throw new LokiError(`git ${args.join(' ')} failed (exit ${added.exitCode}): ${added.stderr.trim()}`, {
+        code: 'GIT_FAILED',
+        category: 'internal',
+        context: { args, exitCode: added.exitCode, attempts: attempt },
+      });
+    }
+    if (/missing but (already )?registered|already registered/.test(added.stderr)) {
+      await runGit(repositoryRoot, ['worktree', 'prune'], signalOption);
+    }
+    isBranchMade ||= await hasBranch(repositoryRoot, branch, options.signal);
+    // A little apart, so that adds that collided do not collide again.
+    await delay(5 + Math.floor(Math.random() * 20 * attempt), undefined, signalOption);
+  }
+}
+
+async function hasBranch(repositoryRoot: string, branch: string, signal?: AbortSignal): Promise<boolean> {
+  const result = await runGit(repositoryRoot, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], {
+    allowFailure: true,
+    ...(signal === undefined ? {} : { signal }),
+  });
+  return result.exitCode === 0;
 }
 
 /** Commits everything in the worktree as a checkpoint; returns the new commit, or null if nothing changed. */
