@@ -15,12 +15,13 @@ export interface BenchEnvironment {
   temporaryDirectory: { path: string; fileSystem: string };
 }
 
-export function describeEnvironment(): BenchEnvironment {
+/** `temporaryDirectory`: where the bench writes (default: the system temp directory). */
+export function describeEnvironment(temporaryDirectory: string = tmpdir()): BenchEnvironment {
   const database = new DatabaseSync(':memory:');
   const sqliteVersion = String(database.prepare('SELECT sqlite_version() AS version').get()?.version);
   database.close();
   const processors = cpus();
-  const temporaryPath = realpathSync(tmpdir());
+  const temporaryPath = realpathSync(temporaryDirectory);
   return {
     nodeVersion: process.version,
     sqliteVersion,
@@ -35,7 +36,7 @@ export function describeEnvironment(): BenchEnvironment {
 }
 
 /** The file system type of the mount that holds `path`, from /proc/mounts (Linux); "unknown" elsewhere. */
-function fileSystemOf(path: string): string {
+export function fileSystemOf(path: string): string {
   if (!existsSync('/proc/mounts')) return 'unknown';
   let bestMountPoint = '';
   let bestType = 'unknown';

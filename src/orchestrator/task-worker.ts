@@ -11,6 +11,8 @@ import {
   checkpointMessage,
   createTaskWorktree,
   LOKI_GIT_IDENTITY,
+  plainGitDirectory,
+  readLooseRef,
   removeTaskWorktree,
   rollbackWorktree,
   runGit,
@@ -129,13 +131,16 @@ export async function workOnTask(
     let created: TaskWorktree & { isNewBranch: boolean };
     if (isFresh) {
       const mainAtStart = context.mergeQueue.mainTip ?? (await mainCommit(context));
-      const ready = addNewTaskWorktree({
-        repositoryRoot: workspace.paths.root,
-        worktreesDirectory,
-        taskId: task.id,
-        baseCommit: mainAtStart,
-        signal: context.signal,
-      });
+      // Started once the agent is on its way (Node starts a process synchronously: the model call goes first).
+      const ready = new Promise((resolve) => setImmediate(resolve)).then(() =>
+        addNewTaskWorktree({
+          repositoryRoot: workspace.paths.root,
+          worktreesDirectory,
+          taskId: task.id,
+          baseCommit: mainAtStart,
+          signal: context.signal,
+        }),
+      );
       // Awaited below; until then a failure must not count as unhandled.
       ready.catch(() => undefined);
       const files = await filesOfCommit(workspace.paths.root, mainAtStart);
@@ -328,10 +333,12 @@ function checkpointSubject(task: Task): string {
 }
 
 async function mainCommit(context: TaskWorkerContext): Promise<string> {
-  const result = await runGit(context.workspace.paths.root, [
-    'rev-parse',
-    `refs/heads/${context.mainBranch}`,
-  ]);
+  const root = context.workspace.paths.root;
+  const gitDirectory = plainGitDirectory(root);
+  const loose =
+    gitDirectory === undefined ? undefined : readLooseRef(gitDirectory, `refs/heads/${context.mainBranch}`);
+  if (loose !== undefined) return loose;
+  const result = await runGit(root, ['rev-parse', `refs/heads/${context.mainBranch}`]);
   return result.stdout.trim();
 }
 
