@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,19 +6,12 @@ import {
   addNewTaskWorktree,
   commitCheckpoint,
   createTaskWorktree,
-  LOKI_GIT_IDENTITY,
   removeTaskWorktree,
   rollbackWorktree,
 } from './worktree.ts';
+import { gitOutput } from '../../test/support/git.ts';
 
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...LOKI_GIT_IDENTITY },
-  }).trim();
-}
+const git = gitOutput;
 
 describe('task worktrees', () => {
   let repository: string;

@@ -1,9 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LOKI_GIT_IDENTITY } from '../git/index.ts';
 import {
   buildSandboxEnvironment,
   type CommandRequest,
@@ -12,15 +10,9 @@ import {
   PlainRunner,
 } from '../sandbox/index.ts';
 import { MergeQueue, type MergeRequest } from './merge-queue.ts';
+import { gitOutput } from '../../test/support/git.ts';
 
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...LOKI_GIT_IDENTITY },
-  }).trim();
-}
+const git = gitOutput;
 
 /** Records when each verify command starts and ends, so a test can see whether merges interleave. */
 class RecordingRunner implements CommandRunner {

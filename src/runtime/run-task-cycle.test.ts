@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import { ContinuityFile, continuityTemplate } from '../workspace/index.ts';
 import type { ToolCallRequest, ToolOutcome } from './agent-loop.ts';
 import { buildSystemPrompt, runTaskCycle, type TaskCycleOptions } from './run-task-cycle.ts';
 import { createLoopAgent } from './task-agent.ts';
+import { gitOutput } from '../../test/support/git.ts';
 
 const task: Task = {
   id: 'task-7',
@@ -53,9 +53,7 @@ const writeGreeting = (content: string) => ({
 });
 const complete = { toolName: 'task_complete', input: { summary: 'greeting written' } };
 
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-}
+const git = gitOutput;
 
 describe('runTaskCycle (RARV on one task)', () => {
   let repository: string;
