@@ -1,17 +1,15 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { LokiError } from '../errors/index.ts';
 import {
   checkpointMessage,
-  type GitResult,
   LOKI_GIT_IDENTITY,
   plainGitDirectory,
   readLooseCommitParents,
   readLooseRef,
-  readSymbolicHead,
   runGit,
 } from '../git/index.ts';
 import type { CommandRunner } from '../sandbox/index.ts';
+import { bringCheckedOutMainForward } from './bring-main-checkout-forward.ts';
+import { IntegrationWorktree, WITHOUT_HOOKS } from './integration-worktree.ts';
 
 export interface MergeRequest {
   taskId: string;
@@ -60,12 +58,6 @@ export interface MergeQueueOptions {
 }
 
 const OUTPUT_TAIL_CHARACTERS = 4_000;
-const WORKTREE_LIST_ATTEMPTS = 10;
-/**
- * The project's own git hooks (husky and friends) must not run on every checkout and rebase of the
- * integration worktree: they are slow, may have side effects, and verification is the gate here.
- */
-const WITHOUT_HOOKS = ['-c', 'core.hooksPath=/dev/null'] as const;
 
 /**
  * Merges task branches into main one at a time: rebase onto main in a private integration
@@ -79,12 +71,11 @@ const WITHOUT_HOOKS = ['-c', 'core.hooksPath=/dev/null'] as const;
 export class MergeQueue {
   readonly #options: MergeQueueOptions;
   readonly #mainReference: string;
-  readonly #integrationPath: string;
+  readonly #integration: IntegrationWorktree;
   /** Merges asked for and not started yet; the drain loop takes them in order, several at a time. */
   readonly #pending: PendingMerge[] = [];
   /** The drain loop, while it runs: merges never interleave, even when called concurrently. */
   #draining: Promise<void> | null = null;
-  #isIntegrationReady = false;
   /**
    * The checkpoint this queue's last merge left checked out in the integration worktree (no rebase
    * in progress; files the verification wrote may still be there); null when unknown (no merge yet,
@@ -101,17 +92,19 @@ export class MergeQueue {
    * them be recognised without asking git.
    */
   #mainHistory = new Set<string>();
-  /** Where git keeps the state of an interrupted rebase in the integration worktree (`rev-parse --git-path`). */
-  #rebaseStateDirectories: string[] | null = null;
 
   constructor(options: MergeQueueOptions) {
     this.#options = options;
     this.#mainReference = `refs/heads/${options.mainBranch ?? 'main'}`;
-    this.#integrationPath = join(options.workDirectory, 'integration');
+    this.#integration = new IntegrationWorktree({
+      repositoryRoot: options.repositoryRoot,
+      workDirectory: options.workDirectory,
+      mainReference: this.#mainReference,
+    });
   }
 
   get integrationPath(): string {
-    return this.#integrationPath;
+    return this.#integration.path;
   }
 
   /** Where this queue last moved main (null before its first merge): saves asking git. */
@@ -131,11 +124,7 @@ export class MergeQueue {
   /** Waits for queued merges, then removes the integration worktree (main and task branches stay). */
   async close(): Promise<void> {
     while (this.#draining !== null) await this.#draining;
-    if (!this.#isIntegrationReady && !existsSync(this.#integrationPath)) return;
-    const root = this.#options.repositoryRoot;
-    await runGit(root, ['worktree', 'remove', '--force', this.#integrationPath], { allowFailure: true });
-    await runGit(root, ['worktree', 'prune']);
-    this.#isIntegrationReady = false;
+    await this.#integration.remove();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -178,14 +167,14 @@ export class MergeQueue {
     const leftovers: PendingMerge[] = [];
     const members: { pending: PendingMerge; checkpoint: string; parent: string }[] = [];
     try {
-      await this.#prepareIntegrationWorktree(signal);
+      await this.#prepareIntegration(signal);
       // Where this queue last moved main, when it did: the guarded update-ref below catches any
       // other writer (the batch then falls back to single merges, which read main afresh).
       const previousMain =
         this.#mainTip ?? this.#observeMain(await this.#revParse(this.#mainReference, signal));
       const isResetSkipped = this.#lastMergedAt === previousMain;
       this.#lastMergedAt = null;
-      if (!isResetSkipped) await this.#resetIntegration(previousMain, signal);
+      if (!isResetSkipped) await this.#integration.reset(previousMain, signal);
       let tip = previousMain;
       for (const pending of batch) {
         const tree = pending.request.signal?.aborted
@@ -197,7 +186,7 @@ export class MergeQueue {
         }
         const checkpoint = (
           await runGit(
-            this.#integrationPath,
+            this.#integration.path,
             [
               'commit-tree',
               tree,
@@ -214,12 +203,8 @@ export class MergeQueue {
         tip = checkpoint;
       }
       if (members.length > 0) {
-        await runGit(
-          this.#integrationPath,
-          [...WITHOUT_HOOKS, 'checkout', '--quiet', '--force', '--detach', tip],
-          signalOption,
-        );
-        if (isResetSkipped) await runGit(this.#integrationPath, ['clean', '-ffdq'], signalOption);
+        await this.#integration.checkOut(tip, signal);
+        if (isResetSkipped) await runGit(this.#integration.path, ['clean', '-ffdq'], signalOption);
         // Every distinct command of the batch, in one sandboxed shell (one sandbox start, not one per
         // command); which one failed does not matter here: a red batch is merged again one by one.
         const commands = [...new Set(members.flatMap((member) => member.pending.request.verifyCommands))];
@@ -255,7 +240,7 @@ export class MergeQueue {
           this.#lastMergedAt = tip;
           this.#mainTip = tip;
           for (const member of members) this.#mainHistory.add(member.checkpoint);
-          const staleCheckout = await this.#bringCheckedOutMainForward(previousMain, tip);
+          const staleCheckout = await this.#bringMainCheckoutForward(previousMain, tip);
           for (const member of members) {
             member.pending.resolve({
               outcome: 'merged',
@@ -266,7 +251,7 @@ export class MergeQueue {
           }
         } else {
           // Red as a batch, or main moved: each member is merged (and verified) on its own.
-          await this.#resetIntegration(previousMain, signal);
+          await this.#integration.reset(previousMain, signal);
           leftovers.unshift(...members.map((member) => member.pending));
         }
       }
@@ -281,8 +266,8 @@ export class MergeQueue {
   #runVerification(command: string, signal: AbortSignal | undefined) {
     return this.#options.commandRunner.run({
       command,
-      cwd: this.#integrationPath,
-      writableDirectory: this.#integrationPath,
+      cwd: this.#integration.path,
+      writableDirectory: this.#integration.path,
       timeoutMilliseconds: this.#options.verifyTimeoutMilliseconds ?? 10 * 60_000,
       env: this.#options.verifyEnvironment,
       allowNetwork: this.#options.allowNetwork ?? false,
@@ -311,18 +296,18 @@ export class MergeQueue {
   async #mergeOnce(request: MergeRequest): Promise<MergeResult | 'main_moved'> {
     const { signal } = request;
     const signalOption = signal === undefined ? {} : { signal };
-    const integration = this.#integrationPath;
-    await this.#prepareIntegrationWorktree(signal);
+    const integration = this.#integration.path;
+    await this.#prepareIntegration(signal);
 
     const previousMain = this.#observeMain(await this.#revParse(this.#mainReference, signal));
     let isResetSkipped = this.#lastMergedAt === previousMain;
     this.#lastMergedAt = null;
-    if (!isResetSkipped) await this.#resetIntegration(previousMain, signal);
+    if (!isResetSkipped) await this.#integration.reset(previousMain, signal);
 
     let squashed: string | MergeResult | null = await this.#squashedTreeByMergeTree(request, previousMain);
     if (squashed === null) {
       // The rebase works in the integration worktree, so that one has to be clean first.
-      if (isResetSkipped) await this.#resetIntegration(previousMain, signal);
+      if (isResetSkipped) await this.#integration.reset(previousMain, signal);
       isResetSkipped = false;
       squashed = await this.#squashedTreeByRebase(request, previousMain);
     }
@@ -341,18 +326,14 @@ export class MergeQueue {
         },
       )
     ).stdout.trim();
-    await runGit(
-      integration,
-      [...WITHOUT_HOOKS, 'checkout', '--quiet', '--force', '--detach', checkpoint],
-      signalOption,
-    );
+    await this.#integration.checkOut(checkpoint, signal);
     // After a reset the worktree had nothing untracked; without one, what the last verification left goes now.
     if (isResetSkipped) await runGit(integration, ['clean', '-ffdq'], signalOption);
 
     for (const command of request.verifyCommands) {
       const result = await this.#runVerification(command, signal);
       if (result.exitCode !== 0 || result.timedOut) {
-        await this.#resetIntegration(previousMain, signal);
+        await this.#integration.reset(previousMain, signal);
         const timeoutNote = result.timedOut ? '\n[timed out]' : '';
         return {
           outcome: 'verification_failed',
@@ -384,7 +365,7 @@ export class MergeQueue {
     this.#lastMergedAt = checkpoint;
     this.#mainTip = checkpoint;
     this.#mainHistory.add(checkpoint);
-    const staleCheckout = await this.#bringCheckedOutMainForward(previousMain, checkpoint);
+    const staleCheckout = await this.#bringMainCheckoutForward(previousMain, checkpoint);
     return {
       outcome: 'merged',
       commit: checkpoint,
@@ -409,15 +390,19 @@ export class MergeQueue {
     // is used only when the branch has the one-commit shape.
     const [isOneCommit, merged] = await Promise.all([
       knownTip !== undefined ||
-        runGit(this.#integrationPath, ['rev-list', '--parents', `${previousMain}..${request.branch}`, '--'], {
-          allowFailure: true,
-          ...signalOption,
-        }).then((ownCommits) => {
+        runGit(
+          this.#integration.path,
+          ['rev-list', '--parents', `${previousMain}..${request.branch}`, '--'],
+          {
+            allowFailure: true,
+            ...signalOption,
+          },
+        ).then((ownCommits) => {
           const lines = ownCommits.stdout.split('\n').filter((line) => line.length > 0);
           return ownCommits.exitCode === 0 && lines.length === 1 && lines[0]?.split(' ').length === 2;
         }),
       runGit(
-        this.#integrationPath,
+        this.#integration.path,
         ['merge-tree', '--write-tree', previousMain, knownTip ?? request.branch],
         {
           allowFailure: true,
@@ -456,13 +441,9 @@ export class MergeQueue {
   async #squashedTreeByRebase(request: MergeRequest, previousMain: string): Promise<string | MergeResult> {
     const { signal } = request;
     const signalOption = signal === undefined ? {} : { signal };
-    const integration = this.#integrationPath;
+    const integration = this.#integration.path;
     // A detached copy of the task branch: the rebase rewrites this copy, never the branch itself.
-    await runGit(
-      integration,
-      [...WITHOUT_HOOKS, 'checkout', '--quiet', '--force', '--detach', request.branch],
-      signalOption,
-    );
+    await this.#integration.checkOut(request.branch, signal);
     const rebase = await runGit(
       integration,
       [
@@ -483,7 +464,7 @@ export class MergeQueue {
         ...signalOption,
       });
       const files = conflicted.stdout.split('\n').filter((line) => line.length > 0);
-      await this.#resetIntegration(previousMain, signal);
+      await this.#integration.reset(previousMain, signal);
       if (files.length === 0) {
         throw new LokiError(`rebasing ${request.branch} onto main failed: ${tail(rebase.stderr.trim())}`, {
           code: 'MERGE_REBASE_FAILED',
@@ -497,120 +478,26 @@ export class MergeQueue {
     return await this.#revParse('HEAD^{tree}', signal);
   }
 
-  /** Creates the integration worktree the first time (or after it was deleted), detached at main. */
-  async #prepareIntegrationWorktree(signal: AbortSignal | undefined): Promise<void> {
-    const signalOption = signal === undefined ? {} : { signal };
-    if (this.#isIntegrationReady && existsSync(this.#integrationPath)) return;
-    this.#lastMergedAt = null;
-    this.#rebaseStateDirectories = null;
-    const root = this.#options.repositoryRoot;
-    mkdirSync(this.#options.workDirectory, { recursive: true });
-    await runGit(root, ['worktree', 'prune'], signalOption);
-    const isUsable =
-      existsSync(this.#integrationPath) &&
-      (await runGit(this.#integrationPath, ['rev-parse', '--is-inside-work-tree'], {
-        allowFailure: true,
-        ...signalOption,
-      }).then((result) => result.exitCode === 0 && result.stdout.trim() === 'true'));
-    if (!isUsable) {
-      await runGit(
-        root,
-        [
-          ...WITHOUT_HOOKS,
-          'worktree',
-          'add',
-          '--quiet',
-          '--force',
-          '--detach',
-          this.#integrationPath,
-          this.#mainReference,
-        ],
-        signalOption,
-      );
-    }
-    this.#isIntegrationReady = true;
+  /** The integration worktree exists; when it had to be made, nothing is known of what it holds. */
+  async #prepareIntegration(signal: AbortSignal | undefined): Promise<void> {
+    if (await this.#integration.prepare(signal)) this.#lastMergedAt = null;
   }
 
-  /**
-   * Puts the integration worktree at `commit` whatever state a previous merge (or a kill -9) left
-   * it in. Ignored files (dependency folders, build caches) survive so verification stays fast.
-   */
-  async #resetIntegration(commit: string, signal: AbortSignal | undefined): Promise<void> {
-    const signalOption = signal === undefined ? {} : { signal };
-    const integration = this.#integrationPath;
-    // The paths are fixed for the life of the worktree: asked once, not on every reset.
-    this.#rebaseStateDirectories ??= await Promise.all(
-      ['rebase-merge', 'rebase-apply'].map(async (name) =>
-        resolve(
-          integration,
-          (await runGit(integration, ['rev-parse', '--git-path', name], signalOption)).stdout.trim(),
-        ),
-      ),
-    );
-    if (this.#rebaseStateDirectories.some((directory) => existsSync(directory))) {
-      await runGit(integration, [...WITHOUT_HOOKS, 'rebase', '--abort'], {
-        allowFailure: true,
-        ...signalOption,
-      });
-    }
-    await runGit(
-      integration,
-      [...WITHOUT_HOOKS, 'checkout', '--quiet', '--force', '--detach', commit],
-      signalOption,
-    );
-    await runGit(integration, ['clean', '-ffdq'], signalOption);
-  }
-
-  /**
-   * Main moved with update-ref, which leaves the files of a worktree that has main checked out (the
-   * user's repository, usually) at the old commit. A two-tree read-tree fast-forwards its index and
-   * files, keeping local changes that do not collide and refusing to overwrite any that do.
-   */
-  async #bringCheckedOutMainForward(
+  async #bringMainCheckoutForward(
     previousMain: string,
     checkpoint: string,
   ): Promise<{ path: string; details: string } | undefined> {
-    const checkoutPath = await this.#findCheckoutOfMain();
-    if (checkoutPath === undefined) return undefined;
-    const readTree = await runGit(checkoutPath, ['read-tree', '-m', '-u', previousMain, checkpoint], {
-      allowFailure: true,
+    const stale = await bringCheckedOutMainForward({
+      repositoryRoot: this.#options.repositoryRoot,
+      mainReference: this.#mainReference,
+      previousMain,
+      checkpoint,
     });
-    if (readTree.exitCode === 0) return undefined;
-    return { path: checkoutPath, details: tail(readTree.stderr.trim()) };
-  }
-
-  /**
-   * The worktree that has main checked out, if any. Usually that is the repository's own checkout,
-   * and one rev-parse says so. Only otherwise is `git worktree list` asked: it fails ("failed to
-   * read .git/worktrees/<id>/commondir") when it meets a task worktree that is being added or
-   * removed at that very moment, so it is asked again a few times before the error counts. Main
-   * has already moved when this runs: a lost race here must not turn a merge into a failed task.
-   */
-  async #findCheckoutOfMain(): Promise<string | undefined> {
-    const root = this.#options.repositoryRoot;
-    // A plain `.git` directory answers without a git process; anything else asks git.
-    const gitDirectory = plainGitDirectory(root);
-    if (gitDirectory !== undefined && readSymbolicHead(gitDirectory) === this.#mainReference) return root;
-    const own = await runGit(
-      root,
-      ['rev-parse', '--is-bare-repository', '--show-toplevel', '--symbolic-full-name', 'HEAD'],
-      { allowFailure: true },
-    );
-    const [isBare, topLevel, head] = own.stdout.split('\n');
-    if (own.exitCode === 0 && isBare === 'false' && head === this.#mainReference && topLevel) return topLevel;
-    let listing: GitResult | undefined;
-    for (let attempt = 1; attempt < WORKTREE_LIST_ATTEMPTS && listing === undefined; attempt += 1) {
-      const result = await runGit(root, ['worktree', 'list', '--porcelain'], { allowFailure: true });
-      if (result.exitCode === 0) listing = result;
-    }
-    listing ??= await runGit(root, ['worktree', 'list', '--porcelain']);
-    return parseWorktreeList(listing.stdout).find(
-      (worktree) => worktree.branch === this.#mainReference && !worktree.isBare,
-    )?.path;
+    return stale === undefined ? undefined : { path: stale.path, details: tail(stale.details) };
   }
 
   async #revParse(revision: string, signal: AbortSignal | undefined): Promise<string> {
-    const result = await runGit(this.#integrationPath, ['rev-parse', '--verify', revision], {
+    const result = await runGit(this.#integration.path, ['rev-parse', '--verify', revision], {
       ...(signal === undefined ? {} : { signal }),
     });
     return result.stdout.trim();
@@ -633,22 +520,4 @@ function trailerArguments(request: MergeRequest): string[] {
 
 function tail(text: string): string {
   return text.length <= OUTPUT_TAIL_CHARACTERS ? text : `…${text.slice(-OUTPUT_TAIL_CHARACTERS)}`;
-}
-
-interface WorktreeEntry {
-  path: string;
-  branch: string | undefined;
-  isBare: boolean;
-}
-
-function parseWorktreeList(porcelain: string): WorktreeEntry[] {
-  const entries: WorktreeEntry[] = [];
-  for (const block of porcelain.split('\n\n')) {
-    const lines = block.split('\n');
-    const path = lines.find((line) => line.startsWith('worktree '))?.slice('worktree '.length);
-    if (path === undefined) continue;
-    const branch = lines.find((line) => line.startsWith('branch '))?.slice('branch '.length);
-    entries.push({ path, branch, isBare: lines.includes('bare') });
-  }
-  return entries;
 }
