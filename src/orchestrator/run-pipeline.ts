@@ -1,23 +1,19 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type BudgetGovernor, createCallBudget } from '../budget/index.ts';
 import { ExitCode, isLokiError, LokiError } from '../errors/index.ts';
 import type { NewEvent } from '../events/index.ts';
 import { ensureInitialCommit, runGit } from '../git/index.ts';
 import {
-  ARCHITECTURE_JSON_FILE,
   type ArchitectureDocument,
   DELIVERY_PHASES,
   type DeliveryPhase,
   phaseOfTask,
-  REQUIREMENTS_JSON_FILE,
   type RequirementsDocument,
   runArchitecture,
   runDiscovery,
   runGrowthPlanning,
   type RunPhase,
-  validateArchitecture,
-  validateRequirements,
   writeArchitectureSpecs,
   writeRequirementsSpecs,
 } from '../planning/index.ts';
@@ -32,6 +28,13 @@ import { runScheduler, type SchedulerResult } from './scheduler.ts';
 import type { RunServices, TaskWorkerContext } from './task-worker.ts';
 import { type MainVerification, verifyMain } from './verify-main.ts';
 import { WorkerLimiter } from './worker-limit.ts';
+import { enqueuePlannedTasks, readValidArchitecture, readValidRequirements } from './planned-tasks.ts';
+import {
+  bringStaleCheckoutForward,
+  currentBranch,
+  releaseTasksOfDeadWorkers,
+  removeLeftoverWorktrees,
+} from './recover-workspace.ts';
 
 export interface RunPipelineOptions extends RunServices {
   /** Upper bound of agents working at once. */
@@ -552,146 +555,4 @@ async function startOrResumeRun(options: RunPipelineOptions): Promise<Run> {
   });
   options.emit({ type: 'run.started', runId: run.id, taskId: null, data: { prdPath: run.prdPath } });
   return run;
-}
-
-async function currentBranch(root: string): Promise<string> {
-  const result = await runGit(root, ['symbolic-ref', '--quiet', '--short', 'HEAD'], { allowFailure: true });
-  const branch = result.stdout.trim();
-  if (result.exitCode !== 0 || branch === '') {
-    throw new LokiError(
-      'the workspace repository has a detached HEAD; check out the branch Loki should merge into (e.g. git switch main) and run again',
-      { code: 'RUN_DETACHED_HEAD', category: 'user' },
-    );
-  }
-  return branch;
-}
-
-/**
- * A run killed between moving main and updating the checked-out files leaves the checkout's index
- * and files at an older main. When the index is exactly an earlier commit of main (so nothing of
- * the user's is staged), a two-tree read-tree brings index and files forward, keeping unrelated
- * local edits and refusing to overwrite conflicting ones. Returns whether it moved anything.
- */
-async function bringStaleCheckoutForward(root: string, mainBranch: string): Promise<boolean> {
-  const head = await runGit(root, ['symbolic-ref', '--quiet', 'HEAD'], { allowFailure: true });
-  if (head.stdout.trim() !== `refs/heads/${mainBranch}`) return false;
-  const clean = await runGit(root, ['diff', '--cached', '--quiet', 'HEAD'], { allowFailure: true });
-  if (clean.exitCode === 0) return false;
-  const indexTree = (await runGit(root, ['write-tree'], { allowFailure: true })).stdout.trim();
-  const history = await runGit(root, ['log', '--format=%T', '-n', '1000', mainBranch]);
-  if (indexTree === '' || !history.stdout.split('\n').includes(indexTree)) return false;
-  const readTree = await runGit(root, ['read-tree', '-m', '-u', indexTree, 'HEAD'], { allowFailure: true });
-  return readTree.exitCode === 0;
-}
-
-/** Worktrees of a previous process (killed or stopped) are removed; their branches keep the checkpoints. */
-async function removeLeftoverWorktrees(root: string, worktreesDirectory: string): Promise<void> {
-  await runGit(root, ['worktree', 'prune'], { allowFailure: true });
-  const listing = await runGit(root, ['worktree', 'list', '--porcelain'], { allowFailure: true });
-  for (const line of listing.stdout.split('\n')) {
-    if (!line.startsWith('worktree ')) continue;
-    const path = line.slice('worktree '.length);
-    if (path.startsWith(`${worktreesDirectory}/`)) {
-      await runGit(root, ['worktree', 'remove', '--force', path], { allowFailure: true });
-    }
-  }
-  rmSync(worktreesDirectory, { recursive: true, force: true });
-  await runGit(root, ['worktree', 'prune'], { allowFailure: true });
-}
-
-/**
- * Tasks this run's earlier process held when it died go straight back to the queue: this process
- * holds the run lock, so their workers are gone for sure (waiting for the lease to expire would
- * only waste time), and an interruption is not the task's failure.
- */
-async function releaseTasksOfDeadWorkers(workspace: Workspace, runId: string): Promise<number> {
-  const ownPrefix = `run:${runId}:${process.pid}:`;
-  const held = await workspace.queue.list({ statuses: ['in_progress'] });
-  let released = 0;
-  for (const task of held) {
-    const holder = task.claimedBy ?? '';
-    if (holder.startsWith(`run:${runId}:`) && !holder.startsWith(ownPrefix)) {
-      await workspace.queue.release(task.id, null, 'the run that held it was interrupted');
-      released += 1;
-    }
-  }
-  return released;
-}
-
-function readValidRequirements(specsDirectory: string): RequirementsDocument | null {
-  const document = readJson(join(specsDirectory, REQUIREMENTS_JSON_FILE));
-  if (document === undefined) return null;
-  const validation = validateRequirements(document);
-  return validation.ok ? validation.requirements : null;
-}
-
-function readValidArchitecture(
-  specsDirectory: string,
-  requirements: RequirementsDocument,
-): ArchitectureDocument | null {
-  const document = readJson(join(specsDirectory, ARCHITECTURE_JSON_FILE));
-  if (document === undefined) return null;
-  const validation = validateArchitecture(document, requirements.requirements);
-  return validation.ok ? validation.architecture : null;
-}
-
-function readJson(path: string): unknown {
-  if (!existsSync(path)) return undefined;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Adds the phase's planned tasks to the queue once: a resumed run finds them there and adds none. */
-async function enqueuePlannedTasks(
-  workspace: Workspace,
-  runId: string,
-  planned: ArchitectureDocument['tasks'],
-  maxAttempts: number,
-  growthIteration?: number,
-): Promise<Task[]> {
-  const existing = new Map((await workspace.queue.list()).map((task) => [task.id, task]));
-  for (const task of planned) {
-    const found = existing.get(task.id);
-    if (found !== undefined && found.runId !== runId) {
-      throw new LokiError(
-        `task "${task.id}" already exists in this workspace from another run (${found.runId ?? 'added by hand'}); run the new plan in a fresh directory`,
-        { code: 'RUN_TASK_ID_TAKEN', category: 'user', context: { taskId: task.id } },
-      );
-    }
-  }
-  const missing = planned.filter((task) => !existing.has(task.id));
-  if (missing.length === 0) return [];
-  return workspace.queue.enqueueMany(
-    missing.map((task) => ({
-      id: task.id,
-      type: task.agentType,
-      title: task.title,
-      description: [
-        task.description,
-        '',
-        'Acceptance criteria:',
-        ...task.acceptanceCriteria.map((criterion) => `- ${criterion}`),
-        '',
-        `Requirements: ${task.requirementIds.join(', ') || 'none'}`,
-        ...(task.touches.length === 0 ? [] : [`Expected to touch: ${task.touches.join(', ')}`]),
-      ].join('\n'),
-      priority: task.priority,
-      dependencies: task.dependencies,
-      runId,
-      maxAttempts,
-      idempotencyKey: `run:${runId}:task:${task.id}`,
-      payload: {
-        verifyCommands: task.verifyCommands,
-        acceptanceCriteria: task.acceptanceCriteria,
-        requirementIds: task.requirementIds,
-        complexity: task.complexity,
-        touches: task.touches,
-        phase: phaseOfTask(task),
-        ...(growthIteration === undefined ? {} : { growthIteration }),
-      },
-    })),
-  );
 }
