@@ -8,8 +8,10 @@ export {
   LOKI_GIT_IDENTITY,
   removeTaskWorktree,
   rollbackWorktree,
+  runAutoMaintenance,
   type TaskWorktree,
   taskBranchName,
+  WITHOUT_AUTO_MAINTENANCE,
 } from './worktree.ts';
 export {
   plainGitDirectory,

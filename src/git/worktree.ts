@@ -156,6 +156,18 @@ async function hasBranch(repositoryRoot: string, branch: string, signal?: AbortS
   return result.exitCode === 0;
 }
 
+/**
+ * A commit starts `git maintenance run --auto` after itself, one more process for every checkpoint of
+ * every task; a run makes its checkpoints without it and runs it once when it is done (see
+ * runAutoMaintenance).
+ */
+export const WITHOUT_AUTO_MAINTENANCE = ['-c', 'maintenance.auto=false'] as const;
+
+/** The repository housekeeping git would have done after the commits a run made (packing loose objects). */
+export async function runAutoMaintenance(repositoryRoot: string): Promise<void> {
+  await runGit(repositoryRoot, ['maintenance', 'run', '--auto', '--quiet'], { allowFailure: true });
+}
+
 /** Commits everything in the worktree as a checkpoint; returns the new commit, or null if nothing changed. */
 export async function commitCheckpoint(
   worktree: TaskWorktree,
@@ -164,11 +176,15 @@ export async function commitCheckpoint(
 ): Promise<string | null> {
   const signalOption = signal === undefined ? {} : { signal };
   await runGit(worktree.path, ['add', '--all'], signalOption);
-  const commit = await runGit(worktree.path, ['commit', '--quiet', '--no-verify', '-m', message], {
-    env: LOKI_GIT_IDENTITY,
-    allowFailure: true,
-    ...signalOption,
-  });
+  const commit = await runGit(
+    worktree.path,
+    [...WITHOUT_AUTO_MAINTENANCE, 'commit', '--quiet', '--no-verify', '-m', message],
+    {
+      env: LOKI_GIT_IDENTITY,
+      allowFailure: true,
+      ...signalOption,
+    },
+  );
   if (commit.exitCode !== 0) {
     // Usually "nothing to commit"; only staged changes that would not commit are an error.
     const staged = await runGit(worktree.path, ['diff', '--cached', '--quiet'], {

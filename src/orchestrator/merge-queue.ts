@@ -5,6 +5,7 @@ import {
   plainGitDirectory,
   readLooseCommitParents,
   readLooseRef,
+  runAutoMaintenance,
   runGit,
 } from '../git/index.ts';
 import type { CommandRunner } from '../sandbox/index.ts';
@@ -125,6 +126,8 @@ export class MergeQueue {
   async close(): Promise<void> {
     while (this.#draining !== null) await this.#draining;
     await this.#integration.remove();
+    // The checkpoints were committed without git's automatic housekeeping: it runs once, here.
+    if (this.#mainTip !== null) await runAutoMaintenance(this.#options.repositoryRoot);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -18,6 +18,7 @@ import {
   runGit,
   type TaskWorktree,
   taskBranchName,
+  WITHOUT_AUTO_MAINTENANCE,
 } from '../git/index.ts';
 import { runTaskCycle, taskRetryPolicy } from '../runtime/index.ts';
 import type { CommandRunner } from '../sandbox/index.ts';
@@ -243,7 +244,15 @@ export async function workOnTask(
         // Verified with nothing changed: still one checkpoint, so main records that the task ran.
         await runGit(
           worktree.path,
-          ['commit', '--quiet', '--allow-empty', '--no-verify', '-m', checkpointSubject(task)],
+          [
+            ...WITHOUT_AUTO_MAINTENANCE,
+            'commit',
+            '--quiet',
+            '--allow-empty',
+            '--no-verify',
+            '-m',
+            checkpointSubject(task),
+          ],
           { env: LOKI_GIT_IDENTITY },
         );
       }
