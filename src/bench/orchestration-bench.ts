@@ -72,7 +72,6 @@ export async function runOrchestrationBenchmark(repositoryRoot: string): Promise
     });
     // LOKI_BENCH_EVENTS=<file> keeps the parallel run's NDJSON events, to look at one task's timeline.
     if (process.env.LOKI_BENCH_EVENTS) writeFileSync(process.env.LOKI_BENCH_EVENTS, parallel.run.stdout);
-    if (process.env.LOKI_BENCH_STDERR) writeFileSync(process.env.LOKI_BENCH_STDERR, parallel.run.stderr);
 
     log(`bare git: ${BARE_GIT_TASKS} tasks, one after another (after the runs)`);
     const bareGitAfter = await measureBareGitCost(join(directory, 'bare-git-after'), {
