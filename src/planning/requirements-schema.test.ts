@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { requirementId, validateRequirements } from './requirements-schema.ts';
-
-function requirement(position: number, overrides: Record<string, unknown> = {}) {
-  return {
-    id: requirementId(position),
-    title: `Requirement ${position}`,
-    description: `The product does thing ${position}.`,
-    acceptanceCriteria: [`thing ${position} can be observed`],
-    kind: 'functional',
-    priority: 'must',
-    ...overrides,
-  };
-}
+import { validateRequirements } from './requirements-schema.ts';
+import { requirement } from '../../test/support/requirement-fixture.ts';
 
 function errorsOf(value: unknown): string[] {
   const result = validateRequirements(value);

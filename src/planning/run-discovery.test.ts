@@ -9,21 +9,10 @@ import {
   createScriptedLanguageModel,
   type ScriptedScriptInput,
 } from '../providers/index.ts';
-import { type RequirementsDocument, requirementId } from './requirements-schema.ts';
+import type { RequirementsDocument } from './requirements-schema.ts';
 import { runDiscovery } from './run-discovery.ts';
 import { writeRequirementsSpecs } from './write-requirements-specs.ts';
-
-function requirement(position: number, overrides: Record<string, unknown> = {}) {
-  return {
-    id: requirementId(position),
-    title: `Requirement ${position}`,
-    description: `The product does thing ${position}.`,
-    acceptanceCriteria: [`thing ${position} can be observed`],
-    kind: 'functional',
-    priority: 'must',
-    ...overrides,
-  };
-}
+import { requirement } from '../../test/support/requirement-fixture.ts';
 
 const validDocument = {
   requirements: [requirement(1), requirement(2, { kind: 'non-functional', priority: 'should' })],
