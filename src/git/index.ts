@@ -1,4 +1,4 @@
-export { type GitResult, runGit } from './run-git.ts';
+export { type GitResult, rememberRepository, runGit } from './run-git.ts';
 export {
   addNewTaskWorktree,
   checkpointMessage,
@@ -20,3 +20,11 @@ export {
   readSymbolicHead,
   readWorktreeHead,
 } from './read-loose.ts';
+export {
+  assertWorktreeIntact,
+  findLinkedWorktree,
+  gitPathsForSandbox,
+  type LinkedWorktreeLocation,
+  noteRepositoryRoot,
+  SAFE_GIT_CONFIGURATION,
+} from './git-location.ts';

@@ -10,6 +10,7 @@ import {
   readWorktreeHead,
 } from './read-loose.ts';
 import { gitOutput } from '../../test/support/git.ts';
+import { noteRepositoryRoot } from './git-location.ts';
 
 const git = gitOutput;
 
@@ -53,6 +54,9 @@ describe("reading git's own files", () => {
 
     const worktree = join(repository, 'wt');
     git(repository, 'worktree', 'add', '--quiet', '-b', 'loki/task-1', worktree, first);
+    // Only worktrees of a repository Loki works on are read (through its registered git directory).
+    expect(readWorktreeHead(worktree)).toBeUndefined();
+    noteRepositoryRoot(repository);
     expect(readWorktreeHead(worktree)).toBe(first);
     git(worktree, 'checkout', '--quiet', '--detach', second);
     expect(readWorktreeHead(worktree)).toBe(second);

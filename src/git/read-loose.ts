@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { errorCode } from '../errors/index.ts';
+import { findLinkedWorktree } from './git-location.ts';
 
 /**
  * Reads git's own files for the few facts the hot path needs right after git wrote them (a branch
@@ -76,14 +77,14 @@ function readIfPresent(path: string): Buffer | undefined {
 }
 
 /**
- * The commit checked out in a linked worktree (its `.git` file points at its admin directory),
- * following HEAD to a loose branch ref of the common directory; undefined for anything else.
+ * The commit checked out in a linked worktree Loki made, read from its registered administrative
+ * directory (never from the worktree's own `.git`, which an agent can rewrite), following HEAD to a
+ * loose branch ref of the common directory; undefined for anything else.
  */
 export function readWorktreeHead(worktreePath: string): string | undefined {
-  const link = readIfPresent(join(worktreePath, '.git'))?.toString('utf8').trim();
-  const match = link === undefined ? null : /^gitdir: (.+)$/.exec(link);
-  if (match?.[1] === undefined) return undefined;
-  const adminDirectory = resolve(worktreePath, match[1]);
+  const linked = findLinkedWorktree(worktreePath);
+  if (linked === undefined) return undefined;
+  const adminDirectory = linked.adminDirectory;
   const head = readIfPresent(join(adminDirectory, 'HEAD'))?.toString('utf8').trim();
   if (head === undefined) return undefined;
   if (OBJECT_ID.test(head)) return head;

@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { LokiError } from '../errors/index.ts';
+import { isLokiError, LokiError } from '../errors/index.ts';
+import { assertWorktreeIntact } from './git-location.ts';
 import { readWorktreeHead } from './read-loose.ts';
-import { runGit } from './run-git.ts';
+import { rememberRepository, runGit } from './run-git.ts';
 
 /** Identity for commits made by the harness, so checkpoints work on machines with no git identity. */
 export const LOKI_GIT_IDENTITY: NodeJS.ProcessEnv = {
@@ -62,6 +63,11 @@ export async function createTaskWorktree(options: {
   mkdirSync(options.worktreesDirectory, { recursive: true });
   const path = join(options.worktreesDirectory, taskId);
   const branch = taskBranchName(taskId);
+  // A worktree left by an earlier claim is reused only as git made it: one whose .git an agent
+  // replaced is removed and made again from the branch.
+  await rememberRepository(repositoryRoot);
+  if (existsSync(path) && !isWorktreeIntact(path))
+    await removeWorktreeDirectory(repositoryRoot, path, options.signal);
   const isNew = !existsSync(path);
   // The first-commit check and the branch lookup only read, so they run side by side.
   const [, branchExists] = await Promise.all([
@@ -175,6 +181,8 @@ export async function commitCheckpoint(
   signal?: AbortSignal,
 ): Promise<string | null> {
   const signalOption = signal === undefined ? {} : { signal };
+  // Nothing an agent did to the worktree's .git is ever committed, let alone merged.
+  assertWorktreeIntact(worktree.path);
   await runGit(worktree.path, ['add', '--all'], signalOption);
   const commit = await runGit(
     worktree.path,
@@ -220,11 +228,37 @@ export async function rollbackWorktree(
 
 /** Removes the worktree directory; the branch (and its checkpoints) stays. */
 export async function removeTaskWorktree(worktree: TaskWorktree, signal?: AbortSignal): Promise<void> {
+  await removeWorktreeDirectory(worktree.repositoryRoot, worktree.path, signal);
+}
+
+/**
+ * `git worktree remove --force`; when git refuses (its `.git` was replaced, so git no longer
+ * recognises it) the directory is deleted and the registration pruned, so that nothing an agent
+ * left there survives into the next claim.
+ */
+async function removeWorktreeDirectory(
+  repositoryRoot: string,
+  path: string,
+  signal?: AbortSignal,
+): Promise<void> {
   const signalOption = signal === undefined ? {} : { signal };
-  const removed = await runGit(worktree.repositoryRoot, ['worktree', 'remove', '--force', worktree.path], {
+  const removed = await runGit(repositoryRoot, ['worktree', 'remove', '--force', path], {
     allowFailure: true,
     ...signalOption,
   });
-  // A successful remove leaves no registration behind; prune only clears one whose directory is already gone.
-  if (removed.exitCode !== 0) await runGit(worktree.repositoryRoot, ['worktree', 'prune'], signalOption);
+  if (removed.exitCode === 0) return;
+  // rmSync unlinks symbolic links, it never follows them out of the worktree.
+  rmSync(path, { recursive: true, force: true });
+  // A successful remove leaves no registration behind; prune clears the one whose directory is now gone.
+  await runGit(repositoryRoot, ['worktree', 'prune'], signalOption);
+}
+
+function isWorktreeIntact(path: string): boolean {
+  try {
+    assertWorktreeIntact(path);
+    return true;
+  } catch (error) {
+    if (isLokiError(error) && error.code === 'GIT_WORKTREE_TAMPERED') return false;
+    throw error;
+  }
 }

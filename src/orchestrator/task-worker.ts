@@ -8,6 +8,7 @@ import { isLokiError } from '../errors/index.ts';
 import type { NewEvent } from '../events/index.ts';
 import {
   addNewTaskWorktree,
+  assertWorktreeIntact,
   checkpointMessage,
   createTaskWorktree,
   LOKI_GIT_IDENTITY,
@@ -242,6 +243,7 @@ export async function workOnTask(
       }
       if (cycle.checkpointCommit === null) {
         // Verified with nothing changed: still one checkpoint, so main records that the task ran.
+        assertWorktreeIntact(worktree.path);
         await runGit(
           worktree.path,
           [
@@ -260,6 +262,8 @@ export async function workOnTask(
 
     // (Already called after verification when an agent ran; a reused checkpoint frees the slot here.)
     hooks.onAgentDone?.();
+    // Nothing reaches main from a worktree whose .git an agent replaced (see DESIGN.md, Git safety).
+    assertWorktreeIntact(worktree.path);
     const merge = await context.mergeQueue.merge({
       taskId: task.id,
       agentType: task.type,

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { access, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,6 +111,32 @@ describe.skipIf(bubblewrapPath === undefined)(`bubblewrap isolation${SKIP_NOTE}`
 
   const fetchCommand = (): string =>
     `"${process.execPath}" -e "fetch('http://127.0.0.1:${serverPort}/').then((r) => r.text()).then((t) => console.log(t), (e) => { console.error('FETCH_FAILED', e.cause?.code ?? e.message); process.exit(3); })"`;
+
+  it('finds the tools of a PATH folder that lives under /tmp, which its private /tmp would hide', async () => {
+    // A toolchain unpacked under /tmp: bin/ holds a link into lib/, as npm and npx are.
+    const toolchain = await realpath(await mkdtemp(join(tmpdir(), 'loki-bwrap-toolchain-')));
+    try {
+      await mkdir(join(toolchain, 'bin'));
+      await mkdir(join(toolchain, 'lib'));
+      await writeFile(join(toolchain, 'lib', 'tool.sh'), '#!/bin/sh\necho tool ran\n', { mode: 0o755 });
+      await symlink('../lib/tool.sh', join(toolchain, 'bin', 'tool'));
+      const result = await runner.run(
+        request('tool', { env: { PATH: `${join(toolchain, 'bin')}:${BASE_PATH}` } }),
+      );
+      expect(result.stderr).toBe('');
+      expect(result.stdout.trim()).toBe('tool ran');
+      // Read-only: the sandbox sees the toolchain, it cannot change it.
+      const write = await runner.run(
+        request(`touch '${join(toolchain, 'lib', 'planted')}'`, {
+          env: { PATH: `${join(toolchain, 'bin')}:${BASE_PATH}` },
+        }),
+      );
+      expect(write.exitCode).not.toBe(0);
+      await expect(access(join(toolchain, 'lib', 'planted'))).rejects.toThrow();
+    } finally {
+      await rm(toolchain, { recursive: true, force: true });
+    }
+  });
 
   it('refuses network access, even to a server on the host loopback', async () => {
     const before = requestsServed;

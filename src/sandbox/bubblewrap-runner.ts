@@ -3,6 +3,7 @@ import { isAbsolute, join, relative, sep } from 'node:path';
 import type { CommandRequest, CommandResult, CommandRunner } from './command-runner.ts';
 import { errorCode } from '../errors/index.ts';
 import { DEFAULT_PROCESS_TIMING, type ProcessTiming, runProcessGroup } from './run-process-group.ts';
+import { sandboxVisiblePaths } from './sandbox-visible-paths.ts';
 
 /**
  * Places under the home directory where credentials usually live. The root filesystem is
@@ -92,6 +93,7 @@ export function buildBubblewrapArguments(
     ? // /run is masked below; DNS on systemd-resolved hosts lives there, so bring it back.
       ['--ro-bind-try', '/run/systemd/resolve', '/run/systemd/resolve']
     : ['--unshare-net'];
+  const visible = sandboxVisiblePaths(worktree, request.env.PATH);
   const hideArguments = hiddenPaths.flatMap((hidden) =>
     hidden.kind === 'directory' ? ['--tmpfs', hidden.path] : ['--ro-bind', '/dev/null', hidden.path],
   );
@@ -103,8 +105,12 @@ export function buildBubblewrapArguments(
     '--tmpfs', '/tmp',
     // Sockets of host daemons (docker, dbus) live under /run; a read-only mount does not stop connect().
     '--tmpfs', '/run',
+    // After the tmpfs mounts: tool folders and the git directory that live under /tmp.
+    ...visible.beforeWorktree,
     // After the tmpfs mounts, so that it wins when the worktree lives under /tmp.
     '--bind', worktree, worktree,
+    // The worktree's gitfile stays Loki's: read-only over the read-write worktree.
+    ...visible.afterWorktree,
     // After the worktree, so that credentials stay masked wherever they are.
     ...hideArguments,
     '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',

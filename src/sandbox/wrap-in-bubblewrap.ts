@@ -1,6 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { LokiError } from '../errors/index.ts';
 import { findExecutable } from './find-executable.ts';
+import { sandboxVisiblePaths } from './sandbox-visible-paths.ts';
 
 export interface WrappedInvocation {
   executable: string;
@@ -39,6 +40,7 @@ export function wrapInBubblewrap(
       });
     }
     const executable = realpathSync(found);
+    const visible = sandboxVisiblePaths(options.worktree, options.pathVariable);
     return {
       executable: options.bubblewrapPath,
       // prettier-ignore
@@ -50,7 +52,9 @@ export function wrapInBubblewrap(
         '--tmpfs', '/run',
         '--ro-bind-try', '/run/systemd/resolve', '/run/systemd/resolve',
         // After the tmpfs mounts, so that they win when these live under /tmp.
+        ...visible.beforeWorktree,
         '--bind', options.worktree, options.worktree,
+        ...visible.afterWorktree,
         ...options.writablePaths.flatMap((path) => ['--bind-try', path, path]),
         '--ro-bind', executable, executable,
         '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',

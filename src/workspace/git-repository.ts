@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { LokiError } from '../errors/index.ts';
+import { SAFE_GIT_CONFIGURATION } from '../git/index.ts';
 
 /** True when `directory` is inside a git work tree. */
 export function isInsideGitWorkTree(directory: string): boolean {
   try {
-    const output = execFileSync('git', ['rev-parse', '--is-inside-work-tree'], {
+    const output = execFileSync('git', [...SAFE_GIT_CONFIGURATION, 'rev-parse', '--is-inside-work-tree'], {
       cwd: directory,
       stdio: ['ignore', 'pipe', 'pipe'],
       encoding: 'utf8',
@@ -19,7 +20,7 @@ export function isInsideGitWorkTree(directory: string): boolean {
 
 export function initGitRepository(directory: string): void {
   try {
-    execFileSync('git', ['init', '--quiet', '--initial-branch=main'], {
+    execFileSync('git', [...SAFE_GIT_CONFIGURATION, 'init', '--quiet', '--initial-branch=main'], {
       cwd: directory,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
