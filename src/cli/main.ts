@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { systemClock } from '../clock/index.ts';
 import { ExitCode, isLokiError } from '../errors/index.ts';
+import { createRedactor } from '../sandbox/index.ts';
 import type { CliContext } from './cli-context.ts';
 import { registerAgentsCommand } from './commands/agents.ts';
 import { registerConfigCommands } from './commands/config.ts';
@@ -49,7 +50,8 @@ export function buildProgram(context: CliContext): Command {
 }
 
 /** Runs the CLI and returns the exit code; never calls process.exit itself. */
-export async function runCli(argv: readonly string[], context: CliContext): Promise<number> {
+export async function runCli(argv: readonly string[], unredactedContext: CliContext): Promise<number> {
+  const context = redactingContext(unredactedContext);
   const program = buildProgram(context);
   try {
     await program.parseAsync([...argv], { from: 'user' });
@@ -68,6 +70,19 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
     context.stderr(`loki: internal error: ${message}\n`);
     return ExitCode.error;
   }
+}
+
+/**
+ * Everything the CLI prints passes a redactor built from its environment, so the values of the
+ * configured keys never reach the terminal, whatever error or event text quotes them.
+ */
+function redactingContext(context: CliContext): CliContext {
+  const redactor = createRedactor({ env: context.env });
+  return {
+    ...context,
+    stdout: (text) => context.stdout(redactor.redact(text)),
+    stderr: (text) => context.stderr(redactor.redact(text)),
+  };
 }
 
 export function processContext(): CliContext {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig, parseConfigOverrides, type ResolvedConfig } from '../config/index.ts';
 import { DEFAULT_BACKOFF } from '../queue/index.ts';
+import { createRedactor } from '../sandbox/index.ts';
 import { openWorkspace, type Workspace } from '../workspace/index.ts';
 import type { CliContext } from './cli-context.ts';
 
@@ -20,5 +21,7 @@ export async function openCliWorkspace(command: Command, context: CliContext): P
   return openWorkspace(context.cwd, {
     clock: context.clock,
     backoff: { ...DEFAULT_BACKOFF, baseSeconds: config.baseWait, maxSeconds: config.maxWait },
+    // The values of the keys in the environment are secrets in every file and event.
+    redactor: createRedactor({ env: context.env }),
   });
 }

@@ -123,7 +123,11 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunOutco
       mainVerification,
       budget: await options.governor.summary(),
     });
-    const written = writeRunReport(join(paths.lokiDirectory, 'artifacts', 'reports'), report);
+    const written = writeRunReport(
+      join(paths.lokiDirectory, 'artifacts', 'reports'),
+      report,
+      workspace.redactor,
+    );
     await refreshProjections(workspace);
     await options.flush?.();
     await workspace.store.updateRun(runId, { status: runStatus });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { BudgetSummary } from '../budget/index.ts';
 import type { LokiEvent } from '../events/index.ts';
 import { type ArchitectureDocument, phaseOfTask, type RequirementsDocument } from '../planning/index.ts';
+import type { Redactor } from '../sandbox/index.ts';
 import type { Task } from '../store/index.ts';
 import { writeFileAtomic } from '../workspace/index.ts';
 import type { MergedTask } from './merged-work.ts';
@@ -160,11 +161,16 @@ export function buildRunReport(input: BuildRunReportInput): RunReport {
   };
 }
 
-/** Writes `<run-id>.json` and `<run-id>.md` under `.loki/artifacts/reports/`; returns both paths. */
+/**
+ * Writes `<run-id>.json` and `<run-id>.md` under `.loki/artifacts/reports/`, secrets replaced by
+ * `redactor` (the summary and verification output may quote a provider's error); returns both paths.
+ */
 export function writeRunReport(
   reportsDirectory: string,
-  report: RunReport,
+  unredactedReport: RunReport,
+  redactor: Redactor,
 ): { json: string; markdown: string } {
+  const report = redactor.redactValue(unredactedReport) as RunReport;
   mkdirSync(reportsDirectory, { recursive: true });
   const json = join(reportsDirectory, `${report.runId}.json`);
   const markdown = join(reportsDirectory, `${report.runId}.md`);

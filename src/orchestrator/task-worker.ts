@@ -219,7 +219,7 @@ export async function workOnTask(
       const cycle = await runTaskCycle({
         task,
         worktree,
-        continuity: new ContinuityFile(workspace.paths.continuityFile),
+        continuity: new ContinuityFile(workspace.paths.continuityFile, workspace.redactor),
         verifyCommand: joinVerifyCommands(payload.verifyCommands),
         verifyTimeoutMilliseconds: task.timeoutSeconds * 1000,
         runner: context.runner,

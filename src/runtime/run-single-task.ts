@@ -117,7 +117,7 @@ export async function runSingleTask(options: RunSingleTaskOptions): Promise<RunS
     const cycle = await runTaskCycle({
       task,
       worktree,
-      continuity: new ContinuityFile(workspace.paths.continuityFile),
+      continuity: new ContinuityFile(workspace.paths.continuityFile, workspace.redactor),
       verifyCommand: options.verifyCommand,
       verifyTimeoutMilliseconds: task.timeoutSeconds * 1000,
       runner: options.runner,

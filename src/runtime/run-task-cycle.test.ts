@@ -69,7 +69,7 @@ describe('runTaskCycle (RARV on one task)', () => {
       worktreesDirectory: join(repository, '.loki', 'worktrees'),
       taskId: task.id,
     });
-    continuity = new ContinuityFile(join(repository, 'CONTINUITY.md'));
+    continuity = new ContinuityFile(join(repository, 'CONTINUITY.md'), null);
     writeFileSync(continuity.path, continuityTemplate());
     events = [];
   });

@@ -62,4 +62,11 @@ describe('createRedactor', () => {
       flag: true,
     });
   });
+
+  it('replaces private key blocks, each up to its own END line', () => {
+    const key = '-----BEGIN RSA PRIVATE KEY-----\nMIIEabc\n-----END RSA PRIVATE KEY-----';
+    expect(createRedactor().redact(`a\n${key}\nb\n${key}\n-----BEGIN PRIVATE KEY-----\nno end`)).toBe(
+      `a\n[REDACTED]\nb\n[REDACTED]\n-----BEGIN PRIVATE KEY-----\nno end`,
+    );
+  });
 });

@@ -29,11 +29,14 @@ interface TokenShape {
   replacement: string;
 }
 
+const PRIVATE_KEY_BEGIN = /-----BEGIN [A-Z ]*PRIVATE KEY-----/g;
+const PRIVATE_KEY_END = /-----END [A-Z ]*PRIVATE KEY-----/g;
+
+/**
+ * Every pattern here runs in linear time on any text: redaction runs on the main thread over tool
+ * outputs and event payloads that a model controls.
+ */
 const TOKEN_SHAPES: readonly TokenShape[] = [
-  {
-    pattern: /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
-    replacement: REDACTED,
-  },
   { pattern: /\bsk-ant-[A-Za-z0-9_-]{8,}/g, replacement: REDACTED },
   { pattern: /\bsk-[A-Za-z0-9_-]{20,}/g, replacement: REDACTED },
   { pattern: /\bgh[pousr]_[A-Za-z0-9]{20,}/g, replacement: REDACTED },
@@ -70,6 +73,7 @@ export function createRedactor(options: CreateRedactorOptions = {}): Redactor {
 
   const redact = (text: string): string => {
     let result = literalPattern === null ? text : text.replace(literalPattern, REDACTED);
+    result = redactPrivateKeys(result);
     for (const shape of TOKEN_SHAPES) result = result.replace(shape.pattern, shape.replacement);
     return result;
   };
@@ -86,6 +90,29 @@ export function createRedactor(options: CreateRedactorOptions = {}): Redactor {
   };
 
   return { redact, redactValue };
+}
+
+/**
+ * Replaces each private key block, from a BEGIN line to the first END line after it. Written as a
+ * scan, not one lazy regular expression, which would rescan the rest of the text for every BEGIN
+ * without an END (quadratic time on a long text full of BEGIN lines).
+ */
+function redactPrivateKeys(text: string): string {
+  if (!text.includes('PRIVATE KEY-----')) return text;
+  const begin = new RegExp(PRIVATE_KEY_BEGIN);
+  const end = new RegExp(PRIVATE_KEY_END);
+  let result = '';
+  let copiedUpTo = 0;
+  for (let opening = begin.exec(text); opening !== null; opening = begin.exec(text)) {
+    end.lastIndex = begin.lastIndex;
+    const closing = end.exec(text);
+    // No END after this BEGIN means none after any later BEGIN either: nothing more to replace.
+    if (closing === null) break;
+    result += `${text.slice(copiedUpTo, opening.index)}${REDACTED}`;
+    copiedUpTo = end.lastIndex;
+    begin.lastIndex = end.lastIndex;
+  }
+  return copiedUpTo === 0 ? text : result + text.slice(copiedUpTo);
 }
 
 function escapeRegularExpression(text: string): string {

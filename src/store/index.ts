@@ -1,5 +1,5 @@
 export type { BreakerSnapshot, BreakerState } from './breaker-record.ts';
-export { SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.ts';
+export { SqliteStore, type SqliteStoreOptions, type StoreRedactor } from './sqlite/sqlite-store.ts';
 export type {
   ClaimRequest,
   EventFilter,

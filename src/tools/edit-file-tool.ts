@@ -1,9 +1,9 @@
-import { writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { readTextFile } from './read-text-file.ts';
 import { resolveWorkspacePath } from './resolve-workspace-path.ts';
 import { defineTool } from './tool.ts';
 import { ToolErrorCode, toolUsageError } from './tool-errors.ts';
+import { writeTextFile } from './write-text-file.ts';
 
 const inputSchema = z
   .strictObject({
@@ -41,7 +41,7 @@ export const editFileTool = defineTool({
       );
     }
     // split/join, not String.replace: `$&` and friends in new_string must stay literal.
-    await writeFile(target.absolutePath, pieces.join(input.new_string));
+    await writeTextFile(target.absolutePath, pieces.join(input.new_string), target.relativePath);
     return {
       output: `Replaced ${occurrences} occurrence${occurrences === 1 ? '' : 's'} in ${target.relativePath}.`,
     };

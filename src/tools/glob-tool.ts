@@ -1,9 +1,13 @@
-import { glob, realpath } from 'node:fs/promises';
-import { basename, isAbsolute, join } from 'node:path';
+import { realpath } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
 import { z } from 'zod';
-import { errorCode } from '../errors/index.ts';
-import { isSameOrInside, resolveWorkspacePath } from './resolve-workspace-path.ts';
-import { SKIPPED_DIRECTORY_NAMES } from './skipped-directories.ts';
+import { resolveWorkspacePath } from './resolve-workspace-path.ts';
+import { runSearchWorker } from './run-search-worker.ts';
+import {
+  SEARCH_TIMEOUT_MILLISECONDS,
+  searchStoppedError,
+  searchTimeoutMilliseconds,
+} from './search-limits.ts';
 import { defineTool } from './tool.ts';
 import { ToolErrorCode, toolUsageError } from './tool-errors.ts';
 
@@ -18,7 +22,7 @@ export const globTool = defineTool({
   name: 'glob',
   description:
     'Find files by glob pattern (`**` for any depth, `*`, `?`, `{a,b}`). Paths come back relative to the worktree root, sorted. ' +
-    '.git and node_modules are skipped.',
+    `.git and node_modules are skipped. A search is stopped after ${SEARCH_TIMEOUT_MILLISECONDS / 1000} s.`,
   inputSchema,
   async execute(input, context) {
     if (isAbsolute(input.pattern) || input.pattern.split('/').includes('..')) {
@@ -28,32 +32,29 @@ export const globTool = defineTool({
       );
     }
     const base = await resolveWorkspacePath(context.worktree, input.path ?? '.', 'read');
-    const realWorktree = await realpath(context.worktree);
-    const matches: string[] = [];
-    let isCapped = false;
-    const found = glob(input.pattern, {
-      cwd: base.absolutePath,
-      exclude: (name) => SKIPPED_DIRECTORY_NAMES.has(basename(name)),
-    });
-    for await (const match of found) {
-      context.signal.throwIfAborted();
-      if (match.split('/').some((segment) => SKIPPED_DIRECTORY_NAMES.has(segment))) continue;
-      // A pattern that names a symlink (`link/**`) is followed by glob; never list what lies outside.
-      const absolute = join(base.absolutePath, match);
-      const real = await realpath(absolute).catch((error: unknown) => {
-        if (errorCode(error) === 'ENOENT') return null;
-        throw error;
-      });
-      if (real === null || !isSameOrInside(real, realWorktree)) continue;
-      if (matches.length === MAX_MATCHES) {
-        isCapped = true;
-        break;
-      }
-      matches.push(join(base.relativePath, match));
+    const outcome = await runSearchWorker(
+      {
+        kind: 'glob',
+        worktree: await realpath(context.worktree),
+        base: base.absolutePath,
+        baseRelativePath: base.relativePath,
+        pattern: input.pattern,
+        maxMatches: MAX_MATCHES,
+      },
+      { timeoutMilliseconds: searchTimeoutMilliseconds(context), signal: context.signal },
+    );
+    if (outcome.kind !== 'finished') {
+      throw searchStoppedError(
+        outcome,
+        `the glob pattern ${input.pattern}`,
+        'Brace groups multiply ({a,b}{c,d}… and ranges such as {1..1000} expand to every combination). ' +
+          'Use a simpler pattern: fewer brace groups, `*` or `**` instead of long alternatives, or a narrower path.',
+      );
     }
-    if (matches.length === 0) return { output: `No files match ${input.pattern} in ${base.relativePath}.` };
-    matches.sort();
-    if (isCapped) matches.push(`(stopped at ${MAX_MATCHES} matches; use a narrower pattern)`);
+    if (outcome.lines.length === 0)
+      return { output: `No files match ${input.pattern} in ${base.relativePath}.` };
+    const matches = [...outcome.lines];
+    if (outcome.isCapped) matches.push(`(stopped at ${MAX_MATCHES} matches; use a narrower pattern)`);
     return { output: matches.join('\n') };
   },
 });

@@ -1,16 +1,16 @@
-import { type Dirent } from 'node:fs';
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { basename, join, matchesGlob, relative } from 'node:path';
+import { realpath } from 'node:fs/promises';
 import { z } from 'zod';
 import { resolveWorkspacePath } from './resolve-workspace-path.ts';
-import { SKIPPED_DIRECTORY_NAMES } from './skipped-directories.ts';
-import { defineTool, type ToolContext } from './tool.ts';
+import { runSearchWorker } from './run-search-worker.ts';
+import {
+  SEARCH_TIMEOUT_MILLISECONDS,
+  searchStoppedError,
+  searchTimeoutMilliseconds,
+} from './search-limits.ts';
+import { defineTool } from './tool.ts';
 import { ToolErrorCode, toolUsageError } from './tool-errors.ts';
 
 const DEFAULT_MAX_RESULTS = 200;
-/** Minified bundles and data files are noise in a code search. */
-const MAX_SEARCHED_FILE_BYTES = 2 * 1024 * 1024;
-const MAX_LINE_CHARACTERS = 300;
 
 const inputSchema = z.strictObject({
   pattern: z.string().min(1).describe('JavaScript regular expression, e.g. `function\\s+main`.'),
@@ -28,12 +28,13 @@ export const grepTool = defineTool({
   name: 'grep',
   description:
     'Search file contents with a regular expression. Results are `path:line: text`, relative to the worktree root. ' +
-    'Binary files, files over 2 MB, .git and node_modules are skipped.',
+    `Binary files, files over 2 MB, .git and node_modules are skipped. A search is stopped after ${SEARCH_TIMEOUT_MILLISECONDS / 1000} s.`,
   inputSchema,
   async execute(input, context) {
-    let expression: RegExp;
+    const flags = input.case_insensitive === true ? 'i' : '';
     try {
-      expression = new RegExp(input.pattern, input.case_insensitive === true ? 'i' : '');
+      // Compiled here only to report a syntax error early; matching happens in the search worker.
+      new RegExp(input.pattern, flags);
     } catch (error) {
       throw toolUsageError(
         ToolErrorCode.invalidPattern,
@@ -42,66 +43,32 @@ export const grepTool = defineTool({
     }
     const base = await resolveWorkspacePath(context.worktree, input.path ?? '.', 'read');
     if (!base.exists) throw toolUsageError(ToolErrorCode.fileUnreadable, `Not found: ${base.relativePath}.`);
-    const root = await realpath(context.worktree);
     const maxResults = input.max_results ?? DEFAULT_MAX_RESULTS;
-    const results: string[] = [];
-    let isCapped = false;
-    for await (const file of walkFiles(base.absolutePath, context)) {
-      const relativePath = relative(root, file);
-      if (
-        input.glob !== undefined &&
-        !matchesGlob(relativePath, input.glob) &&
-        !matchesGlob(basename(file), input.glob)
-      ) {
-        continue;
-      }
-      const content = await readSearchableFile(file);
-      if (content === null) continue;
-      const lines = content.split('\n');
-      for (const [index, line] of lines.entries()) {
-        if (!expression.test(line)) continue;
-        if (results.length === maxResults) {
-          isCapped = true;
-          break;
-        }
-        const shown = line.length > MAX_LINE_CHARACTERS ? `${line.slice(0, MAX_LINE_CHARACTERS)}...` : line;
-        results.push(`${relativePath}:${index + 1}: ${shown}`);
-      }
-      if (isCapped) break;
+    const outcome = await runSearchWorker(
+      {
+        kind: 'grep',
+        worktree: await realpath(context.worktree),
+        start: base.absolutePath,
+        pattern: input.pattern,
+        flags,
+        glob: input.glob ?? null,
+        maxResults,
+      },
+      { timeoutMilliseconds: searchTimeoutMilliseconds(context), signal: context.signal },
+    );
+    if (outcome.kind !== 'finished') {
+      throw searchStoppedError(
+        outcome,
+        `the search for /${input.pattern}/${input.glob === undefined ? '' : ` in files matching ${input.glob}`}`,
+        'The pattern probably backtracks catastrophically (nested quantifiers such as (a+)+ or (.*)*, or alternatives that overlap). ' +
+          'Use a simpler pattern: literal text, one quantifier per group, anchors; or narrow path and glob.',
+      );
     }
-    if (results.length === 0) return { output: `No matches for /${input.pattern}/ in ${base.relativePath}.` };
-    if (isCapped) results.push(`(stopped at ${maxResults} matches; narrow the pattern, path or glob)`);
+    if (outcome.lines.length === 0)
+      return { output: `No matches for /${input.pattern}/ in ${base.relativePath}.` };
+    const results = [...outcome.lines];
+    if (outcome.isCapped)
+      results.push(`(stopped at ${maxResults} matches; narrow the pattern, path or glob)`);
     return { output: results.join('\n') };
   },
 });
-
-/** Regular files under `start` in name order, without following symlinks (they may point outside). */
-async function* walkFiles(start: string, context: ToolContext): AsyncGenerator<string> {
-  const startStats = await stat(start);
-  if (!startStats.isDirectory()) {
-    yield start;
-    return;
-  }
-  const pending = [start];
-  for (let directory = pending.pop(); directory !== undefined; directory = pending.pop()) {
-    context.signal.throwIfAborted();
-    const entries: Dirent[] = await readdir(directory, { withFileTypes: true });
-    entries.sort((left, right) => (left.name < right.name ? -1 : left.name > right.name ? 1 : 0));
-    for (const entry of entries) {
-      if (entry.isFile()) yield join(directory, entry.name);
-    }
-    // Pushed in reverse so that they are popped, and searched, in name order.
-    for (const entry of entries.reverse()) {
-      if (entry.isDirectory() && !SKIPPED_DIRECTORY_NAMES.has(entry.name))
-        pending.push(join(directory, entry.name));
-    }
-  }
-}
-
-async function readSearchableFile(path: string): Promise<string | null> {
-  const stats = await stat(path);
-  if (stats.size > MAX_SEARCHED_FILE_BYTES) return null;
-  const content = await readFile(path);
-  if (content.subarray(0, 8_000).includes(0)) return null;
-  return content.toString('utf8');
-}

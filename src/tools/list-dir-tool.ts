@@ -1,4 +1,5 @@
-import { readdir, readlink } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { opendir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { resolveWorkspacePath } from './resolve-workspace-path.ts';
@@ -23,7 +24,7 @@ export const listDirTool = defineTool({
   inputSchema,
   async execute(input, context) {
     const target = await resolveWorkspacePath(context.worktree, input.path ?? '.', 'read');
-    const entries = await readdir(target.absolutePath, { withFileTypes: true }).catch((error: unknown) => {
+    const { entries, total } = await firstEntriesByName(target.absolutePath).catch((error: unknown) => {
       const code = errorCode(error);
       if (code === 'ENOENT' || code === 'ENOTDIR') {
         throw toolUsageError(
@@ -35,18 +36,38 @@ export const listDirTool = defineTool({
       }
       throw error;
     });
-    entries.sort((left, right) => (left.name < right.name ? -1 : left.name > right.name ? 1 : 0));
     const lines: string[] = [];
-    for (const entry of entries.slice(0, MAX_ENTRIES)) {
+    for (const entry of entries) {
       if (entry.isSymbolicLink()) {
         lines.push(`${entry.name} -> ${await readlink(join(target.absolutePath, entry.name))}`);
       } else {
         lines.push(entry.isDirectory() ? `${entry.name}/` : entry.name);
       }
     }
-    if (entries.length > MAX_ENTRIES)
-      lines.push(`(${entries.length - MAX_ENTRIES} more entries not shown; use glob)`);
+    if (total > MAX_ENTRIES) lines.push(`(${total - MAX_ENTRIES} more entries not shown; use glob)`);
     if (lines.length === 0) return { output: `(${target.relativePath} is empty)` };
     return { output: lines.join('\n') };
   },
 });
+
+/**
+ * The first MAX_ENTRIES entries by name and how many there are. The directory is read in batches
+ * and only a bounded window is ever sorted, so that a directory of a million files (an agent can
+ * make one) never holds the event loop in one long sort.
+ */
+async function firstEntriesByName(path: string): Promise<{ entries: Dirent[]; total: number }> {
+  const kept: Dirent[] = [];
+  let total = 0;
+  for await (const entry of await opendir(path, { bufferSize: 256 })) {
+    total += 1;
+    kept.push(entry);
+    if (kept.length >= 2 * MAX_ENTRIES) keepFirst(kept);
+  }
+  keepFirst(kept);
+  return { entries: kept, total };
+}
+
+function keepFirst(entries: Dirent[]): void {
+  entries.sort((left, right) => (left.name < right.name ? -1 : left.name > right.name ? 1 : 0));
+  entries.length = Math.min(entries.length, MAX_ENTRIES);
+}

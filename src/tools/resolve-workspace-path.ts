@@ -1,7 +1,11 @@
 import { lstat, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import { errorCode } from '../errors/index.ts';
+import { isSameOrInside } from './is-same-or-inside.ts';
+import { requireRegularFileOrDirectory } from './special-file.ts';
 import { invalidPathError, pathRefusedError } from './tool-errors.ts';
+
+export { isSameOrInside };
 
 export interface WorkspacePath {
   /** Absolute, with symlinks resolved: the path to operate on. */
@@ -21,7 +25,9 @@ const MISSING_CODES = new Set(['ENOENT', 'ENOTDIR']);
  * leaves the worktree, lexically (`..`, absolute paths) or through a symlink. For a path that
  * exists, its own realpath is checked; for a new file, the realpath of its deepest existing
  * ancestor (a symlinked directory pointing outside would otherwise carry the write out). Writes
- * into `.git` are refused too: the harness owns the repository metadata.
+ * into `.git` are refused too: the harness owns the repository metadata. A path that exists must be
+ * a regular file or a directory (TOOL_UNSUPPORTED_FILE_TYPE): it is checked with lstat, never
+ * opened, because opening a named pipe blocks.
  *
  * The check and the later file operation are not atomic; nothing else writes to the worktree while
  * a tool runs (tool calls of one agent are sequential), which is what makes this sufficient.
@@ -65,12 +71,9 @@ export async function resolveWorkspacePath(
   if (purpose === 'write' && relativePath.split(sep).includes('.git')) {
     throw pathRefusedError(requestedPath, 'git_directory', `\`${requestedPath}\` is inside .git`);
   }
+  // The real path has no symlink left to follow, so lstat describes the file itself.
+  if (missingSuffix === '') requireRegularFileOrDirectory(await lstat(absolutePath), relativePath);
   return { absolutePath, relativePath, exists: missingSuffix === '' };
-}
-
-export function isSameOrInside(path: string, directory: string): boolean {
-  const relation = relative(directory, path);
-  return relation === '' || (relation !== '..' && !relation.startsWith(`..${sep}`) && !isAbsolute(relation));
 }
 
 async function deepestExistingAncestor(

@@ -8,6 +8,10 @@ export const ToolErrorCode = {
   fileUnreadable: 'TOOL_FILE_UNREADABLE',
   editFailed: 'TOOL_EDIT_FAILED',
   invalidPattern: 'TOOL_INVALID_PATTERN',
+  /** A grep or glob pattern that did not finish within the search deadline or memory limit. */
+  searchTooSlow: 'TOOL_SEARCH_TOO_SLOW',
+  /** A named pipe, device or socket where a regular file or directory was expected. */
+  unsupportedFileType: 'TOOL_UNSUPPORTED_FILE_TYPE',
   unknownTool: 'TOOL_UNKNOWN',
 } as const;
 

@@ -1,8 +1,9 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { resolveWorkspacePath } from './resolve-workspace-path.ts';
 import { defineTool } from './tool.ts';
+import { writeTextFile } from './write-text-file.ts';
 
 const inputSchema = z.strictObject({
   path: z.string().min(1).describe('File path relative to the worktree root.'),
@@ -18,7 +19,7 @@ export const writeFileTool = defineTool({
   async execute(input, context) {
     const target = await resolveWorkspacePath(context.worktree, input.path, 'write');
     await mkdir(dirname(target.absolutePath), { recursive: true });
-    await writeFile(target.absolutePath, input.content);
+    await writeTextFile(target.absolutePath, input.content, target.relativePath);
     const lineCount = input.content === '' ? 0 : input.content.split('\n').length;
     const bytes = Buffer.byteLength(input.content);
     return {

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createRedactor } from '../sandbox/index.ts';
 import { ContinuityFile } from './continuity-file.ts';
 import { CONTINUITY_SECTIONS, continuityTemplate } from './workspace-templates.ts';
 
@@ -10,7 +11,7 @@ describe('ContinuityFile', () => {
   let continuity: ContinuityFile;
   beforeEach(() => {
     directory = mkdtempSync(join(tmpdir(), 'loki-continuity-'));
-    continuity = new ContinuityFile(join(directory, 'CONTINUITY.md'));
+    continuity = new ContinuityFile(join(directory, 'CONTINUITY.md'), null);
     writeFileSync(continuity.path, continuityTemplate());
   });
   afterEach(() => rmSync(directory, { recursive: true, force: true }));
@@ -34,6 +35,19 @@ describe('ContinuityFile', () => {
     const text = readFileSync(continuity.path, 'utf8');
     expect([...text.matchAll(/^## (.+)$/gm)].map((match) => match[1])).toEqual([...CONTINUITY_SECTIONS]);
     expect(text).not.toMatch(/\n\n\n/);
+  });
+
+  it('writes what its redactor makes of the text: the file is meant to be committed', () => {
+    const redacting = new ContinuityFile(
+      continuity.path,
+      createRedactor({ env: { OPENAI_API_KEY: 'plain-secret-value-42' } }),
+    );
+    redacting.replaceSection('Just Completed', 'task-1: called the API with plain-secret-value-42');
+    redacting.appendToSection('Mistakes & Learnings', 'task-2: never print plain-secret-value-42');
+    const text = readFileSync(continuity.path, 'utf8');
+    expect(text).not.toContain('plain-secret-value-42');
+    expect(redacting.section('Just Completed')).toBe('task-1: called the API with [REDACTED]');
+    expect(redacting.section('Mistakes & Learnings')).toBe('- task-2: never print [REDACTED]');
   });
 
   it('keeps text a person added and restores a missing section', () => {

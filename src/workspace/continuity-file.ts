@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Redactor } from '../sandbox/index.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { type CONTINUITY_SECTIONS, continuityTemplate } from './workspace-templates.ts';
 
@@ -13,9 +14,12 @@ const EMPTY_SECTION = '_(none yet)_';
  */
 export class ContinuityFile {
   readonly path: string;
+  readonly #redactor: Redactor | null;
 
-  constructor(path: string) {
+  /** CONTINUITY.md is meant to be committed: what the harness writes into it passes `redactor`. */
+  constructor(path: string, redactor: Redactor | null) {
     this.path = path;
+    this.#redactor = redactor;
   }
 
   read(): string {
@@ -42,7 +46,8 @@ export class ContinuityFile {
       lines = [...trimTrailingBlankLines(lines), '', `## ${name}`];
       range = { bodyStart: lines.length, bodyEnd: lines.length };
     }
-    const content = body.trim() === '' ? EMPTY_SECTION : body.trim();
+    const redacted = this.#redactor === null ? body : this.#redactor.redact(body);
+    const content = redacted.trim() === '' ? EMPTY_SECTION : redacted.trim();
     const updated = [
       ...trimTrailingBlankLines(lines.slice(0, range.bodyStart)),
       '',

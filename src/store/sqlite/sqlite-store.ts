@@ -41,6 +41,13 @@ export interface SqliteStoreOptions {
   clock?: Clock;
   /** How long a writer waits for another process's transaction before giving up. */
   busyTimeoutMilliseconds?: number;
+  /** Replaces secrets in what is written: event payloads, task errors and results (see createRedactor). */
+  redactor?: StoreRedactor;
+}
+
+/** What the store needs of the sandbox's Redactor: a copy of a JSON-like value with secrets replaced. */
+export interface StoreRedactor {
+  redactValue(value: unknown): unknown;
 }
 
 const TERMINAL_RUN_STATUSES = new Set(['completed', 'failed', 'stopped']);
@@ -60,12 +67,14 @@ export class SqliteStore implements Store {
   readonly location: string;
   readonly #database: DatabaseSync;
   readonly #clock: Clock;
+  readonly #redactor: StoreRedactor | null;
   readonly #statements = new Map<string, StatementSync>();
   #isClosed = false;
 
   private constructor(path: string, options: SqliteStoreOptions) {
     this.location = path;
     this.#clock = options.clock ?? systemClock;
+    this.#redactor = options.redactor ?? null;
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.#database = new DatabaseSync(path);
     this.#database.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMilliseconds ?? 30_000}`);
@@ -139,7 +148,13 @@ export class SqliteStore implements Store {
     }
   }
 
-  #appendEvent(event: NewEvent, now: number): LokiEvent {
+  #redact<T>(value: T): T {
+    return this.#redactor === null ? value : (this.#redactor.redactValue(value) as T);
+  }
+
+  /** The one place events are written: secrets never reach the file, whoever emitted the event. */
+  #appendEvent(newEvent: NewEvent, now: number): LokiEvent {
+    const event = { ...newEvent, data: this.#redact(newEvent.data) } as NewEvent;
     const { lastInsertRowid } = this.#statement(
       'INSERT INTO events (type, run_id, task_id, data, created_at) VALUES (?, ?, ?, ?, ?)',
     ).run(event.type, event.runId, event.taskId, JSON.stringify(event.data), now);
@@ -318,7 +333,7 @@ export class SqliteStore implements Store {
         `UPDATE tasks SET status = 'completed', completed_at = ?, updated_at = ?, result = ?,
            lease_expires_at = NULL
          WHERE id = ? AND status = 'in_progress' AND claimed_by = ? RETURNING *`,
-      ).get(now, now, result === undefined ? null : JSON.stringify(result), taskId, workerId);
+      ).get(now, now, result === undefined ? null : JSON.stringify(this.#redact(result)), taskId, workerId);
       if (row === undefined) {
         const task = this.#requireTask(taskId);
         throw taskLeaseLost(taskId, workerId, task.claimedBy, task.status);
@@ -340,7 +355,7 @@ export class SqliteStore implements Store {
   async failTask(taskId: string, workerId: string, error: string, policy: RetryPolicy): Promise<Task> {
     return this.#write(() => {
       const held = this.#requireHeldTask(taskId, workerId);
-      return this.#recordFailure(held, error, policy, this.#clock.now(), 'failed');
+      return this.#recordFailure(held, this.#redact(error), policy, this.#clock.now(), 'failed');
     });
   }
 
