@@ -120,4 +120,21 @@ describe('rate limits', () => {
     const gaps = arrivals.slice(1).map((arrival, index) => arrival - (arrivals[index] ?? 0));
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(300);
   }, 120_000);
+
+  it('refuses limits for a provider it does not know, naming it', async () => {
+    using workspace = new TempWorkspace('loki-rate-limit-');
+    prepare(workspace, 'providerLimits:\n  antropic:\n    requestsPerMinute: 50\n');
+    const result = await loki(workspace, [
+      'run',
+      'prd.md',
+      '--provider',
+      'scripted',
+      '--script',
+      'none.json',
+    ]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(
+      /providerLimits names an unknown provider "antropic". Known providers: anthropic,/,
+    );
+  });
 });

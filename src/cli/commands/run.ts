@@ -269,7 +269,17 @@ async function executeRun(
       isTailing = false;
     }
   };
-  const tailer = setInterval(() => void tail().catch(() => undefined), 200);
+  // Showing progress is for people: when it fails the run goes on (the store records everything),
+  // and the user is told once.
+  let hasToldTailFailure = false;
+  const showProgress = () =>
+    tail().catch((error: unknown) => {
+      if (hasToldTailFailure) return;
+      hasToldTailFailure = true;
+      const reason = error instanceof Error ? error.message : String(error);
+      context.stderr(`loki: cannot show the run's progress (${reason}); it goes on, see loki status\n`);
+    });
+  const tailer = setInterval(() => void showProgress(), 200);
 
   // Events are written in order. One that cannot be written stops the run (nothing may happen that
   // the store does not record); the first such failure is the run's error.
@@ -314,7 +324,7 @@ async function executeRun(
   } finally {
     clearInterval(tailer);
     await writes;
-    await tail().catch(() => undefined);
+    await showProgress();
     process.removeListener('SIGINT', interrupt);
     process.removeListener('SIGTERM', interrupt);
     lock.release();
