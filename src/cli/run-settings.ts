@@ -110,9 +110,12 @@ export function resolveRunSettings(options: {
         default: values.modelDefault === '' ? null : values.modelDefault,
         fast: values.modelFast === '' ? null : values.modelFast,
       },
-      label:
-        modelKeys.map((key) => labelOf(config.sources[key])).find((label) => label !== 'default') ??
-        'default',
+      // Named after the strongest source among the tiers: a -c flag, else the environment or a file.
+      label: labelOf(
+        config.sources[
+          givenModelKey ?? modelKeys.find((key) => config.sources[key].kind !== 'default') ?? 'modelDefault'
+        ],
+      ),
     }),
   );
   const script = pick(
