@@ -2,7 +2,14 @@ import { parseBudgetCapUsd } from '../budget/index.ts';
 import type { LokiConfig } from '../config/index.ts';
 import { findExecutable } from '../doctor/index.ts';
 import { type AgentSource, type AgentSourceOptions, createAgentSource } from '../orchestrator/index.ts';
-import { type ModelOverrides, type ProviderSelection, selectProvider } from '../providers/index.ts';
+import { usageError } from '../errors/index.ts';
+import {
+  isProviderName,
+  type ModelOverrides,
+  PROVIDER_NAMES,
+  type ProviderSelection,
+  selectProvider,
+} from '../providers/index.ts';
 import type { CommandRunner } from '../sandbox/index.ts';
 import type { CliContext } from './cli-context.ts';
 
@@ -12,6 +19,15 @@ export function selectCliProvider(
   config: LokiConfig,
   flag: string | undefined,
 ): ProviderSelection {
+  // The configuration checks the limits' shape; the provider names are known here.
+  const unknown = Object.keys(config.providerLimits).find((name) => !isProviderName(name));
+  if (unknown !== undefined) {
+    throw usageError(
+      'LOKI_CONFIG_INVALID',
+      `invalid configuration: providerLimits names an unknown provider "${unknown}". Known providers: ${PROVIDER_NAMES.join(', ')}.`,
+      { key: 'providerLimits', provider: unknown },
+    );
+  }
   const choice = flag ?? (config.provider === '' ? undefined : config.provider);
   return selectProvider({
     ...(choice === undefined ? {} : { flag: choice }),

@@ -31,6 +31,26 @@ function modelText() {
 
 const flag = z.boolean({ error: 'expected true or false (also accepted: 1/0, yes/no)' });
 
+const PROVIDER_LIMITS_EXAMPLE = '{"anthropic": {"maxConcurrentRequests": 4, "requestsPerMinute": 50}}';
+
+/**
+ * Limits per provider name. The names themselves are checked against the known providers where the
+ * provider is chosen (src/cli), which knows them; here only their shape.
+ */
+const providerLimits = z.record(
+  z
+    .string()
+    .regex(/^[a-z][a-z0-9-]*$/, { error: 'expected provider names such as anthropic or openai as keys' }),
+  z.strictObject(
+    {
+      maxConcurrentRequests: wholeNumber({ minimum: 1, maximum: 1000 }).optional(),
+      requestsPerMinute: wholeNumber({ minimum: 1, maximum: 1_000_000 }).optional(),
+    },
+    { error: `expected maxConcurrentRequests and/or requestsPerMinute, e.g. ${PROVIDER_LIMITS_EXAMPLE}` },
+  ),
+  { error: `expected a mapping of provider names to limits, e.g. ${PROVIDER_LIMITS_EXAMPLE}` },
+);
+
 export const configShape = {
   maxRetries: wholeNumber({ minimum: 0 })
     .default(50)
@@ -72,6 +92,16 @@ export const configShape = {
   modelFast: modelText()
     .default('')
     .describe('Model for the fast tier (tests, docs, simple edits); empty: the provider default.'),
+  rateLimitRequeueSeconds: wholeNumber({ minimum: 0, maximum: 86_400, unit: 'seconds' })
+    .default(5)
+    .describe(
+      'A model call told to wait longer than this (rate limit, retry-after) gives its worker back: the task waits in the queue, no attempt counted.',
+    ),
+  providerLimits: providerLimits
+    .default({})
+    .describe(
+      'Per provider, across all agents of a run: maxConcurrentRequests (calls in flight) and requestsPerMinute (spaced evenly); unset: no limit.',
+    ),
 };
 
 export type ConfigKey = keyof typeof configShape;
@@ -103,12 +133,17 @@ const ENVIRONMENT_VARIABLES: Record<ConfigKey, string> = {
   modelPlanning: 'LOKI_MODEL_PLANNING',
   modelDefault: 'LOKI_MODEL_DEFAULT',
   modelFast: 'LOKI_MODEL_FAST',
+  rateLimitRequeueSeconds: 'LOKI_RATE_LIMIT_REQUEUE_SECONDS',
+  providerLimits: 'LOKI_PROVIDER_LIMITS',
 };
+
+/** A value as configured: a number, a flag, a name, or (providerLimits) a mapping. */
+export type ConfigValue = number | boolean | string | Readonly<Record<string, unknown>>;
 
 export interface ConfigKeyInfo {
   key: ConfigKey;
   environmentVariable: string;
-  defaultValue: number | boolean | string;
+  defaultValue: ConfigValue;
   description: string;
 }
 

@@ -3,6 +3,7 @@ export {
   CONFIG_KEYS,
   type ConfigKey,
   type ConfigKeyInfo,
+  type ConfigValue,
   configSchema,
   type LokiConfig,
 } from './config-schema.ts';

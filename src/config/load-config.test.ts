@@ -68,6 +68,8 @@ describe('loadConfig precedence', () => {
       modelPlanning: '',
       modelDefault: '',
       modelFast: '',
+      rateLimitRequeueSeconds: 5,
+      providerLimits: {},
     });
     for (const info of CONFIG_KEYS) expect(config.sources[info.key]).toEqual({ kind: 'default' });
   });
@@ -92,6 +94,8 @@ describe('loadConfig precedence', () => {
       modelPlanning: '',
       modelDefault: '',
       modelFast: '',
+      rateLimitRequeueSeconds: 5,
+      providerLimits: {},
     });
     const described = Object.fromEntries(
       CONFIG_KEYS.map((info) => [info.key, describeConfigSource(config.sources[info.key])]),
@@ -108,6 +112,8 @@ describe('loadConfig precedence', () => {
       modelPlanning: 'default',
       modelDefault: 'default',
       modelFast: 'default',
+      rateLimitRequeueSeconds: 'default',
+      providerLimits: 'default',
     });
   });
 
@@ -259,7 +265,7 @@ describe('loadConfig unknown keys and bad files', () => {
     expect(error.code).toBe('LOKI_CONFIG_UNKNOWN_KEY');
     expect(error.message).toBe(
       'invalid configuration: unknown key "color" (from flag -c color=blue). ' +
-        'Known keys: maxRetries, baseWait, maxWait, skipPrereqs, maxParallelAgents, dashboardPort, budgetUsd, provider, modelPlanning, modelDefault, modelFast.',
+        'Known keys: maxRetries, baseWait, maxWait, skipPrereqs, maxParallelAgents, dashboardPort, budgetUsd, provider, modelPlanning, modelDefault, modelFast, rateLimitRequeueSeconds, providerLimits.',
     );
   });
 
@@ -345,6 +351,45 @@ describe('CONFIG_KEYS', () => {
     );
   });
 
+  it('reads per-provider limits from a file or as JSON from env and flags, naming a wrong field', () => {
+    write(
+      workspaceFile(),
+      'providerLimits:\n  anthropic:\n    maxConcurrentRequests: 4\n    requestsPerMinute: 50\n',
+    );
+    expect(load().values.providerLimits).toEqual({
+      anthropic: { maxConcurrentRequests: 4, requestsPerMinute: 50 },
+    });
+    expect(
+      load({ env: { HOME: home, LOKI_PROVIDER_LIMITS: '{"openai": {"requestsPerMinute": 500}}' } }).values
+        .providerLimits,
+    ).toEqual({ openai: { requestsPerMinute: 500 } });
+    expect(load({ overrides: { providerLimits: '{}' } }).values.providerLimits).toEqual({});
+
+    const wrongField = captureError(() =>
+      load({ overrides: { providerLimits: '{"anthropic": {"requestsPerMinute": 0}}' } }),
+    );
+    expect(wrongField.code).toBe('LOKI_CONFIG_INVALID');
+    expect(wrongField.message).toContain('anthropic.requestsPerMinute: expected a whole number from 1 to');
+    const unknownField = captureError(() =>
+      load({ overrides: { providerLimits: '{"anthropic": {"tokensPerHour": 5}}' } }),
+    );
+    expect(unknownField.message).toMatch(/tokensPerHour|maxConcurrentRequests and\/or requestsPerMinute/);
+    const notJson = captureError(() => load({ env: { HOME: home, LOKI_PROVIDER_LIMITS: 'anthropic=4' } }));
+    expect(notJson.message).toContain(
+      '(from env LOKI_PROVIDER_LIMITS): expected a mapping of provider names',
+    );
+  });
+
+  it('reads the rate-limit wait above which a task gives its worker back', () => {
+    expect(
+      load({ env: { HOME: home, LOKI_RATE_LIMIT_REQUEUE_SECONDS: '30' } }).values.rateLimitRequeueSeconds,
+    ).toBe(30);
+    const error = captureError(() => load({ overrides: { rateLimitRequeueSeconds: '-1' } }));
+    expect(error.message).toContain(
+      'rateLimitRequeueSeconds = "-1" (from flag -c rateLimitRequeueSeconds=-1)',
+    );
+  });
+
   it('describes every key with its env var, default and a one-line description', () => {
     expect(CONFIG_KEYS.map((info) => [info.key, info.environmentVariable, info.defaultValue])).toEqual([
       ['maxRetries', 'LOKI_MAX_RETRIES', 50],
@@ -358,6 +403,8 @@ describe('CONFIG_KEYS', () => {
       ['modelPlanning', 'LOKI_MODEL_PLANNING', ''],
       ['modelDefault', 'LOKI_MODEL_DEFAULT', ''],
       ['modelFast', 'LOKI_MODEL_FAST', ''],
+      ['rateLimitRequeueSeconds', 'LOKI_RATE_LIMIT_REQUEUE_SECONDS', 5],
+      ['providerLimits', 'LOKI_PROVIDER_LIMITS', {}],
     ]);
     for (const info of CONFIG_KEYS) {
       expect(info.description).toMatch(/^\S.*\.$/);

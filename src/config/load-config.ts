@@ -93,7 +93,9 @@ export function loadConfig(options: LoadConfigOptions): ResolvedConfig {
       entry.isText && typeof entry.rawValue === 'string' ? fromText(entry.rawValue, info) : entry.rawValue;
     const result = configShape[info.key].safeParse(candidate);
     if (!result.success) {
-      const reason = result.error.issues[0]?.message ?? 'invalid value';
+      const issue = result.error.issues[0];
+      // A nested value (providerLimits) names the field inside it that is wrong.
+      const reason = `${issue === undefined || issue.path.length === 0 ? '' : `${issue.path.join('.')}: `}${issue?.message ?? 'invalid value'}`;
       throw invalidConfigValueError(info.key, entry.rawValue, entry.source, reason);
     }
     values[info.key] = result.data;
@@ -139,10 +141,11 @@ const FALSE_WORDS = new Set(['false', '0', 'no']);
 /**
  * Converts text to the key's type, strictly: `"12abc"`, `"1.5"`, `" 12"` and `""` are left as
  * text so the schema rejects them with the key's own reason, instead of being read as 12 or 0
- * the way Number() and parseInt() would.
+ * the way Number() and parseInt() would. A mapping (providerLimits) is written as JSON.
  */
 function fromText(text: string, info: ConfigKeyInfo): unknown {
   if (typeof info.defaultValue === 'string') return text;
+  if (typeof info.defaultValue === 'object') return parseJsonText(text);
   if (typeof info.defaultValue === 'boolean') {
     const word = text.toLowerCase();
     if (TRUE_WORDS.has(word)) return true;
@@ -151,4 +154,14 @@ function fromText(text: string, info: ConfigKeyInfo): unknown {
   }
   // Decimals are read as numbers too; whole-number keys then reject them with their own reason.
   return /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
+}
+
+/** JSON text as its value; anything else stays text, which the schema then rejects with its reason. */
+function parseJsonText(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    if (error instanceof SyntaxError) return text;
+    throw error;
+  }
 }

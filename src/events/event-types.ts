@@ -45,10 +45,24 @@ export interface TaskCancelledData {
 export interface TaskRetriedData {
   previousStatus: string;
 }
-/** An in_progress task went back to pending without counting a failure (graceful stop, own dead process). */
+/**
+ * An in_progress task went back to pending without counting a failure: a graceful stop, a resumed
+ * run taking back its dead process's tasks, or a wait it must not spend holding a worker (a long
+ * rate limit, an open circuit breaker).
+ */
 export interface TaskReleasedData {
   /** The worker that held the task. */
   workerId: string | null;
+  reason: string;
+  /** Set when the task may not be claimed again before this time (epoch ms). */
+  availableAt?: number;
+}
+/**
+ * A worker gave up a task it no longer holds (its lease expired and another worker took it, or it
+ * was cancelled): the worker's work on it is dropped, nothing of it is merged.
+ */
+export interface TaskAbandonedData {
+  workerId: string;
   reason: string;
 }
 /** A held task went back to pending to wait for tasks added in the same transaction (e.g. a merge conflict's resolution). */
@@ -67,6 +81,29 @@ export interface WorkspaceInitializedData {
 }
 export interface RunStartedData {
   prdPath: string | null;
+}
+/**
+ * How a run works, recorded when it starts so that `loki resume` continues it the same way. Never
+ * holds a secret: no API key, and a store location is recorded as the store shows it (redacted).
+ */
+export interface RunSettingsData {
+  provider: string;
+  /** Model per tier; null: the provider's default for that tier. */
+  models: { planning: string | null; default: string | null; fast: string | null };
+  /** Absolute path of the scripted session, with the scripted provider. */
+  script: string | null;
+  parallel: number;
+  /** The hard spending cap in USD; null: no cap. */
+  budgetUsd: number | null;
+  maxTaskAttempts: number;
+  perpetual: boolean;
+  maxIterations: number | null;
+  store: { kind: string; location: string };
+}
+export interface RunSettingsRecordedData {
+  settings: RunSettingsData;
+  /** The settings given on the command line this time; the others came from the run or the configuration. */
+  given: string[];
 }
 export interface RunPhaseEnteredData {
   phase: string;
@@ -191,8 +228,10 @@ export interface EventDataByType {
   'task.released': TaskReleasedData;
   'task.deferred': TaskDeferredData;
   'task.reprioritized': TaskReprioritizedData;
+  'task.abandoned': TaskAbandonedData;
   'workspace.initialized': WorkspaceInitializedData;
   'run.started': RunStartedData;
+  'run.settings_recorded': RunSettingsRecordedData;
   'phase.entered': RunPhaseEnteredData;
   'run.ended': RunEndedData;
   'phase.exited': PhaseExitedData;
@@ -235,8 +274,10 @@ export const EVENT_TYPES: readonly EventType[] = [
   'task.released',
   'task.deferred',
   'task.reprioritized',
+  'task.abandoned',
   'workspace.initialized',
   'run.started',
+  'run.settings_recorded',
   'phase.entered',
   'run.ended',
   'phase.exited',

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type BudgetGovernor, createCallBudget } from '../budget/index.ts';
 import { ExitCode, isLokiError, LokiError } from '../errors/index.ts';
-import type { NewEvent } from '../events/index.ts';
+import type { NewEvent, RunSettingsRecordedData } from '../events/index.ts';
 import { ensureInitialCommit, runGit } from '../git/index.ts';
 import {
   type ArchitectureDocument,
@@ -48,6 +48,8 @@ export interface RunPipelineOptions extends RunServices {
   runId: string;
   /** Continue the run `runId` (the workspace's latest) instead of starting it. */
   resume: boolean;
+  /** How the run is started (or resumed, when they changed): recorded with the run. */
+  settings?: RunSettingsRecordedData;
   signal: AbortSignal;
   /** Records an event (asynchronously, in order). */
   emit: (event: NewEvent) => void;
@@ -548,7 +550,10 @@ async function startOrResumeRun(options: RunPipelineOptions): Promise<Run> {
         category: 'user',
       });
     }
-    const run = await store.updateRun(latest.id, { status: 'running' });
+    const run = await store.updateRun(latest.id, {
+      status: 'running',
+      ...(options.settings === undefined ? {} : { settings: options.settings }),
+    });
     options.emit({ type: 'run.started', runId: run.id, taskId: null, data: { prdPath: run.prdPath } });
     return run;
   }
@@ -556,6 +561,7 @@ async function startOrResumeRun(options: RunPipelineOptions): Promise<Run> {
     id: options.runId,
     prdPath: options.workspace.paths.prdCopy,
     phase: 'bootstrap',
+    ...(options.settings === undefined ? {} : { settings: options.settings }),
   });
   options.emit({ type: 'run.started', runId: run.id, taskId: null, data: { prdPath: run.prdPath } });
   return run;

@@ -4,7 +4,7 @@ import { findAgentType, tierForComplexity } from '../agents/index.ts';
 import type { BudgetGovernor } from '../budget/index.ts';
 import type { Clock, RandomSource } from '../clock/index.ts';
 import type { CircuitBreakerConfig, LokiConfig } from '../config/index.ts';
-import { isLokiError } from '../errors/index.ts';
+import { isLokiError, LokiError } from '../errors/index.ts';
 import type { NewEvent } from '../events/index.ts';
 import {
   addNewTaskWorktree,
@@ -21,6 +21,7 @@ import {
   taskBranchName,
   WITHOUT_AUTO_MAINTENANCE,
 } from '../git/index.ts';
+import { queueWaitOf } from '../resilience/index.ts';
 import { runTaskCycle, taskRetryPolicy } from '../runtime/index.ts';
 import type { CommandRunner } from '../sandbox/index.ts';
 import type { Task } from '../store/index.ts';
@@ -62,11 +63,13 @@ export interface TaskWorkerContext extends RunServices {
 /**
  * How one claim of a task ended. merged: its work is on main (task completed); deferred: its merge
  * was rejected and a resolution task now carries it; failed: the attempt counted as a failure
- * (backoff or dead letter); released: stopped, back to the queue untouched; budget: the budget cap
- * stopped it (also released). A permanent provider failure (bad key, no quota, unknown model)
- * releases the task and is thrown: the run cannot go on without the user.
+ * (backoff or dead letter); released: stopped, or waiting for a rate limit or an open breaker, back
+ * to the queue without a failure counted; budget: the budget cap stopped it (also released);
+ * abandoned: the worker lost the lease (another worker holds the task), nothing of it was merged.
+ * A permanent provider failure (bad key, no quota, unknown model) releases the task and is thrown:
+ * the run cannot go on without the user. So is a failure to record the outcome in the store.
  */
-export type TaskWorkOutcome = 'merged' | 'deferred' | 'failed' | 'released' | 'budget';
+export type TaskWorkOutcome = 'merged' | 'deferred' | 'failed' | 'released' | 'budget' | 'abandoned';
 
 const RESOLUTION_SUFFIX = '-fix';
 /** Provider failures no task can get past (a bad request or a broken script is the task's own failure). */
@@ -86,19 +89,49 @@ const RUN_STOPPING_FAILURES: ReadonlySet<string> = new Set([
 export async function workOnTask(
   task: Task,
   workerId: string,
-  context: TaskWorkerContext,
+  runContext: TaskWorkerContext,
   hooks: { onAgentDone?: () => void } = {},
 ): Promise<TaskWorkOutcome> {
-  const { workspace } = context;
-  const queue = workspace.queue;
+  const queue = runContext.workspace.queue;
+  // Aborted when a heartbeat finds the lease lost (its lease expired and another worker took the
+  // task, or it was cancelled): the agent stops. Invariant: a worker that lost the lease never merges.
+  const lease = new AbortController();
   let writes: Promise<unknown> = Promise.resolve();
   const heartbeat = setInterval(
     () => {
-      writes = writes.then(() => queue.heartbeat(task.id, workerId)).catch(() => undefined);
+      writes = writes.then(() =>
+        queue.heartbeat(task.id, workerId).then(
+          () => undefined,
+          (error: unknown) => {
+            if (isLeaseLost(error)) {
+              lease.abort(error);
+              return;
+            }
+            // Any other failure is reported and the next beat tries again; if the store stays
+            // unreachable the lease runs out and the next beat finds it lost.
+            runContext.emit({
+              type: 'agent.error',
+              runId: runContext.runId,
+              taskId: task.id,
+              data: {
+                code: 'TASK_HEARTBEAT_FAILED',
+                category: 'internal',
+                message: `the lease of ${task.id} could not be extended: ${describeError(error)}`,
+              },
+            });
+          },
+        ),
+      );
     },
     Math.max(1000, (task.timeoutSeconds * 1000) / 3),
   );
   heartbeat.unref();
+  // Everything below works under the task's own signal: the run stopping, or the lease lost.
+  const context: TaskWorkerContext = {
+    ...runContext,
+    signal: AbortSignal.any([runContext.signal, lease.signal]),
+  };
+  const { workspace } = context;
   let worktree: TaskWorktree | null = null;
   /** A worktree still being created (see isFresh below): waited for before it is removed. */
   let pendingWorktree: { ready: Promise<unknown>; files: readonly string[] } | undefined;
@@ -190,6 +223,7 @@ export async function workOnTask(
         provider: context.source.provider,
         agentType: task.type,
         ...(context.random === undefined ? {} : { random: context.random }),
+        canRequeue: true,
       });
       const tier = tierForComplexity(payload.complexity, agentType);
       const agent = context.source.createTaskAgent({
@@ -264,6 +298,9 @@ export async function workOnTask(
     hooks.onAgentDone?.();
     // Nothing reaches main from a worktree whose .git an agent replaced (see DESIGN.md, Git safety).
     assertWorktreeIntact(worktree.path);
+    // Checked (and extended) right before the merge: a task this worker no longer holds is not merged.
+    await writes;
+    await queue.heartbeat(task.id, workerId);
     const merge = await context.mergeQueue.merge({
       taskId: task.id,
       agentType: task.type,
@@ -303,7 +340,16 @@ export async function workOnTask(
     }
     return await deferToResolution(task, workerId, payload, merge, context);
   } catch (error) {
-    if (context.signal.aborted) return await release(task, workerId, 'stopped', context, writes);
+    // The lease first: a task this worker no longer holds is neither released nor failed by it.
+    if (lease.signal.aborted || isLeaseLost(error)) {
+      return abandon(
+        task,
+        workerId,
+        lease.signal.aborted ? (lease.signal.reason as unknown) : error,
+        context,
+      );
+    }
+    if (runContext.signal.aborted) return await release(task, workerId, 'stopped', context, writes);
     if (isLokiError(error) && RUN_STOPPING_FAILURES.has(error.code)) {
       // A bad key, no quota, an unknown model: not this task's fault, and every other task would hit it too.
       await release(task, workerId, `provider error: ${error.message}`, context, writes);
@@ -314,9 +360,20 @@ export async function workOnTask(
         () => 'budget' as const,
       );
     }
-    await writes.catch(() => undefined);
-    const message = error instanceof Error ? error.message : String(error);
-    await queue.fail(task.id, workerId, message).catch(() => undefined);
+    // An open breaker or a long rate limit: the task waits in the queue, holding no worker, no attempt counted.
+    const wait = queueWaitOf(error);
+    if (wait !== null) return await release(task, workerId, wait.reason, context, writes, wait.notBefore);
+    const message = describeError(error);
+    await writes;
+    try {
+      await queue.fail(task.id, workerId, message);
+    } catch (failError) {
+      if (isLeaseLost(failError)) return abandon(task, workerId, failError, context);
+      throw new LokiError(
+        `task ${task.id} failed (${message}) and could not be recorded as failed: ${describeError(failError)}`,
+        { code: 'TASK_FAIL_UNRECORDED', category: 'internal', cause: failError },
+      );
+    }
     return 'failed';
   } finally {
     clearInterval(heartbeat);
@@ -390,16 +447,53 @@ async function bringInResolvedWork(
   );
 }
 
+/**
+ * Puts the task back in the queue without counting a failure: claimable at once, or from
+ * `notBefore`. A failure to do so is thrown (the run stops with it) unless the lease was lost, in
+ * which case the task is no longer this worker's to release.
+ */
 async function release(
   task: Task,
   workerId: string,
   reason: string,
   context: TaskWorkerContext,
   writes: Promise<unknown>,
-): Promise<'released'> {
-  await writes.catch(() => undefined);
-  await context.workspace.queue.release(task.id, workerId, reason).catch(() => undefined);
+  notBefore?: number,
+): Promise<'released' | 'abandoned'> {
+  await writes;
+  // Stopped because a heartbeat found the lease lost: the task is another worker's now.
+  if (context.signal.aborted && isLeaseLost(context.signal.reason)) {
+    return abandon(task, workerId, context.signal.reason, context);
+  }
+  try {
+    await context.workspace.queue.release(task.id, workerId, reason, notBefore);
+  } catch (error) {
+    if (isLeaseLost(error)) return abandon(task, workerId, error, context);
+    throw new LokiError(
+      `task ${task.id} could not be put back in the queue (${reason}): ${describeError(error)}`,
+      { code: 'TASK_RELEASE_UNRECORDED', category: 'internal', cause: error },
+    );
+  }
   return 'released';
+}
+
+/** This worker lost the task's lease: it drops its work (nothing of it merges) and the run is told why. */
+function abandon(task: Task, workerId: string, leaseLost: unknown, context: TaskWorkerContext): 'abandoned' {
+  context.emit({
+    type: 'task.abandoned',
+    runId: context.runId,
+    taskId: task.id,
+    data: { workerId, reason: `lost its lease (${describeError(leaseLost)}); this worker drops it` },
+  });
+  return 'abandoned';
+}
+
+function isLeaseLost(error: unknown): boolean {
+  return isLokiError(error) && error.code === 'TASK_LEASE_LOST';
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 async function deferToResolution(

@@ -194,11 +194,12 @@ export class TaskQueue {
   }
 
   /**
-   * Puts an in_progress task back to pending, claimable at once, without counting a failure. A null
+   * Puts an in_progress task back to pending without counting a failure: claimable at once, or from
+   * `notBefore` (epoch ms) for a task that must wait (a long rate limit, an open breaker). A null
    * worker releases it from whoever holds it (a resumed run taking back its dead process's tasks).
    */
-  async release(taskId: string, workerId: string | null, reason: string): Promise<Task> {
-    return this.store.releaseTask(taskId, workerId, reason);
+  async release(taskId: string, workerId: string | null, reason: string, notBefore?: number): Promise<Task> {
+    return this.store.releaseTask(taskId, workerId, reason, notBefore);
   }
 
   /**

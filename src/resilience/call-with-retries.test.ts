@@ -6,8 +6,10 @@ import { ManualClock } from '../clock/index.ts';
 import { isLokiError } from '../errors/index.ts';
 import type { NewEvent } from '../events/index.ts';
 import { SqliteStore } from '../store/index.ts';
+import { CallLimiter, NO_CALL_LIMITS } from './call-limiter.ts';
 import { callWithRetries, type FailureClassification } from './call-with-retries.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
+import { queueWaitOf } from './queue-wait.ts';
 
 class FakeHttpError extends Error {
   readonly status: number;
@@ -132,5 +134,63 @@ describe('callWithRetries', () => {
     clock.advance(300_000);
     expect(await callWithRetries(async () => 'recovered', options(5, [breaker]))).toBe('recovered');
     expect((await breaker.snapshot()).state).toBe('closed');
+  });
+
+  it('gives the worker back when told to wait longer than the requeue threshold, with the time to try again', async () => {
+    const limiter = new CallLimiter(NO_CALL_LIMITS, {
+      clock,
+      sleep: async (milliseconds) => {
+        sleeps.push(milliseconds);
+        clock.advance(milliseconds);
+      },
+    });
+    const requeueing = { ...options(), limiter, requeueAboveMilliseconds: 5000 };
+    // A short wait is waited out here.
+    expect(await callWithRetries(failing(new FakeHttpError(429, 3000)), requeueing)).toBe('ok');
+    expect(sleeps).toEqual([3000]);
+
+    const refusedAt = clock.now();
+    const error = await callWithRetries(failing(new FakeHttpError(429, 30_000)), requeueing).catch(
+      (caught: unknown) => caught,
+    );
+    expect(isLokiError(error) && error.code).toBe('PROVIDER_RATE_LIMITED');
+    expect(queueWaitOf(error)).toEqual({
+      notBefore: refusedAt + 30_000,
+      reason: expect.stringMatching(/rate limit/),
+    });
+    expect(sleeps).toEqual([3000]);
+
+    // The provider's wait holds for the other calls too: they are given back without being made.
+    let calls = 0;
+    const other = await callWithRetries(async () => {
+      calls += 1;
+      return 'ok';
+    }, requeueing).catch((caught: unknown) => caught);
+    expect(queueWaitOf(other)?.notBefore).toBe(refusedAt + 30_000);
+    expect(calls).toBe(0);
+    // Without a threshold (a planning call) the same wait is waited out.
+    expect(await callWithRetries(async () => 'planned', { ...options(), limiter })).toBe('planned');
+    expect(sleeps).toEqual([3000, 30_000]);
+  });
+
+  it('holds a limiter slot for each attempt and gives it back whatever happened', async () => {
+    const limiter = new CallLimiter(
+      { maxConcurrentRequests: 1, requestsPerMinute: null },
+      { clock, sleep: async () => undefined },
+    );
+    let inFlightDuringCall = 0;
+    const result = await callWithRetries(
+      async (attempt) => {
+        inFlightDuringCall = Math.max(inFlightDuringCall, limiter.inFlight);
+        if (attempt === 1) throw new FakeHttpError(500);
+        return 'ok';
+      },
+      { ...options(), limiter },
+    );
+    expect(result).toBe('ok');
+    expect(inFlightDuringCall).toBe(1);
+    expect(limiter.inFlight).toBe(0);
+    await callWithRetries(failing(new FakeHttpError(401)), { ...options(), limiter }).catch(() => 'refused');
+    expect(limiter.inFlight).toBe(0);
   });
 });

@@ -1,7 +1,9 @@
 import type { Clock, RandomSource } from '../clock/index.ts';
 import { LokiError } from '../errors/index.ts';
 import type { FailureCategory, NewEvent } from '../events/index.ts';
+import type { CallLimiter } from './call-limiter.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
+import { rateLimitedWaitError } from './queue-wait.ts';
 
 export interface FailureClassification {
   category: FailureCategory;
@@ -34,6 +36,15 @@ export interface CallWithRetriesOptions {
   /** Waits, abortably. Injected so tests run without real waiting. */
   sleep: (milliseconds: number, signal?: AbortSignal) => Promise<void>;
   signal?: AbortSignal;
+  /** The provider's limiter, shared by every call of the process: every attempt holds one of its slots. */
+  limiter?: CallLimiter;
+  /**
+   * A rate-limited call told to wait longer than this gives its worker back instead of waiting: a
+   * PROVIDER_RATE_LIMITED error carries the time to try again (`context.notBefore`, see
+   * `queueWaitOf`) for the caller to put its task back in the queue. Undefined: every wait is waited
+   * out here (a planning call has no task to put back).
+   */
+  requeueAboveMilliseconds?: number;
 }
 
 /** The delay before retry number `retry` (1-based): the server's retry-after, else exponential with jitter. */
@@ -66,11 +77,24 @@ export async function callWithRetries<T>(
   for (let attempt = 1; ; attempt += 1) {
     options.signal?.throwIfAborted();
     for (const breaker of options.breakers) await breaker.beforeCall();
+    // The provider already asked every caller to wait (another agent's 429): long waits are not waited here.
+    const pause = options.limiter?.pauseLeft() ?? 0;
+    if (options.requeueAboveMilliseconds !== undefined && pause > options.requeueAboveMilliseconds) {
+      throw rateLimitedWaitError(
+        options.provider,
+        pause,
+        options.clock.now(),
+        'an earlier call was told to wait',
+      );
+    }
+    const release = await options.limiter?.acquire(options.signal);
     try {
       const result = await operation(attempt);
+      release?.();
       for (const breaker of options.breakers) await breaker.recordSuccess();
       return result;
     } catch (error) {
+      release?.();
       if (options.signal?.aborted) throw options.signal.reason;
       const classification = options.classify(error);
       options.emit({
@@ -106,6 +130,13 @@ export async function callWithRetries<T>(
           taskId: options.taskId,
           data: { provider: options.provider, retryAfterMilliseconds: classification.retryAfterMilliseconds },
         });
+        // What the provider said holds for every call to it, not only this one.
+        if (classification.retryAfterMilliseconds !== null) {
+          options.limiter?.pauseUntil(options.clock.now() + delay);
+        }
+        if (options.requeueAboveMilliseconds !== undefined && delay > options.requeueAboveMilliseconds) {
+          throw rateLimitedWaitError(options.provider, delay, options.clock.now(), classification.message);
+        }
       }
       options.emit({
         type: 'agent.retry',

@@ -59,4 +59,39 @@ describe('CircuitBreaker', () => {
     const reopened = await breaker.recordFailure();
     expect(reopened).toMatchObject({ state: 'open', openedAt: clock.now() });
   });
+
+  it('counts every one of many concurrent failures, recorded through several connections', async () => {
+    const connections = await Promise.all(
+      [1, 2, 3].map(() => SqliteStore.open(join(directory, 'loki.db'), { clock })),
+    );
+    try {
+      const breakers = connections.map(
+        (connection) =>
+          new CircuitBreaker(
+            'provider:openai',
+            { failureThreshold: 1000, cooldownSeconds: 60, halfOpenRequests: 1 },
+            clock,
+            connection,
+          ),
+      );
+      await Promise.all(
+        Array.from({ length: 30 }, (_, index) => breakers[index % breakers.length]?.recordFailure()),
+      );
+      expect((await store.loadBreaker('provider:openai'))?.consecutiveFailures).toBe(30);
+    } finally {
+      await Promise.all(connections.map((connection) => connection.close()));
+    }
+  });
+
+  it('says until when it is open, so that a refused task can wait without counting a failure', async () => {
+    const breaker = new CircuitBreaker('provider:anthropic', settings, clock, store);
+    for (let failure = 0; failure < 3; failure += 1) await breaker.recordFailure();
+    const openedAt = clock.now();
+    clock.advance(10_000);
+    const refused = await breaker.beforeCall().catch((error: unknown) => error);
+    expect(isLokiError(refused) && refused.context).toMatchObject({
+      breaker: 'provider:anthropic',
+      notBefore: openedAt + 60_000,
+    });
+  });
 });

@@ -1,3 +1,4 @@
+export { type CallLimits, CallLimiter, NO_CALL_LIMITS, sharedCallLimiter } from './call-limiter.ts';
 export {
   type CallWithRetriesOptions,
   callWithRetries,
@@ -12,3 +13,4 @@ export {
   breakerOpenError,
   CircuitBreaker,
 } from './circuit-breaker.ts';
+export { type QueueWait, queueWaitOf, rateLimitedWaitError } from './queue-wait.ts';

@@ -10,3 +10,12 @@ export interface BreakerSnapshot {
   openedAt: number | null;
   updatedAt: number;
 }
+
+/**
+ * What one breaker update decides from the stored state (null when there is none yet): the state to
+ * store and whether its `state` changed (which records a `breaker.changed` event), or null to leave
+ * it as it is.
+ */
+export type BreakerTransition = (
+  current: BreakerSnapshot | null,
+) => { next: BreakerSnapshot; changed: boolean } | null;

@@ -1,4 +1,4 @@
-export type { BreakerSnapshot, BreakerState } from './breaker-record.ts';
+export type { BreakerSnapshot, BreakerState, BreakerTransition } from './breaker-record.ts';
 export { SqliteStore, type SqliteStoreOptions, type StoreRedactor } from './sqlite/sqlite-store.ts';
 export type {
   ClaimRequest,

@@ -7,10 +7,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock/index.ts';
 import { isLokiError } from '../errors/index.ts';
 import { TaskQueue } from '../queue/index.ts';
+import type { BreakerSnapshot } from './breaker-record.ts';
 import type { Store } from './store.ts';
 import type { NewTask } from './task-record.ts';
 
 export type OpenStore = (clock: ManualClock) => Promise<Store>;
+/** Opens another connection to the same store (another process or machine would hold one). */
+export type ConnectAgain = (store: Store, clock: ManualClock) => Promise<Store>;
 
 function newTask(id: string, overrides: Partial<NewTask> = {}): NewTask {
   return {
@@ -38,7 +41,11 @@ async function expectLokiError(promise: Promise<unknown>, code: string): Promise
   if (isLokiError(error)) expect(error.code).toBe(code);
 }
 
-export function describeStoreConformance(adapterName: string, openStore: OpenStore): void {
+export function describeStoreConformance(
+  adapterName: string,
+  openStore: OpenStore,
+  connectAgain: ConnectAgain,
+): void {
   describe(`Store conformance: ${adapterName}`, () => {
     let clock: ManualClock;
     let store: Store;
@@ -307,6 +314,31 @@ export function describeStoreConformance(adapterName: string, openStore: OpenSto
       expect(await store.getTask('a')).toEqual(released);
       const next = await store.claimTask({ workerId: 'w2' });
       expect(next).toMatchObject({ id: 'a', claimedBy: 'w2', attemptCount: 3, failureCount: 1 });
+    });
+
+    it('releases a held task to wait until a given time, counting no failure', async () => {
+      await queue.enqueue({ id: 'a', type: 'eng-backend', title: 'a' });
+      await queue.claim({ workerId: 'w1' });
+      const notBefore = clock.now() + 30_000;
+      const released = await queue.release('a', 'w1', 'rate limited', notBefore);
+      expect(released).toMatchObject({
+        status: 'pending',
+        attemptCount: 1,
+        failureCount: 0,
+        claimedBy: null,
+        availableAt: notBefore,
+      });
+      expect((await store.listEvents()).at(-1)?.data).toEqual({
+        workerId: 'w1',
+        reason: 'rate limited',
+        availableAt: notBefore,
+      });
+      expect(await store.claimTask({ workerId: 'w2' })).toBeNull();
+      clock.set(notBefore);
+      expect(await store.claimTask({ workerId: 'w2' })).toMatchObject({ id: 'a', attemptCount: 2 });
+      // A time already past makes it claimable at once.
+      await store.releaseTask('a', 'w2', 'stopped', clock.now() - 5_000);
+      expect(await store.getTask('a')).toMatchObject({ status: 'pending', availableAt: clock.now() });
     });
 
     it('refuses to release a task the worker does not hold', async () => {
@@ -583,6 +615,42 @@ export function describeStoreConformance(adapterName: string, openStore: OpenSto
       ]);
     });
 
+    it('records how a run was started with the run, and again when it changes', async () => {
+      const settings = {
+        provider: 'scripted',
+        models: { planning: null, default: 'model-d', fast: null },
+        script: '/somewhere/session.json',
+        parallel: 3,
+        budgetUsd: 2,
+        maxTaskAttempts: 3,
+        perpetual: false,
+        maxIterations: null,
+        store: { kind: store.kind, location: store.location },
+      };
+      const run = await store.createRun({
+        id: 'run-1',
+        prdPath: null,
+        phase: 'bootstrap',
+        settings: { settings, given: ['provider', 'script'] },
+      });
+      expect(run.settings).toEqual(settings);
+      expect((await store.updateRun('run-1', { status: 'stopped' })).settings).toEqual(settings);
+      const resumed = await store.updateRun('run-1', {
+        status: 'running',
+        settings: { settings: { ...settings, parallel: 1 }, given: ['parallel'] },
+      });
+      expect(resumed.settings).toEqual({ ...settings, parallel: 1 });
+      expect(await store.getLatestRun()).toEqual(resumed);
+      const recorded = (await store.listEvents()).filter((event) => event.type === 'run.settings_recorded');
+      expect(recorded.map((event) => event.data)).toEqual([
+        { settings, given: ['provider', 'script'] },
+        { settings: { ...settings, parallel: 1 }, given: ['parallel'] },
+      ]);
+      // A run recorded without settings reads back as null.
+      await store.createRun({ id: 'run-2', prdPath: null, phase: 'bootstrap' });
+      expect((await store.getLatestRun())?.settings).toBeNull();
+    });
+
     it('reads a consistent snapshot for the projections', async () => {
       await store.insertTasks([newTask('a'), newTask('b')]);
       await store.claimTask({ workerId: 'worker-9' });
@@ -621,6 +689,49 @@ export function describeStoreConformance(adapterName: string, openStore: OpenSto
       expect(events.map((event) => [event.type, event.data])).toEqual([
         ['breaker.changed', { breaker: 'provider:anthropic', state: 'open', consecutiveFailures: 5 }],
       ]);
+    });
+
+    it('applies concurrent breaker updates from several connections one after the other, losing none', async () => {
+      const others = await Promise.all([1, 2, 3].map(() => connectAgain(store, clock)));
+      try {
+        const connections = [store, ...others];
+        const count = (current: BreakerSnapshot | null) => ({
+          next: {
+            name: 'provider:anthropic',
+            state: 'closed' as const,
+            consecutiveFailures: (current?.consecutiveFailures ?? 0) + 1,
+            halfOpenSuccesses: 0,
+            openedAt: null,
+            updatedAt: clock.now(),
+          },
+          changed: false,
+        });
+        const failures = 40;
+        await Promise.all(
+          Array.from({ length: failures }, (_, index) =>
+            connections[index % connections.length]?.updateBreaker('provider:anthropic', count),
+          ),
+        );
+        expect((await store.loadBreaker('provider:anthropic'))?.consecutiveFailures).toBe(failures);
+        // A transition that decides nothing writes nothing and returns the stored state.
+        const before = await store.loadBreaker('provider:anthropic');
+        expect(await store.updateBreaker('provider:anthropic', () => null)).toEqual(before);
+        expect(await store.updateBreaker('provider:missing', () => null)).toBeNull();
+        // A changed state records its event in the same transaction.
+        await store.updateBreaker('provider:anthropic', (current) =>
+          current === null
+            ? null
+            : { next: { ...current, state: 'open', openedAt: clock.now() }, changed: true },
+        );
+        expect((await store.listEvents()).map((event) => [event.type, event.data])).toEqual([
+          [
+            'breaker.changed',
+            { breaker: 'provider:anthropic', state: 'open', consecutiveFailures: failures },
+          ],
+        ]);
+      } finally {
+        await Promise.all(others.map((other) => other.close()));
+      }
     });
   });
 }

@@ -1,5 +1,5 @@
-import type { LokiEvent, NewEvent } from '../events/index.ts';
-import type { BreakerSnapshot } from './breaker-record.ts';
+import type { LokiEvent, NewEvent, RunSettingsData, RunSettingsRecordedData } from '../events/index.ts';
+import type { BreakerSnapshot, BreakerTransition } from './breaker-record.ts';
 import type { NewTask, Task, TaskCounts, TaskStatus } from './task-record.ts';
 
 /**
@@ -41,13 +41,15 @@ export interface Store extends AsyncDisposable {
   reclaimExpiredLeases(policy: RetryPolicy): Promise<Task[]>;
 
   /**
-   * Returns an in_progress task to pending, available at once, WITHOUT counting a failure
-   * (attemptCount and failureCount unchanged), with a `task.released` event. For a graceful stop and
-   * for a resumed run taking back its own dead process's tasks. With a workerId the task must be
-   * held by that worker (else TASK_LEASE_LOST); with null, whoever holds it, and a task that is not
-   * in_progress is returned unchanged with no event.
+   * Returns an in_progress task to pending WITHOUT counting a failure (attemptCount and failureCount
+   * unchanged), with a `task.released` event. For a graceful stop, for a resumed run taking back its
+   * own dead process's tasks, and for a task that must wait without holding a worker (a long rate
+   * limit, an open circuit breaker): then `notBefore` (epoch ms) is when it may be claimed again,
+   * recorded in the event as `availableAt`; otherwise it is claimable at once. With a workerId the
+   * task must be held by that worker (else TASK_LEASE_LOST); with null, whoever holds it, and a task
+   * that is not in_progress is returned unchanged with no event.
    */
-  releaseTask(taskId: string, workerId: string | null, reason: string): Promise<Task>;
+  releaseTask(taskId: string, workerId: string | null, reason: string, notBefore?: number): Promise<Task>;
 
   /**
    * ONE transaction: inserts `newTasks` exactly as `insertTasks` does, makes the held task depend on
@@ -77,8 +79,18 @@ export interface Store extends AsyncDisposable {
   getLatestRun(): Promise<Run | null>;
 
   loadBreaker(name: string): Promise<BreakerSnapshot | null>;
-  /** Saves a breaker; when `changed` (its state moved) a `breaker.changed` event is appended too. */
+  /**
+   * Overwrites a breaker; when `changed` (its state moved) a `breaker.changed` event is appended
+   * too. For setting a known state (tools, tests): counting goes through `updateBreaker`.
+   */
   saveBreaker(snapshot: BreakerSnapshot, changed: boolean): Promise<void>;
+  /**
+   * ONE transaction: reads the breaker, asks `transition` what it becomes, writes that (with a
+   * `breaker.changed` event when its state changed) and returns the stored state. Concurrent updates,
+   * from any connection or process, are serialised: none is lost. `transition` must be a pure,
+   * synchronous function of the state it is given (an adapter may call it again on a retry).
+   */
+  updateBreaker(name: string, transition: BreakerTransition): Promise<BreakerSnapshot | null>;
   listBreakers(): Promise<BreakerSnapshot[]>;
 
   /** One consistent read of the counts and run state that `loki status` shows. */
@@ -123,6 +135,8 @@ export interface Run {
   status: RunStatus;
   phase: string;
   prdPath: string | null;
+  /** How the run was started (and last resumed); null for a run recorded before settings were kept. */
+  settings: RunSettingsData | null;
   startedAt: number;
   updatedAt: number;
   endedAt: number | null;
@@ -132,11 +146,15 @@ export interface NewRun {
   id: string;
   prdPath: string | null;
   phase: string;
+  /** Recorded with the run, with a `run.settings_recorded` event in the same transaction. */
+  settings?: RunSettingsRecordedData;
 }
 
 export interface RunChanges {
   status?: RunStatus;
   phase?: string;
+  /** Replaces the recorded settings (a resume given other flags); appends `run.settings_recorded`. */
+  settings?: RunSettingsRecordedData;
 }
 
 export interface StoreSummary {

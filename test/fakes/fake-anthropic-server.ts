@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   DEFAULT_FAKE_USAGE,
   type FakeHttpFault,
@@ -49,7 +50,7 @@ export async function startFakeAnthropicServer(
   const queue = new FakeReplyQueue(options.defaultReply);
   let messageCount = 0;
 
-  const server = await startFakeHttpServer((request, response) => {
+  const server = await startFakeHttpServer(async (request, response) => {
     if (request.method === 'POST' && request.pathname === '/v1/messages/count_tokens') {
       sendJson(response, 200, { input_tokens: Math.ceil(request.rawBody.length / 4) });
       return;
@@ -78,6 +79,7 @@ export async function startFakeAnthropicServer(
       sendFault(response, reply);
       return;
     }
+    if (reply.delayMilliseconds !== undefined) await delay(reply.delayMilliseconds);
     messageCount += 1;
     const body = request.body as { model: string; stream?: boolean };
     const message = renderMessage(reply, reply.model ?? body.model, messageCount);

@@ -14,14 +14,24 @@ export interface RecordedRequest {
   /** The body parsed as JSON, or undefined when it was empty or not JSON. */
   body: unknown;
   rawBody: string;
+  /** When the request arrived (epoch ms), before its body was read. */
+  receivedAt: number;
 }
 
 export type FakeRequestHandler = (request: RecordedRequest, response: ServerResponse) => void | Promise<void>;
+
+/** Requests whose answer has not ended yet: now, and the most there ever were at once. */
+export interface InFlightRequests {
+  current: number;
+  highest: number;
+}
 
 export interface FakeHttpServer extends AsyncDisposable {
   /** `http://127.0.0.1:<port>`, no trailing slash. */
   readonly url: string;
   readonly requests: RecordedRequest[];
+  /** Counted from arrival until the response is closed (a stream counts until its last byte). */
+  readonly inFlight: InFlightRequests;
   close(): Promise<void>;
 }
 
@@ -31,12 +41,18 @@ export interface FakeHttpServer extends AsyncDisposable {
  */
 export async function startFakeHttpServer(handle: FakeRequestHandler): Promise<FakeHttpServer> {
   const requests: RecordedRequest[] = [];
+  const inFlight: InFlightRequests = { current: 0, highest: 0 };
   const server = createServer((incoming, response) => {
+    inFlight.current += 1;
+    inFlight.highest = Math.max(inFlight.highest, inFlight.current);
+    response.once('close', () => {
+      inFlight.current -= 1;
+    });
     void answer(incoming, response);
   });
 
   async function answer(incoming: IncomingMessage, response: ServerResponse): Promise<void> {
-    const request = await record(incoming);
+    const request = await record(incoming, Date.now());
     requests.push(request);
     try {
       await handle(request, response);
@@ -63,10 +79,10 @@ export async function startFakeHttpServer(handle: FakeRequestHandler): Promise<F
     });
     return closed;
   };
-  return { url: `http://127.0.0.1:${port}`, requests, close, [Symbol.asyncDispose]: close };
+  return { url: `http://127.0.0.1:${port}`, requests, inFlight, close, [Symbol.asyncDispose]: close };
 }
 
-async function record(incoming: IncomingMessage): Promise<RecordedRequest> {
+async function record(incoming: IncomingMessage, receivedAt: number): Promise<RecordedRequest> {
   const chunks: Buffer[] = [];
   for await (const chunk of incoming)
     chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
@@ -83,6 +99,7 @@ async function record(incoming: IncomingMessage): Promise<RecordedRequest> {
     headers,
     body: parseJson(rawBody),
     rawBody,
+    receivedAt,
   };
 }
 

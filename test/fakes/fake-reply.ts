@@ -36,6 +36,8 @@ export interface FakeTurn {
   /** The model id reported back; defaults to the model the request asked for. */
   model?: string;
   streamFault?: FakeStreamFault;
+  /** Waited before answering, so that calls overlap the way slow real calls do. */
+  delayMilliseconds?: number;
 }
 
 /** An HTTP error answer: status, headers and body (an object is sent as JSON, a string as is). */

@@ -67,6 +67,8 @@ describe('loki config show', () => {
         modelPlanning: '',
         modelDefault: 'claude-haiku-5-5',
         modelFast: '',
+        rateLimitRequeueSeconds: 5,
+        providerLimits: {},
       },
       sources: {
         maxRetries: `workspace file ${workspaceFile}`,
@@ -80,6 +82,8 @@ describe('loki config show', () => {
         modelPlanning: 'default',
         modelDefault: 'env LOKI_MODEL_DEFAULT',
         modelFast: 'default',
+        rateLimitRequeueSeconds: 'default',
+        providerLimits: 'default',
       },
     });
   });
@@ -88,10 +92,11 @@ describe('loki config show', () => {
     await runConfig(['config', 'show'], { LOKI_DASHBOARD_PORT: '8080' });
     const lines = output.join('').trimEnd().split('\n');
     expect(lines[0]).toMatch(/^KEY +VALUE +SOURCE$/);
-    expect(lines).toContain('dashboardPort      8080       env LOKI_DASHBOARD_PORT');
-    expect(lines).toContain('maxRetries         50         default');
-    expect(lines).toContain('modelDefault       (default)  default');
-    expect(lines).toHaveLength(12);
+    expect(lines).toContain('dashboardPort            8080       env LOKI_DASHBOARD_PORT');
+    expect(lines).toContain('maxRetries               50         default');
+    expect(lines).toContain('modelDefault             (default)  default');
+    expect(lines).toContain('providerLimits           {}         default');
+    expect(lines).toHaveLength(14);
   });
 
   it('turns a bad -c flag into a usage error', async () => {

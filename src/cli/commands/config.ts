@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import {
   CONFIG_KEYS,
+  type ConfigValue,
   describeConfigSource,
   loadConfig,
   parseConfigOverrides,
@@ -53,12 +54,18 @@ export function registerConfigCommands(program: Command, context: CliContext): v
 }
 
 export interface ConfigShowJson {
-  values: Record<string, number | boolean | string>;
+  values: Record<string, ConfigValue>;
   sources: Record<string, string>;
 }
 
+/** One cell of the table: a mapping as JSON, an empty name as "(default)". */
+function showValue(value: ConfigValue): string {
+  if (value === '') return '(default)';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
 export function configShowJson(resolved: ResolvedConfig): ConfigShowJson {
-  const values: Record<string, number | boolean | string> = {};
+  const values: Record<string, ConfigValue> = {};
   const sources: Record<string, string> = {};
   for (const info of CONFIG_KEYS) {
     values[info.key] = resolved.values[info.key];
@@ -70,7 +77,7 @@ export function configShowJson(resolved: ResolvedConfig): ConfigShowJson {
 function configShowTable(resolved: ResolvedConfig): string {
   const rows = CONFIG_KEYS.map((info) => [
     info.key,
-    resolved.values[info.key] === '' ? '(default)' : String(resolved.values[info.key]),
+    showValue(resolved.values[info.key]),
     describeConfigSource(resolved.sources[info.key]),
   ]);
   return formatTable([['KEY', 'VALUE', 'SOURCE'], ...rows]);
@@ -99,7 +106,7 @@ function configKeysHelp(): string {
   const rows = CONFIG_KEYS.map((info) => [
     `  ${info.key}`,
     info.environmentVariable,
-    `default ${String(info.defaultValue)}`,
+    `default ${typeof info.defaultValue === 'object' ? JSON.stringify(info.defaultValue) : String(info.defaultValue)}`,
   ]);
   const table = formatTable(rows).trimEnd().split('\n');
   const lines = ['', 'Configuration keys (set in ~/.loki/config.yaml, .loki/config/loki.yaml, env, or -c):'];

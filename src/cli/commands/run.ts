@@ -12,28 +12,23 @@ import type { LokiEvent, NewEvent } from '../../events/index.ts';
 import { acquireRunLock, type RunOutcome, readRunLock, runPipeline } from '../../orchestrator/index.ts';
 import { loadScriptedSession } from '../../providers/index.ts';
 import { buildSandboxEnvironment, detectCommandRunner } from '../../sandbox/index.ts';
+import { type Run, SqliteStore } from '../../store/index.ts';
 import { initWorkspace, readPrd, workspacePaths } from '../../workspace/index.ts';
-import {
-  configuredModelOverrides,
-  createCliAgentSource,
-  resolveBudgetCapUsd,
-  selectCliProvider,
-} from '../cli-agent-source.ts';
+import { createCliAgentSource, selectCliProvider } from '../cli-agent-source.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
 import { parseWholeNumberOption } from '../parse-whole-number.ts';
 import { openCliWorkspace, resolveCliConfig } from '../open-cli-workspace.ts';
+import {
+  describeRunSettings,
+  modelOverridesOf,
+  resolveRunSettings,
+  type RunSettingFlags,
+} from '../run-settings.ts';
 import { sanitizeForTerminal, truncate } from '../terminal-text.ts';
 
-interface RunFlags {
-  provider?: string;
-  script?: string;
-  parallel?: string;
-  budget?: string;
+interface RunFlags extends RunSettingFlags {
   dashboard?: boolean;
   json?: boolean;
-  perpetual?: boolean;
-  maxIterations?: string;
-  maxTaskAttempts?: string;
 }
 
 const RUN_LOCK_FILE = 'run.lock';
@@ -63,7 +58,7 @@ function addRunOptions(command: Command): Command {
       'after Business, keep improving in Growth iterations until stopped or out of budget',
     )
     .option('--max-iterations <n>', 'with --perpetual: at most this many Growth iterations')
-    .option('--max-task-attempts <n>', 'attempts of one task before it is dead-lettered', '3');
+    .option('--max-task-attempts <n>', 'attempts of one task before it is dead-lettered (default: 3)');
 }
 
 export function registerRunCommands(program: Command, context: CliContext): void {
@@ -146,7 +141,8 @@ async function executeRun(
 ): Promise<void> {
   // A bad PRD is refused first, before anything else is read or written.
   if (mode.prdPath !== null) readPrd(mode.prdPath, context.cwd);
-  const config = resolveCliConfig(command, context).values;
+  const resolvedConfig = resolveCliConfig(command, context);
+  const config = resolvedConfig.values;
   // Prerequisites (git, Node) are checked up front unless LOKI_SKIP_PREREQS says not to.
   if (!config.skipPrereqs) {
     const doctor = await runDoctor({ env: context.env });
@@ -158,71 +154,63 @@ async function executeRun(
       );
     }
   }
-  const parallel =
-    flags.parallel === undefined
-      ? config.maxParallelAgents
-      : parseWholeNumberOption(flags.parallel, '--parallel', 64);
-  const capUsd = resolveBudgetCapUsd(flags.budget, config);
-  const maxIterations =
-    flags.maxIterations === undefined
-      ? null
-      : parseWholeNumberOption(flags.maxIterations, '--max-iterations', 100_000);
-  if (maxIterations !== null && flags.perpetual !== true) {
-    throw usageError(
-      'CLI_INVALID_OPTION',
-      '--max-iterations limits the Growth iterations of --perpetual; add --perpetual',
-    );
-  }
-  const maxTaskAttempts = parseWholeNumberOption(flags.maxTaskAttempts ?? '3', '--max-task-attempts', 100);
-  const selection = selectCliProvider(context, config, flags.provider);
-  const session =
-    selection.provider === 'scripted' && flags.script !== undefined
-      ? { session: loadScriptedSession(resolve(context.cwd, flags.script)), origin: flags.script }
-      : undefined;
 
-  // Bootstrap: the workspace, git repository and PRD copy (idempotent; a different PRD is refused).
+  // The run to continue, if any: its recorded settings are the starting point of this session's.
   const paths = workspacePaths(context.cwd);
-  if (mode.prdPath !== null) {
-    await initWorkspace({ root: context.cwd, cwd: context.cwd, clock: context.clock, prdPath: mode.prdPath });
-  } else if (!existsSync(paths.database)) {
-    throw usageError(
-      'RUN_NOTHING_TO_RESUME',
-      `no Loki workspace in ${context.cwd}; start one with loki run <prd>`,
-    );
-  }
-  await using workspace = await openCliWorkspace(command, context);
-  const latest = await workspace.store.getLatestRun();
-  let resume = false;
-  let runId: string;
-  if (latest !== null && latest.status !== 'completed') {
-    resume = true;
-    runId = latest.id;
-  } else if (mode.resumeOnly) {
+  const latest = existsSync(paths.database) ? await readLatestRun(paths.database, context) : null;
+  if (mode.resumeOnly && (latest === null || latest.status === 'completed')) {
     throw usageError(
       'RUN_NOTHING_TO_RESUME',
       latest === null
-        ? 'this workspace has no run to resume; start one with loki run <prd>'
+        ? existsSync(paths.database)
+          ? 'this workspace has no run to resume; start one with loki run <prd>'
+          : `no Loki workspace in ${context.cwd}; start one with loki run <prd>`
         : `run ${latest.id} already completed; there is nothing to resume`,
     );
-  } else if (latest !== null) {
+  }
+  if (latest !== null && latest.status === 'completed') {
+    await using workspace = await openCliWorkspace(command, context);
     await workspace.refreshProjections();
     context.stdout(
       `Run ${latest.id} of this workspace already completed; nothing to do. Its report is in .loki/artifacts/reports/${latest.id}.md\n`,
     );
     return;
-  } else {
-    runId = randomId('run');
   }
+  const resume = latest !== null;
+  const resolved = resolveRunSettings({
+    flags,
+    config: resolvedConfig,
+    recorded: latest?.settings ?? null,
+    cwd: context.cwd,
+    store: { kind: 'sqlite', location: paths.database },
+    selectProvider: (choice) => selectCliProvider(context, config, choice),
+  });
+  const settings = resolved.settings;
+  const session =
+    settings.provider === 'scripted' && settings.script !== null
+      ? { session: loadScriptedSession(settings.script), origin: settings.script }
+      : undefined;
+
+  // Bootstrap: the workspace, git repository and PRD copy (idempotent; a different PRD is refused).
+  if (mode.prdPath !== null) {
+    await initWorkspace({ root: context.cwd, cwd: context.cwd, clock: context.clock, prdPath: mode.prdPath });
+  }
+  await using workspace = await openCliWorkspace(command, context);
+  const runId = latest?.id ?? randomId('run');
+  // Recorded when the run starts, and again when a flag given now changed them.
+  const isChanged = JSON.stringify(latest?.settings ?? null) !== JSON.stringify(settings);
 
   using lock = acquireRunLock(join(paths.stateDirectory, RUN_LOCK_FILE), { runId });
   const detection = await detectCommandRunner({ env: context.env });
   const source = createCliAgentSource(context, {
-    provider: selection.provider,
+    provider: resolved.selection.provider,
     runner: detection.runner,
     logsDirectory: paths.logsDirectory,
-    modelOverrides: configuredModelOverrides(config),
+    modelOverrides: modelOverridesOf(settings),
     ...(session === undefined ? {} : { scripted: session }),
   });
+  const capUsd = settings.budgetUsd ?? undefined;
+  const parallel = settings.parallel;
   const governor = new BudgetGovernor({ capUsd });
   await chargeEarlierSessions(governor, workspace.store.listEvents(), runId);
 
@@ -232,7 +220,8 @@ async function executeRun(
   };
   say(
     `${resume ? 'Resuming' : 'Starting'} run ${runId} in ${context.cwd}\n` +
-      `  model: ${source.description}; up to ${parallel} agents; commands: ${detection.runner.kind}` +
+      `  settings: ${describeRunSettings(resolved)}\n` +
+      `  model: ${source.description}; up to ${parallel} agent${parallel === 1 ? '' : 's'}; commands: ${detection.runner.kind}` +
       `${capUsd === undefined ? '' : `; budget $${capUsd}`}\n`,
   );
 
@@ -280,11 +269,30 @@ async function executeRun(
       isTailing = false;
     }
   };
-  const tailer = setInterval(() => void tail().catch(() => undefined), 200);
+  // Showing progress is for people: when it fails the run goes on (the store records everything),
+  // and the user is told once.
+  let hasToldTailFailure = false;
+  const showProgress = () =>
+    tail().catch((error: unknown) => {
+      if (hasToldTailFailure) return;
+      hasToldTailFailure = true;
+      const reason = error instanceof Error ? error.message : String(error);
+      context.stderr(`loki: cannot show the run's progress (${reason}); it goes on, see loki status\n`);
+    });
+  const tailer = setInterval(() => void showProgress(), 200);
 
+  // Events are written in order. One that cannot be written stops the run (nothing may happen that
+  // the store does not record); the first such failure is the run's error.
   let writes: Promise<unknown> = Promise.resolve();
+  let eventFailure: LokiError | null = null;
   const emit = (event: NewEvent) => {
-    writes = writes.then(() => workspace.store.appendEvent(event)).catch(() => undefined);
+    writes = writes
+      .then(() => workspace.store.appendEvent(event))
+      .catch((error: unknown) => {
+        if (eventFailure !== null) return;
+        eventFailure = eventWriteError(event, workspace.store.location, error);
+        controller.abort(eventFailure);
+      });
   };
   let outcome: RunOutcome;
   try {
@@ -298,25 +306,30 @@ async function executeRun(
       clock: context.clock,
       parallel,
       governor,
-      perpetual: flags.perpetual === true,
-      maxIterations,
+      perpetual: settings.perpetual,
+      maxIterations: settings.maxIterations,
       runId,
       resume,
+      ...(isChanged ? { settings: { settings, given: resolved.given } } : {}),
       signal: controller.signal,
       emit,
       flush: async () => {
         await writes;
       },
-      maxTaskAttempts,
+      maxTaskAttempts: settings.maxTaskAttempts,
     });
+  } catch (error) {
+    // A lost event stopped the run: that is what went wrong, whatever failed after it.
+    throw eventFailure ?? error;
   } finally {
     clearInterval(tailer);
     await writes;
-    await tail().catch(() => undefined);
+    await showProgress();
     process.removeListener('SIGINT', interrupt);
     process.removeListener('SIGTERM', interrupt);
     lock.release();
   }
+  if (eventFailure !== null) throw eventFailure;
   context.exitCode = outcome.exitCode;
   if (json) {
     context.stdout(`${JSON.stringify({ type: 'run.outcome', ...outcome })}\n`);
@@ -334,6 +347,21 @@ async function executeRun(
               .join(', ')})`
       }\n` +
       `  report: ${outcome.reportMarkdownPath}\n`,
+  );
+}
+
+/** The workspace's latest run, read before the workspace is opened for the run itself. */
+async function readLatestRun(databasePath: string, context: CliContext): Promise<Run | null> {
+  await using store = await SqliteStore.open(databasePath, { clock: context.clock });
+  return store.getLatestRun();
+}
+
+function eventWriteError(event: NewEvent, location: string, cause: unknown): LokiError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new LokiError(
+    `could not record event ${event.type} in the store at ${location}: ${reason}. The run stopped; ` +
+      'fix the cause (disk full? read-only?) and run loki resume',
+    { code: 'EVENT_WRITE_FAILED', category: 'internal', cause },
   );
 }
 
@@ -397,6 +425,12 @@ function describeRunEvent(event: LokiEvent): string | null {
       return `  ↺ ${event.taskId ?? ''}: ${truncate(event.data.details, 120)} → resolution task ${event.data.resolutionTaskId}`;
     case 'task.failed':
       return `  ✗ ${event.taskId ?? ''} failed: ${truncate(event.data.error.split('\n')[0] ?? '', 160)}`;
+    case 'task.released':
+      return event.data.availableAt === undefined
+        ? null
+        : `  ⏸ ${event.taskId ?? ''} waits ${Math.max(0, Math.ceil((event.data.availableAt - event.createdAt) / 1000))} s: ${truncate(event.data.reason, 160)}`;
+    case 'task.abandoned':
+      return `  ✗ ${event.taskId ?? ''}: ${truncate(event.data.reason, 200)}`;
     case 'task.dead_lettered':
       return `  ✗ ${event.taskId ?? ''} dead-lettered: ${truncate(event.data.error.split('\n')[0] ?? '', 160)}`;
     case 'workers.limited':

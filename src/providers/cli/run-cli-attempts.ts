@@ -1,7 +1,7 @@
 import { systemClock, systemRandom } from '../../clock/index.ts';
 import { isLokiError } from '../../errors/index.ts';
 import type { AgentStopReason, NewEvent } from '../../events/index.ts';
-import { type CallWithRetriesOptions, callWithRetries, sleep } from '../../resilience/index.ts';
+import { type CallWithRetriesOptions, callWithRetries, queueWaitOf, sleep } from '../../resilience/index.ts';
 import { classifyModelFailure, type ModelFailure } from '../classify-model-failure.ts';
 import type { ProviderName } from '../provider-name.ts';
 import { CliAttemptFailure, createModelFailure } from './cli-attempt-failure.ts';
@@ -46,6 +46,7 @@ const SINGLE_ATTEMPT = { maxRetries: 0, baseWaitMilliseconds: 1_000, maxWaitMill
  * Runs a CLI under Loki's retry policy and its time limit, and says how the run ended. Failures
  * are reported as `agent.error` events exactly once each (the retry policy reports the classified
  * ones; this function the rest); aborts and time-outs stop the current process and every wait.
+ * An open circuit breaker is thrown (BREAKER_OPEN), not reported: the task waits for it in the queue.
  */
 export async function runCliAttempts(options: RunCliAttemptsOptions): Promise<CliAttemptsEnding> {
   const timeout = AbortSignal.timeout(options.timeoutMilliseconds);
@@ -106,7 +107,9 @@ export async function runCliAttempts(options: RunCliAttemptsOptions): Promise<Cl
         failure: { ...lastClassified.failure, message: error.message },
       };
     }
-    // Refused before any attempt (an open circuit breaker) or a bug: reported here, once.
+    // An open circuit breaker: the task waits in the queue for it (thrown on, no failure to report).
+    if (queueWaitOf(error) !== null) throw error;
+    // Refused before any attempt for another reason, or a bug: reported here, once.
     const failure = classify(error);
     report(failure);
     return { reason: 'error', summary: null, failure };

@@ -93,4 +93,12 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 3,
+    name: 'run settings',
+    sql: `
+      -- How the run was started (JSON, see RunSettingsData); NULL for runs recorded before this column.
+      ALTER TABLE runs ADD COLUMN settings TEXT;
+    `,
+  },
 ];

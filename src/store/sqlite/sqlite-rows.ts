@@ -1,5 +1,5 @@
 import type { SQLOutputValue } from 'node:sqlite';
-import type { EventType, LokiEvent } from '../../events/index.ts';
+import type { EventType, LokiEvent, RunSettingsData } from '../../events/index.ts';
 import type { BreakerSnapshot, BreakerState } from '../breaker-record.ts';
 import type { Run, RunStatus } from '../store.ts';
 import type { Task, TaskStatus } from '../task-record.ts';
@@ -84,6 +84,7 @@ export function rowToRun(row: Row): Run {
     status: text(row, 'status') as RunStatus,
     phase: text(row, 'phase'),
     prdPath: optionalText(row, 'prd_path'),
+    settings: optionalJson(row, 'settings') as RunSettingsData | null,
     startedAt: integer(row, 'started_at'),
     updatedAt: integer(row, 'updated_at'),
     endedAt: optionalInteger(row, 'ended_at'),

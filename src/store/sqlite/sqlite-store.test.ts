@@ -10,10 +10,14 @@ const directory = mkdtempSync(join(tmpdir(), 'loki-sqlite-store-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
 let databaseNumber = 0;
-describeStoreConformance('sqlite', (clock) => {
-  databaseNumber += 1;
-  return SqliteStore.open(join(directory, `conformance-${databaseNumber}.db`), { clock });
-});
+describeStoreConformance(
+  'sqlite',
+  (clock) => {
+    databaseNumber += 1;
+    return SqliteStore.open(join(directory, `conformance-${databaseNumber}.db`), { clock });
+  },
+  (store, clock) => SqliteStore.open(store.location, { clock }),
+);
 
 describe('SqliteStore', () => {
   it('uses WAL and keeps data across reopen', async () => {
@@ -43,7 +47,7 @@ describe('SqliteStore', () => {
     const raw = new DatabaseSync(path);
     expect(raw.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
     expect(raw.prepare('SELECT max(version) AS version FROM schema_migrations').get()).toEqual({
-      version: 2,
+      version: 3,
     });
     raw.close();
   });

@@ -4,8 +4,8 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlit
 import type { Clock } from '../../clock/index.ts';
 import { LokiError } from '../../errors/index.ts';
 import { systemClock } from '../../clock/index.ts';
-import type { LokiEvent, NewEvent } from '../../events/index.ts';
-import type { BreakerSnapshot } from '../breaker-record.ts';
+import type { LokiEvent, NewEvent, RunSettingsRecordedData } from '../../events/index.ts';
+import type { BreakerSnapshot, BreakerTransition } from '../breaker-record.ts';
 import type {
   ClaimRequest,
   EventFilter,
@@ -452,14 +452,29 @@ export class SqliteStore implements Store {
     return this.#write(() => this.#reclaimExpired(this.#clock.now(), policy));
   }
 
-  async releaseTask(taskId: string, workerId: string | null, reason: string): Promise<Task> {
+  async releaseTask(
+    taskId: string,
+    workerId: string | null,
+    reason: string,
+    notBefore?: number,
+  ): Promise<Task> {
     return this.#write(() => {
       const task = workerId === null ? this.#requireTask(taskId) : this.#requireHeldTask(taskId, workerId);
       if (task.status !== 'in_progress') return task;
       const now = this.#clock.now();
-      const released = this.#returnToPending(task, task.dependencies, now);
+      const availableAt = notBefore === undefined ? now : Math.max(now, Math.round(notBefore));
+      const released = this.#returnToPending(task, task.dependencies, now, availableAt);
       this.#appendEvent(
-        { type: 'task.released', runId: task.runId, taskId, data: { workerId: task.claimedBy, reason } },
+        {
+          type: 'task.released',
+          runId: task.runId,
+          taskId,
+          data: {
+            workerId: task.claimedBy,
+            reason,
+            ...(notBefore === undefined ? {} : { availableAt }),
+          },
+        },
         now,
       );
       return released;
@@ -502,14 +517,14 @@ export class SqliteStore implements Store {
     });
   }
 
-  /** Back to the queue, claimable now, without counting a failure: attempt and failure counts stay. */
-  #returnToPending(task: Task, dependencies: readonly string[], now: number): Task {
+  /** Back to the queue, claimable from `availableAt` (now by default), without counting a failure: attempt and failure counts stay. */
+  #returnToPending(task: Task, dependencies: readonly string[], now: number, availableAt = now): Task {
     return this.#update(
       `UPDATE tasks SET status = 'pending', dependencies = ?, available_at = ?, claimed_by = NULL,
          claimed_at = NULL, lease_expires_at = NULL, updated_at = ?
        WHERE id = ? RETURNING *`,
       JSON.stringify(dependencies),
-      now,
+      availableAt,
       now,
       task.id,
     );
@@ -657,14 +672,23 @@ export class SqliteStore implements Store {
     return this.#write(() => {
       const now = this.#clock.now();
       const row = this.#statement(
-        `INSERT INTO runs (id, status, phase, prd_path, started_at, updated_at) VALUES (?, 'running', ?, ?, ?, ?)
+        `INSERT INTO runs (id, status, phase, prd_path, settings, started_at, updated_at)
+         VALUES (?, 'running', ?, ?, ?, ?, ?)
          RETURNING *`,
-      ).get(run.id, run.phase, run.prdPath, now, now);
+      ).get(
+        run.id,
+        run.phase,
+        run.prdPath,
+        run.settings === undefined ? null : JSON.stringify(run.settings.settings),
+        now,
+        now,
+      );
       if (row === undefined) throw new Error('run insert returned no row');
       this.#appendEvent(
         { type: 'run.started', runId: run.id, taskId: null, data: { prdPath: run.prdPath } },
         now,
       );
+      if (run.settings !== undefined) this.#appendSettingsEvent(run.id, run.settings, now);
       this.#appendEvent(
         { type: 'phase.entered', runId: run.id, taskId: null, data: { phase: run.phase } },
         now,
@@ -682,10 +706,13 @@ export class SqliteStore implements Store {
       const phase = changes.phase ?? before.phase;
       const status = changes.status ?? before.status;
       const endedAt = TERMINAL_RUN_STATUSES.has(status) ? (before.endedAt ?? now) : null;
+      const settings = changes.settings === undefined ? undefined : JSON.stringify(changes.settings.settings);
       const row = this.#statement(
-        'UPDATE runs SET phase = ?, status = ?, ended_at = ?, updated_at = ? WHERE id = ? RETURNING *',
-      ).get(phase, status, endedAt, now, runId);
+        `UPDATE runs SET phase = ?, status = ?, ended_at = ?, updated_at = ?, settings = COALESCE(?, settings)
+         WHERE id = ? RETURNING *`,
+      ).get(phase, status, endedAt, now, settings ?? null, runId);
       if (row === undefined) throw new Error(`run update matched no row: ${runId}`);
+      if (changes.settings !== undefined) this.#appendSettingsEvent(runId, changes.settings, now);
       if (phase !== before.phase) {
         this.#appendEvent({ type: 'phase.entered', runId, taskId: null, data: { phase } }, now);
       }
@@ -694,6 +721,18 @@ export class SqliteStore implements Store {
       }
       return rowToRun(row);
     });
+  }
+
+  #appendSettingsEvent(runId: string, recorded: RunSettingsRecordedData, now: number): void {
+    this.#appendEvent(
+      {
+        type: 'run.settings_recorded',
+        runId,
+        taskId: null,
+        data: { settings: recorded.settings, given: [...recorded.given] },
+      },
+      now,
+    );
   }
 
   async getLatestRun(): Promise<Run | null> {
@@ -711,37 +750,50 @@ export class SqliteStore implements Store {
   }
 
   async saveBreaker(snapshot: BreakerSnapshot, changed: boolean): Promise<void> {
-    this.#write(() => {
-      this.#statement(
-        `INSERT INTO circuit_breakers (name, state, consecutive_failures, half_open_successes, opened_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (name) DO UPDATE SET state = excluded.state,
-           consecutive_failures = excluded.consecutive_failures,
-           half_open_successes = excluded.half_open_successes,
-           opened_at = excluded.opened_at, updated_at = excluded.updated_at`,
-      ).run(
-        snapshot.name,
-        snapshot.state,
-        snapshot.consecutiveFailures,
-        snapshot.halfOpenSuccesses,
-        snapshot.openedAt,
-        snapshot.updatedAt,
-      );
-      if (changed) {
-        this.#appendEvent(
-          {
-            type: 'breaker.changed',
-            runId: null,
-            taskId: null,
-            data: {
-              breaker: snapshot.name,
-              state: snapshot.state,
-              consecutiveFailures: snapshot.consecutiveFailures,
-            },
+    this.#write(() => this.#upsertBreaker(snapshot, changed));
+  }
+
+  #upsertBreaker(snapshot: BreakerSnapshot, changed: boolean): void {
+    this.#statement(
+      `INSERT INTO circuit_breakers (name, state, consecutive_failures, half_open_successes, opened_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET state = excluded.state,
+         consecutive_failures = excluded.consecutive_failures,
+         half_open_successes = excluded.half_open_successes,
+         opened_at = excluded.opened_at, updated_at = excluded.updated_at`,
+    ).run(
+      snapshot.name,
+      snapshot.state,
+      snapshot.consecutiveFailures,
+      snapshot.halfOpenSuccesses,
+      snapshot.openedAt,
+      snapshot.updatedAt,
+    );
+    if (changed) {
+      this.#appendEvent(
+        {
+          type: 'breaker.changed',
+          runId: null,
+          taskId: null,
+          data: {
+            breaker: snapshot.name,
+            state: snapshot.state,
+            consecutiveFailures: snapshot.consecutiveFailures,
           },
-          this.#clock.now(),
-        );
-      }
+        },
+        this.#clock.now(),
+      );
+    }
+  }
+
+  async updateBreaker(name: string, transition: BreakerTransition): Promise<BreakerSnapshot | null> {
+    return this.#write(() => {
+      const row = this.#statement('SELECT * FROM circuit_breakers WHERE name = ?').get(name);
+      const current = row === undefined ? null : rowToBreaker(row);
+      const decided = transition(current);
+      if (decided === null) return current;
+      this.#upsertBreaker(decided.next, decided.changed);
+      return decided.next;
     });
   }
 

@@ -1,0 +1,288 @@
+import { resolve } from 'node:path';
+import type { ConfigKey, ConfigSource, ResolvedConfig } from '../config/index.ts';
+import { usageError } from '../errors/index.ts';
+import type { RunSettingsData } from '../events/index.ts';
+import type { ModelOverrides, ProviderSelection } from '../providers/index.ts';
+import { resolveBudgetCapUsd } from './cli-agent-source.ts';
+import { parseWholeNumberOption } from './parse-whole-number.ts';
+
+/** The flags of `loki run`/`resume`/`demo` that are settings of the run, as typed (undefined: not given). */
+export interface RunSettingFlags {
+  provider?: string;
+  script?: string;
+  parallel?: string;
+  budget?: string;
+  perpetual?: boolean;
+  maxIterations?: string;
+  maxTaskAttempts?: string;
+}
+
+export type RunSettingKey = Exclude<keyof RunSettingsData, 'store'>;
+
+export interface ResolvedRunSettings {
+  settings: RunSettingsData;
+  /** For each setting, where its value came from, as the run prints it: "the run", "--parallel", … */
+  sources: Record<keyof RunSettingsData, string>;
+  /** The settings given on the command line this time (flags or `-c`), recorded with the run. */
+  given: RunSettingKey[];
+  /** The provider chosen, and why. */
+  selection: ProviderSelection;
+}
+
+const DEFAULT_MAX_TASK_ATTEMPTS = 3;
+const FROM_THE_RUN = 'the run';
+
+/**
+ * A run's settings (DESIGN.md §3: "A run's settings are part of the run"). For each one, lowest
+ * precedence first: the configuration (defaults, files, environment), then what the run being
+ * resumed recorded, then what the command line gives again (`--flag` or `-c key=value`). A resumed
+ * run so continues the way it was started whatever the environment now says, and a flag given again
+ * wins. The models and the script belong to their provider: a provider given anew starts from the
+ * configuration's, not from the recorded ones.
+ */
+export function resolveRunSettings(options: {
+  flags: RunSettingFlags;
+  config: ResolvedConfig;
+  /** The recorded settings of the run being resumed; null for a new run (or one recorded before settings were kept). */
+  recorded: RunSettingsData | null;
+  cwd: string;
+  store: RunSettingsData['store'];
+  /** Chooses the provider from an explicit choice (or undefined: configuration, then auto-detection). */
+  selectProvider: (choice: string | undefined) => ProviderSelection;
+}): ResolvedRunSettings {
+  const { flags, config, recorded } = options;
+  const values = config.values;
+  const given: RunSettingKey[] = [];
+  const sources = {} as Record<keyof RunSettingsData, string>;
+  /** A `-c key=value` on this command line: given again, like a flag. */
+  const commandLine = (key: ConfigKey) => config.sources[key].kind === 'flag';
+
+  const pick = <Value>(
+    key: RunSettingKey,
+    candidates: { flag?: { value: Value | undefined; label: string }; configKey?: ConfigKey },
+    fromRecord: Value | undefined,
+    fromConfig: () => { value: Value; label: string },
+  ): Value => {
+    const flag = candidates.flag;
+    if (flag !== undefined && flag.value !== undefined) {
+      given.push(key);
+      sources[key] = flag.label;
+      return flag.value;
+    }
+    if (candidates.configKey !== undefined && commandLine(candidates.configKey)) {
+      given.push(key);
+      const configured = fromConfig();
+      sources[key] = configured.label;
+      return configured.value;
+    }
+    if (fromRecord !== undefined) {
+      sources[key] = FROM_THE_RUN;
+      return fromRecord;
+    }
+    const configured = fromConfig();
+    sources[key] = configured.label;
+    return configured.value;
+  };
+
+  // The provider: validated (and auto-detected when nothing names one) by selectProvider.
+  const providerFlag = flags.provider ?? (commandLine('provider') ? values.provider : undefined);
+  const providerChoice = providerFlag ?? recorded?.provider;
+  const selection = options.selectProvider(providerChoice);
+  const provider = pick(
+    'provider',
+    {
+      flag: { value: flags.provider === undefined ? undefined : selection.provider, label: '--provider' },
+      configKey: 'provider',
+    },
+    recorded === null ? undefined : selection.provider,
+    () => ({ value: selection.provider, label: describeSelection(selection, config) }),
+  );
+  const sameProviderRecord = recorded !== null && recorded.provider === provider ? recorded : null;
+  const modelKeys = ['modelPlanning', 'modelDefault', 'modelFast'] as const;
+  const givenModelKey = modelKeys.find(commandLine);
+  const models = pick(
+    'models',
+    givenModelKey === undefined ? {} : { configKey: givenModelKey },
+    sameProviderRecord?.models,
+    () => ({
+      value: {
+        planning: values.modelPlanning === '' ? null : values.modelPlanning,
+        default: values.modelDefault === '' ? null : values.modelDefault,
+        fast: values.modelFast === '' ? null : values.modelFast,
+      },
+      // Named after the strongest source among the tiers: a -c flag, else the environment or a file.
+      label: labelOf(
+        config.sources[
+          givenModelKey ?? modelKeys.find((key) => config.sources[key].kind !== 'default') ?? 'modelDefault'
+        ],
+      ),
+    }),
+  );
+  const script = pick(
+    'script',
+    {
+      flag: {
+        value: flags.script === undefined ? undefined : resolve(options.cwd, flags.script),
+        label: '--script',
+      },
+    },
+    sameProviderRecord?.script,
+    () => ({ value: null, label: 'default' }),
+  );
+  const parallel = pick(
+    'parallel',
+    {
+      flag: {
+        value:
+          flags.parallel === undefined ? undefined : parseWholeNumberOption(flags.parallel, '--parallel', 64),
+        label: '--parallel',
+      },
+      configKey: 'maxParallelAgents',
+    },
+    recorded?.parallel,
+    () => ({
+      value: values.maxParallelAgents,
+      label: labelOf(config.sources.maxParallelAgents),
+    }),
+  );
+  const budgetUsd = pick(
+    'budgetUsd',
+    {
+      flag: {
+        value: flags.budget === undefined ? undefined : resolveBudgetCapUsd(flags.budget, values),
+        label: '--budget',
+      },
+      configKey: 'budgetUsd',
+    },
+    recorded?.budgetUsd,
+    () => ({
+      value: resolveBudgetCapUsd(undefined, values) ?? null,
+      label: labelOf(config.sources.budgetUsd),
+    }),
+  );
+  const maxTaskAttempts = pick(
+    'maxTaskAttempts',
+    {
+      flag: {
+        value:
+          flags.maxTaskAttempts === undefined
+            ? undefined
+            : parseWholeNumberOption(flags.maxTaskAttempts, '--max-task-attempts', 100),
+        label: '--max-task-attempts',
+      },
+    },
+    recorded?.maxTaskAttempts,
+    () => ({ value: DEFAULT_MAX_TASK_ATTEMPTS, label: 'default' }),
+  );
+  const perpetual = pick(
+    'perpetual',
+    { flag: { value: flags.perpetual === true ? true : undefined, label: '--perpetual' } },
+    recorded?.perpetual,
+    () => ({ value: false, label: 'default' }),
+  );
+  const maxIterations = pick(
+    'maxIterations',
+    {
+      flag: {
+        value:
+          flags.maxIterations === undefined
+            ? undefined
+            : parseWholeNumberOption(flags.maxIterations, '--max-iterations', 100_000),
+        label: '--max-iterations',
+      },
+    },
+    recorded?.maxIterations,
+    () => ({ value: null, label: 'default' }),
+  );
+  if (maxIterations !== null && !perpetual) {
+    throw usageError(
+      'CLI_INVALID_OPTION',
+      '--max-iterations limits the Growth iterations of --perpetual; add --perpetual',
+    );
+  }
+  sources.store = 'the workspace';
+  return {
+    settings: {
+      provider,
+      models,
+      script,
+      parallel,
+      budgetUsd,
+      maxTaskAttempts,
+      perpetual,
+      maxIterations,
+      store: options.store,
+    },
+    sources,
+    given,
+    selection,
+  };
+}
+
+/**
+ * One line: the settings grouped by where they came from, e.g.
+ * `provider scripted, script /x/session.json, max task attempts 3, store sqlite (from the run); parallel 1 (from --parallel)`.
+ */
+export function describeRunSettings(resolved: ResolvedRunSettings): string {
+  const { settings, sources } = resolved;
+  const models = Object.entries(settings.models)
+    .filter(([, model]) => model !== null)
+    .map(([tier, model]) => `${tier} ${model}`);
+  const items: [keyof RunSettingsData, string | null][] = [
+    ['provider', `provider ${settings.provider}`],
+    ['models', models.length === 0 ? null : `models ${models.join(', ')}`],
+    ['script', settings.script === null ? null : `script ${settings.script}`],
+    ['parallel', `parallel ${settings.parallel}`],
+    ['budgetUsd', settings.budgetUsd === null ? null : `budget $${settings.budgetUsd}`],
+    ['maxTaskAttempts', `max task attempts ${settings.maxTaskAttempts}`],
+    ['perpetual', settings.perpetual ? 'perpetual' : null],
+    ['maxIterations', settings.maxIterations === null ? null : `max iterations ${settings.maxIterations}`],
+    // The store is where the run lives, so it is the run's own whenever the run is resumed.
+    ['store', `store ${settings.store.kind}`],
+  ];
+  const groups = new Map<string, string[]>();
+  const resumed = Object.values(sources).includes(FROM_THE_RUN);
+  for (const [key, text] of items) {
+    if (text === null) continue;
+    const source = key === 'store' && resumed ? FROM_THE_RUN : sources[key];
+    groups.set(source, [...(groups.get(source) ?? []), text]);
+  }
+  return [...groups.entries()]
+    .map(([source, texts]) => `${texts.join(', ')} (${fromWhat(source)})`)
+    .join('; ');
+}
+
+/** The run's models as the agent source takes them (a null tier: the provider's default). */
+export function modelOverridesOf(settings: RunSettingsData): ModelOverrides {
+  const { planning, default: defaultModel, fast } = settings.models;
+  return {
+    ...(planning === null ? {} : { planning }),
+    ...(defaultModel === null ? {} : { default: defaultModel }),
+    ...(fast === null ? {} : { fast }),
+  };
+}
+
+/** "the run" → "from the run"; "default" → "defaults"; anything else → "from <it>". */
+function fromWhat(source: string): string {
+  return source === 'default' ? 'defaults' : `from ${source}`;
+}
+
+function labelOf(source: ConfigSource): string {
+  switch (source.kind) {
+    case 'default':
+      return 'default';
+    case 'userFile':
+      return '~/.loki/config.yaml';
+    case 'workspaceFile':
+      return '.loki/config/loki.yaml';
+    case 'env':
+      return source.variable;
+    case 'flag':
+      return `-c ${source.assignment}`;
+  }
+}
+
+function describeSelection(selection: ProviderSelection, config: ResolvedConfig): string {
+  if (selection.source === 'auto-detected') return `auto-detected: ${selection.reason}`;
+  return labelOf(config.sources.provider);
+}
