@@ -1,6 +1,7 @@
 export type { BreakerSnapshot, BreakerState } from './breaker-record.ts';
 export { SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.ts';
 export type {
+  CancelledTasks,
   ClaimRequest,
   EventFilter,
   NewRun,
