@@ -41,6 +41,14 @@ describe('cancelling a task of a live run', () => {
             ],
           },
           { id: 'after-slow', files: { 'files/after.txt': 'after\n' }, dependencies: ['slow'] },
+          // Enqueued only when QA starts, after the cancel: it is cancelled then, not left waiting.
+          {
+            id: 'check-slow',
+            phase: 'qa',
+            agentType: 'eng-qa',
+            files: { 'files/check.txt': 'check\n' },
+            dependencies: ['after-slow'],
+          },
         ],
       },
       2,
@@ -73,6 +81,14 @@ describe('cancelling a task of a live run', () => {
     expect(dependent.task.status).toBe('cancelled');
     expect(dependent.task.lastError).toContain('slow');
     expect(dependent.events.at(-1)).toMatchObject({ type: 'task.cancelled' });
+
+    const laterPhase = parseJsonOutput<ShownTask>(
+      lokiProcess(workspace, ['queue', 'show', 'check-slow', '--json']),
+    );
+    expect(laterPhase.task).toMatchObject({
+      status: 'cancelled',
+      lastError: 'cancelled with after-slow, which it waits for',
+    });
 
     const [reportName] = reportFiles(workspace.root).filter((name) => name.endsWith('.json'));
     const report = readJsonFile<RunReport>(

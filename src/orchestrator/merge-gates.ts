@@ -49,11 +49,31 @@ export class GateLedger {
 
 /**
  * Verifies one candidate checkpoint (checked out in the worktree) that would become main on top of
- * `base`: the task's own commands first, then every project gate, one by one so the failing one is
- * named. A gate that fails is held against the candidate only when it passes on `base` (run there
- * once when not known yet). An abort is thrown, never reported as a red verification.
+ * `base`: the task's own commands and every gate `base` passes (or is not known to fail), in one
+ * sandboxed shell; then the gates `base` fails, one by one, only to learn whether they still fail.
+ * When the shell is red, everything runs again one by one, so the failing command is named and a
+ * gate is held against the candidate only when it passes on `base` (run there once when not known).
+ * An abort is thrown, never reported as a red verification.
  */
-export async function verifyCandidate(options: {
+export async function verifyCandidate(options: CandidateOptions): Promise<CandidateVerdict> {
+  const { ledger, candidate } = options;
+  const required = [...new Set([...options.taskCommands, ...ledger.requiredOn(options.base, options.gates)])];
+  if (required.length > 0) {
+    const [only] = required;
+    const result = await runChecked(
+      options,
+      only !== undefined && required.length === 1 ? only : joinedCommand(required),
+    );
+    if (!isPassing(result)) return await verifyOneByOne(options);
+    for (const gate of required) if (options.gates.includes(gate)) ledger.record(candidate, gate, true);
+  }
+  for (const gate of options.gates.filter((command) => !required.includes(command))) {
+    ledger.record(candidate, gate, isPassing(await runChecked(options, gate)));
+  }
+  return { passed: true };
+}
+
+interface CandidateOptions {
   candidate: string;
   base: string;
   taskCommands: readonly string[];
@@ -61,15 +81,20 @@ export async function verifyCandidate(options: {
   ledger: GateLedger;
   worktree: CandidateWorktree;
   signal?: AbortSignal;
-}): Promise<CandidateVerdict> {
-  const { worktree, ledger, candidate, base, signal } = options;
-  const run = async (command: string) => {
-    const result = await worktree.run(command);
-    signal?.throwIfAborted();
-    return result;
-  };
+}
+
+async function runChecked(options: CandidateOptions, command: string): Promise<CommandResult> {
+  const result = await options.worktree.run(command);
+  options.signal?.throwIfAborted();
+  return result;
+}
+
+/** The slow path of a red verification: each command alone, the gates against `base` (see above). */
+async function verifyOneByOne(options: CandidateOptions): Promise<CandidateVerdict> {
+  const { worktree, ledger, candidate, base } = options;
+  await worktree.checkOut(candidate);
   for (const command of options.taskCommands) {
-    const result = await run(command);
+    const result = await runChecked(options, command);
     if (!isPassing(result)) return failure(command, result);
     if (options.gates.includes(command)) ledger.record(candidate, command, true);
   }
@@ -80,7 +105,7 @@ export async function verifyCandidate(options: {
       await worktree.checkOut(candidate);
       isCandidateCheckedOut = true;
     }
-    const result = await run(gate);
+    const result = await runChecked(options, gate);
     const passed = isPassing(result);
     ledger.record(candidate, gate, passed);
     if (passed) continue;
@@ -88,7 +113,7 @@ export async function verifyCandidate(options: {
     if (passedOnBase === undefined) {
       await worktree.checkOut(base);
       isCandidateCheckedOut = false;
-      passedOnBase = isPassing(await run(gate));
+      passedOnBase = isPassing(await runChecked(options, gate));
       ledger.record(base, gate, passedOnBase);
     }
     if (passedOnBase) {
@@ -98,6 +123,70 @@ export async function verifyCandidate(options: {
   }
   if (!isCandidateCheckedOut) await worktree.checkOut(candidate);
   return verdict;
+}
+
+/** A checkpoint of a batch (made on top of the previous one) and its task's own verify commands. */
+export interface BatchCandidate {
+  checkpoint: string;
+  verifyCommands: readonly string[];
+}
+
+/**
+ * How many candidates of a batch, from the first, verify green on top of `base`: all of them when
+ * the last checkpoint (checked out now) is green. Otherwise a bisection over the checkpoints: the
+ * first `good` are green, the first `bad` are red, until they are one apart; candidate `good` is then
+ * the first that turns the batch red. log2(n) verifications instead of one per candidate.
+ */
+export async function greenPrefixLength(options: {
+  candidates: readonly BatchCandidate[];
+  base: string;
+  gates: readonly string[];
+  ledger: GateLedger;
+  worktree: CandidateWorktree;
+  signal?: AbortSignal;
+}): Promise<number> {
+  const { candidates } = options;
+  if (await isPrefixGreen(options, candidates.length)) {
+    // What the gates main already fails say on the new tip, so the ratchet stays exact.
+    const tip = candidates.at(-1)?.checkpoint;
+    const required = options.ledger.requiredOn(options.base, options.gates);
+    for (const gate of options.gates.filter((command) => !required.includes(command))) {
+      const result = await options.worktree.run(gate);
+      options.signal?.throwIfAborted();
+      if (tip !== undefined) options.ledger.record(tip, gate, isPassing(result));
+    }
+    return candidates.length;
+  }
+  let good = 0;
+  let bad = candidates.length;
+  while (bad - good > 1) {
+    const middle = Math.floor((good + bad) / 2);
+    await options.worktree.checkOut(candidates[middle - 1]?.checkpoint ?? options.base);
+    if (await isPrefixGreen(options, middle)) good = middle;
+    else bad = middle;
+  }
+  return good;
+}
+
+/**
+ * Whether the checkpoint of the first `count` candidates (checked out) passes their verify commands
+ * and the gates `base` passes, all in one sandboxed shell (one sandbox start, not one per command).
+ */
+async function isPrefixGreen(
+  options: Parameters<typeof greenPrefixLength>[0],
+  count: number,
+): Promise<boolean> {
+  const prefix = options.candidates.slice(0, count);
+  const gates = options.ledger.requiredOn(options.base, options.gates);
+  const commands = [...new Set([...prefix.flatMap((candidate) => candidate.verifyCommands), ...gates])];
+  if (commands.length === 0) return true;
+  const result = await options.worktree.run(joinedCommand(commands));
+  options.signal?.throwIfAborted();
+  const passed = isPassing(result);
+  const checkpoint = prefix.at(-1)?.checkpoint;
+  if (passed && checkpoint !== undefined)
+    for (const gate of gates) options.ledger.record(checkpoint, gate, true);
+  return passed;
 }
 
 /**

@@ -11,13 +11,7 @@ import {
 import type { CommandRunner } from '../sandbox/index.ts';
 import { bringCheckedOutMainForward } from './bring-main-checkout-forward.ts';
 import { IntegrationWorktree, WITHOUT_HOOKS } from './integration-worktree.ts';
-import {
-  type CandidateWorktree,
-  GateLedger,
-  isPassing,
-  joinedCommand,
-  verifyCandidate,
-} from './merge-gates.ts';
+import { type CandidateWorktree, GateLedger, greenPrefixLength, verifyCandidate } from './merge-gates.ts';
 
 export interface MergeRequest {
   taskId: string;
@@ -237,7 +231,17 @@ export class MergeQueue {
       if (members.length > 0) {
         await this.#integration.checkOut(tip, signal);
         if (isResetSkipped) await runGit(this.#integration.path, ['clean', '-ffdq'], signalOption);
-        const greenCount = await this.#greenPrefixLength(members, previousMain, signal);
+        const greenCount = await greenPrefixLength({
+          candidates: members.map((member) => ({
+            checkpoint: member.checkpoint,
+            verifyCommands: member.pending.request.verifyCommands,
+          })),
+          base: previousMain,
+          gates: this.#options.projectGates?.() ?? [],
+          ledger: this.#gates,
+          worktree: this.#candidateWorktree(signal),
+          ...signalOption,
+        });
         const green = members.slice(0, greenCount);
         const culprit = members[greenCount];
         // Right before main moves: a member withdrawn meanwhile stays off main, and so does
@@ -296,56 +300,6 @@ export class MergeQueue {
         ...(staleCheckout === undefined ? {} : { staleCheckout }),
       });
     }
-  }
-
-  /**
-   * How many members, from the first, verify green on top of `base` (all of them when the last
-   * checkpoint, checked out now, is green). Otherwise a bisection over the checkpoints: the prefix
-   * of `good` members is green, the prefix of `bad` is red, until they are one apart; then member
-   * `good` is the first that turns the batch red. log2(n) verifications instead of one per member.
-   */
-  async #greenPrefixLength(
-    members: readonly BatchMember[],
-    base: string,
-    signal: AbortSignal | undefined,
-  ): Promise<number> {
-    if (await this.#isPrefixGreen(members, members.length, base, signal)) return members.length;
-    let good = 0;
-    let bad = members.length;
-    while (bad - good > 1) {
-      const middle = Math.floor((good + bad) / 2);
-      const checkpoint = members[middle - 1]?.checkpoint ?? base;
-      await this.#integration.checkOut(checkpoint, signal);
-      await runGit(this.#integration.path, ['clean', '-ffdq'], signal === undefined ? {} : { signal });
-      if (await this.#isPrefixGreen(members, middle, base, signal)) good = middle;
-      else bad = middle;
-    }
-    return good;
-  }
-
-  /**
-   * Whether the checkpoint of the first `count` members (checked out) passes their verify commands
-   * and the gates `base` passes, all in one sandboxed shell (one sandbox start, not one per command).
-   */
-  async #isPrefixGreen(
-    members: readonly BatchMember[],
-    count: number,
-    base: string,
-    signal: AbortSignal | undefined,
-  ): Promise<boolean> {
-    const prefix = members.slice(0, count);
-    const gates = this.#gates.requiredOn(base, this.#options.projectGates?.() ?? []);
-    const commands = [
-      ...new Set([...prefix.flatMap((member) => member.pending.request.verifyCommands), ...gates]),
-    ];
-    if (commands.length === 0) return true;
-    const result = await this.#runVerification(joinedCommand(commands), signal);
-    signal?.throwIfAborted();
-    const passed = isPassing(result);
-    const checkpoint = prefix.at(-1)?.checkpoint;
-    if (passed && checkpoint !== undefined)
-      for (const gate of gates) this.#gates.record(checkpoint, gate, true);
-    return passed;
   }
 
   /** The integration worktree as verifyCandidate sees it. */
