@@ -390,7 +390,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunOutco
       await exit(
         phase,
         'passed',
-        `${planned.length} task(s) merged${phase === 'qa' || phase === 'deployment' ? `; ${describeVerification(mainVerification)}` : ''}`,
+        `${describeMerged(phaseTasks)}${phase === 'qa' || phase === 'deployment' ? `; ${describeVerification(mainVerification)}` : ''}`,
       );
     }
 
@@ -560,6 +560,12 @@ async function schedulerEnding(
       );
     }
   }
+}
+
+function describeMerged(phaseTasks: readonly Task[]): string {
+  const cancelled = phaseTasks.filter((task) => task.status === 'cancelled').length;
+  const merged = `${phaseTasks.length - cancelled} task(s) merged`;
+  return cancelled === 0 ? merged : `${merged}, ${cancelled} cancelled`;
 }
 
 /** Projections are for people: a failure to rewrite them (a lock held too long) never fails the run. */
