@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { CommandResult } from '../sandbox/index.ts';
 
 /** What the merge queue needs of its integration worktree to verify a candidate checkpoint. */
@@ -50,10 +51,9 @@ export class GateLedger {
 /**
  * Verifies one candidate checkpoint (checked out in the worktree) that would become main on top of
  * `base`: the task's own commands and every gate `base` passes (or is not known to fail), in one
- * sandboxed shell; then the gates `base` fails, one by one, only to learn whether they still fail.
- * When the shell is red, everything runs again one by one, so the failing command is named and a
- * gate is held against the candidate only when it passes on `base` (run there once when not known).
- * An abort is thrown, never reported as a red verification.
+ * sandboxed shell; then the gates `base` fails, only to learn whether they still fail. When the
+ * shell is red, the slow path names the failing command and holds a failing gate against the
+ * candidate only when it passes on `base`. An abort is thrown, never reported as red.
  */
 export async function verifyCandidate(options: CandidateOptions): Promise<CandidateVerdict> {
   const { ledger, candidate } = options;
@@ -67,9 +67,8 @@ export async function verifyCandidate(options: CandidateOptions): Promise<Candid
     if (!isPassing(result)) return await verifyOneByOne(options);
     for (const gate of required) if (options.gates.includes(gate)) ledger.record(candidate, gate, true);
   }
-  for (const gate of options.gates.filter((command) => !required.includes(command))) {
-    ledger.record(candidate, gate, isPassing(await runChecked(options, gate)));
-  }
+  const knownRed = options.gates.filter((command) => !required.includes(command));
+  for (const [gate, passed] of await probeGates(options, knownRed)) ledger.record(candidate, gate, passed);
   return { passed: true };
 }
 
@@ -83,13 +82,17 @@ interface CandidateOptions {
   signal?: AbortSignal;
 }
 
-async function runChecked(options: CandidateOptions, command: string): Promise<CommandResult> {
+async function runChecked(options: { worktree: CandidateWorktree; signal?: AbortSignal }, command: string) {
   const result = await options.worktree.run(command);
   options.signal?.throwIfAborted();
   return result;
 }
 
-/** The slow path of a red verification: each command alone, the gates against `base` (see above). */
+/**
+ * The slow path of a red verification: the task's commands one by one (the first red one is the
+ * verdict); then every gate on the candidate in one probe, the red ones not known on `base` probed
+ * there, and the first red gate that `base` passes is run alone again for its output.
+ */
 async function verifyOneByOne(options: CandidateOptions): Promise<CandidateVerdict> {
   const { worktree, ledger, candidate, base } = options;
   await worktree.checkOut(candidate);
@@ -98,31 +101,47 @@ async function verifyOneByOne(options: CandidateOptions): Promise<CandidateVerdi
     if (!isPassing(result)) return failure(command, result);
     if (options.gates.includes(command)) ledger.record(candidate, command, true);
   }
-  let isCandidateCheckedOut = true;
-  let verdict: CandidateVerdict = { passed: true };
-  for (const gate of options.gates.filter((command) => !options.taskCommands.includes(command))) {
-    if (!isCandidateCheckedOut) {
-      await worktree.checkOut(candidate);
-      isCandidateCheckedOut = true;
-    }
-    const result = await runChecked(options, gate);
-    const passed = isPassing(result);
-    ledger.record(candidate, gate, passed);
-    if (passed) continue;
-    let passedOnBase = ledger.passedOn(base, gate);
-    if (passedOnBase === undefined) {
-      await worktree.checkOut(base);
-      isCandidateCheckedOut = false;
-      passedOnBase = isPassing(await runChecked(options, gate));
-      ledger.record(base, gate, passedOnBase);
-    }
-    if (passedOnBase) {
-      verdict = failure(gate, result);
-      break;
+  const gates = options.gates.filter((command) => !options.taskCommands.includes(command));
+  const onCandidate = await probeGates(options, gates);
+  for (const [gate, passed] of onCandidate) ledger.record(candidate, gate, passed);
+  const red = gates.filter((gate) => onCandidate.get(gate) === false);
+  const unknownOnBase = red.filter((gate) => ledger.passedOn(base, gate) === undefined);
+  if (unknownOnBase.length > 0) {
+    await worktree.checkOut(base);
+    for (const [gate, passed] of await probeGates(options, unknownOnBase)) ledger.record(base, gate, passed);
+    await worktree.checkOut(candidate);
+  }
+  // Red on the candidate, green on main: this merge would break it.
+  const broken = red.find((gate) => ledger.passedOn(base, gate) === true);
+  if (broken === undefined) return { passed: true };
+  return failure(broken, await runChecked(options, broken));
+}
+
+/**
+ * Whether each gate passes on what is checked out, in one sandboxed shell: each gate runs in its own
+ * subshell, its output discarded, and its exit status is printed after a marker only this run knows,
+ * so no gate can forge another's result. A gate with no status (the shell was killed) failed.
+ */
+async function probeGates(
+  options: { worktree: CandidateWorktree; signal?: AbortSignal },
+  gates: readonly string[],
+): Promise<Map<string, boolean>> {
+  const statuses = new Map<string, boolean>();
+  if (gates.length === 0) return statuses;
+  const marker = `LOKI_GATE_${randomBytes(8).toString('hex')}`;
+  const script = gates
+    .map((gate, index) => `( ${gate}\n) </dev/null >/dev/null 2>&1; echo "${marker} ${index} $?"`)
+    .join('\n');
+  const result = await runChecked(options, script);
+  const exitCodes = new Map<number, number>();
+  for (const line of result.stdout.split('\n')) {
+    const [found, index, exitCode] = line.trim().split(' ');
+    if (found === marker && index !== undefined && exitCode !== undefined) {
+      exitCodes.set(Number(index), Number(exitCode));
     }
   }
-  if (!isCandidateCheckedOut) await worktree.checkOut(candidate);
-  return verdict;
+  gates.forEach((gate, index) => statuses.set(gate, exitCodes.get(index) === 0));
+  return statuses;
 }
 
 /** A checkpoint of a batch (made on top of the previous one) and its task's own verify commands. */
@@ -150,10 +169,9 @@ export async function greenPrefixLength(options: {
     // What the gates main already fails say on the new tip, so the ratchet stays exact.
     const tip = candidates.at(-1)?.checkpoint;
     const required = options.ledger.requiredOn(options.base, options.gates);
-    for (const gate of options.gates.filter((command) => !required.includes(command))) {
-      const result = await options.worktree.run(gate);
-      options.signal?.throwIfAborted();
-      if (tip !== undefined) options.ledger.record(tip, gate, isPassing(result));
+    const knownRed = options.gates.filter((command) => !required.includes(command));
+    for (const [gate, passed] of await probeGates(options, knownRed)) {
+      if (tip !== undefined) options.ledger.record(tip, gate, passed);
     }
     return candidates.length;
   }
