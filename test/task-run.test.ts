@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { openWorkspace } from '../src/workspace/index.ts';
@@ -135,6 +135,64 @@ describe('loki task run (scripted model, real worktree, real verification)', () 
     expect(status.queue).toMatchObject({ completed: 0, deadLetter: 1 });
   });
 
+  it("stores --verify where the orchestrator reads a task's verify commands", async () => {
+    const path = script([writeHello('hello world\n'), complete]);
+    const result = await loki(workspace, [
+      'task',
+      'run',
+      'Create hello.txt',
+      '--provider',
+      'scripted',
+      '--script',
+      path,
+      '--verify',
+      'test -f hello.txt',
+      '--json',
+    ]);
+    expect(result.exitCode).toBe(0);
+    const { tasks } = parseJsonOutput<{ tasks: { payload: unknown }[] }>(
+      await loki(workspace, ['queue', 'list', '--json']),
+    );
+    expect(tasks.map((task) => task.payload)).toEqual([{ verifyCommands: ['test -f hello.txt'] }]);
+  });
+
+  it("verifies a task without --verify with the project's gates", async () => {
+    mkdirSync(join(workspace.root, '.loki', 'specs'), { recursive: true });
+    writeFileSync(
+      join(workspace.root, '.loki', 'specs', 'architecture.json'),
+      JSON.stringify({ verifyCommands: ['grep -q "hello world" hello.txt'] }),
+    );
+    const path = script([writeHello('wrong\n'), complete, writeHello('hello world\n'), complete]);
+    const result = await loki(workspace, [
+      'task',
+      'run',
+      'Create hello.txt',
+      '--provider',
+      'scripted',
+      '--script',
+      path,
+    ]);
+    expect(result.exitCode, result.stdout).toBe(0);
+    expect(result.stdout).toContain('verify `grep -q "hello world" hello.txt`: FAILED (exit 1)');
+    expect(result.stdout).toMatch(/Verified after 2 attempt/);
+  });
+
+  it('says the work is not proven (exit 3) when neither --verify nor project gates verify it', async () => {
+    const path = script([writeHello('hello world\n'), complete]);
+    const result = await loki(workspace, [
+      'task',
+      'run',
+      'Create hello.txt',
+      '--provider',
+      'scripted',
+      '--script',
+      path,
+    ]);
+    expect(result.exitCode).toBe(3);
+    expect(result.stdout).toMatch(/Not proven: nothing verifies this task/);
+    expect(result.stdout).toContain('--verify');
+  });
+
   it('takes the provider from the configuration (-c provider=…, loki.yaml, LOKI_PROVIDER)', async () => {
     // An absolute script path works as well as a relative one.
     const path = join(workspace.root, script([writeHello('hello world\n'), complete]));
@@ -146,6 +204,8 @@ describe('loki task run (scripted model, real worktree, real verification)', () 
       'Create hello.txt',
       '--script',
       path,
+      '--verify',
+      'test -f hello.txt',
     ]);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('with scripted (scripted)');

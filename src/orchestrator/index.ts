@@ -12,4 +12,5 @@ export { buildRunReport, type RunReport, type RunStatusWord, writeRunReport } fr
 export { readMergedTasks, type MergedTask } from './merged-work.ts';
 export { checkHealth } from './health-check.ts';
 export { parseTestCounts } from './parse-test-counts.ts';
+export { readProjectGates } from './project-gates.ts';
 export { computeWorkerLimit, WorkerLimiter } from './worker-limit.ts';

@@ -164,11 +164,10 @@ describe('MergeQueue', () => {
     ]);
 
     expect(results.map((result) => result.outcome)).toEqual(['merged', 'merged']);
+    // A merge's commands run together in one sandboxed shell.
     expect(runner.events).toEqual([
-      'start test -f a.txt',
-      'end test -f a.txt',
-      'start test ! -f b.txt',
-      'end test ! -f b.txt',
+      'start ( test -f a.txt\n) && ( test ! -f b.txt\n)',
+      'end ( test -f a.txt\n) && ( test ! -f b.txt\n)',
       'start test -f a.txt && test -f b.txt',
       'end test -f a.txt && test -f b.txt',
     ]);

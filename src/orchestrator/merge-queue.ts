@@ -11,6 +11,7 @@ import {
 import type { CommandRunner } from '../sandbox/index.ts';
 import { bringCheckedOutMainForward } from './bring-main-checkout-forward.ts';
 import { IntegrationWorktree, WITHOUT_HOOKS } from './integration-worktree.ts';
+import { type CandidateWorktree, GateLedger, greenPrefixLength, verifyCandidate } from './merge-gates.ts';
 
 export interface MergeRequest {
   taskId: string;
@@ -22,6 +23,11 @@ export interface MergeRequest {
   verifyCommands: readonly string[];
   /** Git trailers for the checkpoint (e.g. `Loki-Task: <id>`), so a resumed run can tell what main already holds. */
   trailers?: Readonly<Record<string, string>>;
+  /**
+   * Asked when the merge starts and again right before main moves: true when the merge is no longer
+   * wanted (the task was cancelled, or its worker lost it). Main then never gets its work.
+   */
+  isWithdrawn?: () => Promise<boolean>;
   signal?: AbortSignal;
 }
 
@@ -39,7 +45,9 @@ export type MergeResult =
       staleCheckout?: { path: string; details: string };
     }
   | { outcome: 'conflict'; files: string[]; details: string }
-  | { outcome: 'verification_failed'; command: string; exitCode: number | null; outputTail: string };
+  | { outcome: 'verification_failed'; command: string; exitCode: number | null; outputTail: string }
+  /** `isWithdrawn` said so: main is untouched. */
+  | { outcome: 'withdrawn' };
 
 export interface MergeQueueOptions {
   repositoryRoot: string;
@@ -56,13 +64,21 @@ export interface MergeQueueOptions {
   maxBatchSize?: number;
   /** How many times a merge starts over when main moves between the rebase and the ref update. */
   maxMainRaceAttempts?: number;
+  /**
+   * The project's gates (the architecture's verifyCommands), read at each merge: every merge result
+   * must pass them, as well as the task's own verify commands, before main moves (see GateLedger).
+   */
+  projectGates?: () => readonly string[];
+  /** Stops the work a batch shares (the run's stop); each merge also has its own request signal. */
+  signal?: AbortSignal;
 }
 
 const OUTPUT_TAIL_CHARACTERS = 4_000;
 
 /**
- * Merges task branches into main one at a time: rebase onto main in a private integration
- * worktree, squash into one checkpoint commit, verify, then move main.
+ * Merges task branches into main in order: rebase onto main in a private integration worktree,
+ * squash into one checkpoint commit, verify (the task's commands and the project's gates), then
+ * move main. Merges that queue up meanwhile are verified and moved together as a batch.
  *
  * Invariant: main moves only in the final `git update-ref <main> <checkpoint> <old main>`, which is
  * atomic and guarded by the old value. Everything before it happens on a detached HEAD in the
@@ -93,6 +109,8 @@ export class MergeQueue {
    * them be recognised without asking git.
    */
   #mainHistory = new Set<string>();
+  /** What the project's gates said on recent commits: the ratchet every merge is held to. */
+  readonly #gates = new GateLedger();
 
   constructor(options: MergeQueueOptions) {
     this.#options = options;
@@ -157,18 +175,19 @@ export class MergeQueue {
 
   /**
    * Several merges at once, like a merge queue's batch: each branch of the one-commit shape is
-   * squashed onto the previous one's checkpoint (merge-tree, no checkout), the last checkpoint is
-   * checked out once and every verify command of the batch runs once on it, and main moves once,
-   * guarded as always, over all of them. Each task still gets its own checkpoint commit. Anything
-   * else falls back to the single merge, in order: a branch of another shape or with a conflict,
-   * every member when the batch's verification fails (so the culprit is found alone), or when
-   * main moved meanwhile. Main therefore only ever moves to a verified commit.
+   * squashed onto the previous one's checkpoint (merge-tree, no checkout), and the last checkpoint
+   * is verified once (every member's commands and the project's gates, in one sandboxed shell). Green:
+   * main moves once, guarded as always, over all of them; each task keeps its own checkpoint. Red:
+   * the batch is bisected on its checkpoints to find the first member that turns it red; the members
+   * before it move main, the culprit goes through the single merge (which names the failing command),
+   * and the members after it queue again. A branch of another shape or with a conflict, or a main
+   * that moved meanwhile, falls back to the single merge. Main only ever moves to a verified commit.
    */
   async #mergeBatch(batch: PendingMerge[]): Promise<void> {
-    const signal = batch[0]?.request.signal;
+    const signal = this.#options.signal;
     const signalOption = signal === undefined ? {} : { signal };
     const leftovers: PendingMerge[] = [];
-    const members: { pending: PendingMerge; checkpoint: string; parent: string }[] = [];
+    const members: BatchMember[] = [];
     try {
       await this.#prepareIntegration(signal);
       // Where this queue last moved main, when it did: the guarded update-ref below catches any
@@ -180,9 +199,13 @@ export class MergeQueue {
       if (!isResetSkipped) await this.#integration.reset(previousMain, signal);
       let tip = previousMain;
       for (const pending of batch) {
+        if (await isWithdrawn(pending.request)) {
+          pending.resolve({ outcome: 'withdrawn' });
+          continue;
+        }
         const tree = pending.request.signal?.aborted
           ? null
-          : await this.#squashedTreeByMergeTree(pending.request, tip);
+          : await this.#squashedTreeByMergeTree(pending.request, tip, signal);
         if (tree === null) {
           leftovers.push(pending);
           continue;
@@ -208,54 +231,52 @@ export class MergeQueue {
       if (members.length > 0) {
         await this.#integration.checkOut(tip, signal);
         if (isResetSkipped) await runGit(this.#integration.path, ['clean', '-ffdq'], signalOption);
-        // Every distinct command of the batch, in one sandboxed shell (one sandbox start, not one per
-        // command); which one failed does not matter here: a red batch is merged again one by one.
-        const commands = [...new Set(members.flatMap((member) => member.pending.request.verifyCommands))];
-        let isVerified = true;
-        if (commands.length > 0) {
-          const result = await this.#runVerification(
-            commands
-              .map(
-                (command) => `( ${command}
-)`,
-              )
-              .join(' && '),
-            signal,
-          );
-          isVerified = result.exitCode === 0 && !result.timedOut;
-        }
-        signal?.throwIfAborted();
-        const update = isVerified
-          ? await runGit(
-              this.#options.repositoryRoot,
-              [
-                'update-ref',
-                '-m',
-                `loki merge: ${members.length} checkpoints`,
-                this.#mainReference,
-                tip,
-                previousMain,
-              ],
-              { allowFailure: true },
-            )
-          : null;
-        if (update?.exitCode === 0) {
-          this.#lastMergedAt = tip;
-          this.#mainTip = tip;
-          for (const member of members) this.#mainHistory.add(member.checkpoint);
-          const staleCheckout = await this.#bringMainCheckoutForward(previousMain, tip);
-          for (const member of members) {
-            member.pending.resolve({
-              outcome: 'merged',
-              commit: member.checkpoint,
-              previousMain: member.parent,
-              ...(staleCheckout === undefined ? {} : { staleCheckout }),
-            });
-          }
-        } else {
-          // Red as a batch, or main moved: each member is merged (and verified) on its own.
+        const greenCount = await greenPrefixLength({
+          candidates: members.map((member) => ({
+            checkpoint: member.checkpoint,
+            verifyCommands: member.pending.request.verifyCommands,
+          })),
+          base: previousMain,
+          gates: this.#options.projectGates?.() ?? [],
+          ledger: this.#gates,
+          worktree: this.#candidateWorktree(signal),
+          ...signalOption,
+        });
+        const green = members.slice(0, greenCount);
+        const culprit = members[greenCount];
+        // Right before main moves: a member withdrawn meanwhile stays off main, and so does
+        // everything checkpointed on top of it (it holds its changes); those queue again.
+        const withdrawnAt = await firstWithdrawn(green);
+        const withdrawn = withdrawnAt === -1 ? undefined : green[withdrawnAt];
+        const kept = withdrawnAt === -1 ? green : green.slice(0, withdrawnAt);
+        const requeued = members.slice(withdrawnAt === -1 ? greenCount + 1 : withdrawnAt + 1);
+        const landed = kept.at(-1);
+        const update =
+          landed === undefined
+            ? null
+            : await runGit(
+                this.#options.repositoryRoot,
+                [
+                  'update-ref',
+                  '-m',
+                  `loki merge: ${kept.length} checkpoints`,
+                  this.#mainReference,
+                  landed.checkpoint,
+                  previousMain,
+                ],
+                { allowFailure: true },
+              );
+        if (update !== null && update.exitCode !== 0) {
+          // Main moved under the batch: each member is merged (and verified) on its own, on the new main.
           await this.#integration.reset(previousMain, signal);
           leftovers.unshift(...members.map((member) => member.pending));
+        } else {
+          if (landed !== undefined) await this.#landed(kept, previousMain, landed.checkpoint);
+          if (landed?.checkpoint === tip) this.#lastMergedAt = tip;
+          withdrawn?.pending.resolve({ outcome: 'withdrawn' });
+          // The culprit alone first, so its failing command is named; the rest queue again.
+          if (withdrawn === undefined && culprit !== undefined) leftovers.unshift(culprit.pending);
+          this.#pending.unshift(...requeued.map((member) => member.pending));
         }
       }
     } catch (error) {
@@ -264,6 +285,32 @@ export class MergeQueue {
       return;
     }
     for (const pending of leftovers) await this.#settle(pending);
+  }
+
+  /** Main moved to the last of `kept`: each of them is merged, on top of the one before it. */
+  async #landed(kept: BatchMember[], previousMain: string, tip: string): Promise<void> {
+    this.#mainTip = tip;
+    for (const member of kept) this.#mainHistory.add(member.checkpoint);
+    const staleCheckout = await this.#bringMainCheckoutForward(previousMain, tip);
+    for (const member of kept) {
+      member.pending.resolve({
+        outcome: 'merged',
+        commit: member.checkpoint,
+        previousMain: member.parent,
+        ...(staleCheckout === undefined ? {} : { staleCheckout }),
+      });
+    }
+  }
+
+  /** The integration worktree as verifyCandidate sees it. */
+  #candidateWorktree(signal: AbortSignal | undefined): CandidateWorktree {
+    return {
+      run: (command) => this.#runVerification(command, signal),
+      checkOut: async (commit) => {
+        await this.#integration.checkOut(commit, signal);
+        await runGit(this.#integration.path, ['clean', '-ffdq'], signal === undefined ? {} : { signal });
+      },
+    };
   }
 
   #runVerification(command: string, signal: AbortSignal | undefined) {
@@ -300,6 +347,7 @@ export class MergeQueue {
     const { signal } = request;
     const signalOption = signal === undefined ? {} : { signal };
     const integration = this.#integration.path;
+    if (await isWithdrawn(request)) return { outcome: 'withdrawn' };
     await this.#prepareIntegration(signal);
 
     const previousMain = this.#observeMain(await this.#revParse(this.#mainReference, signal));
@@ -307,7 +355,11 @@ export class MergeQueue {
     this.#lastMergedAt = null;
     if (!isResetSkipped) await this.#integration.reset(previousMain, signal);
 
-    let squashed: string | MergeResult | null = await this.#squashedTreeByMergeTree(request, previousMain);
+    let squashed: string | MergeResult | null = await this.#squashedTreeByMergeTree(
+      request,
+      previousMain,
+      signal,
+    );
     if (squashed === null) {
       // The rebase works in the integration worktree, so that one has to be clean first.
       if (isResetSkipped) await this.#integration.reset(previousMain, signal);
@@ -333,21 +385,24 @@ export class MergeQueue {
     // After a reset the worktree had nothing untracked; without one, what the last verification left goes now.
     if (isResetSkipped) await runGit(integration, ['clean', '-ffdq'], signalOption);
 
-    for (const command of request.verifyCommands) {
-      const result = await this.#runVerification(command, signal);
-      if (result.exitCode !== 0 || result.timedOut) {
-        await this.#integration.reset(previousMain, signal);
-        const timeoutNote = result.timedOut ? '\n[timed out]' : '';
-        return {
-          outcome: 'verification_failed',
-          command,
-          exitCode: result.exitCode,
-          outputTail: tail(`${result.stdout}\n${result.stderr}`.trim() + timeoutNote),
-        };
-      }
+    const verdict = await verifyCandidate({
+      candidate: checkpoint,
+      base: previousMain,
+      taskCommands: request.verifyCommands,
+      gates: this.#options.projectGates?.() ?? [],
+      ledger: this.#gates,
+      worktree: this.#candidateWorktree(signal),
+      ...signalOption,
+    });
+    if (!verdict.passed) {
+      await this.#integration.reset(previousMain, signal);
+      const { command, exitCode, outputTail } = verdict;
+      return { outcome: 'verification_failed', command, exitCode, outputTail };
     }
 
     signal?.throwIfAborted();
+    // Asked again at the last moment: a task cancelled while it was verified never reaches main.
+    if (await isWithdrawn(request)) return { outcome: 'withdrawn' };
     // The one and only place main moves. The old value guards it: if anything moved main since
     // `previousMain` was read, git refuses and the merge starts over on the new main. From here on
     // the signal is no longer passed: an abort must not make a merge that happened look failed.
@@ -386,8 +441,12 @@ export class MergeQueue {
    * merge commit, nothing new, a conflict) returns null and goes through the rebase, which also
    * reports conflicts exactly as before.
    */
-  async #squashedTreeByMergeTree(request: MergeRequest, previousMain: string): Promise<string | null> {
-    const signalOption = request.signal === undefined ? {} : { signal: request.signal };
+  async #squashedTreeByMergeTree(
+    request: MergeRequest,
+    previousMain: string,
+    signal: AbortSignal | undefined,
+  ): Promise<string | null> {
+    const signalOption = signal === undefined ? {} : { signal };
     const knownTip = this.#oneCommitOnMainHistory(request.branch);
     // Both only read (merge-tree writes nothing but objects), so they run side by side; the tree
     // is used only when the branch has the one-commit shape.
@@ -511,6 +570,25 @@ interface PendingMerge {
   request: MergeRequest;
   resolve: (result: MergeResult) => void;
   reject: (error: unknown) => void;
+}
+
+/** A member of a batch: its checkpoint, made on top of the previous member's (or main). */
+interface BatchMember {
+  pending: PendingMerge;
+  checkpoint: string;
+  parent: string;
+}
+
+function isWithdrawn(request: MergeRequest): Promise<boolean> {
+  return request.isWithdrawn?.() ?? Promise.resolve(false);
+}
+
+/** The index of the first member whose merge was withdrawn, or -1. */
+async function firstWithdrawn(members: readonly BatchMember[]): Promise<number> {
+  for (const [index, member] of members.entries()) {
+    if (await isWithdrawn(member.pending.request)) return index;
+  }
+  return -1;
 }
 
 const DEFAULT_MAX_BATCH_SIZE = 10;

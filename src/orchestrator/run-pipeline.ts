@@ -21,6 +21,8 @@ import { priceUsage } from '../providers/index.ts';
 import { MAX_OUTPUT_TOKENS_PER_CALL, taskRetryPolicy } from '../runtime/index.ts';
 import type { Run, Task } from '../store/index.ts';
 import type { Workspace } from '../workspace/index.ts';
+import { cancelledTasksOf, cancelTasksWaitingOnCancelled } from './cancelled-work.ts';
+import { DEFAULT_MAIN_FIX_ROUNDS, verifyMainWithFixRounds } from './main-fix-rounds.ts';
 import { MergeQueue } from './merge-queue.ts';
 import { MergedWorkIndex, readMergedTasks } from './merged-work.ts';
 import { buildRunReport, type RunStatusWord, writeRunReport } from './run-report.ts';
@@ -57,6 +59,8 @@ export interface RunPipelineOptions extends RunServices {
   flush?: () => Promise<void>;
   /** Attempts (claims) of one task before it is dead-lettered. */
   maxTaskAttempts?: number;
+  /** Fix rounds for a red main at QA and again at Deployment before the run ends not verified (default 2). */
+  maxMainFixRounds?: number;
   roundsPerAttempt?: number;
   maxSteps?: number;
   /** Memory one agent needs, for the adaptive worker limit (agent CLIs need much more than in-process loops). */
@@ -97,6 +101,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunOutco
     commandRunner: options.runner,
     verifyEnvironment: options.verifyEnvironment,
     mainBranch: await currentBranch(paths.root),
+    // Every merge result must pass the project's gates too (known once Architecture has run).
+    projectGates: () => architecture?.verifyCommands ?? [],
+    signal: options.signal,
   });
 
   const finish = async (status: RunStatusWord, exitCode: number, summary: string): Promise<RunOutcome> => {
@@ -280,6 +287,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunOutco
       signal: options.signal,
       roundsPerAttempt: options.roundsPerAttempt ?? 3,
       maxSteps: options.maxSteps ?? 50,
+      projectGates: architecture.verifyCommands,
     };
     const limiter = new WorkerLimiter({
       requested: options.parallel,
@@ -290,6 +298,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunOutco
       await enter(phase);
       const planned = architecture.tasks.filter((task) => phaseOfTask(task) === phase);
       await enqueuePlannedTasks(workspace, runId, planned, options.maxTaskAttempts ?? 3);
+      await cancelTasksWaitingOnCancelled(workspace, runId);
       const result = await runScheduler({
         context: workerContext,
         workerLimit: () => limiter.current(),
@@ -302,7 +311,11 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunOutco
       const phaseTasks = (await workspace.queue.list()).filter(
         (task) => task.runId === runId && planned.some((plannedTask) => plannedTask.id === task.id),
       );
-      const unmerged = phaseTasks.filter((task) => task.status !== 'completed');
+      // Cancelled tasks do not block the run (what waits on them was cancelled with them); the
+      // run then ends not verified, its report naming them.
+      const unmerged = phaseTasks.filter(
+        (task) => task.status !== 'completed' && task.status !== 'cancelled',
+      );
       if (unmerged.length > 0) {
         await exit(
           phase,
@@ -343,21 +356,47 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunOutco
         continue;
       }
       if (phase === 'qa' || phase === 'deployment') {
-        // QA: the project's gates pass on main. Deployment: the product also boots and answers its health path.
-        mainVerification = await verifyMainNow(architecture, phase === 'deployment');
-        if (!mainVerification.passed) {
-          await exit(phase, 'failed', describeVerification(mainVerification));
+        // QA: the project's gates pass on main. Deployment: the product also boots and answers its
+        // health path. A red main becomes fix work first, for a bounded number of rounds.
+        const plan = architecture;
+        const checked = await verifyMainWithFixRounds({
+          phase,
+          workspace,
+          runId,
+          maxRounds: options.maxMainFixRounds ?? DEFAULT_MAIN_FIX_ROUNDS,
+          maxTaskAttempts: options.maxTaskAttempts ?? 3,
+          gates: plan.verifyCommands,
+          verify: () => verifyMainNow(plan, phase === 'deployment'),
+          runScheduler: () =>
+            runScheduler({
+              context: workerContext,
+              workerLimit: () => limiter.current(),
+              requestedWorkers: options.parallel,
+              workerIdPrefix: `run:${runId}:${process.pid}`,
+              ...(options.pollMilliseconds === undefined
+                ? {}
+                : { pollMilliseconds: options.pollMilliseconds }),
+            }),
+        });
+        if (checked.outcome === 'interrupted') {
+          const ended = await schedulerEnding(checked.result, phase, exit, finish);
+          if (ended !== null) return ended;
+        } else {
+          mainVerification = checked.verification;
+        }
+        if (checked.outcome === 'red') {
+          await exit(phase, 'failed', describeVerification(checked.verification));
           return await finish(
             'not_verified',
             ExitCode.notVerified,
-            `main does not pass its ${phase === 'qa' ? 'gates' : 'health check'}: ${describeVerification(mainVerification)}`,
+            `main does not pass its ${phase === 'qa' ? 'gates' : 'health check'} after ${checked.rounds} fix round(s): ${describeVerification(checked.verification)}`,
           );
         }
       }
       await exit(
         phase,
         'passed',
-        `${planned.length} task(s) merged${phase === 'qa' || phase === 'deployment' ? `; ${describeVerification(mainVerification)}` : ''}`,
+        `${describeMerged(phaseTasks)}${phase === 'qa' || phase === 'deployment' ? `; ${describeVerification(mainVerification)}` : ''}`,
       );
     }
 
@@ -374,6 +413,15 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunOutco
       );
     }
     const tasks = (await workspace.queue.list()).filter((task) => task.runId === runId);
+    const cancelled = cancelledTasksOf(tasks, runId);
+    if (cancelled.length > 0) {
+      // Main is green, but what was cancelled was planned and is not built.
+      return await finish(
+        'not_verified',
+        ExitCode.notVerified,
+        `${cancelled.length} task(s) were cancelled, so not everything planned was built: ${cancelled.map((task) => task.id).join(', ')}; ${describeVerification(mainVerification)}`,
+      );
+    }
     return await finish(
       'completed',
       ExitCode.ok,
@@ -518,6 +566,12 @@ async function schedulerEnding(
       );
     }
   }
+}
+
+function describeMerged(phaseTasks: readonly Task[]): string {
+  const cancelled = phaseTasks.filter((task) => task.status === 'cancelled').length;
+  const merged = `${phaseTasks.length - cancelled} task(s) merged`;
+  return cancelled === 0 ? merged : `${merged}, ${cancelled} cancelled`;
 }
 
 /** Projections are for people: a failure to rewrite them (a lock held too long) never fails the run. */

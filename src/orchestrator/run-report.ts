@@ -7,7 +7,7 @@ import type { Redactor } from '../sandbox/index.ts';
 import type { Task } from '../store/index.ts';
 import { writeFileAtomic } from '../workspace/index.ts';
 import type { MergedTask } from './merged-work.ts';
-import { readTaskPayload } from './task-payload.ts';
+import { readTaskPayloadForReport } from './task-payload.ts';
 import type { MainVerification } from './verify-main.ts';
 
 export type RunStatusWord =
@@ -86,19 +86,20 @@ export function buildRunReport(input: BuildRunReportInput): RunReport {
   const tasks: TaskReport[] = input.tasks
     .filter((task) => task.runId === input.runId)
     .map((task) => {
-      const payload = readTaskPayload(task.payload);
+      const payload = readTaskPayloadForReport(task);
       const merged = input.merged.get(task.id);
       return {
         id: task.id,
         type: task.type,
         title: task.title,
-        phase: plannedPhase.get(task.id) ?? payload.phase ?? null,
+        phase: plannedPhase.get(task.id) ?? payload?.phase ?? null,
         status: task.status,
         attempts: task.attemptCount,
         commit: merged?.commit ?? null,
         mergedVia: merged?.via ?? null,
-        resolves: payload.resolves ?? null,
-        requirementIds: payload.requirementIds,
+        resolves: payload?.resolves ?? null,
+        // A malformed payload names no requirement; the task's lastError says what is wrong with it.
+        requirementIds: payload?.requirementIds ?? [],
         verifications: verificationsByTask.get(task.id) ?? [],
         lastError: task.status === 'completed' ? null : task.lastError,
       };

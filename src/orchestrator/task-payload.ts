@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { TASK_COMPLEXITIES } from '../agents/index.ts';
+import { LokiError } from '../errors/index.ts';
+import type { Task } from '../store/index.ts';
 
 /** What the orchestrator keeps in a planned task's payload (the queue stores it as JSON). */
 export const taskPayloadSchema = z.object({
@@ -24,15 +26,34 @@ export const taskPayloadSchema = z.object({
 
 export type TaskPayload = z.output<typeof taskPayloadSchema>;
 
-/** Reads a payload leniently: a task added by hand (`loki queue add`) has none of these fields. */
-export function readTaskPayload(payload: unknown): TaskPayload {
-  const parsed = taskPayloadSchema.safeParse(payload ?? {});
-  return parsed.success ? parsed.data : taskPayloadSchema.parse({});
+/**
+ * A task's payload. None at all (a task added with `loki queue add`) and keys Loki does not use are
+ * fine: such a task simply has nothing of its own. A payload whose fields Loki uses are of the
+ * wrong shape is an error naming the task: reading it as empty would silently drop its verify
+ * commands, and unverified work would pass.
+ */
+export function readTaskPayload(task: Pick<Task, 'id' | 'payload'>): TaskPayload {
+  const parsed = taskPayloadSchema.safeParse(task.payload ?? {});
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue?.path.map(String).join('.') || '(the payload itself)';
+  throw new LokiError(
+    `task ${task.id} has a malformed payload: ${field}: ${issue?.message ?? 'invalid'}; fix it (e.g. verifyCommands must be a list of shell commands) and add the task again`,
+    { code: 'TASK_PAYLOAD_INVALID', category: 'user', context: { taskId: task.id, field } },
+  );
 }
 
-/** One shell command for the RARV verification: every command, in order, stopping at the first failure. */
-export function joinVerifyCommands(commands: readonly string[]): string | null {
-  if (commands.length === 0) return null;
-  if (commands.length === 1) return commands[0] ?? null;
-  return commands.map((command) => `( ${command} )`).join(' && ');
+/** The payload for a report: null where it is malformed (the task itself failed with the reason). */
+export function readTaskPayloadForReport(task: Pick<Task, 'id' | 'payload'>): TaskPayload | null {
+  const parsed = taskPayloadSchema.safeParse(task.payload ?? {});
+  return parsed.success ? parsed.data : null;
+}
+
+/**
+ * What verifies a task's own work: its verify commands, or, when it has none, the project's gates
+ * (the architecture's verifyCommands). Empty only when there is neither: the work is then not
+ * proven, never passed.
+ */
+export function taskVerifyCommands(payload: TaskPayload, projectGates: readonly string[]): readonly string[] {
+  return payload.verifyCommands.length > 0 ? payload.verifyCommands : projectGates;
 }

@@ -108,6 +108,7 @@ describe('workOnTask', () => {
       signal: new AbortController().signal,
       roundsPerAttempt: 1,
       maxSteps: 10,
+      projectGates: [],
     };
     try {
       const work = workOnTask(task, 'first-worker', context);

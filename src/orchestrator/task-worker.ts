@@ -22,14 +22,15 @@ import {
   WITHOUT_AUTO_MAINTENANCE,
 } from '../git/index.ts';
 import { queueWaitOf } from '../resilience/index.ts';
-import { runTaskCycle, taskRetryPolicy } from '../runtime/index.ts';
+import { joinVerifyCommands, runTaskCycle, taskRetryPolicy } from '../runtime/index.ts';
 import type { CommandRunner } from '../sandbox/index.ts';
 import type { Task } from '../store/index.ts';
 import { ContinuityFile, type Workspace } from '../workspace/index.ts';
 import type { AgentSource } from './agent-source.ts';
+import { CancelWatch } from './cancel-watch.ts';
 import type { MergeQueue, MergeResult } from './merge-queue.ts';
 import { type MergedWorkIndex, RESOLVES_TRAILER, TASK_TRAILER } from './merged-work.ts';
-import { joinVerifyCommands, readTaskPayload, type TaskPayload } from './task-payload.ts';
+import { readTaskPayload, type TaskPayload, taskVerifyCommands } from './task-payload.ts';
 
 /** What a run works with, whoever uses it: the pipeline and each task worker. */
 export interface RunServices {
@@ -58,6 +59,8 @@ export interface TaskWorkerContext extends RunServices {
   maxSteps: number;
   /** Resolution tasks may themselves need resolving; past this depth the task fails instead. */
   maxResolutionDepth?: number;
+  /** The project's gates (the architecture's verifyCommands): they verify a task with none of its own. */
+  projectGates: readonly string[];
 }
 
 /**
@@ -65,11 +68,14 @@ export interface TaskWorkerContext extends RunServices {
  * was rejected and a resolution task now carries it; failed: the attempt counted as a failure
  * (backoff or dead letter); released: stopped, or waiting for a rate limit or an open breaker, back
  * to the queue without a failure counted; budget: the budget cap stopped it (also released);
- * abandoned: the worker lost the lease (another worker holds the task), nothing of it was merged.
+ * abandoned: the worker lost the lease (another worker holds the task), nothing of it was merged;
+ * withdrawn: the task was cancelled while it ran: its agent stopped, nothing of it merged, and the
+ * queue is left as the store says.
  * A permanent provider failure (bad key, no quota, unknown model) releases the task and is thrown:
  * the run cannot go on without the user. So is a failure to record the outcome in the store.
  */
-export type TaskWorkOutcome = 'merged' | 'deferred' | 'failed' | 'released' | 'budget' | 'abandoned';
+export type TaskWorkOutcome =
+  'merged' | 'deferred' | 'failed' | 'released' | 'budget' | 'abandoned' | 'withdrawn';
 
 const RESOLUTION_SUFFIX = '-fix';
 /** Provider failures no task can get past (a bad request or a broken script is the task's own failure). */
@@ -126,17 +132,21 @@ export async function workOnTask(
     Math.max(1000, (task.timeoutSeconds * 1000) / 3),
   );
   heartbeat.unref();
-  // Everything below works under the task's own signal: the run stopping, or the lease lost.
+  // A cancel from anywhere stops this task's agent, verification and merge within about a second.
+  using cancelWatch = new CancelWatch({ queue, taskId: task.id, runSignal: runContext.signal });
+  // Everything below works under the task's own signal: the run stopping, a cancel, or the lease lost.
   const context: TaskWorkerContext = {
     ...runContext,
-    signal: AbortSignal.any([runContext.signal, lease.signal]),
+    signal: AbortSignal.any([cancelWatch.signal, lease.signal]),
   };
+  const signal = context.signal;
   const { workspace } = context;
   let worktree: TaskWorktree | null = null;
   /** A worktree still being created (see isFresh below): waited for before it is removed. */
   let pendingWorktree: { ready: Promise<unknown>; files: readonly string[] } | undefined;
-  const payload = readTaskPayload(task.payload);
   try {
+    // A malformed payload fails the task with an error naming it, never as an empty payload.
+    const payload = readTaskPayload(task);
     const alreadyMerged = context.merged.get(task.id);
     if (alreadyMerged !== undefined) {
       await writes;
@@ -173,7 +183,7 @@ export async function workOnTask(
           worktreesDirectory,
           taskId: task.id,
           baseCommit: mainAtStart,
-          signal: context.signal,
+          signal,
         }),
       );
       // Awaited below; until then a failure must not count as unhandled.
@@ -193,12 +203,12 @@ export async function workOnTask(
         worktreesDirectory,
         taskId: task.id,
         baseRef: context.mainBranch,
-        signal: context.signal,
+        signal,
       });
     }
     worktree = created;
     // Whatever a killed run left half-done goes: the worktree returns to the branch's last checkpoint.
-    if (!isNewWorktree) await rollbackWorktree(worktree, 'HEAD', context.signal);
+    if (!isNewWorktree) await rollbackWorktree(worktree, 'HEAD', signal);
 
     let attempts = 0;
     let usage: unknown = null;
@@ -210,11 +220,10 @@ export async function workOnTask(
     if (!hasPending) {
       // Nothing of its own on the branch yet: start from today's main, not the main of an earlier attempt.
       if (worktree.baseCommit !== main && (await isAncestor(worktree.path, 'HEAD', main))) {
-        await runGit(worktree.path, ['reset', '--hard', '--quiet', main], { signal: context.signal });
+        await runGit(worktree.path, ['reset', '--hard', '--quiet', main], { signal });
         worktree = { ...worktree, baseCommit: main };
       }
-      if (payload.resolves !== undefined)
-        await bringInResolvedWork(worktree, payload.resolves, context.signal);
+      if (payload.resolves !== undefined) await bringInResolvedWork(worktree, payload.resolves, signal);
       const retry = taskRetryPolicy({
         config: context.config,
         breakerConfig: context.breakerConfig,
@@ -235,7 +244,7 @@ export async function workOnTask(
         retry,
         runId: context.runId,
         governor: context.governor,
-        signal: context.signal,
+        signal,
         maxSteps: context.maxSteps,
         ...(pendingWorktree === undefined ? {} : { worktreeReady: pendingWorktree.ready }),
       });
@@ -254,7 +263,8 @@ export async function workOnTask(
         task,
         worktree,
         continuity: new ContinuityFile(workspace.paths.continuityFile, workspace.redactor),
-        verifyCommand: joinVerifyCommands(payload.verifyCommands),
+        // Its own verify commands, or the project's gates when it has none; neither: not proven.
+        verifyCommand: joinVerifyCommands(taskVerifyCommands(payload, context.projectGates)),
         verifyTimeoutMilliseconds: task.timeoutSeconds * 1000,
         runner: context.runner,
         verifyEnvironment: context.verifyEnvironment,
@@ -264,13 +274,17 @@ export async function workOnTask(
         // The agent's part is over once its work is verified: its slot goes to the next task.
         onVerified: () => hooks.onAgentDone?.(),
         ...(pendingWorktree === undefined ? {} : { pendingWorktree }),
-        signal: context.signal,
+        signal,
       });
       await pendingWorktree?.ready;
       attempts = cycle.attempts;
       usage = cycle.usage;
-      if (cycle.outcome === 'aborted') return await release(task, workerId, 'stopped', context, writes);
-      if (cycle.outcome === 'failed') {
+      if (cycle.outcome === 'aborted') {
+        if (cancelWatch.isCancelled) return 'withdrawn';
+        return await release(task, workerId, 'stopped', context, writes);
+      }
+      // Work that nothing verified is never merged: main only takes verified work.
+      if (cycle.outcome === 'failed' || cycle.outcome === 'not_proven') {
         await writes;
         await queue.fail(task.id, workerId, cycle.error ?? 'not verified');
         return 'failed';
@@ -298,6 +312,7 @@ export async function workOnTask(
     hooks.onAgentDone?.();
     // Nothing reaches main from a worktree whose .git an agent replaced (see DESIGN.md, Git safety).
     assertWorktreeIntact(worktree.path);
+    if (cancelWatch.isCancelled) return 'withdrawn';
     // Checked (and extended) right before the merge: a task this worker no longer holds is not merged.
     await writes;
     await queue.heartbeat(task.id, workerId);
@@ -313,9 +328,12 @@ export async function workOnTask(
           ? {}
           : { [RESOLVES_TRAILER]: [payload.resolves, ...payload.alsoResolves].join(', ') }),
       },
-      signal: context.signal,
+      // Asked again right before main moves: a task cancelled (or lost) meanwhile never lands.
+      isWithdrawn: async () => !isHeldBy(await queue.get(task.id), workerId),
+      signal,
     });
     await writes;
+    if (merge.outcome === 'withdrawn') return 'withdrawn';
     if (merge.outcome === 'merged') {
       // The tasks claimed next start from this main: their prompt's file list is read now, not when they start.
       const newMain = context.mergeQueue.mainTip;
@@ -340,7 +358,9 @@ export async function workOnTask(
     }
     return await deferToResolution(task, workerId, payload, merge, context);
   } catch (error) {
-    // The lease first: a task this worker no longer holds is neither released nor failed by it.
+    // Cancelled: the store already says so; the abort that stopped the work is not a failure.
+    if (cancelWatch.isCancelled) return 'withdrawn';
+    // The lease next: a task this worker no longer holds is neither released nor failed by it.
     if (lease.signal.aborted || isLeaseLost(error)) {
       return abandon(
         task,
@@ -500,7 +520,7 @@ async function deferToResolution(
   task: Task,
   workerId: string,
   payload: TaskPayload,
-  merge: Exclude<MergeResult, { outcome: 'merged' }>,
+  merge: Extract<MergeResult, { outcome: 'conflict' | 'verification_failed' }>,
   context: TaskWorkerContext,
 ): Promise<TaskWorkOutcome> {
   const depth = task.id.split(RESOLUTION_SUFFIX).length - 1;
@@ -542,9 +562,13 @@ async function deferToResolution(
     payload: {
       ...payload,
       verifyCommands: [
-        ...payload.verifyCommands,
-        // No conflict marker may survive a resolution, whatever the project's own checks say.
-        "! git grep -n -I -E '^(<<<<<<<|>>>>>>>)( |$)' -- .",
+        ...new Set([
+          ...taskVerifyCommands(payload, context.projectGates),
+          // The command that refused the merge (often a project gate the task broke) must pass too.
+          ...(merge.outcome === 'verification_failed' ? [merge.command] : []),
+          // No conflict marker may survive a resolution, whatever the project's own checks say.
+          "! git grep -n -I -E '^(<<<<<<<|>>>>>>>)( |$)' -- .",
+        ]),
       ],
       resolves: task.id,
       // A resolution of a resolution carries the original task's work too.
@@ -564,4 +588,9 @@ async function deferToResolution(
     data: { outcome: merge.outcome, details, resolutionTaskId: resolutionId },
   });
   return 'deferred';
+}
+
+/** Whether `workerId` still holds the task: not cancelled, not reclaimed after a lost lease. */
+function isHeldBy(task: Task, workerId: string): boolean {
+  return task.status === 'in_progress' && task.claimedBy === workerId;
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type IdFactory, type RandomSource, randomId, systemRandom } from '../clock/index.ts';
 import { LokiError } from '../errors/index.ts';
 import {
+  type CancelledTasks,
   deferralCycle,
   MAX_PRIORITY,
   MIN_PRIORITY,
@@ -222,7 +223,8 @@ export class TaskQueue {
     return this.store.reclaimExpiredLeases(this.#retryPolicy);
   }
 
-  async cancel(taskId: string, reason: string | null = null): Promise<Task> {
+  /** Cancels the task and what waits on it (see Store.cancelTask); a running agent stops within a second. */
+  async cancel(taskId: string, reason: string | null = null): Promise<CancelledTasks> {
     return this.store.cancelTask(taskId, reason);
   }
 

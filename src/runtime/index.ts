@@ -15,6 +15,7 @@ export {
 export {
   buildSystemPrompt,
   HARNESS_RULES,
+  NOT_PROVEN_REASON,
   runTaskCycle,
   type TaskCycleOptions,
   type TaskCycleResult,
@@ -27,6 +28,7 @@ export {
   createLoopAgent,
   type TaskAgent,
 } from './task-agent.ts';
+export { joinVerifyCommands } from './join-verify-commands.ts';
 export { buildTaskPrompt } from './task-prompt.ts';
 export { runSingleTask, type RunSingleTaskOptions, type RunSingleTaskResult } from './run-single-task.ts';
 export { type TaskRetryPolicy, taskRetryPolicy } from './task-retry-policy.ts';

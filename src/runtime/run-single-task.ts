@@ -7,6 +7,7 @@ import { createTaskWorktree, removeTaskWorktree, type TaskWorktree } from '../gi
 import type { CommandRunner } from '../sandbox/index.ts';
 import type { Task } from '../store/index.ts';
 import { ContinuityFile, type Workspace } from '../workspace/index.ts';
+import { joinVerifyCommands } from './join-verify-commands.ts';
 import { runTaskCycle, type TaskCycleResult } from './run-task-cycle.ts';
 import { type TaskRetryPolicy, taskRetryPolicy } from './task-retry-policy.ts';
 import type { TaskAgent } from './task-agent.ts';
@@ -28,7 +29,10 @@ export interface RunSingleTaskOptions {
   title: string;
   description?: string;
   type: string;
+  /** The task's own verify command (stored in its payload as the orchestrator reads it). */
   verifyCommand: string | null;
+  /** What verifies the work when the task has no verify command: the project's gates; none → not proven. */
+  projectGates?: readonly string[];
   verifyEnvironment: Readonly<Record<string, string>>;
   provider: string;
   runtime: RuntimeKind;
@@ -59,7 +63,8 @@ export async function runSingleTask(options: RunSingleTaskOptions): Promise<RunS
     type: options.type,
     title: options.title,
     ...(options.description === undefined ? {} : { description: options.description }),
-    payload: { verify: options.verifyCommand },
+    // The key the orchestrator reads (task-payload.ts), so the command survives a retry by `loki run`.
+    payload: options.verifyCommand === null ? null : { verifyCommands: [options.verifyCommand] },
     maxAttempts: 1,
   });
   const task = await workspace.queue.claim({ workerId, taskId: enqueued.id });
@@ -118,7 +123,7 @@ export async function runSingleTask(options: RunSingleTaskOptions): Promise<RunS
       task,
       worktree,
       continuity: new ContinuityFile(workspace.paths.continuityFile, workspace.redactor),
-      verifyCommand: options.verifyCommand,
+      verifyCommand: options.verifyCommand ?? joinVerifyCommands(options.projectGates ?? []),
       verifyTimeoutMilliseconds: task.timeoutSeconds * 1000,
       runner: options.runner,
       verifyEnvironment: options.verifyEnvironment,
@@ -136,9 +141,13 @@ export async function runSingleTask(options: RunSingleTaskOptions): Promise<RunS
       attempts: cycle.attempts,
       usage: cycle.usage,
     };
+    // Unproven work is done (its checkpoint is on the branch) but marked so; the caller says so too.
     const finished =
-      cycle.outcome === 'verified'
-        ? await workspace.queue.complete(task.id, workerId, result)
+      cycle.outcome === 'verified' || cycle.outcome === 'not_proven'
+        ? await workspace.queue.complete(task.id, workerId, {
+            ...result,
+            proven: cycle.outcome === 'verified',
+          })
         : await workspace.queue.fail(task.id, workerId, cycle.error ?? cycle.outcome);
     return { task: finished, worktree, cycle };
   } catch (error) {

@@ -181,4 +181,17 @@ describe('runTaskCycle (RARV on one task)', () => {
       'task-7: gave up after 2 attempts; worktree rolled back',
     );
   });
+
+  it('reports work that nothing verifies as not proven, never as verified', async () => {
+    const result = await runTaskCycle({
+      ...options([{ toolCalls: [writeGreeting('anything')] }, { toolCalls: [complete] }]),
+      verifyCommand: null,
+    });
+    expect(result).toMatchObject({ outcome: 'not_proven', attempts: 1 });
+    expect(result.error).toMatch(/nothing verifies/);
+    // The work is kept on the branch for a person to judge; the record says it is unproven.
+    expect(result.checkpointCommit).toBe(git(worktree.path, 'rev-parse', 'HEAD'));
+    expect(continuity.section('Just Completed')).toContain('not proven');
+    expect(events.filter((event) => event.type === 'verification.ran')).toEqual([]);
+  });
 });

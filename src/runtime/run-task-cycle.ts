@@ -11,7 +11,11 @@ export interface TaskCycleOptions {
   task: Task;
   worktree: TaskWorktree;
   continuity: ContinuityFile;
-  /** Run by the harness after the agent says it is done; null means the task has no verify command. */
+  /**
+   * Run by the harness after the agent says it is done. Null: nothing verifies the task (no verify
+   * command of its own and no project gates); its work is then checkpointed but reported as
+   * `not_proven`, never as verified.
+   */
   verifyCommand: string | null;
   verifyTimeoutMilliseconds: number;
   runner: CommandRunner;
@@ -33,10 +37,11 @@ export interface TaskCycleOptions {
 }
 
 export interface TaskCycleResult {
-  outcome: 'verified' | 'failed' | 'aborted';
+  /** not_proven: the agent finished and its work is checkpointed, but nothing verified it. */
+  outcome: 'verified' | 'not_proven' | 'failed' | 'aborted';
   attempts: number;
   checkpointCommit: string | null;
-  /** Why it failed, for the queue's lastError; null when verified. */
+  /** Why it failed or is not proven, for the queue's lastError; null when verified. */
   error: string | null;
   summary: string | null;
   usage: UsageTotals;
@@ -85,7 +90,9 @@ export async function runTaskCycle(options: TaskCycleOptions): Promise<TaskCycle
       prompt = `${lastError}. Continue the task and call task_complete when it is done.`;
       continue;
     }
-    const verification = await verify(options);
+    const verifyCommand = options.verifyCommand;
+    if (verifyCommand === null) return await notProven(options, attempt, result.completion, totals);
+    const verification = await verify(options, verifyCommand);
     if (verification.passed) {
       options.onVerified?.();
       const checkpointCommit = await commitCheckpoint(
@@ -96,7 +103,7 @@ export async function runTaskCycle(options: TaskCycleOptions): Promise<TaskCycle
       continuity.replaceSection(
         'Just Completed',
         `${task.id} (${task.type}): ${task.title}: ${result.completion?.summary ?? 'done'}` +
-          (options.verifyCommand === null ? '' : ` (verified: \`${options.verifyCommand}\`)`),
+          ` (verified: \`${verifyCommand}\`)`,
       );
       continuity.replaceSection('Current Task', '');
       return {
@@ -108,13 +115,13 @@ export async function runTaskCycle(options: TaskCycleOptions): Promise<TaskCycle
         usage: totals,
       };
     }
-    lastError = `verification \`${options.verifyCommand}\` failed (${verification.describe})`;
+    lastError = `verification \`${verifyCommand}\` failed (${verification.describe})`;
     continuity.appendToSection(
       'Mistakes & Learnings',
       `${task.id} attempt ${attempt}: ${lastError}: ${firstMeaningfulLine(verification.output)}`,
     );
     prompt =
-      `VERIFICATION FAILED. The harness ran \`${options.verifyCommand}\` in your worktree and it ${verification.describe}.\n` +
+      `VERIFICATION FAILED. The harness ran \`${verifyCommand}\` in your worktree and it ${verification.describe}.\n` +
       `Output (last part):\n${verification.output}\n\nFix the cause, check it yourself, then call task_complete again.`;
   }
   // Nothing half-done stays behind: the worktree returns to where the task started.
@@ -133,12 +140,43 @@ export async function runTaskCycle(options: TaskCycleOptions): Promise<TaskCycle
   };
 }
 
+export const NOT_PROVEN_REASON =
+  'nothing verifies this task: it has no verify command and the project has no gates';
+
+/** The agent is done but nothing can verify its work: kept on the branch, recorded as unproven. */
+async function notProven(
+  options: TaskCycleOptions,
+  attempt: number,
+  completion: { summary: string } | null,
+  totals: UsageTotals,
+): Promise<TaskCycleResult> {
+  const { task, continuity } = options;
+  const checkpointCommit = await commitCheckpoint(
+    options.worktree,
+    checkpointMessage({ agentType: task.type, taskId: task.id, title: task.title }),
+    options.signal,
+  );
+  continuity.replaceSection(
+    'Just Completed',
+    `${task.id} (${task.type}): ${task.title}: ${completion?.summary ?? 'done'} (not proven: nothing verifies it)`,
+  );
+  continuity.replaceSection('Current Task', '');
+  return {
+    outcome: 'not_proven',
+    attempts: attempt,
+    checkpointCommit,
+    error: NOT_PROVEN_REASON,
+    summary: completion?.summary ?? null,
+    usage: totals,
+  };
+}
+
 async function verify(
   options: TaskCycleOptions,
+  command: string,
 ): Promise<{ passed: boolean; output: string; describe: string }> {
-  if (options.verifyCommand === null) return { passed: true, output: '', describe: 'was not needed' };
   const result = await options.runner.run({
-    command: options.verifyCommand,
+    command,
     cwd: options.worktree.path,
     writableDirectory: options.worktree.path,
     timeoutMilliseconds: options.verifyTimeoutMilliseconds,
@@ -154,7 +192,7 @@ async function verify(
     runId: options.task.runId,
     taskId: options.task.id,
     data: {
-      command: options.verifyCommand,
+      command,
       exitCode: result.exitCode,
       passed,
       durationMilliseconds: Math.round(result.durationMilliseconds),

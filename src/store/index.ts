@@ -1,6 +1,7 @@
 export type { BreakerSnapshot, BreakerState, BreakerTransition } from './breaker-record.ts';
 export { SqliteStore, type SqliteStoreOptions, type StoreRedactor } from './sqlite/sqlite-store.ts';
 export type {
+  CancelledTasks,
   ClaimRequest,
   EventFilter,
   NewRun,

@@ -278,7 +278,8 @@ export function describeStoreConformance(
       await store.insertTasks([newTask('a'), newTask('b'), newTask('c')]);
       await store.claimTask({ workerId: 'w' });
       const cancelledRunning = await store.cancelTask('a', 'no longer needed');
-      expect(cancelledRunning).toMatchObject({
+      expect(cancelledRunning.dependents).toEqual([]);
+      expect(cancelledRunning.task).toMatchObject({
         status: 'cancelled',
         claimedBy: null,
         lastError: 'no longer needed',
@@ -291,6 +292,35 @@ export function describeStoreConformance(
       await expectLokiError(store.cancelTask('c', null), 'TASK_INVALID_TRANSITION');
       await expectLokiError(store.retryTask('c'), 'TASK_INVALID_TRANSITION');
       expect((await store.retryTask('b')).status).toBe('pending');
+    });
+
+    it('cancels what waits on a cancelled task with it, each with a reason naming it and its own event', async () => {
+      await store.insertTasks([
+        newTask('root'),
+        newTask('child', { dependencies: ['root'] }),
+        newTask('grandchild', { dependencies: ['child'] }),
+        newTask('other'),
+        newTask('also-other', { dependencies: ['other'] }),
+      ]);
+      const result = await store.cancelTask('root', 'scope cut');
+      expect(result.task).toMatchObject({ id: 'root', status: 'cancelled', lastError: 'scope cut' });
+      expect(result.dependents.map((task) => [task.id, task.status])).toEqual([
+        ['child', 'cancelled'],
+        ['grandchild', 'cancelled'],
+      ]);
+      for (const dependent of result.dependents) {
+        expect(dependent.lastError).toContain('root');
+        const events = await store.listEvents({ taskId: dependent.id });
+        expect(events.at(-1)).toMatchObject({ type: 'task.cancelled', data: { previousStatus: 'pending' } });
+        expect(JSON.stringify(events.at(-1)?.data)).toContain('root');
+      }
+      expect((await store.getTask('other'))?.status).toBe('pending');
+      expect((await store.getTask('also-other'))?.status).toBe('pending');
+      // Nothing is left waiting on work that will not happen.
+      await store.claimTask({ workerId: 'w' });
+      await store.completeTask('other', 'w', null);
+      expect((await store.claimTask({ workerId: 'w' }))?.id).toBe('also-other');
+      expect(await store.claimTask({ workerId: 'w' })).toBeNull();
     });
 
     it('releases a held task to pending at once, keeping its attempt and failure counts', async () => {

@@ -60,7 +60,12 @@ export interface Store extends AsyncDisposable {
    */
   deferTask(taskId: string, workerId: string, newTasks: readonly NewTask[], reason: string): Promise<Task>;
 
-  cancelTask(taskId: string, reason: string | null): Promise<Task>;
+  /**
+   * ONE transaction: cancels an unfinished task and, with it, every task that waits for it directly
+   * or through other tasks (they could never run), each with a reason naming the cancelled task
+   * and its own `task.cancelled` event. A held task loses its lease: its worker notices and stops.
+   */
+  cancelTask(taskId: string, reason: string | null): Promise<CancelledTasks>;
 
   /** Brings a dead-lettered, failed or cancelled task back to pending with a fresh attempt budget. */
   retryTask(taskId: string): Promise<Task>;
@@ -109,6 +114,12 @@ export interface ClaimRequest {
   types?: readonly string[];
   /** Only claim this task (e.g. `loki task run` working on the task it just added). */
   taskId?: string;
+}
+
+export interface CancelledTasks {
+  task: Task;
+  /** What waited on it and was cancelled with it, in insertion order. */
+  dependents: Task[];
 }
 
 export interface RetryPolicy {

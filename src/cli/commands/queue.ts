@@ -246,15 +246,28 @@ export function registerQueueCommands(program: Command, context: CliContext): vo
 
   queue
     .command('cancel')
-    .description('cancel a task that has not completed (a running agent loses its lease)')
+    .description(
+      'cancel a task that has not completed, and every task waiting on it (a running agent stops within a second)',
+    )
     .argument('<id>', 'task id')
     .option('--reason <text>', "why, kept as the task's last error")
-    .option('--json', 'print the task as JSON')
+    .option('--json', 'print the task as JSON, with the ids of the tasks cancelled with it')
     .action(async (taskId: string, options: JsonOption & { reason?: string }, command: Command) => {
       await using workspace = await openCliWorkspace(command, context);
-      const task = await workspace.queue.cancel(taskId, options.reason ?? null);
+      const { task, dependents } = await workspace.queue.cancel(taskId, options.reason ?? null);
       await workspace.refreshProjections();
-      printChange(context, options, task, `Cancelled ${task.id}`);
+      if (options.json === true) {
+        writeJson(context, {
+          ...projectTask(task),
+          alsoCancelled: dependents.map((dependent) => dependent.id),
+        });
+        return;
+      }
+      const withIt =
+        dependents.length === 0
+          ? ''
+          : `, and with it what waits on it: ${dependents.map((dependent) => dependent.id).join(', ')}`;
+      context.stdout(`${sanitizeForTerminal(`Cancelled ${task.id}${withIt}`)}\n`);
     });
 
   queue

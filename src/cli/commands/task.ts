@@ -4,6 +4,7 @@ import { findAgentType } from '../../agents/index.ts';
 import { BudgetGovernor } from '../../budget/index.ts';
 import { loadCircuitBreakerConfig } from '../../config/index.ts';
 import type { NewEvent } from '../../events/index.ts';
+import { readProjectGates } from '../../orchestrator/index.ts';
 import { loadScriptedScript } from '../../providers/index.ts';
 import { runSingleTask, type TaskAgent } from '../../runtime/index.ts';
 import { buildSandboxEnvironment, detectCommandRunner } from '../../sandbox/index.ts';
@@ -40,7 +41,10 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
     )
     .argument('<what>', 'what to do, in one line')
     .option('--type <agent-type>', 'agent type', 'eng-backend')
-    .option('--verify <command>', 'command the harness runs to verify the work (exit 0 = verified)')
+    .option(
+      '--verify <command>',
+      "command the harness runs to verify the work (exit 0 = verified); default: the project's gates",
+    )
     .option('--description <text>', 'details and acceptance criteria')
     .option(
       '--provider <name>',
@@ -68,6 +72,9 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
       const modelOverrides = configuredModelOverrides(config, options.model);
       const breakerConfig = loadCircuitBreakerConfig(context.cwd);
       await using workspace = await openCliWorkspace(command, context);
+      // Without --verify the project's gates verify the work; with neither it is reported not proven.
+      const projectGates =
+        options.verify === undefined ? readProjectGates(workspace.paths.specsDirectory) : [];
       const detection = await detectCommandRunner({ env: context.env });
       const sandboxEnvironment = buildSandboxEnvironment(context.env);
       const source = createCliAgentSource(context, {
@@ -106,6 +113,7 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
           ...(options.description === undefined ? {} : { description: options.description }),
           type: options.type,
           verifyCommand: options.verify ?? null,
+          projectGates,
           verifyEnvironment: sandboxEnvironment,
           provider: selection.provider,
           runtime: source.runtime,
@@ -144,13 +152,17 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
           const cost = cycle.usage.isCostKnown
             ? `$${cycle.usage.costUsd.toFixed(4)}`
             : 'unknown (unpriced model)';
+          const checkpoint = `checkpoint ${cycle.checkpointCommit ?? '(no changes)'} on ${result.worktree.branch}`;
           context.stdout(
             cycle.outcome === 'verified'
-              ? `Verified after ${cycle.attempts} attempt(s): checkpoint ${cycle.checkpointCommit ?? '(no changes)'} on ${result.worktree.branch}. Cost ${cost}.\n`
-              : `Not verified after ${cycle.attempts} attempt(s): ${sanitizeForTerminal(cycle.error ?? cycle.outcome)}. Worktree rolled back. Cost ${cost}.\n`,
+              ? `Verified after ${cycle.attempts} attempt(s): ${checkpoint}. Cost ${cost}.\n`
+              : cycle.outcome === 'not_proven'
+                ? `Not proven: ${cycle.error ?? 'nothing verifies it'}. The work is kept (${checkpoint}); check it yourself, or run again with --verify <command>. Cost ${cost}.\n`
+                : `Not verified after ${cycle.attempts} attempt(s): ${sanitizeForTerminal(cycle.error ?? cycle.outcome)}. Worktree rolled back. Cost ${cost}.\n`,
           );
         }
         if (cycle.outcome === 'aborted') context.exitCode = 130;
+        // Exit 3 "finished but not verified" also for work nothing could verify.
         else if (cycle.outcome !== 'verified') context.exitCode = 3;
       } finally {
         process.removeListener('SIGINT', interrupt);

@@ -7,6 +7,7 @@ import { systemClock } from '../../clock/index.ts';
 import type { LokiEvent, NewEvent, RunSettingsRecordedData } from '../../events/index.ts';
 import type { BreakerSnapshot, BreakerTransition } from '../breaker-record.ts';
 import type {
+  CancelledTasks,
   ClaimRequest,
   EventFilter,
   NewRun,
@@ -530,27 +531,52 @@ export class SqliteStore implements Store {
     );
   }
 
-  async cancelTask(taskId: string, reason: string | null): Promise<Task> {
+  async cancelTask(taskId: string, reason: string | null): Promise<CancelledTasks> {
     return this.#write(() => {
       const task = this.#requireTask(taskId);
       if (task.status === 'completed' || task.status === 'cancelled') {
         throw invalidTaskTransition(taskId, task.status, 'cancel', 'only unfinished tasks can be cancelled');
       }
       const now = this.#clock.now();
-      const cancelled = this.#update(
-        `UPDATE tasks SET status = 'cancelled', claimed_by = NULL, claimed_at = NULL, lease_expires_at = NULL,
-           last_error = COALESCE(?, last_error), updated_at = ?
-         WHERE id = ? RETURNING *`,
-        reason,
-        now,
-        taskId,
+      const cancelled = this.#cancel(task, reason, now);
+      // Whatever waits on it, directly or not, could never run: it goes with it, so no run stalls.
+      const waiting = this.#statement(
+        `WITH RECURSIVE dependents(id) AS (
+           SELECT task_id FROM task_dependencies WHERE depends_on_id = ?
+           UNION
+           SELECT d.task_id FROM task_dependencies d JOIN dependents ON d.depends_on_id = dependents.id)
+         SELECT t.* FROM tasks t JOIN dependents ON t.id = dependents.id
+         WHERE t.status NOT IN ('completed', 'cancelled') ORDER BY t.seq`,
+      )
+        .all(taskId)
+        .map(rowToTask);
+      const dependents = waiting.map((dependent) =>
+        this.#cancel(dependent, `cancelled with ${taskId}, which it waits for`, now),
       );
-      this.#appendEvent(
-        { type: 'task.cancelled', runId: task.runId, taskId, data: { previousStatus: task.status, reason } },
-        now,
-      );
-      return cancelled;
+      return { task: cancelled, dependents };
     });
+  }
+
+  /** The cancel transition of one task with its event; must run inside `#write`. */
+  #cancel(task: Task, reason: string | null, now: number): Task {
+    const cancelled = this.#update(
+      `UPDATE tasks SET status = 'cancelled', claimed_by = NULL, claimed_at = NULL, lease_expires_at = NULL,
+         last_error = COALESCE(?, last_error), updated_at = ?
+       WHERE id = ? RETURNING *`,
+      reason,
+      now,
+      task.id,
+    );
+    this.#appendEvent(
+      {
+        type: 'task.cancelled',
+        runId: task.runId,
+        taskId: task.id,
+        data: { previousStatus: task.status, reason },
+      },
+      now,
+    );
+    return cancelled;
   }
 
   async retryTask(taskId: string): Promise<Task> {
