@@ -75,7 +75,9 @@ export async function initWorkspace(options: InitWorkspaceOptions): Promise<Init
 
   let prdCopied = false;
   if (prd !== null && !existsSync(paths.prdCopy)) {
-    writeFileAtomic(paths.prdCopy, prd.bytes);
+    // The copy is never readable by more people than the user's PRD (which may be private),
+    // and its owner can always read it back.
+    writeFileAtomic(paths.prdCopy, prd.bytes, { mode: (prd.mode & 0o666) | 0o400 });
     record(paths.prdCopy);
     prdCopied = true;
   }
