@@ -2,7 +2,14 @@ export { writeFileAtomic } from './atomic-write.ts';
 export { type InitWorkspaceOptions, type InitWorkspaceResult, initWorkspace } from './init-workspace.ts';
 export { type OpenWorkspaceOptions, openWorkspace, Workspace } from './open-workspace.ts';
 export { MAX_PRD_BYTES, readPrd } from './read-prd.ts';
-export { buildStatusReport, formatStatusText, queueCounts, type StatusReport } from './status-report.ts';
+export {
+  buildStatusReport,
+  formatStatusText,
+  INTERRUPTED_RUN_HINT,
+  queueCounts,
+  type StatusReport,
+  type StatusReportOptions,
+} from './status-report.ts';
 export { WORKSPACE_DIRECTORIES, type WorkspacePaths, workspacePaths } from './workspace-paths.ts';
 export { CONTINUITY_SECTIONS, continuityTemplate } from './workspace-templates.ts';
 export { projectTask, QUEUE_PROJECTION_FILES, writeProjections } from './write-projections.ts';

@@ -6,6 +6,7 @@ import { SqliteStore } from '../store/index.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { initGitRepository, isInsideGitWorkTree } from './git-repository.ts';
 import { readPrd } from './read-prd.ts';
+import type { StatusReportOptions } from './status-report.ts';
 import { WORKSPACE_DIRECTORIES, workspacePaths } from './workspace-paths.ts';
 import {
   ALERTING_TEMPLATE,
@@ -15,7 +16,7 @@ import {
 } from './workspace-templates.ts';
 import { writeProjections } from './write-projections.ts';
 
-export interface InitWorkspaceOptions {
+export interface InitWorkspaceOptions extends StatusReportOptions {
   root: string;
   /** A PRD to copy into `.loki/specs/prd.md`, relative to `cwd`. */
   prdPath?: string;
@@ -95,7 +96,11 @@ export async function initWorkspace(options: InitWorkspaceOptions): Promise<Init
       });
     }
     const statusExisted = existsSync(paths.statusFile);
-    await writeProjections(store, paths);
+    await writeProjections(
+      store,
+      paths,
+      options.isRunAlive === undefined ? {} : { isRunAlive: options.isRunAlive },
+    );
     if (!statusExisted) record(paths.statusFile);
   } finally {
     await store.close();

@@ -3,10 +3,11 @@ import type { Clock } from '../clock/index.ts';
 import { usageError } from '../errors/index.ts';
 import { type BackoffSettings, TaskQueue } from '../queue/index.ts';
 import { SqliteStore, type Store, type StoreSnapshot } from '../store/index.ts';
+import type { StatusReportOptions } from './status-report.ts';
 import { type WorkspacePaths, workspacePaths } from './workspace-paths.ts';
 import { writeProjections } from './write-projections.ts';
 
-export interface OpenWorkspaceOptions {
+export interface OpenWorkspaceOptions extends StatusReportOptions {
   clock: Clock;
   backoff?: BackoffSettings;
 }
@@ -16,16 +17,23 @@ export class Workspace implements AsyncDisposable {
   readonly paths: WorkspacePaths;
   readonly store: Store;
   readonly queue: TaskQueue;
+  readonly #statusOptions: StatusReportOptions;
 
-  constructor(paths: WorkspacePaths, store: Store, queue: TaskQueue) {
+  constructor(
+    paths: WorkspacePaths,
+    store: Store,
+    queue: TaskQueue,
+    statusOptions: StatusReportOptions = {},
+  ) {
     this.paths = paths;
     this.store = store;
     this.queue = queue;
+    this.#statusOptions = statusOptions;
   }
 
   /** Rewrites the queue JSON files, orchestrator.json and STATUS.txt from the store. */
   refreshProjections(): Promise<StoreSnapshot> {
-    return writeProjections(this.store, this.paths);
+    return writeProjections(this.store, this.paths, this.#statusOptions);
   }
 
   async close(): Promise<void> {
@@ -44,5 +52,10 @@ export async function openWorkspace(root: string, options: OpenWorkspaceOptions)
   }
   const store = await SqliteStore.open(paths.database, { clock: options.clock });
   const queue = new TaskQueue(store, options.backoff === undefined ? {} : { backoff: options.backoff });
-  return new Workspace(paths, store, queue);
+  return new Workspace(
+    paths,
+    store,
+    queue,
+    options.isRunAlive === undefined ? {} : { isRunAlive: options.isRunAlive },
+  );
 }

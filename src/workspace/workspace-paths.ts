@@ -11,6 +11,8 @@ export interface WorkspacePaths {
   stateDirectory: string;
   orchestratorStateFile: string;
   projectionLock: string;
+  /** Held by the live `loki run` (src/orchestrator/run-lock.ts): its pid and process start time. */
+  runLockFile: string;
   queueDirectory: string;
   configDirectory: string;
   configFile: string;
@@ -33,6 +35,7 @@ export function workspacePaths(root: string): WorkspacePaths {
     stateDirectory: join(lokiDirectory, 'state'),
     orchestratorStateFile: join(lokiDirectory, 'state', 'orchestrator.json'),
     projectionLock: join(lokiDirectory, 'state', 'projections.lock'),
+    runLockFile: join(lokiDirectory, 'state', 'run.lock'),
     queueDirectory: join(lokiDirectory, 'queue'),
     configDirectory: join(lokiDirectory, 'config'),
     configFile: join(lokiDirectory, 'config', 'loki.yaml'),
