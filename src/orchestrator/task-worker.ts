@@ -23,7 +23,7 @@ import {
 import { runTaskCycle, taskRetryPolicy } from '../runtime/index.ts';
 import type { CommandRunner } from '../sandbox/index.ts';
 import type { Task } from '../store/index.ts';
-import { ContinuityFile, type Workspace } from '../workspace/index.ts';
+import { ContinuityFile, probeWorkspaceFault, toWorkspaceFault, type Workspace } from '../workspace/index.ts';
 import type { AgentSource } from './agent-source.ts';
 import type { MergeQueue, MergeResult } from './merge-queue.ts';
 import { type MergedWorkIndex, RESOLVES_TRAILER, TASK_TRAILER } from './merged-work.ts';
@@ -309,6 +309,12 @@ export async function workOnTask(
       return await release(task, workerId, 'budget cap reached', context, writes).then(
         () => 'budget' as const,
       );
+    }
+    // A full or read-only disk, a corrupt store: the run stops, and the task is not to blame.
+    const workspaceFault = toWorkspaceFault(error, workspace.paths) ?? probeWorkspaceFault(workspace.paths);
+    if (workspaceFault !== null) {
+      await release(task, workerId, workspaceFault.message, context, writes);
+      throw workspaceFault;
     }
     await writes.catch(() => undefined);
     const message = error instanceof Error ? error.message : String(error);

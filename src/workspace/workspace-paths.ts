@@ -21,6 +21,9 @@ export interface WorkspacePaths {
   specsDirectory: string;
   prdCopy: string;
   logsDirectory: string;
+  reportsDirectory: string;
+  /** Online backups of the store taken during runs (see store-backups.ts). */
+  backupsDirectory: string;
 }
 
 export function workspacePaths(root: string): WorkspacePaths {
@@ -44,6 +47,8 @@ export function workspacePaths(root: string): WorkspacePaths {
     specsDirectory: join(lokiDirectory, 'specs'),
     prdCopy: join(lokiDirectory, 'specs', 'prd.md'),
     logsDirectory: join(lokiDirectory, 'logs'),
+    reportsDirectory: join(lokiDirectory, 'artifacts', 'reports'),
+    backupsDirectory: join(lokiDirectory, 'artifacts', 'backups'),
   };
 }
 

@@ -12,7 +12,7 @@ import type { LokiEvent, NewEvent } from '../../events/index.ts';
 import { acquireRunLock, type RunOutcome, readRunLock, runPipeline } from '../../orchestrator/index.ts';
 import { loadScriptedSession } from '../../providers/index.ts';
 import { buildSandboxEnvironment, detectCommandRunner } from '../../sandbox/index.ts';
-import { initWorkspace, readPrd, workspacePaths } from '../../workspace/index.ts';
+import { assertStoreNotLost, initWorkspace, readPrd, workspacePaths } from '../../workspace/index.ts';
 import {
   configuredModelOverrides,
   createCliAgentSource,
@@ -182,6 +182,7 @@ async function executeRun(
 
   // Bootstrap: the workspace, git repository and PRD copy (idempotent; a different PRD is refused).
   const paths = workspacePaths(context.cwd);
+  assertStoreNotLost(paths);
   if (mode.prdPath !== null) {
     await initWorkspace({ root: context.cwd, cwd: context.cwd, clock: context.clock, prdPath: mode.prdPath });
   } else if (!existsSync(paths.database)) {
@@ -286,6 +287,13 @@ async function executeRun(
   const emit = (event: NewEvent) => {
     writes = writes.then(() => workspace.store.appendEvent(event)).catch(() => undefined);
   };
+  // Online backups of the store while the run goes on, and one when it ends (not after a crash).
+  using backups = workspace.scheduleStoreBackups({
+    onError: (error) =>
+      context.stderr(
+        `loki: warning: the store backup failed, the run goes on: ${error instanceof Error ? error.message : String(error)}\n`,
+      ),
+  });
   let outcome: RunOutcome;
   try {
     outcome = await runPipeline({
@@ -309,6 +317,7 @@ async function executeRun(
       },
       maxTaskAttempts,
     });
+    await backups.finish();
   } finally {
     clearInterval(tailer);
     await writes;
