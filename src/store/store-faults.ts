@@ -40,7 +40,7 @@ export function storeFault(kind: StoreFaultKind, details: StoreFaultDetails): Lo
   const messages: Record<StoreFaultKind, string> = {
     full: `no space left on the disk of ${location} (${detail}): Loki stopped, and no task was counted as failed. Free some space on that disk, ${AGAIN}`,
     read_only: `${location} is read-only or not writable by this user (${detail}): Loki stopped, and no task was counted as failed. Make it writable (check the mount and the permissions of .loki/), ${AGAIN}`,
-    corrupt: `${location} is corrupt (${detail}): Loki stopped and writes nothing more to it. ${details.restoreAdvice ?? 'Restore it from a backup'}`,
+    corrupt: `${location} is corrupt (${detail}): Loki writes nothing more to it. ${details.restoreAdvice ?? 'Restore it from a backup'}`,
     io: `the disk failed while reading or writing ${location} (${detail}): Loki stopped, and no task was counted as failed. Check the disk (dmesg, free space, permissions); loki doctor checks the store, ${AGAIN}`,
   };
   return new LokiError(messages[kind], {

@@ -146,6 +146,8 @@ async function executeRun(
 ): Promise<void> {
   // A bad PRD is refused first, before anything else is read or written.
   if (mode.prdPath !== null) readPrd(mode.prdPath, context.cwd);
+  // So is a workspace whose store is lost: a run must never start a new, empty store over a history.
+  assertStoreNotLost(workspacePaths(context.cwd));
   const config = resolveCliConfig(command, context).values;
   // Prerequisites (git, Node) are checked up front unless LOKI_SKIP_PREREQS says not to.
   if (!config.skipPrereqs) {
@@ -182,7 +184,6 @@ async function executeRun(
 
   // Bootstrap: the workspace, git repository and PRD copy (idempotent; a different PRD is refused).
   const paths = workspacePaths(context.cwd);
-  assertStoreNotLost(paths);
   if (mode.prdPath !== null) {
     await initWorkspace({ root: context.cwd, cwd: context.cwd, clock: context.clock, prdPath: mode.prdPath });
   } else if (!existsSync(paths.database)) {

@@ -83,7 +83,7 @@ describe('SQLite store faults (real SQLite errors)', () => {
     );
     expect(error).toMatchObject({ code: 'STORE_CORRUPT' });
     expect((error as Error).message).toBe(
-      `${path} is corrupt (file is not a database): Loki stopped and writes nothing more to it. ${RESTORE}`,
+      `${path} is corrupt (file is not a database): Loki writes nothing more to it. ${RESTORE}`,
     );
     expect(readFileSync(path).equals(garbage)).toBe(true);
   });
