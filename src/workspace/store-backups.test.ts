@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -44,6 +44,15 @@ describe('store backups', () => {
     expect(storeRestoreAdvice(paths, true)).toContain(
       'mv .loki/loki.db .loki/loki.db.damaged && rm -f .loki/loki.db-wal .loki/loki.db-shm && cp .loki/artifacts/backups/loki-2025-06-01T12-05-00-000Z.db .loki/loki.db',
     );
+  });
+
+  it('removes the partial copy a killed process left behind', async () => {
+    mkdirSync(paths.backupsDirectory, { recursive: true });
+    const leftover = join(paths.backupsDirectory, '.loki-2025-06-01T11-00-00-000Z.db.999999999.tmp');
+    writeFileSync(leftover, 'half a database');
+    await backUpStore(store, paths, clock);
+    expect(existsSync(leftover)).toBe(false);
+    expect(readdirSync(paths.backupsDirectory)).toEqual(listStoreBackups(paths));
   });
 
   it('backs up at every interval while scheduled, and once more when finished', async () => {

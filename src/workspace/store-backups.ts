@@ -42,6 +42,7 @@ export function storeRestoreAdvice(paths: WorkspacePaths, isDamaged: boolean): s
 export async function backUpStore(store: Store, paths: WorkspacePaths, clock: Clock): Promise<string | null> {
   if (store.backUpTo === undefined) return null;
   mkdirSync(paths.backupsDirectory, { recursive: true });
+  removePartialBackups(paths);
   // Names sort by time; two backups within the same millisecond get consecutive ones.
   const nameAt = (time: number) => `loki-${new Date(time).toISOString().replace(/[:.]/g, '-')}.db`;
   let time = clock.now();
@@ -60,6 +61,21 @@ export async function backUpStore(store: Store, paths: WorkspacePaths, clock: Cl
   }
   return path;
 }
+
+/**
+ * A process killed during a backup leaves its partial copy under a temporary name. Only the run
+ * (which holds the run lock) backs up, so any other process's partial copy is such a leftover.
+ */
+function removePartialBackups(paths: WorkspacePaths): void {
+  for (const name of readdirSync(paths.backupsDirectory)) {
+    const owner = PARTIAL_BACKUP_FILE.exec(name)?.[1];
+    if (owner !== undefined && Number(owner) !== process.pid) {
+      rmSync(join(paths.backupsDirectory, name), { force: true });
+    }
+  }
+}
+
+const PARTIAL_BACKUP_FILE = /^\.loki-.*\.db\.(\d+)\.tmp$/;
 
 export interface StoreBackupSchedule extends Disposable {
   /** Stops the schedule (a backup under way completes) and backs the store up once more. */
