@@ -159,7 +159,7 @@ export class SqliteStore implements Store {
       this.#database.exec('ROLLBACK');
     } catch (rollbackError) {
       // A rollback fails only when the storage does: that is what to report, unless the first
-      // error already says so. (SQLite rolls the transaction back when it next reads the WAL.)
+      // error already says so.
       const first = this.#fault(error);
       throw isStoreFault(first) ? first : this.#fault(rollbackError);
     }
