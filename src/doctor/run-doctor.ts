@@ -1,6 +1,7 @@
 import { detectCommandRunner } from '../sandbox/index.ts';
 import { findExecutable } from './find-executable.ts';
 import { readVersion } from './read-version.ts';
+import { storeCheck } from './store-check.ts';
 
 /**
  * `ok`: present and usable. `missing`: not there at all. `warning`: there but not usable as is
@@ -34,6 +35,8 @@ export interface RunDoctorOptions {
   /** Per tool; a `--version` that takes longer is reported as a warning, not waited for. */
   versionTimeoutMs?: number;
   signal?: AbortSignal;
+  /** Also check the store of the workspace here (integrity, backups), when there is one. */
+  workspaceRoot?: string;
 }
 
 /** The `engines.node` floor in package.json; the two MUST move together. */
@@ -134,6 +137,9 @@ export async function runDoctor(options: RunDoctorOptions): Promise<DoctorReport
     ...credentialChecks,
     ...agentCliChecks,
     agentRuntimeCheck([...agentCliChecks, ...credentialChecks]),
+    ...(options.workspaceRoot === undefined ? [] : [storeCheck(options.workspaceRoot)]).filter(
+      (check) => check !== null,
+    ),
   ];
   return { ok: checks.every((check) => !check.isRequired || check.status === 'ok'), checks };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname as systemHostname } from 'node:os';
 import { z } from 'zod';
 import { type Clock, systemClock } from '../clock/index.ts';
@@ -104,10 +104,18 @@ function createRunLock(path: string, owner: RunLockOwner, inode: number): RunLoc
     isReleased = true;
     const current = readLockFile(path, owner.hostname);
     if (current.kind !== 'valid' || current.inode !== inode || !isSameOwner(current.owner, owner)) return;
-    rmSync(path, { force: true });
+    try {
+      // unlinkSync, not rmSync: Node 24's rmSync reports a read-only file system without an error code.
+      unlinkSync(path);
+    } catch (error) {
+      // Gone already; or a .loki/ that turned read-only keeps it, and its dead owner makes it stale.
+      if (!UNWRITABLE_ERRORS.has(errorCode(error) ?? '')) throw error;
+    }
   };
   return { path, owner, release, [Symbol.dispose]: release };
 }
+
+const UNWRITABLE_ERRORS: ReadonlySet<string> = new Set(['ENOENT', 'EROFS', 'EACCES', 'EPERM']);
 
 type LockFileState =
   | { kind: 'missing' }

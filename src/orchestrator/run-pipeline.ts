@@ -20,7 +20,7 @@ import {
 import { priceUsage } from '../providers/index.ts';
 import { MAX_OUTPUT_TOKENS_PER_CALL, taskRetryPolicy } from '../runtime/index.ts';
 import type { Run, Task } from '../store/index.ts';
-import type { Workspace } from '../workspace/index.ts';
+import { toWorkspaceFault, type Workspace } from '../workspace/index.ts';
 import { cancelledTasksOf, cancelTasksWaitingOnCancelled } from './cancelled-work.ts';
 import { DEFAULT_MAIN_FIX_ROUNDS, verifyMainWithFixRounds } from './main-fix-rounds.ts';
 import { MergeQueue } from './merge-queue.ts';
@@ -432,6 +432,12 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunOutco
       return await finish('stopped', ExitCode.interrupted, 'stopped by the user; loki resume continues');
     if (isLokiError(error) && error.code === 'BUDGET_EXHAUSTED') {
       return await finish('budget', ExitCode.budgetStop, `the budget cap was reached: ${error.message}`);
+    }
+    // A full or read-only disk under .loki/, a corrupt store: said as such (one line of advice).
+    const workspaceFault = toWorkspaceFault(error, paths);
+    if (workspaceFault !== null) {
+      await finish('failed', workspaceFault.exitCode, workspaceFault.message).catch(() => undefined);
+      throw workspaceFault;
     }
     const message = error instanceof Error ? error.message : String(error);
     const exitCode = isLokiError(error) ? error.exitCode : ExitCode.error;

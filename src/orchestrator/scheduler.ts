@@ -86,7 +86,15 @@ export async function runScheduler(options: SchedulerOptions): Promise<Scheduler
     while (agents.size < limit.limit && !context.signal.aborted && !isBudgetSpent && fatalError === null) {
       claims += 1;
       const workerId = `${options.workerIdPrefix}:w${claims}`;
-      const task = await queue.claim({ workerId });
+      let task: Task | null;
+      try {
+        task = await queue.claim({ workerId });
+      } catch (error) {
+        // A store that cannot be written (full, read-only, corrupt) ends the run, after the
+        // tasks at work have ended.
+        fatalError ??= { error };
+        break;
+      }
       if (task === null) break;
       start(task, workerId);
     }

@@ -25,7 +25,7 @@ import { queueWaitOf } from '../resilience/index.ts';
 import { joinVerifyCommands, runTaskCycle, taskRetryPolicy } from '../runtime/index.ts';
 import type { CommandRunner } from '../sandbox/index.ts';
 import type { Task } from '../store/index.ts';
-import { ContinuityFile, type Workspace } from '../workspace/index.ts';
+import { ContinuityFile, probeWorkspaceFault, toWorkspaceFault, type Workspace } from '../workspace/index.ts';
 import type { AgentSource } from './agent-source.ts';
 import { CancelWatch } from './cancel-watch.ts';
 import type { MergeQueue, MergeResult } from './merge-queue.ts';
@@ -379,6 +379,13 @@ export async function workOnTask(
       return await release(task, workerId, 'budget cap reached', context, writes).then(
         () => 'budget' as const,
       );
+    }
+    // A full or read-only disk, a corrupt store: the run stops, and the task is not to blame.
+    const workspaceFault = toWorkspaceFault(error, workspace.paths) ?? probeWorkspaceFault(workspace.paths);
+    if (workspaceFault !== null) {
+      // The fault is the error to report; putting the task back may fail because of that same fault.
+      await release(task, workerId, workspaceFault.message, context, writes).catch(() => 'released');
+      throw workspaceFault;
     }
     // An open breaker or a long rate limit: the task waits in the queue, holding no worker, no attempt counted.
     const wait = queueWaitOf(error);

@@ -1,4 +1,5 @@
 export type { BreakerSnapshot, BreakerState, BreakerTransition } from './breaker-record.ts';
+export { checkSqliteStore, type StoreIntegrity } from './sqlite/check-sqlite-store.ts';
 export { SqliteStore, type SqliteStoreOptions, type StoreRedactor } from './sqlite/sqlite-store.ts';
 export type {
   CancelledTasks,
@@ -23,6 +24,13 @@ export {
   taskNotFound,
   unknownDependency,
 } from './store-errors.ts';
+export {
+  isStoreFault,
+  STORE_FAULT_CODES,
+  storeFault,
+  type StoreFaultKind,
+  storeFaultFromSystemError,
+} from './store-faults.ts';
 export {
   emptyTaskCounts,
   MAX_PRIORITY,

@@ -103,6 +103,12 @@ export interface Store extends AsyncDisposable {
   /** One consistent read of everything the projections show. */
   readSnapshot(): Promise<StoreSnapshot>;
 
+  /**
+   * Capability: writes a consistent copy of the store to the new file `path` while the store
+   * stays in use. Absent where the database server has its own backups (PostgreSQL).
+   */
+  backUpTo?(path: string): Promise<void>;
+
   close(): Promise<void>;
 }
 

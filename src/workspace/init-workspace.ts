@@ -1,11 +1,13 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Clock } from '../clock/index.ts';
 import { usageError } from '../errors/index.ts';
-import { SqliteStore } from '../store/index.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { initGitRepository, isInsideGitWorkTree } from './git-repository.ts';
+import { openWorkspaceStore } from './open-workspace.ts';
 import { readPrd } from './read-prd.ts';
+import type { StatusReportOptions } from './status-report.ts';
+import { assertStoreNotLost } from './store-history.ts';
 import { WORKSPACE_DIRECTORIES, workspacePaths } from './workspace-paths.ts';
 import {
   ALERTING_TEMPLATE,
@@ -15,7 +17,7 @@ import {
 } from './workspace-templates.ts';
 import { writeProjections } from './write-projections.ts';
 
-export interface InitWorkspaceOptions {
+export interface InitWorkspaceOptions extends StatusReportOptions {
   root: string;
   /** A PRD to copy into `.loki/specs/prd.md`, relative to `cwd`. */
   prdPath?: string;
@@ -39,6 +41,7 @@ export async function initWorkspace(options: InitWorkspaceOptions): Promise<Init
   const paths = workspacePaths(options.root);
   // Every check that can refuse comes before the first write, so a refusal leaves no trace.
   const prd = options.prdPath === undefined ? null : readPrd(options.prdPath, options.cwd ?? options.root);
+  assertStoreNotLost(paths);
   if (prd !== null && existsSync(paths.prdCopy) && !readFileSync(paths.prdCopy).equals(prd.bytes)) {
     throw usageError(
       'WORKSPACE_PRD_CONFLICT',
@@ -75,13 +78,16 @@ export async function initWorkspace(options: InitWorkspaceOptions): Promise<Init
 
   let prdCopied = false;
   if (prd !== null && !existsSync(paths.prdCopy)) {
-    writeFileAtomic(paths.prdCopy, prd.bytes);
+    // The copy is never readable by more people than the user's PRD (which may be private),
+    // and its owner can always read it back.
+    writeFileAtomic(paths.prdCopy, prd.bytes, { mode: (prd.mode & 0o666) | 0o400 });
     record(paths.prdCopy);
     prdCopied = true;
   }
 
-  const isNewDatabase = !existsSync(paths.database);
-  const store = await SqliteStore.open(paths.database, { clock: options.clock });
+  // An empty file is a new store too (assertStoreNotLost made sure that no history was lost with it).
+  const isNewDatabase = !existsSync(paths.database) || statSync(paths.database).size === 0;
+  const store = await openWorkspaceStore(paths, options.clock);
   try {
     if (isNewDatabase) {
       record(paths.database);
@@ -93,7 +99,11 @@ export async function initWorkspace(options: InitWorkspaceOptions): Promise<Init
       });
     }
     const statusExisted = existsSync(paths.statusFile);
-    await writeProjections(store, paths);
+    await writeProjections(
+      store,
+      paths,
+      options.isRunAlive === undefined ? {} : { isRunAlive: options.isRunAlive },
+    );
     if (!statusExisted) record(paths.statusFile);
   } finally {
     await store.close();

@@ -1,13 +1,22 @@
 import { existsSync } from 'node:fs';
-import type { Clock } from '../clock/index.ts';
+import { type Clock, systemClock } from '../clock/index.ts';
 import { usageError } from '../errors/index.ts';
 import { type BackoffSettings, TaskQueue } from '../queue/index.ts';
 import { createRedactor, type Redactor } from '../sandbox/index.ts';
 import { SqliteStore, type Store, type StoreSnapshot } from '../store/index.ts';
+import type { StatusReportOptions } from './status-report.ts';
+import {
+  type StoreBackupSchedule,
+  type StoreBackupScheduleOptions,
+  backUpStore,
+  scheduleStoreBackups,
+  storeRestoreAdvice,
+} from './store-backups.ts';
+import { assertStoreNotLost } from './store-history.ts';
 import { type WorkspacePaths, workspacePaths } from './workspace-paths.ts';
 import { writeProjections } from './write-projections.ts';
 
-export interface OpenWorkspaceOptions {
+export interface OpenWorkspaceOptions extends StatusReportOptions {
   clock: Clock;
   backoff?: BackoffSettings;
   /**
@@ -19,6 +28,11 @@ export interface OpenWorkspaceOptions {
   redactor?: Redactor;
 }
 
+export interface WorkspaceOptions extends StatusReportOptions {
+  /** Names the store's backups. */
+  clock?: Clock;
+}
+
 /** An initialised workspace with its store open. Dispose it to close the store. */
 export class Workspace implements AsyncDisposable {
   readonly paths: WorkspacePaths;
@@ -26,17 +40,42 @@ export class Workspace implements AsyncDisposable {
   readonly queue: TaskQueue;
   /** For every file the workspace's users write under .loki/ (the store redacts by itself). */
   readonly redactor: Redactor;
+  readonly #options: WorkspaceOptions;
 
-  constructor(paths: WorkspacePaths, store: Store, queue: TaskQueue, redactor: Redactor) {
+  constructor(
+    paths: WorkspacePaths,
+    store: Store,
+    queue: TaskQueue,
+    redactor: Redactor,
+    options: WorkspaceOptions = {},
+  ) {
     this.paths = paths;
     this.store = store;
     this.queue = queue;
     this.redactor = redactor;
+    this.#options = options;
   }
 
   /** Rewrites the queue JSON files, orchestrator.json and STATUS.txt from the store. */
   refreshProjections(): Promise<StoreSnapshot> {
-    return writeProjections(this.store, this.paths);
+    return writeProjections(
+      this.store,
+      this.paths,
+      this.#options.isRunAlive === undefined ? {} : { isRunAlive: this.#options.isRunAlive },
+    );
+  }
+
+  /** Backs the store up into `.loki/artifacts/backups/` now; the path, or null where it cannot. */
+  backUpStore(): Promise<string | null> {
+    return backUpStore(this.store, this.paths, this.#options.clock ?? systemClock);
+  }
+
+  /** Backs the store up at an interval (a run does, while it goes on); see store-backups.ts. */
+  scheduleStoreBackups(options: Omit<StoreBackupScheduleOptions, 'clock'>): StoreBackupSchedule {
+    return scheduleStoreBackups(this.store, this.paths, {
+      ...options,
+      clock: this.#options.clock ?? systemClock,
+    });
   }
 
   async close(): Promise<void> {
@@ -50,11 +89,29 @@ export class Workspace implements AsyncDisposable {
 
 export async function openWorkspace(root: string, options: OpenWorkspaceOptions): Promise<Workspace> {
   const paths = workspacePaths(root);
+  // Before the store is opened: opening a missing or empty one would start a new, empty store.
+  assertStoreNotLost(paths);
   if (!existsSync(paths.database)) {
     throw usageError('WORKSPACE_NOT_FOUND', `no Loki workspace in ${root}; run "loki init" here first`);
   }
   const redactor = options.redactor ?? createRedactor();
-  const store = await SqliteStore.open(paths.database, { clock: options.clock, redactor });
+  const store = await openWorkspaceStore(paths, options.clock, redactor);
   const queue = new TaskQueue(store, options.backoff === undefined ? {} : { backoff: options.backoff });
-  return new Workspace(paths, store, queue, redactor);
+  return new Workspace(paths, store, queue, redactor, {
+    clock: options.clock,
+    ...(options.isRunAlive === undefined ? {} : { isRunAlive: options.isRunAlive }),
+  });
+}
+
+/** The workspace's SQLite store; a corrupt one names the backup to restore. */
+export function openWorkspaceStore(
+  paths: WorkspacePaths,
+  clock: Clock,
+  redactor?: Redactor,
+): Promise<SqliteStore> {
+  return SqliteStore.open(paths.database, {
+    clock,
+    restoreAdvice: () => storeRestoreAdvice(paths, true),
+    ...(redactor === undefined ? {} : { redactor }),
+  });
 }

@@ -8,9 +8,13 @@ export const MAX_PRD_BYTES = 5 * 1024 * 1024;
  * Reads and checks a PRD before anything is written: a bad PRD must fail with exit 2 and leave the
  * workspace untouched. The user's file is only ever read.
  */
-export function readPrd(path: string, cwd: string): { absolutePath: string; bytes: Buffer; text: string } {
+export function readPrd(
+  path: string,
+  cwd: string,
+): { absolutePath: string; bytes: Buffer; text: string; mode: number } {
   const absolutePath = resolve(cwd, path);
   let size: number;
+  let mode: number;
   try {
     const stats = statSync(absolutePath);
     if (stats.isDirectory()) {
@@ -21,6 +25,8 @@ export function readPrd(path: string, cwd: string): { absolutePath: string; byte
     }
     if (!stats.isFile()) throw usageError('PRD_NOT_A_FILE', `PRD path "${path}" is not a regular file`);
     size = stats.size;
+    // statSync follows symlinks: these are the bits of the file whose content is read.
+    mode = stats.mode & 0o777;
   } catch (error) {
     if (isNodeError(error) && error.code === 'ENOENT') {
       throw usageError(
@@ -56,7 +62,7 @@ export function readPrd(path: string, cwd: string): { absolutePath: string; byte
     // The decoder only throws for malformed input; that is exactly what we report.
     throw usageError('PRD_NOT_UTF8', `PRD file "${path}" is not valid UTF-8; save it as UTF-8 text`);
   }
-  return { absolutePath, bytes, text };
+  return { absolutePath, bytes, text, mode };
 }
 
 function isNodeError(error: unknown): error is NodeJS.ErrnoException {

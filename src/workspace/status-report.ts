@@ -6,7 +6,13 @@ import type { StoreSummary, TaskCounts } from '../store/index.ts';
  */
 export interface StatusReport {
   workspace: string;
+  /**
+   * `status` is the stored run status, except `interrupted`: the store says running but the
+   * process that ran it is gone (a crash, kill -9, a forced stop).
+   */
   run: { id: string; status: string; startedAt: string; endedAt: string | null } | null;
+  /** What to do next, when the workspace needs something from the user; null otherwise. */
+  hint: string | null;
   phase: string;
   agents: { active: number; workers: string[] };
   queue: {
@@ -37,8 +43,33 @@ export function queueCounts(counts: TaskCounts): StatusReport['queue'] {
   };
 }
 
-export function buildStatusReport(workspaceRoot: string, summary: StoreSummary): StatusReport {
+export interface StatusReportOptions {
+  /**
+   * Whether the process running `runId` is alive (it holds the workspace's run lock). Without it
+   * the stored status is shown as it is.
+   */
+  isRunAlive?: (runId: string) => boolean;
+}
+
+export const INTERRUPTED_RUN_HINT =
+  "the run's process is gone (a crash, kill -9 or a forced stop); loki resume continues it";
+
+export function buildStatusReport(
+  workspaceRoot: string,
+  summary: StoreSummary,
+  options: StatusReportOptions = {},
+): StatusReport {
   const run = summary.latestRun;
+  const isInterrupted =
+    run !== null &&
+    run.status === 'running' &&
+    options.isRunAlive !== undefined &&
+    !options.isRunAlive(run.id);
+  // The workers of a dead run still hold their leases in the store until resume takes them back,
+  // but they are not agents at work.
+  const workers = isInterrupted
+    ? summary.activeWorkers.filter((worker) => !worker.startsWith(`run:${run.id}:`))
+    : summary.activeWorkers;
   return {
     workspace: workspaceRoot,
     run:
@@ -46,12 +77,13 @@ export function buildStatusReport(workspaceRoot: string, summary: StoreSummary):
         ? null
         : {
             id: run.id,
-            status: run.status,
+            status: isInterrupted ? 'interrupted' : run.status,
             startedAt: new Date(run.startedAt).toISOString(),
             endedAt: run.endedAt === null ? null : new Date(run.endedAt).toISOString(),
           },
+    hint: isInterrupted ? INTERRUPTED_RUN_HINT : null,
     phase: run === null ? 'idle' : run.phase,
-    agents: { active: summary.activeWorkers.length, workers: summary.activeWorkers },
+    agents: { active: workers.length, workers },
     queue: queueCounts(summary.counts),
     breakers: summary.trippedBreakers.map((breaker) => ({
       name: breaker.name,
@@ -66,12 +98,14 @@ export function buildStatusReport(workspaceRoot: string, summary: StoreSummary):
 
 export function formatStatusText(report: StatusReport): string {
   const runLine = report.run === null ? 'none yet' : `${report.run.id} (${report.run.status})`;
+  const hint = report.hint === null ? [] : [`Next:         ${report.hint}`];
   const workers = report.agents.workers.length === 0 ? '' : ` (${report.agents.workers.join(', ')})`;
   const lines = [
     'Loki Mode status',
     '',
     `Workspace:    ${report.workspace}`,
     `Run:          ${runLine}`,
+    ...hint,
     `Phase:        ${report.phase}`,
     `Agents:       ${report.agents.active} active${workers}`,
     '',

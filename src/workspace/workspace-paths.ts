@@ -11,6 +11,8 @@ export interface WorkspacePaths {
   stateDirectory: string;
   orchestratorStateFile: string;
   projectionLock: string;
+  /** Held by the live `loki run` (src/orchestrator/run-lock.ts): its pid and process start time. */
+  runLockFile: string;
   queueDirectory: string;
   configDirectory: string;
   configFile: string;
@@ -19,6 +21,9 @@ export interface WorkspacePaths {
   specsDirectory: string;
   prdCopy: string;
   logsDirectory: string;
+  reportsDirectory: string;
+  /** Online backups of the store taken during runs (see store-backups.ts). */
+  backupsDirectory: string;
 }
 
 export function workspacePaths(root: string): WorkspacePaths {
@@ -33,6 +38,7 @@ export function workspacePaths(root: string): WorkspacePaths {
     stateDirectory: join(lokiDirectory, 'state'),
     orchestratorStateFile: join(lokiDirectory, 'state', 'orchestrator.json'),
     projectionLock: join(lokiDirectory, 'state', 'projections.lock'),
+    runLockFile: join(lokiDirectory, 'state', 'run.lock'),
     queueDirectory: join(lokiDirectory, 'queue'),
     configDirectory: join(lokiDirectory, 'config'),
     configFile: join(lokiDirectory, 'config', 'loki.yaml'),
@@ -41,6 +47,8 @@ export function workspacePaths(root: string): WorkspacePaths {
     specsDirectory: join(lokiDirectory, 'specs'),
     prdCopy: join(lokiDirectory, 'specs', 'prd.md'),
     logsDirectory: join(lokiDirectory, 'logs'),
+    reportsDirectory: join(lokiDirectory, 'artifacts', 'reports'),
+    backupsDirectory: join(lokiDirectory, 'artifacts', 'backups'),
   };
 }
 

@@ -52,6 +52,7 @@ export const ALERTING_TEMPLATE = `# Alerting: where Loki Mode sends notices (run
 export const LOKI_GITIGNORE = `# Written by loki init: runtime state that must not be committed.
 loki.db
 loki.db-*
+artifacts/backups/
 logs/
 *.lock
 *.tmp

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { LokiError } from '../errors/index.ts';
 import type { Store, StoreSnapshot, Task, TaskStatus } from '../store/index.ts';
 import { writeFileAtomic } from './atomic-write.ts';
-import { buildStatusReport, formatStatusText } from './status-report.ts';
+import { buildStatusReport, formatStatusText, type StatusReportOptions } from './status-report.ts';
 import type { WorkspacePaths } from './workspace-paths.ts';
 
 /** Queue projection files and the statuses each one lists. */
@@ -56,7 +56,11 @@ export function projectTask(task: Task): Record<string, unknown> {
  * after it holds the lock: so the last writer always leaves files that agree with each other and
  * with the store as of its snapshot.
  */
-export async function writeProjections(store: Store, paths: WorkspacePaths): Promise<StoreSnapshot> {
+export async function writeProjections(
+  store: Store,
+  paths: WorkspacePaths,
+  options: StatusReportOptions = {},
+): Promise<StoreSnapshot> {
   mkdirSync(paths.queueDirectory, { recursive: true });
   mkdirSync(paths.stateDirectory, { recursive: true });
   const releaseLock = await acquireLock(paths.projectionLock);
@@ -72,7 +76,7 @@ export async function writeProjections(store: Store, paths: WorkspacePaths): Pro
       const tasks = statuses.flatMap((status) => tasksByStatus.get(status) ?? []).map(projectTask);
       writeFileAtomic(join(paths.queueDirectory, file), `${JSON.stringify({ tasks }, null, 2)}\n`);
     }
-    const report = buildStatusReport(paths.root, snapshot);
+    const report = buildStatusReport(paths.root, snapshot, options);
     const orchestratorState = {
       version: 1,
       runId: report.run?.id ?? null,

@@ -17,11 +17,13 @@ export function registerDoctorCommand(program: Command, context: CliContext): vo
         '',
         'Required: node >= 22.13, git. Optional: bwrap (agent sandbox), chromium (dashboard tests),',
         'ANTHROPIC_API_KEY / OPENAI_API_KEY / OPENAI_BASE_URL (presence only; values are never printed),',
-        'the claude and codex agent CLIs. Exit code 0 when every required check passes, 1 otherwise.',
+        'the claude and codex agent CLIs. In a workspace, also its store (required): SQLite integrity',
+        'check and the newest backup in .loki/artifacts/backups/ (the fix says how to restore it).',
+        'Exit code 0 when every required check passes, 1 otherwise.',
       ].join('\n'),
     )
     .action(async (options: { json?: boolean }) => {
-      const report = await runDoctor({ env: context.env });
+      const report = await runDoctor({ env: context.env, workspaceRoot: context.cwd });
       if (options.json === true) writeJson(context, report);
       else context.stdout(formatDoctorReport(report));
       if (!report.ok) context.exitCode = ExitCode.error;

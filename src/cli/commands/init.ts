@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { initWorkspace } from '../../workspace/index.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
-import { resolveCliConfig } from '../open-cli-workspace.ts';
+import { resolveCliConfig, runLiveness } from '../open-cli-workspace.ts';
 
 export function registerInitCommand(program: Command, context: CliContext): void {
   program
@@ -16,6 +16,7 @@ export function registerInitCommand(program: Command, context: CliContext): void
         root: context.cwd,
         cwd: context.cwd,
         clock: context.clock,
+        isRunAlive: runLiveness(context.cwd),
         ...(prdPath === undefined ? {} : { prdPath }),
       });
       if (options.json === true) {

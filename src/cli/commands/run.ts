@@ -13,7 +13,7 @@ import { acquireRunLock, type RunOutcome, readRunLock, runPipeline } from '../..
 import { loadScriptedSession } from '../../providers/index.ts';
 import { buildSandboxEnvironment, detectCommandRunner } from '../../sandbox/index.ts';
 import { type Run, SqliteStore } from '../../store/index.ts';
-import { initWorkspace, readPrd, workspacePaths } from '../../workspace/index.ts';
+import { assertStoreNotLost, initWorkspace, readPrd, workspacePaths } from '../../workspace/index.ts';
 import { createCliAgentSource, selectCliProvider } from '../cli-agent-source.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
 import { parseWholeNumberOption } from '../parse-whole-number.ts';
@@ -141,6 +141,8 @@ async function executeRun(
 ): Promise<void> {
   // A bad PRD is refused first, before anything else is read or written.
   if (mode.prdPath !== null) readPrd(mode.prdPath, context.cwd);
+  // So is a workspace whose store is lost: a run must never start a new, empty store over a history.
+  assertStoreNotLost(workspacePaths(context.cwd));
   const resolvedConfig = resolveCliConfig(command, context);
   const config = resolvedConfig.values;
   // Prerequisites (git, Node) are checked up front unless LOKI_SKIP_PREREQS says not to.
@@ -294,6 +296,13 @@ async function executeRun(
         controller.abort(eventFailure);
       });
   };
+  // Online backups of the store while the run goes on, and one when it ends (not after a crash).
+  using backups = workspace.scheduleStoreBackups({
+    onError: (error) =>
+      context.stderr(
+        `loki: warning: the store backup failed, the run goes on: ${error instanceof Error ? error.message : String(error)}\n`,
+      ),
+  });
   let outcome: RunOutcome;
   try {
     outcome = await runPipeline({
@@ -318,6 +327,7 @@ async function executeRun(
       },
       maxTaskAttempts: settings.maxTaskAttempts,
     });
+    await backups.finish();
   } catch (error) {
     // A lost event stopped the run: that is what went wrong, whatever failed after it.
     throw eventFailure ?? error;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { buildStatusReport, formatStatusText } from '../../workspace/index.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
-import { openCliWorkspace } from '../open-cli-workspace.ts';
+import { openCliWorkspace, runLiveness } from '../open-cli-workspace.ts';
 import { sanitizeForTerminal } from '../terminal-text.ts';
 
 export function registerStatusCommand(program: Command, context: CliContext): void {
@@ -12,7 +12,9 @@ export function registerStatusCommand(program: Command, context: CliContext): vo
     .action(async (options: { json?: boolean }, command: Command) => {
       await using workspace = await openCliWorkspace(command, context);
       // Read-only: status never changes the store, so it is safe to run at any time.
-      const report = buildStatusReport(workspace.paths.root, await workspace.store.readSummary());
+      const report = buildStatusReport(workspace.paths.root, await workspace.store.readSummary(), {
+        isRunAlive: runLiveness(workspace.paths.root),
+      });
       if (options.json === true) writeJson(context, report);
       else context.stdout(sanitizeForTerminal(formatStatusText(report)));
     });

@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { Clock } from '../../clock/index.ts';
-import { LokiError } from '../../errors/index.ts';
 import { systemClock } from '../../clock/index.ts';
 import type { LokiEvent, NewEvent, RunSettingsRecordedData } from '../../events/index.ts';
 import type { BreakerSnapshot, BreakerTransition } from '../breaker-record.ts';
@@ -19,6 +18,7 @@ import type {
   StoreSummary,
   TaskFilter,
 } from '../store.ts';
+import { isStoreFault } from '../store-faults.ts';
 import {
   deferralCycle,
   duplicateIdempotencyKey,
@@ -35,6 +35,8 @@ import {
   type TaskCounts,
   type TaskStatus,
 } from '../task-record.ts';
+import { backUpSqliteDatabase } from './sqlite-backup.ts';
+import { classifySqliteError } from './sqlite-faults.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.ts';
 import { rowToBreaker, rowToEvent, rowToRun, rowToTask } from './sqlite-rows.ts';
 
@@ -44,6 +46,8 @@ export interface SqliteStoreOptions {
   busyTimeoutMilliseconds?: number;
   /** Replaces secrets in what is written: event payloads, task errors and results (see createRedactor). */
   redactor?: StoreRedactor;
+  /** How to get the data back if the file turns out corrupt (named in the STORE_CORRUPT message). */
+  restoreAdvice?: () => string;
 }
 
 /** What the store needs of the sandbox's Redactor: a copy of a JSON-like value with secrets replaced. */
@@ -70,14 +74,29 @@ export class SqliteStore implements Store {
   readonly #clock: Clock;
   readonly #redactor: StoreRedactor | null;
   readonly #statements = new Map<string, StatementSync>();
+  readonly #restoreAdvice: () => string;
   #isClosed = false;
 
   private constructor(path: string, options: SqliteStoreOptions) {
     this.location = path;
     this.#clock = options.clock ?? systemClock;
     this.#redactor = options.redactor ?? null;
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.#database = new DatabaseSync(path);
+    this.#restoreAdvice = options.restoreAdvice ?? (() => 'Restore it from a backup.');
+    try {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      this.#database = new DatabaseSync(path);
+    } catch (error) {
+      throw this.#fault(error);
+    }
+    try {
+      this.#configure(options);
+    } catch (error) {
+      this.#database.close();
+      throw this.#fault(error);
+    }
+  }
+
+  #configure(options: SqliteStoreOptions): void {
     this.#database.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMilliseconds ?? 30_000}`);
     this.#database.exec('PRAGMA journal_mode = WAL');
     // NORMAL in WAL mode keeps the database consistent across crashes and power loss; only the
@@ -123,29 +142,59 @@ export class SqliteStore implements Store {
     return statement;
   }
 
+  /** SQLite and file-system failures as Loki errors: store faults, STORE_BUSY (see sqlite-faults.ts). */
+  #fault(error: unknown): unknown {
+    return classifySqliteError(error, { location: this.location, restoreAdvice: this.#restoreAdvice });
+  }
+
   #write<T>(body: () => T): T {
     try {
       this.#statement('BEGIN IMMEDIATE').run();
     } catch (error) {
-      throw toStoreError(error, this.location);
+      throw this.#fault(error);
     }
     try {
       const result = body();
       this.#statement('COMMIT').run();
       return result;
     } catch (error) {
-      if (this.#database.isTransaction) this.#database.exec('ROLLBACK');
-      throw toStoreError(error, this.location);
+      // After some faults (a full disk, an I/O error) SQLite has already rolled back by itself.
+      if (this.#database.isTransaction) this.#rollbackAfter(error);
+      throw this.#fault(error);
+    }
+  }
+
+  #rollbackAfter(error: unknown): void {
+    try {
+      this.#database.exec('ROLLBACK');
+    } catch (rollbackError) {
+      // A rollback fails only when the storage does: that is what to report, unless the first
+      // error already says so.
+      const first = this.#fault(error);
+      throw isStoreFault(first) ? first : this.#fault(rollbackError);
     }
   }
 
   #read<T>(body: () => T): T {
-    // A deferred transaction gives every statement inside it the same snapshot (WAL).
-    this.#database.exec('BEGIN');
+    try {
+      // A deferred transaction gives every statement inside it the same snapshot (WAL).
+      this.#database.exec('BEGIN');
+      try {
+        return body();
+      } finally {
+        if (this.#database.isTransaction) this.#database.exec('COMMIT');
+      }
+    } catch (error) {
+      throw this.#fault(error);
+    }
+  }
+
+  /** A read outside a transaction, with its failures classified like every other. */
+  #guard<T>(body: () => T): T {
     try {
       return body();
-    } finally {
-      if (this.#database.isTransaction) this.#database.exec('COMMIT');
+    } catch (error) {
+      throw this.#fault(error);
     }
   }
 
@@ -638,11 +687,11 @@ export class SqliteStore implements Store {
   }
 
   async getTask(taskId: string): Promise<Task | null> {
-    return this.#taskRow(taskId);
+    return this.#guard(() => this.#taskRow(taskId));
   }
 
   async listTasks(filter: TaskFilter = {}): Promise<Task[]> {
-    return this.#listTasks(filter);
+    return this.#guard(() => this.#listTasks(filter));
   }
 
   #listTasks(filter: TaskFilter): Task[] {
@@ -665,7 +714,7 @@ export class SqliteStore implements Store {
   }
 
   async countTasks(): Promise<TaskCounts> {
-    return this.#countTasks();
+    return this.#guard(() => this.#countTasks());
   }
 
   #countTasks(): TaskCounts {
@@ -689,9 +738,11 @@ export class SqliteStore implements Store {
     }
     sql += ' ORDER BY sequence';
     if (filter.limit !== undefined) sql += ` LIMIT ${Math.max(0, Math.floor(filter.limit))}`;
-    return this.#statement(sql)
-      .all(...parameters)
-      .map(rowToEvent);
+    return this.#guard(() =>
+      this.#statement(sql)
+        .all(...parameters)
+        .map(rowToEvent),
+    );
   }
 
   async createRun(run: NewRun): Promise<Run> {
@@ -762,7 +813,7 @@ export class SqliteStore implements Store {
   }
 
   async getLatestRun(): Promise<Run | null> {
-    return this.#latestRun();
+    return this.#guard(() => this.#latestRun());
   }
 
   #latestRun(): Run | null {
@@ -859,6 +910,18 @@ export class SqliteStore implements Store {
     }
   }
 
+  /**
+   * Writes a consistent copy of the database to `path` (SQLite's online backup: the store stays in
+   * use meanwhile). The copy is complete when the promise resolves.
+   */
+  async backUpTo(path: string): Promise<void> {
+    try {
+      await backUpSqliteDatabase(this.#database, path);
+    } catch (error) {
+      throw this.#fault(error);
+    }
+  }
+
   async close(): Promise<void> {
     if (this.#isClosed) return;
     this.#isClosed = true;
@@ -873,14 +936,3 @@ export class SqliteStore implements Store {
 
 /** Expired leases found while claiming go straight back to pending; no backoff applies to them. */
 const IMMEDIATE_RETRY: RetryPolicy = { backoffSeconds: () => 0 };
-
-/** SQLITE_BUSY after the busy timeout means other writers kept the lock: worth retrying later. */
-function toStoreError(error: unknown, location: string): unknown {
-  if (error instanceof Error && /database is locked|SQLITE_BUSY/i.test(error.message)) {
-    return new LokiError(
-      `the store at ${location} stayed locked by other writers past the busy timeout; retry shortly`,
-      { code: 'STORE_BUSY', category: 'internal', isRetryable: true, cause: error },
-    );
-  }
-  return error;
-}
