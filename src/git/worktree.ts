@@ -247,8 +247,14 @@ async function removeWorktreeDirectory(
     ...signalOption,
   });
   if (removed.exitCode === 0) return;
-  // rmSync unlinks symbolic links, it never follows them out of the worktree.
-  rmSync(path, { recursive: true, force: true });
+  try {
+    // rmSync unlinks symbolic links, it never follows them out of the worktree.
+    rmSync(path, { recursive: true, force: true });
+  } catch {
+    // A folder that cannot be deleted now (a read-only or full disk: the run is stopping with that
+    // fault) is deleted by the next run's recovery; a claim never reuses it as it is (see
+    // createTaskWorktree). Its registration is pruned below either way.
+  }
   // A successful remove leaves no registration behind; prune clears the one whose directory is now gone.
   await runGit(repositoryRoot, ['worktree', 'prune'], signalOption);
 }

@@ -3,6 +3,7 @@ export { type InitWorkspaceOptions, type InitWorkspaceResult, initWorkspace } fr
 export {
   type OpenWorkspaceOptions,
   openWorkspace,
+  openWorkspaceStore,
   Workspace,
   type WorkspaceOptions,
 } from './open-workspace.ts';

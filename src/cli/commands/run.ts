@@ -12,8 +12,16 @@ import type { LokiEvent, NewEvent } from '../../events/index.ts';
 import { acquireRunLock, type RunOutcome, readRunLock, runPipeline } from '../../orchestrator/index.ts';
 import { loadScriptedSession } from '../../providers/index.ts';
 import { buildSandboxEnvironment, detectCommandRunner } from '../../sandbox/index.ts';
-import { type Run, SqliteStore } from '../../store/index.ts';
-import { assertStoreNotLost, initWorkspace, readPrd, workspacePaths } from '../../workspace/index.ts';
+import type { Run } from '../../store/index.ts';
+import {
+  assertStoreNotLost,
+  initWorkspace,
+  openWorkspaceStore,
+  readPrd,
+  toWorkspaceFault,
+  type WorkspacePaths,
+  workspacePaths,
+} from '../../workspace/index.ts';
 import { createCliAgentSource, selectCliProvider } from '../cli-agent-source.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
 import { parseWholeNumberOption } from '../parse-whole-number.ts';
@@ -159,7 +167,7 @@ async function executeRun(
 
   // The run to continue, if any: its recorded settings are the starting point of this session's.
   const paths = workspacePaths(context.cwd);
-  const latest = existsSync(paths.database) ? await readLatestRun(paths.database, context) : null;
+  const latest = existsSync(paths.database) ? await readLatestRun(paths, context) : null;
   if (mode.resumeOnly && (latest === null || latest.status === 'completed')) {
     throw usageError(
       'RUN_NOTHING_TO_RESUME',
@@ -276,6 +284,15 @@ async function executeRun(
   let hasToldTailFailure = false;
   const showProgress = () =>
     tail().catch((error: unknown) => {
+      // A full or read-only disk is not a display problem: the run stops with it, in one line.
+      const fault = toWorkspaceFault(error, workspace.paths);
+      if (fault !== null) {
+        if (eventFailure === null) {
+          eventFailure = fault;
+          controller.abort(fault);
+        }
+        return;
+      }
       if (hasToldTailFailure) return;
       hasToldTailFailure = true;
       const reason = error instanceof Error ? error.message : String(error);
@@ -292,7 +309,8 @@ async function executeRun(
       .then(() => workspace.store.appendEvent(event))
       .catch((error: unknown) => {
         if (eventFailure !== null) return;
-        eventFailure = eventWriteError(event, workspace.store.location, error);
+        eventFailure =
+          toWorkspaceFault(error, workspace.paths) ?? eventWriteError(event, workspace.store.location, error);
         controller.abort(eventFailure);
       });
   };
@@ -361,8 +379,8 @@ async function executeRun(
 }
 
 /** The workspace's latest run, read before the workspace is opened for the run itself. */
-async function readLatestRun(databasePath: string, context: CliContext): Promise<Run | null> {
-  await using store = await SqliteStore.open(databasePath, { clock: context.clock });
+async function readLatestRun(paths: WorkspacePaths, context: CliContext): Promise<Run | null> {
+  await using store = await openWorkspaceStore(paths, context.clock);
   return store.getLatestRun();
 }
 
