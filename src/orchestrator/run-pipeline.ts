@@ -293,19 +293,22 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunOutco
       requested: options.parallel,
       memoryPerWorkerBytes: options.memoryPerWorkerBytes ?? 64 * 1024 * 1024,
     });
-    const phases = DELIVERY_PHASES.filter((phase) => phase !== 'growth' || options.perpetual);
-    for (const phase of phases) {
-      await enter(phase);
-      const planned = architecture.tasks.filter((task) => phaseOfTask(task) === phase);
-      await enqueuePlannedTasks(workspace, runId, planned, options.maxTaskAttempts ?? 3);
-      await cancelTasksWaitingOnCancelled(workspace, runId);
-      const result = await runScheduler({
+    /** Runs the run's ready tasks (of any phase) until the queue has nothing more for now. */
+    const runTasks = () =>
+      runScheduler({
         context: workerContext,
         workerLimit: () => limiter.current(),
         requestedWorkers: options.parallel,
         workerIdPrefix: `run:${runId}:${process.pid}`,
         ...(options.pollMilliseconds === undefined ? {} : { pollMilliseconds: options.pollMilliseconds }),
       });
+    const phases = DELIVERY_PHASES.filter((phase) => phase !== 'growth' || options.perpetual);
+    for (const phase of phases) {
+      await enter(phase);
+      const planned = architecture.tasks.filter((task) => phaseOfTask(task) === phase);
+      await enqueuePlannedTasks(workspace, runId, planned, options.maxTaskAttempts ?? 3);
+      await cancelTasksWaitingOnCancelled(workspace, runId);
+      const result = await runTasks();
       const ended = await schedulerEnding(result, phase, exit, finish);
       if (ended !== null) return ended;
       const phaseTasks = (await workspace.queue.list()).filter(
@@ -337,16 +340,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunOutco
           emit,
           retry,
           budget: planningBudget('growth'),
-          runScheduler: () =>
-            runScheduler({
-              context: workerContext,
-              workerLimit: () => limiter.current(),
-              requestedWorkers: options.parallel,
-              workerIdPrefix: `run:${runId}:${process.pid}`,
-              ...(options.pollMilliseconds === undefined
-                ? {}
-                : { pollMilliseconds: options.pollMilliseconds }),
-            }),
+          runScheduler: runTasks,
         });
         if (growth.result.outcome !== 'done') {
           const ended = await schedulerEnding(growth.result, phase, exit, finish);
@@ -367,16 +361,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunOutco
           maxTaskAttempts: options.maxTaskAttempts ?? 3,
           gates: plan.verifyCommands,
           verify: () => verifyMainNow(plan, phase === 'deployment'),
-          runScheduler: () =>
-            runScheduler({
-              context: workerContext,
-              workerLimit: () => limiter.current(),
-              requestedWorkers: options.parallel,
-              workerIdPrefix: `run:${runId}:${process.pid}`,
-              ...(options.pollMilliseconds === undefined
-                ? {}
-                : { pollMilliseconds: options.pollMilliseconds }),
-            }),
+          runScheduler: runTasks,
         });
         if (checked.outcome === 'interrupted') {
           const ended = await schedulerEnding(checked.result, phase, exit, finish);
