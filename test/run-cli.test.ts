@@ -6,6 +6,7 @@ import { buildSession } from '../src/bench/generated-session.ts';
 import { fakeReply } from './fakes/fake-reply.ts';
 import { anthropicFaults, startFakeAnthropicServer } from './fakes/fake-anthropic-server.ts';
 import { loki, TempWorkspace } from './support/cli-harness.ts';
+import { watchForEntry } from './support/watch-entries.ts';
 import {
   extraWorktrees,
   git,
@@ -449,27 +450,49 @@ describe('loki run', () => {
       expect(readFileSync(join(workspace.root, `files/${id}.txt`), 'utf8')).toBe(`content of ${id}\n`);
   }, 60_000);
 
-  it('leaves at once on a second Ctrl-C, and resume still finishes the run', async () => {
-    using workspace = new TempWorkspace();
-    const ids = ['s1', 's2', 's3'];
-    const args = prepareRun(
-      workspace,
-      { tasks: ids.map((id) => ({ id, files: files(id) })), latencyMilliseconds: 3000 },
-      3,
-    );
-    const run = startLoki(workspace, ['run', 'prd.md', ...args]);
-    await run.waitForOutput(/s1 started/);
-    run.child.kill('SIGINT');
-    await run.waitForOutput(/Stopping/);
-    run.child.kill('SIGINT');
-    const ended = await run.done;
-    expect(ended.exitCode).toBe(130);
-    expect(ended.stderr).toContain('forced stop; run loki resume to continue');
-    const resumed = await loki(workspace, ['resume', ...args, '--json']);
-    expect(resumed.exitCode, resumed.stdout.slice(-2000)).toBe(0);
-    expect([...mergedTaskIds(workspace.root)].sort()).toEqual(ids);
-    expect(extraWorktrees(workspace.root)).toEqual([]);
-  }, 60_000);
+  // The moments a forced stop hurts most: an agent at work, and `git worktree add` holding its lock
+  // (the first Ctrl-C's abort kills that git half-way, the second leaves before anything tidies up).
+  it.each([
+    ['while the first agent works', 'agent'],
+    ['while git adds a task worktree', 'worktree add'],
+  ] as const)(
+    'leaves at once on a second Ctrl-C %s, and a plain resume finishes the run',
+    async (_, moment) => {
+      using workspace = new TempWorkspace();
+      const ids = ['s1', 's2', 's3'];
+      const args = prepareRun(
+        workspace,
+        { tasks: ids.map((id) => ({ id, files: files(id) })), latencyMilliseconds: 3000 },
+        3,
+      );
+      // The repository exists beforehand, so that its worktrees directory can be watched from the start.
+      git(workspace.root, ['init', '--quiet', '--initial-branch=main']);
+      const adminDirectory = join(workspace.root, '.git', 'worktrees');
+      mkdirSync(adminDirectory);
+      const taskWorktreeAdded = watchForEntry(adminDirectory, (name) => ids.includes(name));
+      const run = startLoki(workspace, ['run', 'prd.md', ...args]);
+      try {
+        if (moment === 'agent') await run.waitForOutput(/s1 started/);
+        else await taskWorktreeAdded.found;
+      } finally {
+        taskWorktreeAdded.close();
+      }
+      run.child.kill('SIGINT');
+      await run.waitForOutput(/Stopping/);
+      run.child.kill('SIGINT');
+      const ended = await run.done;
+      expect(ended.exitCode).toBe(130);
+      expect(ended.stderr).toContain('forced stop; run loki resume to continue');
+
+      const resumed = await loki(workspace, ['resume', ...args, '--json']);
+      expect(resumed.exitCode, resumed.stdout.slice(-2000)).toBe(0);
+      expect([...mergedTaskIds(workspace.root)].sort()).toEqual(ids);
+      expect(extraWorktrees(workspace.root)).toEqual([]);
+      expect(existsSync(adminDirectory) ? readdirSync(adminDirectory) : []).toEqual([]);
+      expect(existsSync(join(workspace.root, '.loki', 'worktrees'))).toBe(false);
+    },
+    120_000,
+  );
 
   it('refuses a second run while one is live, and loki stop ends the live one', async () => {
     using workspace = new TempWorkspace();

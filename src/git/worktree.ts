@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { LokiError } from '../errors/index.ts';
+import { discardWorktree, isCompleteWorktree } from './discard-worktree.ts';
 import { readWorktreeHead } from './read-loose.ts';
 import { runGit } from './run-git.ts';
 
@@ -62,7 +63,10 @@ export async function createTaskWorktree(options: {
   mkdirSync(options.worktreesDirectory, { recursive: true });
   const path = join(options.worktreesDirectory, taskId);
   const branch = taskBranchName(taskId);
-  const isNew = !existsSync(path);
+  // Only a worktree git can work in is reused: anything else at the path is what a killed add or
+  // remove left (and git run in a directory without a `.git` of its own would find the repository's).
+  const isNew = !isCompleteWorktree(path);
+  if (isNew && existsSync(path)) await discardWorktree(repositoryRoot, path, options.signal);
   // The first-commit check and the branch lookup only read, so they run side by side.
   const [, branchExists] = await Promise.all([
     ensureInitialCommit(repositoryRoot, options.signal),
@@ -111,9 +115,9 @@ const WORKTREE_ADD_ATTEMPTS = 5;
  * Adds that run side by side can fail for a moment: each reads every registered worktree, and one
  * still being made by another add has no `commondir` yet ("failed to read .git/worktrees/…/
  * commondir"). By then `-b` has already made the branch, so the next try checks that branch out
- * instead of making it again. A path registered by a worktree whose directory is gone (deleted by
- * hand or by a crash) is pruned first; prune leaves worktrees that are being added alone (git locks
- * them while it makes them). The last failure is thrown with git's own message.
+ * instead of making it again. Whatever an earlier add or remove of the same path left there when it
+ * was killed (a directory, an admin entry, locked or not: see discardWorktree) is cleared first; the
+ * path is this task's, so nothing else uses it. The last failure is thrown with git's own message.
  */
 async function addWorktree(options: {
   repositoryRoot: string;
@@ -139,9 +143,8 @@ async function addWorktree(options: {
         context: { args, exitCode: added.exitCode, attempts: attempt },
       });
     }
-    if (/missing but (already )?registered|already registered/.test(added.stderr)) {
-      await runGit(repositoryRoot, ['worktree', 'prune'], signalOption);
-    }
+    // Whatever this failed add or an earlier one left at the path ("missing but locked", "already exists"…).
+    await discardWorktree(repositoryRoot, path, options.signal);
     isBranchMade ||= await hasBranch(repositoryRoot, branch, options.signal);
     // A little apart, so that adds that collided do not collide again.
     await delay(5 + Math.floor(Math.random() * 20 * attempt), undefined, signalOption);
@@ -225,6 +228,6 @@ export async function removeTaskWorktree(worktree: TaskWorktree, signal?: AbortS
     allowFailure: true,
     ...signalOption,
   });
-  // A successful remove leaves no registration behind; prune only clears one whose directory is already gone.
-  if (removed.exitCode !== 0) await runGit(worktree.repositoryRoot, ['worktree', 'prune'], signalOption);
+  // A successful remove leaves nothing behind; git refuses one an interrupted add left locked or half-made.
+  if (removed.exitCode !== 0) await discardWorktree(worktree.repositoryRoot, worktree.path, signal);
 }
