@@ -6,6 +6,7 @@ import { buildSession } from '../src/bench/generated-session.ts';
 import { fakeReply } from './fakes/fake-reply.ts';
 import { anthropicFaults, startFakeAnthropicServer } from './fakes/fake-anthropic-server.ts';
 import { loki, TempWorkspace } from './support/cli-harness.ts';
+import { lowestWorkerLimit, mostTasksHeldAtOnce } from './support/concurrency.ts';
 import { watchForEntry } from './support/watch-entries.ts';
 import {
   extraWorktrees,
@@ -516,25 +517,18 @@ describe('loki run', () => {
 });
 
 describe('loki run parallelism', () => {
-  it('runs independent tasks about C times faster at concurrency C than at 1', async () => {
-    const wallFor = async (parallel: number) => {
-      using workspace = new TempWorkspace();
-      const tasks = Array.from({ length: 8 }, (_, index) => ({
-        id: `p${index + 1}`,
-        files: files(`p${index + 1}`),
-      }));
-      const args = prepareRun(workspace, { tasks, latencyMilliseconds: 400 }, parallel);
-      const result = await loki(workspace, ['run', 'prd.md', ...args, '--json']);
-      expect(result.exitCode, result.stderr).toBe(0);
-      const events = readEvents(result.stdout);
-      const firstClaim = events.find((event) => event.type === 'task.claimed')?.createdAt ?? 0;
-      const lastMerge = events.filter((event) => event.type === 'merge.completed').at(-1)?.createdAt ?? 0;
-      return lastMerge - firstClaim;
-    };
-    const serial = await wallFor(1);
-    const parallel = await wallFor(4);
-    // Ideal: 8 tasks × 2 calls × 400 ms = 6.4 s serial, 1.6 s at 4. Asserted conservatively.
-    expect(serial).toBeGreaterThan(6000);
-    expect(serial / parallel).toBeGreaterThan(2.5);
+  // How much faster that makes the run is a measurement (npm run bench -- orchestration), not a test.
+  it('works on as many independent tasks at once as --parallel and the machine allow', async () => {
+    using workspace = new TempWorkspace();
+    const tasks = Array.from({ length: 8 }, (_, index) => ({
+      id: `p${index + 1}`,
+      files: files(`p${index + 1}`),
+    }));
+    const args = prepareRun(workspace, { tasks, latencyMilliseconds: 400 }, 4);
+    const result = await loki(workspace, ['run', 'prd.md', ...args, '--json']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const events = readEvents(result.stdout);
+    expect(mostTasksHeldAtOnce(events)).toBeGreaterThanOrEqual(lowestWorkerLimit(events, 4));
+    expect(mergedTaskIds(workspace.root).sort()).toEqual(tasks.map((task) => task.id).sort());
   }, 90_000);
 });

@@ -28,9 +28,8 @@ describe('writeProjections lock', () => {
       encoding: 'utf8',
     });
     writeFileSync(paths.projectionLock, dead.stdout);
-    const started = Date.now();
+    // The lock is fresh (not stale by age): a writer that waited for it would end in PROJECTION_LOCK_TIMEOUT.
     await writeProjections(store, paths);
-    expect(Date.now() - started).toBeLessThan(1000);
     expect(existsSync(paths.statusFile)).toBe(true);
     expect(existsSync(paths.projectionLock)).toBe(false);
   });
