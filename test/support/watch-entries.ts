@@ -1,5 +1,70 @@
-import { type FSWatcher, readdirSync, watch } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { existsSync, type FSWatcher, readdirSync, watch } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+export interface DirectoryWatch {
+  close(): void;
+}
+
+/**
+ * Calls `onEntry` with the name of each entry created, renamed, deleted or changed in `directory`,
+ * as soon as the kernel reports it (inotify): no polling, so a test can act inside a window only
+ * milliseconds wide, e.g. while `git worktree add` holds its lock. The directory may not exist yet,
+ * or be deleted and made again (git prunes an empty `.git/worktrees`): its nearest existing ancestor
+ * is watched until it appears, and each time it appears its present entries are reported too, so
+ * one made in between is not missed (an entry may therefore be reported more than once).
+ */
+export function watchDirectory(directory: string, onEntry: (name: string) => void): DirectoryWatch {
+  let watchers: FSWatcher[] = [];
+  let isClosed = false;
+  const closeWatchers = () => {
+    for (const watcher of watchers) watcher.close();
+    watchers = [];
+  };
+  const watchFor = (path: string, onName: (name: string) => void) => {
+    const watcher = watch(path, (_eventType, name) => {
+      if (name !== null) onName(name);
+    });
+    // The watched directory went away: start again from whatever exists now.
+    watcher.on('error', () => setImmediate(attach));
+    watchers.push(watcher);
+  };
+  const attach = (): void => {
+    if (isClosed) return;
+    closeWatchers();
+    let existing = directory;
+    const missing: string[] = [];
+    while (!existsSync(existing)) {
+      missing.unshift(basename(existing));
+      existing = dirname(existing);
+    }
+    try {
+      const [next] = missing;
+      if (next === undefined) {
+        watchFor(directory, onEntry);
+        watchFor(dirname(directory), (name) => {
+          if (name === basename(directory)) attach();
+        });
+        for (const name of readdirSync(directory)) onEntry(name);
+      } else {
+        watchFor(existing, (name) => {
+          if (name === next) attach();
+        });
+        if (existsSync(join(existing, next))) attach();
+      }
+    } catch (error) {
+      // Deleted between the look and the watch: look again.
+      if (error instanceof Error && 'code' in error && error.code === 'ENOENT') attach();
+      else throw error;
+    }
+  };
+  attach();
+  return {
+    close: () => {
+      isClosed = true;
+      closeWatchers();
+    },
+  };
+}
 
 export interface EntryWatch {
   /** Resolves with the name of the first entry that matched. */
@@ -7,58 +72,19 @@ export interface EntryWatch {
   close(): void;
 }
 
-/**
- * Watches `directory` for an entry whose name `isWanted` accepts, and resolves as soon as the kernel
- * reports it (inotify): no polling, so a test can act inside a window only milliseconds wide, e.g.
- * while `git worktree add` holds its lock. The directory may not exist yet, or be deleted and made
- * again (git prunes an empty `.git/worktrees`): its parent, which must exist, is watched for it, and
- * each time it appears it is watched and listed, so an entry made in between is not missed. Start
- * the watch before whatever creates the entry.
- */
+/** Resolves as soon as an entry whose name `isWanted` accepts is seen in `directory` (see watchDirectory). */
 export function watchForEntry(directory: string, isWanted: (name: string) => boolean): EntryWatch {
   let resolveFound: (name: string) => void = () => undefined;
-  let rejectFound: (error: unknown) => void = () => undefined;
-  const found = new Promise<string>((resolve, reject) => {
+  const found = new Promise<string>((resolve) => {
     resolveFound = resolve;
-    rejectFound = reject;
   });
-  // Awaited by the caller, or abandoned when the run ended first: never an unhandled rejection.
-  found.catch(() => undefined);
-  let directoryWatcher: FSWatcher | undefined;
-  let isClosed = false;
-  const close = () => {
-    isClosed = true;
-    parentWatcher.close();
-    directoryWatcher?.close();
-  };
-  const settle = (name: string) => {
-    close();
+  let foundName: string | undefined;
+  const watcher: DirectoryWatch = watchDirectory(directory, (name) => {
+    if (foundName !== undefined || !isWanted(name)) return;
+    foundName = name;
+    // Possibly called while watchDirectory is still setting up: closed right after.
+    queueMicrotask(() => watcher.close());
     resolveFound(name);
-  };
-  const fail = (error: unknown) => {
-    close();
-    rejectFound(error);
-  };
-  const attach = () => {
-    if (isClosed) return;
-    directoryWatcher?.close();
-    directoryWatcher = undefined;
-    try {
-      directoryWatcher = watch(directory, (_eventType, name) => {
-        if (name !== null && isWanted(name)) settle(name);
-      });
-      directoryWatcher.on('error', fail);
-      const present = readdirSync(directory).find(isWanted);
-      if (present !== undefined) settle(present);
-    } catch (error) {
-      // Not there (yet, or any more): the parent's watcher attaches again when it appears.
-      if (!(error instanceof Error && 'code' in error && error.code === 'ENOENT')) fail(error);
-    }
-  };
-  const parentWatcher = watch(dirname(directory), (_eventType, name) => {
-    if (name === basename(directory)) attach();
   });
-  parentWatcher.on('error', fail);
-  attach();
-  return { found, close };
+  return { found, close: () => watcher.close() };
 }
