@@ -151,11 +151,9 @@ describe('Claude Code runtime (real binary, fake Anthropic API)', () => {
   it('stops at once on a 401 with a permanent auth error that says what to fix', async () => {
     const server = await setup({ expectedApiKey: 'sk-ant-the-right-key' });
     const events: NewEvent[] = [];
-    const started = performance.now();
 
     const result = await runClaudeCode(runOptions(server, events, { retry: fastRetries }));
 
-    expect(performance.now() - started).toBeLessThan(10_000);
     expect(result.reason).toBe('error');
     expect(result.failure).toMatchObject({ category: 'permanent', code: 'PROVIDER_AUTH', statusCode: 401 });
     expect(result.failure?.message).toContain('ANTHROPIC_API_KEY');
@@ -235,17 +233,18 @@ describe('Claude Code runtime (real binary, fake Anthropic API)', () => {
     const events: NewEvent[] = [];
     const controller = new AbortController();
 
-    const running = runClaudeCode(runOptions(server, events, { signal: controller.signal }));
+    // A time limit far beyond the test's own: only the abort can end this run in time.
+    const running = runClaudeCode(
+      runOptions(server, events, { signal: controller.signal, timeoutMilliseconds: 3_600_000 }),
+    );
     const processes = await waitFor('the tool command to run', async () => {
       const found = await listProcessesIn(worktree);
       return found.some((process) => process.commandLine.includes(marker)) ? found : undefined;
     });
     expect(processes.length).toBeGreaterThanOrEqual(2);
-    const abortedAt = performance.now();
     controller.abort();
     const result = await running;
 
-    expect(performance.now() - abortedAt).toBeLessThan(10_000);
     expect(result.reason).toBe('aborted');
     expect(await listProcessesIn(worktree)).toEqual([]);
     for (const process of processes) expect(await isAlive(process.pid)).toBe(false);

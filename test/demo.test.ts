@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunReport } from '../src/orchestrator/index.ts';
 import { TempWorkspace } from './support/cli-harness.ts';
+import { lowestWorkerLimit, mostTasksHeldAtOnce } from './support/concurrency.ts';
 import {
   extraWorktrees,
   git,
@@ -17,23 +18,15 @@ describe('loki demo', () => {
   it('builds the example product offline with agents in parallel; the product’s own tests pass', async () => {
     using workspace = new TempWorkspace('loki-demo-test-');
     const directory = join(workspace.root, 'demo');
-    const started = Date.now();
-    const demo = startLoki(workspace, ['demo', '--dir', directory, '--json']);
+    // How long it takes is the benchmark's business (npm run bench), not a test's.
+    const demo = startLoki(workspace, ['demo', '--dir', directory, '--parallel', '4', '--json']);
     const result = await demo.done;
-    const seconds = (Date.now() - started) / 1000;
     expect(result.exitCode, result.stderr + result.stdout.slice(-3000)).toBe(0);
-    expect(seconds).toBeLessThan(120);
 
-    // Three agents or more at work at the same moment (claims before the first of them finished).
+    // Three agents or more at work at the same moment, unless the machine's load lowered the worker
+    // limit below that (then as many as it allowed).
     const events = readEvents(result.stdout);
-    let active = 0;
-    let mostActive = 0;
-    for (const event of events) {
-      if (event.type === 'task.claimed') mostActive = Math.max(mostActive, ++active);
-      if (event.type === 'task.completed' || event.type === 'task.failed' || event.type === 'task.released')
-        active -= 1;
-    }
-    expect(mostActive).toBeGreaterThanOrEqual(3);
+    expect(mostTasksHeldAtOnce(events)).toBeGreaterThanOrEqual(Math.min(3, lowestWorkerLimit(events, 4)));
     const outcome = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as {
       type: string;
       status: string;

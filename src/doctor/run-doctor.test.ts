@@ -147,14 +147,13 @@ describe('runDoctor', () => {
     // A busy loop rather than `sleep`: this PATH holds nothing but the fakes.
     fakeExecutable('claude', 'while :; do :; done');
 
-    const startedAt = Date.now();
+    // A doctor that waited for the hung tool would never return (the test's own timeout fails it).
     const report = await runDoctor({
       env: { PATH: binDirectory },
       nodeVersion: '24.1.0',
       versionTimeoutMs: 300,
     });
 
-    expect(Date.now() - startedAt).toBeLessThan(10_000);
     expect(report.ok).toBe(true);
     expect(checkNamed(report, 'bwrap')).toMatchObject({
       status: 'warning',

@@ -1,3 +1,10 @@
+export {
+  discardWorktree,
+  gitCommonDirectory,
+  isCompleteWorktree,
+  readWorktreeAdminEntries,
+  type WorktreeAdminEntry,
+} from './discard-worktree.ts';
 export { type GitResult, rememberRepository, runGit } from './run-git.ts';
 export {
   addNewTaskWorktree,

@@ -10,6 +10,7 @@ import {
   rollbackWorktree,
 } from './worktree.ts';
 import { gitOutput } from '../../test/support/git.ts';
+import { craftLeftoverWorktree, LEFTOVER_WORKTREE_STATES } from '../../test/support/leftover-worktrees.ts';
 
 const git = gitOutput;
 
@@ -83,5 +84,60 @@ describe('task worktrees', () => {
       await Promise.all(worktrees.map((worktree) => removeTaskWorktree(worktree)));
     }
     expect(git(repository, 'worktree', 'list').split('\n')).toHaveLength(1);
+  });
+
+  describe("over what a killed git left at the task's path", () => {
+    const worktreesDirectory = () => join(repository, '.loki', 'worktrees');
+    const registered = () =>
+      git(repository, 'worktree', 'list', '--porcelain')
+        .split('\n')
+        .filter((line) => line.startsWith('worktree '));
+    beforeEach(() => {
+      writeFileSync(join(repository, 'a.txt'), 'a\n');
+      git(repository, 'add', 'a.txt');
+      git(repository, 'commit', '--quiet', '-m', 'first');
+    });
+
+    it.each(LEFTOVER_WORKTREE_STATES)('re-creates the worktree of a resumed task (%s)', async (state) => {
+      craftLeftoverWorktree(repository, worktreesDirectory(), 'task-1', state);
+      const worktree = await createTaskWorktree({
+        repositoryRoot: repository,
+        worktreesDirectory: worktreesDirectory(),
+        taskId: 'task-1',
+      });
+      expect(git(worktree.path, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('loki/task-1');
+      expect(readFileSync(join(worktree.path, 'a.txt'), 'utf8')).toBe('a\n');
+      writeFileSync(join(worktree.path, 'b.txt'), 'b\n');
+      expect(await commitCheckpoint(worktree, '[Loki] eng-backend-task-1: add b')).toMatch(/^[0-9a-f]{40}$/);
+      await removeTaskWorktree(worktree);
+      expect(registered()).toHaveLength(1);
+      expect(existsSync(worktree.path)).toBe(false);
+    });
+
+    it.each(LEFTOVER_WORKTREE_STATES)(
+      'adds the worktree of a task claimed for the first time (%s, branch already made)',
+      async (state) => {
+        craftLeftoverWorktree(repository, worktreesDirectory(), 'task-1', state);
+        const base = git(repository, 'rev-parse', 'HEAD');
+        const worktree = await addNewTaskWorktree({
+          repositoryRoot: repository,
+          worktreesDirectory: worktreesDirectory(),
+          taskId: 'task-1',
+          baseCommit: base,
+        });
+        expect(git(worktree.path, 'rev-parse', 'HEAD')).toBe(base);
+        expect(git(worktree.path, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('loki/task-1');
+        await removeTaskWorktree(worktree);
+        expect(registered()).toHaveLength(1);
+      },
+    );
+
+    it('removes a task worktree that a killed add left locked', async () => {
+      craftLeftoverWorktree(repository, worktreesDirectory(), 'task-1', 'locked-mid-checkout');
+      const path = join(worktreesDirectory(), 'task-1');
+      await removeTaskWorktree({ repositoryRoot: repository, path, branch: 'loki/task-1', baseCommit: '' });
+      expect(registered()).toHaveLength(1);
+      expect(existsSync(path)).toBe(false);
+    });
   });
 });

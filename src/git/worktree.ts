@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { isLokiError, LokiError } from '../errors/index.ts';
+import { errorCode, isLokiError, LokiError } from '../errors/index.ts';
+import { discardWorktree, isCompleteWorktree } from './discard-worktree.ts';
 import { assertWorktreeIntact } from './git-location.ts';
 import { readWorktreeHead } from './read-loose.ts';
 import { rememberRepository, runGit } from './run-git.ts';
@@ -63,12 +64,11 @@ export async function createTaskWorktree(options: {
   mkdirSync(options.worktreesDirectory, { recursive: true });
   const path = join(options.worktreesDirectory, taskId);
   const branch = taskBranchName(taskId);
-  // A worktree left by an earlier claim is reused only as git made it: one whose .git an agent
-  // replaced is removed and made again from the branch.
+  // Only a worktree git can work in, and as git made it, is reused: anything else at the path is
+  // what a killed add or remove left, or a worktree whose .git an agent replaced.
   await rememberRepository(repositoryRoot);
-  if (existsSync(path) && !isWorktreeIntact(path))
-    await removeWorktreeDirectory(repositoryRoot, path, options.signal);
-  const isNew = !existsSync(path);
+  const isNew = !(isCompleteWorktree(path) && isWorktreeIntact(path));
+  if (isNew && existsSync(path)) await discardWorktree(repositoryRoot, path, options.signal);
   // The first-commit check and the branch lookup only read, so they run side by side.
   const [, branchExists] = await Promise.all([
     ensureInitialCommit(repositoryRoot, options.signal),
@@ -117,9 +117,9 @@ const WORKTREE_ADD_ATTEMPTS = 5;
  * Adds that run side by side can fail for a moment: each reads every registered worktree, and one
  * still being made by another add has no `commondir` yet ("failed to read .git/worktrees/…/
  * commondir"). By then `-b` has already made the branch, so the next try checks that branch out
- * instead of making it again. A path registered by a worktree whose directory is gone (deleted by
- * hand or by a crash) is pruned first; prune leaves worktrees that are being added alone (git locks
- * them while it makes them). The last failure is thrown with git's own message.
+ * instead of making it again. Whatever an earlier add or remove of the same path left there when it
+ * was killed (a directory, an admin entry, locked or not: see discardWorktree) is cleared first; the
+ * path is this task's, so nothing else uses it. The last failure is thrown with git's own message.
  */
 async function addWorktree(options: {
   repositoryRoot: string;
@@ -145,9 +145,8 @@ async function addWorktree(options: {
         context: { args, exitCode: added.exitCode, attempts: attempt },
       });
     }
-    if (/missing but (already )?registered|already registered/.test(added.stderr)) {
-      await runGit(repositoryRoot, ['worktree', 'prune'], signalOption);
-    }
+    // Whatever this failed add or an earlier one left at the path ("missing but locked", "already exists"…).
+    await discardWorktree(repositoryRoot, path, options.signal);
     isBranchMade ||= await hasBranch(repositoryRoot, branch, options.signal);
     // A little apart, so that adds that collided do not collide again.
     await delay(5 + Math.floor(Math.random() * 20 * attempt), undefined, signalOption);
@@ -247,16 +246,24 @@ async function removeWorktreeDirectory(
     ...signalOption,
   });
   if (removed.exitCode === 0) return;
+  // git refuses a worktree an interrupted add left locked or half-made, or one whose .git an agent
+  // replaced: its folder and admin entry are removed by hand.
   try {
-    // rmSync unlinks symbolic links, it never follows them out of the worktree.
-    rmSync(path, { recursive: true, force: true });
-  } catch {
+    await discardWorktree(repositoryRoot, path, signal);
+  } catch (error) {
     // A folder that cannot be deleted now (a read-only or full disk: the run is stopping with that
     // fault) is deleted by the next run's recovery; a claim never reuses it as it is (see
-    // createTaskWorktree). Its registration is pruned below either way.
+    // createTaskWorktree). Anything else is Loki's own failure.
+    if (!DISK_ERRORS.has(errorCode(error) ?? '') && !isEmptyCodeFileSystemError(error)) throw error;
   }
-  // A successful remove leaves no registration behind; prune clears the one whose directory is now gone.
-  await runGit(repositoryRoot, ['worktree', 'prune'], signalOption);
+}
+
+/** What a failing disk throws when a folder is deleted. */
+const DISK_ERRORS: ReadonlySet<string> = new Set(['EROFS', 'ENOSPC', 'EACCES', 'EPERM', 'EIO', 'EBUSY']);
+
+/** Node 24's rmSync reports some failures (EROFS among them) with an empty code and the text only. */
+function isEmptyCodeFileSystemError(error: unknown): boolean {
+  return error instanceof Error && /read-only file system|no space left/i.test(error.message);
 }
 
 function isWorktreeIntact(path: string): boolean {

@@ -78,12 +78,11 @@ describe('checkHealth with the plain runner', () => {
   });
 
   it('fails soon when the start command exits without serving', async () => {
-    const startedAt = performance.now();
-    const result = await check(runner, 'echo "Error: Cannot find module server.js" >&2; exit 1', 3_000);
+    // A timeout far beyond the test's own: only noticing the exit can end the check in time.
+    const result = await check(runner, 'echo "Error: Cannot find module server.js" >&2; exit 1', 3_600_000);
     expect(result).toMatchObject({ passed: false, statusCode: null });
     expect(result.outputTail).toContain('Cannot find module server.js');
     expect(result.outputTail).toContain('the start command exited');
-    expect(performance.now() - startedAt).toBeLessThan(3_000);
   });
 
   it('cannot be fooled by a start command that prints a health line', async () => {

@@ -1,9 +1,10 @@
 /**
  * What a run finds in a workspace an earlier process left behind (killed, stopped), and puts right.
  */
-import { rmSync } from 'node:fs';
-import { LokiError } from '../errors/index.ts';
-import { runGit } from '../git/index.ts';
+import { type Dirent, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { errorCode, LokiError } from '../errors/index.ts';
+import { gitCommonDirectory, readWorktreeAdminEntries, runGit } from '../git/index.ts';
 import type { Workspace } from '../workspace/index.ts';
 
 export async function currentBranch(root: string): Promise<string> {
@@ -36,19 +37,55 @@ export async function bringStaleCheckoutForward(root: string, mainBranch: string
   return readTree.exitCode === 0;
 }
 
-/** Worktrees of a previous process (killed or stopped) are removed; their branches keep the checkpoints. */
+/**
+ * Every worktree under `worktreesDirectory` goes, whatever state a killed or stopped process left it
+ * in (see discardWorktree: locked, missing, half-made, without admin entry, with a stale
+ * index.lock), and so do the lock files of `loki/*` branches left by a commit or branch update
+ * killed half-way; the branches keep the checkpoints.
+ *
+ * The caller MUST hold the workspace's run lock and have no worker of its own running: then no
+ * live Loki process uses any of these worktrees or branches. An admin entry without `gitdir` names
+ * no worktree at all; it is what an add killed right after taking its lock leaves (git's prune keeps
+ * it for that lock), so it goes too, wherever that add was headed.
+ */
 export async function removeLeftoverWorktrees(root: string, worktreesDirectory: string): Promise<void> {
-  await runGit(root, ['worktree', 'prune'], { allowFailure: true });
-  const listing = await runGit(root, ['worktree', 'list', '--porcelain'], { allowFailure: true });
-  for (const line of listing.stdout.split('\n')) {
-    if (!line.startsWith('worktree ')) continue;
-    const path = line.slice('worktree '.length);
-    if (path.startsWith(`${worktreesDirectory}/`)) {
-      await runGit(root, ['worktree', 'remove', '--force', path], { allowFailure: true });
+  const commonDirectory = await gitCommonDirectory(root);
+  const insideSpellings = [resolve(worktreesDirectory), realPathIfPresent(worktreesDirectory)];
+  const isInside = (path: string) => insideSpellings.some((directory) => path.startsWith(`${directory}/`));
+  for (const entry of readWorktreeAdminEntries(commonDirectory)) {
+    if (entry.worktreePath === null || isInside(entry.worktreePath)) {
+      rmSync(entry.adminDirectory, { recursive: true, force: true });
     }
   }
   rmSync(worktreesDirectory, { recursive: true, force: true });
+  removeBranchLocks(join(commonDirectory, 'refs', 'heads', 'loki'));
+  // Registrations of worktrees deleted by hand elsewhere: git's ordinary housekeeping.
   await runGit(root, ['worktree', 'prune'], { allowFailure: true });
+}
+
+/** `<branch>.lock` files under `directory` (a ref update killed before it renamed its lock into place). */
+function removeBranchLocks(directory: string): void {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(directory, { withFileTypes: true });
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return;
+    throw error;
+  }
+  for (const entry of entries) {
+    const path = join(directory, entry.name);
+    if (entry.isDirectory()) removeBranchLocks(path);
+    else if (entry.name.endsWith('.lock')) rmSync(path, { force: true });
+  }
+}
+
+function realPathIfPresent(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return resolve(path);
+    throw error;
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -28,9 +28,20 @@ describe('writeProjections lock', () => {
       encoding: 'utf8',
     });
     writeFileSync(paths.projectionLock, dead.stdout);
-    const started = Date.now();
+    // The lock is fresh (not stale by age): a writer that waited for it would end in PROJECTION_LOCK_TIMEOUT.
     await writeProjections(store, paths);
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(existsSync(paths.statusFile)).toBe(true);
+    expect(existsSync(paths.projectionLock)).toBe(false);
+  });
+
+  it('takes over an empty lock a writer killed between creating it and writing its pid left', async () => {
+    const paths = workspacePaths(root);
+    writeFileSync(paths.projectionLock, '');
+    // A live writer fills its lock within microseconds; this one has been empty for seconds.
+    const fiveSecondsAgo = new Date(Date.now() - 5_000);
+    utimesSync(paths.projectionLock, fiveSecondsAgo, fiveSecondsAgo);
+    // Waiting for it would end in PROJECTION_LOCK_TIMEOUT: it is not stale by age for 30 s.
+    await writeProjections(store, paths);
     expect(existsSync(paths.statusFile)).toBe(true);
     expect(existsSync(paths.projectionLock)).toBe(false);
   });

@@ -18,6 +18,8 @@ export const QUEUE_PROJECTION_FILES: ReadonlyArray<{ file: string; statuses: rea
 
 const LOCK_STALE_MILLISECONDS = 30_000;
 const LOCK_WAIT_MILLISECONDS = 10_000;
+/** A writer writes its pid into the lock it just created within microseconds; an empty one older than this never will. */
+const UNWRITTEN_LOCK_MILLISECONDS = 2_000;
 
 function isoOrNull(epochMilliseconds: number | null): string | null {
   return epochMilliseconds === null ? null : new Date(epochMilliseconds).toISOString();
@@ -123,7 +125,7 @@ async function acquireLock(lockPath: string): Promise<() => void> {
     // A writer killed while holding the lock leaves it behind: stale at once when its process is
     // gone, and in any case after a while (a lock from another machine sharing the directory).
     const age = lockAge(lockPath);
-    if (age !== null && (age > LOCK_STALE_MILLISECONDS || isHolderGone(lockPath))) {
+    if (age !== null && (age > LOCK_STALE_MILLISECONDS || isHolderGone(lockPath, age))) {
       rmSync(lockPath, { force: true });
       continue;
     }
@@ -137,16 +139,19 @@ async function acquireLock(lockPath: string): Promise<() => void> {
   }
 }
 
-/** True when the lock names a process of this machine that no longer exists. */
-function isHolderGone(lockPath: string): boolean {
+/**
+ * True when the lock names a process of this machine that no longer exists, or names none long
+ * after it was created (its writer was killed between creating it and writing its pid).
+ */
+function isHolderGone(lockPath: string, ageMilliseconds: number): boolean {
   let pid: number;
   try {
     pid = Number(readFileSync(lockPath, 'utf8').trim());
   } catch {
     return false;
   }
-  // An empty lock is one being written this instant: not stale.
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  // An empty lock younger than that is one being written this instant: not stale.
+  if (!Number.isSafeInteger(pid) || pid <= 0) return ageMilliseconds > UNWRITTEN_LOCK_MILLISECONDS;
   try {
     process.kill(pid, 0);
     return false;

@@ -59,3 +59,15 @@ function isVanishedOrForeign(error: unknown): boolean {
   const code = error instanceof Error && 'code' in error ? error.code : undefined;
   return code === 'ENOENT' || code === 'ESRCH' || code === 'EACCES' || code === 'EPERM';
 }
+
+/** Cleanup after a failed test: kill -9 of every process still inside `directory`, so none leaks into the next test. */
+export function killProcessesInside(directory: string): void {
+  for (const leftover of processesInside(directory)) {
+    try {
+      process.kill(leftover.pid, 'SIGKILL');
+    } catch (error) {
+      // ESRCH: it exited since the scan.
+      if (!(error instanceof Error && 'code' in error && error.code === 'ESRCH')) throw error;
+    }
+  }
+}
