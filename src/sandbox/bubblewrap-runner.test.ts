@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BubblewrapRunner, buildBubblewrapArguments } from './bubblewrap-runner.ts';
 import type { CommandRequest } from './command-runner.ts';
-import { describeCommandRunnerConformance } from './command-runner-conformance.ts';
+import { describeCommandRunnerConformance, findProcessesWithMarker } from './command-runner-conformance.ts';
 import { findExecutable } from './find-executable.ts';
 
 const bubblewrapPath = findExecutable('bwrap', process.env.PATH);
@@ -111,6 +111,18 @@ describe.skipIf(bubblewrapPath === undefined)(`bubblewrap isolation${SKIP_NOTE}`
 
   const fetchCommand = (): string =>
     `"${process.execPath}" -e "fetch('http://127.0.0.1:${serverPort}/').then((r) => r.text()).then((t) => console.log(t), (e) => { console.error('FETCH_FAILED', e.cause?.code ?? e.message); process.exit(3); })"`;
+
+  it('returns only once every process of the sandbox is gone, even many left in the background', async () => {
+    // Bubblewrap exits with the command while the kernel still kills the rest of its PID namespace.
+    const marker = `300.${Date.now() % 1_000_000}`;
+    for (let round = 0; round < 5; round += 1) {
+      const result = await runner.run(
+        request(`for i in $(seq 40); do sleep ${marker} > /dev/null 2>&1 & done; echo started`),
+      );
+      expect(result.stdout).toBe('started\n');
+      expect(await findProcessesWithMarker(marker)).toEqual([]);
+    }
+  });
 
   it('finds the tools of a PATH folder that lives under /tmp, which its private /tmp would hide', async () => {
     // A toolchain unpacked under /tmp: bin/ holds a link into lib/, as npm and npx are.

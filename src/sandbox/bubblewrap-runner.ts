@@ -58,6 +58,7 @@ export class BubblewrapRunner implements CommandRunner {
         executable: this.#options.bubblewrapPath,
         arguments: buildBubblewrapArguments(request, this.hiddenPaths(request.writableDirectory)),
         launchDirectory: request.cwd,
+        reportsSandboxInit: true,
       },
       request,
       this.#timing,
@@ -117,6 +118,8 @@ export function buildBubblewrapArguments(
     ...networkArguments,
     '--die-with-parent',
     '--new-session',
+    // The sandbox's init pid, so that the runner waits until everything in the sandbox is gone.
+    '--info-fd', '3',
     '--cap-drop', 'ALL',
     '--chdir', request.cwd,
     '/bin/sh', '-c', request.command,

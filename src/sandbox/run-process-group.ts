@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { errorCode } from '../errors/index.ts';
@@ -33,6 +33,12 @@ export interface ProcessGroupLaunch {
   arguments: readonly string[];
   /** Where the launched executable starts (bubblewrap changes directory again inside). */
   launchDirectory: string;
+  /**
+   * Bubblewrap only: it is given `--info-fd 3` and reports there the pid of the sandbox's own init.
+   * Bubblewrap exits as soon as the command does, while the kernel is still killing what else ran
+   * in the sandbox's PID namespace; that init is gone only once they all are, so it is waited for.
+   */
+  reportsSandboxInit?: boolean;
 }
 
 /**
@@ -53,12 +59,18 @@ export async function runProcessGroup(
     cwd: launch.launchDirectory,
     env: request.env,
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // fd 3: bubblewrap's --info-fd; /dev/null for anything else.
+    stdio: ['ignore', 'pipe', 'pipe', launch.reportsSandboxInit === true ? 'pipe' : 'ignore'],
   });
+  const { stdout: outputStream, stderr: errorStream } = child;
+  // Both are pipes (see stdio above); the check only tells the compiler so.
+  if (outputStream === null || errorStream === null) throw new Error('spawn gave no output pipes');
+  let sandboxInfo = '';
+  child.stdio[3]?.on('data', (chunk: Buffer) => (sandboxInfo += chunk.toString('utf8')));
   const stdout = new BoundedOutput(request.maxOutputBytes);
   const stderr = new BoundedOutput(request.maxOutputBytes);
-  child.stdout.on('data', (chunk: Buffer) => stdout.append(chunk));
-  child.stderr.on('data', (chunk: Buffer) => stderr.append(chunk));
+  outputStream.on('data', (chunk: Buffer) => stdout.append(chunk));
+  errorStream.on('data', (chunk: Buffer) => stderr.append(chunk));
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
 
   let timedOut = false;
@@ -90,11 +102,15 @@ export async function runProcessGroup(
     }
     const survivors = cleanup.termination === null ? [] : await cleanup.termination;
     if (survivors.length > 0) throw processSurvivedError(survivors.map((identity) => identity.pid));
+    const sandboxInit = sandboxInitPid(sandboxInfo);
+    if (sandboxInit !== null && !(await hasEnded(sandboxInit, timing.killDeadlineMilliseconds))) {
+      throw processSurvivedError([sandboxInit]);
+    }
     await waitForOutputToDrain(
       closed,
       () => {
-        child.stdout.destroy();
-        child.stderr.destroy();
+        outputStream.destroy();
+        errorStream.destroy();
       },
       timing.outputDrainMilliseconds,
     );
@@ -111,6 +127,29 @@ export async function runProcessGroup(
   } finally {
     clearTimeout(timer);
     request.signal?.removeEventListener('abort', terminate);
+  }
+}
+
+/** The pid bubblewrap's `--info-fd` reports (`"child-pid": N`), or null when it said nothing. */
+function sandboxInitPid(info: string): number | null {
+  const match = /"child-pid"\s*:\s*(\d+)/.exec(info);
+  return match?.[1] === undefined ? null : Number(match[1]);
+}
+
+/** Polls until the process is gone or a zombie (nothing of it runs any more), up to the deadline. */
+async function hasEnded(pid: number, deadlineMilliseconds: number): Promise<boolean> {
+  const deadline = performance.now() + deadlineMilliseconds;
+  for (;;) {
+    const state = await readFile(`/proc/${pid}/stat`, 'utf8').then(
+      (stat) => /\) (\S)/.exec(stat)?.[1] ?? 'Z',
+      (error: unknown) => {
+        if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ESRCH') return 'gone';
+        throw error;
+      },
+    );
+    if (state === 'gone' || state === 'Z' || state === 'X') return true;
+    if (performance.now() > deadline) return false;
+    await delay(5);
   }
 }
 
