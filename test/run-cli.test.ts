@@ -466,10 +466,8 @@ describe('loki run', () => {
         { tasks: ids.map((id) => ({ id, files: files(id) })), latencyMilliseconds: 3000 },
         3,
       );
-      // The repository exists beforehand, so that its worktrees directory can be watched from the start.
-      git(workspace.root, ['init', '--quiet', '--initial-branch=main']);
+      // Watched from before the start (it does not exist yet: see watchForEntry).
       const adminDirectory = join(workspace.root, '.git', 'worktrees');
-      mkdirSync(adminDirectory);
       const taskWorktreeAdded = watchForEntry(adminDirectory, (name) => ids.includes(name));
       const run = startLoki(workspace, ['run', 'prd.md', ...args]);
       try {
