@@ -95,25 +95,11 @@ export async function runTaskCycle(options: TaskCycleOptions): Promise<TaskCycle
     const verification = await verify(options, verifyCommand);
     if (verification.passed) {
       options.onVerified?.();
-      const checkpointCommit = await commitCheckpoint(
-        worktree,
-        checkpointMessage({ agentType: task.type, taskId: task.id, title: task.title }),
-        options.signal,
-      );
-      continuity.replaceSection(
-        'Just Completed',
-        `${task.id} (${task.type}): ${task.title}: ${result.completion?.summary ?? 'done'}` +
-          ` (verified: \`${verifyCommand}\`)`,
-      );
-      continuity.replaceSection('Current Task', '');
-      return {
+      return await checkpointDone(options, attempt, result.completion, totals, {
         outcome: 'verified',
-        attempts: attempt,
-        checkpointCommit,
+        note: `verified: \`${verifyCommand}\``,
         error: null,
-        summary: result.completion?.summary ?? null,
-        usage: totals,
-      };
+      });
     }
     lastError = `verification \`${verifyCommand}\` failed (${verification.describe})`;
     continuity.appendToSection(
@@ -144,11 +130,26 @@ export const NOT_PROVEN_REASON =
   'nothing verifies this task: it has no verify command and the project has no gates';
 
 /** The agent is done but nothing can verify its work: kept on the branch, recorded as unproven. */
-async function notProven(
+function notProven(
   options: TaskCycleOptions,
   attempt: number,
   completion: { summary: string } | null,
   totals: UsageTotals,
+): Promise<TaskCycleResult> {
+  return checkpointDone(options, attempt, completion, totals, {
+    outcome: 'not_proven',
+    note: 'not proven: nothing verifies it',
+    error: NOT_PROVEN_REASON,
+  });
+}
+
+/** Commits the worktree as the task's checkpoint and records in CONTINUITY.md how the task ended. */
+async function checkpointDone(
+  options: TaskCycleOptions,
+  attempt: number,
+  completion: { summary: string } | null,
+  totals: UsageTotals,
+  ending: { outcome: 'verified' | 'not_proven'; note: string; error: string | null },
 ): Promise<TaskCycleResult> {
   const { task, continuity } = options;
   const checkpointCommit = await commitCheckpoint(
@@ -158,14 +159,14 @@ async function notProven(
   );
   continuity.replaceSection(
     'Just Completed',
-    `${task.id} (${task.type}): ${task.title}: ${completion?.summary ?? 'done'} (not proven: nothing verifies it)`,
+    `${task.id} (${task.type}): ${task.title}: ${completion?.summary ?? 'done'} (${ending.note})`,
   );
   continuity.replaceSection('Current Task', '');
   return {
-    outcome: 'not_proven',
+    outcome: ending.outcome,
     attempts: attempt,
     checkpointCommit,
-    error: NOT_PROVEN_REASON,
+    error: ending.error,
     summary: completion?.summary ?? null,
     usage: totals,
   };
