@@ -421,6 +421,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunOutco
     // A full or read-only disk under .loki/, a corrupt store: said as such (one line of advice).
     const workspaceFault = toWorkspaceFault(error, paths);
     if (workspaceFault !== null) {
+      // Recording the end may fail from that same fault; the fault itself is what the user is told.
       await finish('failed', workspaceFault.exitCode, workspaceFault.message).catch(() => undefined);
       throw workspaceFault;
     }
