@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { initWorkspace } from '../../workspace/index.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
-import { resolveCliConfig, runLiveness } from '../open-cli-workspace.ts';
+import { runLiveness } from '../../app/index.ts';
+import { resolveCliConfig } from '../open-cli-workspace.ts';
 
 export function registerInitCommand(program: Command, context: CliContext): void {
   program

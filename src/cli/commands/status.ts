@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { buildStatusReport, formatStatusText } from '../../workspace/index.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
-import { openCliWorkspace, runLiveness } from '../open-cli-workspace.ts';
+import { runLiveness } from '../../app/index.ts';
+import { openCliWorkspace } from '../open-cli-workspace.ts';
 import { sanitizeForTerminal } from '../terminal-text.ts';
 
 export function registerStatusCommand(program: Command, context: CliContext): void {

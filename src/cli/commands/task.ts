@@ -1,6 +1,13 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { findAgentType } from '../../agents/index.ts';
+import {
+  configuredModelOverrides,
+  createAppAgentSource,
+  parseWholeNumberOption,
+  resolveBudgetCapUsd,
+  selectRunProvider,
+} from '../../app/index.ts';
 import { BudgetGovernor } from '../../budget/index.ts';
 import { loadCircuitBreakerConfig } from '../../config/index.ts';
 import type { NewEvent } from '../../events/index.ts';
@@ -8,14 +15,7 @@ import { readProjectGates } from '../../orchestrator/index.ts';
 import { loadScriptedScript } from '../../providers/index.ts';
 import { runSingleTask, type TaskAgent } from '../../runtime/index.ts';
 import { buildSandboxEnvironment, detectCommandRunner } from '../../sandbox/index.ts';
-import {
-  configuredModelOverrides,
-  createCliAgentSource,
-  resolveBudgetCapUsd,
-  selectCliProvider,
-} from '../cli-agent-source.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
-import { parseWholeNumberOption } from '../parse-whole-number.ts';
 import { openCliWorkspace, resolveCliConfig } from '../open-cli-workspace.ts';
 import { sanitizeForTerminal, truncate } from '../terminal-text.ts';
 
@@ -67,7 +67,7 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
       const governor = capUsd === undefined ? null : new BudgetGovernor({ capUsd });
       const maxAttempts = parseWholeNumberOption(options.maxAttempts, '--max-attempts', 20);
       const maxSteps = parseWholeNumberOption(options.maxSteps, '--max-steps', 1000);
-      const selection = selectCliProvider(context, config, options.provider);
+      const selection = selectRunProvider(context, config, options.provider);
       const scriptPath = options.script === undefined ? undefined : resolve(context.cwd, options.script);
       const modelOverrides = configuredModelOverrides(config, options.model);
       const breakerConfig = loadCircuitBreakerConfig(context.cwd);
@@ -77,7 +77,7 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
         options.verify === undefined ? readProjectGates(workspace.paths.specsDirectory) : [];
       const detection = await detectCommandRunner({ env: context.env });
       const sandboxEnvironment = buildSandboxEnvironment(context.env);
-      const source = createCliAgentSource(context, {
+      const source = createAppAgentSource(context, {
         provider: selection.provider,
         runner: detection.runner,
         logsDirectory: workspace.paths.logsDirectory,

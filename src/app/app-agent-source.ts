@@ -11,11 +11,11 @@ import {
   selectProvider,
 } from '../providers/index.ts';
 import type { CommandRunner } from '../sandbox/index.ts';
-import type { CliContext } from './cli-context.ts';
+import type { AppContext } from './app-context.ts';
 
 /** `--provider`, else the configured provider (loki.yaml, LOKI_PROVIDER, -c provider=…), else auto-detect. */
-export function selectCliProvider(
-  context: CliContext,
+export function selectRunProvider(
+  context: Pick<AppContext, 'env'>,
   config: LokiConfig,
   flag: string | undefined,
 ): ProviderSelection {
@@ -52,9 +52,9 @@ export function resolveBudgetCapUsd(flag: string | undefined, config: LokiConfig
   return config.budgetUsd > 0 ? config.budgetUsd : undefined;
 }
 
-/** The agent source of a CLI command: agent CLIs run inside bubblewrap when commands do. */
-export function createCliAgentSource(
-  context: CliContext,
+/** The agent source of a run or a task: agent CLIs run inside bubblewrap when commands do. */
+export function createAppAgentSource(
+  context: Pick<AppContext, 'env'>,
   options: Omit<AgentSourceOptions, 'env' | 'bubblewrapPath'> & { runner: CommandRunner },
 ): AgentSource {
   return createAgentSource({

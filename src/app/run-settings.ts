@@ -3,7 +3,7 @@ import type { ConfigKey, ConfigSource, ResolvedConfig } from '../config/index.ts
 import { usageError } from '../errors/index.ts';
 import type { RunSettingsData } from '../events/index.ts';
 import type { ModelOverrides, ProviderSelection } from '../providers/index.ts';
-import { resolveBudgetCapUsd } from './cli-agent-source.ts';
+import { resolveBudgetCapUsd } from './app-agent-source.ts';
 import { parseWholeNumberOption } from './parse-whole-number.ts';
 
 /** The flags of `loki run`/`resume`/`demo` that are settings of the run, as typed (undefined: not given). */

@@ -1,0 +1,24 @@
+export type { AppContext } from './app-context.ts';
+export {
+  configuredModelOverrides,
+  createAppAgentSource,
+  resolveBudgetCapUsd,
+  selectRunProvider,
+} from './app-agent-source.ts';
+export { openAppWorkspace, resolveAppConfig, runLiveness } from './open-app-workspace.ts';
+export { parseWholeNumberOption } from './parse-whole-number.ts';
+export { type DemoWorkspace, prepareDemo } from './prepare-demo.ts';
+export {
+  describeRunSettings,
+  modelOverridesOf,
+  type ResolvedRunSettings,
+  resolveRunSettings,
+  type RunSettingFlags,
+} from './run-settings.ts';
+export {
+  type RunObserver,
+  type RunRequest,
+  type RunResult,
+  type RunStart,
+  runWorkspace,
+} from './run-workspace.ts';

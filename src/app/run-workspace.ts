@@ -1,0 +1,297 @@
+import { existsSync } from 'node:fs';
+import { BudgetGovernor, type BudgetSummary } from '../budget/index.ts';
+import { randomId } from '../clock/index.ts';
+import { loadCircuitBreakerConfig, type ResolvedConfig } from '../config/index.ts';
+import { runDoctor } from '../doctor/index.ts';
+import { usageError } from '../errors/index.ts';
+import type { LokiEvent } from '../events/index.ts';
+import { acquireRunLock, type RunOutcome, runPipeline } from '../orchestrator/index.ts';
+import { loadScriptedSession, type ScriptedSession } from '../providers/index.ts';
+import { buildSandboxEnvironment, detectCommandRunner } from '../sandbox/index.ts';
+import type { Run } from '../store/index.ts';
+import {
+  assertStoreNotLost,
+  initWorkspace,
+  openWorkspaceStore,
+  readPrd,
+  toWorkspaceFault,
+  type Workspace,
+  workspacePaths,
+} from '../workspace/index.ts';
+import { createAppAgentSource, selectRunProvider } from './app-agent-source.ts';
+import type { AppContext } from './app-context.ts';
+import { followRun } from './follow-run.ts';
+import { openAppWorkspace, resolveAppConfig } from './open-app-workspace.ts';
+import { OrderedEventWriter } from './ordered-event-writer.ts';
+import {
+  describeRunSettings,
+  modelOverridesOf,
+  type ResolvedRunSettings,
+  resolveRunSettings,
+  type RunSettingFlags,
+} from './run-settings.ts';
+
+export interface RunRequest {
+  /** The PRD to start from; null continues the workspace's run (`loki resume`). */
+  prdPath: string | null;
+  /** The flags that are settings of the run (absent: from the run or the configuration). */
+  flags: RunSettingFlags;
+  /** Aborting it stops the run gracefully, as a stop request does: tasks go back to the queue. */
+  stopSignal?: AbortSignal;
+}
+
+/** What the run is about to do, said once before it starts working. */
+export interface RunStart {
+  runId: string;
+  isResume: boolean;
+  root: string;
+  settings: string;
+  model: string;
+  parallel: number;
+  commandRunner: string;
+  capUsd: number | null;
+}
+
+export interface RunObserver {
+  started?(start: RunStart): void;
+  /** Every event of the run, in the store's order, as it is recorded. */
+  event?(event: LokiEvent): void;
+  /** Something the user should know that does not stop the run. */
+  warning?(text: string): void;
+}
+
+export type RunResult =
+  | { kind: 'already_completed'; runId: string }
+  | { kind: 'ended'; outcome: RunOutcome; budget: BudgetSummary };
+
+/**
+ * `loki run` / `loki resume` / `loki demo`: checks what must hold before anything is written,
+ * continues the workspace's run (or starts one), runs the pipeline under the run lock and reports
+ * its events to `observer` as the store records them. Resolves with the outcome; a fault that
+ * stopped the run (the store could not record an event) is thrown.
+ */
+export async function runWorkspace(
+  context: AppContext,
+  request: RunRequest,
+  observer: RunObserver = {},
+): Promise<RunResult> {
+  const resolvedConfig = await checkRunCanStart(context, request.prdPath);
+  const paths = workspacePaths(context.cwd);
+  const latest = existsSync(paths.database) ? await readLatestRun(context) : null;
+  assertSomethingToRun(context, request, latest);
+  if (latest !== null && latest.status === 'completed') {
+    await using workspace = await openAppWorkspace(context);
+    await workspace.refreshProjections();
+    return { kind: 'already_completed', runId: latest.id };
+  }
+  const resolved = resolveRunSettings({
+    flags: request.flags,
+    config: resolvedConfig,
+    recorded: latest?.settings ?? null,
+    cwd: context.cwd,
+    store: { kind: 'sqlite', location: paths.database },
+    selectProvider: (choice) => selectRunProvider(context, resolvedConfig.values, choice),
+  });
+  // A script that cannot be read is refused before anything is written.
+  const settings = resolved.settings;
+  const scripted =
+    settings.provider === 'scripted' && settings.script !== null
+      ? { session: loadScriptedSession(settings.script), origin: settings.script }
+      : undefined;
+  // Bootstrap: the workspace, git repository and PRD copy (idempotent; a different PRD is refused).
+  if (request.prdPath !== null) {
+    await initWorkspace({
+      root: context.cwd,
+      cwd: context.cwd,
+      clock: context.clock,
+      prdPath: request.prdPath,
+    });
+  }
+  await using workspace = await openAppWorkspace(context);
+  const runId = latest?.id ?? randomId('run');
+  using lock = acquireRunLock(paths.runLockFile, { runId });
+  try {
+    return await runSession({
+      context,
+      request,
+      observer,
+      workspace,
+      resolved,
+      scripted,
+      config: resolvedConfig,
+      runId,
+      latest,
+    });
+  } finally {
+    lock.release();
+  }
+}
+
+/** Refused before anything is read or written: a bad PRD, a lost store, missing prerequisites. */
+async function checkRunCanStart(context: AppContext, prdPath: string | null): Promise<ResolvedConfig> {
+  if (prdPath !== null) readPrd(prdPath, context.cwd);
+  // A run must never start a new, empty store over a history.
+  assertStoreNotLost(workspacePaths(context.cwd));
+  const resolvedConfig = resolveAppConfig(context);
+  // Prerequisites (git, Node) are checked up front unless LOKI_SKIP_PREREQS says not to.
+  if (!resolvedConfig.values.skipPrereqs) {
+    const doctor = await runDoctor({ env: context.env });
+    const missing = doctor.checks.filter((check) => check.isRequired && check.status !== 'ok');
+    if (missing.length > 0) {
+      throw usageError(
+        'RUN_PREREQUISITES_MISSING',
+        `missing prerequisites: ${missing.map((check) => `${check.name} (${check.detail}; fix: ${check.fix ?? 'see loki doctor'})`).join('; ')}. Set LOKI_SKIP_PREREQS=true to run anyway`,
+      );
+    }
+  }
+  return resolvedConfig;
+}
+
+function assertSomethingToRun(context: AppContext, request: RunRequest, latest: Run | null): void {
+  if (request.prdPath !== null || (latest !== null && latest.status !== 'completed')) return;
+  throw usageError(
+    'RUN_NOTHING_TO_RESUME',
+    latest === null
+      ? existsSync(workspacePaths(context.cwd).database)
+        ? 'this workspace has no run to resume; start one with loki run <prd>'
+        : `no Loki workspace in ${context.cwd}; start one with loki run <prd>`
+      : `run ${latest.id} already completed; there is nothing to resume`,
+  );
+}
+
+/** The workspace's latest run, read before the workspace is opened for the run itself. */
+async function readLatestRun(context: AppContext): Promise<Run | null> {
+  await using store = await openWorkspaceStore(workspacePaths(context.cwd), context.clock);
+  return store.getLatestRun();
+}
+
+interface RunSession {
+  context: AppContext;
+  request: RunRequest;
+  observer: RunObserver;
+  workspace: Workspace;
+  resolved: ResolvedRunSettings;
+  scripted: { session: ScriptedSession; origin: string } | undefined;
+  config: ResolvedConfig;
+  runId: string;
+  latest: Run | null;
+}
+
+/** One session of the run under its lock: the pipeline, its events followed, its backups. */
+async function runSession(session: RunSession): Promise<RunResult> {
+  const { context, workspace, resolved, runId, latest, observer } = session;
+  const settings = resolved.settings;
+  const detection = await detectCommandRunner({ env: context.env });
+  const source = createAppAgentSource(context, {
+    provider: resolved.selection.provider,
+    runner: detection.runner,
+    logsDirectory: workspace.paths.logsDirectory,
+    modelOverrides: modelOverridesOf(settings),
+    ...(session.scripted === undefined ? {} : { scripted: session.scripted }),
+  });
+  const governor = new BudgetGovernor({ capUsd: settings.budgetUsd ?? undefined });
+  await chargeEarlierSessions(governor, await workspace.store.listEvents(), runId);
+  observer.started?.({
+    runId,
+    isResume: latest !== null,
+    root: context.cwd,
+    settings: describeRunSettings(resolved),
+    model: source.description,
+    parallel: settings.parallel,
+    commandRunner: detection.runner.kind,
+    capUsd: settings.budgetUsd,
+  });
+
+  const controller = new AbortController();
+  const stopSignal = session.request.stopSignal;
+  const onStop = () => controller.abort(new Error('stopped by the user'));
+  if (stopSignal?.aborted === true) onStop();
+  stopSignal?.addEventListener('abort', onStop, { once: true });
+  const writer = new OrderedEventWriter({
+    store: workspace.store,
+    paths: workspace.paths,
+    onFailure: (error) => controller.abort(error),
+  });
+  const follower = followRun({
+    workspace,
+    afterSequence: (await workspace.store.readSummary()).lastEventSequence,
+    onEvent: (event) => observer.event?.(event),
+    onError: followErrorHandler(session, writer),
+  });
+  // Online backups of the store while the run goes on, and one when it ends (not after a crash).
+  using backups = workspace.scheduleStoreBackups({
+    onError: (error) =>
+      observer.warning?.(
+        `the store backup failed, the run goes on: ${error instanceof Error ? error.message : String(error)}`,
+      ),
+  });
+  // Recorded when the run starts, and again when a flag given now changed them.
+  const isChanged = JSON.stringify(latest?.settings ?? null) !== JSON.stringify(settings);
+  let outcome: RunOutcome;
+  try {
+    outcome = await runPipeline({
+      workspace,
+      source,
+      runner: detection.runner,
+      verifyEnvironment: buildSandboxEnvironment(context.env),
+      config: session.config.values,
+      breakerConfig: loadCircuitBreakerConfig(context.cwd),
+      clock: context.clock,
+      parallel: settings.parallel,
+      governor,
+      perpetual: settings.perpetual,
+      maxIterations: settings.maxIterations,
+      runId,
+      resume: latest !== null,
+      ...(isChanged ? { settings: { settings, given: resolved.given } } : {}),
+      signal: controller.signal,
+      emit: writer.emit,
+      flush: () => writer.flush(),
+      maxTaskAttempts: settings.maxTaskAttempts,
+    });
+    await backups.finish();
+  } catch (error) {
+    // A lost event stopped the run: that is what went wrong, whatever failed after it.
+    throw writer.failure ?? error;
+  } finally {
+    stopSignal?.removeEventListener('abort', onStop);
+    await writer.flush();
+    await follower.stop();
+  }
+  if (writer.failure !== null) throw writer.failure;
+  return { kind: 'ended', outcome, budget: await governor.summary() };
+}
+
+/**
+ * Following the run is for people: when it fails the run goes on (the store records everything)
+ * and the user is told once. A full or read-only disk is not a display problem: the run stops.
+ */
+function followErrorHandler(session: RunSession, writer: OrderedEventWriter): (error: unknown) => void {
+  let hasWarned = false;
+  return (error) => {
+    const fault = toWorkspaceFault(error, session.workspace.paths);
+    if (fault !== null) {
+      writer.failWith(fault);
+      return;
+    }
+    if (hasWarned) return;
+    hasWarned = true;
+    const reason = error instanceof Error ? error.message : String(error);
+    session.observer.warning?.(`cannot show the run's progress (${reason}); it goes on, see loki status`);
+  };
+}
+
+/** A resumed run's cap counts what its earlier sessions spent (the usage events are the record). */
+async function chargeEarlierSessions(
+  governor: BudgetGovernor,
+  events: readonly LokiEvent[],
+  runId: string,
+): Promise<void> {
+  let spentUsd = 0;
+  for (const event of events) {
+    if (event.type === 'usage.recorded' && event.runId === runId) spentUsd += event.data.costUsd;
+  }
+  if (spentUsd <= 0) return;
+  const reservation = await governor.reserve({ taskId: 'earlier-sessions', estimatedCostUsd: 0 });
+  await governor.settle(reservation, spentUsd, { isPriceKnown: true });
+}
