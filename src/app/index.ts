@@ -22,3 +22,7 @@ export {
   type RunStart,
   runWorkspace,
 } from './run-workspace.ts';
+export { addTask, cancelTask, prioritizeTask, retryTask } from './change-queue.ts';
+export { listTasks, showTask } from './read-queue.ts';
+export { readStatus } from './read-status.ts';
+export { readRunReport, type RunReportFiles } from './read-run-report.ts';

@@ -8,6 +8,7 @@ import { registerConfigCommands } from './commands/config.ts';
 import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerInitCommand } from './commands/init.ts';
 import { registerQueueCommands } from './commands/queue.ts';
+import { registerReportCommand } from './commands/report.ts';
 import { registerRunCommands } from './commands/run.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { registerTaskCommands } from './commands/task.ts';
@@ -40,6 +41,7 @@ export function buildProgram(context: CliContext): Command {
   registerInitCommand(program, context);
   registerRunCommands(program, context);
   registerStatusCommand(program, context);
+  registerReportCommand(program, context);
   registerQueueCommands(program, context);
   registerTaskCommands(program, context);
   registerAgentsCommand(program, context);

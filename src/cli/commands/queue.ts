@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { findAgentType } from '../../agents/index.ts';
+import { addTask, cancelTask, listTasks, prioritizeTask, retryTask, showTask } from '../../app/index.ts';
 import { usageError } from '../../errors/index.ts';
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_PRIORITY, DEFAULT_TIMEOUT_SECONDS } from '../../queue/index.ts';
 import type { Task, TaskStatus } from '../../store/index.ts';
 import { projectTask } from '../../workspace/index.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
-import { openCliWorkspace } from '../open-cli-workspace.ts';
+import { appContextOf } from '../open-cli-workspace.ts';
 import { formatTable, sanitizeForTerminal, truncate } from '../terminal-text.ts';
 
 interface JsonOption {
@@ -116,8 +116,7 @@ export function registerQueueCommands(program: Command, context: CliContext): vo
       const statuses = options.status === undefined ? undefined : parseStatuses(options.status);
       const limit =
         options.limit === undefined ? undefined : parseWholeNumber(options.limit, '--limit', 1, 1_000_000);
-      await using workspace = await openCliWorkspace(command, context);
-      const tasks = await workspace.queue.list({
+      const tasks = await listTasks(appContextOf(command, context), {
         ...(statuses === undefined ? {} : { statuses }),
         ...(options.type === undefined ? {} : { type: options.type }),
         ...(limit === undefined ? {} : { limit }),
@@ -166,7 +165,6 @@ export function registerQueueCommands(program: Command, context: CliContext): vo
     .option('--json', 'print the new task as JSON')
     .action(async (title: string, options: AddOptions, command: Command) => {
       // Parse everything before opening the store: bad input must not touch the workspace.
-      findAgentType(options.type);
       const priority =
         options.priority === undefined ? undefined : parseWholeNumber(options.priority, '--priority', 1, 10);
       const timeoutSeconds =
@@ -178,8 +176,7 @@ export function registerQueueCommands(program: Command, context: CliContext): vo
           ? undefined
           : parseWholeNumber(options.maxAttempts, '--max-attempts', 1, 1000);
       const payload = options.payload === undefined ? undefined : parsePayload(options.payload);
-      await using workspace = await openCliWorkspace(command, context);
-      const task = await workspace.queue.enqueue({
+      const task = await addTask(appContextOf(command, context), {
         type: options.type,
         title,
         ...(options.id === undefined ? {} : { id: options.id }),
@@ -191,7 +188,6 @@ export function registerQueueCommands(program: Command, context: CliContext): vo
         ...(timeoutSeconds === undefined ? {} : { timeoutSeconds }),
         ...(maxAttempts === undefined ? {} : { maxAttempts }),
       });
-      await workspace.refreshProjections();
       printChange(
         context,
         options,
@@ -206,9 +202,7 @@ export function registerQueueCommands(program: Command, context: CliContext): vo
     .argument('<id>', 'task id')
     .option('--json', 'print {"task": ..., "events": [...]} as JSON')
     .action(async (taskId: string, options: JsonOption, command: Command) => {
-      await using workspace = await openCliWorkspace(command, context);
-      const task = await workspace.queue.get(taskId);
-      const events = await workspace.store.listEvents({ taskId });
+      const { task, events } = await showTask(appContextOf(command, context), taskId);
       if (options.json === true) {
         writeJson(context, {
           task: { ...projectTask(task), description: task.description },
@@ -233,9 +227,7 @@ export function registerQueueCommands(program: Command, context: CliContext): vo
     .argument('<id>', 'task id')
     .option('--json', 'print the task as JSON')
     .action(async (taskId: string, options: JsonOption, command: Command) => {
-      await using workspace = await openCliWorkspace(command, context);
-      const task = await workspace.queue.retry(taskId);
-      await workspace.refreshProjections();
+      const task = await retryTask(appContextOf(command, context), taskId);
       printChange(
         context,
         options,
@@ -253,9 +245,11 @@ export function registerQueueCommands(program: Command, context: CliContext): vo
     .option('--reason <text>', "why, kept as the task's last error")
     .option('--json', 'print the task as JSON, with the ids of the tasks cancelled with it')
     .action(async (taskId: string, options: JsonOption & { reason?: string }, command: Command) => {
-      await using workspace = await openCliWorkspace(command, context);
-      const { task, dependents } = await workspace.queue.cancel(taskId, options.reason ?? null);
-      await workspace.refreshProjections();
+      const { task, dependents } = await cancelTask(
+        appContextOf(command, context),
+        taskId,
+        options.reason ?? null,
+      );
       if (options.json === true) {
         writeJson(context, {
           ...projectTask(task),
@@ -278,9 +272,7 @@ export function registerQueueCommands(program: Command, context: CliContext): vo
     .option('--json', 'print the task as JSON')
     .action(async (taskId: string, priorityText: string, options: JsonOption, command: Command) => {
       const priority = parseWholeNumber(priorityText, 'priority', 1, 10);
-      await using workspace = await openCliWorkspace(command, context);
-      const task = await workspace.queue.prioritize(taskId, priority);
-      await workspace.refreshProjections();
+      const task = await prioritizeTask(appContextOf(command, context), taskId, priority);
       printChange(context, options, task, `${task.id} now has priority ${task.priority}`);
     });
 }
