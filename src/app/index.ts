@@ -26,3 +26,4 @@ export { addTask, cancelTask, prioritizeTask, retryTask } from './change-queue.t
 export { listTasks, showTask } from './read-queue.ts';
 export { readStatus } from './read-status.ts';
 export { readRunReport, type RunReportFiles } from './read-run-report.ts';
+export { type OneTaskObserver, type OneTaskRequest, runOneTask } from './run-one-task.ts';

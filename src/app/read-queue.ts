@@ -6,7 +6,7 @@ import { openAppWorkspace } from './open-app-workspace.ts';
 /** The workspace's tasks, oldest first, filtered by status, type and count. */
 export async function listTasks(context: AppContext, filter: TaskFilter = {}): Promise<Task[]> {
   await using workspace = await openAppWorkspace(context);
-  return workspace.queue.list(filter);
+  return await workspace.queue.list(filter);
 }
 
 /** One task and its history (its events, in order). Unknown id: TASK_NOT_FOUND. */

@@ -162,7 +162,7 @@ function assertSomethingToRun(context: AppContext, request: RunRequest, latest: 
 /** The workspace's latest run, read before the workspace is opened for the run itself. */
 async function readLatestRun(context: AppContext): Promise<Run | null> {
   await using store = await openWorkspaceStore(workspacePaths(context.cwd), context.clock);
-  return store.getLatestRun();
+  return await store.getLatestRun();
 }
 
 interface RunSession {

@@ -1,22 +1,8 @@
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { findAgentType } from '../../agents/index.ts';
-import {
-  configuredModelOverrides,
-  createAppAgentSource,
-  parseWholeNumberOption,
-  resolveBudgetCapUsd,
-  selectRunProvider,
-} from '../../app/index.ts';
-import { BudgetGovernor } from '../../budget/index.ts';
-import { loadCircuitBreakerConfig } from '../../config/index.ts';
+import { parseWholeNumberOption, runOneTask } from '../../app/index.ts';
 import type { NewEvent } from '../../events/index.ts';
-import { readProjectGates } from '../../orchestrator/index.ts';
-import { loadScriptedScript } from '../../providers/index.ts';
-import { runSingleTask, type TaskAgent } from '../../runtime/index.ts';
-import { buildSandboxEnvironment, detectCommandRunner } from '../../sandbox/index.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
-import { openCliWorkspace, resolveCliConfig } from '../open-cli-workspace.ts';
+import { appContextOf } from '../open-cli-workspace.ts';
 import { sanitizeForTerminal, truncate } from '../terminal-text.ts';
 
 interface TaskRunOptions {
@@ -60,82 +46,44 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
     .option('--max-steps <n>', 'model calls per round', '50')
     .option('--json', 'print events as NDJSON and a final result object')
     .action(async (what: string, options: TaskRunOptions, command: Command) => {
-      // Unknown agent types fail before anything is written, with close matches suggested.
-      const agentType = findAgentType(options.type);
-      const config = resolveCliConfig(command, context).values;
-      const capUsd = resolveBudgetCapUsd(options.budget, config);
-      const governor = capUsd === undefined ? null : new BudgetGovernor({ capUsd });
       const maxAttempts = parseWholeNumberOption(options.maxAttempts, '--max-attempts', 20);
       const maxSteps = parseWholeNumberOption(options.maxSteps, '--max-steps', 1000);
-      const selection = selectRunProvider(context, config, options.provider);
-      const scriptPath = options.script === undefined ? undefined : resolve(context.cwd, options.script);
-      const modelOverrides = configuredModelOverrides(config, options.model);
-      const breakerConfig = loadCircuitBreakerConfig(context.cwd);
-      await using workspace = await openCliWorkspace(command, context);
-      // Without --verify the project's gates verify the work; with neither it is reported not proven.
-      const projectGates =
-        options.verify === undefined ? readProjectGates(workspace.paths.specsDirectory) : [];
-      const detection = await detectCommandRunner({ env: context.env });
-      const sandboxEnvironment = buildSandboxEnvironment(context.env);
-      const source = createAppAgentSource(context, {
-        provider: selection.provider,
-        runner: detection.runner,
-        logsDirectory: workspace.paths.logsDirectory,
-        modelOverrides,
-        ...(selection.provider === 'scripted' && scriptPath !== undefined
-          ? { scripted: { script: loadScriptedScript(scriptPath), origin: options.script ?? scriptPath } }
-          : {}),
-      });
-      const modelId = source.modelIdFor('default');
       const controller = new AbortController();
       const interrupt = () => controller.abort(new Error('interrupted'));
       process.once('SIGINT', interrupt);
-      const progress = (event: NewEvent) => {
-        if (options.json === true) {
-          context.stdout(`${JSON.stringify(event)}\n`);
-          return;
-        }
-        const line = describeEvent(event);
-        if (line !== null) context.stdout(`${sanitizeForTerminal(line)}\n`);
-      };
-      if (options.json !== true) {
-        context.stdout(
-          `Running ${options.type} on "${what}" with ${selection.provider} (${modelId}); commands: ${detection.runner.kind}\n`,
-        );
-      }
       try {
-        const result = await runSingleTask({
-          workspace,
-          config,
-          breakerConfig,
-          clock: context.clock,
-          title: what,
-          ...(options.description === undefined ? {} : { description: options.description }),
-          type: options.type,
-          verifyCommand: options.verify ?? null,
-          projectGates,
-          verifyEnvironment: sandboxEnvironment,
-          provider: selection.provider,
-          runtime: source.runtime,
-          modelId,
-          runner: detection.runner,
-          maxAttempts,
-          onEvent: progress,
-          signal: controller.signal,
-          createAgent: ({ worktree, task: claimed, emit, retry }): TaskAgent =>
-            source.createTaskAgent({
-              task: claimed,
-              agentType,
-              tier: 'default',
-              worktree,
-              emit,
-              retry,
-              runId: null,
-              governor,
-              signal: controller.signal,
-              maxSteps,
-            }),
-        });
+        const result = await runOneTask(
+          appContextOf(command, context),
+          {
+            title: what,
+            agentType: options.type,
+            ...(options.description === undefined ? {} : { description: options.description }),
+            ...(options.verify === undefined ? {} : { verifyCommand: options.verify }),
+            ...(options.provider === undefined ? {} : { provider: options.provider }),
+            ...(options.script === undefined ? {} : { script: options.script }),
+            ...(options.budget === undefined ? {} : { budget: options.budget }),
+            ...(options.model === undefined ? {} : { model: options.model }),
+            maxAttempts,
+            maxSteps,
+            signal: controller.signal,
+          },
+          {
+            started: (start) => {
+              if (options.json === true) return;
+              context.stdout(
+                `Running ${options.type} on "${what}" with ${start.provider} (${start.model}); commands: ${start.commandRunner}\n`,
+              );
+            },
+            event: (event) => {
+              if (options.json === true) {
+                context.stdout(`${JSON.stringify(event)}\n`);
+                return;
+              }
+              const line = describeEvent(event);
+              if (line !== null) context.stdout(`${sanitizeForTerminal(line)}\n`);
+            },
+          },
+        );
         const { cycle } = result;
         if (options.json === true) {
           writeJson(context, {
