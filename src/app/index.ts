@@ -27,3 +27,10 @@ export { listTasks, showTask } from './read-queue.ts';
 export { readStatus } from './read-status.ts';
 export { readRunReport, type RunReportFiles } from './read-run-report.ts';
 export { type OneTaskObserver, type OneTaskRequest, runOneTask } from './run-one-task.ts';
+export {
+  type AgentInstanceJson,
+  type AgentsJson,
+  type AgentTypeJson,
+  type InstanceTaskJson,
+  listAgents,
+} from './list-agents.ts';
