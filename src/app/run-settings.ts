@@ -50,45 +50,77 @@ export function resolveRunSettings(options: {
   /** Chooses the provider from an explicit choice (or undefined: configuration, then auto-detection). */
   selectProvider: (choice: string | undefined) => ProviderSelection;
 }): ResolvedRunSettings {
-  const { flags, config, recorded } = options;
-  const values = config.values;
-  const given: RunSettingKey[] = [];
-  const sources = {} as Record<keyof RunSettingsData, string>;
-  /** A `-c key=value` on this command line: given again, like a flag. */
-  const commandLine = (key: ConfigKey) => config.sources[key].kind === 'flag';
+  const picker = new SettingPicker(options.config);
+  const { provider, models, script, selection } = pickProviderSettings(picker, options);
+  const limits = pickRunLimits(picker, options);
+  if (limits.maxIterations !== null && !limits.perpetual) {
+    throw usageError(
+      'CLI_INVALID_OPTION',
+      '--max-iterations limits the Growth iterations of --perpetual; add --perpetual',
+    );
+  }
+  picker.sources.store = 'the workspace';
+  return {
+    settings: { provider, models, script, ...limits, store: options.store },
+    sources: picker.sources,
+    given: picker.given,
+    selection,
+  };
+}
 
-  const pick = <Value>(
+type ResolveOptions = Parameters<typeof resolveRunSettings>[0];
+
+/** Picks each setting from its strongest source and remembers which one that was. */
+class SettingPicker {
+  readonly given: RunSettingKey[] = [];
+  readonly sources = {} as Record<keyof RunSettingsData, string>;
+  readonly #config: ResolvedConfig;
+
+  constructor(config: ResolvedConfig) {
+    this.#config = config;
+  }
+
+  /** A `-c key=value` on this command line: given again, like a flag. */
+  isOnCommandLine(key: ConfigKey): boolean {
+    return this.#config.sources[key].kind === 'flag';
+  }
+
+  pick<Value>(
     key: RunSettingKey,
     candidates: { flag?: { value: Value | undefined; label: string }; configKey?: ConfigKey },
     fromRecord: Value | undefined,
     fromConfig: () => { value: Value; label: string },
-  ): Value => {
+  ): Value {
     const flag = candidates.flag;
     if (flag !== undefined && flag.value !== undefined) {
-      given.push(key);
-      sources[key] = flag.label;
+      this.given.push(key);
+      this.sources[key] = flag.label;
       return flag.value;
     }
-    if (candidates.configKey !== undefined && commandLine(candidates.configKey)) {
-      given.push(key);
+    if (candidates.configKey !== undefined && this.isOnCommandLine(candidates.configKey)) {
+      this.given.push(key);
       const configured = fromConfig();
-      sources[key] = configured.label;
+      this.sources[key] = configured.label;
       return configured.value;
     }
     if (fromRecord !== undefined) {
-      sources[key] = FROM_THE_RUN;
+      this.sources[key] = FROM_THE_RUN;
       return fromRecord;
     }
     const configured = fromConfig();
-    sources[key] = configured.label;
+    this.sources[key] = configured.label;
     return configured.value;
-  };
+  }
+}
 
+/** The provider, its models and its script: they belong together (a new provider starts afresh). */
+function pickProviderSettings(picker: SettingPicker, options: ResolveOptions) {
+  const { flags, config, recorded } = options;
+  const values = config.values;
   // The provider: validated (and auto-detected when nothing names one) by selectProvider.
-  const providerFlag = flags.provider ?? (commandLine('provider') ? values.provider : undefined);
-  const providerChoice = providerFlag ?? recorded?.provider;
-  const selection = options.selectProvider(providerChoice);
-  const provider = pick(
+  const providerFlag = flags.provider ?? (picker.isOnCommandLine('provider') ? values.provider : undefined);
+  const selection = options.selectProvider(providerFlag ?? recorded?.provider);
+  const provider = picker.pick(
     'provider',
     {
       flag: { value: flags.provider === undefined ? undefined : selection.provider, label: '--provider' },
@@ -99,8 +131,8 @@ export function resolveRunSettings(options: {
   );
   const sameProviderRecord = recorded !== null && recorded.provider === provider ? recorded : null;
   const modelKeys = ['modelPlanning', 'modelDefault', 'modelFast'] as const;
-  const givenModelKey = modelKeys.find(commandLine);
-  const models = pick(
+  const givenModelKey = modelKeys.find((key) => picker.isOnCommandLine(key));
+  const models = picker.pick(
     'models',
     givenModelKey === undefined ? {} : { configKey: givenModelKey },
     sameProviderRecord?.models,
@@ -118,7 +150,7 @@ export function resolveRunSettings(options: {
       ),
     }),
   );
-  const script = pick(
+  const script = picker.pick(
     'script',
     {
       flag: {
@@ -129,23 +161,25 @@ export function resolveRunSettings(options: {
     sameProviderRecord?.script,
     () => ({ value: null, label: 'default' }),
   );
-  const parallel = pick(
+  return { provider, models, script, selection };
+}
+
+/** Parallelism, budget, attempts and Growth: each from its flag, the run, or the configuration. */
+function pickRunLimits(picker: SettingPicker, options: ResolveOptions) {
+  const { flags, config, recorded } = options;
+  const values = config.values;
+  const whole = (value: string | undefined, flag: string, maximum: number) =>
+    value === undefined ? undefined : parseWholeNumberOption(value, flag, maximum);
+  const parallel = picker.pick(
     'parallel',
     {
-      flag: {
-        value:
-          flags.parallel === undefined ? undefined : parseWholeNumberOption(flags.parallel, '--parallel', 64),
-        label: '--parallel',
-      },
+      flag: { value: whole(flags.parallel, '--parallel', 64), label: '--parallel' },
       configKey: 'maxParallelAgents',
     },
     recorded?.parallel,
-    () => ({
-      value: values.maxParallelAgents,
-      label: labelOf(config.sources.maxParallelAgents),
-    }),
+    () => ({ value: values.maxParallelAgents, label: labelOf(config.sources.maxParallelAgents) }),
   );
-  const budgetUsd = pick(
+  const budgetUsd = picker.pick(
     'budgetUsd',
     {
       flag: {
@@ -160,63 +194,32 @@ export function resolveRunSettings(options: {
       label: labelOf(config.sources.budgetUsd),
     }),
   );
-  const maxTaskAttempts = pick(
+  const maxTaskAttempts = picker.pick(
     'maxTaskAttempts',
     {
       flag: {
-        value:
-          flags.maxTaskAttempts === undefined
-            ? undefined
-            : parseWholeNumberOption(flags.maxTaskAttempts, '--max-task-attempts', 100),
+        value: whole(flags.maxTaskAttempts, '--max-task-attempts', 100),
         label: '--max-task-attempts',
       },
     },
     recorded?.maxTaskAttempts,
     () => ({ value: DEFAULT_MAX_TASK_ATTEMPTS, label: 'default' }),
   );
-  const perpetual = pick(
+  const perpetual = picker.pick(
     'perpetual',
     { flag: { value: flags.perpetual === true ? true : undefined, label: '--perpetual' } },
     recorded?.perpetual,
     () => ({ value: false, label: 'default' }),
   );
-  const maxIterations = pick(
+  const maxIterations = picker.pick<number | null>(
     'maxIterations',
     {
-      flag: {
-        value:
-          flags.maxIterations === undefined
-            ? undefined
-            : parseWholeNumberOption(flags.maxIterations, '--max-iterations', 100_000),
-        label: '--max-iterations',
-      },
+      flag: { value: whole(flags.maxIterations, '--max-iterations', 100_000), label: '--max-iterations' },
     },
     recorded?.maxIterations,
     () => ({ value: null, label: 'default' }),
   );
-  if (maxIterations !== null && !perpetual) {
-    throw usageError(
-      'CLI_INVALID_OPTION',
-      '--max-iterations limits the Growth iterations of --perpetual; add --perpetual',
-    );
-  }
-  sources.store = 'the workspace';
-  return {
-    settings: {
-      provider,
-      models,
-      script,
-      parallel,
-      budgetUsd,
-      maxTaskAttempts,
-      perpetual,
-      maxIterations,
-      store: options.store,
-    },
-    sources,
-    given,
-    selection,
-  };
+  return { parallel, budgetUsd, maxTaskAttempts, perpetual, maxIterations };
 }
 
 /**
