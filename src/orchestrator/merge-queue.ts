@@ -185,9 +185,7 @@ export class MergeQueue {
    */
   async #mergeBatch(batch: PendingMerge[]): Promise<void> {
     const signal = this.#options.signal;
-    const signalOption = signal === undefined ? {} : { signal };
     const leftovers: PendingMerge[] = [];
-    const members: BatchMember[] = [];
     try {
       await this.#prepareIntegration(signal);
       // Where this queue last moved main, when it did: the guarded update-ref below catches any
@@ -197,87 +195,13 @@ export class MergeQueue {
       const isResetSkipped = this.#lastMergedAt === previousMain;
       this.#lastMergedAt = null;
       if (!isResetSkipped) await this.#integration.reset(previousMain, signal);
-      let tip = previousMain;
-      for (const pending of batch) {
-        if (await isWithdrawn(pending.request)) {
-          pending.resolve({ outcome: 'withdrawn' });
-          continue;
-        }
-        const tree = pending.request.signal?.aborted
-          ? null
-          : await this.#squashedTreeByMergeTree(pending.request, tip, signal);
-        if (tree === null) {
-          leftovers.push(pending);
-          continue;
-        }
-        const checkpoint = (
-          await runGit(
-            this.#integration.path,
-            [
-              'commit-tree',
-              tree,
-              '-p',
-              tip,
-              '-m',
-              checkpointMessage(pending.request),
-              ...trailerArguments(pending.request),
-            ],
-            { env: LOKI_GIT_IDENTITY, ...signalOption },
-          )
-        ).stdout.trim();
-        members.push({ pending, checkpoint, parent: tip });
-        tip = checkpoint;
-      }
+      const { members, tip } = await this.#checkpointBatch(batch, previousMain, leftovers);
       if (members.length > 0) {
         await this.#integration.checkOut(tip, signal);
-        if (isResetSkipped) await runGit(this.#integration.path, ['clean', '-ffdq'], signalOption);
-        const greenCount = await greenPrefixLength({
-          candidates: members.map((member) => ({
-            checkpoint: member.checkpoint,
-            verifyCommands: member.pending.request.verifyCommands,
-          })),
-          base: previousMain,
-          gates: this.#options.projectGates?.() ?? [],
-          ledger: this.#gates,
-          worktree: this.#candidateWorktree(signal),
-          ...signalOption,
-        });
-        const green = members.slice(0, greenCount);
-        const culprit = members[greenCount];
-        // Right before main moves: a member withdrawn meanwhile stays off main, and so does
-        // everything checkpointed on top of it (it holds its changes); those queue again.
-        const withdrawnAt = await firstWithdrawn(green);
-        const withdrawn = withdrawnAt === -1 ? undefined : green[withdrawnAt];
-        const kept = withdrawnAt === -1 ? green : green.slice(0, withdrawnAt);
-        const requeued = members.slice(withdrawnAt === -1 ? greenCount + 1 : withdrawnAt + 1);
-        const landed = kept.at(-1);
-        const update =
-          landed === undefined
-            ? null
-            : await runGit(
-                this.#options.repositoryRoot,
-                [
-                  'update-ref',
-                  '-m',
-                  `loki merge: ${kept.length} checkpoints`,
-                  this.#mainReference,
-                  landed.checkpoint,
-                  previousMain,
-                ],
-                { allowFailure: true },
-              );
-        if (update !== null && update.exitCode !== 0) {
-          // Main moved under the batch: each member is merged (and verified) on its own, on the new main.
-          await this.#integration.reset(previousMain, signal);
-          leftovers.unshift(...members.map((member) => member.pending));
-        } else {
-          if (landed !== undefined) await this.#landed(kept, previousMain, landed.checkpoint);
-          if (landed?.checkpoint === tip) this.#lastMergedAt = tip;
-          withdrawn?.pending.resolve({ outcome: 'withdrawn' });
-          // The culprit alone first, so its failing command is named; the rest queue again.
-          if (withdrawn === undefined && culprit !== undefined) leftovers.unshift(culprit.pending);
-          this.#pending.unshift(...requeued.map((member) => member.pending));
+        if (isResetSkipped) {
+          await runGit(this.#integration.path, ['clean', '-ffdq'], signal === undefined ? {} : { signal });
         }
+        await this.#landGreenPrefix(members, previousMain, tip, leftovers);
       }
     } catch (error) {
       // A promise settles once: the members already resolved as merged keep that answer.
@@ -285,6 +209,113 @@ export class MergeQueue {
       return;
     }
     for (const pending of leftovers) await this.#settle(pending);
+  }
+
+  /**
+   * Each member's squashed change committed on top of the one before it (by merge-tree, no
+   * checkout). A member withdrawn meanwhile is answered at once; one that does not apply cleanly
+   * goes to `leftovers` (the single merge handles it).
+   */
+  async #checkpointBatch(
+    batch: readonly PendingMerge[],
+    previousMain: string,
+    leftovers: PendingMerge[],
+  ): Promise<{ members: BatchMember[]; tip: string }> {
+    const signal = this.#options.signal;
+    const members: BatchMember[] = [];
+    let tip = previousMain;
+    for (const pending of batch) {
+      if (await isWithdrawn(pending.request)) {
+        pending.resolve({ outcome: 'withdrawn' });
+        continue;
+      }
+      const tree = pending.request.signal?.aborted
+        ? null
+        : await this.#squashedTreeByMergeTree(pending.request, tip, signal);
+      if (tree === null) {
+        leftovers.push(pending);
+        continue;
+      }
+      const checkpoint = (
+        await runGit(
+          this.#integration.path,
+          [
+            'commit-tree',
+            tree,
+            '-p',
+            tip,
+            '-m',
+            checkpointMessage(pending.request),
+            ...trailerArguments(pending.request),
+          ],
+          { env: LOKI_GIT_IDENTITY, ...(signal === undefined ? {} : { signal }) },
+        )
+      ).stdout.trim();
+      members.push({ pending, checkpoint, parent: tip });
+      tip = checkpoint;
+    }
+    return { members, tip };
+  }
+
+  /**
+   * The gates find the longest green prefix of the checkpointed members; main moves (guarded)
+   * to its last member not withdrawn. The culprit, and a main that moved meanwhile, go to
+   * `leftovers`; the members after them queue again.
+   */
+  async #landGreenPrefix(
+    members: readonly BatchMember[],
+    previousMain: string,
+    tip: string,
+    leftovers: PendingMerge[],
+  ): Promise<void> {
+    const signal = this.#options.signal;
+    const greenCount = await greenPrefixLength({
+      candidates: members.map((member) => ({
+        checkpoint: member.checkpoint,
+        verifyCommands: member.pending.request.verifyCommands,
+      })),
+      base: previousMain,
+      gates: this.#options.projectGates?.() ?? [],
+      ledger: this.#gates,
+      worktree: this.#candidateWorktree(signal),
+      ...(signal === undefined ? {} : { signal }),
+    });
+    const green = members.slice(0, greenCount);
+    const culprit = members[greenCount];
+    // Right before main moves: a member withdrawn meanwhile stays off main, and so does
+    // everything checkpointed on top of it (it holds its changes); those queue again.
+    const withdrawnAt = await firstWithdrawn(green);
+    const withdrawn = withdrawnAt === -1 ? undefined : green[withdrawnAt];
+    const kept = withdrawnAt === -1 ? green : green.slice(0, withdrawnAt);
+    const requeued = members.slice(withdrawnAt === -1 ? greenCount + 1 : withdrawnAt + 1);
+    const landed = kept.at(-1);
+    const update =
+      landed === undefined
+        ? null
+        : await runGit(
+            this.#options.repositoryRoot,
+            [
+              'update-ref',
+              '-m',
+              `loki merge: ${kept.length} checkpoints`,
+              this.#mainReference,
+              landed.checkpoint,
+              previousMain,
+            ],
+            { allowFailure: true },
+          );
+    if (update !== null && update.exitCode !== 0) {
+      // Main moved under the batch: each member is merged (and verified) on its own, on the new main.
+      await this.#integration.reset(previousMain, signal);
+      leftovers.unshift(...members.map((member) => member.pending));
+      return;
+    }
+    if (landed !== undefined) await this.#landed(kept, previousMain, landed.checkpoint);
+    if (landed?.checkpoint === tip) this.#lastMergedAt = tip;
+    withdrawn?.pending.resolve({ outcome: 'withdrawn' });
+    // The culprit alone first, so its failing command is named; the rest queue again.
+    if (withdrawn === undefined && culprit !== undefined) leftovers.unshift(culprit.pending);
+    this.#pending.unshift(...requeued.map((member) => member.pending));
   }
 
   /** Main moved to the last of `kept`: each of them is merged, on top of the one before it. */

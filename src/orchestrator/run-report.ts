@@ -67,9 +67,40 @@ export interface BuildRunReportInput {
  * Everything in it was computed by the harness (git, the store, commands it ran), not said by a model.
  */
 export function buildRunReport(input: BuildRunReportInput): RunReport {
-  const plannedPhase = new Map(
-    (input.architecture?.tasks ?? []).map((task) => [task.id, phaseOfTask(task)] as const),
+  const { phases, verificationsByTask } = readRunEvents(input);
+  const tasks = reportTasks(input, verificationsByTask);
+  const mainPassed = input.mainVerification?.passed === true;
+  const notProven: string[] = [];
+  const requirements = (input.requirements?.requirements ?? []).map((requirement) => {
+    const traced = traceRequirement(requirement, tasks, mainPassed);
+    if (!traced.proven) notProven.push(`${requirement.id} (${requirement.title}): ${traced.why}`);
+    return traced;
+  });
+  for (const task of tasks) {
+    if (task.commit === null) notProven.push(`task ${task.id} (${task.title}) is ${task.status}, not merged`);
+  }
+  notProven.push(...unprovenOnMain(input));
+  notProven.push(
+    'acceptance criteria are proven only as far as the verify commands the plan chose exercise them; no blind review ran',
   );
+  return {
+    runId: input.runId,
+    status: input.status,
+    exitCode: input.exitCode,
+    summary: input.summary,
+    model: input.model,
+    generatedAt: new Date(input.now).toISOString(),
+    phases,
+    requirements,
+    tasks,
+    mainVerification: input.mainVerification,
+    budget: input.budget,
+    notProven,
+  };
+}
+
+/** The run's phase outcomes and each task's verifications, from its events. */
+function readRunEvents(input: BuildRunReportInput) {
   const verificationsByTask = new Map<string, TaskReport['verifications']>();
   const phases: RunReport['phases'] = [];
   for (const event of input.events) {
@@ -83,7 +114,17 @@ export function buildRunReport(input: BuildRunReportInput): RunReport {
       phases.push({ phase: event.data.phase, outcome: event.data.outcome, details: event.data.details });
     }
   }
-  const tasks: TaskReport[] = input.tasks
+  return { phases, verificationsByTask };
+}
+
+function reportTasks(
+  input: BuildRunReportInput,
+  verificationsByTask: ReadonlyMap<string, TaskReport['verifications']>,
+): TaskReport[] {
+  const plannedPhase = new Map(
+    (input.architecture?.tasks ?? []).map((task) => [task.id, phaseOfTask(task)] as const),
+  );
+  return input.tasks
     .filter((task) => task.runId === input.runId)
     .map((task) => {
       const payload = readTaskPayloadForReport(task);
@@ -104,62 +145,48 @@ export function buildRunReport(input: BuildRunReportInput): RunReport {
         lastError: task.status === 'completed' ? null : task.lastError,
       };
     });
-  const byId = new Map(tasks.map((task) => [task.id, task]));
-  const mainPassed = input.mainVerification?.passed === true;
-  const notProven: string[] = [];
-  const requirements = (input.requirements?.requirements ?? []).map((requirement) => {
-    const taskIds = tasks
-      .filter((task) => task.requirementIds.includes(requirement.id))
-      .map((task) => task.id);
-    const unmerged = taskIds.filter((id) => byId.get(id)?.commit === null);
-    let why: string;
-    if (taskIds.length === 0) why = 'no task was planned for it';
-    else if (unmerged.length > 0) why = `not merged: ${unmerged.join(', ')}`;
-    else if (!mainPassed) why = 'its tasks are merged but the verification of main did not pass';
-    else why = `tasks merged and verified (${taskIds.join(', ')}); main's gates passed`;
-    const proven = taskIds.length > 0 && unmerged.length === 0 && mainPassed;
-    if (!proven) notProven.push(`${requirement.id} (${requirement.title}): ${why}`);
-    return { id: requirement.id, title: requirement.title, taskIds, proven, why };
-  });
-  for (const task of tasks) {
-    if (task.commit === null) notProven.push(`task ${task.id} (${task.title}) is ${task.status}, not merged`);
-  }
+}
+
+/** A requirement is proven when tasks cite it, all of them merged, and main's gates passed. */
+function traceRequirement(
+  requirement: { id: string; title: string },
+  tasks: readonly TaskReport[],
+  mainPassed: boolean,
+): RunReport['requirements'][number] {
+  const taskIds = tasks.filter((task) => task.requirementIds.includes(requirement.id)).map((task) => task.id);
+  const unmerged = tasks
+    .filter((task) => taskIds.includes(task.id) && task.commit === null)
+    .map((task) => task.id);
+  let why: string;
+  if (taskIds.length === 0) why = 'no task was planned for it';
+  else if (unmerged.length > 0) why = `not merged: ${unmerged.join(', ')}`;
+  else if (!mainPassed) why = 'its tasks are merged but the verification of main did not pass';
+  else why = `tasks merged and verified (${taskIds.join(', ')}); main's gates passed`;
+  const proven = taskIds.length > 0 && unmerged.length === 0 && mainPassed;
+  return { id: requirement.id, title: requirement.title, taskIds, proven, why };
+}
+
+/** What the verification of main leaves unproven: failed gates, gates without counts, the boot. */
+function unprovenOnMain(input: BuildRunReportInput): string[] {
   const verification = input.mainVerification;
-  if (verification === null) notProven.push('main was not verified in this run');
-  else {
-    for (const gate of verification.gates) {
-      if (!gate.passed)
-        notProven.push(`gate \`${gate.command}\` failed on main (exit ${gate.exitCode ?? '?'})`);
-      else if (gate.tests === null)
-        notProven.push(`gate \`${gate.command}\` passed but printed no test counts Loki recognises`);
-    }
-    if (verification.health === null) {
-      notProven.push(
-        input.architecture?.deployment === null
-          ? 'the product is not a service: its boot was not checked'
-          : 'the product was not started and its health path not probed',
-      );
-    } else if (!verification.health.passed) {
-      notProven.push(`health check GET ${verification.health.healthPath} did not answer 2xx`);
-    }
+  if (verification === null) return ['main was not verified in this run'];
+  const notProven: string[] = [];
+  for (const gate of verification.gates) {
+    if (!gate.passed)
+      notProven.push(`gate \`${gate.command}\` failed on main (exit ${gate.exitCode ?? '?'})`);
+    else if (gate.tests === null)
+      notProven.push(`gate \`${gate.command}\` passed but printed no test counts Loki recognises`);
   }
-  notProven.push(
-    'acceptance criteria are proven only as far as the verify commands the plan chose exercise them; no blind review ran',
-  );
-  return {
-    runId: input.runId,
-    status: input.status,
-    exitCode: input.exitCode,
-    summary: input.summary,
-    model: input.model,
-    generatedAt: new Date(input.now).toISOString(),
-    phases,
-    requirements,
-    tasks,
-    mainVerification: input.mainVerification,
-    budget: input.budget,
-    notProven,
-  };
+  if (verification.health === null) {
+    notProven.push(
+      input.architecture?.deployment === null
+        ? 'the product is not a service: its boot was not checked'
+        : 'the product was not started and its health path not probed',
+    );
+  } else if (!verification.health.passed) {
+    notProven.push(`health check GET ${verification.health.healthPath} did not answer 2xx`);
+  }
+  return notProven;
 }
 
 /**
