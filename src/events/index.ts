@@ -29,3 +29,5 @@ export {
   type UsageRecordedData,
   type VerificationRanData,
 } from './event-types.ts';
+export { type EventSchemasMatchTheirTypes, eventDataSchemas, newEventSchema } from './event-schemas.ts';
+export { eventInvalid, parseNewEvent } from './parse-new-event.ts';

@@ -76,6 +76,11 @@ export interface Store extends AsyncDisposable {
   listTasks(filter?: TaskFilter): Promise<Task[]>;
   countTasks(): Promise<TaskCounts>;
 
+  /**
+   * Appends one event in a transaction of its own. Every event a store writes, here or inside a
+   * transition, is checked against the event union first: an invalid one is refused with
+   * EVENT_INVALID and its transaction writes nothing.
+   */
   appendEvent(event: NewEvent): Promise<LokiEvent>;
   listEvents(filter?: EventFilter): Promise<LokiEvent[]>;
 

@@ -3,7 +3,12 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { Clock } from '../../clock/index.ts';
 import { systemClock } from '../../clock/index.ts';
-import type { LokiEvent, NewEvent, RunSettingsRecordedData } from '../../events/index.ts';
+import {
+  type LokiEvent,
+  type NewEvent,
+  parseNewEvent,
+  type RunSettingsRecordedData,
+} from '../../events/index.ts';
 import type { BreakerSnapshot, BreakerTransition } from '../breaker-record.ts';
 import type {
   CancelledTasks,
@@ -66,6 +71,7 @@ const TERMINAL_RUN_STATUSES = new Set(['completed', 'failed', 'stopped']);
  * - Every state change appends its event inside the same transaction.
  * - node:sqlite is synchronous, so a method's transaction never spans an `await`: two async calls
  *   in one process cannot interleave inside a transaction either.
+ * - Every event is validated before it is written.
  */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -202,9 +208,14 @@ export class SqliteStore implements Store {
     return this.#redactor === null ? value : (this.#redactor.redactValue(value) as T);
   }
 
-  /** The one place events are written: secrets never reach the file, whoever emitted the event. */
+  /**
+   * The one place events are written; must run inside `#write`. Each event is checked against the
+   * union (a throw rolls the whole transaction back), then secrets are replaced, whoever emitted it.
+   * Validated before redaction: the caller's shape is what is judged, and redaction keeps shapes.
+   */
   #appendEvent(newEvent: NewEvent, now: number): LokiEvent {
-    const event = { ...newEvent, data: this.#redact(newEvent.data) } as NewEvent;
+    const valid = parseNewEvent(newEvent);
+    const event = { ...valid, data: this.#redact(valid.data) } as NewEvent;
     const { lastInsertRowid } = this.#statement(
       'INSERT INTO events (type, run_id, task_id, data, created_at) VALUES (?, ?, ?, ?, ?)',
     ).run(event.type, event.runId, event.taskId, JSON.stringify(event.data), now);

@@ -1,0 +1,137 @@
+/**
+ * The part of the store conformance suite about the event log: what may be appended, how it is
+ * read back, and when in-process listeners hear of it. `describeStoreConformance` runs it for every
+ * adapter, so an adapter cannot pass one without the other.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../clock/index.ts';
+import { isLokiError } from '../errors/index.ts';
+import type { NewEvent } from '../events/index.ts';
+import type { ConnectAgain, OpenStore } from './store-conformance.ts';
+import type { Store } from './store.ts';
+import type { NewTask } from './task-record.ts';
+
+function newTask(id: string, runId: string | null = null): NewTask {
+  return {
+    id,
+    type: 'eng-backend',
+    title: `title of ${id}`,
+    description: '',
+    priority: 5,
+    dependencies: [],
+    payload: null,
+    idempotencyKey: null,
+    runId,
+    timeoutSeconds: 60,
+    maxAttempts: 3,
+  };
+}
+
+/** What a caller that bypassed the types could hand the store. */
+function malformed(event: unknown): NewEvent {
+  return event as NewEvent;
+}
+
+async function refusal(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => null,
+    (caught: unknown) => caught,
+  );
+}
+
+async function expectEventRefused(promise: Promise<unknown>, ...mentions: string[]): Promise<void> {
+  const error = await refusal(promise);
+  expect(isLokiError(error), `expected LokiError EVENT_INVALID, got ${String(error)}`).toBe(true);
+  if (!isLokiError(error)) return;
+  expect(error.code).toBe('EVENT_INVALID');
+  expect(error.category).toBe('internal');
+  for (const mention of mentions) expect(error.message).toContain(mention);
+}
+
+export function describeStoreEventConformance(
+  adapterName: string,
+  openStore: OpenStore,
+  connectAgain: ConnectAgain,
+): void {
+  describe(`Store conformance, event log: ${adapterName}`, () => {
+    let clock: ManualClock;
+    let store: Store;
+
+    beforeEach(async () => {
+      clock = new ManualClock();
+      store = await openStore(clock);
+    });
+
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it('refuses an event that does not match its type, naming the type and the field, and writes nothing', async () => {
+      await expectEventRefused(
+        store.appendEvent(
+          malformed({
+            type: 'task.claimed',
+            runId: null,
+            taskId: 'a',
+            data: { workerId: 'w', attempt: 'first', leaseExpiresAt: 0 },
+          }),
+        ),
+        'task.claimed',
+        'data.attempt',
+      );
+      await expectEventRefused(
+        store.appendEvent(malformed({ type: 'task.exploded', runId: null, taskId: null, data: {} })),
+        'task.exploded',
+      );
+      await expectEventRefused(
+        store.appendEvent(
+          malformed({ type: 'phase.entered', runId: 'run-1', taskId: null, data: { phase: 'qa', extra: 1 } }),
+        ),
+        'phase.entered',
+        'extra',
+      );
+      await expectEventRefused(
+        store.appendEvent(malformed({ type: 'run.ended', runId: 'run-1', data: { status: 'completed' } })),
+        'run.ended',
+        'taskId',
+      );
+      expect(await store.listEvents()).toEqual([]);
+      expect((await store.readSummary()).lastEventSequence).toBe(0);
+    });
+
+    it('refuses a transition whose event is invalid and leaves the task as it was', async () => {
+      await store.insertTasks([newTask('a')]);
+      const eventsBefore = await store.listEvents();
+      // A reason that is not text: the row alone would take it (as text); the event may not.
+      await expectEventRefused(
+        store.cancelTask('a', malformed(42) as unknown as string),
+        'task.cancelled',
+        'data.reason',
+      );
+      expect((await store.getTask('a'))?.status).toBe('pending');
+      expect(await store.listEvents()).toEqual(eventsBefore);
+    });
+
+    it('accepts a valid event as it was given and numbers it after the others', async () => {
+      await store.insertTasks([newTask('a', 'run-1')]);
+      clock.advance(7);
+      const appended = await store.appendEvent({
+        type: 'agent.tool_called',
+        runId: 'run-1',
+        taskId: 'a',
+        data: { toolCallId: 'call-1', toolName: 'read_file', input: { path: 'x.ts', lines: [1, 2] } },
+      });
+      expect(appended).toEqual({
+        type: 'agent.tool_called',
+        runId: 'run-1',
+        taskId: 'a',
+        data: { toolCallId: 'call-1', toolName: 'read_file', input: { path: 'x.ts', lines: [1, 2] } },
+        sequence: 2,
+        createdAt: clock.now(),
+      });
+      expect((await store.listEvents()).at(-1)).toEqual(appended);
+    });
+
+    void connectAgain;
+  });
+}
