@@ -132,6 +132,47 @@ export function describeStoreEventConformance(
       expect((await store.listEvents()).at(-1)).toEqual(appended);
     });
 
+    it('lists events by type, task and run, each filter narrowing the others, in sequence order', async () => {
+      await store.createRun({ id: 'run-1', prdPath: null, phase: 'bootstrap' });
+      await store.insertTasks([newTask('a', 'run-1'), newTask('b', 'run-1'), newTask('loose')]);
+      await store.claimTask({ workerId: 'w', taskId: 'a' });
+      await store.completeTask('a', 'w', null);
+      await store.createRun({ id: 'run-2', prdPath: null, phase: 'bootstrap' });
+      await store.insertTasks([newTask('c', 'run-2')]);
+      const all = await store.listEvents();
+      const describe = (events: readonly { type: string; taskId: string | null; runId: string | null }[]) =>
+        events.map((event) => `${event.type}:${event.taskId ?? '-'}:${event.runId ?? '-'}`);
+
+      expect(describe(await store.listEvents({ types: ['task.enqueued'] }))).toEqual([
+        'task.enqueued:a:run-1',
+        'task.enqueued:b:run-1',
+        'task.enqueued:loose:-',
+        'task.enqueued:c:run-2',
+      ]);
+      expect(
+        describe(await store.listEvents({ types: ['task.claimed', 'task.completed', 'run.started'] })),
+      ).toEqual([
+        'run.started:-:run-1',
+        'task.claimed:a:run-1',
+        'task.completed:a:run-1',
+        'run.started:-:run-2',
+      ]);
+      expect(await store.listEvents({ types: [] })).toEqual([]);
+      expect(describe(await store.listEvents({ runId: 'run-2' }))).toEqual([
+        'run.started:-:run-2',
+        'phase.entered:-:run-2',
+        'task.enqueued:c:run-2',
+      ]);
+      expect(
+        describe(await store.listEvents({ runId: 'run-1', taskId: 'a', types: ['task.completed'] })),
+      ).toEqual(['task.completed:a:run-1']);
+      const claimed = all.find((event) => event.type === 'task.claimed');
+      expect(
+        describe(await store.listEvents({ runId: 'run-1', afterSequence: claimed?.sequence ?? 0, limit: 1 })),
+      ).toEqual(['task.completed:a:run-1']);
+      expect(await store.listEvents({ runId: 'run-missing' })).toEqual([]);
+    });
+
     void connectAgain;
   });
 }

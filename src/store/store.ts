@@ -1,4 +1,10 @@
-import type { LokiEvent, NewEvent, RunSettingsData, RunSettingsRecordedData } from '../events/index.ts';
+import type {
+  EventType,
+  LokiEvent,
+  NewEvent,
+  RunSettingsData,
+  RunSettingsRecordedData,
+} from '../events/index.ts';
 import type { BreakerSnapshot, BreakerTransition } from './breaker-record.ts';
 import type { NewTask, Task, TaskCounts, TaskStatus } from './task-record.ts';
 
@@ -82,6 +88,7 @@ export interface Store extends AsyncDisposable {
    * EVENT_INVALID and its transaction writes nothing.
    */
   appendEvent(event: NewEvent): Promise<LokiEvent>;
+  /** Events in sequence order, each matching every condition of the filter. */
   listEvents(filter?: EventFilter): Promise<LokiEvent[]>;
 
   createRun(run: NewRun): Promise<Run>;
@@ -147,6 +154,9 @@ export interface TaskFilter {
 export interface EventFilter {
   afterSequence?: number;
   taskId?: string;
+  /** Only events of these types (an empty list matches none). */
+  types?: readonly EventType[];
+  runId?: string;
   limit?: number;
 }
 

@@ -741,11 +741,20 @@ export class SqliteStore implements Store {
   }
 
   async listEvents(filter: EventFilter = {}): Promise<LokiEvent[]> {
+    if (filter.types?.length === 0) return [];
     const parameters: SQLInputValue[] = [filter.afterSequence ?? 0];
     let sql = 'SELECT * FROM events WHERE sequence > ?';
     if (filter.taskId !== undefined) {
       sql += ' AND task_id = ?';
       parameters.push(filter.taskId);
+    }
+    if (filter.runId !== undefined) {
+      sql += ' AND run_id = ?';
+      parameters.push(filter.runId);
+    }
+    if (filter.types !== undefined) {
+      sql += ` AND type IN (${filter.types.map(() => '?').join(', ')})`;
+      parameters.push(...filter.types);
     }
     sql += ' ORDER BY sequence';
     if (filter.limit !== undefined) sql += ` LIMIT ${Math.max(0, Math.floor(filter.limit))}`;
