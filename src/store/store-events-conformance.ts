@@ -173,6 +173,52 @@ export function describeStoreEventConformance(
       expect(await store.listEvents({ runId: 'run-missing' })).toEqual([]);
     });
 
-    void connectAgain;
+    it('tells listeners of appended events once the transaction has committed, never of a rolled-back one', async () => {
+      const other = await connectAgain(store, clock);
+      try {
+        const heard: number[][] = [];
+        const seenByOtherConnection: Array<Promise<number[]>> = [];
+        const stopListening = store.onEventsAppended((events) => {
+          heard.push(events.map((event) => event.sequence));
+          // Started inside the listener: a read from another connection finds the events only if
+          // they are committed already.
+          seenByOtherConnection.push(
+            other.listEvents().then((stored) => stored.map((event) => event.sequence)),
+          );
+        });
+        await store.createRun({ id: 'run-1', prdPath: null, phase: 'bootstrap' });
+        await store.insertTasks([newTask('a'), newTask('b')]);
+        expect(heard).toEqual([
+          [1, 2],
+          [3, 4],
+        ]);
+        expect(await Promise.all(seenByOtherConnection)).toEqual([
+          [1, 2],
+          [1, 2, 3, 4],
+        ]);
+
+        // Rolled back: a duplicate id, and an invalid event.
+        await refusal(store.insertTasks([newTask('c'), newTask('a')]));
+        await refusal(store.cancelTask('a', malformed(42) as unknown as string));
+        expect(heard).toHaveLength(2);
+
+        // A transition that appends nothing is not announced either.
+        await store.claimTask({ workerId: 'w', taskId: 'a' });
+        await store.extendLease('a', 'w', 1_000);
+        expect(heard).toEqual([[1, 2], [3, 4], [5]]);
+
+        stopListening();
+        stopListening();
+        await store.appendEvent({
+          type: 'phase.entered',
+          runId: 'run-1',
+          taskId: null,
+          data: { phase: 'qa' },
+        });
+        expect(heard).toHaveLength(3);
+      } finally {
+        await other.close();
+      }
+    });
   });
 }

@@ -6,6 +6,7 @@ import type {
   RunSettingsRecordedData,
 } from '../events/index.ts';
 import type { BreakerSnapshot, BreakerTransition } from './breaker-record.ts';
+import type { EventsAppendedListener } from './events-appended-notifier.ts';
 import type { NewTask, Task, TaskCounts, TaskStatus } from './task-record.ts';
 
 /**
@@ -90,6 +91,13 @@ export interface Store extends AsyncDisposable {
   appendEvent(event: NewEvent): Promise<LokiEvent>;
   /** Events in sequence order, each matching every condition of the filter. */
   listEvents(filter?: EventFilter): Promise<LokiEvent[]>;
+  /**
+   * Calls `listener` after each transaction of THIS store object that appended events has
+   * committed, with those events; never before the commit, never for a transaction rolled back.
+   * Other connections and processes are not heard: a follower also polls `listEvents` (EventBus).
+   * Returns a function that removes the listener.
+   */
+  onEventsAppended(listener: EventsAppendedListener): () => void;
 
   createRun(run: NewRun): Promise<Run>;
   updateRun(runId: string, changes: RunChanges): Promise<Run>;
