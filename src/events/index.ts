@@ -29,5 +29,12 @@ export {
   type UsageRecordedData,
   type VerificationRanData,
 } from './event-types.ts';
-export { type EventSchemasMatchTheirTypes, eventDataSchemas, newEventSchema } from './event-schemas.ts';
+export { eventDataSchemas, newEventSchema } from './event-schemas.ts';
 export { eventInvalid, parseNewEvent } from './parse-new-event.ts';
+export {
+  EventBus,
+  type EventBusOptions,
+  type EventBusStore,
+  type EventStream,
+  type EventSubscription,
+} from './event-bus.ts';
