@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isLokiError } from '../errors/index.ts';
 import { SqliteStore } from '../store/index.ts';
-import { EventBus, type EventBusStore, type EventStream } from './event-bus.ts';
+import { EventBus, type EventBusStore, type EventStream, type StartTimer } from './event-bus.ts';
 import type { LokiEvent, NewEvent } from './event-types.ts';
 
 const directory = mkdtempSync(join(tmpdir(), 'loki-event-bus-'));
@@ -104,8 +104,26 @@ async function writeInterleaved(store: SqliteStore, writers: number, rounds: num
   );
 }
 
-function activeTimers(): number {
-  return process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+/** Real timers, counted while they are pending (started, and neither fired nor cancelled). */
+class CountedTimers {
+  pending = 0;
+
+  readonly start: StartTimer = (callback, milliseconds) => {
+    this.pending += 1;
+    let isPending = true;
+    const settle = () => {
+      if (isPending) this.pending -= 1;
+      isPending = false;
+    };
+    const timer = setTimeout(() => {
+      settle();
+      callback();
+    }, milliseconds);
+    return () => {
+      clearTimeout(timer);
+      settle();
+    };
+  };
 }
 
 function expectGapFree(sequences: readonly number[], from: number): void {
@@ -235,24 +253,27 @@ describe('EventBus', () => {
 
     it('ends normally when its signal aborts, even while waiting, leaving no listener or timer', async () => {
       const counted = countingStore();
-      const timersBefore = activeTimers();
+      const timers = new CountedTimers();
       const controller = new AbortController();
-      const collector = new Collector(new EventBus(counted).subscribe({ signal: controller.signal }));
+      const bus = new EventBus(counted, { startTimer: timers.start, pollIntervalMilliseconds: 60_000 });
+      const collector = new Collector(bus.subscribe({ signal: controller.signal }));
       const appended = await store.appendEvent(text(null, null, 'one'));
       await collector.waitForSequence(appended.sequence);
       expect(counted.listeners).toBe(1);
-      // The subscriber is now waiting for the next event (or poll).
+      // The subscriber is now waiting for the next event (or the poll, in a minute).
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(timers.pending).toBe(1);
       controller.abort();
       expect(await collector.done).toBe('ended');
       expect(counted.listeners).toBe(0);
-      expect(activeTimers()).toBe(timersBefore);
+      expect(timers.pending).toBe(0);
     });
 
     it('ends at once when the consumer breaks out of the loop or calls return() while waiting', async () => {
       const counted = countingStore();
-      const timersBefore = activeTimers();
+      const timers = new CountedTimers();
       await store.appendEvent(text(null, null, 'one'));
-      const bus = new EventBus(counted, { pollIntervalMilliseconds: 60_000 });
+      const bus = new EventBus(counted, { startTimer: timers.start, pollIntervalMilliseconds: 60_000 });
       for await (const event of bus.subscribe()) {
         expect(event.sequence).toBe(1);
         break;
@@ -264,10 +285,11 @@ describe('EventBus', () => {
       // The read has happened and the generator waits (for a minute, by its poll interval).
       await new Promise((resolve) => setImmediate(resolve));
       expect(counted.listeners).toBe(1);
+      expect(timers.pending).toBe(1);
       await stream.return?.();
       expect(await pending).toEqual({ value: undefined, done: true });
       expect(counted.listeners).toBe(0);
-      expect(activeTimers()).toBe(timersBefore);
+      expect(timers.pending).toBe(0);
 
       // Disposed of before it ever started: it never held anything.
       {

@@ -29,7 +29,16 @@ export interface EventBusOptions {
   pollIntervalMilliseconds?: number;
   /** Most events read from the store at once while catching up. */
   batchSize?: number;
+  /** Starts the poll timer and returns what cancels it; injected by tests that count live timers. */
+  startTimer?: StartTimer;
 }
+
+export type StartTimer = (callback: () => void, milliseconds: number) => () => void;
+
+const startSystemTimer: StartTimer = (callback, milliseconds) => {
+  const timer = setTimeout(callback, milliseconds);
+  return () => clearTimeout(timer);
+};
 
 const DEFAULT_POLL_INTERVAL_MILLISECONDS = 200;
 const DEFAULT_BATCH_SIZE = 500;
@@ -53,11 +62,13 @@ export class EventBus {
   readonly #store: EventBusStore;
   readonly #pollIntervalMilliseconds: number;
   readonly #batchSize: number;
+  readonly #startTimer: StartTimer;
 
   constructor(store: EventBusStore, options: EventBusOptions = {}) {
     this.#store = store;
     this.#pollIntervalMilliseconds = options.pollIntervalMilliseconds ?? DEFAULT_POLL_INTERVAL_MILLISECONDS;
     this.#batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    this.#startTimer = options.startTimer ?? startSystemTimer;
   }
 
   /**
@@ -95,7 +106,7 @@ export class EventBus {
     const stopOnAbort = () => stopper.abort();
     callerSignal?.addEventListener('abort', stopOnAbort, { once: true });
     if (callerSignal?.aborted === true) stopper.abort();
-    const wakeUp = new WakeUp();
+    const wakeUp = new WakeUp(this.#startTimer);
     const stopListening = this.#store.onEventsAppended(() => wakeUp.notify());
     try {
       let lastSequence = afterSequence;
@@ -125,8 +136,13 @@ export class EventBus {
 
 /** A one-slot wake-up: remembers a notification that came while nobody was waiting. */
 class WakeUp {
+  readonly #startTimer: StartTimer;
   #isPending = false;
   #wake: (() => void) | null = null;
+
+  constructor(startTimer: StartTimer) {
+    this.#startTimer = startTimer;
+  }
 
   notify(): void {
     this.#isPending = true;
@@ -143,12 +159,12 @@ class WakeUp {
     await new Promise<void>((resolve) => {
       // Whatever ends the wait removes the timer and the abort listener: nothing outlives it.
       const end = () => {
-        clearTimeout(timer);
+        cancelTimer();
         signal.removeEventListener('abort', end);
         this.#wake = null;
         resolve();
       };
-      const timer = setTimeout(end, milliseconds);
+      const cancelTimer = this.#startTimer(end, milliseconds);
       signal.addEventListener('abort', end, { once: true });
       this.#wake = end;
     });

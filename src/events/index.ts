@@ -37,4 +37,5 @@ export {
   type EventBusStore,
   type EventStream,
   type EventSubscription,
+  type StartTimer,
 } from './event-bus.ts';
