@@ -2,6 +2,9 @@
  * The one place where Loki's events are defined. Every state change in the store appends one of
  * these in the same transaction as the row it changes; the dashboard, STATUS.txt, metrics and the
  * CLI read them instead of polling or grepping logs.
+ *
+ * Adding or changing an event means changing its schema in event-schemas.ts too: the store refuses
+ * any event its schema does not accept, and the typecheck fails until the two agree.
  */
 
 export interface TaskEnqueuedData {

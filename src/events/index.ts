@@ -29,3 +29,13 @@ export {
   type UsageRecordedData,
   type VerificationRanData,
 } from './event-types.ts';
+export { eventDataSchemas, newEventSchema } from './event-schemas.ts';
+export { eventInvalid, parseNewEvent } from './parse-new-event.ts';
+export {
+  EventBus,
+  type EventBusOptions,
+  type EventBusStore,
+  type EventStream,
+  type EventSubscription,
+  type StartTimer,
+} from './event-bus.ts';

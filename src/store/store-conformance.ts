@@ -9,6 +9,7 @@ import { isLokiError } from '../errors/index.ts';
 import { TaskQueue } from '../queue/index.ts';
 import type { BreakerSnapshot } from './breaker-record.ts';
 import type { Store } from './store.ts';
+import { describeStoreEventConformance } from './store-events-conformance.ts';
 import type { NewTask } from './task-record.ts';
 
 export type OpenStore = (clock: ManualClock) => Promise<Store>;
@@ -46,6 +47,7 @@ export function describeStoreConformance(
   openStore: OpenStore,
   connectAgain: ConnectAgain,
 ): void {
+  describeStoreEventConformance(adapterName, openStore, connectAgain);
   describe(`Store conformance: ${adapterName}`, () => {
     let clock: ManualClock;
     let store: Store;

@@ -1,5 +1,12 @@
-import type { LokiEvent, NewEvent, RunSettingsData, RunSettingsRecordedData } from '../events/index.ts';
+import type {
+  EventType,
+  LokiEvent,
+  NewEvent,
+  RunSettingsData,
+  RunSettingsRecordedData,
+} from '../events/index.ts';
 import type { BreakerSnapshot, BreakerTransition } from './breaker-record.ts';
+import type { EventsAppendedListener } from './events-appended-notifier.ts';
 import type { NewTask, Task, TaskCounts, TaskStatus } from './task-record.ts';
 
 /**
@@ -76,8 +83,21 @@ export interface Store extends AsyncDisposable {
   listTasks(filter?: TaskFilter): Promise<Task[]>;
   countTasks(): Promise<TaskCounts>;
 
+  /**
+   * Appends one event in a transaction of its own. Every event a store writes, here or inside a
+   * transition, is checked against the event union first: an invalid one is refused with
+   * EVENT_INVALID and its transaction writes nothing.
+   */
   appendEvent(event: NewEvent): Promise<LokiEvent>;
+  /** Events in sequence order, each matching every condition of the filter. */
   listEvents(filter?: EventFilter): Promise<LokiEvent[]>;
+  /**
+   * Calls `listener` after each transaction of THIS store object that appended events has
+   * committed, with those events; never before the commit, never for a transaction rolled back.
+   * Other connections and processes are not heard: a follower also polls `listEvents` (EventBus).
+   * Returns a function that removes the listener.
+   */
+  onEventsAppended(listener: EventsAppendedListener): () => void;
 
   createRun(run: NewRun): Promise<Run>;
   updateRun(runId: string, changes: RunChanges): Promise<Run>;
@@ -142,6 +162,9 @@ export interface TaskFilter {
 export interface EventFilter {
   afterSequence?: number;
   taskId?: string;
+  /** Only events of these types (an empty list matches none). */
+  types?: readonly EventType[];
+  runId?: string;
   limit?: number;
 }
 

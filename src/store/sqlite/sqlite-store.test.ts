@@ -47,8 +47,28 @@ describe('SqliteStore', () => {
     const raw = new DatabaseSync(path);
     expect(raw.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
     expect(raw.prepare('SELECT max(version) AS version FROM schema_migrations').get()).toEqual({
-      version: 3,
+      version: 4,
     });
+    raw.close();
+  });
+
+  it('reads one task or one type of event through an index, not by scanning the log', async () => {
+    const path = join(directory, 'event-indexes.db');
+    await (await SqliteStore.open(path)).close();
+    const { DatabaseSync } = await import('node:sqlite');
+    const raw = new DatabaseSync(path);
+    const plan = (sql: string) =>
+      raw
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all()
+        .map((row) => String(row.detail))
+        .join('; ');
+    expect(plan("SELECT * FROM events WHERE sequence > 0 AND task_id = 'a' ORDER BY sequence")).toContain(
+      'USING INDEX events_task (task_id=? AND sequence>?)',
+    );
+    expect(
+      plan("SELECT * FROM events WHERE sequence > 0 AND type IN ('task.claimed') ORDER BY sequence"),
+    ).toContain('USING INDEX events_type (type=? AND sequence>?)');
     raw.close();
   });
 });

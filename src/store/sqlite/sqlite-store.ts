@@ -3,8 +3,14 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { Clock } from '../../clock/index.ts';
 import { systemClock } from '../../clock/index.ts';
-import type { LokiEvent, NewEvent, RunSettingsRecordedData } from '../../events/index.ts';
+import {
+  type LokiEvent,
+  type NewEvent,
+  parseNewEvent,
+  type RunSettingsRecordedData,
+} from '../../events/index.ts';
 import type { BreakerSnapshot, BreakerTransition } from '../breaker-record.ts';
+import { type EventsAppendedListener, EventsAppendedNotifier } from '../events-appended-notifier.ts';
 import type {
   CancelledTasks,
   ClaimRequest,
@@ -66,6 +72,10 @@ const TERMINAL_RUN_STATUSES = new Set(['completed', 'failed', 'stopped']);
  * - Every state change appends its event inside the same transaction.
  * - node:sqlite is synchronous, so a method's transaction never spans an `await`: two async calls
  *   in one process cannot interleave inside a transaction either.
+ * - Event sequences are rowids assigned inside those serialised write transactions (the largest
+ *   so far + 1), so transactions commit in sequence order: a reader that sees sequence n has seen
+ *   every event before n. The event bus relies on this to follow the log without gaps.
+ * - Every event is validated before it is written, and listeners hear of it only after COMMIT.
  */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -75,6 +85,9 @@ export class SqliteStore implements Store {
   readonly #redactor: StoreRedactor | null;
   readonly #statements = new Map<string, StatementSync>();
   readonly #restoreAdvice: () => string;
+  readonly #appendedListeners = new EventsAppendedNotifier();
+  /** Events appended by the open write transaction, announced once it commits. */
+  #appendedInTransaction: LokiEvent[] = [];
   #isClosed = false;
 
   private constructor(path: string, options: SqliteStoreOptions) {
@@ -153,15 +166,22 @@ export class SqliteStore implements Store {
     } catch (error) {
       throw this.#fault(error);
     }
+    this.#appendedInTransaction = [];
+    let result: T;
     try {
-      const result = body();
+      result = body();
       this.#statement('COMMIT').run();
-      return result;
     } catch (error) {
+      this.#appendedInTransaction = [];
       // After some faults (a full disk, an I/O error) SQLite has already rolled back by itself.
       if (this.#database.isTransaction) this.#rollbackAfter(error);
       throw this.#fault(error);
     }
+    // Only now, after COMMIT: a listener that reads the log (from any connection) finds them.
+    const appended = this.#appendedInTransaction;
+    this.#appendedInTransaction = [];
+    this.#appendedListeners.notify(appended);
+    return result;
   }
 
   #rollbackAfter(error: unknown): void {
@@ -202,13 +222,20 @@ export class SqliteStore implements Store {
     return this.#redactor === null ? value : (this.#redactor.redactValue(value) as T);
   }
 
-  /** The one place events are written: secrets never reach the file, whoever emitted the event. */
+  /**
+   * The one place events are written; must run inside `#write`. Each event is checked against the
+   * union (a throw rolls the whole transaction back), then secrets are replaced, whoever emitted it.
+   * Validated before redaction: the caller's shape is what is judged, and redaction keeps shapes.
+   */
   #appendEvent(newEvent: NewEvent, now: number): LokiEvent {
-    const event = { ...newEvent, data: this.#redact(newEvent.data) } as NewEvent;
+    const valid = parseNewEvent(newEvent);
+    const event = { ...valid, data: this.#redact(valid.data) } as NewEvent;
     const { lastInsertRowid } = this.#statement(
       'INSERT INTO events (type, run_id, task_id, data, created_at) VALUES (?, ?, ?, ?, ?)',
     ).run(event.type, event.runId, event.taskId, JSON.stringify(event.data), now);
-    return { ...event, sequence: Number(lastInsertRowid), createdAt: now };
+    const appended = { ...event, sequence: Number(lastInsertRowid), createdAt: now };
+    this.#appendedInTransaction.push(appended);
+    return appended;
   }
 
   #taskRow(taskId: string): Task | null {
@@ -730,11 +757,20 @@ export class SqliteStore implements Store {
   }
 
   async listEvents(filter: EventFilter = {}): Promise<LokiEvent[]> {
+    if (filter.types?.length === 0) return [];
     const parameters: SQLInputValue[] = [filter.afterSequence ?? 0];
     let sql = 'SELECT * FROM events WHERE sequence > ?';
     if (filter.taskId !== undefined) {
       sql += ' AND task_id = ?';
       parameters.push(filter.taskId);
+    }
+    if (filter.runId !== undefined) {
+      sql += ' AND run_id = ?';
+      parameters.push(filter.runId);
+    }
+    if (filter.types !== undefined) {
+      sql += ` AND type IN (${filter.types.map(() => '?').join(', ')})`;
+      parameters.push(...filter.types);
     }
     sql += ' ORDER BY sequence';
     if (filter.limit !== undefined) sql += ` LIMIT ${Math.max(0, Math.floor(filter.limit))}`;
@@ -743,6 +779,10 @@ export class SqliteStore implements Store {
         .all(...parameters)
         .map(rowToEvent),
     );
+  }
+
+  onEventsAppended(listener: EventsAppendedListener): () => void {
+    return this.#appendedListeners.add(listener);
   }
 
   async createRun(run: NewRun): Promise<Run> {

@@ -1,0 +1,172 @@
+import type { Store } from '../store/store.ts';
+import type { EventType, LokiEvent } from './event-types.ts';
+
+/** What the bus needs of a store: the log and the in-process "events were appended" signal. */
+export type EventBusStore = Pick<Store, 'listEvents' | 'onEventsAppended'>;
+
+export interface EventSubscription {
+  /** Deliver the events after this sequence number: 0 (the default) replays the whole log. */
+  afterSequence?: number;
+  /** Only events of these types. */
+  types?: readonly EventType[];
+  taskId?: string;
+  runId?: string;
+  /** Aborting it ends the iteration normally (no error), as breaking out of the loop does. */
+  signal?: AbortSignal;
+}
+
+/**
+ * A subscription's events. Breaking out of `for await`, calling `return()` (even while a `next()`
+ * is waiting for an event) or disposing of it ends it at once.
+ */
+export interface EventStream extends AsyncIterableIterator<LokiEvent>, AsyncDisposable {}
+
+export interface EventBusOptions {
+  /**
+   * How often a subscription reads the store even when nothing in this process wrote to it, so
+   * that events written by another process (another loki command, a remote worker) arrive too.
+   */
+  pollIntervalMilliseconds?: number;
+  /** Most events read from the store at once while catching up. */
+  batchSize?: number;
+  /** Starts the poll timer and returns what cancels it; injected by tests that count live timers. */
+  startTimer?: StartTimer;
+}
+
+export type StartTimer = (callback: () => void, milliseconds: number) => () => void;
+
+const startSystemTimer: StartTimer = (callback, milliseconds) => {
+  const timer = setTimeout(callback, milliseconds);
+  return () => clearTimeout(timer);
+};
+
+const DEFAULT_POLL_INTERVAL_MILLISECONDS = 200;
+const DEFAULT_BATCH_SIZE = 500;
+
+/**
+ * Subscriptions to the event log: each replays the stored events after a sequence number, then
+ * follows new ones as they are committed, from this process or any other, with no gap and no
+ * duplicate.
+ *
+ * How it stays gap-free and in order: the store is the only source. A subscription always reads
+ * `listEvents({ afterSequence: last delivered, ...filter })` and delivers what it gets in sequence
+ * order; a notification from the store (`onEventsAppended`, after a commit in this process) or the
+ * poll timer (for other processes) only says "read again now". That is enough because a store's
+ * sequence numbers are assigned in commit order: SQLite serialises writers (BEGIN IMMEDIATE) and
+ * numbers events inside the write transaction, so once sequence n is visible every event before it
+ * is too, and no later commit can add an event below n (the numbers of a rolled-back transaction
+ * were never visible, and the next commit uses them again). A store adapter whose sequences are not
+ * commit-ordered (a PostgreSQL sequence is not) must make them so before it can serve the bus.
+ */
+export class EventBus {
+  readonly #store: EventBusStore;
+  readonly #pollIntervalMilliseconds: number;
+  readonly #batchSize: number;
+  readonly #startTimer: StartTimer;
+
+  constructor(store: EventBusStore, options: EventBusOptions = {}) {
+    this.#store = store;
+    this.#pollIntervalMilliseconds = options.pollIntervalMilliseconds ?? DEFAULT_POLL_INTERVAL_MILLISECONDS;
+    this.#batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    this.#startTimer = options.startTimer ?? startSystemTimer;
+  }
+
+  /**
+   * The events matching `subscription`, replayed and then followed until the signal aborts or the
+   * consumer stops iterating. Nothing is held (no listener, no timer) before the first `next()`
+   * nor after the end. A store error ends the iteration with that error.
+   */
+  subscribe(subscription: EventSubscription = {}): EventStream {
+    const stopper = new AbortController();
+    const events = this.#follow(subscription, stopper);
+    const stop = async (): Promise<IteratorResult<LokiEvent, undefined>> => {
+      // A generator alone would hold a return() until its pending next() got an event; aborting
+      // first ends the wait, and with it the generator.
+      stopper.abort();
+      return events.return(undefined);
+    };
+    return {
+      next: () => events.next(),
+      return: stop,
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      [Symbol.asyncDispose]: async () => {
+        await stop();
+      },
+    };
+  }
+
+  async *#follow(
+    subscription: EventSubscription,
+    stopper: AbortController,
+  ): AsyncGenerator<LokiEvent, undefined, undefined> {
+    const { signal: callerSignal, afterSequence = 0, ...filter } = subscription;
+    const signal = stopper.signal;
+    const stopOnAbort = () => stopper.abort();
+    callerSignal?.addEventListener('abort', stopOnAbort, { once: true });
+    if (callerSignal?.aborted === true) stopper.abort();
+    const wakeUp = new WakeUp(this.#startTimer);
+    const stopListening = this.#store.onEventsAppended(() => wakeUp.notify());
+    try {
+      let lastSequence = afterSequence;
+      while (!signal.aborted) {
+        // Forgotten BEFORE the read: a commit that lands during the read wakes the next wait at once.
+        wakeUp.clear();
+        const batch = await this.#store.listEvents({
+          ...filter,
+          afterSequence: lastSequence,
+          limit: this.#batchSize,
+        });
+        for (const event of batch) {
+          if (signal.aborted) return undefined;
+          lastSequence = event.sequence;
+          yield event;
+        }
+        // A full batch: more may be stored already, so read on without waiting.
+        if (batch.length < this.#batchSize) await wakeUp.wait(this.#pollIntervalMilliseconds, signal);
+      }
+    } finally {
+      stopListening();
+      callerSignal?.removeEventListener('abort', stopOnAbort);
+    }
+    return undefined;
+  }
+}
+
+/** A one-slot wake-up: remembers a notification that came while nobody was waiting. */
+class WakeUp {
+  readonly #startTimer: StartTimer;
+  #isPending = false;
+  #wake: (() => void) | null = null;
+
+  constructor(startTimer: StartTimer) {
+    this.#startTimer = startTimer;
+  }
+
+  notify(): void {
+    this.#isPending = true;
+    this.#wake?.();
+  }
+
+  clear(): void {
+    this.#isPending = false;
+  }
+
+  /** Resolves on a notification (or one already pending), after `milliseconds`, or on abort. */
+  async wait(milliseconds: number, signal: AbortSignal): Promise<void> {
+    if (this.#isPending || signal.aborted) return;
+    await new Promise<void>((resolve) => {
+      // Whatever ends the wait removes the timer and the abort listener: nothing outlives it.
+      const end = () => {
+        cancelTimer();
+        signal.removeEventListener('abort', end);
+        this.#wake = null;
+        resolve();
+      };
+      const cancelTimer = this.#startTimer(end, milliseconds);
+      signal.addEventListener('abort', end, { once: true });
+      this.#wake = end;
+    });
+  }
+}
