@@ -1,23 +1,22 @@
-import type { LokiEvent } from '../events/index.ts';
+import { EventBus, type LokiEvent } from '../events/index.ts';
 import type { Workspace } from '../workspace/index.ts';
 
-/** How often the store is read for new events while a run goes on. */
-const FOLLOW_INTERVAL_MILLISECONDS = 200;
 /**
- * Projections (queue JSON, STATUS.txt) are rewritten at most once a second while events arrive:
- * enough for a person watching, and cheap for a busy run.
+ * Projections (queue JSON, STATUS.txt) are rewritten at most once a second while events arrive,
+ * and once more a second after the last of a burst: enough for a person watching, and cheap for a
+ * busy run.
  */
 const PROJECTION_INTERVAL_MILLISECONDS = 1000;
 
 export interface RunFollower {
-  /** Delivers what is left, rewrites the projections once more, and stops following. */
+  /** Delivers every event recorded so far, rewrites the projections once more, and stops. */
   stop(): Promise<void>;
 }
 
 /**
- * Follows a live run's events from the store, the single source of truth, in order from
- * `afterSequence`: each goes to `onEvent`, and the projections are kept current. A failure to
- * read goes to `onError` (the run itself goes on: the store records everything).
+ * Follows a live run's events on the event bus, from `afterSequence`, in the store's order: each
+ * goes to `onEvent` (the terminal, `--json`), and the projections are kept current. A failure to
+ * read or to project goes to `onError`; the run itself goes on (the store records everything).
  */
 export function followRun(options: {
   workspace: Workspace;
@@ -26,34 +25,74 @@ export function followRun(options: {
   onError: (error: unknown) => void;
 }): RunFollower {
   const { workspace } = options;
+  const projections = new ThrottledProjections(workspace, options.onError);
+  const stopper = new AbortController();
   let lastSequence = options.afterSequence;
-  let projectedAt = 0;
-  let reading: Promise<void> | null = null;
-  const readOnce = async (isFinal: boolean) => {
-    const events = await workspace.store.listEvents({ afterSequence: lastSequence });
-    for (const event of events) {
+  let drainTo = Number.POSITIVE_INFINITY;
+  const subscription = new EventBus(workspace.store).subscribe({
+    afterSequence: options.afterSequence,
+    signal: stopper.signal,
+  });
+  const consuming = (async () => {
+    for await (const event of subscription) {
       lastSequence = event.sequence;
       options.onEvent(event);
+      projections.request();
+      if (lastSequence >= drainTo) break;
     }
-    if (isFinal || (events.length > 0 && Date.now() - projectedAt >= PROJECTION_INTERVAL_MILLISECONDS)) {
-      projectedAt = Date.now();
-      await workspace.refreshProjections();
-    }
-  };
-  const read = (isFinal: boolean): Promise<void> => {
-    reading ??= readOnce(isFinal)
-      .catch(options.onError)
-      .finally(() => {
-        reading = null;
-      });
-    return reading;
-  };
-  const timer = setInterval(() => void read(false), FOLLOW_INTERVAL_MILLISECONDS);
+  })().catch(options.onError);
   return {
     async stop() {
-      clearInterval(timer);
-      await reading;
-      await read(true);
+      // Everything recorded before this point is delivered, then the subscription ends.
+      drainTo = (await workspace.store.readSummary().catch(() => ({ lastEventSequence: 0 })))
+        .lastEventSequence;
+      if (lastSequence >= drainTo) stopper.abort();
+      await consuming;
+      await projections.flush();
     },
   };
+}
+
+/** Rewrites the projections at most once per interval, with a trailing rewrite after a burst. */
+class ThrottledProjections {
+  readonly #workspace: Workspace;
+  readonly #onError: (error: unknown) => void;
+  #projectedAt = 0;
+  #trailing: NodeJS.Timeout | null = null;
+  #writing: Promise<void> = Promise.resolve();
+
+  constructor(workspace: Workspace, onError: (error: unknown) => void) {
+    this.#workspace = workspace;
+    this.#onError = onError;
+  }
+
+  request(): void {
+    const wait = this.#projectedAt + PROJECTION_INTERVAL_MILLISECONDS - Date.now();
+    if (wait <= 0) {
+      this.#write();
+      return;
+    }
+    this.#trailing ??= setTimeout(() => {
+      this.#trailing = null;
+      this.#write();
+    }, wait);
+  }
+
+  /** Cancels a pending rewrite and rewrites now. */
+  async flush(): Promise<void> {
+    if (this.#trailing !== null) clearTimeout(this.#trailing);
+    this.#trailing = null;
+    this.#write();
+    await this.#writing;
+  }
+
+  #write(): void {
+    this.#projectedAt = Date.now();
+    this.#writing = this.#writing
+      .then(() => this.#workspace.refreshProjections())
+      .then(
+        () => undefined,
+        (error: unknown) => this.#onError(error),
+      );
+  }
 }
