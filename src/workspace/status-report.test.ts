@@ -12,6 +12,7 @@ function summary(status: RunStatus): StoreSummary {
     updatedAt: Date.UTC(2025, 5, 1),
     endedAt: null,
     settings: null,
+    control: 'none',
   };
   return {
     trippedBreakers: [],

@@ -1,6 +1,8 @@
 /**
  * Numbered, append-only migrations. A migration is never edited once released: add a new one.
- * Each runs in its own transaction together with its row in schema_migrations.
+ * Each runs in its own transaction together with its row in schema_migrations. Each version is
+ * applied when its own row is missing, so numbers need not be contiguous: migrations written on
+ * branches side by side land in either order, as long as they do not depend on one another.
  */
 export interface Migration {
   version: number;
@@ -99,6 +101,14 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     sql: `
       -- How the run was started (JSON, see RunSettingsData); NULL for runs recorded before this column.
       ALTER TABLE runs ADD COLUMN settings TEXT;
+    `,
+  },
+  {
+    version: 5,
+    name: 'run control requests',
+    sql: `
+      -- What any process asked the live run to do (RunControlState); the run polls it by primary key.
+      ALTER TABLE runs ADD COLUMN control TEXT NOT NULL DEFAULT 'none' CHECK (control IN ('none', 'pause', 'stop'));
     `,
   },
 ];
