@@ -23,6 +23,7 @@ export class StoreEventFollower implements Disposable {
   #database: DatabaseSync | null = null;
   #lastSequence: number | null = null;
   #isReadScheduled = false;
+  #reread: NodeJS.Timeout | undefined;
   #isClosed = false;
 
   constructor(root: string) {
@@ -44,6 +45,7 @@ export class StoreEventFollower implements Disposable {
 
   close(): void {
     this.#isClosed = true;
+    clearTimeout(this.#reread);
     this.#watch.close();
     this.#listeners.clear();
     this.#database?.close();
@@ -54,13 +56,23 @@ export class StoreEventFollower implements Disposable {
     this.close();
   }
 
-  /** Many writes arrive together: one read after them. */
+  /**
+   * Many writes arrive together: one read after them, and one more a quarter second later. A
+   * commit writes the log file (which inotify reports) a moment before it publishes the new frames
+   * in the shared memory index (which it does not): a read in between sees nothing new, and when
+   * that commit is the last for a while (a run waiting for the test) only the second read finds it.
+   */
   #scheduleRead(): void {
     if (this.#isReadScheduled || this.#isClosed) return;
     this.#isReadScheduled = true;
     setImmediate(() => {
       this.#isReadScheduled = false;
-      if (!this.#isClosed) this.#readNew();
+      if (this.#isClosed) return;
+      this.#readNew();
+      clearTimeout(this.#reread);
+      this.#reread = setTimeout(() => {
+        if (!this.#isClosed) this.#readNew();
+      }, 250).unref();
     });
   }
 
