@@ -17,6 +17,14 @@ export function runProcessGone(runId: string, action: string): LokiError {
   );
 }
 
+/** Its process holds the run lock, but the run is not running yet (starting) or any more (ending). */
+export function runBetweenSessions(runId: string, action: string): LokiError {
+  return new LokiError(
+    `cannot ${action} run ${runId} now: its process is starting or ending it; try again in a moment (see loki status)`,
+    { code: 'RUN_NOT_RUNNING', category: 'user', context: { runId, action } },
+  );
+}
+
 /** The run was asked to stop (or could not be asked yet) and its process still holds the workspace. */
 export function runStopTimeout(
   runId: string,

@@ -99,6 +99,27 @@ describe('run control services', () => {
     expect(events.find((event) => event.type === 'run.stop_requested')?.data).toEqual({ requestedBy: 'cli' });
   });
 
+  it('asks a run that is starting to stop as soon as it is recorded; pause waits for it to run', async () => {
+    // A new run's process holds the lock before its row exists.
+    const lock = acquireRunLock(workspace.paths.runLockFile, { runId: 'run-1' });
+    expect(await errorCodeOf(pauseRun(options()))).toBe('RUN_NOT_RUNNING');
+    const stopping = stop(10_000);
+    await workspace.store.createRun({ id: 'run-1', prdPath: null, phase: 'bootstrap' });
+    const seen = setInterval(() => {
+      void workspace.store.getRun('run-1').then(async (run) => {
+        if (run?.control !== 'stop' || run.status !== 'running') return;
+        await workspace.store.updateRun('run-1', { status: 'stopped' });
+        lock.release();
+      });
+    }, 20);
+    try {
+      expect(await stopping).toMatchObject({ stopped: true, runId: 'run-1', status: 'stopped' });
+    } finally {
+      clearInterval(seen);
+      lock.release();
+    }
+  });
+
   it('gives up after the timeout without signalling the run, saying how to force it', async () => {
     await workspace.store.createRun({ id: 'run-1', prdPath: null, phase: 'development' });
     using _lock = acquireRunLock(workspace.paths.runLockFile, { runId: 'run-1' });

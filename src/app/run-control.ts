@@ -4,7 +4,7 @@ import { isLokiError } from '../errors/index.ts';
 import { type RunControlRequest, runNotRunning, type RunStatus } from '../store/index.ts';
 import type { Workspace } from '../workspace/index.ts';
 import { findLiveRun, isStillHeldBy, type RunLiveness } from './find-live-run.ts';
-import { noRunYet, runProcessGone, runStopTimeout } from './run-control-errors.ts';
+import { noRunYet, runBetweenSessions, runProcessGone, runStopTimeout } from './run-control-errors.ts';
 
 export interface RunControlOptions {
   workspace: Workspace;
@@ -63,7 +63,8 @@ async function steerLiveRun(
   if (found.kind === 'none') throw noRunYet(action);
   if (found.kind === 'gone') throw runProcessGone(found.run.id, action);
   if (found.kind === 'ended') throw runNotRunning(found.run.id, found.run.status, action);
-  const { run, isChanged } = await store.requestRunControl(found.run.id, {
+  if (found.run?.status !== 'running') throw runBetweenSessions(found.runId, action);
+  const { run, isChanged } = await store.requestRunControl(found.runId, {
     action,
     requestedBy: options.requestedBy,
   });
@@ -87,22 +88,23 @@ export async function stopRun(options: StopRunOptions): Promise<StopRunResult> {
   const { workspace, clock } = options;
   const found = await findLiveRun(workspace);
   if (found.kind !== 'live') return notLive(found);
-  const { run, owner } = found;
+  const { runId, owner } = found;
   const deadline = clock.now() + options.timeoutMilliseconds;
   let isRequested = false;
   for (;;) {
-    if (!isRequested) isRequested = await requestStop(options, run.id, owner.pid);
+    if (!isRequested) isRequested = await requestStop(options, runId, owner.pid);
     if (!isStillHeldBy(workspace, owner)) break;
     if (clock.now() >= deadline) {
-      throw runStopTimeout(run.id, owner.pid, Math.round(options.timeoutMilliseconds / 1000), isRequested);
+      throw runStopTimeout(runId, owner.pid, Math.round(options.timeoutMilliseconds / 1000), isRequested);
     }
     await delay(options.pollMilliseconds ?? 100);
   }
-  const ended = await workspace.store.getRun(run.id);
-  return { stopped: true, runId: run.id, pid: owner.pid, status: ended?.status ?? run.status };
+  // A new run that ended before it was recorded has no row: it never ran.
+  const ended = await workspace.store.getRun(runId);
+  return { stopped: true, runId, pid: owner.pid, status: ended?.status ?? 'stopped' };
 }
 
-/** Records the stop; false while the run's row is not running yet (or any more). */
+/** Records the stop; false while the run is not recorded or not running yet (or any more). */
 async function requestStop(options: StopRunOptions, runId: string, pid: number): Promise<boolean> {
   try {
     const { isChanged } = await options.workspace.store.requestRunControl(runId, {
@@ -112,7 +114,9 @@ async function requestStop(options: StopRunOptions, runId: string, pid: number):
     options.onRequested?.({ runId, pid, isChanged });
     return true;
   } catch (error) {
-    if (isLokiError(error) && error.code === 'RUN_NOT_RUNNING') return false;
+    if (isLokiError(error) && (error.code === 'RUN_NOT_RUNNING' || error.code === 'RUN_NOT_FOUND')) {
+      return false;
+    }
     throw error;
   }
 }
