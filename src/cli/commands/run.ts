@@ -9,10 +9,10 @@ import { loadCircuitBreakerConfig } from '../../config/index.ts';
 import { runDoctor } from '../../doctor/index.ts';
 import { ExitCode, LokiError, usageError } from '../../errors/index.ts';
 import type { LokiEvent, NewEvent } from '../../events/index.ts';
-import { acquireRunLock, type RunOutcome, readRunLock, runPipeline } from '../../orchestrator/index.ts';
+import { acquireRunLock, RunControlWatch, type RunOutcome, runPipeline } from '../../orchestrator/index.ts';
 import { loadScriptedSession } from '../../providers/index.ts';
 import { buildSandboxEnvironment, detectCommandRunner } from '../../sandbox/index.ts';
-import type { Run } from '../../store/index.ts';
+import type { Run, Store } from '../../store/index.ts';
 import {
   assertStoreNotLost,
   initWorkspace,
@@ -23,8 +23,7 @@ import {
   workspacePaths,
 } from '../../workspace/index.ts';
 import { createCliAgentSource, selectCliProvider } from '../cli-agent-source.ts';
-import { type CliContext, writeJson } from '../cli-context.ts';
-import { parseWholeNumberOption } from '../parse-whole-number.ts';
+import type { CliContext } from '../cli-context.ts';
 import { openCliWorkspace, resolveCliConfig } from '../open-cli-workspace.ts';
 import {
   describeRunSettings,
@@ -86,15 +85,6 @@ export function registerRunCommands(program: Command, context: CliContext): void
   ).action(async (flags: RunFlags, command: Command) => {
     await executeRun(context, command, flags, { prdPath: null, resumeOnly: true });
   });
-
-  program
-    .command('stop')
-    .description('stop the live run of this workspace gracefully (like Ctrl-C in its terminal)')
-    .option('--timeout <seconds>', 'how long to wait for it to stop', '120')
-    .option('--json', 'print the result as JSON')
-    .action(async (flags: { timeout: string; json?: boolean }) => {
-      await stopRun(context, parseWholeNumberOption(flags.timeout, '--timeout', 3600), flags.json === true);
-    });
 
   addRunOptions(
     program
@@ -235,14 +225,20 @@ async function executeRun(
       `${capUsd === undefined ? '' : `; budget $${capUsd}`}\n`,
   );
 
-  // Ctrl-C (or loki stop) once: stop gracefully; twice: leave at once (the next run cleans up).
+  // A stop requested in the store (loki stop from any terminal, the dashboard) or a first Ctrl-C:
+  // stop gracefully. Ctrl-C while stopping: leave at once (the next run cleans up).
   const controller = new AbortController();
-  let interrupts = 0;
+  let isStopping = false;
+  const stopGracefully = () => {
+    if (isStopping) return;
+    isStopping = true;
+    say('\nStopping: agents are signalled and their tasks go back to the queue (Ctrl-C again to force)…\n');
+    controller.abort(new Error('stopped by the user'));
+  };
   const interrupt = () => {
-    interrupts += 1;
-    if (interrupts === 1) {
-      say('\nStopping: agents are signalled and their tasks go back to the queue (Ctrl-C again to force)…\n');
-      controller.abort(new Error('stopped by the user'));
+    if (!isStopping) {
+      recordSignalledStop(workspace.store, runId);
+      stopGracefully();
     } else {
       context.stderr('loki: forced stop; run loki resume to continue\n');
       process.exit(ExitCode.interrupted);
@@ -250,6 +246,8 @@ async function executeRun(
   };
   process.on('SIGINT', interrupt);
   process.on('SIGTERM', interrupt);
+  // Pause, continue and stop requests from any process, acted on within a second.
+  using control = await RunControlWatch.start({ store: workspace.store, runId, onStop: stopGracefully });
 
   // Events reach the user from the store, the single source of truth: NDJSON or one line each.
   let lastSequence = (await workspace.store.readSummary()).lastEventSequence;
@@ -344,6 +342,7 @@ async function executeRun(
         await writes;
       },
       maxTaskAttempts: settings.maxTaskAttempts,
+      isPaused: () => control.isPaused,
     });
     await backups.finish();
   } catch (error) {
@@ -384,6 +383,16 @@ async function readLatestRun(paths: WorkspacePaths, context: CliContext): Promis
   return store.getLatestRun();
 }
 
+/**
+ * Ctrl-C is one more way to request a stop: recorded like `loki stop` (so the run's history says
+ * who stopped it). SQLite writes synchronously, so the request lands before what the stop causes.
+ * Recording is best effort: the run stops on the signal whether or not the store takes it (the
+ * run may not be recorded yet, or the store may be what is failing).
+ */
+function recordSignalledStop(store: Store, runId: string): void {
+  store.requestRunControl(runId, { action: 'stop', requestedBy: 'signal' }).catch(() => undefined);
+}
+
 function eventWriteError(event: NewEvent, location: string, cause: unknown): LokiError {
   const reason = cause instanceof Error ? cause.message : String(cause);
   return new LokiError(
@@ -408,37 +417,6 @@ async function chargeEarlierSessions(
   await governor.settle(reservation, spentUsd, { isPriceKnown: true });
 }
 
-async function stopRun(context: CliContext, timeoutSeconds: number, json: boolean): Promise<void> {
-  const lockPath = join(workspacePaths(context.cwd).stateDirectory, RUN_LOCK_FILE);
-  const found = readRunLock(lockPath);
-  if (found === null || !found.isAlive) {
-    if (json) writeJson(context, { stopped: false, reason: 'no live run' });
-    else context.stdout('No run is active in this workspace.\n');
-    return;
-  }
-  const { pid, runId } = found.owner;
-  process.kill(pid, 'SIGINT');
-  if (!json)
-    context.stdout(`Asked run ${runId} (pid ${pid}) to stop; waiting for its agents to wind down…\n`);
-  const deadline = Date.now() + timeoutSeconds * 1000;
-  while (Date.now() < deadline) {
-    const current = readRunLock(lockPath);
-    if (current === null || !current.isAlive || current.owner.pid !== pid) {
-      if (json) writeJson(context, { stopped: true, runId, pid });
-      else context.stdout(`Run ${runId} stopped. loki resume continues it.\n`);
-      return;
-    }
-    await new Promise((done) => setTimeout(done, 200));
-  }
-  throw new LokiError(
-    `run ${runId} (pid ${pid}) did not stop within ${timeoutSeconds} s; press Ctrl-C in its terminal or kill ${pid}`,
-    {
-      code: 'RUN_STOP_TIMEOUT',
-      category: 'internal',
-    },
-  );
-}
-
 function describeRunEvent(event: LokiEvent): string | null {
   switch (event.type) {
     case 'phase.entered':
@@ -461,6 +439,15 @@ function describeRunEvent(event: LokiEvent): string | null {
       return `  ✗ ${event.taskId ?? ''}: ${truncate(event.data.reason, 200)}`;
     case 'task.dead_lettered':
       return `  ✗ ${event.taskId ?? ''} dead-lettered: ${truncate(event.data.error.split('\n')[0] ?? '', 160)}`;
+    case 'run.paused':
+      return `⏸ paused (requested by ${event.data.requestedBy}): no new task starts until loki continue`;
+    case 'run.continued':
+      return event.data.requestedBy === 'resume'
+        ? null
+        : `▶ continued (requested by ${event.data.requestedBy}): tasks start again`;
+    case 'run.stop_requested':
+      // Ctrl-C in this terminal says so already ("Stopping…").
+      return event.data.requestedBy === 'signal' ? null : `■ stop requested (by ${event.data.requestedBy})`;
     case 'workers.limited':
       return `  workers: ${event.data.limit} of ${event.data.requested}${event.data.reason === null ? '' : ` (${event.data.reason})`}`;
     case 'verification.ran':
