@@ -145,6 +145,26 @@ describe('steering a live run from another process', () => {
     expect(mergedTaskIds(workspace.root).sort()).toEqual(['hold', 'later']);
   }, 120_000);
 
+  it('takes Ctrl-C in its own terminal as the same stop request, recorded as made by a signal', async () => {
+    using workspace = new TempWorkspace();
+    using follower = new StoreEventFollower(workspace.root);
+    const args = prepareRun(workspace, { tasks: [gatedTask('hold'), plainTask('later')] }, 1);
+    const holdAtGate = gateReached(follower, 'hold');
+    const run = startLive(workspace, ['run', 'prd.md', ...args]);
+    await holdAtGate;
+    run.child.kill('SIGINT');
+    const ended = await run.done;
+    expect(ended.exitCode, ended.stdout + ended.stderr).toBe(130);
+    expect(ended.stdout).toContain('Stopping');
+    expect(ended.stdout).not.toMatch(/stop requested/);
+    const events = storedEvents(workspace.root);
+    const requests = events.filter((event) => event.type === 'run.stop_requested');
+    expect(requests.map((event) => event.data)).toEqual([{ requestedBy: 'signal' }]);
+    // Recorded before what it causes.
+    const released = events.find((event) => event.type === 'task.released' && event.taskId === 'hold');
+    expect(requests[0]?.sequence).toBeLessThan(released?.sequence ?? 0);
+  }, 90_000);
+
   it('stops a paused run, and a later session starts neither paused nor stopping', async () => {
     using workspace = new TempWorkspace();
     using follower = new StoreEventFollower(workspace.root);
