@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { StatusReport } from '../src/workspace/index.ts';
-import { lokiProcess, parseJsonOutput, TempWorkspace } from './support/cli-harness.ts';
+import { loki, lokiProcess, parseJsonOutput, TempWorkspace } from './support/cli-harness.ts';
 import { gateReached, gatedTask, nextEvent, openGate } from './support/gated-task.ts';
 import { mergedTaskIds, prepareRun, type RunningLoki, startLoki } from './support/run-harness.ts';
 import { type StoredEvent, StoreEventFollower } from './support/store-events.ts';
@@ -51,6 +51,24 @@ function startLive(workspace: TempWorkspace, args: readonly string[]): RunningLo
 function statusOf(workspace: TempWorkspace): StatusReport {
   return parseJsonOutput<StatusReport>(lokiProcess(workspace, ['status', '--json']));
 }
+
+describe('steering when nothing runs', () => {
+  it('stop says so and succeeds; pause and continue say what to do instead', async () => {
+    using workspace = new TempWorkspace();
+    const stop = await loki(workspace, ['stop', '--json']);
+    expect(stop.exitCode, stop.stderr).toBe(0);
+    expect(parseJsonOutput(stop)).toEqual({ stopped: false, runId: null, status: null, reason: 'no_run' });
+    expect((await loki(workspace, ['init'])).exitCode).toBe(0);
+    expect((await loki(workspace, ['stop'])).stdout).toBe('No run is active in this workspace.\n');
+    for (const command of ['pause', 'continue']) {
+      const refused = await loki(workspace, [command]);
+      expect(refused.exitCode).toBe(2);
+      expect(refused.stderr).toBe(
+        `loki: this workspace has no run to ${command}; start one with loki run <prd>\n`,
+      );
+    }
+  });
+});
 
 describe('steering a live run from another process', () => {
   it('pauses it: the agent at work finishes, no task is claimed, loki status says paused; continue lets it complete', async () => {

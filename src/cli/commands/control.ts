@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import {
   continueRun,
@@ -6,6 +7,7 @@ import {
   stopRun,
   type StopRunResult,
 } from '../../app/index.ts';
+import { workspacePaths } from '../../workspace/index.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
 import { openCliWorkspace } from '../open-cli-workspace.ts';
 import { parseWholeNumberOption } from '../parse-whole-number.ts';
@@ -23,6 +25,11 @@ export function registerControlCommands(program: Command, context: CliContext): 
     .option('--json', 'print the result as JSON')
     .action(async (flags: JsonOption & { timeout: string }, command: Command) => {
       const timeoutSeconds = parseWholeNumberOption(flags.timeout, '--timeout', 3600);
+      // Nothing runs where there is no workspace: as stopped as can be (scripts may stop blindly).
+      if (!existsSync(workspacePaths(context.cwd).database)) {
+        printStop(context, flags, { stopped: false, runId: null, status: null, reason: 'no_run' });
+        return;
+      }
       await using workspace = await openCliWorkspace(command, context);
       const result = await stopRun({
         workspace,
@@ -38,8 +45,7 @@ export function registerControlCommands(program: Command, context: CliContext): 
           );
         },
       });
-      if (flags.json === true) writeJson(context, result);
-      else context.stdout(`${describeStop(result)}\n`);
+      printStop(context, flags, result);
     });
 
   program
@@ -59,6 +65,11 @@ export function registerControlCommands(program: Command, context: CliContext): 
       await using workspace = await openCliWorkspace(command, context);
       printSteering(context, flags, await continueRun({ workspace, requestedBy: 'cli' }));
     });
+}
+
+function printStop(context: CliContext, flags: JsonOption, result: StopRunResult): void {
+  if (flags.json === true) writeJson(context, result);
+  else context.stdout(`${describeStop(result)}\n`);
 }
 
 function describeStop(result: StopRunResult): string {
