@@ -34,3 +34,13 @@ export {
   type InstanceTaskJson,
   listAgents,
 } from './list-agents.ts';
+export { findLiveRun, type RunLiveness } from './find-live-run.ts';
+export {
+  continueRun,
+  type PauseOrContinueResult,
+  pauseRun,
+  type RunControlOptions,
+  stopRun,
+  type StopRunOptions,
+  type StopRunResult,
+} from './run-control.ts';

@@ -5,10 +5,10 @@ import { loadCircuitBreakerConfig, type ResolvedConfig } from '../config/index.t
 import { runDoctor } from '../doctor/index.ts';
 import { usageError } from '../errors/index.ts';
 import type { LokiEvent } from '../events/index.ts';
-import { acquireRunLock, type RunOutcome, runPipeline } from '../orchestrator/index.ts';
+import { acquireRunLock, RunControlWatch, type RunOutcome, runPipeline } from '../orchestrator/index.ts';
 import { loadScriptedSession, type ScriptedSession } from '../providers/index.ts';
 import { buildSandboxEnvironment, detectCommandRunner } from '../sandbox/index.ts';
-import type { Run } from '../store/index.ts';
+import type { Run, Store } from '../store/index.ts';
 import {
   assertStoreNotLost,
   initWorkspace,
@@ -181,30 +181,17 @@ interface RunSession {
 async function runSession(session: RunSession): Promise<RunResult> {
   const { context, workspace, resolved, runId, latest, observer } = session;
   const settings = resolved.settings;
-  const detection = await detectCommandRunner({ env: context.env });
-  const source = createAppAgentSource(context, {
-    provider: resolved.selection.provider,
-    runner: detection.runner,
-    logsDirectory: workspace.paths.logsDirectory,
-    modelOverrides: modelOverridesOf(settings),
-    ...(session.scripted === undefined ? {} : { scripted: session.scripted }),
-  });
-  const governor = new BudgetGovernor({ capUsd: settings.budgetUsd ?? undefined });
-  await chargeEarlierSessions(governor, await workspace.store.listEvents(), runId);
-  observer.started?.({
-    runId,
-    isResume: latest !== null,
-    root: context.cwd,
-    settings: describeRunSettings(resolved),
-    model: source.description,
-    parallel: settings.parallel,
-    commandRunner: detection.runner.kind,
-    capUsd: settings.budgetUsd,
-  });
-
+  const { detection, source, governor } = await prepareAgents(session);
+  // A stop requested in the store (loki stop from any terminal, the dashboard) and the caller's
+  // stop signal (Ctrl-C, recorded as a request too) stop the run the same way, gracefully.
   const controller = new AbortController();
+  const stopGracefully = () => controller.abort(new Error('stopped by the user'));
+  using control = await RunControlWatch.start({ store: workspace.store, runId, onStop: stopGracefully });
   const stopSignal = session.request.stopSignal;
-  const onStop = () => controller.abort(new Error('stopped by the user'));
+  const onStop = () => {
+    recordSignalledStop(workspace.store, runId);
+    stopGracefully();
+  };
   if (stopSignal?.aborted === true) onStop();
   stopSignal?.addEventListener('abort', onStop, { once: true });
   const writer = new OrderedEventWriter({
@@ -248,6 +235,7 @@ async function runSession(session: RunSession): Promise<RunResult> {
       emit: writer.emit,
       flush: () => writer.flush(),
       maxTaskAttempts: settings.maxTaskAttempts,
+      isPaused: () => control.isPaused,
     });
     await backups.finish();
   } catch (error) {
@@ -260,6 +248,33 @@ async function runSession(session: RunSession): Promise<RunResult> {
   }
   if (writer.failure !== null) throw writer.failure;
   return { kind: 'ended', outcome, budget: await governor.summary() };
+}
+
+/** The command runner, the agent source and the budget of a session, told to the observer. */
+async function prepareAgents(session: RunSession) {
+  const { context, workspace, resolved, runId, latest, observer } = session;
+  const settings = resolved.settings;
+  const detection = await detectCommandRunner({ env: context.env });
+  const source = createAppAgentSource(context, {
+    provider: resolved.selection.provider,
+    runner: detection.runner,
+    logsDirectory: workspace.paths.logsDirectory,
+    modelOverrides: modelOverridesOf(settings),
+    ...(session.scripted === undefined ? {} : { scripted: session.scripted }),
+  });
+  const governor = new BudgetGovernor({ capUsd: settings.budgetUsd ?? undefined });
+  await chargeEarlierSessions(governor, await workspace.store.listEvents(), runId);
+  observer.started?.({
+    runId,
+    isResume: latest !== null,
+    root: context.cwd,
+    settings: describeRunSettings(resolved),
+    model: source.description,
+    parallel: settings.parallel,
+    commandRunner: detection.runner.kind,
+    capUsd: settings.budgetUsd,
+  });
+  return { detection, source, governor };
 }
 
 /**
@@ -279,6 +294,15 @@ function followErrorHandler(session: RunSession, writer: OrderedEventWriter): (e
     const reason = error instanceof Error ? error.message : String(error);
     session.observer.warning?.(`cannot show the run's progress (${reason}); it goes on, see loki status`);
   };
+}
+
+/**
+ * A stop by signal is recorded like any other request, so every process watching sees who stopped
+ * the run. Best effort: the run stops on the signal alone even when the store cannot record it (a
+ * full disk), and that fault is reported by the run's own next write.
+ */
+function recordSignalledStop(store: Store, runId: string): void {
+  store.requestRunControl(runId, { action: 'stop', requestedBy: 'signal' }).catch(() => undefined);
 }
 
 /** A resumed run's cap counts what its earlier sessions spent (the usage events are the record). */

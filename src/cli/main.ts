@@ -5,6 +5,7 @@ import { createRedactor } from '../sandbox/index.ts';
 import type { CliContext } from './cli-context.ts';
 import { registerAgentsCommand } from './commands/agents.ts';
 import { registerConfigCommands } from './commands/config.ts';
+import { registerControlCommands } from './commands/control.ts';
 import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerInitCommand } from './commands/init.ts';
 import { registerQueueCommands } from './commands/queue.ts';
@@ -40,6 +41,7 @@ export function buildProgram(context: CliContext): Command {
     .exitOverride();
   registerInitCommand(program, context);
   registerRunCommands(program, context);
+  registerControlCommands(program, context);
   registerStatusCommand(program, context);
   registerReportCommand(program, context);
   registerQueueCommands(program, context);

@@ -34,6 +34,11 @@ const runSettings = z.strictObject({
   store: z.strictObject({ kind: z.string(), location: z.string() }),
 });
 
+/** Who asked a live run to stop, pause or continue. */
+const runControl = z.strictObject({
+  requestedBy: z.enum(['cli', 'signal', 'dashboard', 'resume']),
+});
+
 export const eventDataSchemas = {
   'task.enqueued': z.strictObject({
     type: z.string(),
@@ -81,6 +86,9 @@ export const eventDataSchemas = {
   'run.settings_recorded': z.strictObject({ settings: runSettings, given: z.array(z.string()) }),
   'phase.entered': z.strictObject({ phase: z.string() }),
   'run.ended': z.strictObject({ status: z.string() }),
+  'run.stop_requested': runControl,
+  'run.paused': runControl,
+  'run.continued': runControl,
   'phase.exited': z.strictObject({
     phase: z.string(),
     outcome: z.enum(['passed', 'failed', 'stopped']),

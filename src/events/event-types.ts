@@ -108,6 +108,20 @@ export interface RunSettingsRecordedData {
   /** The settings given on the command line this time; the others came from the run or the configuration. */
   given: string[];
 }
+/**
+ * Who asked to steer a run: a command (`loki stop|pause|continue`), a signal in the run's own
+ * terminal (Ctrl-C), the dashboard, or a new session of the run (`loki resume`) clearing a request
+ * left by the session before it.
+ */
+export type RunControlRequester = 'cli' | 'signal' | 'dashboard' | 'resume';
+/**
+ * A request to steer a live run, recorded in the store by any process (`run.stop_requested`,
+ * `run.paused`, `run.continued`); the run's process acts on it within a second. Paused: no new task
+ * is claimed, agents at work finish theirs.
+ */
+export interface RunControlData {
+  requestedBy: RunControlRequester;
+}
 export interface RunPhaseEnteredData {
   phase: string;
 }
@@ -237,6 +251,9 @@ export interface EventDataByType {
   'run.settings_recorded': RunSettingsRecordedData;
   'phase.entered': RunPhaseEnteredData;
   'run.ended': RunEndedData;
+  'run.stop_requested': RunControlData;
+  'run.paused': RunControlData;
+  'run.continued': RunControlData;
   'phase.exited': PhaseExitedData;
   'merge.completed': MergeCompletedData;
   'merge.rejected': MergeRejectedData;
@@ -283,6 +300,9 @@ export const EVENT_TYPES: readonly EventType[] = [
   'run.settings_recorded',
   'phase.entered',
   'run.ended',
+  'run.stop_requested',
+  'run.paused',
+  'run.continued',
   'phase.exited',
   'merge.completed',
   'merge.rejected',

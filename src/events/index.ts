@@ -15,6 +15,8 @@ export {
   type FailureCategory,
   type LokiEvent,
   type NewEvent,
+  type RunControlData,
+  type RunControlRequester,
   type RunSettingsData,
   type RunSettingsRecordedData,
   type RuntimeKind,

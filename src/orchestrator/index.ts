@@ -8,6 +8,11 @@ export {
 } from './agent-source.ts';
 export { type RunOutcome, runPipeline, type RunPipelineOptions } from './run-pipeline.ts';
 export { acquireRunLock, readRunLock, type RunLock, type RunLockOwner } from './run-lock.ts';
+export {
+  RUN_CONTROL_POLL_MILLISECONDS,
+  RunControlWatch,
+  type RunControlWatchOptions,
+} from './run-control-watch.ts';
 export { buildRunReport, type RunReport, type RunStatusWord, writeRunReport } from './run-report.ts';
 export { readMergedTasks, type MergedTask } from './merged-work.ts';
 export { checkHealth } from './health-check.ts';

@@ -66,6 +66,8 @@ export interface RunPipelineOptions extends RunServices {
   /** Memory one agent needs, for the adaptive worker limit (agent CLIs need much more than in-process loops). */
   memoryPerWorkerBytes?: number;
   pollMilliseconds?: number;
+  /** True while the run is paused: the scheduler claims no new task (see RunControlWatch). */
+  isPaused?: () => boolean;
 }
 
 export interface RunOutcome {
@@ -301,6 +303,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunOutco
         requestedWorkers: options.parallel,
         workerIdPrefix: `run:${runId}:${process.pid}`,
         ...(options.pollMilliseconds === undefined ? {} : { pollMilliseconds: options.pollMilliseconds }),
+        ...(options.isPaused === undefined ? {} : { isPaused: options.isPaused }),
       });
     const phases = DELIVERY_PHASES.filter((phase) => phase !== 'growth' || options.perpetual);
     for (const phase of phases) {

@@ -12,6 +12,11 @@ export interface SchedulerOptions {
   workerIdPrefix: string;
   /** How often an idle scheduler looks again (backoffs ending, tasks added from outside). */
   pollMilliseconds?: number;
+  /**
+   * True while the run is paused (`loki pause`): no task is claimed, agents at work finish theirs,
+   * and an idle queue is not judged (done, blocked, stalled): the scheduler waits for a continue.
+   */
+  isPaused?: () => boolean;
   onOutcome?: (task: Task, outcome: TaskWorkOutcome) => void;
 }
 
@@ -83,7 +88,14 @@ export async function runScheduler(options: SchedulerOptions): Promise<Scheduler
         data: { requested: options.requestedWorkers, limit: limit.limit, reason: limit.reason },
       });
     }
-    while (agents.size < limit.limit && !context.signal.aborted && !isBudgetSpent && fatalError === null) {
+    const isPaused = options.isPaused?.() ?? false;
+    while (
+      !isPaused &&
+      agents.size < limit.limit &&
+      !context.signal.aborted &&
+      !isBudgetSpent &&
+      fatalError === null
+    ) {
       claims += 1;
       const workerId = `${options.workerIdPrefix}:w${claims}`;
       let task: Task | null;
@@ -98,7 +110,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<Scheduler
       if (task === null) break;
       start(task, workerId);
     }
-    if (active.size === 0) {
+    if (active.size === 0 && !isPaused) {
       const verdict = await judgeIdleQueue(context.runId, await queue.list(), context.clock.now());
       if (verdict !== 'wait') return verdict;
     }

@@ -632,7 +632,13 @@ export function describeStoreConformance(
     it('keeps runs with their phase changes as events', async () => {
       expect(await store.getLatestRun()).toBeNull();
       const run = await store.createRun({ id: 'run-1', prdPath: '.loki/specs/prd.md', phase: 'bootstrap' });
-      expect(run).toMatchObject({ id: 'run-1', status: 'running', phase: 'bootstrap', endedAt: null });
+      expect(run).toMatchObject({
+        id: 'run-1',
+        status: 'running',
+        phase: 'bootstrap',
+        control: 'none',
+        endedAt: null,
+      });
       clock.advance(5);
       await store.updateRun('run-1', { phase: 'discovery' });
       const ended = await store.updateRun('run-1', { status: 'completed' });
@@ -681,6 +687,101 @@ export function describeStoreConformance(
       // A run recorded without settings reads back as null.
       await store.createRun({ id: 'run-2', prdPath: null, phase: 'bootstrap' });
       expect((await store.getLatestRun())?.settings).toBeNull();
+    });
+
+    it('records pause, continue and stop requests from any connection, each with its event; a repeat changes nothing', async () => {
+      const created = await store.createRun({ id: 'run-1', prdPath: null, phase: 'development' });
+      expect(created.control).toBe('none');
+      const before = (await store.listEvents()).length;
+      // Requests come from other processes (another terminal, the dashboard); the run reads its own row.
+      const other = await connectAgain(store, clock);
+      try {
+        clock.advance(10);
+        const paused = await other.requestRunControl('run-1', { action: 'pause', requestedBy: 'cli' });
+        expect(paused).toEqual({
+          run: { ...created, control: 'pause', updatedAt: clock.now() },
+          isChanged: true,
+        });
+        expect(await store.getRun('run-1')).toEqual(paused.run);
+        expect(await other.requestRunControl('run-1', { action: 'pause', requestedBy: 'dashboard' })).toEqual(
+          {
+            run: paused.run,
+            isChanged: false,
+          },
+        );
+        const continued = await other.requestRunControl('run-1', {
+          action: 'continue',
+          requestedBy: 'dashboard',
+        });
+        expect(continued).toMatchObject({ isChanged: true, run: { control: 'none', status: 'running' } });
+        expect(
+          (await other.requestRunControl('run-1', { action: 'continue', requestedBy: 'cli' })).isChanged,
+        ).toBe(false);
+        await other.requestRunControl('run-1', { action: 'pause', requestedBy: 'cli' });
+        // A stop wins over a pause and stays: neither a pause nor a continue takes it back.
+        const stopping = await other.requestRunControl('run-1', { action: 'stop', requestedBy: 'signal' });
+        expect(stopping).toMatchObject({ isChanged: true, run: { control: 'stop', status: 'running' } });
+        expect(
+          (await other.requestRunControl('run-1', { action: 'stop', requestedBy: 'cli' })).isChanged,
+        ).toBe(false);
+        await expectLokiError(
+          other.requestRunControl('run-1', { action: 'continue', requestedBy: 'cli' }),
+          'RUN_STOPPING',
+        );
+        await expectLokiError(
+          other.requestRunControl('run-1', { action: 'pause', requestedBy: 'cli' }),
+          'RUN_STOPPING',
+        );
+      } finally {
+        await other.close();
+      }
+      expect((await store.getRun('run-1'))?.control).toBe('stop');
+      const events = (await store.listEvents()).slice(before);
+      expect(events.map((event) => [event.type, event.runId, event.taskId, event.data])).toEqual([
+        ['run.paused', 'run-1', null, { requestedBy: 'cli' }],
+        ['run.continued', 'run-1', null, { requestedBy: 'dashboard' }],
+        ['run.paused', 'run-1', null, { requestedBy: 'cli' }],
+        ['run.stop_requested', 'run-1', null, { requestedBy: 'signal' }],
+      ]);
+    });
+
+    it('refuses control requests for an unknown run and for a run that is not running, changing nothing', async () => {
+      await expectLokiError(
+        store.requestRunControl('missing', { action: 'stop', requestedBy: 'cli' }),
+        'RUN_NOT_FOUND',
+      );
+      expect(await store.getRun('missing')).toBeNull();
+      await store.createRun({ id: 'run-1', prdPath: null, phase: 'bootstrap' });
+      const stopped = await store.updateRun('run-1', { status: 'stopped' });
+      const before = await store.listEvents();
+      for (const action of ['stop', 'pause', 'continue'] as const) {
+        await expectLokiError(
+          store.requestRunControl('run-1', { action, requestedBy: 'cli' }),
+          'RUN_NOT_RUNNING',
+        );
+      }
+      expect(await store.listEvents()).toEqual(before);
+      expect(await store.getRun('run-1')).toEqual(stopped);
+    });
+
+    it('keeps a request through status changes until a new session of the run clears it', async () => {
+      await store.createRun({ id: 'run-1', prdPath: null, phase: 'development' });
+      await store.requestRunControl('run-1', { action: 'stop', requestedBy: 'cli' });
+      // Its session ended (stopped), or died without recording an end: the request stays on the row.
+      expect((await store.updateRun('run-1', { status: 'stopped' })).control).toBe('stop');
+      expect((await store.updateRun('run-1', { status: 'running' })).control).toBe('stop');
+      const before = (await store.listEvents()).length;
+      expect(await store.updateRun('run-1', { control: 'none' })).toMatchObject({
+        status: 'running',
+        control: 'none',
+      });
+      // Clearing what is clear appends nothing.
+      await store.updateRun('run-1', { control: 'none' });
+      expect((await store.listEvents()).slice(before).map((event) => [event.type, event.data])).toEqual([
+        ['run.continued', { requestedBy: 'resume' }],
+      ]);
+      const paused = await store.requestRunControl('run-1', { action: 'pause', requestedBy: 'cli' });
+      expect(paused.run.control).toBe('pause');
     });
 
     it('reads a consistent snapshot for the projections', async () => {

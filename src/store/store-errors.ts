@@ -72,3 +72,33 @@ export function deferralCycle(deferredTaskId: string, newTaskId: string): LokiEr
     },
   );
 }
+
+/** No run with this id in the store. */
+export function runNotFound(runId: string): LokiError {
+  return new LokiError(`no run with id "${runId}" in this workspace; see loki status`, {
+    code: 'RUN_NOT_FOUND',
+    category: 'user',
+    context: { runId },
+  });
+}
+
+/** A control request for a run that has ended (stopped, completed or failed). */
+export function runNotRunning(runId: string, status: string, action: string): LokiError {
+  const next =
+    status === 'completed'
+      ? 'it has nothing left to do'
+      : 'loki resume continues it, and then it can be steered';
+  return new LokiError(`cannot ${action} run ${runId}: it is ${status}, not running; ${next}`, {
+    code: 'RUN_NOT_RUNNING',
+    category: 'user',
+    context: { runId, status, action },
+  });
+}
+
+/** A pause or continue of a run that was asked to stop: the stop wins, it cannot be taken back. */
+export function runStopping(runId: string, action: string): LokiError {
+  return new LokiError(
+    `cannot ${action} run ${runId}: it was asked to stop and is stopping; once it has stopped, loki resume continues it`,
+    { code: 'RUN_STOPPING', category: 'user', context: { runId, action } },
+  );
+}

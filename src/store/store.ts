@@ -2,6 +2,7 @@ import type {
   EventType,
   LokiEvent,
   NewEvent,
+  RunControlRequester,
   RunSettingsData,
   RunSettingsRecordedData,
 } from '../events/index.ts';
@@ -101,7 +102,19 @@ export interface Store extends AsyncDisposable {
 
   createRun(run: NewRun): Promise<Run>;
   updateRun(runId: string, changes: RunChanges): Promise<Run>;
+  /** One read by primary key: what a live run polls to learn of control requests. */
+  getRun(runId: string): Promise<Run | null>;
   getLatestRun(): Promise<Run | null>;
+
+  /**
+   * ONE transaction: records a request to steer a running run (stop, pause, continue) on its row with
+   * its event (`run.stop_requested`, `run.paused`, `run.continued`), for the run's process to act on.
+   * A request that changes nothing (pausing a paused run) is answered with `isChanged: false` and no
+   * event. Refused (changing nothing) for an unknown run (RUN_NOT_FOUND), a run that is not running
+   * (RUN_NOT_RUNNING), and a pause or continue of a run that is stopping (RUN_STOPPING): see
+   * decideRunControl.
+   */
+  requestRunControl(runId: string, request: RunControlRequest): Promise<RunControlOutcome>;
 
   loadBreaker(name: string): Promise<BreakerSnapshot | null>;
   /**
@@ -170,6 +183,26 @@ export interface EventFilter {
 
 export type RunStatus = 'running' | 'stopped' | 'completed' | 'failed';
 
+/**
+ * What a running run has been asked to do, from any process: go on (`none`), `pause` (claim no new
+ * task; agents at work finish theirs) or `stop` (like Ctrl-C: agents are signalled, their tasks go
+ * back to the queue). Only meaningful while the run is running.
+ */
+export type RunControlState = 'none' | 'pause' | 'stop';
+export type RunControlAction = 'stop' | 'pause' | 'continue';
+
+export interface RunControlRequest {
+  action: RunControlAction;
+  /** Recorded in the event; `resume` is not a request but a new session clearing one (RunChanges.control). */
+  requestedBy: Exclude<RunControlRequester, 'resume'>;
+}
+
+export interface RunControlOutcome {
+  run: Run;
+  /** False when the run already was as asked: nothing was written. */
+  isChanged: boolean;
+}
+
 export interface Run {
   id: string;
   status: RunStatus;
@@ -177,6 +210,8 @@ export interface Run {
   prdPath: string | null;
   /** How the run was started (and last resumed); null for a run recorded before settings were kept. */
   settings: RunSettingsData | null;
+  /** The latest control request (see RunControlState); `none` for a new run. */
+  control: RunControlState;
   startedAt: number;
   updatedAt: number;
   endedAt: number | null;
@@ -195,6 +230,13 @@ export interface RunChanges {
   phase?: string;
   /** Replaces the recorded settings (a resume given other flags); appends `run.settings_recorded`. */
   settings?: RunSettingsRecordedData;
+  /**
+   * `none` clears a stop or pause request left by a session of the run that has ended (killed, or
+   * forced out by a second Ctrl-C), with `run.continued` requested by `resume`. A new session does
+   * this as soon as it holds the run lock, before it watches for requests of its own. Requests
+   * themselves go through requestRunControl. A status change never touches `control`.
+   */
+  control?: 'none';
 }
 
 export interface StoreSummary {

@@ -12,6 +12,7 @@ export {
   buildStatusReport,
   formatStatusText,
   INTERRUPTED_RUN_HINT,
+  PAUSED_RUN_HINT,
   queueCounts,
   type StatusReport,
   type StatusReportOptions,

@@ -1,8 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { emptyTaskCounts, type Run, type RunStatus, type StoreSummary } from '../store/index.ts';
-import { buildStatusReport, formatStatusText, INTERRUPTED_RUN_HINT } from './status-report.ts';
+import {
+  emptyTaskCounts,
+  type Run,
+  type RunControlState,
+  type RunStatus,
+  type StoreSummary,
+} from '../store/index.ts';
+import {
+  buildStatusReport,
+  formatStatusText,
+  INTERRUPTED_RUN_HINT,
+  PAUSED_RUN_HINT,
+} from './status-report.ts';
 
-function summary(status: RunStatus): StoreSummary {
+function summary(status: RunStatus, control: RunControlState = 'none'): StoreSummary {
   const run: Run = {
     id: 'run-1',
     status,
@@ -12,6 +23,7 @@ function summary(status: RunStatus): StoreSummary {
     updatedAt: Date.UTC(2025, 5, 1),
     endedAt: null,
     settings: null,
+    control,
   };
   return {
     trippedBreakers: [],
@@ -43,5 +55,20 @@ describe('buildStatusReport', () => {
     const unknown = buildStatusReport('/w', summary('running'));
     expect([unknown.run?.status, unknown.hint]).toEqual(['running', null]);
     expect(formatStatusText(unknown)).not.toContain('Next:');
+  });
+
+  it('shows a live run that was asked to pause or stop as paused or stopping', () => {
+    const paused = buildStatusReport('/w', summary('running', 'pause'), { isRunAlive: () => true });
+    expect([paused.run?.status, paused.hint]).toEqual(['paused', PAUSED_RUN_HINT]);
+    expect(formatStatusText(paused)).toContain('Run:          run-1 (paused)\n');
+    const stopping = buildStatusReport('/w', summary('running', 'stop'), { isRunAlive: () => true });
+    expect([stopping.run?.status, stopping.hint]).toEqual(['stopping', null]);
+  });
+
+  it('ignores a request left on a run that is not live: its process is gone, or it has ended', () => {
+    const dead = buildStatusReport('/w', summary('running', 'pause'), { isRunAlive: () => false });
+    expect([dead.run?.status, dead.hint]).toEqual(['interrupted', INTERRUPTED_RUN_HINT]);
+    const ended = buildStatusReport('/w', summary('stopped', 'stop'), { isRunAlive: () => false });
+    expect([ended.run?.status, ended.hint]).toEqual(['stopped', null]);
   });
 });

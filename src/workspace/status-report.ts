@@ -8,7 +8,8 @@ export interface StatusReport {
   workspace: string;
   /**
    * `status` is the stored run status, except `interrupted`: the store says running but the
-   * process that ran it is gone (a crash, kill -9, a forced stop).
+   * process that ran it is gone (a crash, kill -9, a forced stop); and, while it runs, `paused`
+   * (no new task starts until `loki continue`) and `stopping` (a stop was requested).
    */
   run: { id: string; status: string; startedAt: string; endedAt: string | null } | null;
   /** What to do next, when the workspace needs something from the user; null otherwise. */
@@ -53,6 +54,8 @@ export interface StatusReportOptions {
 
 export const INTERRUPTED_RUN_HINT =
   "the run's process is gone (a crash, kill -9 or a forced stop); loki resume continues it";
+export const PAUSED_RUN_HINT =
+  'paused: no new task starts, agents at work finish theirs; loki continue lets it go on';
 
 export function buildStatusReport(
   workspaceRoot: string,
@@ -65,6 +68,8 @@ export function buildStatusReport(
     run.status === 'running' &&
     options.isRunAlive !== undefined &&
     !options.isRunAlive(run.id);
+  const isSteered = run !== null && run.status === 'running' && !isInterrupted;
+  const control = isSteered ? run.control : 'none';
   // The workers of a dead run still hold their leases in the store until resume takes them back,
   // but they are not agents at work.
   const workers = isInterrupted
@@ -77,11 +82,17 @@ export function buildStatusReport(
         ? null
         : {
             id: run.id,
-            status: isInterrupted ? 'interrupted' : run.status,
+            status: isInterrupted
+              ? 'interrupted'
+              : control === 'pause'
+                ? 'paused'
+                : control === 'stop'
+                  ? 'stopping'
+                  : run.status,
             startedAt: new Date(run.startedAt).toISOString(),
             endedAt: run.endedAt === null ? null : new Date(run.endedAt).toISOString(),
           },
-    hint: isInterrupted ? INTERRUPTED_RUN_HINT : null,
+    hint: isInterrupted ? INTERRUPTED_RUN_HINT : control === 'pause' ? PAUSED_RUN_HINT : null,
     phase: run === null ? 'idle' : run.phase,
     agents: { active: workers.length, workers },
     queue: queueCounts(summary.counts),

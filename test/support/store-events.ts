@@ -23,6 +23,7 @@ export class StoreEventFollower implements Disposable {
   #database: DatabaseSync | null = null;
   #lastSequence: number | null = null;
   #isReadScheduled = false;
+  #reread: NodeJS.Timeout | undefined;
   #isClosed = false;
 
   constructor(root: string) {
@@ -44,6 +45,7 @@ export class StoreEventFollower implements Disposable {
 
   close(): void {
     this.#isClosed = true;
+    clearTimeout(this.#reread);
     this.#watch.close();
     this.#listeners.clear();
     this.#database?.close();
@@ -54,13 +56,23 @@ export class StoreEventFollower implements Disposable {
     this.close();
   }
 
-  /** Many writes arrive together: one read after them. */
+  /**
+   * Many writes arrive together: one read after them, and one more a quarter second later. A
+   * commit writes the log file (which inotify reports) a moment before it publishes the new frames
+   * in the shared memory index (which it does not): a read in between sees nothing new, and when
+   * that commit is the last for a while (a run waiting for the test) only the second read finds it.
+   */
   #scheduleRead(): void {
     if (this.#isReadScheduled || this.#isClosed) return;
     this.#isReadScheduled = true;
     setImmediate(() => {
       this.#isReadScheduled = false;
-      if (!this.#isClosed) this.#readNew();
+      if (this.#isClosed) return;
+      this.#readNew();
+      clearTimeout(this.#reread);
+      this.#reread = setTimeout(() => {
+        if (!this.#isClosed) this.#readNew();
+      }, 250).unref();
     });
   }
 
@@ -69,6 +81,12 @@ export class StoreEventFollower implements Disposable {
       'SELECT sequence, type, task_id, data FROM events WHERE sequence > ? ORDER BY sequence',
       this.#lastSequence ?? 0,
     );
+    if (rows === null) {
+      // The events it would have read may be the last for a while (a run waiting for the test):
+      // read again soon rather than at the next write.
+      setTimeout(() => this.#scheduleRead(), 20).unref();
+      return;
+    }
     for (const row of rows) {
       const event: StoredEvent = {
         sequence: Number(row.sequence),
@@ -82,12 +100,16 @@ export class StoreEventFollower implements Disposable {
   }
 
   #readLastSequence(): number {
-    const [row] = this.#query('SELECT COALESCE(MAX(sequence), 0) AS last FROM events');
+    const [row] = this.#query('SELECT COALESCE(MAX(sequence), 0) AS last FROM events') ?? [];
     return Number(row?.last ?? 0);
   }
 
-  /** Rows of a read, or none while the database or its tables are not there yet (or locked for a moment). */
-  #query(sql: string, ...parameters: number[]): Record<string, unknown>[] {
+  /**
+   * Rows of a read, or null while the database or its tables cannot be read yet: not created, locked
+   * for a moment, or (a read-only connection that came before the writer's shared memory) seen
+   * without the tables still in the write-ahead log. The read is then tried again.
+   */
+  #query(sql: string, ...parameters: number[]): Record<string, unknown>[] | null {
     try {
       this.#database ??= new DatabaseSync(this.#databasePath, { readOnly: true });
       return this.#database.prepare(sql).all(...parameters) as Record<string, unknown>[];
@@ -98,7 +120,7 @@ export class StoreEventFollower implements Disposable {
       ) {
         this.#database?.close();
         this.#database = null;
-        return [];
+        return null;
       }
       throw error;
     }

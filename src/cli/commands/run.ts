@@ -1,19 +1,19 @@
 import type { Command } from 'commander';
 import {
-  parseWholeNumberOption,
   prepareDemo,
   type RunResult,
   type RunSettingFlags,
   type RunStart,
   runWorkspace,
 } from '../../app/index.ts';
-import { ExitCode, LokiError } from '../../errors/index.ts';
+import { ExitCode } from '../../errors/index.ts';
 import type { LokiEvent } from '../../events/index.ts';
-import { readRunLock } from '../../orchestrator/index.ts';
-import { workspacePaths } from '../../workspace/index.ts';
-import { type CliContext, writeJson } from '../cli-context.ts';
+import type { CliContext } from '../cli-context.ts';
 import { appContextOf } from '../open-cli-workspace.ts';
 import { sanitizeForTerminal, truncate } from '../terminal-text.ts';
+
+const STOPPING =
+  'Stopping: agents are signalled and their tasks go back to the queue (Ctrl-C again to force)…';
 
 interface RunFlags extends RunSettingFlags {
   dashboard?: boolean;
@@ -60,15 +60,6 @@ export function registerRunCommands(program: Command, context: CliContext): void
     await executeRun(context, command, flags, null);
   });
 
-  program
-    .command('stop')
-    .description('stop the live run of this workspace gracefully (like Ctrl-C in its terminal)')
-    .option('--timeout <seconds>', 'how long to wait for it to stop', '120')
-    .option('--json', 'print the result as JSON')
-    .action(async (flags: { timeout: string; json?: boolean }) => {
-      await stopRun(context, parseWholeNumberOption(flags.timeout, '--timeout', 3600), flags.json === true);
-    });
-
   addRunOptions(
     program
       .command('demo')
@@ -114,13 +105,14 @@ async function executeRun(
   const say = (text: string) => {
     if (!json) context.stdout(sanitizeForTerminal(text));
   };
-  // Ctrl-C (or loki stop) once: stop gracefully; twice: leave at once (the next run cleans up).
+  // Ctrl-C once: a stop request like loki stop's (recorded in the store by the run); Ctrl-C while
+  // the run stops, whoever asked: leave at once (the next run cleans up).
   const stop = new AbortController();
-  let interrupts = 0;
+  let isStopping = false;
   const interrupt = () => {
-    interrupts += 1;
-    if (interrupts === 1) {
-      say('\nStopping: agents are signalled and their tasks go back to the queue (Ctrl-C again to force)…\n');
+    if (!isStopping) {
+      isStopping = true;
+      say(`\n${STOPPING}\n`);
       stop.abort(new Error('stopped by the user'));
     } else {
       context.stderr('loki: forced stop; run loki resume to continue\n');
@@ -137,6 +129,7 @@ async function executeRun(
       {
         started: (start) => say(describeRunStart(start)),
         event: (event) => {
+          if (event.type === 'run.stop_requested') isStopping = true;
           if (json) context.stdout(`${JSON.stringify(event)}\n`);
           else {
             const line = describeRunEvent(event);
@@ -182,37 +175,6 @@ function describeRunStart(start: RunStart): string {
   );
 }
 
-async function stopRun(context: CliContext, timeoutSeconds: number, json: boolean): Promise<void> {
-  const lockPath = workspacePaths(context.cwd).runLockFile;
-  const found = readRunLock(lockPath);
-  if (found === null || !found.isAlive) {
-    if (json) writeJson(context, { stopped: false, reason: 'no live run' });
-    else context.stdout('No run is active in this workspace.\n');
-    return;
-  }
-  const { pid, runId } = found.owner;
-  process.kill(pid, 'SIGINT');
-  if (!json)
-    context.stdout(`Asked run ${runId} (pid ${pid}) to stop; waiting for its agents to wind down…\n`);
-  const deadline = Date.now() + timeoutSeconds * 1000;
-  while (Date.now() < deadline) {
-    const current = readRunLock(lockPath);
-    if (current === null || !current.isAlive || current.owner.pid !== pid) {
-      if (json) writeJson(context, { stopped: true, runId, pid });
-      else context.stdout(`Run ${runId} stopped. loki resume continues it.\n`);
-      return;
-    }
-    await new Promise((done) => setTimeout(done, 200));
-  }
-  throw new LokiError(
-    `run ${runId} (pid ${pid}) did not stop within ${timeoutSeconds} s; press Ctrl-C in its terminal or kill ${pid}`,
-    {
-      code: 'RUN_STOP_TIMEOUT',
-      category: 'internal',
-    },
-  );
-}
-
 function describeRunEvent(event: LokiEvent): string | null {
   switch (event.type) {
     case 'phase.entered':
@@ -235,6 +197,17 @@ function describeRunEvent(event: LokiEvent): string | null {
       return `  ✗ ${event.taskId ?? ''}: ${truncate(event.data.reason, 200)}`;
     case 'task.dead_lettered':
       return `  ✗ ${event.taskId ?? ''} dead-lettered: ${truncate(event.data.error.split('\n')[0] ?? '', 160)}`;
+    case 'run.paused':
+      return `⏸ paused (requested by ${event.data.requestedBy}): no new task starts until loki continue`;
+    case 'run.continued':
+      return event.data.requestedBy === 'resume'
+        ? null
+        : `▶ continued (requested by ${event.data.requestedBy}): tasks start again`;
+    case 'run.stop_requested':
+      // Ctrl-C in this terminal says so already ("Stopping…").
+      return event.data.requestedBy === 'signal'
+        ? null
+        : `■ stop requested (by ${event.data.requestedBy}). ${STOPPING}`;
     case 'workers.limited':
       return `  workers: ${event.data.limit} of ${event.data.requested}${event.data.reason === null ? '' : ` (${event.data.reason})`}`;
     case 'verification.ran':

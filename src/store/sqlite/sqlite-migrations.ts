@@ -1,6 +1,8 @@
 /**
  * Numbered, append-only migrations. A migration is never edited once released: add a new one.
- * Each runs in its own transaction together with its row in schema_migrations.
+ * Each runs in its own transaction together with its row in schema_migrations. Each version is
+ * applied when its own row is missing, so numbers need not be contiguous: migrations written on
+ * branches side by side land in either order, as long as they do not depend on one another.
  */
 export interface Migration {
   version: number;
@@ -111,6 +113,14 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       -- to say that reads walk each index in sequence order.
       CREATE INDEX events_task ON events (task_id, sequence) WHERE task_id IS NOT NULL;
       CREATE INDEX events_type ON events (type, sequence);
+    `,
+  },
+  {
+    version: 5,
+    name: 'run control requests',
+    sql: `
+      -- What any process asked the live run to do (RunControlState); the run polls it by primary key.
+      ALTER TABLE runs ADD COLUMN control TEXT NOT NULL DEFAULT 'none' CHECK (control IN ('none', 'pause', 'stop'));
     `,
   },
 ];

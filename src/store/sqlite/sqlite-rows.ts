@@ -1,7 +1,7 @@
 import type { SQLOutputValue } from 'node:sqlite';
 import type { EventType, LokiEvent, RunSettingsData } from '../../events/index.ts';
 import type { BreakerSnapshot, BreakerState } from '../breaker-record.ts';
-import type { Run, RunStatus } from '../store.ts';
+import type { Run, RunControlState, RunStatus } from '../store.ts';
 import type { Task, TaskStatus } from '../task-record.ts';
 
 /** Row decoding. Rows come from our own schema, so a type mismatch is a bug: fail loudly. */
@@ -85,6 +85,7 @@ export function rowToRun(row: Row): Run {
     phase: text(row, 'phase'),
     prdPath: optionalText(row, 'prd_path'),
     settings: optionalJson(row, 'settings') as RunSettingsData | null,
+    control: text(row, 'control') as RunControlState,
     startedAt: integer(row, 'started_at'),
     updatedAt: integer(row, 'updated_at'),
     endedAt: optionalInteger(row, 'ended_at'),

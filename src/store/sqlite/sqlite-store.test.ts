@@ -47,7 +47,7 @@ describe('SqliteStore', () => {
     const raw = new DatabaseSync(path);
     expect(raw.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
     expect(raw.prepare('SELECT max(version) AS version FROM schema_migrations').get()).toEqual({
-      version: 4,
+      version: 5,
     });
     raw.close();
   });
@@ -70,5 +70,23 @@ describe('SqliteStore', () => {
       plan("SELECT * FROM events WHERE sequence > 0 AND type IN ('task.claimed') ORDER BY sequence"),
     ).toContain('USING INDEX events_type (type=? AND sequence>?)');
     raw.close();
+  });
+
+  it('brings the runs of a store from before run control to control none (migration 5)', async () => {
+    const path = join(directory, 'before-control.db');
+    const clock = new ManualClock();
+    {
+      await using store = await SqliteStore.open(path, { clock });
+      await store.createRun({ id: 'run-1', prdPath: null, phase: 'development' });
+    }
+    // As a workspace written before migration 5 left it.
+    const { DatabaseSync } = await import('node:sqlite');
+    const raw = new DatabaseSync(path);
+    raw.exec('ALTER TABLE runs DROP COLUMN control; DELETE FROM schema_migrations WHERE version = 5');
+    raw.close();
+    await using reopened = await SqliteStore.open(path, { clock });
+    expect((await reopened.getRun('run-1'))?.control).toBe('none');
+    const paused = await reopened.requestRunControl('run-1', { action: 'pause', requestedBy: 'cli' });
+    expect(paused.run.control).toBe('pause');
   });
 });

@@ -9,6 +9,7 @@ import {
   parseNewEvent,
   type RunSettingsRecordedData,
 } from '../../events/index.ts';
+import { decideRunControl } from '../decide-run-control.ts';
 import type { BreakerSnapshot, BreakerTransition } from '../breaker-record.ts';
 import { type EventsAppendedListener, EventsAppendedNotifier } from '../events-appended-notifier.ts';
 import type {
@@ -19,6 +20,9 @@ import type {
   RetryPolicy,
   Run,
   RunChanges,
+  RunControlAction,
+  RunControlOutcome,
+  RunControlRequest,
   Store,
   StoreSnapshot,
   StoreSummary,
@@ -30,6 +34,7 @@ import {
   duplicateIdempotencyKey,
   duplicateTaskId,
   invalidTaskTransition,
+  runNotFound,
   taskLeaseLost,
   taskNotFound,
   unknownDependency,
@@ -822,13 +827,21 @@ export class SqliteStore implements Store {
       const before = rowToRun(current);
       const phase = changes.phase ?? before.phase;
       const status = changes.status ?? before.status;
+      const control = changes.control ?? before.control;
       const endedAt = TERMINAL_RUN_STATUSES.has(status) ? (before.endedAt ?? now) : null;
       const settings = changes.settings === undefined ? undefined : JSON.stringify(changes.settings.settings);
       const row = this.#statement(
-        `UPDATE runs SET phase = ?, status = ?, ended_at = ?, updated_at = ?, settings = COALESCE(?, settings)
+        `UPDATE runs SET phase = ?, status = ?, control = ?, ended_at = ?, updated_at = ?,
+           settings = COALESCE(?, settings)
          WHERE id = ? RETURNING *`,
-      ).get(phase, status, endedAt, now, settings ?? null, runId);
+      ).get(phase, status, control, endedAt, now, settings ?? null, runId);
       if (row === undefined) throw new Error(`run update matched no row: ${runId}`);
+      if (control !== before.control) {
+        this.#appendEvent(
+          { type: 'run.continued', runId, taskId: null, data: { requestedBy: 'resume' } },
+          now,
+        );
+      }
       if (changes.settings !== undefined) this.#appendSettingsEvent(runId, changes.settings, now);
       if (phase !== before.phase) {
         this.#appendEvent({ type: 'phase.entered', runId, taskId: null, data: { phase } }, now);
@@ -850,6 +863,40 @@ export class SqliteStore implements Store {
       },
       now,
     );
+  }
+
+  async getRun(runId: string): Promise<Run | null> {
+    return this.#guard(() => {
+      const row = this.#statement('SELECT * FROM runs WHERE id = ?').get(runId);
+      return row === undefined ? null : rowToRun(row);
+    });
+  }
+
+  async requestRunControl(runId: string, request: RunControlRequest): Promise<RunControlOutcome> {
+    return this.#write(() => {
+      const current = this.#statement('SELECT * FROM runs WHERE id = ?').get(runId);
+      if (current === undefined) throw runNotFound(runId);
+      const before = rowToRun(current);
+      const control = decideRunControl(before, request.action);
+      if (control === before.control) return { run: before, isChanged: false };
+      const now = this.#clock.now();
+      const row = this.#statement('UPDATE runs SET control = ?, updated_at = ? WHERE id = ? RETURNING *').get(
+        control,
+        now,
+        runId,
+      );
+      if (row === undefined) throw new Error(`run update matched no row: ${runId}`);
+      this.#appendEvent(
+        {
+          type: RUN_CONTROL_EVENTS[request.action],
+          runId,
+          taskId: null,
+          data: { requestedBy: request.requestedBy },
+        },
+        now,
+      );
+      return { run: rowToRun(row), isChanged: true };
+    });
   }
 
   async getLatestRun(): Promise<Run | null> {
@@ -973,6 +1020,12 @@ export class SqliteStore implements Store {
     await this.close();
   }
 }
+
+const RUN_CONTROL_EVENTS = {
+  stop: 'run.stop_requested',
+  pause: 'run.paused',
+  continue: 'run.continued',
+} as const satisfies Record<RunControlAction, string>;
 
 /** Expired leases found while claiming go straight back to pending; no backoff applies to them. */
 const IMMEDIATE_RETRY: RetryPolicy = { backoffSeconds: () => 0 };
