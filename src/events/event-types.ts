@@ -79,8 +79,14 @@ export interface WorkspaceInitializedData {
   root: string;
   hasPrd: boolean;
 }
+/**
+ * A session of a run began: `loki run` created it (`resumed: false`) or `loki resume` took it up
+ * again (`resumed: true`), whatever state it was left in. Written by the store only, in the
+ * transaction that creates the run or sets it running again: exactly one per session.
+ */
 export interface RunStartedData {
   prdPath: string | null;
+  resumed: boolean;
 }
 /**
  * How a run works, recorded when it starts so that `loki resume` continues it the same way. Never
@@ -108,8 +114,20 @@ export interface RunSettingsRecordedData {
 export interface RunPhaseEnteredData {
   phase: string;
 }
+/** How a run ended, in the words of its report and of `loki run`'s outcome. */
+export type RunOutcomeWord =
+  'completed' | 'not_verified' | 'budget' | 'blocked' | 'stalled' | 'stopped' | 'failed';
+/**
+ * A session of a run ended. Written by the store only, in the transaction that gives the run its
+ * final status: exactly one per session that ended (a killed process writes none; its resume ends it).
+ */
 export interface RunEndedData {
-  status: string;
+  /** The run's stored status: completed, stopped (by the user or the budget; resumable) or failed. */
+  status: 'completed' | 'stopped' | 'failed';
+  /** Why, in the report's words; the same as `status` when the run was ended without one. */
+  outcome: RunOutcomeWord;
+  /** The exit code `loki run` ends with; null when the run was ended without one. */
+  exitCode: number | null;
 }
 export interface PhaseExitedData {
   phase: string;

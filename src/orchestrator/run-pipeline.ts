@@ -109,12 +109,6 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunOutco
   const finish = async (status: RunStatusWord, exitCode: number, summary: string): Promise<RunOutcome> => {
     await mergeQueue.close().catch(() => undefined);
     await removeLeftoverWorktrees(paths.root, join(paths.lokiDirectory, 'worktrees'));
-    const runStatus =
-      status === 'completed'
-        ? 'completed'
-        : status === 'stopped' || status === 'budget'
-          ? 'stopped'
-          : 'failed';
     // The report and the projections come first and the run's final status last: a kill in between
     // leaves a run that is not yet marked ended, which the next `loki resume` simply finishes again.
     const report = buildRunReport({
@@ -139,8 +133,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunOutco
     );
     await refreshProjections(workspace);
     await options.flush?.();
-    await workspace.store.updateRun(runId, { status: runStatus });
-    await workspace.store.appendEvent({ type: 'run.ended', runId, taskId: null, data: { status } });
+    await workspace.store.updateRun(runId, { ending: { outcome: status, exitCode } }); // appends run.ended
     await refreshProjections(workspace);
     return {
       runId,
@@ -596,19 +589,17 @@ async function startOrResumeRun(options: RunPipelineOptions): Promise<Run> {
         category: 'user',
       });
     }
-    const run = await store.updateRun(latest.id, {
-      status: 'running',
+    // Appends run.started (resumed) with the change.
+    return store.updateRun(latest.id, {
+      resume: true,
       ...(options.settings === undefined ? {} : { settings: options.settings }),
     });
-    options.emit({ type: 'run.started', runId: run.id, taskId: null, data: { prdPath: run.prdPath } });
-    return run;
   }
-  const run = await store.createRun({
+  // Appends run.started with the run.
+  return store.createRun({
     id: options.runId,
     prdPath: options.workspace.paths.prdCopy,
     phase: 'bootstrap',
     ...(options.settings === undefined ? {} : { settings: options.settings }),
   });
-  options.emit({ type: 'run.started', runId: run.id, taskId: null, data: { prdPath: run.prdPath } });
-  return run;
 }

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BudgetSummary } from '../budget/index.ts';
-import type { LokiEvent } from '../events/index.ts';
+import type { LokiEvent, RunOutcomeWord } from '../events/index.ts';
 import { type ArchitectureDocument, phaseOfTask, type RequirementsDocument } from '../planning/index.ts';
 import type { Redactor } from '../sandbox/index.ts';
 import type { Task } from '../store/index.ts';
@@ -10,8 +10,8 @@ import type { MergedTask } from './merged-work.ts';
 import { readTaskPayloadForReport } from './task-payload.ts';
 import type { MainVerification } from './verify-main.ts';
 
-export type RunStatusWord =
-  'completed' | 'not_verified' | 'budget' | 'blocked' | 'stalled' | 'stopped' | 'failed';
+/** How a run ended: the outcome words of `run.ended` (defined with the events). */
+export type RunStatusWord = RunOutcomeWord;
 
 export interface TaskReport {
   id: string;

@@ -15,6 +15,7 @@ export type {
   StoreSummary,
   TaskFilter,
 } from './store.ts';
+export { runStatusOf } from './store.ts';
 export {
   deferralCycle,
   duplicateIdempotencyKey,

@@ -1,4 +1,10 @@
-import type { LokiEvent, NewEvent, RunSettingsData, RunSettingsRecordedData } from '../events/index.ts';
+import type {
+  LokiEvent,
+  NewEvent,
+  RunOutcomeWord,
+  RunSettingsData,
+  RunSettingsRecordedData,
+} from '../events/index.ts';
 import type { BreakerSnapshot, BreakerTransition } from './breaker-record.ts';
 import type { NewTask, Task, TaskCounts, TaskStatus } from './task-record.ts';
 
@@ -79,7 +85,13 @@ export interface Store extends AsyncDisposable {
   appendEvent(event: NewEvent): Promise<LokiEvent>;
   listEvents(filter?: EventFilter): Promise<LokiEvent[]>;
 
+  /** Appends `run.started` (`resumed: false`), the settings and the first `phase.entered`. */
   createRun(run: NewRun): Promise<Run>;
+  /**
+   * The only writer of a run's lifecycle events after its creation: `phase.entered` when the phase
+   * changes, `run.started` (`resumed: true`) for `resume`, `run.ended` when the status becomes
+   * final (with `ending`'s outcome and exit code).
+   */
   updateRun(runId: string, changes: RunChanges): Promise<Run>;
   getLatestRun(): Promise<Run | null>;
 
@@ -172,6 +184,23 @@ export interface RunChanges {
   phase?: string;
   /** Replaces the recorded settings (a resume given other flags); appends `run.settings_recorded`. */
   settings?: RunSettingsRecordedData;
+  /**
+   * A new session of the run begins (`loki resume`): the status goes back to running, whatever it
+   * was (a killed session left it running), and `run.started` is appended with `resumed: true`.
+   */
+  resume?: boolean;
+  /**
+   * The run ends: its status becomes `runStatusOf(outcome)` and `run.ended` records the outcome
+   * and the exit code. Without it a final `status` ends the run with that status as its outcome.
+   */
+  ending?: { outcome: RunOutcomeWord; exitCode: number };
+}
+
+/** The stored status of a run that ended so: only completed or stopped (user, budget) runs are not failures. */
+export function runStatusOf(outcome: RunOutcomeWord): 'completed' | 'stopped' | 'failed' {
+  if (outcome === 'completed') return 'completed';
+  if (outcome === 'stopped' || outcome === 'budget') return 'stopped';
+  return 'failed';
 }
 
 export interface StoreSummary {
