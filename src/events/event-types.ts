@@ -157,6 +157,11 @@ export interface WorkersLimitedData {
 /** Which runtime an agent ran on: Loki's own tool loop over an API model, or an agent CLI. */
 export type RuntimeKind = 'api' | 'claude-code' | 'codex' | 'scripted';
 
+/**
+ * An agent session began: one per attempt (claim) of a task that runs an agent, however many RARV
+ * rounds (and agent-CLI processes) the attempt takes. Written by the RARV cycle only
+ * (`runTaskCycle`), before the agent's first round; each round ends with its own `agent.finished`.
+ */
 export interface AgentStartedData {
   agentType: string;
   runtime: RuntimeKind;
@@ -209,6 +214,7 @@ export interface AgentErrorData {
 }
 export type AgentStopReason =
   'task_complete' | 'step_limit' | 'loop_detected' | 'no_progress' | 'error' | 'aborted';
+/** One round of an agent ended (a task's agent session has one per RARV round; a planning phase one). */
 export interface AgentFinishedData {
   reason: AgentStopReason;
   steps: number;

@@ -210,7 +210,6 @@ export function createAgentSource(options: AgentSourceOptions): AgentSource {
           emit: request.emit,
           runId: request.runId,
           taskId: request.task.id,
-          agentType: request.task.type,
           timeoutMilliseconds: request.task.timeoutSeconds * 1000,
           retry: request.retry,
         };

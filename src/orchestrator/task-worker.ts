@@ -248,17 +248,6 @@ export async function workOnTask(
         maxSteps: context.maxSteps,
         ...(pendingWorktree === undefined ? {} : { worktreeReady: pendingWorktree.ready }),
       });
-      context.emit({
-        type: 'agent.started',
-        runId: context.runId,
-        taskId: task.id,
-        data: {
-          agentType: task.type,
-          runtime: context.source.runtime,
-          provider: context.source.provider,
-          model: context.source.modelIdFor(tier),
-        },
-      });
       const cycle = await runTaskCycle({
         task,
         worktree,
@@ -270,6 +259,12 @@ export async function workOnTask(
         verifyEnvironment: context.verifyEnvironment,
         maxAttempts: context.roundsPerAttempt,
         agent,
+        agentDescription: {
+          runId: context.runId,
+          runtime: context.source.runtime,
+          provider: context.source.provider,
+          model: context.source.modelIdFor(tier),
+        },
         emit: context.emit,
         // The agent's part is over once its work is verified: its slot goes to the next task.
         onVerified: () => hooks.onAgentDone?.(),
