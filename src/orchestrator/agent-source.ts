@@ -6,6 +6,7 @@ import { usageError } from '../errors/index.ts';
 import type { NewEvent, RuntimeKind } from '../events/index.ts';
 import type { TaskWorktree } from '../git/index.ts';
 import {
+  type ApiProviderName,
   createApiLanguageModel,
   createScriptedLanguageModel,
   isApiProviderName,
@@ -81,10 +82,23 @@ export interface AgentSourceOptions {
 /** Builds the agent source for a provider; throws a usage error naming what is missing. */
 export function createAgentSource(options: AgentSourceOptions): AgentSource {
   const { provider } = options;
+  const loopAgent = loopAgentFactory(options);
+  if (provider === 'scripted') return scriptedAgentSource(options, loopAgent);
+  if (isApiProviderName(provider)) return apiAgentSource(options, provider, loopAgent);
+  if (provider === 'claude-code' || provider === 'codex') return cliAgentSource(options, provider);
+  throw usageError(
+    'CLI_UNSUPPORTED_PROVIDER',
+    `unknown provider ${provider}; use claude-code, codex, an API provider (anthropic, openai, openai-compatible, ollama) or scripted`,
+  );
+}
+
+type LoopAgentFactory = (request: TaskAgentRequest, model: LanguageModelV4) => TaskAgent;
+
+/** Loki's own tool loop over a model, with the tools the agent type may use, confined to the worktree. */
+function loopAgentFactory(options: AgentSourceOptions): LoopAgentFactory {
   const sandboxEnvironment = buildSandboxEnvironment(options.env);
   const redactor = createRedactor({ env: options.env });
-
-  const loopAgent = (request: TaskAgentRequest, model: LanguageModelV4): TaskAgent => {
+  return (request, model) => {
     const toolset = createAgentToolset(toolsForNames(request.agentType.tools), {
       worktree: request.worktree.path,
       runner: options.runner,
@@ -101,7 +115,7 @@ export function createAgentSource(options: AgentSourceOptions): AgentSource {
     return createLoopAgent(
       {
         model,
-        provider,
+        provider: options.provider,
         tools: toolset.tools,
         executeTool:
           request.worktreeReady === undefined
@@ -130,114 +144,117 @@ export function createAgentSource(options: AgentSourceOptions): AgentSource {
       buildSystemPrompt(readRolePrompt(request.agentType.id)),
     );
   };
+}
 
-  if (provider === 'scripted') {
-    const scripted = options.scripted;
-    if (scripted === undefined) {
+/** The scripted model: every agent replays its part of a session (loki run/demo) or one script (loki task run). */
+function scriptedAgentSource(options: AgentSourceOptions, loopAgent: LoopAgentFactory): AgentSource {
+  const scripted = options.scripted;
+  if (scripted === undefined) {
+    throw usageError(
+      'CLI_MISSING_OPTION',
+      'the scripted provider needs --script <file> (a scripted session for loki run, a script for loki task run)',
+    );
+  }
+  const latencyMilliseconds = 'session' in scripted ? scripted.session.latencyMilliseconds : 0;
+  const scriptFor = (phase: 'discovery' | 'architecture' | { growthIteration: number }): ScriptedScript => {
+    if (!('session' in scripted)) {
       throw usageError(
-        'CLI_MISSING_OPTION',
-        'the scripted provider needs --script <file> (a scripted session for loki run, a script for loki task run)',
+        'SESSION_REQUIRED',
+        `${scripted.origin} is a single script; loki run needs a scripted session`,
       );
     }
-    const latencyMilliseconds = 'session' in scripted ? scripted.session.latencyMilliseconds : 0;
-    const scriptFor = (phase: 'discovery' | 'architecture' | { growthIteration: number }): ScriptedScript => {
-      if (!('session' in scripted)) {
-        throw usageError(
-          'SESSION_REQUIRED',
-          `${scripted.origin} is a single script; loki run needs a scripted session`,
-        );
-      }
-      if (phase === 'discovery' || phase === 'architecture') return scripted.session[phase];
-      const growth = scripted.session.growth[phase.growthIteration - 1];
-      if (growth === undefined) {
-        throw usageError(
-          'SESSION_GROWTH_MISSING',
-          `the scripted session has ${scripted.session.growth.length} growth iterations; iteration ${phase.growthIteration} has no script`,
-        );
-      }
-      return growth;
-    };
-    return {
-      provider,
-      runtime: 'scripted',
-      description: `scripted model replaying ${scripted.origin} (no real model is called)`,
-      planningModel: (phase) => createScriptedLanguageModel(scriptFor(phase), { latencyMilliseconds }),
-      modelIdFor: () => 'scripted',
-      createTaskAgent: (request) => {
-        const script =
-          'session' in scripted ? taskScriptOf(scripted.session, request.task.id) : scripted.script;
-        return loopAgent(request, createScriptedLanguageModel(script, { latencyMilliseconds }));
-      },
-    };
-  }
+    if (phase === 'discovery' || phase === 'architecture') return scripted.session[phase];
+    const growth = scripted.session.growth[phase.growthIteration - 1];
+    if (growth === undefined) {
+      throw usageError(
+        'SESSION_GROWTH_MISSING',
+        `the scripted session has ${scripted.session.growth.length} growth iterations; iteration ${phase.growthIteration} has no script`,
+      );
+    }
+    return growth;
+  };
+  return {
+    provider: options.provider,
+    runtime: 'scripted',
+    description: `scripted model replaying ${scripted.origin} (no real model is called)`,
+    planningModel: (phase) => createScriptedLanguageModel(scriptFor(phase), { latencyMilliseconds }),
+    modelIdFor: () => 'scripted',
+    createTaskAgent: (request) => {
+      const script =
+        'session' in scripted ? taskScriptOf(scripted.session, request.task.id) : scripted.script;
+      return loopAgent(request, createScriptedLanguageModel(script, { latencyMilliseconds }));
+    },
+  };
+}
 
-  if (isApiProviderName(provider)) {
-    const modelFor = (tier: ModelTier) =>
-      createApiLanguageModel({ provider, tier, env: options.env, modelOverrides: options.modelOverrides })
-        .model;
-    // Fails now, not in the middle of a run, when the provider's key or settings are missing.
-    const defaultModel = modelFor('default');
-    return {
-      provider,
-      runtime: 'api',
-      description: `${provider} (${defaultModel.modelId} by default)`,
-      planningModel: () => modelFor('planning'),
-      modelIdFor: (tier) => modelFor(tier).modelId,
-      createTaskAgent: (request) => loopAgent(request, modelFor(request.tier)),
-    };
-  }
+/** An API model (Anthropic, OpenAI, OpenAI-compatible) under Loki's own tool loop. */
+function apiAgentSource(
+  options: AgentSourceOptions,
+  provider: ApiProviderName,
+  loopAgent: LoopAgentFactory,
+): AgentSource {
+  const modelFor = (tier: ModelTier) =>
+    createApiLanguageModel({ provider, tier, env: options.env, modelOverrides: options.modelOverrides })
+      .model;
+  // Fails now, not in the middle of a run, when the provider's key or settings are missing.
+  const defaultModel = modelFor('default');
+  return {
+    provider,
+    runtime: 'api',
+    description: `${provider} (${defaultModel.modelId} by default)`,
+    planningModel: () => modelFor('planning'),
+    modelIdFor: (tier) => modelFor(tier).modelId,
+    createTaskAgent: (request) => loopAgent(request, modelFor(request.tier)),
+  };
+}
 
-  if (provider === 'claude-code' || provider === 'codex') {
-    const modelChoice = options.modelOverrides.default;
-    return {
-      provider,
-      runtime: provider,
-      description: `${provider} CLI${modelChoice === undefined ? '' : ` (${modelChoice})`}`,
-      planningModel: () => {
-        throw usageError(
-          'PLANNING_NEEDS_API_MODEL',
-          `the planning phases (Discovery, Architecture) need a model Loki can give tools to; ${provider} runs tasks only. ` +
-            'Use an API provider (set ANTHROPIC_API_KEY or OPENAI_API_KEY) or loki task run for single tasks.',
-        );
-      },
-      modelIdFor: (tier) => options.modelOverrides[tier] ?? `${provider} default`,
-      createTaskAgent: (request) => {
-        const cliOptions = {
-          worktree: request.worktree.path,
-          systemPrompt: buildSystemPrompt(readRolePrompt(request.agentType.id)),
-          ...(modelChoice === undefined ? {} : { model: modelChoice }),
-          env: options.env,
-          emit: request.emit,
-          runId: request.runId,
-          taskId: request.task.id,
-          timeoutMilliseconds: request.task.timeoutSeconds * 1000,
-          retry: request.retry,
-        };
-        if (provider === 'codex') return createCodexAgent({ ...cliOptions, sandboxMode: 'workspace-write' });
-        return createClaudeCodeAgent({
-          ...cliOptions,
-          // With bubblewrap, Claude Code itself runs sandboxed, so its Bash tool is confined like run_command.
-          ...(options.bubblewrapPath === undefined
-            ? {}
-            : {
-                wrapInvocation: wrapInBubblewrap({
-                  bubblewrapPath: options.bubblewrapPath,
-                  worktree: request.worktree.path,
-                  writablePaths: claudeCodeStatePaths(options.env),
-                  pathVariable: options.env.PATH,
-                }),
+/** Claude Code or Codex as the agent: they run tasks only (the planning phases need an API model). */
+function cliAgentSource(options: AgentSourceOptions, provider: 'claude-code' | 'codex'): AgentSource {
+  const modelChoice = options.modelOverrides.default;
+  return {
+    provider,
+    runtime: provider,
+    description: `${provider} CLI${modelChoice === undefined ? '' : ` (${modelChoice})`}`,
+    planningModel: () => {
+      throw usageError(
+        'PLANNING_NEEDS_API_MODEL',
+        `the planning phases (Discovery, Architecture) need a model Loki can give tools to; ${provider} runs tasks only. ` +
+          'Use an API provider (set ANTHROPIC_API_KEY or OPENAI_API_KEY) or loki task run for single tasks.',
+      );
+    },
+    modelIdFor: (tier) => options.modelOverrides[tier] ?? `${provider} default`,
+    createTaskAgent: (request) => {
+      const cliOptions = {
+        worktree: request.worktree.path,
+        systemPrompt: buildSystemPrompt(readRolePrompt(request.agentType.id)),
+        ...(modelChoice === undefined ? {} : { model: modelChoice }),
+        env: options.env,
+        emit: request.emit,
+        runId: request.runId,
+        taskId: request.task.id,
+        timeoutMilliseconds: request.task.timeoutSeconds * 1000,
+        retry: request.retry,
+      };
+      if (provider === 'codex') return createCodexAgent({ ...cliOptions, sandboxMode: 'workspace-write' });
+      return createClaudeCodeAgent({
+        ...cliOptions,
+        // With bubblewrap, Claude Code itself runs sandboxed, so its Bash tool is confined like run_command.
+        ...(options.bubblewrapPath === undefined
+          ? {}
+          : {
+              wrapInvocation: wrapInBubblewrap({
+                bubblewrapPath: options.bubblewrapPath,
+                worktree: request.worktree.path,
+                writablePaths: claudeCodeStatePaths(options.env),
+                pathVariable: options.env.PATH,
               }),
-          permissionMode: 'bypassPermissions',
-          allowedTools: ['Read', 'Write', 'Edit', 'Glob', 'Grep', 'Bash'],
-          maxTurns: request.maxSteps,
-        });
-      },
-    };
-  }
-  throw usageError(
-    'CLI_UNSUPPORTED_PROVIDER',
-    `unknown provider ${provider}; use claude-code, codex, an API provider (anthropic, openai, openai-compatible, ollama) or scripted`,
-  );
+            }),
+        permissionMode: 'bypassPermissions',
+        allowedTools: ['Read', 'Write', 'Edit', 'Glob', 'Grep', 'Bash'],
+        maxTurns: request.maxSteps,
+      });
+    },
+  };
 }
 
 /** Where Claude Code keeps its state: it must stay writable when Claude Code runs sandboxed. */

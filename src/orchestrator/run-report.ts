@@ -67,9 +67,40 @@ export interface BuildRunReportInput {
  * Everything in it was computed by the harness (git, the store, commands it ran), not said by a model.
  */
 export function buildRunReport(input: BuildRunReportInput): RunReport {
-  const plannedPhase = new Map(
-    (input.architecture?.tasks ?? []).map((task) => [task.id, phaseOfTask(task)] as const),
-  );
+  const { phases, verificationsByTask } = readRunEvents(input);
+  const tasks = reportTasks(input, verificationsByTask);
+  const requirements = reportRequirements(input, tasks);
+  const notProven = [
+    ...requirements
+      .filter((requirement) => !requirement.proven)
+      .map((requirement) => `${requirement.id} (${requirement.title}): ${requirement.why}`),
+    ...tasks
+      .filter((task) => task.commit === null)
+      .map((task) => `task ${task.id} (${task.title}) is ${task.status}, not merged`),
+    ...notProvenOnMain(input),
+    'acceptance criteria are proven only as far as the verify commands the plan chose exercise them; no blind review ran',
+  ];
+  return {
+    runId: input.runId,
+    status: input.status,
+    exitCode: input.exitCode,
+    summary: input.summary,
+    model: input.model,
+    generatedAt: new Date(input.now).toISOString(),
+    phases,
+    requirements,
+    tasks,
+    mainVerification: input.mainVerification,
+    budget: input.budget,
+    notProven,
+  };
+}
+
+/** The phases' exits and the verifications of each task, from the run's events. */
+function readRunEvents(input: BuildRunReportInput): {
+  phases: RunReport['phases'];
+  verificationsByTask: Map<string, TaskReport['verifications']>;
+} {
   const verificationsByTask = new Map<string, TaskReport['verifications']>();
   const phases: RunReport['phases'] = [];
   for (const event of input.events) {
@@ -83,7 +114,17 @@ export function buildRunReport(input: BuildRunReportInput): RunReport {
       phases.push({ phase: event.data.phase, outcome: event.data.outcome, details: event.data.details });
     }
   }
-  const tasks: TaskReport[] = input.tasks
+  return { phases, verificationsByTask };
+}
+
+function reportTasks(
+  input: BuildRunReportInput,
+  verificationsByTask: ReadonlyMap<string, TaskReport['verifications']>,
+): TaskReport[] {
+  const plannedPhase = new Map(
+    (input.architecture?.tasks ?? []).map((task) => [task.id, phaseOfTask(task)] as const),
+  );
+  return input.tasks
     .filter((task) => task.runId === input.runId)
     .map((task) => {
       const payload = readTaskPayloadForReport(task);
@@ -104,10 +145,16 @@ export function buildRunReport(input: BuildRunReportInput): RunReport {
         lastError: task.status === 'completed' ? null : task.lastError,
       };
     });
+}
+
+/** A requirement is proven only when its tasks are merged and main's verification passed. */
+function reportRequirements(
+  input: BuildRunReportInput,
+  tasks: readonly TaskReport[],
+): RunReport['requirements'] {
   const byId = new Map(tasks.map((task) => [task.id, task]));
   const mainPassed = input.mainVerification?.passed === true;
-  const notProven: string[] = [];
-  const requirements = (input.requirements?.requirements ?? []).map((requirement) => {
+  return (input.requirements?.requirements ?? []).map((requirement) => {
     const taskIds = tasks
       .filter((task) => task.requirementIds.includes(requirement.id))
       .map((task) => task.id);
@@ -118,48 +165,31 @@ export function buildRunReport(input: BuildRunReportInput): RunReport {
     else if (!mainPassed) why = 'its tasks are merged but the verification of main did not pass';
     else why = `tasks merged and verified (${taskIds.join(', ')}); main's gates passed`;
     const proven = taskIds.length > 0 && unmerged.length === 0 && mainPassed;
-    if (!proven) notProven.push(`${requirement.id} (${requirement.title}): ${why}`);
     return { id: requirement.id, title: requirement.title, taskIds, proven, why };
   });
-  for (const task of tasks) {
-    if (task.commit === null) notProven.push(`task ${task.id} (${task.title}) is ${task.status}, not merged`);
-  }
+}
+
+/** What the verification of main leaves unproven: failed or silent gates, an unchecked or failed boot. */
+function notProvenOnMain(input: BuildRunReportInput): string[] {
   const verification = input.mainVerification;
-  if (verification === null) notProven.push('main was not verified in this run');
-  else {
-    for (const gate of verification.gates) {
-      if (!gate.passed)
-        notProven.push(`gate \`${gate.command}\` failed on main (exit ${gate.exitCode ?? '?'})`);
-      else if (gate.tests === null)
-        notProven.push(`gate \`${gate.command}\` passed but printed no test counts Loki recognises`);
-    }
-    if (verification.health === null) {
-      notProven.push(
-        input.architecture?.deployment === null
-          ? 'the product is not a service: its boot was not checked'
-          : 'the product was not started and its health path not probed',
-      );
-    } else if (!verification.health.passed) {
-      notProven.push(`health check GET ${verification.health.healthPath} did not answer 2xx`);
-    }
+  if (verification === null) return ['main was not verified in this run'];
+  const notProven: string[] = [];
+  for (const gate of verification.gates) {
+    if (!gate.passed)
+      notProven.push(`gate \`${gate.command}\` failed on main (exit ${gate.exitCode ?? '?'})`);
+    else if (gate.tests === null)
+      notProven.push(`gate \`${gate.command}\` passed but printed no test counts Loki recognises`);
   }
-  notProven.push(
-    'acceptance criteria are proven only as far as the verify commands the plan chose exercise them; no blind review ran',
-  );
-  return {
-    runId: input.runId,
-    status: input.status,
-    exitCode: input.exitCode,
-    summary: input.summary,
-    model: input.model,
-    generatedAt: new Date(input.now).toISOString(),
-    phases,
-    requirements,
-    tasks,
-    mainVerification: input.mainVerification,
-    budget: input.budget,
-    notProven,
-  };
+  if (verification.health === null) {
+    notProven.push(
+      input.architecture?.deployment === null
+        ? 'the product is not a service: its boot was not checked'
+        : 'the product was not started and its health path not probed',
+    );
+  } else if (!verification.health.passed) {
+    notProven.push(`health check GET ${verification.health.healthPath} did not answer 2xx`);
+  }
+  return notProven;
 }
 
 /**

@@ -80,74 +80,13 @@ export async function verifyMain(options: VerifyMainOptions): Promise<MainVerifi
   );
   try {
     const commit = (await runGit(path, ['rev-parse', 'HEAD'])).stdout.trim();
-    const gates: GateResult[] = [];
-    for (const command of options.commands) {
-      const result = await options.runner.run({
-        command,
-        cwd: path,
-        writableDirectory: path,
-        timeoutMilliseconds: options.timeoutMilliseconds ?? 10 * 60_000,
-        env: options.env,
-        allowNetwork: false,
-        maxOutputBytes: 1_000_000,
-        ...signalOption,
-      });
-      const output = `${result.stdout}\n${result.stderr}`.trim();
-      const gate: GateResult = {
-        command,
-        passed: result.exitCode === 0 && !result.timedOut,
-        exitCode: result.exitCode,
-        durationMilliseconds: Math.round(result.durationMilliseconds),
-        tests: parseTestCounts(output),
-        outputTail: output.slice(-OUTPUT_TAIL_CHARACTERS),
-      };
-      gates.push(gate);
-      options.emit({
-        type: 'verification.ran',
-        runId: options.runId,
-        taskId: null,
-        data: {
-          command,
-          exitCode: gate.exitCode,
-          passed: gate.passed,
-          durationMilliseconds: gate.durationMilliseconds,
-          outputTail: gate.outputTail.slice(-1000),
-        },
-      });
-      if (!gate.passed) break;
-    }
-    let health: HealthResult | null = null;
+    const gates = await runGates(path, options);
     const gatesPassed = gates.length === options.commands.length && gates.every((gate) => gate.passed);
-    if (options.checkBoot && options.deployment !== null && gatesPassed) {
-      const probe = await checkHealth({
-        runner: options.runner,
-        cwd: path,
-        startCommand: options.deployment.startCommand,
-        healthPath: options.deployment.healthPath,
-        env: options.env,
-        ...signalOption,
-      });
-      health = {
-        passed: probe.passed,
-        statusCode: probe.statusCode,
-        startCommand: options.deployment.startCommand,
-        healthPath: options.deployment.healthPath,
-        durationMilliseconds: Math.round(probe.durationMilliseconds),
-        outputTail: probe.outputTail.slice(-OUTPUT_TAIL_CHARACTERS),
-      };
-      options.emit({
-        type: 'verification.ran',
-        runId: options.runId,
-        taskId: null,
-        data: {
-          command: `health check: ${options.deployment.startCommand} → GET ${options.deployment.healthPath}`,
-          exitCode: probe.passed ? 0 : 1,
-          passed: probe.passed,
-          durationMilliseconds: health.durationMilliseconds,
-          outputTail: health.outputTail.slice(-1000),
-        },
-      });
-    }
+    const deployment = options.deployment;
+    const health =
+      options.checkBoot && deployment !== null && gatesPassed
+        ? await probeHealth(path, deployment, options)
+        : null;
     const passed =
       gatesPassed && (health === null ? !options.checkBoot || options.deployment === null : health.passed);
     return { commit, gates, health, passed };
@@ -155,4 +94,82 @@ export async function verifyMain(options: VerifyMainOptions): Promise<MainVerifi
     await runGit(root, ['worktree', 'remove', '--force', path], { allowFailure: true });
     await runGit(root, ['worktree', 'prune'], { allowFailure: true });
   }
+}
+
+/** The project's gates, one by one in the sandbox, until one fails; each recorded as verification.ran. */
+async function runGates(path: string, options: VerifyMainOptions): Promise<GateResult[]> {
+  const gates: GateResult[] = [];
+  for (const command of options.commands) {
+    const result = await options.runner.run({
+      command,
+      cwd: path,
+      writableDirectory: path,
+      timeoutMilliseconds: options.timeoutMilliseconds ?? 10 * 60_000,
+      env: options.env,
+      allowNetwork: false,
+      maxOutputBytes: 1_000_000,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    const output = `${result.stdout}\n${result.stderr}`.trim();
+    const gate: GateResult = {
+      command,
+      passed: result.exitCode === 0 && !result.timedOut,
+      exitCode: result.exitCode,
+      durationMilliseconds: Math.round(result.durationMilliseconds),
+      tests: parseTestCounts(output),
+      outputTail: output.slice(-OUTPUT_TAIL_CHARACTERS),
+    };
+    gates.push(gate);
+    options.emit({
+      type: 'verification.ran',
+      runId: options.runId,
+      taskId: null,
+      data: {
+        command,
+        exitCode: gate.exitCode,
+        passed: gate.passed,
+        durationMilliseconds: gate.durationMilliseconds,
+        outputTail: gate.outputTail.slice(-1000),
+      },
+    });
+    if (!gate.passed) break;
+  }
+  return gates;
+}
+
+/** The product started from the checkout and its health path probed; recorded as verification.ran. */
+async function probeHealth(
+  path: string,
+  deployment: DeploymentSettings,
+  options: VerifyMainOptions,
+): Promise<HealthResult> {
+  const probe = await checkHealth({
+    runner: options.runner,
+    cwd: path,
+    startCommand: deployment.startCommand,
+    healthPath: deployment.healthPath,
+    env: options.env,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
+  const health: HealthResult = {
+    passed: probe.passed,
+    statusCode: probe.statusCode,
+    startCommand: deployment.startCommand,
+    healthPath: deployment.healthPath,
+    durationMilliseconds: Math.round(probe.durationMilliseconds),
+    outputTail: probe.outputTail.slice(-OUTPUT_TAIL_CHARACTERS),
+  };
+  options.emit({
+    type: 'verification.ran',
+    runId: options.runId,
+    taskId: null,
+    data: {
+      command: `health check: ${deployment.startCommand} → GET ${deployment.healthPath}`,
+      exitCode: probe.passed ? 0 : 1,
+      passed: probe.passed,
+      durationMilliseconds: health.durationMilliseconds,
+      outputTail: health.outputTail.slice(-1000),
+    },
+  });
+  return health;
 }
