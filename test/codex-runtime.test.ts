@@ -83,8 +83,8 @@ describe('Codex runtime (fake codex executable printing real-shaped JSONL)', () 
 
     const result = await runCodex(runOptions(fake, events));
 
+    // agent.started is the RARV cycle's to write, once per agent session, not the runtime's.
     expect(events.map((event) => event.type)).toEqual([
-      'agent.started',
       'agent.tool_called',
       'agent.tool_result',
       'agent.tool_called',
@@ -92,9 +92,6 @@ describe('Codex runtime (fake codex executable printing real-shaped JSONL)', () 
       'agent.text',
       'usage.recorded',
       'agent.finished',
-    ]);
-    expect(dataOf(events, 'agent.started')).toEqual([
-      { agentType: 'codex', runtime: 'codex', provider: 'codex', model: MODEL },
     ]);
     expect(dataOf(events, 'agent.tool_called')).toEqual([
       { toolCallId: 'item_2', toolName: 'command_execution', input: { command: 'bash -lc ls' } },
@@ -212,7 +209,8 @@ describe('Codex runtime (fake codex executable printing real-shaped JSONL)', () 
     expect(dataOf(events, 'agent.retry')).toEqual([
       expect.objectContaining({ attempt: 1, category: 'transient' }),
     ]);
-    expect(dataOf(events, 'agent.started')).toHaveLength(1);
+    // The retries are part of one run of the CLI: it finishes once.
+    expect(dataOf(events, 'agent.finished')).toHaveLength(1);
     const invocations = await fake.invocations();
     expect(invocations).toHaveLength(2);
     expect(invocations[1]?.argv.slice(-4)).toEqual([

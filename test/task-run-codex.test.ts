@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { systemClock } from '../src/clock/index.ts';
+import { openWorkspace } from '../src/workspace/index.ts';
 import { codexEvents } from './fakes/codex-events.ts';
 import { createFakeCodex } from './fakes/codex-fake-cli.ts';
 import { loki, TempWorkspace } from './support/cli-harness.ts';
@@ -46,5 +48,11 @@ describe('loki task run --provider codex (fake codex CLI printing real-shaped JS
     expect(
       execFileSync('git', ['show', `${branch}:hello.txt`], { cwd: workspace.root, encoding: 'utf8' }),
     ).toBe('hello\n');
+    // Two rounds of one agent session: the agent started once.
+    await using opened = await openWorkspace(workspace.root, { clock: systemClock });
+    const started = (await opened.store.listEvents()).filter((event) => event.type === 'agent.started');
+    expect(started.map((event) => event.data)).toEqual([
+      { agentType: 'eng-backend', runtime: 'codex', provider: 'codex', model: 'codex default' },
+    ]);
   });
 });

@@ -84,7 +84,8 @@ export function analyzeRunEvents(
       verificationMilliseconds,
       overheadMilliseconds: claimToMerged - modelMilliseconds - verificationMilliseconds,
     });
-    const started = taskEvents.find((event) => event.type === 'agent.started');
+    // One agent.started per attempt: the one after the last claim.
+    const started = taskEvents.findLast((event) => event.type === 'agent.started');
     const finished = taskEvents.findLast((event) => event.type === 'agent.finished');
     const verified = taskEvents.findLast((event) => event.type === 'verification.ran');
     if (started !== undefined && finished !== undefined && verified !== undefined) {

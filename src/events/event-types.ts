@@ -82,8 +82,14 @@ export interface WorkspaceInitializedData {
   root: string;
   hasPrd: boolean;
 }
+/**
+ * A session of a run began: `loki run` created it (`resumed: false`) or `loki resume` took it up
+ * again (`resumed: true`), whatever state it was left in. Written by the store only, in the
+ * transaction that creates the run or sets it running again: exactly one per session.
+ */
 export interface RunStartedData {
   prdPath: string | null;
+  resumed: boolean;
 }
 /**
  * How a run works, recorded when it starts so that `loki resume` continues it the same way. Never
@@ -125,8 +131,20 @@ export interface RunControlData {
 export interface RunPhaseEnteredData {
   phase: string;
 }
+/** How a run ended, in the words of its report and of `loki run`'s outcome. */
+export type RunOutcomeWord =
+  'completed' | 'not_verified' | 'budget' | 'blocked' | 'stalled' | 'stopped' | 'failed';
+/**
+ * A session of a run ended. Written by the store only, in the transaction that gives the run its
+ * final status: exactly one per session that ended (a killed process writes none; its resume ends it).
+ */
 export interface RunEndedData {
-  status: string;
+  /** The run's stored status: completed, stopped (by the user or the budget; resumable) or failed. */
+  status: 'completed' | 'stopped' | 'failed';
+  /** Why, in the report's words; the same as `status` when the run was ended without one. */
+  outcome: RunOutcomeWord;
+  /** The exit code `loki run` ends with; null when the run was ended without one. */
+  exitCode: number | null;
 }
 export interface PhaseExitedData {
   phase: string;
@@ -156,6 +174,11 @@ export interface WorkersLimitedData {
 /** Which runtime an agent ran on: Loki's own tool loop over an API model, or an agent CLI. */
 export type RuntimeKind = 'api' | 'claude-code' | 'codex' | 'scripted';
 
+/**
+ * An agent session began: one per attempt (claim) of a task that runs an agent, however many RARV
+ * rounds (and agent-CLI processes) the attempt takes. Written by the RARV cycle only
+ * (`runTaskCycle`), before the agent's first round; each round ends with its own `agent.finished`.
+ */
 export interface AgentStartedData {
   agentType: string;
   runtime: RuntimeKind;
@@ -208,6 +231,7 @@ export interface AgentErrorData {
 }
 export type AgentStopReason =
   'task_complete' | 'step_limit' | 'loop_detected' | 'no_progress' | 'error' | 'aborted';
+/** One round of an agent ended (a task's agent session has one per RARV round; a planning phase one). */
 export interface AgentFinishedData {
   reason: AgentStopReason;
   steps: number;

@@ -32,7 +32,7 @@ const SAMPLE_DATA: { [Type in EventType]: EventDataByType[Type] } = {
   'task.reprioritized': { previousPriority: 5, priority: 8 },
   'task.abandoned': { workerId: 'w', reason: 'lease lost' },
   'workspace.initialized': { root: '/project', hasPrd: true },
-  'run.started': { prdPath: null },
+  'run.started': { prdPath: null, resumed: false },
   'run.settings_recorded': {
     settings: {
       provider: 'scripted',
@@ -48,7 +48,7 @@ const SAMPLE_DATA: { [Type in EventType]: EventDataByType[Type] } = {
     given: ['parallel'],
   },
   'phase.entered': { phase: 'bootstrap' },
-  'run.ended': { status: 'completed' },
+  'run.ended': { status: 'completed', outcome: 'completed', exitCode: 0 },
   'run.stop_requested': { requestedBy: 'cli' },
   'run.paused': { requestedBy: 'dashboard' },
   'run.continued': { requestedBy: 'resume' },

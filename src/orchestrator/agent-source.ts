@@ -6,9 +6,9 @@ import { usageError } from '../errors/index.ts';
 import type { NewEvent, RuntimeKind } from '../events/index.ts';
 import type { TaskWorktree } from '../git/index.ts';
 import {
+  type ApiProviderName,
   createApiLanguageModel,
   createScriptedLanguageModel,
-  type ApiProviderName,
   isApiProviderName,
   type ModelOverrides,
   type ModelTier,
@@ -82,8 +82,9 @@ export interface AgentSourceOptions {
 /** Builds the agent source for a provider; throws a usage error naming what is missing. */
 export function createAgentSource(options: AgentSourceOptions): AgentSource {
   const { provider } = options;
-  if (provider === 'scripted') return scriptedAgentSource(options, loopAgentFactory(options));
-  if (isApiProviderName(provider)) return apiAgentSource(options, provider, loopAgentFactory(options));
+  const loopAgent = loopAgentFactory(options);
+  if (provider === 'scripted') return scriptedAgentSource(options, loopAgent);
+  if (isApiProviderName(provider)) return apiAgentSource(options, provider, loopAgent);
   if (provider === 'claude-code' || provider === 'codex') return cliAgentSource(options, provider);
   throw usageError(
     'CLI_UNSUPPORTED_PROVIDER',
@@ -91,11 +92,10 @@ export function createAgentSource(options: AgentSourceOptions): AgentSource {
   );
 }
 
-/** Loki's own tool loop over a language model, with the agent type's tools in its worktree. */
 type LoopAgentFactory = (request: TaskAgentRequest, model: LanguageModelV4) => TaskAgent;
 
+/** Loki's own tool loop over a model, with the tools the agent type may use, confined to the worktree. */
 function loopAgentFactory(options: AgentSourceOptions): LoopAgentFactory {
-  const { provider } = options;
   const sandboxEnvironment = buildSandboxEnvironment(options.env);
   const redactor = createRedactor({ env: options.env });
   return (request, model) => {
@@ -115,7 +115,7 @@ function loopAgentFactory(options: AgentSourceOptions): LoopAgentFactory {
     return createLoopAgent(
       {
         model,
-        provider,
+        provider: options.provider,
         tools: toolset.tools,
         executeTool:
           request.worktreeReady === undefined
@@ -146,9 +146,8 @@ function loopAgentFactory(options: AgentSourceOptions): LoopAgentFactory {
   };
 }
 
-/** The scripted provider: every model replays its part of a session (or one script). */
+/** The scripted model: every agent replays its part of a session (loki run/demo) or one script (loki task run). */
 function scriptedAgentSource(options: AgentSourceOptions, loopAgent: LoopAgentFactory): AgentSource {
-  const { provider } = options;
   const scripted = options.scripted;
   if (scripted === undefined) {
     throw usageError(
@@ -175,7 +174,7 @@ function scriptedAgentSource(options: AgentSourceOptions, loopAgent: LoopAgentFa
     return growth;
   };
   return {
-    provider,
+    provider: options.provider,
     runtime: 'scripted',
     description: `scripted model replaying ${scripted.origin} (no real model is called)`,
     planningModel: (phase) => createScriptedLanguageModel(scriptFor(phase), { latencyMilliseconds }),
@@ -188,7 +187,7 @@ function scriptedAgentSource(options: AgentSourceOptions, loopAgent: LoopAgentFa
   };
 }
 
-/** An API provider: Loki's tool loop over the provider's model of each tier. */
+/** An API model (Anthropic, OpenAI, OpenAI-compatible) under Loki's own tool loop. */
 function apiAgentSource(
   options: AgentSourceOptions,
   provider: ApiProviderName,
@@ -209,7 +208,7 @@ function apiAgentSource(
   };
 }
 
-/** An agent CLI (Claude Code, Codex) does the task's work in the worktree with its own tools. */
+/** Claude Code or Codex as the agent: they run tasks only (the planning phases need an API model). */
 function cliAgentSource(options: AgentSourceOptions, provider: 'claude-code' | 'codex'): AgentSource {
   const modelChoice = options.modelOverrides.default;
   return {
@@ -233,7 +232,6 @@ function cliAgentSource(options: AgentSourceOptions, provider: 'claude-code' | '
         emit: request.emit,
         runId: request.runId,
         taskId: request.task.id,
-        agentType: request.task.type,
         timeoutMilliseconds: request.task.timeoutSeconds * 1000,
         retry: request.retry,
       };

@@ -182,6 +182,10 @@ export class MergeQueue {
    * before it move main, the culprit goes through the single merge (which names the failing command),
    * and the members after it queue again. A branch of another shape or with a conflict, or a main
    * that moved meanwhile, falls back to the single merge. Main only ever moves to a verified commit.
+   *
+   * Longer than our usual function on purpose: it is one guarded sequence (read main, build the
+   * checkpoints, verify, move main once with the value read at the start) whose locals (the main
+   * it read, the tip, the members) every stage needs, kept in one place so the invariant reads whole.
    */
   async #mergeBatch(batch: PendingMerge[]): Promise<void> {
     const signal = this.#options.signal;
@@ -374,6 +378,11 @@ export class MergeQueue {
     );
   }
 
+  /**
+   * One merge: main read once, the branch squashed onto it, the checkpoint verified, then main moved
+   * by the one guarded update-ref. Kept as one function (past our usual length) for the same reason
+   * as #mergeBatch: the value of main read at the start guards the move at the end.
+   */
   async #mergeOnce(request: MergeRequest): Promise<MergeResult | 'main_moved'> {
     const { signal } = request;
     const signalOption = signal === undefined ? {} : { signal };

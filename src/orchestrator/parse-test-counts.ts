@@ -26,6 +26,9 @@ const SUMMARY_BLOCK_LINES = 10;
  * Mapping: cancelled (node:test), errors (pytest) count as failed; todo, pending and xfailed count
  * as skipped; xpassed counts as passed. Go prints per-test lines only with `-v`; without them a Go
  * run is recognised from its package lines but counts 0 tests.
+ *
+ * One pass over the lines, a few lines per framework (past our usual function length on purpose):
+ * node:test and mocha summaries span several lines, so their open block is state of the pass.
  */
 export function parseTestCounts(output: string): TestCounts | null {
   const lines = output.replace(ANSI_ESCAPE, '').split(/\r?\n|\r/);

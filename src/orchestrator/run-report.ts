@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BudgetSummary } from '../budget/index.ts';
-import type { LokiEvent } from '../events/index.ts';
+import type { LokiEvent, RunOutcomeWord } from '../events/index.ts';
 import { type ArchitectureDocument, phaseOfTask, type RequirementsDocument } from '../planning/index.ts';
 import type { Redactor } from '../sandbox/index.ts';
 import type { Task } from '../store/index.ts';
@@ -10,8 +10,8 @@ import type { MergedTask } from './merged-work.ts';
 import { readTaskPayloadForReport } from './task-payload.ts';
 import type { MainVerification } from './verify-main.ts';
 
-export type RunStatusWord =
-  'completed' | 'not_verified' | 'budget' | 'blocked' | 'stalled' | 'stopped' | 'failed';
+/** How a run ended: the outcome words of `run.ended` (defined with the events). */
+export type RunStatusWord = RunOutcomeWord;
 
 export interface TaskReport {
   id: string;
@@ -69,20 +69,17 @@ export interface BuildRunReportInput {
 export function buildRunReport(input: BuildRunReportInput): RunReport {
   const { phases, verificationsByTask } = readRunEvents(input);
   const tasks = reportTasks(input, verificationsByTask);
-  const mainPassed = input.mainVerification?.passed === true;
-  const notProven: string[] = [];
-  const requirements = (input.requirements?.requirements ?? []).map((requirement) => {
-    const traced = traceRequirement(requirement, tasks, mainPassed);
-    if (!traced.proven) notProven.push(`${requirement.id} (${requirement.title}): ${traced.why}`);
-    return traced;
-  });
-  for (const task of tasks) {
-    if (task.commit === null) notProven.push(`task ${task.id} (${task.title}) is ${task.status}, not merged`);
-  }
-  notProven.push(...unprovenOnMain(input));
-  notProven.push(
+  const requirements = reportRequirements(input, tasks);
+  const notProven = [
+    ...requirements
+      .filter((requirement) => !requirement.proven)
+      .map((requirement) => `${requirement.id} (${requirement.title}): ${requirement.why}`),
+    ...tasks
+      .filter((task) => task.commit === null)
+      .map((task) => `task ${task.id} (${task.title}) is ${task.status}, not merged`),
+    ...notProvenOnMain(input),
     'acceptance criteria are proven only as far as the verify commands the plan chose exercise them; no blind review ran',
-  );
+  ];
   return {
     runId: input.runId,
     status: input.status,
@@ -99,8 +96,11 @@ export function buildRunReport(input: BuildRunReportInput): RunReport {
   };
 }
 
-/** The run's phase outcomes and each task's verifications, from its events. */
-function readRunEvents(input: BuildRunReportInput) {
+/** The phases' exits and the verifications of each task, from the run's events. */
+function readRunEvents(input: BuildRunReportInput): {
+  phases: RunReport['phases'];
+  verificationsByTask: Map<string, TaskReport['verifications']>;
+} {
   const verificationsByTask = new Map<string, TaskReport['verifications']>();
   const phases: RunReport['phases'] = [];
   for (const event of input.events) {
@@ -147,27 +147,30 @@ function reportTasks(
     });
 }
 
-/** A requirement is proven when tasks cite it, all of them merged, and main's gates passed. */
-function traceRequirement(
-  requirement: { id: string; title: string },
+/** A requirement is proven only when its tasks are merged and main's verification passed. */
+function reportRequirements(
+  input: BuildRunReportInput,
   tasks: readonly TaskReport[],
-  mainPassed: boolean,
-): RunReport['requirements'][number] {
-  const taskIds = tasks.filter((task) => task.requirementIds.includes(requirement.id)).map((task) => task.id);
-  const unmerged = tasks
-    .filter((task) => taskIds.includes(task.id) && task.commit === null)
-    .map((task) => task.id);
-  let why: string;
-  if (taskIds.length === 0) why = 'no task was planned for it';
-  else if (unmerged.length > 0) why = `not merged: ${unmerged.join(', ')}`;
-  else if (!mainPassed) why = 'its tasks are merged but the verification of main did not pass';
-  else why = `tasks merged and verified (${taskIds.join(', ')}); main's gates passed`;
-  const proven = taskIds.length > 0 && unmerged.length === 0 && mainPassed;
-  return { id: requirement.id, title: requirement.title, taskIds, proven, why };
+): RunReport['requirements'] {
+  const byId = new Map(tasks.map((task) => [task.id, task]));
+  const mainPassed = input.mainVerification?.passed === true;
+  return (input.requirements?.requirements ?? []).map((requirement) => {
+    const taskIds = tasks
+      .filter((task) => task.requirementIds.includes(requirement.id))
+      .map((task) => task.id);
+    const unmerged = taskIds.filter((id) => byId.get(id)?.commit === null);
+    let why: string;
+    if (taskIds.length === 0) why = 'no task was planned for it';
+    else if (unmerged.length > 0) why = `not merged: ${unmerged.join(', ')}`;
+    else if (!mainPassed) why = 'its tasks are merged but the verification of main did not pass';
+    else why = `tasks merged and verified (${taskIds.join(', ')}); main's gates passed`;
+    const proven = taskIds.length > 0 && unmerged.length === 0 && mainPassed;
+    return { id: requirement.id, title: requirement.title, taskIds, proven, why };
+  });
 }
 
-/** What the verification of main leaves unproven: failed gates, gates without counts, the boot. */
-function unprovenOnMain(input: BuildRunReportInput): string[] {
+/** What the verification of main leaves unproven: failed or silent gates, an unchecked or failed boot. */
+function notProvenOnMain(input: BuildRunReportInput): string[] {
   const verification = input.mainVerification;
   if (verification === null) return ['main was not verified in this run'];
   const notProven: string[] = [];

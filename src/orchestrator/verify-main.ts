@@ -58,33 +58,8 @@ const OUTPUT_TAIL_CHARACTERS = 4000;
  * The checkout is removed afterwards, whatever happened.
  */
 export async function verifyMain(options: VerifyMainOptions): Promise<MainVerification> {
+  const signalOption = options.signal === undefined ? {} : { signal: options.signal };
   const path = join(options.worktreesDirectory, 'verify-main');
-  const root = options.repositoryRoot;
-  await checkOutMain(options, path);
-  try {
-    const commit = (await runGit(path, ['rev-parse', 'HEAD'])).stdout.trim();
-    const gates: GateResult[] = [];
-    for (const command of options.commands) {
-      const gate = await runGate(options, path, command);
-      gates.push(gate);
-      if (!gate.passed) break;
-    }
-    const gatesPassed = gates.length === options.commands.length && gates.every((gate) => gate.passed);
-    const health =
-      options.checkBoot && options.deployment !== null && gatesPassed
-        ? await probeHealth(options, options.deployment, path)
-        : null;
-    const passed =
-      gatesPassed && (health === null ? !options.checkBoot || options.deployment === null : health.passed);
-    return { commit, gates, health, passed };
-  } finally {
-    await runGit(root, ['worktree', 'remove', '--force', path], { allowFailure: true });
-    await runGit(root, ['worktree', 'prune'], { allowFailure: true });
-  }
-}
-
-/** A fresh detached checkout of main at `path` (a leftover one is removed first). */
-async function checkOutMain(options: VerifyMainOptions, path: string): Promise<void> {
   const root = options.repositoryRoot;
   if (existsSync(path)) await runGit(root, ['worktree', 'remove', '--force', path], { allowFailure: true });
   await runGit(root, ['worktree', 'prune']);
@@ -101,51 +76,72 @@ async function checkOutMain(options: VerifyMainOptions, path: string): Promise<v
       path,
       `refs/heads/${options.mainBranch}`,
     ],
-    options.signal === undefined ? {} : { signal: options.signal },
+    signalOption,
   );
+  try {
+    const commit = (await runGit(path, ['rev-parse', 'HEAD'])).stdout.trim();
+    const gates = await runGates(path, options);
+    const gatesPassed = gates.length === options.commands.length && gates.every((gate) => gate.passed);
+    const deployment = options.deployment;
+    const health =
+      options.checkBoot && deployment !== null && gatesPassed
+        ? await probeHealth(path, deployment, options)
+        : null;
+    const passed =
+      gatesPassed && (health === null ? !options.checkBoot || options.deployment === null : health.passed);
+    return { commit, gates, health, passed };
+  } finally {
+    await runGit(root, ['worktree', 'remove', '--force', path], { allowFailure: true });
+    await runGit(root, ['worktree', 'prune'], { allowFailure: true });
+  }
 }
 
-/** One gate in the sandbox, recorded as a `verification.ran` event. */
-async function runGate(options: VerifyMainOptions, path: string, command: string): Promise<GateResult> {
-  const result = await options.runner.run({
-    command,
-    cwd: path,
-    writableDirectory: path,
-    timeoutMilliseconds: options.timeoutMilliseconds ?? 10 * 60_000,
-    env: options.env,
-    allowNetwork: false,
-    maxOutputBytes: 1_000_000,
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-  });
-  const output = `${result.stdout}\n${result.stderr}`.trim();
-  const gate: GateResult = {
-    command,
-    passed: result.exitCode === 0 && !result.timedOut,
-    exitCode: result.exitCode,
-    durationMilliseconds: Math.round(result.durationMilliseconds),
-    tests: parseTestCounts(output),
-    outputTail: output.slice(-OUTPUT_TAIL_CHARACTERS),
-  };
-  options.emit({
-    type: 'verification.ran',
-    runId: options.runId,
-    taskId: null,
-    data: {
+/** The project's gates, one by one in the sandbox, until one fails; each recorded as verification.ran. */
+async function runGates(path: string, options: VerifyMainOptions): Promise<GateResult[]> {
+  const gates: GateResult[] = [];
+  for (const command of options.commands) {
+    const result = await options.runner.run({
       command,
-      exitCode: gate.exitCode,
-      passed: gate.passed,
-      durationMilliseconds: gate.durationMilliseconds,
-      outputTail: gate.outputTail.slice(-1000),
-    },
-  });
-  return gate;
+      cwd: path,
+      writableDirectory: path,
+      timeoutMilliseconds: options.timeoutMilliseconds ?? 10 * 60_000,
+      env: options.env,
+      allowNetwork: false,
+      maxOutputBytes: 1_000_000,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    const output = `${result.stdout}\n${result.stderr}`.trim();
+    const gate: GateResult = {
+      command,
+      passed: result.exitCode === 0 && !result.timedOut,
+      exitCode: result.exitCode,
+      durationMilliseconds: Math.round(result.durationMilliseconds),
+      tests: parseTestCounts(output),
+      outputTail: output.slice(-OUTPUT_TAIL_CHARACTERS),
+    };
+    gates.push(gate);
+    options.emit({
+      type: 'verification.ran',
+      runId: options.runId,
+      taskId: null,
+      data: {
+        command,
+        exitCode: gate.exitCode,
+        passed: gate.passed,
+        durationMilliseconds: gate.durationMilliseconds,
+        outputTail: gate.outputTail.slice(-1000),
+      },
+    });
+    if (!gate.passed) break;
+  }
+  return gates;
 }
 
-/** The product started from the checkout and its health path probed, recorded as an event. */
+/** The product started from the checkout and its health path probed; recorded as verification.ran. */
 async function probeHealth(
-  options: VerifyMainOptions,
-  deployment: DeploymentSettings,
   path: string,
+  deployment: DeploymentSettings,
+  options: VerifyMainOptions,
 ): Promise<HealthResult> {
   const probe = await checkHealth({
     runner: options.runner,

@@ -108,17 +108,6 @@ export async function runSingleTask(options: RunSingleTaskOptions): Promise<RunS
         ...(options.random === undefined ? {} : { random: options.random }),
       }),
     });
-    emit({
-      type: 'agent.started',
-      runId: null,
-      taskId: task.id,
-      data: {
-        agentType: task.type,
-        runtime: options.runtime,
-        provider: options.provider,
-        model: options.modelId,
-      },
-    });
     const cycle = await runTaskCycle({
       task,
       worktree,
@@ -129,6 +118,12 @@ export async function runSingleTask(options: RunSingleTaskOptions): Promise<RunS
       verifyEnvironment: options.verifyEnvironment,
       maxAttempts: options.maxAttempts,
       agent,
+      agentDescription: {
+        runId: null,
+        runtime: options.runtime,
+        provider: options.provider,
+        model: options.modelId,
+      },
       emit,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });

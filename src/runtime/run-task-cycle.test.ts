@@ -100,6 +100,7 @@ describe('runTaskCycle (RARV on one task)', () => {
       verifyEnvironment: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
       maxAttempts,
       emit: (event) => events.push(event),
+      agentDescription: { runId: null, runtime: 'scripted', provider: 'scripted', model: 'scripted' },
       agent: createLoopAgent(
         {
           model: createScriptedLanguageModel(script),
@@ -159,6 +160,14 @@ describe('runTaskCycle (RARV on one task)', () => {
       .filter((event) => event.type === 'verification.ran')
       .map((event) => event.data);
     expect(verifications.map((data) => ('passed' in data ? data.passed : null))).toEqual([false, true]);
+    // Two rounds, one agent session: started once, before its first round; each round finished.
+    expect(events[0]).toMatchObject({
+      type: 'agent.started',
+      taskId: 'task-7',
+      data: { agentType: 'eng-backend', runtime: 'scripted', provider: 'scripted', model: 'scripted' },
+    });
+    expect(events.filter((event) => event.type === 'agent.started')).toHaveLength(1);
+    expect(events.filter((event) => event.type === 'agent.finished')).toHaveLength(2);
   });
 
   it('rolls the worktree back to its checkpoint after repeated failures', async () => {

@@ -1,4 +1,4 @@
-import type { NewEvent } from '../events/index.ts';
+import type { AgentStartedData, NewEvent } from '../events/index.ts';
 import { checkpointMessage, commitCheckpoint, rollbackWorktree, type TaskWorktree } from '../git/index.ts';
 import type { CommandRunner } from '../sandbox/index.ts';
 import type { Task } from '../store/index.ts';
@@ -25,6 +25,8 @@ export interface TaskCycleOptions {
   maxAttempts: number;
   /** Who does the work: Loki's tool loop over a model, or an agent CLI. */
   agent: TaskAgent;
+  /** What `agent.started` says of the agent (its type is the task's), and the run it works for. */
+  agentDescription: Omit<AgentStartedData, 'agentType'> & { runId: string | null };
   emit: (event: NewEvent) => void;
   /** Told the moment the harness's verification passed, before the checkpoint is committed. */
   onVerified?: () => void;
@@ -65,6 +67,18 @@ export async function runTaskCycle(options: TaskCycleOptions): Promise<TaskCycle
     ...(options.pendingWorktree === undefined ? {} : { files: options.pendingWorktree.files }),
   });
   continuity.replaceSection('Current Task', `${task.id} (${task.type}): ${task.title}`);
+  // The one writer of agent.started: one agent session per attempt, however many rounds it takes.
+  options.emit({
+    type: 'agent.started',
+    runId: options.agentDescription.runId,
+    taskId: task.id,
+    data: {
+      agentType: task.type,
+      runtime: options.agentDescription.runtime,
+      provider: options.agentDescription.provider,
+      model: options.agentDescription.model,
+    },
+  });
   const totals = emptyUsageTotals();
   let lastError = 'no attempt ran';
   for (let attempt = 1; attempt <= options.maxAttempts; attempt += 1) {

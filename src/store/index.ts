@@ -21,6 +21,7 @@ export type {
   TaskFilter,
 } from './store.ts';
 export { decideRunControl } from './decide-run-control.ts';
+export { runStatusOf } from './store.ts';
 export {
   deferralCycle,
   duplicateIdempotencyKey,

@@ -651,6 +651,38 @@ export function describeStoreConformance(
         'phase.entered:run-1',
         'run.ended:run-1',
       ]);
+      const lifecycle = (await store.listEvents()).filter((event) => event.type.startsWith('run.'));
+      expect(lifecycle.map((event) => event.data)).toEqual([
+        { prdPath: '.loki/specs/prd.md', resumed: false },
+        { status: 'completed', outcome: 'completed', exitCode: null },
+      ]);
+    });
+
+    it('writes one run.started per session and one run.ended with the outcome and exit code', async () => {
+      await store.createRun({ id: 'run-1', prdPath: null, phase: 'bootstrap' });
+      const blocked = await store.updateRun('run-1', { ending: { outcome: 'blocked', exitCode: 5 } });
+      expect(blocked).toMatchObject({ status: 'failed', endedAt: clock.now() });
+      // A resume takes the run up again, also one a killed session left running.
+      expect(await store.updateRun('run-1', { resume: true })).toMatchObject({
+        status: 'running',
+        endedAt: null,
+      });
+      await store.updateRun('run-1', { resume: true });
+      const budget = await store.updateRun('run-1', { ending: { outcome: 'budget', exitCode: 4 } });
+      expect(budget.status).toBe('stopped');
+      await expect(
+        store.updateRun('run-1', { status: 'completed', ending: { outcome: 'failed', exitCode: 1 } }),
+      ).rejects.toThrow(/status completed and failed/);
+      const lifecycle = (await store.listEvents()).filter(
+        (event) => event.type === 'run.started' || event.type === 'run.ended',
+      );
+      expect(lifecycle.map((event) => [event.type, event.data])).toEqual([
+        ['run.started', { prdPath: null, resumed: false }],
+        ['run.ended', { status: 'failed', outcome: 'blocked', exitCode: 5 }],
+        ['run.started', { prdPath: null, resumed: true }],
+        ['run.started', { prdPath: null, resumed: true }],
+        ['run.ended', { status: 'stopped', outcome: 'budget', exitCode: 4 }],
+      ]);
     });
 
     it('records how a run was started with the run, and again when it changes', async () => {

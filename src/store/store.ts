@@ -3,6 +3,7 @@ import type {
   LokiEvent,
   NewEvent,
   RunControlRequester,
+  RunOutcomeWord,
   RunSettingsData,
   RunSettingsRecordedData,
 } from '../events/index.ts';
@@ -100,7 +101,13 @@ export interface Store extends AsyncDisposable {
    */
   onEventsAppended(listener: EventsAppendedListener): () => void;
 
+  /** Appends `run.started` (`resumed: false`), the settings and the first `phase.entered`. */
   createRun(run: NewRun): Promise<Run>;
+  /**
+   * The only writer of a run's lifecycle events after its creation: `phase.entered` when the phase
+   * changes, `run.started` (`resumed: true`) for `resume`, `run.ended` when the status becomes
+   * final (with `ending`'s outcome and exit code).
+   */
   updateRun(runId: string, changes: RunChanges): Promise<Run>;
   /** One read by primary key: what a live run polls to learn of control requests. */
   getRun(runId: string): Promise<Run | null>;
@@ -237,6 +244,23 @@ export interface RunChanges {
    * themselves go through requestRunControl. A status change never touches `control`.
    */
   control?: 'none';
+  /**
+   * A new session of the run begins (`loki resume`): the status goes back to running, whatever it
+   * was (a killed session left it running), and `run.started` is appended with `resumed: true`.
+   */
+  resume?: boolean;
+  /**
+   * The run ends: its status becomes `runStatusOf(outcome)` and `run.ended` records the outcome
+   * and the exit code. Without it a final `status` ends the run with that status as its outcome.
+   */
+  ending?: { outcome: RunOutcomeWord; exitCode: number };
+}
+
+/** The stored status of a run that ended so: only completed or stopped (user, budget) runs are not failures. */
+export function runStatusOf(outcome: RunOutcomeWord): 'completed' | 'stopped' | 'failed' {
+  if (outcome === 'completed') return 'completed';
+  if (outcome === 'stopped' || outcome === 'budget') return 'stopped';
+  return 'failed';
 }
 
 export interface StoreSummary {

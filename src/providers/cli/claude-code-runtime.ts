@@ -46,8 +46,9 @@ const RESUME_PROMPT =
 
 /**
  * Runs one task with Claude Code (`claude -p --output-format stream-json`) in the task's worktree
- * and reports it as Loki events: agent.started, agent.text, agent.tool_called/tool_result,
- * agent.retry/rate_limited, usage.recorded, agent.error, agent.finished. Never leaves a process
+ * and reports it as Loki events: agent.text, agent.tool_called/tool_result, agent.retry/rate_limited,
+ * usage.recorded, agent.error, agent.finished (the caller's RARV cycle writes agent.started once
+ * for all the rounds of an agent session). Never leaves a process
  * behind: the CLI runs in its own process group, and abort, time-out or exit stop everything it
  * started.
  */
@@ -58,7 +59,6 @@ export async function runClaudeCode(options: ClaudeCodeRuntimeOptions): Promise<
   const executable = options.executablePath ?? 'claude';
   const mapper = new ClaudeCodeStreamMapper({
     emit,
-    agentType: options.agentType ?? 'claude-code',
     clock,
     ...(options.priceTable === undefined ? {} : { priceTable: options.priceTable }),
   });

@@ -11,7 +11,6 @@ function setup(): { mapper: ClaudeCodeStreamMapper; events: NewEvent[]; clock: M
   const clock = new ManualClock(Date.UTC(2026, 10, 1));
   const mapper = new ClaudeCodeStreamMapper({
     emit: bindEventEmitter((event) => events.push(event), 'run-1', 'task-1'),
-    agentType: 'eng-backend',
     clock,
   });
   return { mapper, events, clock };
@@ -30,7 +29,8 @@ describe('Claude Code stream-json mapping', () => {
     mapper.handleLine(line({ no: 'type' }));
     mapper.handleLine(line({ type: 'system', subtype: 'init', session_id: 's-1', model: 'claude-opus-4-7' }));
 
-    expect(events.map((event) => event.type)).toEqual(['agent.error', 'agent.error', 'agent.started']);
+    // The init line only names the session: agent.started is the RARV cycle's to write.
+    expect(events.map((event) => event.type)).toEqual(['agent.error', 'agent.error']);
     expect(dataOf(events, 'agent.error')[0]).toMatchObject({
       code: 'CLAUDE_CODE_UNPARSEABLE_OUTPUT',
       category: 'internal',

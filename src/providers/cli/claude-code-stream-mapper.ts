@@ -16,7 +16,6 @@ import {
 
 export interface ClaudeCodeStreamMapperOptions {
   emit: EmitRuntimeEvent;
-  agentType: string;
   clock: Clock;
   priceTable?: PriceTable;
 }
@@ -38,7 +37,6 @@ export class ClaudeCodeStreamMapper {
   attemptApiError: ClaudeCodeApiError | null = null;
 
   readonly #options: ClaudeCodeStreamMapperOptions;
-  #hasStarted = false;
   readonly #messageIds = new Set<string>();
   readonly #pendingTools = new Map<string, { name: string; startedAt: number }>();
 
@@ -57,16 +55,8 @@ export class ClaudeCodeStreamMapper {
     const emit = this.#options.emit;
     switch (line.kind) {
       case 'init':
+        // The agent session was announced (agent.started) by the RARV cycle that runs this CLI.
         this.sessionId = line.sessionId;
-        if (!this.#hasStarted) {
-          this.#hasStarted = true;
-          emit('agent.started', {
-            agentType: this.#options.agentType,
-            runtime: 'claude-code',
-            provider: CLAUDE_CODE_PROVIDER,
-            model: line.model,
-          });
-        }
         return;
       case 'assistant':
         this.#handleAssistant(line);

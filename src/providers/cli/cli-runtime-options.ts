@@ -34,8 +34,6 @@ export interface CliRuntimeOptions {
   resumeSessionId?: string;
   /** Rewrites the command line, e.g. to run the CLI inside bubblewrap (see `wrapInBubblewrap`). */
   wrapInvocation?: (invocation: ProcessInvocation) => ProcessInvocation;
-  /** Recorded in `agent.started`. Defaults to the runtime's name. */
-  agentType?: string;
   /** Loki's retry policy: a retry resumes the session. */
   retry?: CliRetryOptions;
   priceTable?: PriceTable;

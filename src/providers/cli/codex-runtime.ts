@@ -40,7 +40,6 @@ export async function runCodex(options: CodexRuntimeOptions): Promise<CliRuntime
   const executable = options.executablePath ?? 'codex';
   const mapper = new CodexStreamMapper({
     emit,
-    agentType: options.agentType ?? 'codex',
     model: options.model ?? 'default',
     clock,
     ...(options.priceTable === undefined ? {} : { priceTable: options.priceTable }),

@@ -9,7 +9,6 @@ import { type CodexItem, type CodexUsage, parseCodexLine } from './parse-codex-l
 
 export interface CodexStreamMapperOptions {
   emit: EmitRuntimeEvent;
-  agentType: string;
   /** Codex does not report its model in the stream: this is the one Loki asked for. */
   model: string;
   clock: Clock;
@@ -37,7 +36,6 @@ export class CodexStreamMapper {
   attemptFailureMessage: string | null = null;
 
   readonly #options: CodexStreamMapperOptions;
-  #hasStarted = false;
   readonly #pendingTools = new Map<string, number>();
 
   constructor(options: CodexStreamMapperOptions) {
@@ -55,16 +53,8 @@ export class CodexStreamMapper {
     const emit = this.#options.emit;
     switch (line.kind) {
       case 'thread_started':
+        // The agent session was announced (agent.started) by the RARV cycle that runs this CLI.
         this.threadId = line.threadId;
-        if (!this.#hasStarted) {
-          this.#hasStarted = true;
-          emit('agent.started', {
-            agentType: this.#options.agentType,
-            runtime: 'codex',
-            provider: CODEX_PROVIDER,
-            model: this.#options.model,
-          });
-        }
         return;
       case 'turn_completed':
         this.hasCompletedTurn = true;

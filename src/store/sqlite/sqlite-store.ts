@@ -23,11 +23,13 @@ import type {
   RunControlAction,
   RunControlOutcome,
   RunControlRequest,
+  RunStatus,
   Store,
   StoreSnapshot,
   StoreSummary,
   TaskFilter,
 } from '../store.ts';
+import { runStatusOf } from '../store.ts';
 import { isStoreFault } from '../store-faults.ts';
 import {
   deferralCycle,
@@ -66,7 +68,26 @@ export interface StoreRedactor {
   redactValue(value: unknown): unknown;
 }
 
-const TERMINAL_RUN_STATUSES = new Set(['completed', 'failed', 'stopped']);
+function isFinalRunStatus(status: RunStatus): status is 'completed' | 'stopped' | 'failed' {
+  return status !== 'running';
+}
+
+/** The status a run update leads to; a contradictory request is a programming error. */
+function nextRunStatus(current: RunStatus, changes: RunChanges): RunStatus {
+  const requested =
+    changes.resume === true
+      ? 'running'
+      : changes.ending === undefined
+        ? null
+        : runStatusOf(changes.ending.outcome);
+  if (requested !== null && changes.status !== undefined && changes.status !== requested) {
+    throw new Error(`a run update asks for status ${changes.status} and ${requested} at once`);
+  }
+  if (changes.resume === true && changes.ending !== undefined) {
+    throw new Error('a run update cannot resume and end the run at once');
+  }
+  return requested ?? changes.status ?? current;
+}
 
 /**
  * The embedded store: one SQLite file in WAL mode, shared safely by any number of processes.
@@ -807,7 +828,7 @@ export class SqliteStore implements Store {
       );
       if (row === undefined) throw new Error('run insert returned no row');
       this.#appendEvent(
-        { type: 'run.started', runId: run.id, taskId: null, data: { prdPath: run.prdPath } },
+        { type: 'run.started', runId: run.id, taskId: null, data: { prdPath: run.prdPath, resumed: false } },
         now,
       );
       if (run.settings !== undefined) this.#appendSettingsEvent(run.id, run.settings, now);
@@ -826,9 +847,9 @@ export class SqliteStore implements Store {
       if (current === undefined) throw new Error(`no run with id "${runId}"`);
       const before = rowToRun(current);
       const phase = changes.phase ?? before.phase;
-      const status = changes.status ?? before.status;
+      const status = nextRunStatus(before.status, changes);
       const control = changes.control ?? before.control;
-      const endedAt = TERMINAL_RUN_STATUSES.has(status) ? (before.endedAt ?? now) : null;
+      const endedAt = isFinalRunStatus(status) ? (before.endedAt ?? now) : null;
       const settings = changes.settings === undefined ? undefined : JSON.stringify(changes.settings.settings);
       const row = this.#statement(
         `UPDATE runs SET phase = ?, status = ?, control = ?, ended_at = ?, updated_at = ?,
@@ -842,12 +863,18 @@ export class SqliteStore implements Store {
           now,
         );
       }
+      if (changes.resume === true) {
+        const data = { prdPath: before.prdPath, resumed: true };
+        this.#appendEvent({ type: 'run.started', runId, taskId: null, data }, now);
+      }
       if (changes.settings !== undefined) this.#appendSettingsEvent(runId, changes.settings, now);
       if (phase !== before.phase) {
         this.#appendEvent({ type: 'phase.entered', runId, taskId: null, data: { phase } }, now);
       }
-      if (status !== before.status && TERMINAL_RUN_STATUSES.has(status)) {
-        this.#appendEvent({ type: 'run.ended', runId, taskId: null, data: { status } }, now);
+      if (status !== before.status && isFinalRunStatus(status)) {
+        const outcome = changes.ending?.outcome ?? status;
+        const data = { status, outcome, exitCode: changes.ending?.exitCode ?? null };
+        this.#appendEvent({ type: 'run.ended', runId, taskId: null, data }, now);
       }
       return rowToRun(row);
     });

@@ -1,0 +1,74 @@
+import {
+  runArchitecture,
+  runDiscovery,
+  writeArchitectureSpecs,
+  writeRequirementsSpecs,
+} from '../../planning/index.ts';
+import { readValidArchitecture, readValidRequirements } from '../planned-tasks.ts';
+import { need, type RunContext } from './run-context.ts';
+import type { PhaseVerdict, RunPhaseModule } from './run-phase-module.ts';
+
+/** Discovery: the requirements, validated; kept from an earlier session when still valid. */
+export const discoveryPhase: RunPhaseModule = {
+  name: 'discovery',
+  needs: ['prdText'],
+  steps: [writeRequirements],
+};
+
+/** Architecture: the design and the task DAG, validated against the requirements; kept likewise. */
+export const architecturePhase: RunPhaseModule = {
+  name: 'architecture',
+  needs: ['prdText', 'requirements'],
+  steps: [writeArchitecture],
+};
+
+async function writeRequirements(context: RunContext): Promise<PhaseVerdict> {
+  const { options, products } = context;
+  const specsDirectory = context.workspace.paths.specsDirectory;
+  const kept = readValidRequirements(specsDirectory);
+  const requirements =
+    kept ??
+    (await runDiscovery({
+      model: options.source.planningModel('discovery'),
+      provider: options.source.provider,
+      prdText: need(context, 'prdText'),
+      emit: context.emit,
+      runId: context.runId,
+      ...context.planningAgent('discovery'),
+      signal: options.signal,
+    }));
+  if (kept === null) writeRequirementsSpecs(specsDirectory, requirements);
+  products.requirements = requirements;
+  const count = requirements.requirements.length;
+  return {
+    outcome: 'passed',
+    details: `${count} requirements ${kept === null ? 'written to' : 'kept from'} .loki/specs/`,
+  };
+}
+
+async function writeArchitecture(context: RunContext): Promise<PhaseVerdict> {
+  const { options, products } = context;
+  const specsDirectory = context.workspace.paths.specsDirectory;
+  const requirements = need(context, 'requirements');
+  const kept = readValidArchitecture(specsDirectory, requirements);
+  const architecture =
+    kept ??
+    (await runArchitecture({
+      model: options.source.planningModel('architecture'),
+      provider: options.source.provider,
+      prdText: need(context, 'prdText'),
+      requirements,
+      emit: context.emit,
+      runId: context.runId,
+      ...context.planningAgent('architecture'),
+      signal: options.signal,
+    }));
+  if (kept === null) writeArchitectureSpecs(specsDirectory, architecture);
+  products.architecture = architecture;
+  const count = architecture.tasks.length;
+  return {
+    outcome: 'passed',
+    details:
+      kept === null ? `${count} tasks planned; specs written` : `${count} tasks kept from .loki/specs/`,
+  };
+}

@@ -1,0 +1,174 @@
+import { join } from 'node:path';
+import { createCallBudget } from '../../budget/index.ts';
+import { LokiError } from '../../errors/index.ts';
+import type { NewEvent } from '../../events/index.ts';
+import type { ArchitectureDocument, RequirementsDocument } from '../../planning/index.ts';
+import { priceUsage } from '../../providers/index.ts';
+import { MAX_OUTPUT_TOKENS_PER_CALL, type TaskRetryPolicy, taskRetryPolicy } from '../../runtime/index.ts';
+import type { Workspace } from '../../workspace/index.ts';
+import { MergeQueue } from '../merge-queue.ts';
+import { MergedWorkIndex } from '../merged-work.ts';
+import { currentBranch } from '../recover-workspace.ts';
+import type { RunPipelineOptions } from '../run-pipeline.ts';
+import { runScheduler, type SchedulerResult } from '../scheduler.ts';
+import type { TaskWorkerContext } from '../task-worker.ts';
+import { type MainVerification, verifyMain } from '../verify-main.ts';
+import { WorkerLimiter } from '../worker-limit.ts';
+
+/** What the phases produce for the later ones. Each has one writer, named here. */
+export interface RunProducts {
+  /** The PRD (Bootstrap). */
+  prdText: string | null;
+  /** The validated requirements (Discovery). */
+  requirements: RequirementsDocument | null;
+  /** The validated design and task DAG (Architecture). */
+  architecture: ArchitectureDocument | null;
+  /** The latest verification of main (QA, Deployment, and the completion check). */
+  mainVerification: MainVerification | null;
+}
+
+/** A planning agent's retry policy and budget (Discovery, Architecture, Growth). */
+export interface PlanningAgentServices {
+  retry: TaskRetryPolicy;
+  budget: ReturnType<typeof createCallBudget>;
+}
+
+/** What every phase works with: the run, what earlier phases produced, and the means to do work. */
+export interface RunContext {
+  readonly options: RunPipelineOptions;
+  readonly runId: string;
+  readonly workspace: Workspace;
+  /** Records an event of this run (its run id filled in). */
+  readonly emit: (event: NewEvent) => void;
+  readonly mergeQueue: MergeQueue;
+  /** The branch work merges into (written by Bootstrap once the repository has a commit). */
+  mainBranch: string;
+  readonly products: RunProducts;
+  /** Runs the run's ready tasks (of any phase) until the queue has nothing more for now. */
+  runTasks(): Promise<SchedulerResult>;
+  /** The harness's evidence about main: the product's gates, and with `checkBoot` its health check. */
+  verifyMain(checkBoot: boolean): Promise<MainVerification>;
+  planningAgent(phase: string): PlanningAgentServices;
+}
+
+export async function createRunContext(options: RunPipelineOptions, runId: string): Promise<RunContext> {
+  const { workspace } = options;
+  const paths = workspace.paths;
+  const products: RunProducts = {
+    prdText: null,
+    requirements: null,
+    architecture: null,
+    mainVerification: null,
+  };
+  const mergeQueue = new MergeQueue({
+    repositoryRoot: paths.root,
+    workDirectory: join(paths.lokiDirectory, 'worktrees'),
+    commandRunner: options.runner,
+    verifyEnvironment: options.verifyEnvironment,
+    mainBranch: await currentBranch(paths.root),
+    // Every merge result must pass the project's gates too (known once Architecture has run).
+    projectGates: () => products.architecture?.verifyCommands ?? [],
+    signal: options.signal,
+  });
+  // The planning agents get the same retry policy (and provider breaker) as the task agents.
+  const planningRetry = taskRetryPolicy({
+    config: options.config,
+    breakerConfig: options.breakerConfig,
+    clock: options.clock,
+    store: workspace.store,
+    provider: options.source.provider,
+    agentType: 'orchestrator',
+  });
+  let scheduling: (() => Promise<SchedulerResult>) | null = null;
+  const context: RunContext = {
+    options,
+    runId,
+    workspace,
+    emit: (event) => options.emit({ ...event, runId: event.runId ?? runId }),
+    mergeQueue,
+    mainBranch: 'main',
+    products,
+    runTasks: async () => {
+      scheduling ??= await createTaskScheduling(context);
+      return scheduling();
+    },
+    verifyMain: (checkBoot) => {
+      const plan = need(context, 'architecture');
+      return verifyMain({
+        repositoryRoot: paths.root,
+        worktreesDirectory: join(paths.lokiDirectory, 'worktrees'),
+        mainBranch: context.mainBranch,
+        commands: plan.verifyCommands,
+        deployment: plan.deployment,
+        checkBoot,
+        runner: options.runner,
+        env: options.verifyEnvironment,
+        emit: context.emit,
+        runId,
+        signal: options.signal,
+      });
+    },
+    planningAgent: (phase) => ({
+      retry: planningRetry,
+      budget: createCallBudget(options.governor, {
+        taskId: `phase:${phase}`,
+        agentType: 'orchestrator',
+        maxOutputTokens: MAX_OUTPUT_TOKENS_PER_CALL,
+        priceUsage,
+      }),
+    }),
+  };
+  return context;
+}
+
+/** A product of an earlier phase; the pipeline checked a phase's `needs` before its steps run. */
+export function need<Name extends keyof RunProducts>(
+  context: RunContext,
+  name: Name,
+): NonNullable<RunProducts[Name]> {
+  const value = context.products[name];
+  if (value === null || value === undefined) {
+    throw new LokiError(`the run has no ${name} yet: a phase ran before the one that produces it`, {
+      code: 'RUN_PHASE_ORDER',
+      category: 'internal',
+    });
+  }
+  return value;
+}
+
+/** The scheduler over the task workers, set up once the architecture (the project's gates) is known. */
+async function createTaskScheduling(context: RunContext): Promise<() => Promise<SchedulerResult>> {
+  const { options, runId, workspace } = context;
+  const workerContext: TaskWorkerContext = {
+    merged: await MergedWorkIndex.load(workspace.paths.root, context.mainBranch),
+    workspace,
+    runId,
+    mainBranch: context.mainBranch,
+    mergeQueue: context.mergeQueue,
+    source: options.source,
+    runner: options.runner,
+    verifyEnvironment: options.verifyEnvironment,
+    config: options.config,
+    breakerConfig: options.breakerConfig,
+    clock: options.clock,
+    governor: options.governor,
+    emit: context.emit,
+    signal: options.signal,
+    roundsPerAttempt: options.roundsPerAttempt ?? 3,
+    maxSteps: options.maxSteps ?? 50,
+    projectGates: need(context, 'architecture').verifyCommands,
+  };
+  const limiter = new WorkerLimiter({
+    requested: options.parallel,
+    memoryPerWorkerBytes: options.memoryPerWorkerBytes ?? 64 * 1024 * 1024,
+  });
+  return () =>
+    runScheduler({
+      context: workerContext,
+      workerLimit: () => limiter.current(),
+      requestedWorkers: options.parallel,
+      workerIdPrefix: `run:${runId}:${process.pid}`,
+      ...(options.pollMilliseconds === undefined ? {} : { pollMilliseconds: options.pollMilliseconds }),
+      ...(options.isPaused === undefined ? {} : { isPaused: options.isPaused }),
+    });
+}

@@ -1,0 +1,23 @@
+import type { TaskPayload } from '../task-payload.ts';
+import type { TaskWorkOutcome } from '../task-worker.ts';
+import type { TaskClaim } from './task-claim.ts';
+
+export interface TaskWorkHooks {
+  /** Told once the agent's part is over (verified, or a checkpoint reused): its slot goes to the next task. */
+  onAgentDone?: () => void;
+}
+
+/** What the steps of one claim of a task share. */
+export interface TaskAttempt {
+  readonly claim: TaskClaim;
+  readonly payload: TaskPayload;
+  readonly hooks: TaskWorkHooks;
+  /** Whether the worktree step made a new branch from main (nothing of the task's on it yet). */
+  isNewBranch: boolean;
+  /** The agent's rounds and usage, for the task's record (none when a verified checkpoint was reused). */
+  rounds: number;
+  usage: unknown;
+}
+
+/** One step of a claim: it ends the claim with its outcome, or returns null to hand on to the next step. */
+export type TaskStep = (attempt: TaskAttempt) => Promise<TaskWorkOutcome | null>;
