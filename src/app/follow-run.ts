@@ -8,6 +8,13 @@ import type { Workspace } from '../workspace/index.ts';
  */
 const PROJECTION_INTERVAL_MILLISECONDS = 1000;
 
+/**
+ * Commits wake the follower at once, but it reads at most this often: the terminal shows progress
+ * in batches a person cannot tell from one at a time, and a busy run is not slowed by its own
+ * display.
+ */
+const FOLLOW_READ_INTERVAL_MILLISECONDS = 50;
+
 export interface RunFollower {
   /** Delivers every event recorded so far, rewrites the projections once more, and stops. */
   stop(): Promise<void>;
@@ -29,7 +36,9 @@ export function followRun(options: {
   const stopper = new AbortController();
   let lastSequence = options.afterSequence;
   let drainTo = Number.POSITIVE_INFINITY;
-  const subscription = new EventBus(workspace.store).subscribe({
+  const subscription = new EventBus(workspace.store, {
+    minimumReadIntervalMilliseconds: FOLLOW_READ_INTERVAL_MILLISECONDS,
+  }).subscribe({
     afterSequence: options.afterSequence,
     signal: stopper.signal,
   });

@@ -155,6 +155,52 @@ describe('EventBus', () => {
     expectGapFree(collector.sequences, 0);
   });
 
+  it('reads at most once per minimum interval, however many commits wake it, and misses none', async () => {
+    let reads = 0;
+    const counted: EventBusStore = {
+      listEvents: (filter) => {
+        reads += 1;
+        return store.listEvents(filter);
+      },
+      onEventsAppended: (listener) => store.onEventsAppended(listener),
+    };
+    // Timers that fire only when the test says so: the pause between reads is under its control.
+    const timers: { milliseconds: number; fire: () => void }[] = [];
+    const startTimer: StartTimer = (fire, milliseconds) => {
+      const timer = { milliseconds, fire };
+      timers.push(timer);
+      return () => {
+        const index = timers.indexOf(timer);
+        if (index !== -1) timers.splice(index, 1);
+      };
+    };
+    const pauseTimer = async () => {
+      for (;;) {
+        const found = timers.find((timer) => timer.milliseconds === 1000);
+        if (found !== undefined) return found;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    const bus = new EventBus(counted, {
+      startTimer,
+      pollIntervalMilliseconds: 60_000,
+      minimumReadIntervalMilliseconds: 1000,
+    });
+    const collector = new Collector(bus.subscribe());
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(reads).toBe(1);
+    let last = 0;
+    for (let number = 1; number <= 20; number += 1) {
+      last = (await store.appendEvent(text('busy', null, String(number)))).sequence;
+    }
+    // Twenty commits woke it; it waits out the interval before reading again.
+    (await pauseTimer()).fire();
+    await collector.waitForSequence(last);
+    expect(reads).toBe(2);
+    expectGapFree(collector.sequences, 0);
+    await collector.stop();
+  });
+
   it('replays from any sequence number for a subscriber that starts late', async () => {
     await writeInterleaved(store, 2, 6);
     const stored = await store.listEvents();

@@ -29,6 +29,12 @@ export interface EventBusOptions {
   pollIntervalMilliseconds?: number;
   /** Most events read from the store at once while catching up. */
   batchSize?: number;
+  /**
+   * Reads at most once per this many milliseconds however often commits wake the subscription
+   * (0, the default: a read after every commit). A busy run commits hundreds of times a second; a
+   * follower that only shows progress to people reads the same events in a few batches instead.
+   */
+  minimumReadIntervalMilliseconds?: number;
   /** Starts the poll timer and returns what cancels it; injected by tests that count live timers. */
   startTimer?: StartTimer;
 }
@@ -62,12 +68,14 @@ export class EventBus {
   readonly #store: EventBusStore;
   readonly #pollIntervalMilliseconds: number;
   readonly #batchSize: number;
+  readonly #minimumReadIntervalMilliseconds: number;
   readonly #startTimer: StartTimer;
 
   constructor(store: EventBusStore, options: EventBusOptions = {}) {
     this.#store = store;
     this.#pollIntervalMilliseconds = options.pollIntervalMilliseconds ?? DEFAULT_POLL_INTERVAL_MILLISECONDS;
     this.#batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    this.#minimumReadIntervalMilliseconds = options.minimumReadIntervalMilliseconds ?? 0;
     this.#startTimer = options.startTimer ?? startSystemTimer;
   }
 
@@ -124,7 +132,13 @@ export class EventBus {
           yield event;
         }
         // A full batch: more may be stored already, so read on without waiting.
-        if (batch.length < this.#batchSize) await wakeUp.wait(this.#pollIntervalMilliseconds, signal);
+        if (batch.length < this.#batchSize) {
+          await wakeUp.wait(this.#pollIntervalMilliseconds, signal);
+          // Commits that land during this pause are read with the rest: the read comes after it.
+          if (this.#minimumReadIntervalMilliseconds > 0) {
+            await wakeUp.pause(this.#minimumReadIntervalMilliseconds, signal);
+          }
+        }
       }
     } finally {
       stopListening();
@@ -151,6 +165,20 @@ class WakeUp {
 
   clear(): void {
     this.#isPending = false;
+  }
+
+  /** Resolves after `milliseconds` or on abort, whatever notifications come meanwhile. */
+  async pause(milliseconds: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    await new Promise<void>((resolve) => {
+      const end = () => {
+        cancelTimer();
+        signal.removeEventListener('abort', end);
+        resolve();
+      };
+      const cancelTimer = this.#startTimer(end, milliseconds);
+      signal.addEventListener('abort', end, { once: true });
+    });
   }
 
   /** Resolves on a notification (or one already pending), after `milliseconds`, or on abort. */
