@@ -28,8 +28,10 @@ const UNREADABLE_PROCESS_CODES: ReadonlySet<string> = new Set(['ENOENT', 'ESRCH'
  * which has no death signal yet, waits on that eventfd for ever: a process with bubblewrap's command
  * line, its cwd in the worktree, that no signal of Loki's will ever reach. If Loki dies a little
  * later, while the init sets up its mounts, the init arms its death signal after its parent is
- * already gone (so it never fires) and the command runs to its end, unwatched. Nothing outside
- * bubblewrap can close those windows, so the next run sweeps up after them.
+ * already gone (so it never fires); the lifeline watcher (see buildBubblewrapArguments) then ends
+ * the command as soon as it starts, and until it does, the sandbox is one more leftover here.
+ * Nothing outside bubblewrap can close those windows, so the next run sweeps up after them; this
+ * also ends what the plain runner's commands (no death signal at all) left running.
  *
  * A leftover is a process whose working directory or one of whose arguments lies inside the
  * directory, that is not this process, an ancestor or a descendant of it, and that has no
