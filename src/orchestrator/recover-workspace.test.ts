@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,7 +9,15 @@ import {
   craftStaleBranchLock,
   LEFTOVER_WORKTREE_STATES,
 } from '../../test/support/leftover-worktrees.ts';
+import { killProcessesInside } from '../../test/support/processes-inside.ts';
+import { strandSandbox } from '../../test/support/stranded-sandbox.ts';
+import { findExecutable } from '../sandbox/find-executable.ts';
+import { readProcessIdentity } from '../sandbox/process-tree.ts';
 import { removeLeftoverWorktrees } from './recover-workspace.ts';
+
+const bubblewrapPath = findExecutable('bwrap', process.env.PATH);
+const SKIP_NOTE =
+  bubblewrapPath === undefined ? ' (SKIPPED: bwrap is not on PATH — apt-get install bubblewrap)' : '';
 
 describe('removeLeftoverWorktrees', () => {
   let repository: string;
@@ -22,7 +30,10 @@ describe('removeLeftoverWorktrees', () => {
     git(repository, 'add', 'a.txt');
     git(repository, 'commit', '--quiet', '-m', 'first');
   });
-  afterEach(() => rmSync(repository, { recursive: true, force: true }));
+  afterEach(() => {
+    killProcessesInside(repository);
+    rmSync(repository, { recursive: true, force: true });
+  });
 
   const registeredWorktrees = () =>
     git(repository, 'worktree', 'list', '--porcelain')
@@ -84,4 +95,30 @@ describe('removeLeftoverWorktrees', () => {
       rmSync(elsewhere, { recursive: true, force: true });
     }
   });
+
+  it.skipIf(bubblewrapPath === undefined)(
+    `ends the sandbox a killed run left stuck in a worktree's setup, then removes the worktree${SKIP_NOTE}`,
+    async () => {
+      const worktree = await createTaskWorktree({
+        repositoryRoot: repository,
+        worktreesDirectory,
+        taskId: 'feature-6',
+      });
+      const scratch = join(repository, '.loki', 'scratch');
+      mkdirSync(scratch);
+      const init = await strandSandbox({
+        bubblewrapPath: bubblewrapPath ?? 'bwrap',
+        worktree: worktree.path,
+        scratch,
+      });
+      expect(await readProcessIdentity(init.pid), 'the stranded sandbox').not.toBeNull();
+
+      const ended = await removeLeftoverWorktrees(repository, worktreesDirectory);
+
+      expect(await readProcessIdentity(init.pid), 'the stranded sandbox').toBeNull();
+      expect(ended).toBe(1);
+      expect(registeredWorktrees()).toEqual([repository]);
+      expect(existsSync(worktree.path)).toBe(false);
+    },
+  );
 });

@@ -2,9 +2,10 @@
  * What a run finds in a workspace an earlier process left behind (killed, stopped), and puts right.
  */
 import { type Dirent, readdirSync, realpathSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { errorCode, LokiError } from '../errors/index.ts';
 import { gitCommonDirectory, readWorktreeAdminEntries, runGit } from '../git/index.ts';
+import { terminateLeftoverProcesses } from '../sandbox/index.ts';
 import type { Workspace } from '../workspace/index.ts';
 
 export async function currentBranch(root: string): Promise<string> {
@@ -37,20 +38,30 @@ export async function bringStaleCheckoutForward(root: string, mainBranch: string
   return readTree.exitCode === 0;
 }
 
+/** How long processes a killed run left in its worktrees may take to disappear after SIGKILL. */
+const LEFTOVER_KILL_DEADLINE_MILLISECONDS = 5_000;
+
 /**
  * Every worktree under `worktreesDirectory` goes, whatever state a killed or stopped process left it
  * in (see discardWorktree: locked, missing, half-made, without admin entry, with a stale
  * index.lock), and so do the lock files of `loki/*` branches left by a commit or branch update
- * killed half-way; the branches keep the checkpoints.
+ * killed half-way; the branches keep the checkpoints. First, whatever a killed process left
+ * running in them is ended (a sandbox bubblewrap could not tie to its dead parent, see
+ * terminateLeftoverProcesses), so that nothing writes there while they go, nor lives on after.
+ * Returns how many such processes it ended.
  *
  * The caller MUST hold the workspace's run lock and have no worker of its own running: then no
  * live Loki process uses any of these worktrees or branches. An admin entry without `gitdir` names
  * no worktree at all; it is what an add killed right after taking its lock leaves (git's prune keeps
  * it for that lock), so it goes too, wherever that add was headed.
  */
-export async function removeLeftoverWorktrees(root: string, worktreesDirectory: string): Promise<void> {
+export async function removeLeftoverWorktrees(root: string, worktreesDirectory: string): Promise<number> {
+  const insideSpellings = [resolve(worktreesDirectory), realPathAsFarAsItExists(worktreesDirectory)];
+  const ended = await terminateLeftoverProcesses({
+    directories: [...new Set(insideSpellings)],
+    killDeadlineMilliseconds: LEFTOVER_KILL_DEADLINE_MILLISECONDS,
+  });
   const commonDirectory = await gitCommonDirectory(root);
-  const insideSpellings = [resolve(worktreesDirectory), realPathIfPresent(worktreesDirectory)];
   const isInside = (path: string) => insideSpellings.some((directory) => path.startsWith(`${directory}/`));
   for (const entry of readWorktreeAdminEntries(commonDirectory)) {
     if (entry.worktreePath === null || isInside(entry.worktreePath)) {
@@ -61,6 +72,7 @@ export async function removeLeftoverWorktrees(root: string, worktreesDirectory: 
   removeBranchLocks(join(commonDirectory, 'refs', 'heads', 'loki'));
   // Registrations of worktrees deleted by hand elsewhere: git's ordinary housekeeping.
   await runGit(root, ['worktree', 'prune'], { allowFailure: true });
+  return ended.length;
 }
 
 /** `<branch>.lock` files under `directory` (a ref update killed before it renamed its lock into place). */
@@ -79,12 +91,18 @@ function removeBranchLocks(directory: string): void {
   }
 }
 
-function realPathIfPresent(path: string): string {
+/**
+ * `path` with symlinks resolved as far as it exists: the worktrees directory may be gone already
+ * (an earlier run removed it) while processes still name it by its real path.
+ */
+function realPathAsFarAsItExists(path: string): string {
+  const absolute = resolve(path);
   try {
-    return realpathSync(path);
+    return realpathSync(absolute);
   } catch (error) {
-    if (errorCode(error) === 'ENOENT') return resolve(path);
-    throw error;
+    if (errorCode(error) !== 'ENOENT') throw error;
+    const parent = dirname(absolute);
+    return parent === absolute ? absolute : join(realPathAsFarAsItExists(parent), basename(absolute));
   }
 }
 

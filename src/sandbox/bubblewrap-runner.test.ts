@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { access, mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BubblewrapRunner, buildBubblewrapArguments } from './bubblewrap-runner.ts';
 import type { CommandRequest } from './command-runner.ts';
@@ -42,7 +44,17 @@ describe('buildBubblewrapArguments', () => {
     expect(argumentsList.indexOf('/run')).toBeLessThan(bindIndex);
     expect(argumentsList.indexOf('/home/a/.ssh')).toBeGreaterThan(bindIndex);
     expect(argumentsList).toEqual(expect.arrayContaining(['--cap-drop', 'ALL', '--die-with-parent']));
-    expect(argumentsList.slice(-3)).toEqual(['/bin/sh', '-c', 'make test']);
+    expect(argumentsList.slice(-2)).toEqual(['sh', 'make test']);
+  });
+
+  it('runs the command behind a lifeline watcher, only ever inside its own PID namespace', () => {
+    const argumentsList = buildBubblewrapArguments(request, []);
+    const watcher = argumentsList.at(-3) ?? '';
+    expect(argumentsList.slice(-4, -3)).toEqual(['-c']);
+    expect(watcher).toContain('kill -9 -1');
+    expect(watcher).toMatch(/exec \/bin\/sh -c "\$1"$/);
+    // `kill -1` outside a PID namespace of its own would reach every process of the user.
+    expect(argumentsList).toContain('--unshare-pid');
   });
 });
 
@@ -194,6 +206,34 @@ describe.skipIf(bubblewrapPath === undefined)(`bubblewrap isolation${SKIP_NOTE}`
     }
   });
 
+  it('kills the command once its lifeline closes: Loki died before bubblewrap tied the sandbox to it', async () => {
+    // Bubblewrap started as the runner starts it (fd 3: --info-fd, fd 4: the lifeline), but the
+    // lifeline's other end is closed at once, as when Loki is killed while the sandbox is still being
+    // set up (its --die-with-parent comes too late then, see buildBubblewrapArguments). The command
+    // must not run on unwatched.
+    const marker = `300.${Date.now() % 1_000_000}`;
+    const sandbox = spawn(
+      bubblewrapPath ?? 'bwrap',
+      buildBubblewrapArguments(request(`sleep ${marker}; echo ran > ran.txt`), []),
+      { cwd: worktree, detached: true, stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'] },
+    );
+    const exited = once(sandbox, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    sandbox.stdio[4]?.destroy();
+    try {
+      const [code, signal] = await settleWithin(exited, 30_000, 'the sandboxed command still runs');
+
+      // Bubblewrap reports the command's SIGKILL as 128 + 9.
+      expect({ code, signal }).toEqual({ code: 137, signal: null });
+      expect(await waitForNoProcessWithMarker(marker, 10_000)).toEqual([]);
+      await expect(access(join(worktree, 'ran.txt'))).rejects.toThrow(/ENOENT/);
+    } finally {
+      if (sandbox.exitCode === null && sandbox.signalCode === null)
+        process.kill(-(sandbox.pid ?? 0), 'SIGKILL');
+      for (const line of await findProcessesWithMarker(marker))
+        process.kill(Number(line.split(':')[0]), 'SIGKILL');
+    }
+  });
+
   it('sees only its own processes', async () => {
     const result = await runner.run(
       request(`test -e /proc/${process.pid} && echo host-pid-visible; echo "pid=$$"`),
@@ -213,3 +253,27 @@ describe.skipIf(bubblewrapPath === undefined)(`bubblewrap isolation${SKIP_NOTE}`
     expect(await readFile(join(fakeHome, '.ssh', 'id_ed25519'), 'utf8')).toBe('PRIVATE KEY MATERIAL');
   });
 });
+
+async function settleWithin<T>(promise: Promise<T>, limitMilliseconds: number, failure: string): Promise<T> {
+  const cancel = new AbortController();
+  const expired = delay(limitMilliseconds, undefined, { signal: cancel.signal }).then(
+    () => Promise.reject(new Error(`${failure} after ${limitMilliseconds} ms`)),
+    // Cancelled because the promise settled first: nothing to report.
+    () => new Promise<never>(() => undefined),
+  );
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    cancel.abort();
+  }
+}
+
+/** Polls until no process carries `marker` (the kernel may still be ending some), up to the limit. */
+async function waitForNoProcessWithMarker(marker: string, limitMilliseconds: number): Promise<string[]> {
+  const deadline = performance.now() + limitMilliseconds;
+  for (;;) {
+    const found = await findProcessesWithMarker(marker);
+    if (found.length === 0 || performance.now() > deadline) return found;
+    await delay(20);
+  }
+}

@@ -2,7 +2,12 @@ import { statSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { CommandRequest, CommandResult, CommandRunner } from './command-runner.ts';
 import { errorCode } from '../errors/index.ts';
-import { DEFAULT_PROCESS_TIMING, type ProcessTiming, runProcessGroup } from './run-process-group.ts';
+import {
+  DEFAULT_PROCESS_TIMING,
+  LIFELINE_DESCRIPTOR,
+  type ProcessTiming,
+  runProcessGroup,
+} from './run-process-group.ts';
 import { sandboxVisiblePaths } from './sandbox-visible-paths.ts';
 
 /**
@@ -59,6 +64,7 @@ export class BubblewrapRunner implements CommandRunner {
         arguments: buildBubblewrapArguments(request, this.hiddenPaths(request.writableDirectory)),
         launchDirectory: request.cwd,
         reportsSandboxInit: true,
+        holdsLifeline: true,
       },
       request,
       this.#timing,
@@ -84,6 +90,29 @@ export interface HiddenPath {
   path: string;
   kind: 'directory' | 'file';
 }
+
+/**
+ * What runs in the sandbox before the command: a watcher of the lifeline (run-process-group.ts),
+ * then the command itself, exec'd so that its exit status and signals are the sandbox's as before.
+ *
+ * Why: --die-with-parent cannot cover every moment. Bubblewrap arms it for the sandbox's init only
+ * while setting the sandbox up; if Loki is killed just before (bubblewrap, armed earlier, dies with
+ * it), the init arms it too late, for a parent already gone, and the command runs to its end with
+ * nobody watching: a dev server or a hung test would run for ever. The watcher closes that gap: the
+ * lifeline's other end is Loki's alone, so its end-of-file means Loki is gone, and then everything
+ * in the sandbox is killed. It runs detached from the command (the inner subshell is re-parented to
+ * the sandbox's init), so the command never waits for it, and the command does not get the
+ * lifeline. When the command ends normally, bubblewrap exits and the sandbox goes with the watcher.
+ *
+ * `kill -9 -1` means "every process of this PID namespace but its init", and MUST only run inside
+ * the sandbox's own PID namespace (--unshare-pid below): outside one it would mean every process
+ * of the user.
+ */
+const WATCH_LIFELINE_THEN_RUN_COMMAND = [
+  `( ( while read -r _; do :; done; kill -9 -1 ) <&${LIFELINE_DESCRIPTOR} >/dev/null 2>&1 & )`,
+  `exec ${LIFELINE_DESCRIPTOR}<&-`,
+  'exec /bin/sh -c "$1"',
+].join('; ');
 
 export function buildBubblewrapArguments(
   request: CommandRequest,
@@ -122,7 +151,7 @@ export function buildBubblewrapArguments(
     '--info-fd', '3',
     '--cap-drop', 'ALL',
     '--chdir', request.cwd,
-    '/bin/sh', '-c', request.command,
+    '/bin/sh', '-c', WATCH_LIFELINE_THEN_RUN_COMMAND, 'sh', request.command,
   ];
 }
 

@@ -27,6 +27,10 @@ export { createRedactor, type CreateRedactorOptions, REDACTED, type Redactor } f
 export { DEFAULT_PROCESS_TIMING, type ProcessTiming } from './run-process-group.ts';
 export { SandboxErrorCode } from './sandbox-errors.ts';
 export {
+  terminateLeftoverProcesses,
+  type TerminateLeftoverProcessesOptions,
+} from './terminate-leftover-processes.ts';
+export {
   type WrapInBubblewrapOptions,
   type WrappedInvocation,
   wrapInBubblewrap,

@@ -11,6 +11,8 @@ export interface ProcessIdentity {
   processGroupId: number;
   /** Clock ticks since boot; with the pid it names one process even if the pid is reused later. */
   startTime: string;
+  /** Whether it has a controlling terminal (a person's shell or editor does; what Loki spawns does not). */
+  hasControllingTerminal: boolean;
 }
 
 /** Errors that mean "that process is gone" while we read /proc, not a broken system. */
@@ -61,8 +63,14 @@ export async function readProcessIdentity(pid: number): Promise<ProcessIdentity 
   }
   // The command name is in parentheses and may itself contain spaces and parentheses.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const [state, parentPid, processGroupId] = fields;
+  const [state, parentPid, processGroupId, , terminalDevice] = fields;
   const startTime = fields[19];
   if (state === undefined || state === 'Z' || state === 'X' || startTime === undefined) return null;
-  return { pid, parentPid: Number(parentPid), processGroupId: Number(processGroupId), startTime };
+  return {
+    pid,
+    parentPid: Number(parentPid),
+    processGroupId: Number(processGroupId),
+    startTime,
+    hasControllingTerminal: terminalDevice !== undefined && terminalDevice !== '0',
+  };
 }

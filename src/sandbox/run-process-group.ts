@@ -39,7 +39,16 @@ export interface ProcessGroupLaunch {
    * in the sandbox's PID namespace; that init is gone only once they all are, so it is waited for.
    */
   reportsSandboxInit?: boolean;
+  /**
+   * The process gets fd LIFELINE_DESCRIPTOR: one end of a pipe whose other end only this process
+   * holds, so that it reads end-of-file once this process is gone, however it died (SIGKILL
+   * included). Bubblewrap's sandbox watches it (see buildBubblewrapArguments).
+   */
+  holdsLifeline?: boolean;
 }
+
+/** The descriptor a launch with `holdsLifeline` gets its end of the lifeline on. */
+export const LIFELINE_DESCRIPTOR = 4;
 
 /**
  * Spawns one executable in its own process group, captures bounded output, and makes sure that
@@ -59,9 +68,17 @@ export async function runProcessGroup(
     cwd: launch.launchDirectory,
     env: request.env,
     detached: true,
-    // fd 3: bubblewrap's --info-fd; /dev/null for anything else.
-    stdio: ['ignore', 'pipe', 'pipe', launch.reportsSandboxInit === true ? 'pipe' : 'ignore'],
+    // fd 3: bubblewrap's --info-fd; /dev/null for anything else. fd 4: the lifeline, if asked for.
+    stdio: [
+      'ignore',
+      'pipe',
+      'pipe',
+      launch.reportsSandboxInit === true ? 'pipe' : 'ignore',
+      ...(launch.holdsLifeline === true ? (['pipe'] as const) : []),
+    ],
   });
+  // Nothing is ever written to it: it only has to stay open while the command may run (see finally).
+  const lifeline = child.stdio[LIFELINE_DESCRIPTOR] ?? null;
   const { stdout: outputStream, stderr: errorStream } = child;
   // Both are pipes (see stdio above); the check only tells the compiler so.
   if (outputStream === null || errorStream === null) throw new Error('spawn gave no output pipes');
@@ -127,6 +144,7 @@ export async function runProcessGroup(
   } finally {
     clearTimeout(timer);
     request.signal?.removeEventListener('abort', terminate);
+    lifeline?.destroy();
   }
 }
 

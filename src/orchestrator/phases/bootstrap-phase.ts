@@ -22,7 +22,7 @@ async function prepareWorkspace(context: RunContext): Promise<PhaseVerdict> {
   const paths = context.workspace.paths;
   await ensureInitialCommit(paths.root);
   context.mainBranch = await currentBranch(paths.root);
-  await removeLeftoverWorktrees(paths.root, join(paths.lokiDirectory, 'worktrees'));
+  const endedProcesses = await removeLeftoverWorktrees(paths.root, join(paths.lokiDirectory, 'worktrees'));
   const caughtUp = await bringStaleCheckoutForward(paths.root, context.mainBranch);
   const released = await releaseTasksOfDeadWorkers(context.workspace, context.runId);
   if (!existsSync(paths.prdCopy)) {
@@ -43,6 +43,7 @@ async function prepareWorkspace(context: RunContext): Promise<PhaseVerdict> {
     details:
       `repository on ${context.mainBranch}, PRD ${prdText.length} characters` +
       (released > 0 ? `, ${released} interrupted task(s) back in the queue` : '') +
+      (endedProcesses > 0 ? `, ${endedProcesses} process(es) of an interrupted run ended` : '') +
       (caughtUp ? ', checkout brought up to main' : ''),
   };
 }
