@@ -9,11 +9,12 @@ import type { Workspace } from '../workspace/index.ts';
 const PROJECTION_INTERVAL_MILLISECONDS = 1000;
 
 /**
- * Commits wake the follower at once, but it reads at most this often: the terminal shows progress
+ * The follower reads at most this often, however many commits wake it: the terminal shows progress
  * in batches a person cannot tell from one at a time, and a busy run is not slowed by its own
- * display.
+ * display. Reading after every wake (every 50 ms) cost the orchestration bench about 10 MB of peak
+ * RSS against 200 ms, the cadence of the polling this replaced.
  */
-const FOLLOW_READ_INTERVAL_MILLISECONDS = 50;
+const FOLLOW_READ_INTERVAL_MILLISECONDS = 200;
 
 export interface RunFollower {
   /** Delivers every event recorded so far, rewrites the projections once more, and stops. */
