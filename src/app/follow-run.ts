@@ -9,10 +9,9 @@ import type { Workspace } from '../workspace/index.ts';
 const PROJECTION_INTERVAL_MILLISECONDS = 1000;
 
 /**
- * The follower reads at most this often, however many commits wake it: the terminal shows progress
- * in batches a person cannot tell from one at a time, and a busy run is not slowed by its own
- * display. Reading after every wake (every 50 ms) cost the orchestration bench about 10 MB of peak
- * RSS against 200 ms, the cadence of the polling this replaced.
+ * The follower reads at most this often, however many commits wake it (the cadence of the polling
+ * it replaced): the terminal shows progress in batches a person cannot tell from one at a time, and
+ * a busy run is not slowed by its own display.
  */
 const FOLLOW_READ_INTERVAL_MILLISECONDS = 200;
 
