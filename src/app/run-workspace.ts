@@ -237,7 +237,9 @@ async function runSession(session: RunSession): Promise<RunResult> {
       maxTaskAttempts: settings.maxTaskAttempts,
       isPaused: () => control.isPaused,
     });
-    await backups.finish();
+    // A run stopped by a store fault (an event it could not write) ends with that fault alone: a
+    // last backup onto the same full or read-only disk would only add a second, noisier line.
+    if (writer.failure === null) await backups.finish();
   } catch (error) {
     // A lost event stopped the run: that is what went wrong, whatever failed after it.
     throw writer.failure ?? error;
