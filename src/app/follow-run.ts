@@ -32,7 +32,7 @@ export function followRun(options: {
   onError: (error: unknown) => void;
 }): RunFollower {
   const { workspace } = options;
-  const projections = new ThrottledProjections(workspace, options.onError);
+  const projections = new ThrottledProjections(() => workspace.refreshProjections(), options.onError);
   const stopper = new AbortController();
   let lastSequence = options.afterSequence;
   let drainTo = Number.POSITIVE_INFINITY;
@@ -62,21 +62,37 @@ export function followRun(options: {
   };
 }
 
-/** Rewrites the projections at most once per interval, with a trailing rewrite after a burst. */
-class ThrottledProjections {
-  readonly #workspace: Workspace;
+/**
+ * Rewrites the projections at most once per interval, with a trailing rewrite after a burst. The
+ * interval counts from the end of the last rewrite: when a rewrite is slow (a busy disk, a big
+ * queue), the next waits a whole interval after it instead of starting the moment it ends.
+ */
+export class ThrottledProjections {
+  readonly #refresh: () => Promise<unknown>;
   readonly #onError: (error: unknown) => void;
-  #projectedAt = 0;
+  readonly #intervalMilliseconds: number;
+  #projectedAt = Number.NEGATIVE_INFINITY;
   #trailing: NodeJS.Timeout | null = null;
   #writing: Promise<void> = Promise.resolve();
+  #writesInFlight = 0;
+  #isRequestedWhileWriting = false;
 
-  constructor(workspace: Workspace, onError: (error: unknown) => void) {
-    this.#workspace = workspace;
+  constructor(
+    refresh: () => Promise<unknown>,
+    onError: (error: unknown) => void,
+    intervalMilliseconds = PROJECTION_INTERVAL_MILLISECONDS,
+  ) {
+    this.#refresh = refresh;
     this.#onError = onError;
+    this.#intervalMilliseconds = intervalMilliseconds;
   }
 
   request(): void {
-    const wait = this.#projectedAt + PROJECTION_INTERVAL_MILLISECONDS - Date.now();
+    if (this.#writesInFlight > 0) {
+      this.#isRequestedWhileWriting = true;
+      return;
+    }
+    const wait = this.#projectedAt + this.#intervalMilliseconds - Date.now();
     if (wait <= 0) {
       this.#write();
       return;
@@ -87,21 +103,30 @@ class ThrottledProjections {
     }, wait);
   }
 
-  /** Cancels a pending rewrite and rewrites now. */
+  /** Cancels a pending rewrite and rewrites now (after one under way). */
   async flush(): Promise<void> {
     if (this.#trailing !== null) clearTimeout(this.#trailing);
     this.#trailing = null;
+    this.#isRequestedWhileWriting = false;
     this.#write();
     await this.#writing;
   }
 
   #write(): void {
-    this.#projectedAt = Date.now();
+    this.#writesInFlight += 1;
     this.#writing = this.#writing
-      .then(() => this.#workspace.refreshProjections())
+      .then(() => this.#refresh())
       .then(
         () => undefined,
         (error: unknown) => this.#onError(error),
-      );
+      )
+      .finally(() => {
+        this.#projectedAt = Date.now();
+        this.#writesInFlight -= 1;
+        if (this.#writesInFlight === 0 && this.#isRequestedWhileWriting) {
+          this.#isRequestedWhileWriting = false;
+          this.request();
+        }
+      });
   }
 }

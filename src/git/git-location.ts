@@ -85,8 +85,19 @@ export function noteRepositoryRoot(root: string): void {
   const key = resolve(root);
   if (knownCommonDirectories.has(key) || isInsideLokiWorktrees(key)) return;
   const gitPath = join(key, '.git');
-  if (isDirectory(gitPath)) knownCommonDirectories.set(key, gitPath);
+  if (isDirectory(gitPath)) {
+    knownCommonDirectories.set(key, gitPath);
+    plainRepositoryRoots.add(key);
+  }
 }
+
+/**
+ * Roots whose git directory is a plain `<root>/.git` folder: never a linked worktree (git gives
+ * those a gitfile), so looking one up answers at once. Without this every git command run in the
+ * repository's root (merge-tree, commit-tree, update-ref, worktree add) read the gitdir file of
+ * every worktree and resolved real paths twice over.
+ */
+const plainRepositoryRoots = new Set<string>();
 
 /** Records a repository whose common directory git reported (`rev-parse --git-common-dir`). */
 export function learnCommonDirectory(root: string, commonDirectory: string): void {
@@ -116,6 +127,7 @@ export function markCommonDirectoryAsked(root: string): void {
  */
 export function findLinkedWorktree(path: string): LinkedWorktreeLocation | undefined {
   const key = resolve(path);
+  if (plainRepositoryRoots.has(key)) return undefined;
   const cached = linkedWorktrees.get(key);
   if (cached !== undefined && adminPointsAt(cached.adminDirectory, key)) return cached;
   linkedWorktrees.delete(key);
@@ -234,12 +246,13 @@ function isSamePath(left: string, right: string): boolean {
 
 /** The real path of `path`, resolving its existing parent when the last part is missing. */
 function realPathOrSelf(path: string): string {
+  // The native call: one realpath(3) instead of an lstat per path component from JavaScript.
   try {
-    return realpathSync(path);
+    return realpathSync.native(path);
   } catch (error) {
     if (errorCode(error) !== 'ENOENT') throw error;
     try {
-      return join(realpathSync(resolve(path, '..')), basename(path));
+      return join(realpathSync.native(resolve(path, '..')), basename(path));
     } catch (parentError) {
       if (errorCode(parentError) === 'ENOENT') return resolve(path);
       throw parentError;
