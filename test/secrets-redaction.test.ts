@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -155,6 +156,46 @@ describe('secrets in what the agent says', () => {
     const continuity = readFileSync(join(workspace.root, '.loki', 'CONTINUITY.md'), 'utf8');
     expect(continuity).not.toContain(API_KEY);
     expect(continuity).toContain(`authenticated with ${MARKER}`);
+    expect(filesContaining(join(workspace.root, '.loki'), API_KEY)).toEqual([]);
+  }, 60_000);
+});
+
+describe('secrets in what the agent writes', () => {
+  it('loki task run: a key written into a file goes back to the agent and reaches no commit, event or terminal line', async () => {
+    expect((await loki(workspace, ['init'])).exitCode).toBe(0);
+    const complete = fakeReply.toolCall('task_complete', {
+      summary: 'wrote config.js',
+      files_changed: ['config.js'],
+      tests_run: [],
+    });
+    server.enqueue(
+      fakeReply.toolCall('write_file', { path: 'config.js', content: `export const key = '${API_KEY}';\n` }),
+      complete,
+      fakeReply.toolCall('write_file', {
+        path: 'config.js',
+        content: 'export const key = process.env.ANTHROPIC_API_KEY;\n',
+      }),
+      complete,
+    );
+    const result = await loki(
+      workspace,
+      ['task', 'run', 'Create config.js', '--provider', 'anthropic', '--verify', 'test -f config.js'],
+      { env },
+    );
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain(
+      'secrets in the work, sent back to the agent: config.js (the value of ANTHROPIC_API_KEY)',
+    );
+    // The agent was told which file and which secret, never the value.
+    const feedback = JSON.stringify(server.messageRequests()[2]);
+    expect(feedback).toContain('SECRETS IN YOUR WORK');
+    expect(feedback).toContain('config.js: the value of ANTHROPIC_API_KEY');
+
+    const history = execFileSync('git', ['log', '-p', '--all'], { cwd: workspace.root, encoding: 'utf8' });
+    expect(history).toContain('process.env.ANTHROPIC_API_KEY');
+    expect(history).not.toContain(API_KEY);
+    expect(result.stdout + result.stderr).not.toContain(API_KEY);
+    expect(await storedEventsText(workspace.root)).not.toContain(API_KEY);
     expect(filesContaining(join(workspace.root, '.loki'), API_KEY)).toEqual([]);
   }, 60_000);
 });

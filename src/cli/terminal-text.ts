@@ -24,3 +24,9 @@ export function formatTable(header: readonly string[], rows: ReadonlyArray<reado
 export function truncate(text: string, maximumLength: number): string {
   return text.length <= maximumLength ? text : `${text.slice(0, maximumLength - 1)}…`;
 }
+
+/** "config.ts (the value of ANTHROPIC_API_KEY); .env (a GitHub token)", at most a few files. */
+export function describeSecretFiles(files: readonly { path: string; secrets: readonly string[] }[]): string {
+  const shown = files.slice(0, 3).map((file) => `${truncate(file.path, 80)} (${file.secrets.join(', ')})`);
+  return files.length > 3 ? `${shown.join('; ')}; and ${files.length - 3} more` : shown.join('; ');
+}

@@ -168,6 +168,9 @@ export const eventDataSchemas = {
     durationMilliseconds: milliseconds,
     outputTail: z.string(),
   }),
+  'secret.found': z.strictObject({
+    files: z.array(z.strictObject({ path: z.string(), secrets: z.array(z.string()) })),
+  }),
 } satisfies { [Type in EventType]: z.ZodType };
 
 type EventDataSchemas = typeof eventDataSchemas;

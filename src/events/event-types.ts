@@ -249,6 +249,12 @@ export interface BreakerChangedData {
   state: 'closed' | 'open' | 'half_open';
   consecutiveFailures: number;
 }
+/** The agent's work held secrets: it went back to the agent and nothing of it was committed. */
+export interface SecretFoundData {
+  /** Each file and the kinds of secret in it, named without their values. */
+  files: { path: string; secrets: string[] }[];
+}
+
 export interface VerificationRanData {
   command: string;
   exitCode: number | null;
@@ -294,6 +300,7 @@ export interface EventDataByType {
   'sandbox.refused': SandboxRefusedData;
   'breaker.changed': BreakerChangedData;
   'verification.ran': VerificationRanData;
+  'secret.found': SecretFoundData;
 }
 
 export type EventType = keyof EventDataByType;
@@ -343,4 +350,5 @@ export const EVENT_TYPES: readonly EventType[] = [
   'sandbox.refused',
   'breaker.changed',
   'verification.ran',
+  'secret.found',
 ];

@@ -90,6 +90,7 @@ const SAMPLE_DATA: { [Type in EventType]: EventDataByType[Type] } = {
     durationMilliseconds: 12,
     outputTail: '',
   },
+  'secret.found': { files: [{ path: '.env', secrets: ['the value of ANTHROPIC_API_KEY'] }] },
 };
 
 function sampleEvent(type: EventType): NewEvent {

@@ -112,6 +112,7 @@ export async function runSingleTask(options: RunSingleTaskOptions): Promise<RunS
       task,
       worktree,
       continuity: new ContinuityFile(workspace.paths.continuityFile, workspace.redactor),
+      redactor: workspace.redactor,
       verifyCommand: options.verifyCommand ?? joinVerifyCommands(options.projectGates ?? []),
       verifyTimeoutMilliseconds: task.timeoutSeconds * 1000,
       runner: options.runner,

@@ -12,7 +12,7 @@ import {
   priceUsage,
   type ScriptedScriptInput,
 } from '../providers/index.ts';
-import { PlainRunner } from '../sandbox/index.ts';
+import { createRedactor, PlainRunner } from '../sandbox/index.ts';
 import type { Task } from '../store/index.ts';
 import { ContinuityFile, continuityTemplate } from '../workspace/index.ts';
 import type { ToolCallRequest, ToolOutcome } from './agent-loop.ts';
@@ -97,6 +97,7 @@ describe('runTaskCycle (RARV on one task)', () => {
         'grep -q good greeting.txt || { echo "assertion failed: greeting is not good"; exit 1; }',
       verifyTimeoutMilliseconds: 10_000,
       runner: new PlainRunner(),
+      redactor: createRedactor(),
       verifyEnvironment: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
       maxAttempts,
       emit: (event) => events.push(event),
@@ -168,6 +169,32 @@ describe('runTaskCycle (RARV on one task)', () => {
     });
     expect(events.filter((event) => event.type === 'agent.started')).toHaveLength(1);
     expect(events.filter((event) => event.type === 'agent.finished')).toHaveLength(2);
+  });
+
+  it('sends work holding a secret back to the agent and never commits it', async () => {
+    const secret = 'svc-7c1e55aa90b24f3d';
+    const result = await runTaskCycle({
+      ...options([
+        { toolCalls: [writeGreeting(`good ${secret}`)] },
+        { toolCalls: [complete] },
+        { toolCalls: [writeGreeting('good')] },
+        { toolCalls: [complete] },
+      ]),
+      redactor: createRedactor({ env: { SERVICE_TOKEN: secret } }),
+    });
+
+    expect(result).toMatchObject({ outcome: 'verified', attempts: 2 });
+    expect(git(worktree.path, 'log', '-p', '--all')).not.toContain(secret);
+    const found = events.filter((event) => event.type === 'secret.found');
+    expect(found.map((event) => event.data)).toEqual([
+      { files: [{ path: 'greeting.txt', secrets: ['the value of SERVICE_TOKEN'] }] },
+    ]);
+    expect(JSON.stringify(events)).not.toContain(secret);
+    // Refused before verification: only the clean round was verified.
+    expect(events.filter((event) => event.type === 'verification.ran')).toHaveLength(1);
+    expect(continuity.section('Mistakes & Learnings')).toContain(
+      'task-7 attempt 1: the work holds secrets (greeting.txt); nothing was committed',
+    );
   });
 
   it('rolls the worktree back to its checkpoint after repeated failures', async () => {

@@ -1,10 +1,11 @@
 import type { AgentStartedData, NewEvent } from '../events/index.ts';
 import { checkpointMessage, commitCheckpoint, rollbackWorktree, type TaskWorktree } from '../git/index.ts';
-import type { CommandRunner } from '../sandbox/index.ts';
+import type { CommandRunner, Redactor } from '../sandbox/index.ts';
 import type { Task } from '../store/index.ts';
 import type { ContinuityFile } from '../workspace/index.ts';
 import { addUsageTotals, emptyUsageTotals, type UsageTotals } from '../providers/index.ts';
 import type { TaskAgent } from './task-agent.ts';
+import { findSecretsInWork } from './find-secrets-in-work.ts';
 import { buildTaskPrompt } from './task-prompt.ts';
 
 export interface TaskCycleOptions {
@@ -23,6 +24,8 @@ export interface TaskCycleOptions {
   verifyEnvironment: Readonly<Record<string, string>>;
   /** Agent rounds (each ending in a verification) before the worktree is rolled back and the task fails. */
   maxAttempts: number;
+  /** Knows the secrets that must never be committed (the same one that redacts every sink). */
+  redactor: Redactor;
   /** Who does the work: Loki's tool loop over a model, or an agent CLI. */
   agent: TaskAgent;
   /** What `agent.started` says of the agent (its type is the task's), and the run it works for. */
@@ -104,6 +107,12 @@ export async function runTaskCycle(options: TaskCycleOptions): Promise<TaskCycle
       prompt = `${lastError}. Continue the task and call task_complete when it is done.`;
       continue;
     }
+    const secrets = await refuseSecretsInWork(options, attempt);
+    if (secrets !== null) {
+      lastError = secrets.error;
+      prompt = secrets.prompt;
+      continue;
+    }
     const verifyCommand = options.verifyCommand;
     if (verifyCommand === null) return await notProven(options, attempt, result.completion, totals);
     const verification = await verify(options, verifyCommand);
@@ -137,6 +146,31 @@ export async function runTaskCycle(options: TaskCycleOptions): Promise<TaskCycle
     error: lastError,
     summary: null,
     usage: totals,
+  };
+}
+
+/**
+ * Work that holds a secret goes back to the agent before anything verifies or commits it: the
+ * worktree is what Loki commits and merges, so a key written into it would reach git history.
+ * Null when the work is clean.
+ */
+async function refuseSecretsInWork(
+  options: TaskCycleOptions,
+  attempt: number,
+): Promise<{ error: string; prompt: string } | null> {
+  const files = await findSecretsInWork(options.worktree.path, options.redactor, options.signal);
+  if (files.length === 0) return null;
+  const { task } = options;
+  options.emit({ type: 'secret.found', runId: task.runId, taskId: task.id, data: { files } });
+  const listed = files.map((file) => `- ${file.path}: ${file.secrets.join(', ')}`).join('\n');
+  const error = `the work holds secrets (${files.map((file) => file.path).join(', ')}); nothing was committed`;
+  options.continuity.appendToSection('Mistakes & Learnings', `${task.id} attempt ${attempt}: ${error}`);
+  return {
+    error,
+    prompt:
+      `SECRETS IN YOUR WORK. These files hold secrets, which must never be committed:\n${listed}\n\n` +
+      'Take every secret out of them (read it from the environment at run time instead, or leave a ' +
+      'placeholder), check your work, then call task_complete again. Nothing was committed.',
   };
 }
 

@@ -46,6 +46,23 @@ describe('createRedactor', () => {
     expect(redactor.redact('x-api-key: 0123456789abcdef')).toBe('x-api-key: [REDACTED]');
   });
 
+  it('names the configured secrets a text holds, never their values, and not token shapes', () => {
+    const redactor = createRedactor({
+      env: {
+        ANTHROPIC_API_KEY: 'key-one-5f2c8e91',
+        GITHUB_TOKEN: 'key-one-5f2c8e91',
+        DB_PASSWORD: 'hunter2-hunter2',
+      },
+      extraSecrets: ['deploy-secret'],
+    });
+    expect(
+      redactor.describeSecretsIn('a=key-one-5f2c8e91 b=deploy-secret c=hunter2-hunter2 d=key-one-5f2c8e91'),
+    ).toEqual(['the value of ANTHROPIC_API_KEY', 'a configured secret', 'the value of DB_PASSWORD']);
+    expect(
+      redactor.describeSecretsIn('Authorization: Bearer example-token ghp_0123456789abcdefghij01'),
+    ).toEqual([]);
+  });
+
   it('does not touch ordinary text such as task ids', () => {
     expect(createRedactor().redact('task-abcdefghijklmnopqrstuvwxyz done: risk-assessment')).toBe(
       'task-abcdefghijklmnopqrstuvwxyz done: risk-assessment',

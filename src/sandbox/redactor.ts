@@ -8,6 +8,13 @@ export interface Redactor {
   redact(text: string): string;
   /** A copy of a JSON-like value with every string redacted (for event payloads). */
   redactValue(value: unknown): unknown;
+  /**
+   * Which of the secrets Loki was given (the values of its secret environment variables and the
+   * extra ones) `text` holds, named without their values ("the value of ANTHROPIC_API_KEY"): for
+   * telling an agent what to take out of its work. Token shapes are not reported here: a project's
+   * own test fixtures and docs hold fake keys and example headers, which are not Loki's to refuse.
+   */
+  describeSecretsIn(text: string): string[];
 }
 
 export interface CreateRedactorOptions {
@@ -51,20 +58,23 @@ const TOKEN_SHAPES: readonly TokenShape[] = [
 ];
 
 export function createRedactor(options: CreateRedactorOptions = {}): Redactor {
-  const secrets = new Set<string>();
+  // Each secret value with what it is called (the first name that holds it).
+  const secrets = new Map<string, string>();
   for (const [name, value] of Object.entries(options.env ?? {})) {
     if (value === undefined || value.length < MINIMUM_ENV_SECRET_LENGTH) continue;
-    if (SECRET_NAME_PATTERN.test(name)) secrets.add(value);
+    if (SECRET_NAME_PATTERN.test(name) && !secrets.has(value)) secrets.set(value, `the value of ${name}`);
   }
   for (const value of options.extraSecrets ?? []) {
-    if (value.length >= MINIMUM_EXTRA_SECRET_LENGTH) secrets.add(value);
+    if (value.length >= MINIMUM_EXTRA_SECRET_LENGTH && !secrets.has(value)) {
+      secrets.set(value, 'a configured secret');
+    }
   }
   // Longest first, so that a secret containing another one is replaced whole.
   const literalPattern =
     secrets.size === 0
       ? null
       : new RegExp(
-          [...secrets]
+          [...secrets.keys()]
             .sort((left, right) => right.length - left.length)
             .map(escapeRegularExpression)
             .join('|'),
@@ -89,7 +99,15 @@ export function createRedactor(options: CreateRedactorOptions = {}): Redactor {
     return value;
   };
 
-  return { redact, redactValue };
+  const describeSecretsIn = (text: string): string[] => {
+    const found = new Set<string>();
+    for (const match of literalPattern === null ? [] : text.matchAll(literalPattern)) {
+      found.add(secrets.get(match[0]) ?? 'a configured secret');
+    }
+    return [...found];
+  };
+
+  return { redact, redactValue, describeSecretsIn };
 }
 
 /**

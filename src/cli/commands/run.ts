@@ -10,7 +10,7 @@ import { ExitCode } from '../../errors/index.ts';
 import type { LokiEvent } from '../../events/index.ts';
 import type { CliContext } from '../cli-context.ts';
 import { appContextOf } from '../open-cli-workspace.ts';
-import { sanitizeForTerminal, truncate } from '../terminal-text.ts';
+import { describeSecretFiles, sanitizeForTerminal, truncate } from '../terminal-text.ts';
 
 const STOPPING =
   'Stopping: agents are signalled and their tasks go back to the queue (Ctrl-C again to force)…';
@@ -210,6 +210,8 @@ function describeRunEvent(event: LokiEvent): string | null {
         : `■ stop requested (by ${event.data.requestedBy}). ${STOPPING}`;
     case 'workers.limited':
       return `  workers: ${event.data.limit} of ${event.data.requested}${event.data.reason === null ? '' : ` (${event.data.reason})`}`;
+    case 'secret.found':
+      return `  ✗ ${event.taskId ?? ''}: secrets in the work, sent back to the agent: ${describeSecretFiles(event.data.files)}`;
     case 'verification.ran':
       return event.taskId === null
         ? `  verify main: \`${truncate(event.data.command, 100)}\` ${event.data.passed ? 'passed' : `FAILED (exit ${event.data.exitCode ?? '?'})`}`

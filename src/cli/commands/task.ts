@@ -3,7 +3,7 @@ import { parseWholeNumberOption, runOneTask } from '../../app/index.ts';
 import type { NewEvent } from '../../events/index.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
 import { appContextOf } from '../open-cli-workspace.ts';
-import { sanitizeForTerminal, truncate } from '../terminal-text.ts';
+import { describeSecretFiles, sanitizeForTerminal, truncate } from '../terminal-text.ts';
 
 interface TaskRunOptions {
   type: string;
@@ -128,6 +128,8 @@ function describeEvent(event: NewEvent): string | null {
       return `  … retry ${event.data.attempt} in ${Math.round(event.data.delayMilliseconds / 1000)} s (${event.data.reason})`;
     case 'verification.ran':
       return `  verify \`${event.data.command}\`: ${event.data.passed ? 'passed' : `FAILED (exit ${event.data.exitCode ?? '?'})`}`;
+    case 'secret.found':
+      return `  ✗ secrets in the work, sent back to the agent: ${describeSecretFiles(event.data.files)}`;
     case 'sandbox.refused':
       return `  refused ${event.data.toolName}: ${event.data.reason} (${event.data.detail})`;
     case 'agent.finished':

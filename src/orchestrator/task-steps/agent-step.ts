@@ -106,6 +106,7 @@ async function runCycle(attempt: TaskAttempt): Promise<TaskCycleResult> {
     task,
     worktree,
     continuity: new ContinuityFile(context.workspace.paths.continuityFile, context.workspace.redactor),
+    redactor: context.workspace.redactor,
     // Its own verify commands, or the project's gates when it has none; neither: not proven.
     verifyCommand: joinVerifyCommands(taskVerifyCommands(payload, context.projectGates)),
     verifyTimeoutMilliseconds: task.timeoutSeconds * 1000,
