@@ -44,3 +44,9 @@ export {
   type StopRunOptions,
   type StopRunResult,
 } from './run-control.ts';
+export {
+  formatVerifyMarkdown,
+  type VerifyOutcome,
+  type VerifyRequest,
+  verifyProject,
+} from './verify-project.ts';

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { usageError } from '../errors/index.ts';
 import type { RunReport } from '../orchestrator/index.ts';
 import { openWorkspaceStore, workspacePaths } from '../workspace/index.ts';
+import { parseJsonOrNull } from '../text/index.ts';
 import type { AppContext } from './app-context.ts';
 
 export interface RunReportFiles {
@@ -61,15 +62,6 @@ export async function readRunReport(context: AppContext, runId?: string): Promis
 }
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
-function parseJsonOrNull(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    // Not JSON: the schema then says the file is not a report.
-    return null;
-  }
-}
 
 async function latestRunId(context: AppContext): Promise<string> {
   const paths = workspacePaths(context.cwd);

@@ -13,6 +13,7 @@ import { registerReportCommand } from './commands/report.ts';
 import { registerRunCommands } from './commands/run.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { registerTaskCommands } from './commands/task.ts';
+import { registerVerifyCommand } from './commands/verify.ts';
 import { LOKI_VERSION } from './version.ts';
 
 export function buildProgram(context: CliContext): Command {
@@ -49,6 +50,7 @@ export function buildProgram(context: CliContext): Command {
   registerAgentsCommand(program, context);
   registerConfigCommands(program, context);
   registerDoctorCommand(program, context);
+  registerVerifyCommand(program, context);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

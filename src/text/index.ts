@@ -1,1 +1,2 @@
 export { editDistance } from './edit-distance.ts';
+export { parseJsonOrNull } from './parse-json-or-null.ts';

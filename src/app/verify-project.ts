@@ -1,0 +1,103 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type GateResult, type GateRun, runGates } from '../gates/index.ts';
+import { buildSandboxEnvironment, detectCommandRunner } from '../sandbox/index.ts';
+import { writeFileAtomic } from '../workspace/index.ts';
+import type { AppContext } from './app-context.ts';
+
+export interface VerifyRequest {
+  /** Only these gates; all when empty. */
+  gates: readonly string[];
+  timeoutSeconds: number;
+  signal?: AbortSignal;
+  /** Told each gate's result as it comes, for progress output. */
+  onResult?: (result: GateResult) => void;
+}
+
+export interface VerifyOutcome extends GateRun {
+  projectDirectory: string;
+  commandRunner: string;
+  /** The evidence report written: `.loki/artifacts/reports/verify-<time>.json` and `.md`. */
+  reportPaths: { json: string; markdown: string };
+}
+
+/**
+ * `loki verify`: the gates on a project directory, without any agent, through the same sandbox as
+ * agents' commands (no network: a gate that needs it says not proven). Works on any project, Loki's
+ * or not; the evidence report goes to the project's `.loki/artifacts/reports/`.
+ */
+export async function verifyProject(context: AppContext, request: VerifyRequest): Promise<VerifyOutcome> {
+  const detection = await detectCommandRunner({
+    env: context.env,
+    ...(request.signal === undefined ? {} : { signal: request.signal }),
+  });
+  const run = await runGates(
+    {
+      projectDirectory: context.cwd,
+      runner: detection.runner,
+      env: buildSandboxEnvironment(context.env, { overrides: { CI: 'true' } }),
+      timeoutMilliseconds: request.timeoutSeconds * 1000,
+      ...(request.signal === undefined ? {} : { signal: request.signal }),
+    },
+    request.gates,
+    request.onResult,
+  );
+  const reportPaths = writeVerifyReport(context, run, detection.runner.kind);
+  return { ...run, projectDirectory: context.cwd, commandRunner: detection.runner.kind, reportPaths };
+}
+
+function writeVerifyReport(
+  context: AppContext,
+  run: GateRun,
+  commandRunner: string,
+): VerifyOutcome['reportPaths'] {
+  const directory = join(context.cwd, '.loki', 'artifacts', 'reports');
+  mkdirSync(directory, { recursive: true });
+  const stamp = new Date(context.clock.now()).toISOString().replace(/[:.]/g, '-');
+  const paths = {
+    json: join(directory, `verify-${stamp}.json`),
+    markdown: join(directory, `verify-${stamp}.md`),
+  };
+  const report = { kind: 'loki-verify', createdAt: context.clock.now(), commandRunner, ...run };
+  writeFileAtomic(paths.json, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileAtomic(paths.markdown, formatVerifyMarkdown(run, commandRunner));
+  return paths;
+}
+
+/** The report for people; gate output is the project's text, kept inside fenced blocks. */
+export function formatVerifyMarkdown(run: GateRun, commandRunner: string): string {
+  const lines = [
+    `# loki verify: ${run.headline}`,
+    '',
+    `Commands ran in the ${commandRunner} sandbox, without network.`,
+    '',
+  ];
+  lines.push('| gate | verdict | reason |', '|---|---|---|');
+  for (const result of run.results) {
+    lines.push(
+      `| ${result.gate} | ${result.verdict} | ${result.reason.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`,
+    );
+  }
+  for (const result of run.results) {
+    if (result.evidence.command === null) continue;
+    lines.push(
+      '',
+      `## ${result.gate}`,
+      '',
+      `\`${result.evidence.command}\` exited ${result.evidence.exitCode ?? '(no code)'} in ${result.evidence.durationMilliseconds} ms.`,
+    );
+    const fence = '~'.repeat(Math.max(3, longestRun(result.evidence.outputExcerpt, '~') + 1));
+    lines.push('', fence, result.evidence.outputExcerpt, fence);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function longestRun(text: string, character: string): number {
+  let longest = 0;
+  let current = 0;
+  for (const each of text) {
+    current = each === character ? current + 1 : 0;
+    longest = Math.max(longest, current);
+  }
+  return longest;
+}

@@ -1,0 +1,4 @@
+export { describeCounts, lintGate, typeCheckGate, unitTestGate } from './command-gates.ts';
+export type { Gate, GateContext, GateEvidence, GateResult, GateVerdict } from './gate.ts';
+export { parseTestCounts, type TestCounts, type TestRunnerName } from './parse-test-counts.ts';
+export { ALL_GATES, runGates, type GateRun } from './run-gates.ts';

@@ -1,0 +1,44 @@
+import { usageError } from '../errors/index.ts';
+import { lintGate, typeCheckGate, unitTestGate } from './command-gates.ts';
+import type { Gate, GateContext, GateResult } from './gate.ts';
+
+/** The gates that exist so far, in the order they run. */
+export const ALL_GATES: readonly Gate[] = [unitTestGate, lintGate, typeCheckGate];
+
+export interface GateRun {
+  /** VERIFIED: every gate passed; NOT VERIFIED: one failed; VERIFIED WITH GAPS: none failed, some not proven. */
+  headline: 'VERIFIED' | 'VERIFIED WITH GAPS' | 'NOT VERIFIED';
+  results: GateResult[];
+}
+
+/**
+ * Runs the named gates (all when none is named) one after another: they share the project
+ * directory, and a test run and a type check at once would fight over two cores for nothing.
+ */
+export async function runGates(
+  context: GateContext,
+  names: readonly string[] = [],
+  onResult?: (result: GateResult) => void,
+): Promise<GateRun> {
+  const unknown = names.filter((name) => !ALL_GATES.some((gate) => gate.name === name));
+  if (unknown.length > 0) {
+    throw usageError(
+      'GATE_UNKNOWN',
+      `unknown gate ${unknown.map((name) => `"${name}"`).join(', ')}; the gates are ${ALL_GATES.map((gate) => gate.name).join(', ')}`,
+    );
+  }
+  const selected = names.length === 0 ? ALL_GATES : ALL_GATES.filter((gate) => names.includes(gate.name));
+  const results: GateResult[] = [];
+  for (const gate of selected) {
+    context.signal?.throwIfAborted();
+    const result = await gate.run(context);
+    results.push(result);
+    onResult?.(result);
+  }
+  const headline = results.some((result) => result.verdict === 'fail')
+    ? 'NOT VERIFIED'
+    : results.every((result) => result.verdict === 'pass')
+      ? 'VERIFIED'
+      : 'VERIFIED WITH GAPS';
+  return { headline, results };
+}

@@ -1,0 +1,167 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { GateResult } from '../src/gates/index.ts';
+import { loki, parseJsonOutput, TempWorkspace } from './support/cli-harness.ts';
+
+/**
+ * `loki verify` on small projects that were not written for Loki, their tests run by Node's own
+ * test runner (nothing to install), through the real sandbox.
+ */
+function project(
+  workspace: TempWorkspace,
+  scripts: Record<string, string>,
+  files: Record<string, string>,
+): void {
+  writeFileSync(join(workspace.root, 'package.json'), JSON.stringify({ name: 'fixture', scripts }));
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(join(workspace.root, path, '..'), { recursive: true });
+    writeFileSync(join(workspace.root, path), content);
+  }
+}
+
+const testFile = (body: string) =>
+  `import test from 'node:test';\nimport assert from 'node:assert';\n${body}\n`;
+const PASSING = testFile("test('REQ-001 adds', () => assert.equal(1 + 1, 2));");
+const FAILING = testFile(
+  "test('REQ-001 adds', () => assert.equal(1 + 1, 2));\ntest('REQ-002 subtracts', () => assert.equal(2 - 1, 3));",
+);
+
+async function verify(workspace: TempWorkspace, args: readonly string[] = []) {
+  const result = await loki(workspace, ['verify', '--json', ...args]);
+  const outcome = parseJsonOutput<{
+    headline: string;
+    results: GateResult[];
+    reportPaths: { json: string; markdown: string };
+  }>(result);
+  const byGate = Object.fromEntries(outcome.results.map((entry) => [entry.gate, entry]));
+  return { exitCode: result.exitCode, outcome, byGate };
+}
+
+describe('loki verify', () => {
+  it('passes the unit-test gate on passing tests, with the runner’s counts as evidence', async () => {
+    using workspace = new TempWorkspace('loki-verify-');
+    project(workspace, { test: 'node --test' }, { 'math.test.mjs': PASSING });
+
+    const only = await verify(workspace, ['--gate', 'unit-tests']);
+    expect(only.exitCode).toBe(0);
+    expect(only.outcome.headline).toBe('VERIFIED');
+    expect(only.byGate['unit-tests']).toMatchObject({
+      verdict: 'pass',
+      evidence: {
+        command: 'npm test',
+        exitCode: 0,
+        counts: { runners: ['node:test'], passed: 1, failed: 0 },
+      },
+    });
+    expect(JSON.parse(readFileSync(only.outcome.reportPaths.json, 'utf8'))).toMatchObject({
+      headline: 'VERIFIED',
+    });
+    expect(readFileSync(only.outcome.reportPaths.markdown, 'utf8')).toContain('| unit-tests | pass |');
+
+    // Lint and types have nothing to run on here: not proven, so the whole is not VERIFIED.
+    const all = await verify(workspace);
+    expect(all.exitCode).toBe(3);
+    expect(all.outcome.headline).toBe('VERIFIED WITH GAPS');
+    expect(all.byGate.lint).toMatchObject({
+      verdict: 'not-proven',
+      reason: expect.stringMatching(/no linter configured/),
+    });
+    expect(all.byGate.types).toMatchObject({
+      verdict: 'not-proven',
+      reason: expect.stringMatching(/not applicable/),
+    });
+  });
+
+  it('fails the unit-test gate on a failing test and names the counts', async () => {
+    using workspace = new TempWorkspace('loki-verify-');
+    project(workspace, { test: 'node --test' }, { 'math.test.mjs': FAILING });
+    const { exitCode, outcome, byGate } = await verify(workspace, ['--gate', 'unit-tests']);
+    expect(exitCode).toBe(3);
+    expect(outcome.headline).toBe('NOT VERIFIED');
+    expect(byGate['unit-tests']).toMatchObject({
+      verdict: 'fail',
+      evidence: { counts: { passed: 1, failed: 1 } },
+    });
+    expect(byGate['unit-tests']?.reason).toMatch(/^the tests failed \(exit 1\): 1 passed, 1 failed/);
+  });
+
+  it('never passes a project with no tests: zero tests executed, no test command, or a missing runner', async () => {
+    using zero = new TempWorkspace('loki-verify-');
+    project(zero, { test: 'node --test' }, { 'src/index.mjs': 'export const answer = 42;\n' });
+    expect((await verify(zero, ['--gate', 'unit-tests'])).byGate['unit-tests']).toMatchObject({
+      verdict: 'fail',
+      reason: expect.stringMatching(/^zero tests executed/),
+    });
+
+    using placeholder = new TempWorkspace('loki-verify-');
+    project(placeholder, { test: 'echo "Error: no test specified" && exit 1' }, {});
+    expect((await verify(placeholder, ['--gate', 'unit-tests'])).byGate['unit-tests']).toMatchObject({
+      verdict: 'not-proven',
+      reason: expect.stringMatching(/^no test command found/),
+      evidence: { command: null },
+    });
+
+    using missing = new TempWorkspace('loki-verify-');
+    project(missing, { test: 'vitest-not-installed-here run' }, {});
+    expect((await verify(missing, ['--gate', 'unit-tests'])).byGate['unit-tests']).toMatchObject({
+      verdict: 'not-proven',
+      reason: expect.stringMatching(/^tool missing: `npm test` could not start/),
+    });
+
+    using silent = new TempWorkspace('loki-verify-');
+    project(silent, { test: 'echo all good' }, {});
+    expect((await verify(silent, ['--gate', 'unit-tests'])).byGate['unit-tests']).toMatchObject({
+      verdict: 'not-proven',
+      reason: expect.stringMatching(/printed no summary of a known runner/),
+    });
+  });
+
+  it('runs the lint and type-check gates when the project has them', async () => {
+    using workspace = new TempWorkspace('loki-verify-');
+    project(
+      workspace,
+      { test: 'node --test', lint: 'node lint.mjs', typecheck: 'node types.mjs' },
+      {
+        'math.test.mjs': PASSING,
+        'lint.mjs': "console.log('no problems');\n",
+        'types.mjs': "console.error('src/index.ts(1,7): error TS2322'); process.exit(2);\n",
+      },
+    );
+    const { exitCode, outcome, byGate } = await verify(workspace);
+    expect(exitCode).toBe(3);
+    expect(outcome.headline).toBe('NOT VERIFIED');
+    expect(byGate.lint).toMatchObject({
+      verdict: 'pass',
+      evidence: { command: 'npm run lint', exitCode: 0 },
+    });
+    expect(byGate.types).toMatchObject({
+      verdict: 'fail',
+      reason: 'the type checker reported errors (exit 2)',
+    });
+    expect(byGate.types?.evidence.outputExcerpt).toContain('error TS2322');
+
+    using typescriptMissing = new TempWorkspace('loki-verify-');
+    project(typescriptMissing, {}, { 'tsconfig.json': '{}' });
+    expect((await verify(typescriptMissing, ['--gate', 'types'])).byGate.types).toMatchObject({
+      verdict: 'not-proven',
+      reason: expect.stringMatching(/TypeScript is not installed/),
+    });
+  });
+
+  it('refuses an unknown gate with the list of gates, and prints verdicts as they come without --json', async () => {
+    using workspace = new TempWorkspace('loki-verify-');
+    project(workspace, { test: 'node --test' }, { 'math.test.mjs': PASSING });
+    const unknown = await loki(workspace, ['verify', '--gate', 'coverage-of-everything']);
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr).toMatch(
+      /unknown gate "coverage-of-everything"; the gates are unit-tests, lint, types/,
+    );
+
+    const text = await loki(workspace, ['verify', '--gate', 'unit-tests']);
+    expect(text.exitCode).toBe(0);
+    expect(text.stdout).toMatch(
+      /^✓ unit-tests: pass — 1 passed, 0 failed \(node:test\)\nVERIFIED — evidence: /,
+    );
+  });
+});
