@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { GateResult } from '../src/gates/index.ts';
@@ -117,6 +117,64 @@ describe('loki verify', () => {
     });
   });
 
+  it('reads coverage from the same test run: the coverage table of its output or a fresh report file', async () => {
+    const lib =
+      'export function sign(n) {\n  if (n > 0) return 1;\n  if (n < 0) return -1;\n  return 0;\n}\n';
+    const partly = testFile(
+      "import { sign } from './lib.mjs';\ntest('REQ-001 positive', () => assert.equal(sign(5), 1));",
+    );
+    const fully = testFile(
+      "import { sign } from './lib.mjs';\ntest('REQ-001 signs', () => { assert.equal(sign(5), 1); assert.equal(sign(-5), -1); assert.equal(sign(0), 0); });",
+    );
+    using covered = new TempWorkspace('loki-verify-');
+    project(
+      covered,
+      { test: 'node --test --experimental-test-coverage' },
+      { 'lib.mjs': lib, 'lib.test.mjs': fully },
+    );
+    expect((await verify(covered, ['--gate', 'unit-tests', 'coverage'])).byGate.coverage).toMatchObject({
+      verdict: 'pass',
+      reason: '100 % of lines covered (at least 80 %), from the coverage table of the test output',
+    });
+
+    using uncovered = new TempWorkspace('loki-verify-');
+    project(
+      uncovered,
+      { test: 'node --test --experimental-test-coverage' },
+      { 'lib.mjs': lib, 'lib.test.mjs': partly },
+    );
+    const low = await verify(uncovered, ['--gate', 'unit-tests', 'coverage']);
+    expect(low.outcome.headline).toBe('NOT VERIFIED');
+    expect(low.byGate.coverage).toMatchObject({
+      verdict: 'fail',
+      reason: expect.stringMatching(/^60 % of lines covered \(below 80 %\)/),
+    });
+
+    // A report file left by an earlier run is not evidence; one the test run writes is.
+    using stale = new TempWorkspace('loki-verify-');
+    const lcov = 'SF:lib.mjs\nLF:10\nLH:9\nend_of_record\n';
+    project(stale, { test: 'node --test' }, { 'lib.test.mjs': PASSING, 'coverage/lcov.info': lcov });
+    utimesSync(join(stale.root, 'coverage', 'lcov.info'), new Date(2020, 0, 1), new Date(2020, 0, 1));
+    expect((await verify(stale, ['--gate', 'unit-tests', 'coverage'])).byGate.coverage).toMatchObject({
+      verdict: 'not-proven',
+      reason: expect.stringMatching(/^the test run measured no coverage/),
+    });
+    writeFileSync(
+      join(stale.root, 'write-lcov.mjs'),
+      `import { writeFileSync } from 'node:fs';\nwriteFileSync('coverage/lcov.info', ${JSON.stringify(lcov)});\n`,
+    );
+    project(stale, { test: 'node --test && node write-lcov.mjs' }, {});
+    expect((await verify(stale, ['--gate', 'unit-tests', 'coverage'])).byGate.coverage).toMatchObject({
+      verdict: 'pass',
+      reason: '90 % of lines covered (at least 80 %), from coverage/lcov.info',
+    });
+
+    expect((await verify(stale, ['--gate', 'coverage'])).byGate.coverage).toMatchObject({
+      verdict: 'not-proven',
+      reason: expect.stringMatching(/run it with the unit-tests gate/),
+    });
+  });
+
   it('runs the lint and type-check gates when the project has them', async () => {
     using workspace = new TempWorkspace('loki-verify-');
     project(
@@ -155,7 +213,7 @@ describe('loki verify', () => {
     const unknown = await loki(workspace, ['verify', '--gate', 'coverage-of-everything']);
     expect(unknown.exitCode).toBe(2);
     expect(unknown.stderr).toMatch(
-      /unknown gate "coverage-of-everything"; the gates are unit-tests, lint, types/,
+      /unknown gate "coverage-of-everything"; the gates are unit-tests, coverage, lint, types/,
     );
 
     const text = await loki(workspace, ['verify', '--gate', 'unit-tests']);

@@ -37,6 +37,7 @@ export async function verifyProject(context: AppContext, request: VerifyRequest)
       runner: detection.runner,
       env: buildSandboxEnvironment(context.env, { overrides: { CI: 'true' } }),
       timeoutMilliseconds: request.timeoutSeconds * 1000,
+      now: () => context.clock.now(),
       ...(request.signal === undefined ? {} : { signal: request.signal }),
     },
     request.gates,

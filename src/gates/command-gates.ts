@@ -1,5 +1,5 @@
 import { type CommandResult } from '../sandbox/index.ts';
-import type { Gate, GateContext, GateResult } from './gate.ts';
+import type { Gate, GateContext, GateRecord, GateResult } from './gate.ts';
 import { parseTestCounts, type TestCounts } from './parse-test-counts.ts';
 import {
   findLintCommand,
@@ -9,7 +9,7 @@ import {
 } from './project-commands.ts';
 
 /** The end of a command's output is where runners put their summaries and the errors. */
-const EXCERPT_CHARACTERS = 4_000;
+export const EXCERPT_CHARACTERS = 4_000;
 /** `sh: 1: vitest: not found` and the like: the shell could not find the program. */
 const COMMAND_NOT_FOUND = 127;
 
@@ -66,7 +66,7 @@ async function runCommandGate(
   gate: string,
   found: ProjectCommand | null,
   options: { missing: string; judge: (result: CommandResult, output: string) => Judgement },
-): Promise<GateResult> {
+): Promise<GateRecord> {
   if (found === null) return notRun(gate, options.missing, []);
   const result = await context.runner.run({
     command: found.command,
@@ -81,16 +81,19 @@ async function runCommandGate(
   const output = `${result.stdout}\n${result.stderr}`.trim();
   const judgement = judgeRun(result, output, found, options.judge);
   return {
-    gate,
-    verdict: judgement.verdict,
-    reason: judgement.reason,
-    evidence: {
-      command: found.command,
-      exitCode: result.exitCode,
-      durationMilliseconds: Math.round(result.durationMilliseconds),
-      counts: judgement.counts ?? null,
-      outputExcerpt: output.slice(-EXCERPT_CHARACTERS),
-      files: [found.foundIn],
+    output,
+    result: {
+      gate,
+      verdict: judgement.verdict,
+      reason: judgement.reason,
+      evidence: {
+        command: found.command,
+        exitCode: result.exitCode,
+        durationMilliseconds: Math.round(result.durationMilliseconds),
+        counts: judgement.counts ?? null,
+        outputExcerpt: output.slice(-EXCERPT_CHARACTERS),
+        files: [found.foundIn],
+      },
     },
   };
 }
@@ -151,18 +154,22 @@ export function describeCounts(counts: TestCounts): string {
   return `${parts.join(', ')} (${counts.runners.join(' + ')})`;
 }
 
-function notRun(gate: string, reason: string, files: string[]): GateResult {
+/** A gate that had nothing to run: not proven, with the reason. */
+export function notRun(gate: string, reason: string, files: string[]): GateRecord {
   return {
-    gate,
-    verdict: 'not-proven',
-    reason,
-    evidence: {
-      command: null,
-      exitCode: null,
-      durationMilliseconds: 0,
-      counts: null,
-      outputExcerpt: '',
-      files,
+    output: '',
+    result: {
+      gate,
+      verdict: 'not-proven',
+      reason,
+      evidence: {
+        command: null,
+        exitCode: null,
+        durationMilliseconds: 0,
+        counts: null,
+        outputExcerpt: '',
+        files,
+      },
     },
   };
 }

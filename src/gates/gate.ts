@@ -37,11 +37,21 @@ export interface GateContext {
   env: Readonly<Record<string, string>>;
   timeoutMilliseconds: number;
   signal?: AbortSignal;
+  /** What the gates before this one in the same run saw (the coverage gate reads the test run). */
+  earlier: readonly GateRecord[];
+  /** When this run of the gates began (epoch ms): files older than it are not this run's evidence. */
+  startedAt: number;
+}
+
+/** A finished gate with its whole (redacted, bounded) output, for the gates after it. */
+export interface GateRecord {
+  result: GateResult;
+  output: string;
 }
 
 export interface Gate {
   /** Stable, kebab-case: `unit-tests`, `lint`, `types`. */
   name: string;
   description: string;
-  run(context: GateContext): Promise<GateResult>;
+  run(context: GateContext): Promise<GateRecord>;
 }

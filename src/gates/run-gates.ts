@@ -1,9 +1,10 @@
 import { usageError } from '../errors/index.ts';
 import { lintGate, typeCheckGate, unitTestGate } from './command-gates.ts';
-import type { Gate, GateContext, GateResult } from './gate.ts';
+import { coverageGate } from './coverage-gate.ts';
+import type { Gate, GateContext, GateRecord, GateResult } from './gate.ts';
 
 /** The gates that exist so far, in the order they run. */
-export const ALL_GATES: readonly Gate[] = [unitTestGate, lintGate, typeCheckGate];
+export const ALL_GATES: readonly Gate[] = [unitTestGate, coverageGate, lintGate, typeCheckGate];
 
 export interface GateRun {
   /** VERIFIED: every gate passed; NOT VERIFIED: one failed; VERIFIED WITH GAPS: none failed, some not proven. */
@@ -16,7 +17,7 @@ export interface GateRun {
  * directory, and a test run and a type check at once would fight over two cores for nothing.
  */
 export async function runGates(
-  context: GateContext,
+  context: Omit<GateContext, 'earlier' | 'startedAt'> & { now: () => number },
   names: readonly string[] = [],
   onResult?: (result: GateResult) => void,
 ): Promise<GateRun> {
@@ -28,13 +29,15 @@ export async function runGates(
     );
   }
   const selected = names.length === 0 ? ALL_GATES : ALL_GATES.filter((gate) => names.includes(gate.name));
-  const results: GateResult[] = [];
+  const records: GateRecord[] = [];
+  const startedAt = context.now();
   for (const gate of selected) {
     context.signal?.throwIfAborted();
-    const result = await gate.run(context);
-    results.push(result);
-    onResult?.(result);
+    const record = await gate.run({ ...context, earlier: records, startedAt });
+    records.push(record);
+    onResult?.(record.result);
   }
+  const results = records.map((record) => record.result);
   const headline = results.some((result) => result.verdict === 'fail')
     ? 'NOT VERIFIED'
     : results.every((result) => result.verdict === 'pass')
