@@ -175,6 +175,64 @@ describe('loki verify', () => {
     });
   });
 
+  it('passes the legal gate on permissively licensed dependencies and lists the notices they ask for', async () => {
+    const installed = (name: string, license: unknown, extra: Record<string, string> = {}) => ({
+      [`node_modules/${name}/package.json`]: JSON.stringify({ name, version: '1.0.0', license }),
+      ...extra,
+    });
+    using shippable = new TempWorkspace('loki-verify-');
+    project(
+      shippable,
+      {},
+      {
+        ...installed('left-pad', 'MIT'),
+        ...installed('@scope/kit', { type: 'ISC' }),
+        ...installed('either', '(GPL-3.0-only OR Apache-2.0)', {
+          'node_modules/either/NOTICE': 'Copyright\n',
+        }),
+      },
+    );
+    const legal = (await verify(shippable, ['--gate', 'legal'])).byGate.legal;
+    expect(legal).toMatchObject({
+      verdict: 'pass',
+      reason:
+        '3 installed packages, all under licences the product may ship; 1 ask for their notice to be kept',
+    });
+    expect(legal?.evidence.outputExcerpt).toBe(
+      'notice required: either@1.0.0 ((GPL-3.0-only OR Apache-2.0)), NOTICE file present',
+    );
+
+    using copyleft = new TempWorkspace('loki-verify-');
+    project(
+      copyleft,
+      {},
+      {
+        ...installed('left-pad', 'MIT'),
+        ...installed('strong', 'AGPL-3.0-or-later'),
+        ...installed('both', 'MIT AND GPL-2.0-only'),
+        'node_modules/left-pad/node_modules/unlabelled/package.json': JSON.stringify({
+          name: 'unlabelled',
+          version: '0.1.0',
+        }),
+      },
+    );
+    expect((await verify(copyleft, ['--gate', 'legal'])).byGate.legal).toMatchObject({
+      verdict: 'fail',
+      reason:
+        '3 of 4 installed packages are under a licence the product may not ship as it is: both@1.0.0 (MIT AND GPL-2.0-only), strong@1.0.0 (AGPL-3.0-or-later), unlabelled@0.1.0 (no licence)',
+    });
+
+    using notInstalled = new TempWorkspace('loki-verify-');
+    writeFileSync(
+      join(notInstalled.root, 'package.json'),
+      JSON.stringify({ dependencies: { 'left-pad': '^1.0.0' } }),
+    );
+    expect((await verify(notInstalled, ['--gate', 'legal'])).byGate.legal).toMatchObject({
+      verdict: 'not-proven',
+      reason: expect.stringMatching(/not installed \(npm install\)/),
+    });
+  });
+
   it('runs the lint and type-check gates when the project has them', async () => {
     using workspace = new TempWorkspace('loki-verify-');
     project(
@@ -213,7 +271,7 @@ describe('loki verify', () => {
     const unknown = await loki(workspace, ['verify', '--gate', 'coverage-of-everything']);
     expect(unknown.exitCode).toBe(2);
     expect(unknown.stderr).toMatch(
-      /unknown gate "coverage-of-everything"; the gates are unit-tests, coverage, lint, types/,
+      /unknown gate "coverage-of-everything"; the gates are unit-tests, coverage, lint, types, legal/,
     );
 
     const text = await loki(workspace, ['verify', '--gate', 'unit-tests']);

@@ -3,3 +3,4 @@ export { coverageGate, DEFAULT_MINIMUM_LINE_COVERAGE } from './coverage-gate.ts'
 export type { Gate, GateContext, GateEvidence, GateRecord, GateResult, GateVerdict } from './gate.ts';
 export { parseTestCounts, type TestCounts, type TestRunnerName } from './parse-test-counts.ts';
 export { ALL_GATES, runGates, type GateRun } from './run-gates.ts';
+export { legalGate } from './legal-gate.ts';
