@@ -8,3 +8,8 @@ export {
   lokiToolContextSchema,
 } from './loki-agent-tools.ts';
 export { serveLokiTools, type ServeLokiToolsOptions } from './serve-loki-tools.ts';
+export {
+  acceptTaskCompleteInput,
+  type AcceptedTaskCompletion,
+  lokiToolsCommand,
+} from './loki-tools-command.ts';
