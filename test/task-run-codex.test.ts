@@ -67,4 +67,45 @@ describe('loki task run --provider codex (real codex binary against a fake Respo
       { reason: 'task_complete', steps: expect.any(Number), summary: 'Wrote hello.txt' },
     ]);
   });
+
+  it('resumes the same thread with the verification failure, then verifies', async () => {
+    using workspace = new TempWorkspace('loki-task-codex-resume-');
+    expect((await loki(workspace, ['init'])).exitCode).toBe(0);
+    await using api = await startFakeOpenAIServer({
+      expectedApiKey: API_KEY,
+      defaultReply: { type: 'turn', text: 'Done.' },
+    });
+    using codexHome = new FakeCodexHome(api.baseUrl);
+    const roundOf = (content: string) => [
+      {
+        type: 'turn' as const,
+        toolCalls: [{ name: 'exec_command', input: { cmd: `printf '${content}\\n' > hello.txt` } }],
+      },
+      {
+        type: 'turn' as const,
+        toolCalls: [
+          {
+            name: 'task_complete',
+            namespace: 'mcp__loki',
+            input: { summary: `Wrote ${content}`, files_changed: ['hello.txt'], tests_run: [] },
+          },
+        ],
+      },
+      { type: 'turn' as const, text: 'Reported.' },
+    ];
+    api.enqueue(...roundOf('wrong'), ...roundOf('hello'));
+    const result = await loki(
+      workspace,
+      ['task', 'run', 'Create hello.txt', '--provider', 'codex', '--verify', 'grep -q hello hello.txt'],
+      { env: { CODEX_HOME: codexHome.path, OPENAI_API_KEY: API_KEY } },
+    );
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('FAILED (exit 1)');
+    expect(result.stdout).toMatch(/Verified after 2 attempt/);
+    // The second round continues the thread: its first model call carries the first round and the failure.
+    const secondRound = JSON.stringify(api.modelRequests()[3]?.body);
+    expect(secondRound).toContain('Wrote wrong');
+    expect(secondRound).toContain('VERIFICATION FAILED');
+  });
 });
