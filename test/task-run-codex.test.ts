@@ -1,58 +1,111 @@
 import { execFileSync } from 'node:child_process';
-import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../src/clock/index.ts';
 import { openWorkspace } from '../src/workspace/index.ts';
-import { codexEvents } from './fakes/codex-events.ts';
-import { createFakeCodex } from './fakes/codex-fake-cli.ts';
+import { FakeCodexHome } from './fakes/codex-home.ts';
+import { startFakeOpenAIServer } from './fakes/fake-openai-server.ts';
 import { loki, TempWorkspace } from './support/cli-harness.ts';
 
-function codexTurn(threadId: string, content: string) {
-  return {
-    exitCode: 0,
-    writeFiles: { 'hello.txt': content },
-    lines: [
-      codexEvents.threadStarted(threadId),
-      codexEvents.turnStarted(),
-      codexEvents.fileChange('item_0', [{ path: 'hello.txt', kind: 'add' }]),
-      codexEvents.agentMessage('item_1', 'Wrote hello.txt.'),
-      codexEvents.turnCompleted({ input: 500, cached: 0, output: 20 }),
-    ],
-  };
-}
+const API_KEY = 'sk-openai-codex-test';
 
-describe('loki task run --provider codex (fake codex CLI printing real-shaped JSONL)', () => {
-  it('resumes the same thread with the verification failure, then verifies and checkpoints', async () => {
+describe('loki task run --provider codex (real codex binary against a fake Responses API)', () => {
+  it("writes with codex's own tools, completes through loki's task_complete over MCP, verifies", async () => {
     using workspace = new TempWorkspace('loki-task-codex-');
     expect((await loki(workspace, ['init'])).exitCode).toBe(0);
-    await using codex = await createFakeCodex([
-      codexTurn('thread-7', 'wrong\n'),
-      codexTurn('thread-7', 'hello\n'),
-    ]);
+    await using api = await startFakeOpenAIServer({
+      expectedApiKey: API_KEY,
+      defaultReply: { type: 'turn', text: 'Done.' },
+    });
+    using codexHome = new FakeCodexHome(api.baseUrl);
+    api.enqueue(
+      {
+        type: 'turn',
+        toolCalls: [{ name: 'exec_command', input: { cmd: "printf 'hello\\n' > hello.txt" } }],
+      },
+      {
+        type: 'turn',
+        toolCalls: [
+          {
+            name: 'task_complete',
+            namespace: 'mcp__loki',
+            input: { summary: 'Wrote hello.txt', files_changed: ['hello.txt'], tests_run: ['grep hello'] },
+          },
+        ],
+      },
+      { type: 'turn', text: 'Created hello.txt and reported it.' },
+    );
     const result = await loki(
       workspace,
       ['task', 'run', 'Create hello.txt', '--provider', 'codex', '--verify', 'grep -q hello hello.txt'],
-      { env: { PATH: `${dirname(codex.executablePath)}:${process.env.PATH ?? ''}` } },
+      { env: { CODEX_HOME: codexHome.path, OPENAI_API_KEY: API_KEY } },
+    );
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/Verified after 1 attempt/);
+
+    // The model was offered loki's task_complete from its first call, inside the mcp__loki namespace.
+    const turnCalls = api
+      .modelRequests()
+      .map((request) => request.body as { tools?: { name?: string; tools?: { name: string }[] }[] })
+      .filter((body) => body.tools !== undefined);
+    expect(turnCalls).toHaveLength(3);
+    const lokiNamespace = turnCalls[0]?.tools?.find((tool) => tool.name === 'mcp__loki');
+    expect(lokiNamespace?.tools?.map((tool) => tool.name)).toEqual(['task_complete']);
+
+    const branch = result.stdout.match(/on (loki\/task-\w+)\./)?.[1] ?? '';
+    expect(
+      execFileSync('git', ['show', `${branch}:hello.txt`], { cwd: workspace.root, encoding: 'utf8' }),
+    ).toBe('hello\n');
+    await using opened = await openWorkspace(workspace.root, { clock: systemClock });
+    const events = await opened.store.listEvents();
+    const toolNames = events
+      .filter((event) => event.type === 'agent.tool_called')
+      .map((event) => (event.data as { toolName: string }).toolName);
+    expect(toolNames).toEqual(['command_execution', 'mcp:loki/task_complete']);
+    const finished = events.filter((event) => event.type === 'agent.finished').map((event) => event.data);
+    expect(finished).toEqual([
+      { reason: 'task_complete', steps: expect.any(Number), summary: 'Wrote hello.txt' },
+    ]);
+  });
+
+  it('resumes the same thread with the verification failure, then verifies', async () => {
+    using workspace = new TempWorkspace('loki-task-codex-resume-');
+    expect((await loki(workspace, ['init'])).exitCode).toBe(0);
+    await using api = await startFakeOpenAIServer({
+      expectedApiKey: API_KEY,
+      defaultReply: { type: 'turn', text: 'Done.' },
+    });
+    using codexHome = new FakeCodexHome(api.baseUrl);
+    const roundOf = (content: string) => [
+      {
+        type: 'turn' as const,
+        toolCalls: [{ name: 'exec_command', input: { cmd: `printf '${content}\\n' > hello.txt` } }],
+      },
+      {
+        type: 'turn' as const,
+        toolCalls: [
+          {
+            name: 'task_complete',
+            namespace: 'mcp__loki',
+            input: { summary: `Wrote ${content}`, files_changed: ['hello.txt'], tests_run: [] },
+          },
+        ],
+      },
+      { type: 'turn' as const, text: 'Reported.' },
+    ];
+    api.enqueue(...roundOf('wrong'), ...roundOf('hello'));
+    const result = await loki(
+      workspace,
+      ['task', 'run', 'Create hello.txt', '--provider', 'codex', '--verify', 'grep -q hello hello.txt'],
+      { env: { CODEX_HOME: codexHome.path, OPENAI_API_KEY: API_KEY } },
     );
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('FAILED (exit 1)');
     expect(result.stdout).toMatch(/Verified after 2 attempt/);
-    const invocations = await codex.invocations();
-    expect(invocations).toHaveLength(2);
-    expect(invocations[0]?.argv).toContain('--json');
-    // The second round continues the thread, told what the verification said.
-    expect(invocations[1]?.argv.join(' ')).toMatch(/resume thread-7/);
-    expect(invocations[1]?.argv.join(' ')).toContain('VERIFICATION FAILED');
-    const branch = result.stdout.match(/on (loki\/task-\w+)\./)?.[1] ?? '';
-    expect(
-      execFileSync('git', ['show', `${branch}:hello.txt`], { cwd: workspace.root, encoding: 'utf8' }),
-    ).toBe('hello\n');
-    // Two rounds of one agent session: the agent started once.
-    await using opened = await openWorkspace(workspace.root, { clock: systemClock });
-    const started = (await opened.store.listEvents()).filter((event) => event.type === 'agent.started');
-    expect(started.map((event) => event.data)).toEqual([
-      { agentType: 'eng-backend', runtime: 'codex', provider: 'codex', model: 'codex default' },
-    ]);
+    // The second round continues the thread: its first model call carries the first round and the failure.
+    const secondRound = JSON.stringify(api.modelRequests()[3]?.body);
+    expect(secondRound).toContain('Wrote wrong');
+    expect(secondRound).toContain('VERIFICATION FAILED');
   });
 });

@@ -8,6 +8,7 @@ import { registerConfigCommands } from './commands/config.ts';
 import { registerControlCommands } from './commands/control.ts';
 import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerInitCommand } from './commands/init.ts';
+import { registerMcpToolsCommand } from './commands/mcp-tools.ts';
 import { registerQueueCommands } from './commands/queue.ts';
 import { registerReportCommand } from './commands/report.ts';
 import { registerRunCommands } from './commands/run.ts';
@@ -51,6 +52,7 @@ export function buildProgram(context: CliContext): Command {
   registerConfigCommands(program, context);
   registerDoctorCommand(program, context);
   registerVerifyCommand(program, context);
+  registerMcpToolsCommand(program, context);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -5,6 +5,7 @@ import { type BudgetGovernor, createCallBudget } from '../budget/index.ts';
 import { usageError } from '../errors/index.ts';
 import type { NewEvent, RuntimeKind } from '../events/index.ts';
 import type { TaskWorktree } from '../git/index.ts';
+import { acceptTaskCompleteInput, lokiToolsCommand } from '../mcp/index.ts';
 import {
   type ApiProviderName,
   createApiLanguageModel,
@@ -235,7 +236,14 @@ function cliAgentSource(options: AgentSourceOptions, provider: 'claude-code' | '
         timeoutMilliseconds: request.task.timeoutSeconds * 1000,
         retry: request.retry,
       };
-      if (provider === 'codex') return createCodexAgent({ ...cliOptions, sandboxMode: 'workspace-write' });
+      if (provider === 'codex') {
+        return createCodexAgent({
+          ...cliOptions,
+          sandboxMode: 'workspace-write',
+          // Codex completes through Loki's task_complete, served by `loki mcp-tools` as MCP server `loki`.
+          lokiTools: { ...lokiToolsCommand(['task_complete']), acceptTaskComplete: acceptTaskCompleteInput },
+        });
+      }
       return createClaudeCodeAgent({
         ...cliOptions,
         // With bubblewrap, Claude Code itself runs sandboxed, so its Bash tool is confined like run_command.

@@ -86,8 +86,9 @@ export function createCodexAgent(
 }
 
 /**
- * An agent CLI runs its own tool loop in the worktree and has no task_complete tool: a successful
- * end of its run counts as the agent saying it is done, and the harness verifies as usual.
+ * An agent CLI runs its own tool loop in the worktree. One that is served Loki's task_complete (Codex)
+ * completes through it; for one that is not, a successful end of its run counts as the agent saying
+ * it is done. The harness verifies as usual.
  */
 function createCliAgent(
   runtime: 'claude-code' | 'codex',
@@ -103,9 +104,15 @@ function createCliAgent(
         throw new LokiError(result.failure.message, { code: result.failure.code, category: 'provider' });
       }
       const isDone = result.reason === 'task_complete';
+      // A CLI that completed through Loki's task_complete reports what it said; otherwise its summary.
+      const completion = result.completion ?? {
+        summary: result.summary ?? 'done',
+        filesChanged: [],
+        testsRun: [],
+      };
       return {
         reason: result.reason,
-        completion: isDone ? { summary: result.summary ?? 'done', filesChanged: [], testsRun: [] } : null,
+        completion: isDone ? completion : null,
         usage: result.usage,
       };
     },

@@ -20,6 +20,7 @@ export {
   type ToolResult,
 } from './tool.ts';
 export { type PathRefusalReason, ToolErrorCode } from './tool-errors.ts';
+export { formatInputError } from './format-input-error.ts';
 export { DEFAULT_MAX_OUTPUT_CHARACTERS } from './truncate-tool-output.ts';
 export { writeFileTool } from './write-file-tool.ts';
 export { type AgentToolCall, type AgentToolOutcome, createAgentToolset } from './create-agent-toolset.ts';

@@ -8,6 +8,7 @@ export interface RenderedToolCall {
   itemId: string;
   name: string;
   arguments: string;
+  namespace?: string;
 }
 
 export function toolCallsOf(turn: FakeTurn, callNumber: number): RenderedToolCall[] {
@@ -16,6 +17,7 @@ export function toolCallsOf(turn: FakeTurn, callNumber: number): RenderedToolCal
     itemId: `fc_fake_${callNumber}_${index + 1}`,
     name: toolCall.name,
     arguments: JSON.stringify(toolCall.input),
+    ...(toolCall.namespace === undefined ? {} : { namespace: toolCall.namespace }),
   }));
 }
 

@@ -8,6 +8,11 @@ export interface FakeToolCall {
   input: Record<string, unknown>;
   /** Defaults to a protocol-style id (`toolu_fake_1`, `call_fake_1`). */
   id?: string;
+  /**
+   * Responses API only: the namespace of a namespaced tool (Codex offers each MCP server's tools
+   * in a `mcp__<server>` namespace), sent as the function call's `namespace` field.
+   */
+  namespace?: string;
 }
 
 export interface FakeUsage {

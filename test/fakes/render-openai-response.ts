@@ -64,6 +64,7 @@ function functionCallItem(toolCall: RenderedToolCall, status: 'in_progress' | 'c
     arguments: status === 'in_progress' ? '' : toolCall.arguments,
     call_id: toolCall.callId,
     name: toolCall.name,
+    ...(toolCall.namespace === undefined ? {} : { namespace: toolCall.namespace }),
   };
 }
 

@@ -1,34 +1,8 @@
 import type { Environment } from '../provider-name.ts';
 
-/** Codex's sandbox for the commands it runs (`--sandbox`). */
+/** Codex's sandbox for the commands it runs (`--sandbox`, the SDK's `sandboxMode`). */
 export const CODEX_SANDBOX_MODES = ['read-only', 'workspace-write', 'danger-full-access'] as const;
 export type CodexSandboxMode = (typeof CODEX_SANDBOX_MODES)[number];
-
-export interface CodexArgumentsOptions {
-  prompt: string;
-  /** Continue this Codex thread (after a failed attempt) instead of starting a new one. */
-  resumeThreadId: string | null;
-  model?: string;
-  sandboxMode: CodexSandboxMode;
-  /** `-c key=value` overrides of Codex's configuration, passed as given. */
-  configOverrides?: readonly string[];
-  skipGitRepoCheck?: boolean;
-}
-
-/**
- * `codex exec --json …`: exec never asks for approval (there is nobody to ask), so what the agent
- * may do is set by the sandbox mode. Options go before the `resume` subcommand, which accepts
- * fewer of them; the prompt comes last, after `--`, so text starting with a dash stays a prompt.
- */
-export function buildCodexArguments(options: CodexArgumentsOptions): string[] {
-  const commandArguments = ['exec', '--json', '--color=never', `--sandbox=${options.sandboxMode}`];
-  if (options.model !== undefined) commandArguments.push(`--model=${options.model}`);
-  for (const override of options.configOverrides ?? []) commandArguments.push('--config', override);
-  if (options.skipGitRepoCheck === true) commandArguments.push('--skip-git-repo-check');
-  if (options.resumeThreadId !== null) commandArguments.push('resume', options.resumeThreadId);
-  commandArguments.push('--', options.prompt);
-  return commandArguments;
-}
 
 /**
  * Passed through from Loki's environment: the basics a process needs, Codex's own credentials,

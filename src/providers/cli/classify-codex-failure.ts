@@ -2,7 +2,6 @@ import type { Clock } from '../../clock/index.ts';
 import { classifyModelFailure, type ModelFailure } from '../classify-model-failure.ts';
 import { createModelFailure } from './cli-attempt-failure.ts';
 import { quoteForMessage } from './describe-text.ts';
-import type { LineProcessExit } from './run-line-process.ts';
 
 /**
  * Codex reports failures as text ("unexpected status 401 Unauthorized: …", "exceeded retry limit,
@@ -48,34 +47,49 @@ export function classifyCodexFailure(message: string, clock?: Clock): ModelFailu
   return createModelFailure('permanent', 'CODEX_FAILED', `Codex failed (${quoteForMessage(message)}).`);
 }
 
-/** Classifies a Codex process that ended without finishing or failing its turn. */
-export function classifyCodexExit(exit: LineProcessExit, executable: string): ModelFailure {
-  const stderr = exit.stderrTail.trim().split('\n').slice(-5).join('\n');
-  if (exit.spawnError !== null) {
-    const code = (exit.spawnError as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') {
-      return createModelFailure(
-        'permanent',
-        'CODEX_NOT_FOUND',
-        `Codex (${executable}) was not found. Install it with \`npm install -g @openai/codex\`, or configure the path to the \`codex\` executable.`,
-      );
-    }
+/** "Codex Exec exited with code 1: <stderr>" / "… with signal SIGKILL: …", as the Codex SDK throws it. */
+const SDK_EXIT = /^Codex Exec exited with (code (\d+)|signal (\w+)): ?([\s\S]*)$/;
+
+/**
+ * Classifies what ended a Codex turn without finishing or failing it: the SDK's errors when the
+ * process could not start, died, or printed a line that is not JSON.
+ */
+export function classifyCodexError(error: unknown, executable: string): ModelFailure {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ENOENT') {
+    return createModelFailure(
+      'permanent',
+      'CODEX_NOT_FOUND',
+      `Codex (${executable}) was not found. Install it with \`npm install -g @openai/codex\`, or set LOKI_CODEX_PATH to the \`codex\` executable.`,
+    );
+  }
+  if (code !== undefined) {
     return createModelFailure(
       'permanent',
       'CODEX_NOT_STARTED',
-      `Codex (${executable}) could not be started: ${exit.spawnError.message}`,
+      `Codex (${executable}) could not be started: ${message}`,
     );
   }
-  if (exit.exitSignal !== null) {
+  const exit = SDK_EXIT.exec(message);
+  const stderr = (exit?.[4] ?? '').trim().split('\n').slice(-5).join('\n');
+  if (exit?.[3] !== undefined) {
     return createModelFailure(
       'transient',
       'CODEX_CRASHED',
-      `Codex was killed by ${exit.exitSignal} (${quoteForMessage(stderr)}).`,
+      `Codex was killed by ${exit[3]} (${quoteForMessage(stderr)}).`,
+    );
+  }
+  if (exit !== null) {
+    return createModelFailure(
+      'permanent',
+      'CODEX_FAILED',
+      `Codex exited with code ${exit[2]} without finishing its turn (${quoteForMessage(stderr)}).`,
     );
   }
   return createModelFailure(
-    'permanent',
-    'CODEX_FAILED',
-    `Codex exited with code ${exit.exitCode ?? 'unknown'} without finishing its turn (${quoteForMessage(stderr)}).`,
+    'transient',
+    'CODEX_BAD_OUTPUT',
+    `Codex's event stream broke off (${quoteForMessage(message)}).`,
   );
 }

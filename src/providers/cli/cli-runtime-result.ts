@@ -5,6 +5,13 @@ import type { UsageTotals } from '../usage-totals.ts';
 /** Usage of an agent CLI run: the same totals as every other runtime. */
 export type CliRuntimeUsage = UsageTotals;
 
+/** The agent's own report of a finished task, from an accepted `task_complete` call. */
+export interface CliTaskCompletion {
+  summary: string;
+  filesChanged: string[];
+  testsRun: string[];
+}
+
 /** What an agent CLI run came to; the same shape for every CLI runtime. */
 export interface CliRuntimeResult {
   reason: AgentStopReason;
@@ -19,4 +26,6 @@ export interface CliRuntimeResult {
   sessionId: string | null;
   /** Why the run stopped when `reason` is `error`: the classified failure of its last attempt. */
   failure: ModelFailure | null;
+  /** Set when the agent completed through Loki's `task_complete` tool (served over MCP). */
+  completion?: CliTaskCompletion | null;
 }

@@ -1,85 +1,95 @@
+import { randomUUID } from 'node:crypto';
 import { isAbsolute } from 'node:path';
+import { Codex, type CodexOptions, type RunStreamedResult, type ThreadOptions } from '@openai/codex-sdk';
 import { systemClock } from '../../clock/index.ts';
 import { LokiError } from '../../errors/index.ts';
-import { bindEventEmitter } from './bind-event-emitter.ts';
-import {
-  buildCodexArguments,
-  buildCodexEnvironment,
-  type CodexSandboxMode,
-} from './build-codex-invocation.ts';
-import { classifyCodexExit, classifyCodexFailure } from './classify-codex-failure.ts';
+import { bindEventEmitter, type EmitRuntimeEvent } from './bind-event-emitter.ts';
+import { buildCodexEnvironment, type CodexSandboxMode } from './build-codex-invocation.ts';
+import { classifyCodexError, classifyCodexFailure } from './classify-codex-failure.ts';
 import { CliAttemptFailure } from './cli-attempt-failure.ts';
-import type { CliRuntimeResult } from './cli-runtime-result.ts';
-import { CodexStreamMapper } from './codex-stream-mapper.ts';
-import { runAgentCliProcess } from './report-surviving-processes.ts';
 import type { CliRuntimeOptions } from './cli-runtime-options.ts';
+import type { CliRuntimeResult, CliTaskCompletion } from './cli-runtime-result.ts';
+import { CodexStreamMapper } from './codex-stream-mapper.ts';
+import { PROCESS_TAG_VARIABLE } from './list-run-processes.ts';
+import { DEFAULT_PROCESS_STOP_TIMING } from './run-line-process.ts';
 import { type CliAttemptOutcome, runCliAttempts } from './run-cli-attempts.ts';
+import { terminateRunProcesses } from './terminate-run-processes.ts';
+
+/** A command that serves Loki's tools over stdio MCP (`loki mcp-tools …`). */
+export interface LokiToolsCommand {
+  command: string;
+  arguments: string[];
+  /** Re-checks a `task_complete` call's input in Loki's process; null when it is invalid. */
+  acceptTaskComplete: (input: unknown) => CliTaskCompletion | null;
+}
 
 export interface CodexRuntimeOptions extends CliRuntimeOptions {
   /** Codex has no flag for it: it is put in front of the prompt. */
   systemPrompt?: string;
+  /** Codex sandboxes the commands it runs itself; Loki's bubblewrap wrapper does not apply. */
   sandboxMode: CodexSandboxMode;
-  /** `-c key=value` overrides of Codex's configuration. */
+  /** `key=value` overrides of Codex's configuration (`--config`), passed as given. */
   configOverrides?: readonly string[];
   /** Codex refuses to run outside a git repository unless told; worktrees are repositories. */
   skipGitRepoCheck?: boolean;
+  /**
+   * Loki's tools as Codex's MCP server `loki`. With them a run completes only through an accepted
+   * `task_complete` call, as on every other runtime; without them a finished turn counts as done.
+   */
+  lokiTools?: LokiToolsCommand;
 }
 
 const RESUME_PROMPT = 'Your previous turn failed with an error. Continue the task from where you stopped.';
 
 /**
- * Runs one task with Codex (`codex exec --json`) in the task's worktree and reports it as the
- * same Loki events as every other runtime. Codex retries its own connection problems (reported
- * as agent.retry); a failed turn comes back to Loki's retry policy, which resumes the thread.
- * Codex has no turn limit of its own: the time limit bounds a run.
+ * Runs one task with Codex through the Codex SDK (`Codex`, `Thread.runStreamed`) in the task's
+ * worktree and reports it as the same Loki events as every other runtime. Codex retries its own
+ * connection problems (reported as agent.retry); a failed turn comes back to Loki's retry policy,
+ * which resumes the thread. Codex has no turn limit of its own: the time limit bounds a run.
  */
 export async function runCodex(options: CodexRuntimeOptions): Promise<CliRuntimeResult> {
   validateOptions(options);
   const emit = bindEventEmitter(options.emit, options.runId, options.taskId);
   const clock = options.clock ?? systemClock;
-  const executable = options.executablePath ?? 'codex';
   const mapper = new CodexStreamMapper({
     emit,
     model: options.model ?? 'default',
     clock,
     ...(options.priceTable === undefined ? {} : { priceTable: options.priceTable }),
+    ...(options.lokiTools === undefined ? {} : { acceptTaskComplete: options.lokiTools.acceptTaskComplete }),
   });
-  const environment = buildCodexEnvironment(options.env, options.extraEnv);
+  // Every process of this run carries the tag, so whatever Codex leaves behind can be found and ended.
+  const tag = randomUUID();
+  const codex = new Codex(codexOptions(options, tag));
+  const threadOptions: ThreadOptions = {
+    workingDirectory: options.worktree,
+    sandboxMode: options.sandboxMode,
+    // Nobody is there to approve: what the agent may do is set by the sandbox mode.
+    approvalPolicy: 'never',
+    ...(options.model === undefined ? {} : { model: options.model }),
+    ...(options.skipGitRepoCheck === undefined ? {} : { skipGitRepoCheck: options.skipGitRepoCheck }),
+  };
   const firstPrompt =
     options.systemPrompt === undefined || options.systemPrompt === ''
       ? options.prompt
       : `${options.systemPrompt}\n\n${options.prompt}`;
-  let lastExitCode: number | null = null;
 
   const runAttempt = async (attempt: number, signal: AbortSignal): Promise<CliAttemptOutcome> => {
     mapper.beginAttempt();
     // The first attempt may continue an earlier thread too (a new RARV round after a failed verification).
-    const resumeThreadId = attempt > 1 ? mapper.threadId : (options.resumeSessionId ?? null);
-    const commandArguments = buildCodexArguments({
-      prompt: attempt > 1 ? RESUME_PROMPT : resumeThreadId === null ? firstPrompt : options.prompt,
-      resumeThreadId,
-      sandboxMode: options.sandboxMode,
-      ...(options.model === undefined ? {} : { model: options.model }),
-      ...(options.configOverrides === undefined ? {} : { configOverrides: options.configOverrides }),
-      ...(options.skipGitRepoCheck === undefined ? {} : { skipGitRepoCheck: options.skipGitRepoCheck }),
-    });
-    const exit = await runAgentCliProcess({
-      runtime: options,
-      executable,
-      commandArguments,
-      env: environment,
-      onLine: (line) => mapper.handleLine(line),
-      signal,
-      emit,
-      codePrefix: 'CODEX',
-    });
-    lastExitCode = exit.exitCode;
-    // A completed turn wins over a non-zero exit: the work is done and was reported.
-    if (mapper.hasCompletedTurn) return { reason: 'task_complete', summary: mapper.lastMessage };
+    const threadId = attempt > 1 ? mapper.threadId : (options.resumeSessionId ?? null);
+    const thread =
+      threadId === null ? codex.startThread(threadOptions) : codex.resumeThread(threadId, threadOptions);
+    const prompt = attempt > 1 ? RESUME_PROMPT : threadId === null ? firstPrompt : options.prompt;
+    const streamError = await streamTurn(() => thread.runStreamed(prompt, { signal }), mapper);
+    await endLeftoverProcesses(options, tag, emit);
+    if (signal.aborted) throw signal.reason;
+    // A completed turn wins over an error after it: the work is done and was reported.
+    if (mapper.hasCompletedTurn) return attemptOutcome(options, mapper);
     if (mapper.attemptFailureMessage !== null) {
       throw new CliAttemptFailure(classifyCodexFailure(mapper.attemptFailureMessage, clock));
     }
-    throw new CliAttemptFailure(classifyCodexExit(exit, executable));
+    throw new CliAttemptFailure(classifyCodexError(streamError, codexExecutableOf(options) ?? 'codex'));
   };
 
   const ending = await runCliAttempts({
@@ -99,10 +109,87 @@ export async function runCodex(options: CodexRuntimeOptions): Promise<CliRuntime
     steps: mapper.steps,
     summary: ending.summary,
     usage: { ...mapper.usage, modelCalls: mapper.steps },
-    exitCode: lastExitCode,
+    exitCode: null,
     sessionId: mapper.threadId,
     failure: ending.failure,
+    completion: ending.reason === 'task_complete' ? mapper.completion : null,
   };
+}
+
+/** Feeds every event of one turn to the mapper; returns what ended the stream early, if anything. */
+async function streamTurn(
+  start: () => Promise<RunStreamedResult>,
+  mapper: CodexStreamMapper,
+): Promise<unknown> {
+  try {
+    const { events } = await start();
+    for await (const event of events) mapper.handleEvent(event);
+    return null;
+  } catch (error) {
+    // Converted by the caller: an abort, a turn failure the stream reported, or a process failure.
+    return error;
+  }
+}
+
+function attemptOutcome(options: CodexRuntimeOptions, mapper: CodexStreamMapper): CliAttemptOutcome {
+  if (options.lokiTools === undefined || mapper.completion !== null) {
+    return { reason: 'task_complete', summary: mapper.completion?.summary ?? mapper.lastMessage };
+  }
+  // The turn ended without the agent saying it is done: as on the API path, that is no progress.
+  return { reason: 'no_progress', summary: mapper.lastMessage };
+}
+
+/** The codex to run: the option, then LOKI_CODEX_PATH; undefined lets the SDK find the bundled one. */
+function codexExecutableOf(options: CodexRuntimeOptions): string | undefined {
+  const executable = options.executablePath ?? options.env.LOKI_CODEX_PATH;
+  return executable === '' ? undefined : executable;
+}
+
+function codexOptions(options: CodexRuntimeOptions, tag: string): CodexOptions {
+  const executable = codexExecutableOf(options);
+  const lokiTools = options.lokiTools;
+  return {
+    ...(executable === undefined ? {} : { codexPathOverride: executable }),
+    env: { ...buildCodexEnvironment(options.env, options.extraEnv), [PROCESS_TAG_VARIABLE]: tag },
+    ...(options.configOverrides === undefined ? {} : { configOverrides: [...options.configOverrides] }),
+    ...(lokiTools === undefined
+      ? {}
+      : {
+          config: {
+            mcp_servers: {
+              loki: {
+                command: lokiTools.command,
+                args: lokiTools.arguments,
+                // The first model call must already see task_complete, and a run without it is broken.
+                required: true,
+                startup_readiness: 'catalog',
+                // exec never asks for approval; without this Codex refuses every call of the server.
+                default_tools_approval_mode: 'approve',
+              },
+            },
+          },
+        }),
+  };
+}
+
+async function endLeftoverProcesses(
+  options: CodexRuntimeOptions,
+  tag: string,
+  emit: EmitRuntimeEvent,
+): Promise<void> {
+  const timing = options.processStopTiming ?? DEFAULT_PROCESS_STOP_TIMING;
+  const survivors = await terminateRunProcesses({
+    processGroupId: null,
+    tag,
+    graceMilliseconds: timing.graceMilliseconds,
+    killDeadlineMilliseconds: timing.killDeadlineMilliseconds,
+  });
+  if (survivors.length === 0) return;
+  emit('agent.error', {
+    code: 'CODEX_PROCESSES_SURVIVED',
+    category: 'internal',
+    message: `processes the agent CLI started survived SIGKILL: ${survivors.map((survivor) => survivor.pid).join(', ')}`,
+  });
 }
 
 function validateOptions(options: CodexRuntimeOptions): void {

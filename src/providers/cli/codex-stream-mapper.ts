@@ -5,7 +5,8 @@ import type { EmitRuntimeEvent } from './bind-event-emitter.ts';
 import { classifyCodexFailure } from './classify-codex-failure.ts';
 import { emptyUsageTotals } from '../usage-totals.ts';
 import type { CliRuntimeUsage } from './cli-runtime-result.ts';
-import { type CodexItem, type CodexUsage, parseCodexLine } from './parse-codex-line.ts';
+import type { ThreadEvent, ThreadItem, Usage } from '@openai/codex-sdk';
+import type { CliTaskCompletion } from './cli-runtime-result.ts';
 
 export interface CodexStreamMapperOptions {
   emit: EmitRuntimeEvent;
@@ -13,6 +14,11 @@ export interface CodexStreamMapperOptions {
   model: string;
   clock: Clock;
   priceTable?: PriceTable;
+  /**
+   * Checks a call of Loki's `task_complete` (served by `loki mcp-tools` as MCP server `loki`)
+   * again in this process: the MCP server's answer never decides. Null when the call is invalid.
+   */
+  acceptTaskComplete?: (input: unknown) => CliTaskCompletion | null;
 }
 
 export const CODEX_PROVIDER = 'codex';
@@ -20,8 +26,11 @@ export const CODEX_PROVIDER = 'codex';
 /** "Reconnecting... 2/5 (stream disconnected before completion)": Codex retrying on its own. */
 const RECONNECTING = /^Reconnecting\S*\s+(\d+)\/(\d+)/;
 
+/** Codex names an MCP server's tools by server and tool; this is Loki's. */
+const LOKI_SERVER = 'loki';
+
 /**
- * Turns `codex exec --json` lines into Loki events, and keeps what the runtime needs to decide how
+ * Turns the Codex SDK's thread events into Loki events, and keeps what the runtime needs to decide how
  * an attempt ended. Codex does not report its model calls: `steps` counts the items it completed
  * (messages and tool calls), the closest measure of progress its stream offers.
  */
@@ -34,6 +43,8 @@ export class CodexStreamMapper {
   hasCompletedTurn = false;
   /** The failure the current attempt reported (turn.failed, or a fatal error before it). */
   attemptFailureMessage: string | null = null;
+  /** The accepted `task_complete` call of the current attempt. */
+  completion: CliTaskCompletion | null = null;
 
   readonly #options: CodexStreamMapperOptions;
   readonly #pendingTools = new Map<string, number>();
@@ -45,41 +56,33 @@ export class CodexStreamMapper {
   beginAttempt(): void {
     this.hasCompletedTurn = false;
     this.attemptFailureMessage = null;
+    this.completion = null;
   }
 
-  handleLine(text: string): void {
-    if (text.trim() === '') return;
-    const line = parseCodexLine(text);
-    const emit = this.#options.emit;
-    switch (line.kind) {
-      case 'thread_started':
+  /** Event types this version does not know are ignored, so a newer Codex does not break a run. */
+  handleEvent(event: ThreadEvent): void {
+    switch (event.type) {
+      case 'thread.started':
         // The agent session was announced (agent.started) by the RARV cycle that runs this CLI.
-        this.threadId = line.threadId;
+        this.threadId = event.thread_id;
         return;
-      case 'turn_completed':
+      case 'turn.completed':
         this.hasCompletedTurn = true;
-        this.#recordUsage(line.usage);
+        this.#recordUsage(event.usage);
         return;
-      case 'turn_failed':
-        this.attemptFailureMessage = line.message;
+      case 'turn.failed':
+        this.attemptFailureMessage = event.error.message;
         return;
       case 'error':
-        this.#handleError(line.message);
+        this.#handleError(event.message);
         return;
-      case 'item':
-        if (line.phase === 'started') this.#handleItemStarted(line.item);
-        if (line.phase === 'completed') this.#handleItemCompleted(line.item);
+      case 'item.started':
+        this.#handleItemStarted(event.item);
         return;
-      case 'turn_started':
-      case 'ignored':
+      case 'item.completed':
+        this.#handleItemCompleted(event.item);
         return;
-      case 'unparseable':
-        // Logged, not fatal: one odd line must not cost a whole agent run.
-        emit('agent.error', {
-          code: 'CODEX_UNPARSEABLE_OUTPUT',
-          category: 'internal',
-          message: `ignored a line of Codex output (${line.reason}): ${line.line}`,
-        });
+      default:
         return;
     }
   }
@@ -104,14 +107,15 @@ export class CodexStreamMapper {
     });
   }
 
-  #handleItemStarted(item: CodexItem): void {
+  #handleItemStarted(item: ThreadItem): void {
     const call = describeToolCall(item);
     if (call === null || this.#pendingTools.has(item.id)) return;
     this.#pendingTools.set(item.id, performance.now());
     this.#options.emit('agent.tool_called', { toolCallId: item.id, ...call });
   }
 
-  #handleItemCompleted(item: CodexItem): void {
+  #handleItemCompleted(item: ThreadItem): void {
+    if (item.type === 'mcp_tool_call') this.#checkTaskComplete(item);
     if (item.type === 'agent_message') {
       this.steps += 1;
       this.lastMessage = item.text;
@@ -136,12 +140,18 @@ export class CodexStreamMapper {
     });
   }
 
-  #recordUsage(usage: CodexUsage): void {
+  #checkTaskComplete(item: Extract<ThreadItem, { type: 'mcp_tool_call' }>): void {
+    if (item.server !== LOKI_SERVER || item.tool !== 'task_complete' || item.status !== 'completed') return;
+    this.completion = this.#options.acceptTaskComplete?.(item.arguments) ?? this.completion;
+  }
+
+  #recordUsage(usage: Usage): void {
+    // Codex counts cached tokens inside its input total; Loki counts them apart.
     const tokens = {
-      inputTokens: Math.max(0, usage.inputTokens - usage.cachedInputTokens),
-      outputTokens: usage.outputTokens,
-      cacheReadTokens: usage.cachedInputTokens,
-      cacheWriteTokens: 0,
+      inputTokens: Math.max(0, usage.input_tokens - usage.cached_input_tokens),
+      outputTokens: usage.output_tokens,
+      cacheReadTokens: usage.cached_input_tokens,
+      cacheWriteTokens: usage.cache_write_input_tokens ?? 0,
     };
     const priced = priceUsage(this.#options.model, tokens, this.#options.priceTable);
     this.usage.inputTokens += tokens.inputTokens;
@@ -160,7 +170,7 @@ export class CodexStreamMapper {
   }
 }
 
-function describeToolCall(item: CodexItem): { toolName: string; input: unknown } | null {
+function describeToolCall(item: ThreadItem): { toolName: string; input: unknown } | null {
   switch (item.type) {
     case 'command_execution':
       return { toolName: 'command_execution', input: { command: item.command } };
@@ -170,27 +180,34 @@ function describeToolCall(item: CodexItem): { toolName: string; input: unknown }
       return { toolName: `mcp:${item.server}/${item.tool}`, input: item.arguments };
     case 'web_search':
       return { toolName: 'web_search', input: { query: item.query } };
-    case 'agent_message':
-    case 'other':
+    default:
       return null;
   }
 }
 
-function describeToolResult(item: CodexItem): { isError: boolean; output: string } | null {
+function describeToolResult(item: ThreadItem): { isError: boolean; output: string } | null {
   switch (item.type) {
     case 'command_execution':
-      return { isError: item.status !== 'completed' || (item.exitCode ?? 0) !== 0, output: item.output };
+      return {
+        isError: item.status !== 'completed' || (item.exit_code ?? 0) !== 0,
+        output: item.aggregated_output,
+      };
     case 'file_change':
       return {
         isError: item.status !== 'completed',
         output: item.changes.map((change) => `${change.kind} ${change.path}`).join('\n'),
       };
     case 'mcp_tool_call':
-      return { isError: item.status !== 'completed', output: item.errorMessage ?? item.output };
+      return { isError: item.status !== 'completed', output: item.error?.message ?? describeMcpResult(item) };
     case 'web_search':
       return { isError: false, output: `searched: ${item.query}` };
-    case 'agent_message':
-    case 'other':
+    default:
       return null;
   }
+}
+
+function describeMcpResult(item: Extract<ThreadItem, { type: 'mcp_tool_call' }>): string {
+  return (item.result?.content ?? [])
+    .map((block) => (block.type === 'text' ? block.text : `[${block.type}]`))
+    .join('\n');
 }

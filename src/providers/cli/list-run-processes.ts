@@ -21,14 +21,17 @@ const UNREADABLE_PROCESS_CODES = new Set(['ENOENT', 'ESRCH', 'EACCES', 'EPERM'])
  *
  * It reads /proc. Without /proc (macOS) only the group can be seen: while any member lives, the
  * list holds one entry whose pid is the negated group id, which signals the whole group.
+ * Without a group (a CLI that an SDK spawned in Loki's own group) only the tag counts.
  */
-export async function listRunProcesses(processGroupId: number, tag: string): Promise<RunProcess[]> {
+export async function listRunProcesses(processGroupId: number | null, tag: string): Promise<RunProcess[]> {
   let entries: string[];
   try {
     entries = await readdir('/proc');
   } catch (error) {
     if (errorCode(error) === 'ENOENT')
-      return isGroupAlive(processGroupId) ? [{ pid: -processGroupId, startTime: 'group' }] : [];
+      return processGroupId !== null && isGroupAlive(processGroupId)
+        ? [{ pid: -processGroupId, startTime: 'group' }]
+        : [];
     throw error;
   }
   const needle = Buffer.from(`${PROCESS_TAG_VARIABLE}=${tag}\0`);
@@ -42,7 +45,7 @@ export async function listRunProcesses(processGroupId: number, tag: string): Pro
 
 async function readRunProcess(
   pid: number,
-  processGroupId: number,
+  processGroupId: number | null,
   needle: Buffer,
 ): Promise<RunProcess | null> {
   try {

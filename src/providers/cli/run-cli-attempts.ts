@@ -13,7 +13,7 @@ export type CliRetryOptions = Partial<
 
 /** How one attempt ended when it did not fail. */
 export interface CliAttemptOutcome {
-  reason: 'task_complete' | 'step_limit';
+  reason: 'task_complete' | 'step_limit' | 'no_progress';
   summary: string | null;
 }
 

@@ -3,8 +3,11 @@ import { errorCode } from '../../errors/index.ts';
 import { listRunProcesses, type RunProcess } from './list-run-processes.ts';
 
 export interface TerminateRunProcessesOptions {
-  /** The pid of the process spawned with `detached: true`, which is also its process group id. */
-  processGroupId: number;
+  /**
+   * The pid of the process spawned with `detached: true`, which is also its process group id; null
+   * when the CLI shares Loki's group (then only tagged processes are signalled, never the group).
+   */
+  processGroupId: number | null;
   /** The run's tag (see `listRunProcesses`). */
   tag: string;
   /** Between SIGTERM and SIGKILL: agent CLIs use it to stop their own tool processes cleanly. */
@@ -30,8 +33,12 @@ export async function terminateRunProcesses(options: TerminateRunProcessesOption
   return survivors;
 }
 
-function signalRun(processGroupId: number, members: readonly RunProcess[], signal: NodeJS.Signals): void {
-  sendSignal(-processGroupId, signal);
+function signalRun(
+  processGroupId: number | null,
+  members: readonly RunProcess[],
+  signal: NodeJS.Signals,
+): void {
+  if (processGroupId !== null) sendSignal(-processGroupId, signal);
   for (const member of members) sendSignal(member.pid, signal);
 }
 

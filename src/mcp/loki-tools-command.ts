@@ -1,0 +1,41 @@
+import { fileURLToPath } from 'node:url';
+import { taskCompleteTool } from '../tools/index.ts';
+import type { LokiAgentToolName } from './loki-agent-tools.ts';
+
+/** The completion an accepted `task_complete` call reports. */
+export interface AcceptedTaskCompletion {
+  summary: string;
+  filesChanged: string[];
+  testsRun: string[];
+}
+
+/** This installation's `loki` entry point; the same relative place from src/ and dist/. */
+const LOKI_ENTRY_POINT = fileURLToPath(new URL('../../bin/loki.js', import.meta.url));
+
+/**
+ * How an agent CLI starts Loki's tools for one session: this Node running this installation's
+ * `loki mcp-tools`, so the server is the same version as the run that configured it.
+ */
+export function lokiToolsCommand(tools: readonly LokiAgentToolName[]): {
+  command: string;
+  arguments: string[];
+} {
+  return {
+    command: process.execPath,
+    arguments: [LOKI_ENTRY_POINT, 'mcp-tools', '--tools', tools.join(',')],
+  };
+}
+
+/**
+ * Checks a `task_complete` call that an agent CLI reported, in Loki's own process: the MCP
+ * server's answer travels through the agent and never decides on its own.
+ */
+export function acceptTaskCompleteInput(input: unknown): AcceptedTaskCompletion | null {
+  const parsed = taskCompleteTool.inputSchema.safeParse(input);
+  if (!parsed.success) return null;
+  return {
+    summary: parsed.data.summary,
+    filesChanged: parsed.data.files_changed,
+    testsRun: parsed.data.tests_run,
+  };
+}
