@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { AgentStopReason, NewEvent } from '../events/index.ts';
 import { emptyUsageTotals, type UsageTotals } from '../providers/index.ts';
 import { type CallWithRetriesOptions, callWithRetries } from '../resilience/index.ts';
+import { markCacheBreakpoints, usesCacheBreakpoints } from './mark-cache-breakpoints.ts';
 
 /** What the loop needs to know of a tool: how to describe it to the model. Execution is injected. */
 export interface LoopTool {
@@ -247,9 +248,12 @@ async function streamOneStep(
   options: AgentLoopOptions,
   tools: LanguageModelV4FunctionTool[],
 ): Promise<StepOutput> {
+  const request = usesCacheBreakpoints(options.provider)
+    ? markCacheBreakpoints(options.system, options.messages, tools)
+    : { prompt: [{ role: 'system' as const, content: options.system }, ...options.messages], tools };
   const { stream } = await options.model.doStream({
-    prompt: [{ role: 'system', content: options.system }, ...options.messages],
-    tools,
+    prompt: request.prompt,
+    tools: request.tools,
     toolChoice: { type: 'auto' },
     // Bounded, so that the budget's worst-case reservation for a call really is the worst case.
     maxOutputTokens: MAX_OUTPUT_TOKENS_PER_CALL,
