@@ -68,9 +68,14 @@ export class AnthropicPromptCache {
       block.ttlMilliseconds === undefined ? [] : [index],
     );
     if (breakpoints.length === 0) return undefined;
+    // prefixTokens[i]: the tokens of blocks 0..i, i.e. of the prefix that ends with block i.
     const prefixTokens: number[] = [];
-    blocks.reduce((sum, block, index) => (prefixTokens[index] = sum + block.tokens), 0);
-    const totalTokens = prefixTokens.at(-1) ?? 0;
+    let runningTotal = 0;
+    for (const block of blocks) {
+      runningTotal += block.tokens;
+      prefixTokens.push(runningTotal);
+    }
+    const totalTokens = runningTotal;
 
     const now = this.#now();
     const readEnd = this.#longestCachedPrefix(blocks, breakpoints, now);
