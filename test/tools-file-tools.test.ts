@@ -7,6 +7,7 @@ import type { NewEvent } from '../src/events/index.ts';
 import { buildSandboxEnvironment, createRedactor, PlainRunner } from '../src/sandbox/index.ts';
 import {
   ALL_TOOLS,
+  createAgentToolset,
   editFileTool,
   executeTool,
   gitDiffTool,
@@ -249,6 +250,24 @@ describe('executeTool', () => {
     expect(full.split('\n')).toHaveLength(5_000);
     const resultEvent = events.find((event) => event.type === 'agent.tool_result');
     expect(resultEvent?.data).toMatchObject({ fullOutputPath: result.fullOutputPath });
+  });
+
+  it('tells the agent loop where a cut output was kept, through the agent toolset', async () => {
+    const lines = Array.from({ length: 5_000 }, (_, index) => `line ${index + 1} ${'x'.repeat(20)}`);
+    await writeFile(join(worktree, 'big.log'), `${lines.join('\n')}\n`);
+    const toolset = createAgentToolset([readFileTool], context);
+    const big = await toolset.executeTool({
+      toolCallId: 'call-big',
+      toolName: 'read_file',
+      input: { path: 'big.log' },
+    });
+    expect(big.fullOutputPath).toBe(join(root, 'tool-output', 'call-big-read_file.txt'));
+    const small = await toolset.executeTool({
+      toolCallId: 'call-small',
+      toolName: 'read_file',
+      input: { path: 'README.md' },
+    });
+    expect(small.fullOutputPath).toBeNull();
   });
 
   it('does not run a tool once the task is aborted', async () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { runOrchestrationBenchmark } from './orchestration-bench.ts';
 import { runQueueBenchmark } from './queue-bench.ts';
 import { runRuntimeBenchmark } from './runtime-bench.ts';
+import { runTokensBenchmark } from './tokens-bench.ts';
 
 interface Benchmark {
   description: string;
@@ -35,6 +36,14 @@ const BENCHMARKS = new Map<string, Benchmark>([
       description:
         'loki run on 100 scripted tasks (3 calls × 200 ms, --parallel 10): wall vs ideal, overhead per task vs bare git, peak RSS',
       run: runOrchestrationBenchmark,
+    },
+  ],
+  [
+    'tokens',
+    {
+      description:
+        'share of prompt tokens read from the Anthropic prompt cache over a 20-step task (fake Messages API), cost with and without caching',
+      run: runTokensBenchmark,
     },
   ],
 ]);

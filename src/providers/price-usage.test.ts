@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_PRICE_TABLE } from './price-table.ts';
 import { findModelPrice, priceUsage, tokenUsageFromLanguageModelUsage } from './price-usage.ts';
 
 const usage = { inputTokens: 1_000_000, outputTokens: 100_000, cacheReadTokens: 0, cacheWriteTokens: 0 };
@@ -13,6 +14,39 @@ describe('priceUsage', () => {
     });
     expect(priced.isPriceKnown).toBe(true);
     expect(priced.costUsd).toBeCloseTo((10_000 * 4 + 2_000 * 20 + 50_000 * 0.2 + 4_000 * 5) / 1_000_000, 12);
+  });
+
+  it('bills Anthropic cache writes at 1.25 × input and cache reads at a tenth of input or less', () => {
+    const anthropic = Object.entries(DEFAULT_PRICE_TABLE).filter(([modelId]) =>
+      modelId.startsWith('claude-'),
+    );
+    expect(anthropic.length).toBeGreaterThan(10);
+    for (const [, price] of anthropic) {
+      for (const rates of [price, ...(price.longPrompt === undefined ? [] : [price.longPrompt])]) {
+        expect(rates.cacheWriteUsdPerMillionTokens).toBeCloseTo(rates.inputUsdPerMillionTokens * 1.25, 12);
+        expect(rates.cacheReadUsdPerMillionTokens).toBeGreaterThan(0);
+        expect(rates.cacheReadUsdPerMillionTokens).toBeLessThanOrEqual(rates.inputUsdPerMillionTokens * 0.1);
+      }
+    }
+  });
+
+  it('makes a prompt read from cache cost a fraction of the same prompt sent uncached', () => {
+    const uncached = priceUsage('claude-sonnet-4-6', { ...usage, inputTokens: 50_000, outputTokens: 0 });
+    const written = priceUsage('claude-sonnet-4-6', {
+      ...usage,
+      cacheWriteTokens: 50_000,
+      inputTokens: 0,
+      outputTokens: 0,
+    });
+    const read = priceUsage('claude-sonnet-4-6', {
+      ...usage,
+      cacheReadTokens: 50_000,
+      inputTokens: 0,
+      outputTokens: 0,
+    });
+    expect(uncached.costUsd).toBeCloseTo(0.15, 12);
+    expect(written.costUsd).toBeCloseTo(0.1875, 12);
+    expect(read.costUsd).toBeCloseTo(0.015, 12);
   });
 
   it('flags an unknown model instead of calling it free', () => {

@@ -164,4 +164,47 @@ describe('runAgentLoop', () => {
     const { options } = setup([{ toolCalls: [write('1')] }], { signal: controller.signal });
     expect((await runAgentLoop(options)).reason).toBe('aborted');
   });
+
+  it('shortens older tool outputs to the history budget before the next call, naming the full output', async () => {
+    const prompts: string[] = [];
+    const { options } = setup(
+      [
+        { toolCalls: [write('1')] },
+        { toolCalls: [write('2')] },
+        { toolCalls: [write('3')] },
+        { toolCalls: [{ toolName: 'task_complete', input: { summary: 'done' } }] },
+      ],
+      {
+        // 3,000 tokens: two 10,000-character outputs (2,500 tokens each) do not fit.
+        toolOutputHistoryTokens: 3_000,
+        executeTool: async (call) =>
+          call.toolName === 'task_complete'
+            ? {
+                isError: false,
+                output: 'ok',
+                completion: { summary: 'done', filesChanged: [], testsRun: [] },
+              }
+            : {
+                isError: false,
+                output: `${JSON.stringify(call.input)}`.padEnd(10_000, '.'),
+                fullOutputPath: `tool-output/${call.toolCallId}.txt`,
+              },
+      },
+    );
+    const scripted = options.model;
+    options.model = {
+      ...scripted,
+      doStream: (callOptions) => {
+        prompts.push(JSON.stringify(callOptions.prompt));
+        return scripted.doStream(callOptions);
+      },
+    };
+    expect((await runAgentLoop(options)).reason).toBe('task_complete');
+    expect(prompts).toHaveLength(4);
+    // The third call sees the first output shortened, the latest one whole.
+    expect(prompts[2]).toMatch(/of 10000 characters of this older tool output were cut/);
+    expect(prompts[2]).toMatch(/the full output is in tool-output\/[^ ]+\.txt/);
+    expect(prompts[2]).toContain('.'.repeat(9_000));
+    expect(prompts[1]).not.toContain('were cut');
+  });
 });

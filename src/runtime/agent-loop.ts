@@ -11,6 +11,12 @@ import { z } from 'zod';
 import type { AgentStopReason, NewEvent } from '../events/index.ts';
 import { emptyUsageTotals, type UsageTotals } from '../providers/index.ts';
 import { type CallWithRetriesOptions, callWithRetries } from '../resilience/index.ts';
+import {
+  DEFAULT_TOOL_OUTPUT_HISTORY_TOKENS,
+  fitToolOutputsToBudget,
+  rememberFullOutputPath,
+} from './fit-tool-outputs-to-budget.ts';
+import { markCacheBreakpoints, usesCacheBreakpoints } from './mark-cache-breakpoints.ts';
 
 /** What the loop needs to know of a tool: how to describe it to the model. Execution is injected. */
 export interface LoopTool {
@@ -31,6 +37,8 @@ export interface ToolOutcome {
   output: string;
   /** Set by task_complete: the agent says it is done (the harness still verifies). */
   completion?: TaskCompletion;
+  /** Where the tool kept the full output, if it did: named when the output is shortened later. */
+  fullOutputPath?: string | null;
 }
 
 export interface TaskCompletion {
@@ -79,6 +87,8 @@ export interface AgentLoopOptions {
   taskId: string | null;
   signal?: AbortSignal;
   budget?: CallBudget;
+  /** Estimated tokens that tool outputs kept in the conversation may take; older ones shrink first. */
+  toolOutputHistoryTokens?: number;
 }
 
 export type { UsageTotals };
@@ -144,6 +154,10 @@ export async function runAgentLoop(options: AgentLoopOptions): Promise<AgentLoop
 
   for (let step = 1; step <= options.maxSteps; step += 1) {
     if (options.signal?.aborted) return finish('aborted', step - 1, null);
+    fitToolOutputsToBudget(
+      options.messages,
+      options.toolOutputHistoryTokens ?? DEFAULT_TOOL_OUTPUT_HISTORY_TOKENS,
+    );
     // Spend is reserved before the call: no call starts that could cross the cap.
     const hold = await options.budget?.reserve({
       modelId: options.model.modelId,
@@ -214,12 +228,14 @@ export async function runAgentLoop(options: AgentLoopOptions): Promise<AgentLoop
         input: call.input,
       });
       toolMilliseconds += performance.now() - toolStarted;
-      results.push({
+      const result: LanguageModelV4ToolResultPart = {
         type: 'tool-result',
         toolCallId: call.toolCallId,
         toolName: call.toolName,
         output: { type: outcome.isError ? 'error-text' : 'text', value: outcome.output },
-      });
+      };
+      rememberFullOutputPath(result, outcome.fullOutputPath ?? null);
+      results.push(result);
       if (outcome.completion !== undefined && !outcome.isError) {
         completion = outcome.completion;
         break;
@@ -247,9 +263,12 @@ async function streamOneStep(
   options: AgentLoopOptions,
   tools: LanguageModelV4FunctionTool[],
 ): Promise<StepOutput> {
+  const request = usesCacheBreakpoints(options.provider)
+    ? markCacheBreakpoints(options.system, options.messages, tools)
+    : { prompt: [{ role: 'system' as const, content: options.system }, ...options.messages], tools };
   const { stream } = await options.model.doStream({
-    prompt: [{ role: 'system', content: options.system }, ...options.messages],
-    tools,
+    prompt: request.prompt,
+    tools: request.tools,
     toolChoice: { type: 'auto' },
     // Bounded, so that the budget's worst-case reservation for a call really is the worst case.
     maxOutputTokens: MAX_OUTPUT_TOKENS_PER_CALL,

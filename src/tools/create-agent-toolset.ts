@@ -11,6 +11,8 @@ export interface AgentToolOutcome {
   isError: boolean;
   output: string;
   completion?: TaskCompletion;
+  /** Where the full output was kept when `output` had to be cut. */
+  fullOutputPath?: string | null;
 }
 
 /**
@@ -58,6 +60,7 @@ export function createAgentToolset(
       return {
         isError: executed.isError,
         output: executed.output,
+        fullOutputPath: executed.fullOutputPath,
         ...(executed.completion === null ? {} : { completion: executed.completion }),
       };
     },

@@ -1,11 +1,13 @@
 import type { ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
+import { AnthropicPromptCache, type AnthropicPromptCacheOptions } from './anthropic-prompt-cache.ts';
 import {
   DEFAULT_FAKE_USAGE,
   type FakeHttpFault,
   type FakeReply,
   FakeReplyQueue,
   type FakeTurn,
+  type FakeUsage,
   splitJson,
   splitText,
 } from './fake-reply.ts';
@@ -28,6 +30,8 @@ export interface FakeAnthropicServerOptions {
    * makes (titles, quota probes) so they do not consume the replies a test scripted for the task.
    */
   route?: (request: RecordedRequest) => FakeReply | undefined;
+  /** The prompt cache's clock and minimum cacheable length (see AnthropicPromptCache). */
+  promptCache?: AnthropicPromptCacheOptions;
 }
 
 export interface FakeAnthropicServer extends FakeHttpServer {
@@ -43,11 +47,17 @@ export interface FakeAnthropicServer extends FakeHttpServer {
  * content_block_start/delta/stop with text_delta and input_json_delta, message_delta with usage
  * and stop_reason, message_stop) or not (one JSON message), `POST /v1/messages/count_tokens`,
  * and the API's error bodies. Anything else gets the API's 404.
+ *
+ * Usage: a turn's scripted usage is reported as scripted. An unscripted turn of a request with
+ * `cache_control` breakpoints is billed by the documented prompt-cache rules (input split into
+ * uncached, cache-read and cache-write tokens, output estimated from the reply); without
+ * breakpoints it reports DEFAULT_FAKE_USAGE. Every request with breakpoints updates the cache.
  */
 export async function startFakeAnthropicServer(
   options: FakeAnthropicServerOptions = {},
 ): Promise<FakeAnthropicServer> {
   const queue = new FakeReplyQueue(options.defaultReply);
+  const promptCache = new AnthropicPromptCache(options.promptCache);
   let messageCount = 0;
 
   const server = await startFakeHttpServer(async (request, response) => {
@@ -82,7 +92,12 @@ export async function startFakeAnthropicServer(
     if (reply.delayMilliseconds !== undefined) await delay(reply.delayMilliseconds);
     messageCount += 1;
     const body = request.body as { model: string; stream?: boolean };
-    const message = renderMessage(reply, reply.model ?? body.model, messageCount);
+    const cacheAccount = promptCache.account(request.body as Record<string, unknown>, body.model);
+    const message = renderMessage(reply, reply.model ?? body.model, messageCount, (content) =>
+      cacheAccount === undefined
+        ? DEFAULT_FAKE_USAGE
+        : { ...cacheAccount, outputTokens: Math.max(1, Math.ceil(JSON.stringify(content).length / 4)) },
+    );
     if (body.stream === true) {
       playEventStream(response, messageEvents(message), {
         fault: reply.streamFault,
@@ -156,8 +171,12 @@ interface AnthropicMessage {
   };
 }
 
-function renderMessage(turn: FakeTurn, model: string, messageNumber: number): AnthropicMessage {
-  const usage = turn.usage ?? DEFAULT_FAKE_USAGE;
+function renderMessage(
+  turn: FakeTurn,
+  model: string,
+  messageNumber: number,
+  unscriptedUsage: (content: AnthropicMessage['content']) => FakeUsage,
+): AnthropicMessage {
   const content: AnthropicMessage['content'] = [];
   if (turn.text !== undefined) content.push({ type: 'text', text: turn.text });
   (turn.toolCalls ?? []).forEach((toolCall, index) => {
@@ -168,6 +187,7 @@ function renderMessage(turn: FakeTurn, model: string, messageNumber: number): An
       input: toolCall.input,
     });
   });
+  const usage = turn.usage ?? unscriptedUsage(content);
   return {
     id: `msg_fake_${messageNumber}`,
     type: 'message',
