@@ -175,6 +175,38 @@ describe('loki verify', () => {
     });
   });
 
+  it('fails the security gate on a secret in the project (masked in the evidence) and lists risky code', async () => {
+    // Built at run time: a token written out here would be a secret in Loki's own repository.
+    const token = ['ghp', 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8'].join('_');
+    using clean = new TempWorkspace('loki-verify-');
+    project(
+      clean,
+      {},
+      {
+        'src/view.js': 'export function show(list, html) {\n  list.innerHTML = html;\n}\n',
+        'test/view.test.js': "eval('1 + 1');\n",
+        'node_modules/dep/index.js': `const token = "${token}";\n`,
+      },
+    );
+    expect((await verify(clean, ['--gate', 'security'])).byGate.security).toMatchObject({
+      verdict: 'pass',
+      reason:
+        'no secrets in 3 files (secretlint, recommended rules); 1 risky code patterns listed for review',
+      evidence: { outputExcerpt: 'review: src/view.js:2: innerHTML assignment', files: ['src/view.js'] },
+    });
+
+    using leaky = new TempWorkspace('loki-verify-');
+    project(leaky, {}, { 'src/config.js': `export const token = "${token}";\n` });
+    const security = (await verify(leaky, ['--gate', 'security'])).byGate.security;
+    expect(security).toMatchObject({
+      verdict: 'fail',
+      reason: expect.stringMatching(
+        /^1 secrets found: src\/config\.js:1: @secretlint\/secretlint-rule-github: found GitHub Token/,
+      ),
+    });
+    expect(JSON.stringify(security)).not.toContain(token);
+  });
+
   it('passes the legal gate on permissively licensed dependencies and lists the notices they ask for', async () => {
     const installed = (name: string, license: unknown, extra: Record<string, string> = {}) => ({
       [`node_modules/${name}/package.json`]: JSON.stringify({ name, version: '1.0.0', license }),
@@ -271,7 +303,7 @@ describe('loki verify', () => {
     const unknown = await loki(workspace, ['verify', '--gate', 'coverage-of-everything']);
     expect(unknown.exitCode).toBe(2);
     expect(unknown.stderr).toMatch(
-      /unknown gate "coverage-of-everything"; the gates are unit-tests, coverage, lint, types, legal/,
+      /unknown gate "coverage-of-everything"; the gates are unit-tests, coverage, lint, types, security, legal/,
     );
 
     const text = await loki(workspace, ['verify', '--gate', 'unit-tests']);

@@ -4,3 +4,4 @@ export type { Gate, GateContext, GateEvidence, GateRecord, GateResult, GateVerdi
 export { parseTestCounts, type TestCounts, type TestRunnerName } from './parse-test-counts.ts';
 export { ALL_GATES, runGates, type GateRun } from './run-gates.ts';
 export { legalGate } from './legal-gate.ts';
+export { securityGate } from './security-gate.ts';

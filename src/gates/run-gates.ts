@@ -2,10 +2,18 @@ import { usageError } from '../errors/index.ts';
 import { lintGate, typeCheckGate, unitTestGate } from './command-gates.ts';
 import { coverageGate } from './coverage-gate.ts';
 import { legalGate } from './legal-gate.ts';
+import { securityGate } from './security-gate.ts';
 import type { Gate, GateContext, GateRecord, GateResult } from './gate.ts';
 
 /** The gates that exist so far, in the order they run. */
-export const ALL_GATES: readonly Gate[] = [unitTestGate, coverageGate, lintGate, typeCheckGate, legalGate];
+export const ALL_GATES: readonly Gate[] = [
+  unitTestGate,
+  coverageGate,
+  lintGate,
+  typeCheckGate,
+  securityGate,
+  legalGate,
+];
 
 export interface GateRun {
   /** VERIFIED: every gate passed; NOT VERIFIED: one failed; VERIFIED WITH GAPS: none failed, some not proven. */
