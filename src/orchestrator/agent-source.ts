@@ -6,6 +6,7 @@ import { usageError } from '../errors/index.ts';
 import type { NewEvent, RuntimeKind } from '../events/index.ts';
 import type { TaskWorktree } from '../git/index.ts';
 import { acceptTaskCompleteInput, lokiToolsCommand } from '../mcp/index.ts';
+import { runSubmissionAgent, type SubmissionRunOptions, type SubmissionSpec } from '../planning/index.ts';
 import {
   type ApiProviderName,
   createApiLanguageModel,
@@ -21,20 +22,17 @@ import {
 import {
   type AgentLoopOptions,
   buildSystemPrompt,
-  createClaudeCodeAgent,
   createCodexAgent,
   createLoopAgent,
   MAX_OUTPUT_TOKENS_PER_CALL,
   type TaskAgent,
 } from '../runtime/index.ts';
-import {
-  buildSandboxEnvironment,
-  type CommandRunner,
-  createRedactor,
-  wrapInBubblewrap,
-} from '../sandbox/index.ts';
+import { buildSandboxEnvironment, type CommandRunner, createRedactor } from '../sandbox/index.ts';
 import type { Task } from '../store/index.ts';
+import { claudeCodeAgentSource } from './claude-code-agent-source.ts';
 import { createAgentToolset, toolsForNames } from '../tools/index.ts';
+
+export type PlanningPhase = 'discovery' | 'architecture' | { growthIteration: number };
 
 /** Everything an agent of one task needs from the run. */
 export interface TaskAgentRequest {
@@ -61,8 +59,11 @@ export interface AgentSource {
   readonly runtime: RuntimeKind;
   /** One line for people, e.g. "scripted model (replays session.json; no real model is called)". */
   readonly description: string;
-  /** A model for a planning phase (Discovery, Architecture, a Growth iteration). */
-  planningModel(phase: 'discovery' | 'architecture' | { growthIteration: number }): LanguageModelV4;
+  /**
+   * Runs a planning phase's agent (Discovery, Architecture, a Growth iteration) until it hands in a
+   * validated document through the phase's submission tool, on this provider's runtime.
+   */
+  runSubmission<T>(phase: PlanningPhase, spec: SubmissionSpec<T>, options: SubmissionRunOptions): Promise<T>;
   modelIdFor(tier: ModelTier): string;
   createTaskAgent(request: TaskAgentRequest): TaskAgent;
 }
@@ -86,7 +87,8 @@ export function createAgentSource(options: AgentSourceOptions): AgentSource {
   const loopAgent = loopAgentFactory(options);
   if (provider === 'scripted') return scriptedAgentSource(options, loopAgent);
   if (isApiProviderName(provider)) return apiAgentSource(options, provider, loopAgent);
-  if (provider === 'claude-code' || provider === 'codex') return cliAgentSource(options, provider);
+  if (provider === 'claude-code') return claudeCodeAgentSource(options);
+  if (provider === 'codex') return codexAgentSource(options);
   throw usageError(
     'CLI_UNSUPPORTED_PROVIDER',
     `unknown provider ${provider}; use claude-code, codex, an API provider (anthropic, openai, openai-compatible, ollama) or scripted`,
@@ -157,7 +159,7 @@ function scriptedAgentSource(options: AgentSourceOptions, loopAgent: LoopAgentFa
     );
   }
   const latencyMilliseconds = 'session' in scripted ? scripted.session.latencyMilliseconds : 0;
-  const scriptFor = (phase: 'discovery' | 'architecture' | { growthIteration: number }): ScriptedScript => {
+  const scriptFor = (phase: PlanningPhase): ScriptedScript => {
     if (!('session' in scripted)) {
       throw usageError(
         'SESSION_REQUIRED',
@@ -178,7 +180,12 @@ function scriptedAgentSource(options: AgentSourceOptions, loopAgent: LoopAgentFa
     provider: options.provider,
     runtime: 'scripted',
     description: `scripted model replaying ${scripted.origin} (no real model is called)`,
-    planningModel: (phase) => createScriptedLanguageModel(scriptFor(phase), { latencyMilliseconds }),
+    runSubmission: (phase, spec, runOptions) =>
+      runSubmissionAgent(spec, {
+        ...runOptions,
+        model: createScriptedLanguageModel(scriptFor(phase), { latencyMilliseconds }),
+        provider: options.provider,
+      }),
     modelIdFor: () => 'scripted',
     createTaskAgent: (request) => {
       const script =
@@ -203,29 +210,31 @@ function apiAgentSource(
     provider,
     runtime: 'api',
     description: `${provider} (${defaultModel.modelId} by default)`,
-    planningModel: () => modelFor('planning'),
+    runSubmission: (_phase, spec, runOptions) =>
+      runSubmissionAgent(spec, { ...runOptions, model: modelFor('planning'), provider }),
     modelIdFor: (tier) => modelFor(tier).modelId,
     createTaskAgent: (request) => loopAgent(request, modelFor(request.tier)),
   };
 }
 
-/** Claude Code or Codex as the agent: they run tasks only (the planning phases need an API model). */
-function cliAgentSource(options: AgentSourceOptions, provider: 'claude-code' | 'codex'): AgentSource {
+/** Codex as the agent: it runs tasks only (the planning phases need a model Loki can give tools to). */
+function codexAgentSource(options: AgentSourceOptions): AgentSource {
+  const provider = 'codex';
   const modelChoice = options.modelOverrides.default;
   return {
     provider,
     runtime: provider,
     description: `${provider} CLI${modelChoice === undefined ? '' : ` (${modelChoice})`}`,
-    planningModel: () => {
+    runSubmission: () => {
       throw usageError(
         'PLANNING_NEEDS_API_MODEL',
         `the planning phases (Discovery, Architecture) need a model Loki can give tools to; ${provider} runs tasks only. ` +
-          'Use an API provider (set ANTHROPIC_API_KEY or OPENAI_API_KEY) or loki task run for single tasks.',
+          'Use claude-code or an API provider (set ANTHROPIC_API_KEY or OPENAI_API_KEY), or loki task run for single tasks.',
       );
     },
     modelIdFor: (tier) => options.modelOverrides[tier] ?? `${provider} default`,
-    createTaskAgent: (request) => {
-      const cliOptions = {
+    createTaskAgent: (request) =>
+      createCodexAgent({
         worktree: request.worktree.path,
         systemPrompt: buildSystemPrompt(readRolePrompt(request.agentType.id)),
         ...(modelChoice === undefined ? {} : { model: modelChoice }),
@@ -235,41 +244,9 @@ function cliAgentSource(options: AgentSourceOptions, provider: 'claude-code' | '
         taskId: request.task.id,
         timeoutMilliseconds: request.task.timeoutSeconds * 1000,
         retry: request.retry,
-      };
-      if (provider === 'codex') {
-        return createCodexAgent({
-          ...cliOptions,
-          sandboxMode: 'workspace-write',
-          // Codex completes through Loki's task_complete, served by `loki mcp-tools` as MCP server `loki`.
-          lokiTools: { ...lokiToolsCommand(['task_complete']), acceptTaskComplete: acceptTaskCompleteInput },
-        });
-      }
-      return createClaudeCodeAgent({
-        ...cliOptions,
-        // With bubblewrap, Claude Code itself runs sandboxed, so its Bash tool is confined like run_command.
-        ...(options.bubblewrapPath === undefined
-          ? {}
-          : {
-              wrapInvocation: wrapInBubblewrap({
-                bubblewrapPath: options.bubblewrapPath,
-                worktree: request.worktree.path,
-                writablePaths: claudeCodeStatePaths(options.env),
-                pathVariable: options.env.PATH,
-              }),
-            }),
-        permissionMode: 'bypassPermissions',
-        allowedTools: ['Read', 'Write', 'Edit', 'Glob', 'Grep', 'Bash'],
-        maxTurns: request.maxSteps,
-      });
-    },
+        sandboxMode: 'workspace-write',
+        // Codex completes through Loki's task_complete, served by `loki mcp-tools` as MCP server `loki`.
+        lokiTools: { ...lokiToolsCommand(['task_complete']), acceptTaskComplete: acceptTaskCompleteInput },
+      }),
   };
-}
-
-/** Where Claude Code keeps its state: it must stay writable when Claude Code runs sandboxed. */
-function claudeCodeStatePaths(env: NodeJS.ProcessEnv): string[] {
-  const home = env.HOME ?? '';
-  return [
-    ...(env.CLAUDE_CONFIG_DIR === undefined ? [] : [env.CLAUDE_CONFIG_DIR]),
-    ...(home === '' ? [] : [join(home, '.claude'), join(home, '.claude.json')]),
-  ];
 }

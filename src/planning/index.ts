@@ -57,11 +57,15 @@ export {
   type RunArchitectureOptions,
   SUBMIT_ARCHITECTURE_TOOL,
 } from './run-architecture.ts';
+export { runSubmissionAgent, type SubmissionAgentOptions } from './run-submission-agent.ts';
+export { DEFAULT_MAX_REPAIR_ROUNDS, SubmissionJudge, type SubmissionVerdict } from './submission-judge.ts';
 export {
-  runSubmissionAgent,
-  type SubmissionAgentOptions,
+  type SubmissionRunner,
+  type SubmissionRunOptions,
   type SubmissionSpec,
-} from './run-submission-agent.ts';
+  submissionRunOptions,
+} from './submission-spec.ts';
+export { type ClaudeCodeSubmissionSettings, runClaudeCodeSubmission } from './run-claude-code-submission.ts';
 export {
   ARCHITECTURE_JSON_FILE,
   ARCHITECTURE_MARKDOWN_FILE,

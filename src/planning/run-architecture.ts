@@ -5,11 +5,13 @@ import {
   validateArchitecture,
 } from './architecture-schema.ts';
 import type { RequirementsDocument } from './requirements-schema.ts';
-import { runSubmissionAgent, type SubmissionAgentOptions } from './run-submission-agent.ts';
+import { submissionRunOptions, type SubmissionRunner, type SubmissionRunOptions } from './submission-spec.ts';
 
 export const SUBMIT_ARCHITECTURE_TOOL = 'submit_architecture';
 
-export interface RunArchitectureOptions extends SubmissionAgentOptions {
+export interface RunArchitectureOptions extends SubmissionRunOptions {
+  /** The provider's way of running a planning agent (see AgentSource.runSubmission). */
+  runSubmission: SubmissionRunner;
   prdText: string;
   requirements: RequirementsDocument;
 }
@@ -42,7 +44,7 @@ export async function runArchitecture(options: RunArchitectureOptions): Promise<
     `Requirements (validated):\n\n${JSON.stringify(options.requirements, null, 2)}`,
     `Agent types you can assign tasks to:\n${catalog}`,
   ].join('\n\n---\n\n');
-  return runSubmissionAgent(
+  return options.runSubmission(
     {
       phase: 'Architecture',
       codePrefix: 'ARCHITECTURE',
@@ -58,6 +60,6 @@ export async function runArchitecture(options: RunArchitectureOptions): Promise<
       describe: (architecture) => `an architecture with ${architecture.tasks.length} tasks`,
       advice: 'Try a stronger planning model, then run again (`loki resume` keeps the requirements).',
     },
-    options,
+    submissionRunOptions(options),
   );
 }

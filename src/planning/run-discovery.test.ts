@@ -11,6 +11,7 @@ import {
 } from '../providers/index.ts';
 import type { RequirementsDocument } from './requirements-schema.ts';
 import { runDiscovery } from './run-discovery.ts';
+import { runSubmissionAgent } from './run-submission-agent.ts';
 import { writeRequirementsSpecs } from './write-requirements-specs.ts';
 import { requirement } from '../../test/support/requirement-fixture.ts';
 
@@ -37,8 +38,8 @@ function setup(script: ScriptedScriptInput, maxRepairRounds?: number) {
   };
   const run = () =>
     runDiscovery({
-      model,
-      provider: 'scripted',
+      runSubmission: (spec, runOptions) =>
+        runSubmissionAgent(spec, { ...runOptions, model, provider: 'scripted' }),
       prdText: '# Todo app\nA small todo list.',
       emit: (event) => events.push(event),
       retry: {

@@ -3,11 +3,13 @@ import {
   requirementsDocumentSchema,
   validateRequirements,
 } from './requirements-schema.ts';
-import { runSubmissionAgent, type SubmissionAgentOptions } from './run-submission-agent.ts';
+import { submissionRunOptions, type SubmissionRunner, type SubmissionRunOptions } from './submission-spec.ts';
 
 export const SUBMIT_REQUIREMENTS_TOOL = 'submit_requirements';
 
-export interface RunDiscoveryOptions extends SubmissionAgentOptions {
+export interface RunDiscoveryOptions extends SubmissionRunOptions {
+  /** The provider's way of running a planning agent (see AgentSource.runSubmission). */
+  runSubmission: SubmissionRunner;
   prdText: string;
 }
 
@@ -29,7 +31,7 @@ export const DISCOVERY_SYSTEM_PROMPT = [
  * the errors (a repair round), and after `maxRepairRounds` failed repairs Discovery fails.
  */
 export async function runDiscovery(options: RunDiscoveryOptions): Promise<RequirementsDocument> {
-  return runSubmissionAgent(
+  return options.runSubmission(
     {
       phase: 'Discovery',
       codePrefix: 'DISCOVERY',
@@ -45,6 +47,6 @@ export async function runDiscovery(options: RunDiscoveryOptions): Promise<Requir
       describe: (document) => `${document.requirements.length} requirements`,
       advice: 'Try a stronger planning model or a clearer PRD, then run again.',
     },
-    options,
+    submissionRunOptions(options),
   );
 }

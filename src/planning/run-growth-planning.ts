@@ -3,7 +3,7 @@ import { AGENT_CATALOG, closeAgentTypeIds, isAgentTypeId } from '../agents/index
 import { findDependencyCycle } from '../queue/index.ts';
 import { formatIssuePath, formatValidationIssues } from './format-validation-issues.ts';
 import type { RequirementsDocument } from './requirements-schema.ts';
-import { runSubmissionAgent, type SubmissionAgentOptions } from './run-submission-agent.ts';
+import { submissionRunOptions, type SubmissionRunner, type SubmissionRunOptions } from './submission-spec.ts';
 import { type PlannedTask, plannedTaskSchema } from './task-plan-schema.ts';
 
 export const SUBMIT_IMPROVEMENTS_TOOL = 'submit_improvements';
@@ -16,7 +16,9 @@ export const improvementPlanSchema = z.object({
 });
 export type ImprovementPlan = z.output<typeof improvementPlanSchema>;
 
-export interface RunGrowthPlanningOptions extends SubmissionAgentOptions {
+export interface RunGrowthPlanningOptions extends SubmissionRunOptions {
+  /** The provider's way of running a planning agent (see AgentSource.runSubmission). */
+  runSubmission: SubmissionRunner;
   prdText: string;
   requirements: RequirementsDocument;
   iteration: number;
@@ -90,7 +92,7 @@ export async function runGrowthPlanning(options: RunGrowthPlanningOptions): Prom
     `Tasks so far:\n${options.existingTasks.map((task) => `- ${task.id} (${task.status}): ${task.title}`).join('\n')}`,
     `Agent types:\n${catalog}`,
   ].join('\n\n---\n\n');
-  const plan = await runSubmissionAgent(
+  const plan = await options.runSubmission(
     {
       phase: 'Growth',
       codePrefix: 'GROWTH',
@@ -104,7 +106,7 @@ export async function runGrowthPlanning(options: RunGrowthPlanningOptions): Prom
       describe: (value) => `${value.tasks.length} improvement tasks`,
       advice: 'Perpetual mode needs a planning model that follows the tool schema.',
     },
-    options,
+    submissionRunOptions(options),
   );
   return plan.tasks;
 }

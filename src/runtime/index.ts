@@ -32,3 +32,8 @@ export { joinVerifyCommands } from './join-verify-commands.ts';
 export { buildTaskPrompt } from './task-prompt.ts';
 export { runSingleTask, type RunSingleTaskOptions, type RunSingleTaskResult } from './run-single-task.ts';
 export { type TaskRetryPolicy, taskRetryPolicy } from './task-retry-policy.ts';
+export {
+  claudeCodeToolsFor,
+  confineWritesToWorktree,
+  taskCompleteMcpTool,
+} from './claude-code-permissions.ts';

@@ -59,8 +59,8 @@ async function proposeImprovements(
   const { options } = context;
   try {
     return await runGrowthPlanning({
-      model: options.source.planningModel({ growthIteration: iteration }),
-      provider: options.source.provider,
+      runSubmission: (spec, runOptions) =>
+        options.source.runSubmission({ growthIteration: iteration }, spec, runOptions),
       prdText: need(context, 'prdText'),
       requirements: need(context, 'requirements'),
       iteration,

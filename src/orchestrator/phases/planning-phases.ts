@@ -29,8 +29,7 @@ async function writeRequirements(context: RunContext): Promise<PhaseVerdict> {
   const requirements =
     kept ??
     (await runDiscovery({
-      model: options.source.planningModel('discovery'),
-      provider: options.source.provider,
+      runSubmission: (spec, runOptions) => options.source.runSubmission('discovery', spec, runOptions),
       prdText: need(context, 'prdText'),
       emit: context.emit,
       runId: context.runId,
@@ -54,8 +53,7 @@ async function writeArchitecture(context: RunContext): Promise<PhaseVerdict> {
   const architecture =
     kept ??
     (await runArchitecture({
-      model: options.source.planningModel('architecture'),
-      provider: options.source.provider,
+      runSubmission: (spec, runOptions) => options.source.runSubmission('architecture', spec, runOptions),
       prdText: need(context, 'prdText'),
       requirements,
       emit: context.emit,

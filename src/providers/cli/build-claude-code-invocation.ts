@@ -1,56 +1,5 @@
 import type { Environment } from '../provider-name.ts';
 
-/** The permission modes Claude Code 2.1 accepts for `--permission-mode`. */
-export const CLAUDE_CODE_PERMISSION_MODES = [
-  'acceptEdits',
-  'auto',
-  'bypassPermissions',
-  'dontAsk',
-  'manual',
-  'plan',
-] as const;
-export type ClaudeCodePermissionMode = (typeof CLAUDE_CODE_PERMISSION_MODES)[number];
-
-export interface ClaudeCodeArgumentsOptions {
-  prompt: string;
-  /** Continue this Claude Code session (after a failed attempt) instead of starting a new one. */
-  resumeSessionId: string | null;
-  systemPrompt?: string;
-  model?: string;
-  permissionMode: ClaudeCodePermissionMode;
-  allowedTools: readonly string[];
-  disallowedTools?: readonly string[];
-  maxTurns: number;
-}
-
-/**
- * `claude -p … --output-format stream-json --verbose` (stream-json in print mode requires
- * --verbose). Values that come from users are passed as `--flag=value` and the prompt after `--`,
- * so text starting with a dash is never read as an option; `--allowedTools` takes several values,
- * which is one more reason the prompt cannot follow it as a bare positional.
- */
-export function buildClaudeCodeArguments(options: ClaudeCodeArgumentsOptions): string[] {
-  const commandArguments = [
-    '--print',
-    '--output-format=stream-json',
-    '--verbose',
-    `--permission-mode=${options.permissionMode}`,
-    `--max-turns=${options.maxTurns}`,
-  ];
-  if (options.allowedTools.length > 0)
-    commandArguments.push(`--allowedTools=${options.allowedTools.join(',')}`);
-  if (options.disallowedTools !== undefined && options.disallowedTools.length > 0) {
-    commandArguments.push(`--disallowedTools=${options.disallowedTools.join(',')}`);
-  }
-  if (options.model !== undefined) commandArguments.push(`--model=${options.model}`);
-  if (options.systemPrompt !== undefined && options.systemPrompt !== '') {
-    commandArguments.push(`--append-system-prompt=${options.systemPrompt}`);
-  }
-  if (options.resumeSessionId !== null) commandArguments.push(`--resume=${options.resumeSessionId}`);
-  commandArguments.push('--', options.prompt);
-  return commandArguments;
-}
-
 /**
  * Variables passed through from Loki's environment: what a process needs to run (PATH, HOME,
  * locale), Claude Code's own credentials, configuration and endpoints, and proxy settings.

@@ -1,9 +1,26 @@
+import type { SDKResultMessage } from '@anthropic-ai/claude-agent-sdk';
 import type { Clock } from '../../clock/index.ts';
 import { classifyModelFailure, type ModelFailure } from '../classify-model-failure.ts';
 import { createModelFailure } from './cli-attempt-failure.ts';
 import { quoteForMessage } from './describe-text.ts';
-import type { ClaudeCodeApiError, ClaudeCodeResultLine } from './parse-claude-code-line.ts';
-import type { LineProcessExit } from './run-line-process.ts';
+
+/** A failed API call as Claude Code reports it (a synthetic assistant message, a retry notice). */
+export interface ClaudeCodeApiError {
+  /** Claude Code's own category: authentication_failed, rate_limit, overloaded, server_error… */
+  error: string | null;
+  status: number | null;
+  type: string | null;
+  message: string;
+}
+
+/** How a Claude Code process ended, for classifying a run that produced no result. */
+export interface ClaudeCodeProcessExit {
+  exitCode: number | null;
+  exitSignal: NodeJS.Signals | null;
+  /** Set when the executable could not be started at all (ENOENT, EACCES). */
+  spawnError: Error | null;
+  stderrTail: string;
+}
 
 /**
  * The HTTP status each of Claude Code's own error categories stands for, when it reports a failed
@@ -59,10 +76,15 @@ export function classifyClaudeCodeApiError(apiError: ClaudeCodeApiError, clock?:
   });
 }
 
-/** Classifies a `result` line that reports a failure other than an API error. */
-export function classifyClaudeCodeResultFailure(result: ClaudeCodeResultLine): ModelFailure {
+/** Classifies a `result` message that reports a failure other than an API error. */
+export function classifyClaudeCodeResultFailure(result: SDKResultMessage): ModelFailure {
   const detail = quoteForMessage(
-    [result.resultText ?? '', ...result.errors].filter((part) => part !== '').join('; '),
+    [
+      result.subtype === 'success' ? result.result : '',
+      ...(result.subtype === 'success' ? [] : result.errors),
+    ]
+      .filter((part) => part !== '')
+      .join('; '),
   );
   if (result.subtype === 'error_max_budget_usd') {
     return createModelFailure(
@@ -78,8 +100,8 @@ export function classifyClaudeCodeResultFailure(result: ClaudeCodeResultLine): M
   );
 }
 
-/** Classifies a Claude Code process that ended without writing a `result` line. */
-export function classifyClaudeCodeExit(exit: LineProcessExit, executable: string): ModelFailure {
+/** Classifies a Claude Code process that ended without a `result` message. */
+export function classifyClaudeCodeExit(exit: ClaudeCodeProcessExit, executable: string): ModelFailure {
   const stderr = lastLines(exit.stderrTail);
   if (exit.spawnError !== null) {
     const code = (exit.spawnError as NodeJS.ErrnoException).code;

@@ -1,34 +1,55 @@
 import { isAbsolute } from 'node:path';
+import {
+  type HookCallback,
+  type Options as ClaudeAgentOptions,
+  type PermissionMode,
+  query,
+} from '@anthropic-ai/claude-agent-sdk';
 import { type Clock, systemClock } from '../../clock/index.ts';
 import { LokiError } from '../../errors/index.ts';
-import { bindEventEmitter } from './bind-event-emitter.ts';
-import {
-  buildClaudeCodeArguments,
-  buildClaudeCodeEnvironment,
-  type ClaudeCodePermissionMode,
-} from './build-claude-code-invocation.ts';
+import { bindEventEmitter, type EmitRuntimeEvent } from './bind-event-emitter.ts';
+import { buildClaudeCodeEnvironment } from './build-claude-code-invocation.ts';
 import {
   classifyClaudeCodeApiError,
   classifyClaudeCodeExit,
   classifyClaudeCodeResultFailure,
 } from './classify-claude-code-failure.ts';
-import { ClaudeCodeStreamMapper } from './claude-code-stream-mapper.ts';
+import {
+  createLokiMcpServer,
+  LOKI_MCP_SERVER,
+  type LokiMcpTool,
+  lokiMcpToolName,
+} from './claude-code-loki-server.ts';
+import { ClaudeCodeMessageMapper, numberField } from './claude-code-message-mapper.ts';
+import { ClaudeCodeProcess } from './claude-code-process.ts';
 import { CliAttemptFailure } from './cli-attempt-failure.ts';
 import type { CliRuntimeOptions } from './cli-runtime-options.ts';
 import type { CliRuntimeResult } from './cli-runtime-result.ts';
-import { runAgentCliProcess } from './report-surviving-processes.ts';
+import { reportSurvivingProcesses } from './report-surviving-processes.ts';
 import { type CliAttemptOutcome, runCliAttempts } from './run-cli-attempts.ts';
-import type { LineProcessExit } from './run-line-process.ts';
 
 export type { ProcessInvocation } from './cli-runtime-options.ts';
+export type ClaudeCodePermissionMode = PermissionMode;
+
+/** A tool call Loki refuses before Claude Code runs it (e.g. a write outside the worktree). */
+export interface ClaudeCodeToolRefusal {
+  reason: string;
+  detail: string;
+}
 
 export interface ClaudeCodeRuntimeOptions extends CliRuntimeOptions {
-  /** Appended to Claude Code's own system prompt (`--append-system-prompt`). */
+  /** Appended to Claude Code's own system prompt. */
   systemPrompt?: string;
   permissionMode: ClaudeCodePermissionMode;
+  /** Claude Code's built-in tools the session has at all; Claude Code's default set when absent. */
+  tools?: readonly string[];
   /** Tool rules Claude Code may use without asking, e.g. `Write`, `Bash(npm test:*)`. */
   allowedTools: readonly string[];
   disallowedTools?: readonly string[];
+  /** Loki's own tools, served as the in-process MCP server `loki` and allowed without asking. */
+  lokiTools?: readonly LokiMcpTool[];
+  /** Asked before every tool call (a PreToolUse hook); a refusal is denied and recorded as sandbox.refused. */
+  checkToolUse?: (call: { toolName: string; input: unknown }) => Promise<ClaudeCodeToolRefusal | null>;
   /** Model turns allowed over the whole run, resumed attempts included. */
   maxTurns: number;
   /**
@@ -45,58 +66,52 @@ const RESUME_PROMPT =
   'Your previous turn was cut off by an API error. Continue the task from where you stopped.';
 
 /**
- * Runs one task with Claude Code (`claude -p --output-format stream-json`) in the task's worktree
- * and reports it as Loki events: agent.text, agent.tool_called/tool_result, agent.retry/rate_limited,
- * usage.recorded, agent.error, agent.finished (the caller's RARV cycle writes agent.started once
- * for all the rounds of an agent session). Never leaves a process
- * behind: the CLI runs in its own process group, and abort, time-out or exit stop everything it
- * started.
+ * Runs one task with Claude Code through the Claude Agent SDK in the task's worktree and reports it
+ * as Loki events: agent.text, agent.tool_called/tool_result, agent.retry/rate_limited,
+ * sandbox.refused, usage.recorded, agent.error, agent.finished (the caller's RARV cycle writes
+ * agent.started once for all the rounds of an agent session). Never leaves a process behind: Claude
+ * Code runs in its own process group, and abort, time-out or exit stop everything it started.
  */
 export async function runClaudeCode(options: ClaudeCodeRuntimeOptions): Promise<CliRuntimeResult> {
   validateOptions(options);
   const emit = bindEventEmitter(options.emit, options.runId, options.taskId);
   const clock = options.clock ?? systemClock;
   const executable = options.executablePath ?? 'claude';
-  const mapper = new ClaudeCodeStreamMapper({
+  const mapper = new ClaudeCodeMessageMapper({
     emit,
     clock,
     ...(options.priceTable === undefined ? {} : { priceTable: options.priceTable }),
-  });
-  const environment = buildClaudeCodeEnvironment({
-    env: options.env,
-    maxRetries: options.claudeCodeMaxRetries ?? 0,
-    isRoot: options.isRoot ?? process.getuid?.() === 0,
-    ...(options.extraEnv === undefined ? {} : { extraEnv: options.extraEnv }),
   });
   let lastExitCode: number | null = null;
 
   const runAttempt = async (attempt: number, signal: AbortSignal): Promise<CliAttemptOutcome> => {
     mapper.beginAttempt();
-    // A retry continues the same conversation, so the work already done is not repeated.
-    // The first attempt may continue an earlier session too (a new RARV round after a failed verification).
+    const process = new ClaudeCodeProcess({
+      wrapInvocation: options.wrapInvocation,
+      timing: options.processStopTiming,
+    });
+    // A retry continues the same conversation, so the work already done is not repeated. The first
+    // attempt may continue an earlier session too (a new RARV round after a failed verification).
     const resumeSessionId = attempt > 1 ? mapper.sessionId : (options.resumeSessionId ?? null);
-    const commandArguments = buildClaudeCodeArguments({
-      prompt: attempt > 1 ? RESUME_PROMPT : options.prompt,
-      resumeSessionId,
-      permissionMode: options.permissionMode,
-      allowedTools: options.allowedTools,
-      maxTurns: Math.max(1, options.maxTurns - mapper.steps),
-      ...(options.disallowedTools === undefined ? {} : { disallowedTools: options.disallowedTools }),
-      ...(options.model === undefined ? {} : { model: options.model }),
-      ...(options.systemPrompt === undefined ? {} : { systemPrompt: options.systemPrompt }),
-    });
-    const exit = await runAgentCliProcess({
-      runtime: options,
-      executable,
-      commandArguments,
-      env: environment,
-      onLine: (line) => mapper.handleLine(line),
-      signal,
-      emit,
-      codePrefix: 'CLAUDE_CODE',
-    });
-    lastExitCode = exit.exitCode;
-    return settleAttempt(mapper, exit, executable, clock);
+    const failure = await consumeSession(
+      {
+        prompt: attempt > 1 ? RESUME_PROMPT : options.prompt,
+        options: sessionOptions(options, {
+          executable,
+          resumeSessionId,
+          maxTurns: Math.max(1, options.maxTurns - mapper.steps),
+          spawn: process.spawn,
+          emit,
+          signal,
+        }),
+      },
+      mapper,
+    );
+    const survivors = await process.finish(signal.aborted);
+    reportSurvivingProcesses({ survivorPids: survivors }, emit, 'CLAUDE_CODE');
+    if (signal.aborted) throw signal.reason;
+    lastExitCode = process.exit.exitCode;
+    return settleAttempt(mapper, failure, process, executable, clock);
   };
 
   const ending = await runCliAttempts({
@@ -122,31 +137,116 @@ export async function runClaudeCode(options: ClaudeCodeRuntimeOptions): Promise<
   };
 }
 
-/** Decides how an attempt ended from its `result` line, or from the process when there is none. */
+/** Reads the session to its end; an error the SDK throws (the process failed) is returned, not thrown. */
+async function consumeSession(
+  session: { prompt: string; options: ClaudeAgentOptions },
+  mapper: ClaudeCodeMessageMapper,
+): Promise<unknown> {
+  try {
+    for await (const message of query(session)) mapper.handle(message);
+    return null;
+  } catch (error) {
+    // Classified from what the process and the messages showed (settleAttempt); kept for the rest.
+    return error ?? new Error('Claude Code session failed');
+  }
+}
+
+function sessionOptions(
+  options: ClaudeCodeRuntimeOptions,
+  attempt: {
+    executable: string;
+    resumeSessionId: string | null;
+    maxTurns: number;
+    spawn: ClaudeAgentOptions['spawnClaudeCodeProcess'];
+    emit: EmitRuntimeEvent;
+    signal: AbortSignal;
+  },
+): ClaudeAgentOptions {
+  const abortController = new AbortController();
+  if (attempt.signal.aborted) abortController.abort(attempt.signal.reason);
+  attempt.signal.addEventListener('abort', () => abortController.abort(attempt.signal.reason), {
+    once: true,
+  });
+  const lokiTools = options.lokiTools ?? [];
+  return {
+    cwd: options.worktree,
+    pathToClaudeCodeExecutable: attempt.executable,
+    spawnClaudeCodeProcess: attempt.spawn,
+    abortController,
+    env: buildClaudeCodeEnvironment({
+      env: options.env,
+      maxRetries: options.claudeCodeMaxRetries ?? 0,
+      isRoot: options.isRoot ?? process.getuid?.() === 0,
+      ...(options.extraEnv === undefined ? {} : { extraEnv: options.extraEnv }),
+    }),
+    permissionMode: options.permissionMode,
+    ...(options.permissionMode === 'bypassPermissions' ? { allowDangerouslySkipPermissions: true } : {}),
+    ...(options.tools === undefined ? {} : { tools: [...options.tools] }),
+    allowedTools: [...options.allowedTools, ...lokiTools.map((tool) => lokiMcpToolName(tool.name))],
+    ...(options.disallowedTools === undefined ? {} : { disallowedTools: [...options.disallowedTools] }),
+    ...(lokiTools.length === 0 ? {} : { mcpServers: { [LOKI_MCP_SERVER]: createLokiMcpServer(lokiTools) } }),
+    // Settings files in the worktree are written by agents: they must not add hooks or permissions.
+    settingSources: ['user'],
+    maxTurns: attempt.maxTurns,
+    ...(options.model === undefined ? {} : { model: options.model }),
+    ...(options.systemPrompt === undefined || options.systemPrompt === ''
+      ? {}
+      : { systemPrompt: { type: 'preset', preset: 'claude_code', append: options.systemPrompt } }),
+    ...(attempt.resumeSessionId === null ? {} : { resume: attempt.resumeSessionId }),
+    ...(options.checkToolUse === undefined
+      ? {}
+      : { hooks: { PreToolUse: [{ hooks: [toolUseGuard(options.checkToolUse, attempt.emit)] }] } }),
+  };
+}
+
+/** Denies a tool call Loki refuses, and records the refusal as the API loop does. */
+function toolUseGuard(
+  check: NonNullable<ClaudeCodeRuntimeOptions['checkToolUse']>,
+  emit: EmitRuntimeEvent,
+): HookCallback {
+  return async (input) => {
+    if (input.hook_event_name !== 'PreToolUse') return {};
+    const refusal = await check({ toolName: input.tool_name, input: input.tool_input });
+    if (refusal === null) return {};
+    emit('sandbox.refused', { toolName: input.tool_name, reason: refusal.reason, detail: refusal.detail });
+    return {
+      hookSpecificOutput: {
+        hookEventName: 'PreToolUse',
+        permissionDecision: 'deny',
+        permissionDecisionReason: refusal.detail,
+      },
+    };
+  };
+}
+
+/** Decides how an attempt ended from its `result` message, or from the process when there is none. */
 function settleAttempt(
-  mapper: ClaudeCodeStreamMapper,
-  exit: LineProcessExit,
+  mapper: ClaudeCodeMessageMapper,
+  sessionError: unknown,
+  process: ClaudeCodeProcess,
   executable: string,
   clock: Clock,
 ): CliAttemptOutcome {
   const result = mapper.attemptResult;
   const apiError = mapper.attemptApiError;
   if (result === null) {
-    throw new CliAttemptFailure(
-      apiError === null
-        ? classifyClaudeCodeExit(exit, executable)
-        : classifyClaudeCodeApiError(apiError, clock),
-    );
+    if (apiError !== null) throw new CliAttemptFailure(classifyClaudeCodeApiError(apiError, clock));
+    const exit = process.exit;
+    const stderrTail =
+      exit.stderrTail === '' && sessionError instanceof Error ? sessionError.message : exit.stderrTail;
+    throw new CliAttemptFailure(classifyClaudeCodeExit({ ...exit, stderrTail }, executable));
   }
   if (result.subtype === 'error_max_turns') return { reason: 'step_limit', summary: null };
-  if (!result.isError) return { reason: 'task_complete', summary: result.resultText };
+  if (result.subtype === 'success' && !result.is_error)
+    return { reason: 'task_complete', summary: result.result };
   if (apiError !== null) throw new CliAttemptFailure(classifyClaudeCodeApiError(apiError, clock));
-  if (result.apiErrorStatus !== null) {
+  const apiErrorStatus = numberField(result, 'api_error_status');
+  if (apiErrorStatus !== null) {
     const fromResult = {
-      status: result.apiErrorStatus,
-      type: result.apiErrorType,
+      status: apiErrorStatus,
+      type: null,
       error: null,
-      message: result.resultText ?? '',
+      message: result.subtype === 'success' ? result.result : result.errors.join('; '),
     };
     throw new CliAttemptFailure(classifyClaudeCodeApiError(fromResult, clock));
   }

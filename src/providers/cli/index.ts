@@ -1,18 +1,18 @@
-export {
-  buildClaudeCodeArguments,
-  buildClaudeCodeEnvironment,
-  CLAUDE_CODE_PERMISSION_MODES,
-  type ClaudeCodePermissionMode,
-} from './build-claude-code-invocation.ts';
+export { buildClaudeCodeEnvironment } from './build-claude-code-invocation.ts';
 export {
   buildCodexEnvironment,
   CODEX_SANDBOX_MODES,
   type CodexSandboxMode,
 } from './build-codex-invocation.ts';
-export { type ClaudeCodeRuntimeOptions, runClaudeCode } from './claude-code-runtime.ts';
+export { LOKI_MCP_SERVER, type LokiMcpTool, lokiMcpToolName } from './claude-code-loki-server.ts';
+export {
+  type ClaudeCodePermissionMode,
+  type ClaudeCodeRuntimeOptions,
+  type ClaudeCodeToolRefusal,
+  runClaudeCode,
+} from './claude-code-runtime.ts';
 export type { CliRuntimeOptions, ProcessInvocation } from './cli-runtime-options.ts';
 export type { CliRuntimeResult, CliRuntimeUsage, CliTaskCompletion } from './cli-runtime-result.ts';
 export { type CodexRuntimeOptions, type LokiToolsCommand, runCodex } from './codex-runtime.ts';
-export { type ClaudeCodeLine, parseClaudeCodeLine } from './parse-claude-code-line.ts';
 export type { CliRetryOptions } from './run-cli-attempts.ts';
 export { DEFAULT_PROCESS_STOP_TIMING, type ProcessStopTiming } from './run-line-process.ts';

@@ -4,7 +4,7 @@ import { type LineProcessExit, runLineProcess } from './run-line-process.ts';
 
 /** Processes that outlived SIGKILL cannot be fixed here, but they must not go unnoticed. */
 export function reportSurvivingProcesses(
-  exit: LineProcessExit,
+  exit: Pick<LineProcessExit, 'survivorPids'>,
   emit: EmitRuntimeEvent,
   codePrefix: string,
 ): void {
