@@ -89,11 +89,23 @@ function claudeExecutable(env: NodeJS.ProcessEnv): string | undefined {
   return findExecutable('claude', env.PATH);
 }
 
-/** Where Claude Code keeps its state: it must stay writable when Claude Code runs sandboxed. */
+/**
+ * Where Claude Code keeps its state: it must stay writable when Claude Code runs sandboxed. The
+ * state directory is created first when missing: bubblewrap binds only what exists, and a session
+ * written into the sandbox's throwaway root would be gone when the next round resumes it ("No
+ * conversation found"). `.claude.json` is left to Claude Code (an empty one is not a valid config).
+ */
 function claudeCodeStatePaths(env: NodeJS.ProcessEnv): string[] {
   const home = env.HOME ?? '';
+  const stateDirectory =
+    env.CLAUDE_CONFIG_DIR !== undefined && env.CLAUDE_CONFIG_DIR !== ''
+      ? env.CLAUDE_CONFIG_DIR
+      : home === ''
+        ? null
+        : join(home, '.claude');
+  if (stateDirectory !== null) mkdirSync(stateDirectory, { recursive: true, mode: 0o700 });
   return [
-    ...(env.CLAUDE_CONFIG_DIR === undefined ? [] : [env.CLAUDE_CONFIG_DIR]),
-    ...(home === '' ? [] : [join(home, '.claude'), join(home, '.claude.json')]),
+    ...(stateDirectory === null ? [] : [stateDirectory]),
+    ...(home === '' ? [] : [join(home, '.claude.json')]),
   ];
 }
