@@ -51,7 +51,7 @@ describe('loki verify', () => {
       evidence: {
         command: 'npm test',
         exitCode: 0,
-        counts: { runners: ['node:test'], passed: 1, failed: 0 },
+        counts: { framework: 'node:test', passed: 1, failed: 0 },
       },
     });
     expect(JSON.parse(readFileSync(only.outcome.reportPaths.json, 'utf8'))).toMatchObject({

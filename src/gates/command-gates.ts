@@ -148,10 +148,8 @@ function judgeTests(result: CommandResult, output: string): Judgement {
 }
 
 export function describeCounts(counts: TestCounts): string {
-  const parts = [`${counts.passed} passed`, `${counts.failed} failed`];
-  if (counts.skipped > 0) parts.push(`${counts.skipped} skipped`);
-  if (counts.todo > 0) parts.push(`${counts.todo} todo`);
-  return `${parts.join(', ')} (${counts.runners.join(' + ')})`;
+  const skipped = counts.skipped > 0 ? `, ${counts.skipped} skipped` : '';
+  return `${counts.passed} passed, ${counts.failed} failed${skipped} (${counts.framework})`;
 }
 
 /** A gate that had nothing to run: not proven, with the reason. */

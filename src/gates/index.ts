@@ -1,7 +1,7 @@
 export { describeCounts, lintGate, typeCheckGate, unitTestGate } from './command-gates.ts';
 export { coverageGate, DEFAULT_MINIMUM_LINE_COVERAGE } from './coverage-gate.ts';
 export type { Gate, GateContext, GateEvidence, GateRecord, GateResult, GateVerdict } from './gate.ts';
-export { parseTestCounts, type TestCounts, type TestRunnerName } from './parse-test-counts.ts';
+export { parseTestCounts, type TestCounts, type TestFramework } from './parse-test-counts.ts';
 export { ALL_GATES, runGates, type GateRun } from './run-gates.ts';
 export { legalGate } from './legal-gate.ts';
 export { securityGate } from './security-gate.ts';

@@ -1,140 +1,145 @@
-/** What a test runner said it ran, from its own summary. */
+export type TestFramework = 'node:test' | 'vitest' | 'jest' | 'pytest' | 'go' | 'mocha';
+
 export interface TestCounts {
-  /** The runners whose summaries were found (a project's `npm test` may run more than one). */
-  runners: TestRunnerName[];
   passed: number;
   failed: number;
   skipped: number;
-  todo: number;
+  framework: TestFramework;
 }
 
-export type TestRunnerName = 'node:test' | 'vitest' | 'jest' | 'pytest' | 'go test';
+/** A summary found in the output, and the line it ends on: the last one wins. */
+interface FoundSummary extends TestCounts {
+  lineIndex: number;
+}
+
+// Colours (CSI sequences) and carriage returns from progress output.
+const ANSI_ESCAPE = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
+/** Lines of one multi-line summary (node:test, Mocha) are at most this far apart. */
+const SUMMARY_BLOCK_LINES = 10;
 
 /**
- * The counts in a test command's output, summed over every summary found; null when no runner's
- * summary is in it (the output alone then proves nothing about what ran).
+ * Reads the real test counts from a test run's output, for the completion evidence: node:test
+ * (TAP and spec reporters), Vitest, Jest, pytest, `go test -v` and Mocha. When the output holds
+ * several summaries (one per package, or a rerun), the last one is used. Null when none is found:
+ * the caller must then say the counts are unknown, never guess them.
  *
- * Read from the runners' own end-of-run summaries, because a gate runs the project's test command
- * as the project wrote it (`npm test`, a Makefile target) and cannot add reporter flags to it. The
- * formats are the runners' documented default output: node:test's spec and TAP reporters
- * (`ℹ tests 4` / `# tests 4` and the lines after), Vitest (`Tests  1 failed | 3 passed (4)`), Jest
- * (`Tests:       1 failed, 3 passed, 4 total`), pytest (`=== 1 failed, 3 passed in 0.12s ===`) and
- * `go test -v` (`--- PASS: TestName`).
+ * Mapping: cancelled (node:test), errors (pytest) count as failed; todo, pending and xfailed count
+ * as skipped; xpassed counts as passed. Go prints per-test lines only with `-v`; without them a Go
+ * run is recognised from its package lines but counts 0 tests.
+ *
+ * One pass over the lines, a few lines per framework (past our usual function length on purpose):
+ * node:test and mocha summaries span several lines, so their open block is state of the pass.
  */
 export function parseTestCounts(output: string): TestCounts | null {
-  const text = stripTerminalCodes(output);
-  const counts: TestCounts = { runners: [], passed: 0, failed: 0, skipped: 0, todo: 0 };
-  for (const parser of PARSERS) {
-    const found = parser.parse(text);
-    if (found.length === 0) continue;
-    counts.runners.push(parser.runner);
-    for (const summary of found) {
-      counts.passed += summary.passed;
-      counts.failed += summary.failed;
-      counts.skipped += summary.skipped;
-      counts.todo += summary.todo;
+  const lines = output.replace(ANSI_ESCAPE, '').split(/\r?\n|\r/);
+  const summaries: FoundSummary[] = [];
+  let nodeBlock: FoundSummary | null = null;
+  let mochaBlock: FoundSummary | null = null;
+  const go = { passed: 0, failed: 0, skipped: 0, lastPackageLine: -1 };
+
+  for (const [lineIndex, rawLine] of lines.entries()) {
+    const line = rawLine.trimEnd();
+
+    const nodeLine = /^(?:#|ℹ) (pass|fail|cancelled|skipped|todo) (\d+)$/.exec(line.trimStart());
+    if (nodeLine !== null) {
+      const [, name, countText] = nodeLine;
+      const count = Number(countText);
+      if (name === 'pass') {
+        nodeBlock = { passed: count, failed: 0, skipped: 0, framework: 'node:test', lineIndex };
+        summaries.push(nodeBlock);
+      } else if (nodeBlock !== null && lineIndex - nodeBlock.lineIndex <= SUMMARY_BLOCK_LINES) {
+        if (name === 'fail' || name === 'cancelled') nodeBlock.failed += count;
+        else nodeBlock.skipped += count;
+      }
+      continue;
+    }
+
+    const vitest = /^\s*Tests\s+(.+?)\s+\((\d+)\)$/.exec(line);
+    if (vitest !== null) {
+      const counts = countWords(vitest[1] ?? '', /\s*\|\s*/);
+      if (counts !== null) summaries.push({ ...counts, framework: 'vitest', lineIndex });
+      continue;
+    }
+
+    const jest = /^\s*Tests:\s+(.+?),\s+\d+ total$/.exec(line);
+    if (jest !== null) {
+      const counts = countWords(jest[1] ?? '', /,\s*/);
+      if (counts !== null) summaries.push({ ...counts, framework: 'jest', lineIndex });
+      continue;
+    }
+
+    const pytest = /^=*\s*(\d+ [a-z]+(?:, \d+ [a-z]+)*) in [\d.]+s(?: \([\d:]+\))?\s*=*$/.exec(line);
+    if (pytest !== null) {
+      const counts = countWords(pytest[1] ?? '', /,\s*/);
+      if (counts !== null) summaries.push({ ...counts, framework: 'pytest', lineIndex });
+      continue;
+    }
+
+    if (/^=*\s*no tests ran in [\d.]+s\b/.test(line)) {
+      summaries.push({ passed: 0, failed: 0, skipped: 0, framework: 'pytest', lineIndex });
+      continue;
+    }
+
+    const goTest = /^\s*--- (PASS|FAIL|SKIP): /.exec(line);
+    if (goTest !== null) {
+      if (goTest[1] === 'PASS') go.passed += 1;
+      else if (goTest[1] === 'FAIL') go.failed += 1;
+      else go.skipped += 1;
+      continue;
+    }
+    if (/^(?:ok|FAIL)\s+\S+\s+(?:[\d.]+s|\(cached\)|\[[^\]]+\])/.test(line)) {
+      go.lastPackageLine = lineIndex;
+      continue;
+    }
+
+    const mocha = /^\s*(\d+) (passing|failing|pending)(?: \([^)]*\))?$/.exec(line);
+    if (mocha !== null) {
+      const count = Number(mocha[1]);
+      if (mocha[2] === 'passing') {
+        mochaBlock = { passed: count, failed: 0, skipped: 0, framework: 'mocha', lineIndex };
+        summaries.push(mochaBlock);
+      } else if (mochaBlock !== null && lineIndex - mochaBlock.lineIndex <= SUMMARY_BLOCK_LINES) {
+        if (mocha[2] === 'failing') mochaBlock.failed = count;
+        else mochaBlock.skipped = count;
+      }
     }
   }
-  return counts.runners.length === 0 ? null : counts;
-}
 
-type Summary = Omit<TestCounts, 'runners'>;
-
-interface SummaryParser {
-  runner: TestRunnerName;
-  parse(text: string): Summary[];
-}
-
-const PARSERS: readonly SummaryParser[] = [
-  { runner: 'node:test', parse: parseNodeTestSummaries },
-  { runner: 'vitest', parse: parseVitestSummaries },
-  { runner: 'jest', parse: parseJestSummaries },
-  { runner: 'pytest', parse: parsePytestSummaries },
-  { runner: 'go test', parse: parseGoTestVerbose },
-];
-
-/** `ℹ tests 4` (spec) or `# tests 4` (TAP), then `pass`, `fail`, `cancelled`, `skipped`, `todo` lines. */
-function parseNodeTestSummaries(text: string): Summary[] {
-  const summaries: Summary[] = [];
-  const lines = text.split('\n');
-  lines.forEach((line, index) => {
-    const start = /^(ℹ|#) tests \d+\s*$/.exec(line);
-    if (start === null) return;
-    const marker = start[1];
-    const field = (name: string) => {
-      for (const next of lines.slice(index + 1, index + 10)) {
-        const match = new RegExp(`^${marker} ${name} (\\d+)\\s*$`).exec(next);
-        if (match !== null) return Number(match[1]);
-      }
-      return 0;
-    };
+  if (go.lastPackageLine >= 0) {
     summaries.push({
-      passed: field('pass'),
-      failed: field('fail') + field('cancelled'),
-      skipped: field('skipped'),
-      todo: field('todo'),
+      passed: go.passed,
+      failed: go.failed,
+      skipped: go.skipped,
+      framework: 'go',
+      lineIndex: go.lastPackageLine,
     });
-  });
-  return summaries;
-}
-
-/** `      Tests  1 failed | 1 passed | 1 skipped | 1 todo (4)` */
-function parseVitestSummaries(text: string): Summary[] {
-  return [...text.matchAll(/^\s*Tests\s{2,}(.+?)\s+\(\d+\)\s*$/gm)].map((match) =>
-    countWords(match[1] ?? '', /\s*\|\s*/),
-  );
-}
-
-/** `Tests:       1 failed, 1 skipped, 2 passed, 4 total` */
-function parseJestSummaries(text: string): Summary[] {
-  return [...text.matchAll(/^Tests:\s+(.+?),\s*\d+ total\s*$/gm)].map((match) =>
-    countWords(match[1] ?? '', /\s*,\s*/),
-  );
-}
-
-/** `==== 1 failed, 1 passed, 1 skipped in 2.70s ====` (or without the rules, with -q); `no tests ran`. */
-function parsePytestSummaries(text: string): Summary[] {
-  const summaries: Summary[] = [];
-  for (const match of text.matchAll(/^=*\s*((?:\d+ \w+(?:, )?)+) in [\d.]+s\b.*$/gm)) {
-    summaries.push(countWords(match[1] ?? '', /\s*,\s*/));
   }
-  for (const _ of text.matchAll(/^=*\s*no tests ran in [\d.]+s\b.*$/gm)) {
-    summaries.push({ passed: 0, failed: 0, skipped: 0, todo: 0 });
-  }
-  return summaries;
+  const last = summaries.reduce<FoundSummary | null>(
+    (latest, summary) => (latest === null || summary.lineIndex >= latest.lineIndex ? summary : latest),
+    null,
+  );
+  if (last === null) return null;
+  return { passed: last.passed, failed: last.failed, skipped: last.skipped, framework: last.framework };
 }
 
-/** One `--- PASS|FAIL|SKIP: Name` line per test (subtests indented); without -v go prints none. */
-function parseGoTestVerbose(text: string): Summary[] {
-  const results = [...text.matchAll(/^\s*--- (PASS|FAIL|SKIP): \S+/gm)].map((match) => match[1]);
-  if (results.length === 0) return [];
-  return [
-    {
-      passed: results.filter((result) => result === 'PASS').length,
-      failed: results.filter((result) => result === 'FAIL').length,
-      skipped: results.filter((result) => result === 'SKIP').length,
-      todo: 0,
-    },
-  ];
-}
+const PASSED_WORDS = new Set(['passed', 'xpassed']);
+const FAILED_WORDS = new Set(['failed', 'error', 'errors']);
+const SKIPPED_WORDS = new Set(['skipped', 'todo', 'xfailed']);
 
-/** "1 failed, 2 passed" → counts, by the runners' words for each outcome. */
-function countWords(list: string, separator: RegExp): Summary {
-  const summary: Summary = { passed: 0, failed: 0, skipped: 0, todo: 0 };
-  for (const part of list.split(separator)) {
-    const match = /^(\d+) (\w+)/.exec(part.trim());
+/** `3 passed | 1 failed` or `1 failed, 3 passed`; null when no part names a test outcome. */
+function countWords(text: string, separator: RegExp): Omit<TestCounts, 'framework'> | null {
+  const counts = { passed: 0, failed: 0, skipped: 0 };
+  let isRecognised = false;
+  for (const part of text.split(separator)) {
+    const match = /^(\d+) ([a-z]+)$/.exec(part.trim());
     if (match === null) continue;
     const count = Number(match[1]);
-    const word = (match[2] ?? '').toLowerCase();
-    if (word === 'passed' || word === 'xpassed') summary.passed += count;
-    else if (word === 'failed' || word === 'error' || word === 'errors') summary.failed += count;
-    else if (word === 'skipped' || word === 'pending' || word === 'xfailed') summary.skipped += count;
-    else if (word === 'todo') summary.todo += count;
+    const word = match[2] ?? '';
+    if (PASSED_WORDS.has(word)) counts.passed += count;
+    else if (FAILED_WORDS.has(word)) counts.failed += count;
+    else if (SKIPPED_WORDS.has(word)) counts.skipped += count;
+    else continue;
+    isRecognised = true;
   }
-  return summary;
-}
-
-/** Colours and cursor moves, which runners print even into pipes when FORCE_COLOR is set. */
-function stripTerminalCodes(text: string): string {
-  return text.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r\n?/g, '\n');
+  return isRecognised ? counts : null;
 }

@@ -16,6 +16,5 @@ export {
 export { buildRunReport, type RunReport, type RunStatusWord, writeRunReport } from './run-report.ts';
 export { readMergedTasks, type MergedTask } from './merged-work.ts';
 export { checkHealth } from './health-check.ts';
-export { parseTestCounts } from './parse-test-counts.ts';
 export { readProjectGates } from './project-gates.ts';
 export { computeWorkerLimit, WorkerLimiter } from './worker-limit.ts';

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NewEvent } from '../events/index.ts';
+import { parseTestCounts } from '../gates/index.ts';
 import { runGit } from '../git/index.ts';
 import type { DeploymentSettings } from '../planning/index.ts';
 import type { CommandRunner } from '../sandbox/index.ts';
 import { checkHealth } from './health-check.ts';
-import { parseTestCounts } from './parse-test-counts.ts';
 
 export interface GateResult {
   command: string;
