@@ -1,0 +1,66 @@
+/**
+ * How much network a sandboxed command gets:
+ * - `none`: its own empty network namespace (loopback only);
+ * - `registries`: its own network namespace whose only way out is Loki's allow-list proxy, which
+ *   lets through the package registries and the model API host (see `allowListProxy`);
+ * - `full`: the host's network, loopback services included.
+ */
+export type SandboxNetworkMode = 'none' | 'registries' | 'full';
+
+export const SANDBOX_NETWORK_MODES: readonly SandboxNetworkMode[] = ['none', 'registries', 'full'];
+
+/**
+ * Hosts `registries` lets through unless `sandbox.allowedHosts` says otherwise: the npm, PyPI,
+ * crates.io and Go module registries and the Debian/Ubuntu mirrors, so that dependencies install.
+ * The provider's model API host is added to whatever list is in force.
+ */
+export const DEFAULT_ALLOWED_HOSTS: readonly string[] = [
+  'registry.npmjs.org',
+  'pypi.org',
+  'files.pythonhosted.org',
+  'crates.io',
+  'static.crates.io',
+  'index.crates.io',
+  'proxy.golang.org',
+  'sum.golang.org',
+  'deb.debian.org',
+  'security.debian.org',
+  'archive.ubuntu.com',
+  'security.ubuntu.com',
+];
+
+/** The config keys a refusal names, so that the message says exactly what would allow the host. */
+export const NETWORK_MODE_CONFIG_KEY = 'sandbox.network';
+export const ALLOWED_HOSTS_CONFIG_KEY = 'sandbox.allowedHosts';
+
+/** A host name in the form the allow list compares: lower case, no trailing dot, no IPv6 brackets. */
+export function normalizeHost(host: string): string {
+  const lower = host.trim().toLowerCase();
+  const unbracketed = lower.startsWith('[') && lower.endsWith(']') ? lower.slice(1, -1) : lower;
+  return unbracketed.endsWith('.') ? unbracketed.slice(0, -1) : unbracketed;
+}
+
+/**
+ * Whether `host` is on the list. An entry is a host name or address, matched exactly, or
+ * `*.example.com`, which matches every name under example.com but not example.com itself (list
+ * both to allow both). Any port of an allowed host is allowed: registries and mirrors are
+ * served on 80 and 443, and local registries on whatever port they were given.
+ */
+export function isHostAllowed(host: string, allowedHosts: readonly string[]): boolean {
+  const wanted = normalizeHost(host);
+  if (wanted === '') return false;
+  return allowedHosts.some((entry) => {
+    const allowed = normalizeHost(entry);
+    if (allowed.startsWith('*.'))
+      return wanted.endsWith(allowed.slice(1)) && wanted.length > allowed.length - 1;
+    return wanted === allowed;
+  });
+}
+
+/** The sentence a refused command and the log both see: the host, and the key that would allow it. */
+export function refusalMessage(host: string, port: number): string {
+  return (
+    `Loki's sandbox refused a connection to ${host}:${String(port)}: the host is not in ${ALLOWED_HOSTS_CONFIG_KEY} ` +
+    `(${NETWORK_MODE_CONFIG_KEY} is registries). Add it to ${ALLOWED_HOSTS_CONFIG_KEY}, or set ${NETWORK_MODE_CONFIG_KEY} to full.`
+  );
+}
