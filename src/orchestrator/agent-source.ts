@@ -30,6 +30,7 @@ import {
   buildSandboxEnvironment,
   type CommandRunner,
   createRedactor,
+  type SandboxNetworkAccess,
   wrapInBubblewrap,
 } from '../sandbox/index.ts';
 import type { Task } from '../store/index.ts';
@@ -77,6 +78,11 @@ export interface AgentSourceOptions {
   scripted?: { session: ScriptedSession; origin: string } | { script: ScriptedScript; origin: string };
   /** The bwrap executable when commands run in bubblewrap: agent CLIs then run inside it too. */
   bubblewrapPath?: string | undefined;
+  /**
+   * The run's network policy, which `runner` also applies: agents' commands may use the network
+   * as it allows, and agent CLIs run under it. Unset: agents' commands get no network.
+   */
+  sandboxNetwork?: SandboxNetworkAccess | undefined;
 }
 
 /** Builds the agent source for a provider; throws a usage error naming what is missing. */
@@ -105,7 +111,7 @@ function loopAgentFactory(options: AgentSourceOptions): LoopAgentFactory {
       emit: request.emit,
       outputDirectory: join(options.logsDirectory, 'tool-output', request.task.id),
       commandTimeoutMilliseconds: 5 * 60 * 1000,
-      allowNetwork: false,
+      allowNetwork: options.sandboxNetwork !== undefined && options.sandboxNetwork.mode !== 'none',
       env: sandboxEnvironment,
       redactor,
       signal: request.signal,
@@ -247,6 +253,8 @@ function cliAgentSource(options: AgentSourceOptions, provider: 'claude-code' | '
                 worktree: request.worktree.path,
                 writablePaths: claudeCodeStatePaths(options.env),
                 pathVariable: options.env.PATH,
+                ...(options.sandboxNetwork === undefined ? {} : { network: options.sandboxNetwork }),
+                ...(options.env.HOME === undefined ? {} : { homeDirectory: options.env.HOME }),
               }),
             }),
         permissionMode: 'bypassPermissions',

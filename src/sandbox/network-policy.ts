@@ -59,8 +59,11 @@ export function isHostAllowed(host: string, allowedHosts: readonly string[]): bo
 
 /** The sentence a refused command and the log both see: the host, and the key that would allow it. */
 export function refusalMessage(host: string, port: number): string {
+  // The name comes from a sandboxed command: shown quoted and escaped unless it is plainly a name,
+  // so that it cannot smuggle terminal control sequences into Loki's output.
+  const shown = /^[a-z0-9.:*_-]+$/i.test(host) ? host : JSON.stringify(host);
   return (
-    `Loki's sandbox refused a connection to ${host}:${String(port)}: the host is not in ${ALLOWED_HOSTS_CONFIG_KEY} ` +
+    `Loki's sandbox refused a connection to ${shown}:${String(port)}: the host is not in ${ALLOWED_HOSTS_CONFIG_KEY} ` +
     `(${NETWORK_MODE_CONFIG_KEY} is registries). Add it to ${ALLOWED_HOSTS_CONFIG_KEY}, or set ${NETWORK_MODE_CONFIG_KEY} to full.`
   );
 }

@@ -2,19 +2,26 @@ import { realpathSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AllowListProxy, type RefusedConnection } from './allow-list-proxy.ts';
-import type { SandboxNetworkMode } from './network-policy.ts';
+import { isHostAllowed, type SandboxNetworkMode } from './network-policy.ts';
 
 /** What one sandbox gets of the network; `registries` carries the running proxy's folder. */
 export type SandboxNetworkAccess =
   | { mode: 'none' }
   | { mode: 'full' }
-  | { mode: 'registries'; proxyDirectory: string; nodeExecutable: string };
+  | {
+      mode: 'registries';
+      proxyDirectory: string;
+      nodeExecutable: string;
+      /** Names reached without the proxy: the sandbox's own loopback (a test server it started). */
+      directHosts: readonly string[];
+    };
 
 /** Where the proxy's folder appears inside the sandbox (under the sandbox's own /run tmpfs). */
 const PROXY_FOLDER_INSIDE = '/run/loki-network';
 const FORWARDER_FILE = 'forwarder.cjs';
 /** A port of the sandbox's own loopback: nothing else listens in its fresh network namespace. */
 const FORWARDER_PORT = 18_080;
+const LOOPBACK_NAMES: readonly string[] = ['localhost', '127.0.0.1', '::1'];
 const PROXY_URL = `http://127.0.0.1:${String(FORWARDER_PORT)}`;
 
 /**
@@ -71,7 +78,10 @@ export class SandboxNetwork implements AsyncDisposable {
     await writeFile(join(proxy.directory, FORWARDER_FILE), FORWARDER_SOURCE, { mode: 0o444 });
     // By its real path: Node may be unpacked under /tmp, which the sandbox masks.
     const nodeExecutable = realpathSync(process.execPath);
-    const access = { mode, proxyDirectory: proxy.directory, nodeExecutable } as const;
+    // A loopback name on the allow list (a model API served on the host's loopback) must go
+    // through the proxy: straight, it would reach the sandbox's own empty loopback instead.
+    const directHosts = LOOPBACK_NAMES.filter((name) => !isHostAllowed(name, allowedHosts));
+    const access = { mode, proxyDirectory: proxy.directory, nodeExecutable, directHosts } as const;
     return new SandboxNetwork(mode, allowedHosts, access, proxy);
   }
 
@@ -114,7 +124,7 @@ export function networkSandboxParts(access: SandboxNetworkAccess): NetworkSandbo
       '--unshare-net',
       '--ro-bind', access.proxyDirectory, PROXY_FOLDER_INSIDE,
       '--ro-bind', access.nodeExecutable, access.nodeExecutable,
-      ...setEnvironment({ ...installFriendlyEnvironment(), ...proxyEnvironment() }),
+      ...setEnvironment({ ...installFriendlyEnvironment(), ...proxyEnvironment(access.directHosts) }),
     ],
     // The program starts only once the forwarder listens, so its first request cannot race it.
     prelude: [
@@ -129,14 +139,15 @@ export function networkSandboxParts(access: SandboxNetworkAccess): NetworkSandbo
 }
 
 /** Every common tool's way of being told to use a proxy; loopback stays direct (local test servers). */
-function proxyEnvironment(): Record<string, string> {
+function proxyEnvironment(directHosts: readonly string[]): Record<string, string> {
+  const noProxy = directHosts.join(',');
   return {
     HTTP_PROXY: PROXY_URL,
     HTTPS_PROXY: PROXY_URL,
     http_proxy: PROXY_URL,
     https_proxy: PROXY_URL,
-    NO_PROXY: 'localhost,127.0.0.1,::1',
-    no_proxy: 'localhost,127.0.0.1,::1',
+    NO_PROXY: noProxy,
+    no_proxy: noProxy,
     npm_config_proxy: PROXY_URL,
     npm_config_https_proxy: PROXY_URL,
     // Node's own fetch and http ignore HTTP_PROXY unless told to read it (Node 24).
