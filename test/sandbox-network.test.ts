@@ -19,6 +19,7 @@ import {
   type SandboxNetworkMode,
   wrapInBubblewrap,
 } from '../src/sandbox/index.ts';
+import { describeCommandRunnerConformance } from '../src/sandbox/command-runner-conformance.ts';
 import { findExecutable } from '../src/sandbox/find-executable.ts';
 import { type FakeNpmRegistry, startFakeNpmRegistry } from './fakes/fake-npm-registry.ts';
 
@@ -216,3 +217,19 @@ async function runToEnd(
   await once(child, 'close');
   return output;
 }
+
+describe.skipIf(bubblewrapPath === undefined)('the registries network keeps every runner promise', () => {
+  let network: SandboxNetwork;
+  beforeAll(async () => {
+    network = await SandboxNetwork.start({ mode: 'registries', allowedHosts: [ALLOWED_ADDRESS] });
+  });
+  afterAll(async () => {
+    await network[Symbol.asyncDispose]();
+  });
+  // The forwarder runs beside every command here: the suite's process checks cover it too.
+  describeCommandRunnerConformance(
+    'bubblewrap with the registries network',
+    () => new BubblewrapRunner({ bubblewrapPath: bubblewrapPath ?? 'bwrap', network: network.access }),
+    { allowNetwork: true },
+  );
+});
