@@ -1,4 +1,8 @@
 import { once } from 'node:events';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isLokiError } from '../errors/index.ts';
 import { request } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -99,5 +103,20 @@ describe('AllowListProxy', () => {
     again.end();
     const [error] = (await once(again, 'error')) as [NodeJS.ErrnoException];
     expect(error.code).toBe('ENOENT');
+  });
+
+  it('fails with a clear error when its socket path would be too long, leaving nothing behind', async () => {
+    const deep = await mkdtemp(join(tmpdir(), `loki-deep-${'x'.repeat(100)}-`));
+    try {
+      const error = await AllowListProxy.start({ allowedHosts: [], temporaryDirectory: deep }).then(
+        () => null,
+        (caught: unknown) => caught,
+      );
+      expect(isLokiError(error) && error.code).toBe('SANDBOX_PROXY_FAILED');
+      expect((error as Error).message).toMatch(/too long.*Set TMPDIR to a short writable folder/);
+      expect(await readdir(deep)).toEqual([]);
+    } finally {
+      await rm(deep, { recursive: true, force: true });
+    }
   });
 });

@@ -4,7 +4,9 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
+import { LokiError } from '../errors/index.ts';
 import { isHostAllowed, normalizeHost, refusalMessage } from './network-policy.ts';
+import { SandboxErrorCode } from './sandbox-errors.ts';
 
 /** A connection the proxy did not let through, for an event or a log line. */
 export interface RefusedConnection {
@@ -61,13 +63,21 @@ export class AllowListProxy implements AsyncDisposable {
       openTunnel(request, client, head, options, tunnels);
     });
     const proxy = new AllowListProxy(directory, server, tunnels);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(proxy.socketPath, () => {
-        server.off('error', reject);
-        resolve();
+    try {
+      // A unix socket's path has at most 107 bytes; a deep TMPDIR would exceed it.
+      if (Buffer.byteLength(proxy.socketPath) > 107)
+        throw new Error(`the socket path ${proxy.socketPath} is too long`);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(proxy.socketPath, () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
-    });
+    } catch (error) {
+      await rm(directory, { recursive: true, force: true });
+      throw proxyStartError(error);
+    }
     return proxy;
   }
 
@@ -199,4 +209,12 @@ function statusReply(status: number, message: string): string {
 function reply(response: ServerResponse, status: number, message: string): void {
   response.writeHead(status, { 'content-type': 'text/plain', connection: 'close' });
   response.end(`${message}\n`);
+}
+
+function proxyStartError(cause: unknown): LokiError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new LokiError(
+    `Could not start the sandbox's network proxy (${reason}). Set TMPDIR to a short writable folder, or set sandbox.network to none or full.`,
+    { code: SandboxErrorCode.proxyFailed, category: 'user', cause },
+  );
 }
