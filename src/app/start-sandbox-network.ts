@@ -15,7 +15,10 @@ const MODEL_API_URLS: Readonly<Record<string, { variables: readonly string[]; fa
   ollama: { variables: ['LOKI_OLLAMA_BASE_URL'], fallback: 'http://localhost:11434' },
 };
 
-/** The host of the provider's base URL, which an agent CLI in the sandbox must reach; none for scripted. */
+/**
+ * The host of the provider's base URL, which an agent CLI in the sandbox must reach, with its
+ * port when the URL names one (then only that port is let through); none for scripted.
+ */
 export function modelApiHost(
   provider: string,
   env: Readonly<Record<string, string | undefined>>,
@@ -27,7 +30,8 @@ export function modelApiHost(
     .find((value) => value !== undefined && value !== '');
   const url = configured ?? known.fallback;
   if (url === undefined || !URL.canParse(url)) return null;
-  return new URL(url).hostname;
+  const { hostname, port } = new URL(url);
+  return port === '' ? hostname : `${hostname}:${port}`;
 }
 
 /**

@@ -23,6 +23,17 @@ describe('isHostAllowed', () => {
     expect(isHostAllowed('', list)).toBe(false);
   });
 
+  it('holds an entry with a port to that port', () => {
+    const list = ['localhost:11434', '[::1]:8080', 'registry.npmjs.org'];
+    expect(isHostAllowed('localhost', list, 11434)).toBe(true);
+    expect(isHostAllowed('localhost', list, 5432)).toBe(false);
+    expect(isHostAllowed('::1', list, 8080)).toBe(true);
+    expect(isHostAllowed('::1', list, 22)).toBe(false);
+    expect(isHostAllowed('registry.npmjs.org', list, 8443)).toBe(true);
+    // Asked without a port (does any entry name the host?), as the sandbox does for NO_PROXY.
+    expect(isHostAllowed('localhost', list)).toBe(true);
+  });
+
   it('names the refused host and the key that would allow it, escaping what a command made up', () => {
     expect(refusalMessage('evil.example', 443)).toMatch(
       /evil\.example:443: .*Add it to sandbox\.allowedHosts/,

@@ -113,7 +113,7 @@ function openTunnel(
     client.end(statusReply(400, `Loki's sandbox proxy expected CONNECT host:port, got ${request.url ?? ''}`));
     return;
   }
-  if (!isHostAllowed(target.host, options.allowedHosts)) {
+  if (!isHostAllowed(target.host, options.allowedHosts, target.port)) {
     client.end(statusReply(403, refuse(target.host, target.port, 'CONNECT', options)));
     return;
   }
@@ -160,7 +160,7 @@ function forwardPlainRequest(
   const host = normalizeHost(url.hostname);
   const port = url.port === '' ? 80 : Number(url.port);
   const method = request.method ?? 'GET';
-  if (!isHostAllowed(host, options.allowedHosts)) {
+  if (!isHostAllowed(host, options.allowedHosts, port)) {
     reply(response, 403, refuse(host, port, method, options));
     return;
   }

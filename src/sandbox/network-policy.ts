@@ -41,20 +41,37 @@ export function normalizeHost(host: string): string {
 }
 
 /**
- * Whether `host` is on the list. An entry is a host name or address, matched exactly, or
- * `*.example.com`, which matches every name under example.com but not example.com itself (list
- * both to allow both). Any port of an allowed host is allowed: registries and mirrors are
+ * Whether a connection to `host` on `port` is allowed. An entry is a host name or address,
+ * matched exactly, or `*.example.com`, which matches every name under example.com but not
+ * example.com itself (list both to allow both). An entry may name a port (`localhost:11434`,
+ * `[::1]:8080`), and then allows that port only: a model API on the host's loopback must not open
+ * every other service there. Without a port any port is allowed: registries and mirrors are
  * served on 80 and 443, and local registries on whatever port they were given.
  */
-export function isHostAllowed(host: string, allowedHosts: readonly string[]): boolean {
+export function isHostAllowed(host: string, allowedHosts: readonly string[], port?: number): boolean {
   const wanted = normalizeHost(host);
   if (wanted === '') return false;
-  return allowedHosts.some((entry) => {
-    const allowed = normalizeHost(entry);
-    if (allowed.startsWith('*.'))
-      return wanted.endsWith(allowed.slice(1)) && wanted.length > allowed.length - 1;
-    return wanted === allowed;
+  return allowedHosts.some((text) => {
+    const entry = parseEntry(text);
+    if (port !== undefined && entry.port !== undefined && entry.port !== port) return false;
+    if (entry.host.startsWith('*.')) {
+      return wanted.endsWith(entry.host.slice(1)) && wanted.length > entry.host.length - 1;
+    }
+    return wanted === entry.host;
   });
+}
+
+/** `name`, `name:port`, `[v6]` or `[v6]:port`; a bare IPv6 address (several colons) has no port. */
+function parseEntry(text: string): { host: string; port?: number } {
+  const trimmed = text.trim();
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(trimmed);
+  if (bracketed !== null) {
+    const port = bracketed[2];
+    return { host: normalizeHost(bracketed[1] ?? ''), ...(port === undefined ? {} : { port: Number(port) }) };
+  }
+  const withPort = /^([^:]+):(\d{1,5})$/.exec(trimmed);
+  if (withPort !== null) return { host: normalizeHost(withPort[1] ?? ''), port: Number(withPort[2]) };
+  return { host: normalizeHost(trimmed) };
 }
 
 /** The sentence a refused command and the log both see: the host, and the key that would allow it. */
