@@ -44,4 +44,4 @@ export {
   type StopRunOptions,
   type StopRunResult,
 } from './run-control.ts';
-export { describeSandboxNetwork, modelApiHost, readSandboxNetworkPolicy } from './start-sandbox-network.ts';
+export { modelApiHost, readSandboxNetworkPolicy } from './start-sandbox-network.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeSandboxNetwork, modelApiHost } from './start-sandbox-network.ts';
+import { modelApiHost } from './start-sandbox-network.ts';
 
 describe('modelApiHost', () => {
   it("is the host of the provider's base URL, with the port only when the URL names one", () => {
@@ -14,12 +14,5 @@ describe('modelApiHost', () => {
     ).toBe('[::1]:8000');
     expect(modelApiHost('openai-compatible', {})).toBeNull();
     expect(modelApiHost('scripted', {})).toBeNull();
-  });
-
-  it('describes the policy in one line', () => {
-    expect(
-      describeSandboxNetwork({ mode: 'registries', allowedHosts: ['pypi.org', 'api.anthropic.com'] }),
-    ).toBe('registries (only pypi.org, api.anthropic.com)');
-    expect(describeSandboxNetwork({ mode: 'none', allowedHosts: [] })).toBe('none (no network)');
   });
 });

@@ -56,13 +56,6 @@ export async function startSandboxNetwork(options: {
   });
 }
 
-/** One line for people: the policy in force, e.g. "registries (registry.npmjs.org, pypi.org, …)". */
-export function describeSandboxNetwork(network: Pick<SandboxNetwork, 'mode' | 'allowedHosts'>): string {
-  if (network.mode === 'none') return 'none (no network)';
-  if (network.mode === 'full') return "full (the host's network)";
-  return `registries (only ${network.allowedHosts.join(', ')})`;
-}
-
 /** The configured policy for `loki doctor`; a configuration that cannot be read is a finding there. */
 export function readSandboxNetworkPolicy(context: AppContext): SandboxNetworkPolicy {
   let resolved: ResolvedConfig;
