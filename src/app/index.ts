@@ -50,3 +50,4 @@ export {
   type VerifyRequest,
   verifyProject,
 } from './verify-project.ts';
+export { modelApiHost, readSandboxNetworkPolicy } from './start-sandbox-network.ts';

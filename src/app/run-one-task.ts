@@ -7,6 +7,7 @@ import { readProjectGates } from '../orchestrator/index.ts';
 import { loadScriptedScript } from '../providers/index.ts';
 import { type RunSingleTaskResult, runSingleTask, type TaskAgent } from '../runtime/index.ts';
 import { buildSandboxEnvironment, detectCommandRunner } from '../sandbox/index.ts';
+import { startSandboxNetwork } from './start-sandbox-network.ts';
 import {
   configuredModelOverrides,
   createAppAgentSource,
@@ -40,6 +41,8 @@ export interface OneTaskRequest {
 export interface OneTaskObserver {
   started?(start: { provider: string; model: string; commandRunner: string }): void;
   event?(event: NewEvent): void;
+  /** Something the user should know that does not stop the task (a refused network connection). */
+  warning?(text: string): void;
 }
 
 /**
@@ -62,10 +65,17 @@ export async function runOneTask(
   // Without a verify command the project's gates verify the work; with neither it is not proven.
   const projectGates =
     request.verifyCommand === undefined ? readProjectGates(workspace.paths.specsDirectory) : [];
-  const detection = await detectCommandRunner({ env: context.env });
+  await using network = await startSandboxNetwork({
+    config,
+    provider: selection.provider,
+    env: context.env,
+    warn: (text) => observer.warning?.(text),
+  });
+  const detection = await detectCommandRunner({ env: context.env, network: network.access });
   const source = createAppAgentSource(context, {
     provider: selection.provider,
     runner: detection.runner,
+    sandboxNetwork: network.access,
     logsDirectory: workspace.paths.logsDirectory,
     modelOverrides: configuredModelOverrides(config, request.model),
     ...(selection.provider === 'scripted' && scriptPath !== undefined

@@ -7,7 +7,8 @@ import { usageError } from '../errors/index.ts';
 import type { LokiEvent } from '../events/index.ts';
 import { acquireRunLock, RunControlWatch, type RunOutcome, runPipeline } from '../orchestrator/index.ts';
 import { loadScriptedSession, type ScriptedSession } from '../providers/index.ts';
-import { buildSandboxEnvironment, detectCommandRunner } from '../sandbox/index.ts';
+import { buildSandboxEnvironment, detectCommandRunner, type SandboxNetworkAccess } from '../sandbox/index.ts';
+import { startSandboxNetwork } from './start-sandbox-network.ts';
 import type { Run, Store } from '../store/index.ts';
 import {
   assertStoreNotLost,
@@ -181,7 +182,13 @@ interface RunSession {
 async function runSession(session: RunSession): Promise<RunResult> {
   const { context, workspace, resolved, runId, latest, observer } = session;
   const settings = resolved.settings;
-  const { detection, source, governor } = await prepareAgents(session);
+  await using network = await startSandboxNetwork({
+    config: session.config.values,
+    provider: resolved.selection.provider,
+    env: context.env,
+    warn: (text) => observer.warning?.(text),
+  });
+  const { detection, source, governor } = await prepareAgents(session, network.access);
   // A stop requested in the store (loki stop from any terminal, the dashboard) and the caller's
   // stop signal (Ctrl-C, recorded as a request too) stop the run the same way, gracefully.
   const controller = new AbortController();
@@ -253,13 +260,14 @@ async function runSession(session: RunSession): Promise<RunResult> {
 }
 
 /** The command runner, the agent source and the budget of a session, told to the observer. */
-async function prepareAgents(session: RunSession) {
+async function prepareAgents(session: RunSession, network: SandboxNetworkAccess) {
   const { context, workspace, resolved, runId, latest, observer } = session;
   const settings = resolved.settings;
-  const detection = await detectCommandRunner({ env: context.env });
+  const detection = await detectCommandRunner({ env: context.env, network });
   const source = createAppAgentSource(context, {
     provider: resolved.selection.provider,
     runner: detection.runner,
+    sandboxNetwork: network,
     logsDirectory: workspace.paths.logsDirectory,
     modelOverrides: modelOverridesOf(settings),
     ...(session.scripted === undefined ? {} : { scripted: session.scripted }),

@@ -51,6 +51,36 @@ const providerLimits = z.record(
   { error: `expected a mapping of provider names to limits, e.g. ${PROVIDER_LIMITS_EXAMPLE}` },
 );
 
+const SANDBOX_NETWORK_REASON = 'expected none, registries or full';
+
+/**
+ * Host names (or addresses) the `registries` network lets through; `*.example.com` covers the
+ * names under example.com. Kept in step with DEFAULT_ALLOWED_HOSTS in src/sandbox, which the
+ * default is (the config layer must not depend on the sandbox).
+ */
+const HOST_PATTERN = /^(\*\.)?[a-z0-9]([a-z0-9.:-]*[a-z0-9])?$/i;
+const allowedHosts = z.array(
+  z
+    .string()
+    .trim()
+    .regex(HOST_PATTERN, { error: 'expected host names such as registry.npmjs.org or *.example.com' }),
+  { error: 'expected a list of host names, e.g. ["registry.npmjs.org", "pypi.org"]' },
+);
+const DEFAULT_SANDBOX_ALLOWED_HOSTS = [
+  'registry.npmjs.org',
+  'pypi.org',
+  'files.pythonhosted.org',
+  'crates.io',
+  'static.crates.io',
+  'index.crates.io',
+  'proxy.golang.org',
+  'sum.golang.org',
+  'deb.debian.org',
+  'security.debian.org',
+  'archive.ubuntu.com',
+  'security.ubuntu.com',
+];
+
 export const configShape = {
   maxRetries: wholeNumber({ minimum: 0 })
     .default(50)
@@ -102,6 +132,17 @@ export const configShape = {
     .describe(
       'Per provider, across all agents of a run: maxConcurrentRequests (calls in flight) and requestsPerMinute (spaced evenly); unset: no limit.',
     ),
+  'sandbox.network': z
+    .enum(['none', 'registries', 'full'], { error: SANDBOX_NETWORK_REASON })
+    .default('registries')
+    .describe(
+      "Network of agents' sandboxed commands and agent CLIs: none, registries (only sandbox.allowedHosts and the model API host, through a filtering proxy) or full (the host's network).",
+    ),
+  'sandbox.allowedHosts': allowedHosts
+    .default(DEFAULT_SANDBOX_ALLOWED_HOSTS)
+    .describe(
+      "Hosts the registries network lets through (package registries by default); the provider's model API host is always added.",
+    ),
 };
 
 export type ConfigKey = keyof typeof configShape;
@@ -135,10 +176,12 @@ const ENVIRONMENT_VARIABLES: Record<ConfigKey, string> = {
   modelFast: 'LOKI_MODEL_FAST',
   rateLimitRequeueSeconds: 'LOKI_RATE_LIMIT_REQUEUE_SECONDS',
   providerLimits: 'LOKI_PROVIDER_LIMITS',
+  'sandbox.network': 'LOKI_SANDBOX_NETWORK',
+  'sandbox.allowedHosts': 'LOKI_SANDBOX_ALLOWED_HOSTS',
 };
 
-/** A value as configured: a number, a flag, a name, or (providerLimits) a mapping. */
-export type ConfigValue = number | boolean | string | Readonly<Record<string, unknown>>;
+/** A value as configured: a number, a flag, a name, a list of names, or (providerLimits) a mapping. */
+export type ConfigValue = number | boolean | string | readonly string[] | Readonly<Record<string, unknown>>;
 
 export interface ConfigKeyInfo {
   key: ConfigKey;

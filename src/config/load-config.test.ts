@@ -70,6 +70,8 @@ describe('loadConfig precedence', () => {
       modelFast: '',
       rateLimitRequeueSeconds: 5,
       providerLimits: {},
+      'sandbox.network': 'registries',
+      'sandbox.allowedHosts': expect.arrayContaining(['registry.npmjs.org']),
     });
     for (const info of CONFIG_KEYS) expect(config.sources[info.key]).toEqual({ kind: 'default' });
   });
@@ -96,6 +98,8 @@ describe('loadConfig precedence', () => {
       modelFast: '',
       rateLimitRequeueSeconds: 5,
       providerLimits: {},
+      'sandbox.network': 'registries',
+      'sandbox.allowedHosts': expect.arrayContaining(['registry.npmjs.org']),
     });
     const described = Object.fromEntries(
       CONFIG_KEYS.map((info) => [info.key, describeConfigSource(config.sources[info.key])]),
@@ -114,6 +118,8 @@ describe('loadConfig precedence', () => {
       modelFast: 'default',
       rateLimitRequeueSeconds: 'default',
       providerLimits: 'default',
+      'sandbox.network': 'default',
+      'sandbox.allowedHosts': 'default',
     });
   });
 
@@ -265,7 +271,7 @@ describe('loadConfig unknown keys and bad files', () => {
     expect(error.code).toBe('LOKI_CONFIG_UNKNOWN_KEY');
     expect(error.message).toBe(
       'invalid configuration: unknown key "color" (from flag -c color=blue). ' +
-        'Known keys: maxRetries, baseWait, maxWait, skipPrereqs, maxParallelAgents, dashboardPort, budgetUsd, provider, modelPlanning, modelDefault, modelFast, rateLimitRequeueSeconds, providerLimits.',
+        'Known keys: maxRetries, baseWait, maxWait, skipPrereqs, maxParallelAgents, dashboardPort, budgetUsd, provider, modelPlanning, modelDefault, modelFast, rateLimitRequeueSeconds, providerLimits, sandbox.network, sandbox.allowedHosts.',
     );
   });
 
@@ -390,6 +396,35 @@ describe('CONFIG_KEYS', () => {
     );
   });
 
+  it('reads the sandbox network policy nested or dotted in a file, from env and from flags', () => {
+    expect(load().values['sandbox.network']).toBe('registries');
+    write(
+      workspaceFile(),
+      'sandbox:\n  network: none\n  allowedHosts: [npm.internal.example, "*.example.org"]\n',
+    );
+    expect(load().values['sandbox.network']).toBe('none');
+    expect(load().values['sandbox.allowedHosts']).toEqual(['npm.internal.example', '*.example.org']);
+    write(workspaceFile(), 'sandbox.network: full\n');
+    expect(load().values['sandbox.network']).toBe('full');
+    expect(load({ env: { HOME: home, LOKI_SANDBOX_NETWORK: 'none' } }).values['sandbox.network']).toBe(
+      'none',
+    );
+    expect(
+      load({ env: { HOME: home, LOKI_SANDBOX_ALLOWED_HOSTS: 'registry.npmjs.org,pypi.org' } }).values[
+        'sandbox.allowedHosts'
+      ],
+    ).toEqual(['registry.npmjs.org', 'pypi.org']);
+    expect(
+      load({ overrides: { 'sandbox.allowedHosts': '["crates.io"]' } }).values['sandbox.allowedHosts'],
+    ).toEqual(['crates.io']);
+
+    const wrongMode = captureError(() => load({ overrides: { 'sandbox.network': 'open' } }));
+    expect(wrongMode.code).toBe('LOKI_CONFIG_INVALID');
+    expect(wrongMode.message).toContain('expected none, registries or full');
+    write(workspaceFile(), 'sandbox:\n  netwrok: none\n');
+    expect(captureError(() => load()).message).toContain('sandbox.netwrok');
+  });
+
   it('describes every key with its env var, default and a one-line description', () => {
     expect(CONFIG_KEYS.map((info) => [info.key, info.environmentVariable, info.defaultValue])).toEqual([
       ['maxRetries', 'LOKI_MAX_RETRIES', 50],
@@ -405,6 +440,12 @@ describe('CONFIG_KEYS', () => {
       ['modelFast', 'LOKI_MODEL_FAST', ''],
       ['rateLimitRequeueSeconds', 'LOKI_RATE_LIMIT_REQUEUE_SECONDS', 5],
       ['providerLimits', 'LOKI_PROVIDER_LIMITS', {}],
+      ['sandbox.network', 'LOKI_SANDBOX_NETWORK', 'registries'],
+      [
+        'sandbox.allowedHosts',
+        'LOKI_SANDBOX_ALLOWED_HOSTS',
+        expect.arrayContaining(['registry.npmjs.org', 'pypi.org']),
+      ],
     ]);
     for (const info of CONFIG_KEYS) {
       expect(info.description).toMatch(/^\S.*\.$/);

@@ -132,7 +132,30 @@ function crossFieldError(
 
 function fileEntries(path: string, source: ConfigSource): ConfigEntry[] {
   const pairs = readConfigFile(path, source) ?? [];
-  return pairs.map(([key, rawValue]) => ({ key, rawValue, source, isText: false }));
+  return pairs.flatMap(([key, rawValue]) =>
+    expandGroup(key, rawValue).map(([entryKey, entryValue]) => ({
+      key: entryKey,
+      rawValue: entryValue,
+      source,
+      isText: false,
+    })),
+  );
+}
+
+/**
+ * Dotted keys (`sandbox.network`) may also be written nested in a file, as YAML people expect:
+ * `sandbox:` then `network: none` below it. Anything that is not such a group is kept as it is,
+ * so an unknown key is still reported by its own name.
+ */
+function expandGroup(key: string, rawValue: unknown): Array<[string, unknown]> {
+  const isGroup =
+    findConfigKey(key) === undefined &&
+    CONFIG_KEYS.some((info) => info.key.startsWith(`${key}.`)) &&
+    typeof rawValue === 'object' &&
+    rawValue !== null &&
+    !Array.isArray(rawValue);
+  if (!isGroup) return [[key, rawValue]];
+  return Object.entries(rawValue).map(([member, value]): [string, unknown] => [`${key}.${member}`, value]);
 }
 
 const TRUE_WORDS = new Set(['true', '1', 'yes']);
@@ -145,6 +168,12 @@ const FALSE_WORDS = new Set(['false', '0', 'no']);
  */
 function fromText(text: string, info: ConfigKeyInfo): unknown {
   if (typeof info.defaultValue === 'string') return text;
+  // A list: JSON, or names separated by commas (`registry.npmjs.org,pypi.org`).
+  if (Array.isArray(info.defaultValue)) {
+    return text.trim().startsWith('[')
+      ? parseJsonText(text)
+      : text.split(',').filter((name) => name.trim() !== '');
+  }
   if (typeof info.defaultValue === 'object') return parseJsonText(text);
   if (typeof info.defaultValue === 'boolean') {
     const word = text.toLowerCase();

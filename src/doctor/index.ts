@@ -8,3 +8,4 @@ export {
   type RunDoctorOptions,
   runDoctor,
 } from './run-doctor.ts';
+export type { SandboxNetworkPolicy } from './sandbox-network-check.ts';

@@ -1,6 +1,7 @@
 import { detectCommandRunner } from '../sandbox/index.ts';
 import { findExecutable } from './find-executable.ts';
 import { readVersion } from './read-version.ts';
+import { sandboxNetworkCheck, type SandboxNetworkPolicy } from './sandbox-network-check.ts';
 import { storeCheck } from './store-check.ts';
 
 /**
@@ -37,6 +38,8 @@ export interface RunDoctorOptions {
   signal?: AbortSignal;
   /** Also check the store of the workspace here (integrity, backups), when there is one. */
   workspaceRoot?: string;
+  /** The configured network policy of sandboxed commands, shown with the runner that enforces it. */
+  sandboxNetwork?: SandboxNetworkPolicy;
 }
 
 /** The `engines.node` floor in package.json; the two MUST move together. */
@@ -128,12 +131,15 @@ export async function runDoctor(options: RunDoctorOptions): Promise<DoctorReport
     Promise.all(AGENT_CLIS.map(checkTool)),
   ]);
   const credentialChecks = CREDENTIALS.map((credential) => runCredentialCheck(credential, options.env));
-  const sandbox = await sandboxCheck(options.env, options.signal);
+  const { check: sandbox, runnerKind } = await sandboxCheck(options.env, options.signal);
 
   const checks = [
     nodeCheck(options.nodeVersion ?? process.versions.node, options.nodeExecutablePath ?? process.execPath),
     ...toolChecks,
     sandbox,
+    ...(options.sandboxNetwork === undefined
+      ? []
+      : [sandboxNetworkCheck(options.sandboxNetwork, runnerKind)]),
     ...credentialChecks,
     ...agentCliChecks,
     agentRuntimeCheck([...agentCliChecks, ...credentialChecks]),
@@ -258,16 +264,23 @@ function agentRuntimeCheck(candidates: readonly DoctorCheck[]): DoctorCheck {
 async function sandboxCheck(
   env: Readonly<Record<string, string | undefined>>,
   signal: AbortSignal | undefined,
-): Promise<DoctorCheck> {
+): Promise<{ check: DoctorCheck; runnerKind: 'bubblewrap' | 'plain' }> {
   const detection = await detectCommandRunner({ env, ...(signal === undefined ? {} : { signal }) });
-  if (detection.runner.kind === 'bubblewrap') {
-    return { name: 'sandbox', isRequired: false, status: 'ok', detail: detection.reason };
+  const runnerKind = detection.runner.kind;
+  if (runnerKind === 'bubblewrap') {
+    return {
+      runnerKind,
+      check: { name: 'sandbox', isRequired: false, status: 'ok', detail: detection.reason },
+    };
   }
   return {
-    name: 'sandbox',
-    isRequired: false,
-    status: 'warning',
-    detail: `plain runner: ${detection.reason}`,
-    fix: 'apt-get install bubblewrap (and allow unprivileged user namespaces if it still fails)',
+    runnerKind,
+    check: {
+      name: 'sandbox',
+      isRequired: false,
+      status: 'warning',
+      detail: `plain runner: ${detection.reason}`,
+      fix: 'apt-get install bubblewrap (and allow unprivileged user namespaces if it still fails)',
+    },
   };
 }

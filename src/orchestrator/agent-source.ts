@@ -27,7 +27,12 @@ import {
   MAX_OUTPUT_TOKENS_PER_CALL,
   type TaskAgent,
 } from '../runtime/index.ts';
-import { buildSandboxEnvironment, type CommandRunner, createRedactor } from '../sandbox/index.ts';
+import {
+  buildSandboxEnvironment,
+  type CommandRunner,
+  createRedactor,
+  type SandboxNetworkAccess,
+} from '../sandbox/index.ts';
 import type { Task } from '../store/index.ts';
 import { claudeCodeAgentSource } from './claude-code-agent-source.ts';
 import { createAgentToolset, toolsForNames } from '../tools/index.ts';
@@ -79,6 +84,11 @@ export interface AgentSourceOptions {
   scripted?: { session: ScriptedSession; origin: string } | { script: ScriptedScript; origin: string };
   /** The bwrap executable when commands run in bubblewrap: agent CLIs then run inside it too. */
   bubblewrapPath?: string | undefined;
+  /**
+   * The run's network policy, which `runner` also applies: agents' commands may use the network
+   * as it allows, and agent CLIs run under it. Unset: agents' commands get no network.
+   */
+  sandboxNetwork?: SandboxNetworkAccess | undefined;
 }
 
 /** Builds the agent source for a provider; throws a usage error naming what is missing. */
@@ -108,7 +118,7 @@ function loopAgentFactory(options: AgentSourceOptions): LoopAgentFactory {
       emit: request.emit,
       outputDirectory: join(options.logsDirectory, 'tool-output', request.task.id),
       commandTimeoutMilliseconds: 5 * 60 * 1000,
-      allowNetwork: false,
+      allowNetwork: options.sandboxNetwork !== undefined && options.sandboxNetwork.mode !== 'none',
       env: sandboxEnvironment,
       redactor,
       signal: request.signal,

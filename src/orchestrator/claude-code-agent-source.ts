@@ -68,6 +68,9 @@ export function claudeCodeAgentSource(options: AgentSourceOptions): AgentSource 
                 worktree: request.worktree.path,
                 writablePaths: claudeCodeStatePaths(options.env),
                 pathVariable: options.env.PATH,
+                // The same network policy and credential masks as run_command.
+                ...(options.sandboxNetwork === undefined ? {} : { network: options.sandboxNetwork }),
+                ...(options.env.HOME === undefined ? {} : { homeDirectory: options.env.HOME }),
               }),
             }),
         // The catalog decides the tools: a role without run_command gets no Bash at all.

@@ -45,9 +45,14 @@ function uniqueSleepSeconds(): string {
   return `300.${randomInt(100_000, 999_999)}`;
 }
 
+/**
+ * `requestDefaults` go into every request the suite makes (a test may still override them), e.g.
+ * `{ allowNetwork: true }` to hold a runner to the same promises with its network in use.
+ */
 export function describeCommandRunnerConformance(
   runnerName: string,
   createRunner: CreateCommandRunner,
+  requestDefaults: Partial<CommandRequest> = {},
 ): void {
   describe(`CommandRunner conformance: ${runnerName}`, () => {
     let worktree: string;
@@ -71,6 +76,7 @@ export function describeCommandRunnerConformance(
         env: { PATH: BASE_PATH },
         allowNetwork: false,
         maxOutputBytes: 64 * 1024,
+        ...requestDefaults,
         ...overrides,
       };
     }

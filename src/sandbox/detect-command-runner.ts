@@ -7,6 +7,7 @@ import { findExecutable } from './find-executable.ts';
 import { PlainRunner } from './plain-runner.ts';
 import type { ProcessTiming } from './run-process-group.ts';
 import { SandboxErrorCode } from './sandbox-errors.ts';
+import type { SandboxNetworkAccess } from './sandbox-network.ts';
 import { isLokiError } from '../errors/index.ts';
 
 export interface CommandRunnerDetection {
@@ -21,6 +22,8 @@ export interface DetectCommandRunnerOptions {
   signal?: AbortSignal;
   timing?: ProcessTiming;
   trialTimeoutMilliseconds?: number;
+  /** What commands that may use the network get (see SandboxNetwork); default: the host's network. */
+  network?: SandboxNetworkAccess;
 }
 
 const TRIAL_MARKER = 'loki-sandbox-trial-ok';
@@ -45,6 +48,7 @@ export async function detectCommandRunner(
     bubblewrapPath,
     ...(options.env.HOME === undefined ? {} : { homeDirectory: options.env.HOME }),
     ...(options.timing === undefined ? {} : { timing: options.timing }),
+    ...(options.network === undefined ? {} : { network: options.network }),
   });
   const trialDirectory = await mkdtemp(join(tmpdir(), 'loki-sandbox-trial-'));
   try {

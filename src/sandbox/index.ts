@@ -5,6 +5,7 @@ export {
   buildBubblewrapArguments,
   DEFAULT_HIDDEN_HOME_PATHS,
 } from './bubblewrap-runner.ts';
+export { AllowListProxy, type AllowListProxyOptions, type RefusedConnection } from './allow-list-proxy.ts';
 export {
   assertCommandAllowed,
   type CommandDecision,
@@ -22,10 +23,19 @@ export {
   detectCommandRunner,
   type DetectCommandRunnerOptions,
 } from './detect-command-runner.ts';
+export {
+  ALLOWED_HOSTS_CONFIG_KEY,
+  DEFAULT_ALLOWED_HOSTS,
+  isHostAllowed,
+  NETWORK_MODE_CONFIG_KEY,
+  SANDBOX_NETWORK_MODES,
+  type SandboxNetworkMode,
+} from './network-policy.ts';
 export { PlainRunner } from './plain-runner.ts';
 export { createRedactor, type CreateRedactorOptions, REDACTED, type Redactor } from './redactor.ts';
 export { DEFAULT_PROCESS_TIMING, type ProcessTiming } from './run-process-group.ts';
 export { SandboxErrorCode } from './sandbox-errors.ts';
+export { SandboxNetwork, type SandboxNetworkAccess } from './sandbox-network.ts';
 export {
   terminateLeftoverProcesses,
   type TerminateLeftoverProcessesOptions,

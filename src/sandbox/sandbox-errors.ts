@@ -7,6 +7,7 @@ export const SandboxErrorCode = {
   processSurvived: 'SANDBOX_PROCESS_SURVIVED',
   invalidRequest: 'SANDBOX_INVALID_REQUEST',
   policyInvalid: 'SANDBOX_POLICY_INVALID',
+  proxyFailed: 'SANDBOX_PROXY_FAILED',
 } as const;
 
 export function spawnFailedError(executable: string, cause: unknown): LokiError {

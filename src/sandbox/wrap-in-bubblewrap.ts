@@ -1,7 +1,9 @@
 import { realpathSync } from 'node:fs';
 import { LokiError } from '../errors/index.ts';
+import { buildSandboxArguments } from './build-sandbox-arguments.ts';
 import { findExecutable } from './find-executable.ts';
-import { sandboxVisiblePaths } from './sandbox-visible-paths.ts';
+import { DEFAULT_HIDDEN_HOME_PATHS, findHiddenPaths } from './hidden-home-paths.ts';
+import type { SandboxNetworkAccess } from './sandbox-network.ts';
 
 export interface WrappedInvocation {
   executable: string;
@@ -16,13 +18,24 @@ export interface WrapInBubblewrapOptions {
   writablePaths: readonly string[];
   /** PATH used to find the program when it is given by name. */
   pathVariable: string | undefined;
+  /**
+   * The run's network policy (see SandboxNetwork). Default: the host's network. With
+   * `registries`, the model API host must be on the allow list, or the CLI cannot reach it.
+   */
+  network?: SandboxNetworkAccess;
+  /**
+   * Whose credential files to mask (see DEFAULT_HIDDEN_HOME_PATHS); undefined masks nothing. The
+   * writable paths are never masked: they hold the CLI's own login.
+   */
+  homeDirectory?: string;
+  hiddenHomePaths?: readonly string[];
 }
 
 /**
- * Runs a whole agent CLI (Claude Code) inside bubblewrap, so that the commands ITS tools run are
- * confined like Loki's own run_command: read-only root, only the worktree (and the CLI's own
- * state) writable, private /tmp, own PID namespace, no capabilities, dies with Loki. The network
- * is shared: the CLI must reach its model API.
+ * Runs a whole agent CLI (Claude Code, Codex) inside the same sandbox as Loki's own run_command,
+ * built by the same argument builder: read-only root, only the worktree (and the CLI's own
+ * state) writable, credentials masked, private /tmp, own PID namespace, no capabilities, dies
+ * with Loki, and the network by policy.
  */
 export function wrapInBubblewrap(
   options: WrapInBubblewrapOptions,
@@ -40,30 +53,26 @@ export function wrapInBubblewrap(
       });
     }
     const executable = realpathSync(found);
-    const visible = sandboxVisiblePaths(options.worktree, options.pathVariable);
+    const hiddenPaths = findHiddenPaths(
+      options.homeDirectory,
+      options.hiddenHomePaths ?? DEFAULT_HIDDEN_HOME_PATHS,
+      [options.worktree, ...options.writablePaths],
+    );
     return {
       executable: options.bubblewrapPath,
-      // prettier-ignore
-      arguments: [
-        '--ro-bind', '/', '/',
-        '--dev', '/dev',
-        '--proc', '/proc',
-        '--tmpfs', '/tmp',
-        '--tmpfs', '/run',
-        '--ro-bind-try', '/run/systemd/resolve', '/run/systemd/resolve',
-        // After the tmpfs mounts, so that they win when these live under /tmp.
-        ...visible.beforeWorktree,
-        '--bind', options.worktree, options.worktree,
-        ...visible.afterWorktree,
-        ...options.writablePaths.flatMap((path) => ['--bind-try', path, path]),
-        '--ro-bind', executable, executable,
-        '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
-        '--die-with-parent',
-        '--new-session',
-        '--cap-drop', 'ALL',
-        '--chdir', options.worktree,
-        '--', executable, ...invocation.arguments,
-      ],
+      arguments: buildSandboxArguments(
+        {
+          worktree: options.worktree,
+          cwd: options.worktree,
+          pathVariable: options.pathVariable,
+          writablePaths: options.writablePaths,
+          readOnlyPaths: [executable],
+          hiddenPaths,
+          network: options.network ?? { mode: 'full' },
+          reportsInit: false,
+        },
+        { argv: [executable, ...invocation.arguments] },
+      ),
     };
   };
 }

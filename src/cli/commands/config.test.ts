@@ -69,6 +69,8 @@ describe('loki config show', () => {
         modelFast: '',
         rateLimitRequeueSeconds: 5,
         providerLimits: {},
+        'sandbox.network': 'registries',
+        'sandbox.allowedHosts': expect.arrayContaining(['registry.npmjs.org']),
       },
       sources: {
         maxRetries: `workspace file ${workspaceFile}`,
@@ -84,6 +86,8 @@ describe('loki config show', () => {
         modelFast: 'default',
         rateLimitRequeueSeconds: 'default',
         providerLimits: 'default',
+        'sandbox.network': 'default',
+        'sandbox.allowedHosts': 'default',
       },
     });
   });
@@ -92,11 +96,18 @@ describe('loki config show', () => {
     await runConfig(['config', 'show'], { LOKI_DASHBOARD_PORT: '8080' });
     const lines = output.join('').trimEnd().split('\n');
     expect(lines[0]).toMatch(/^KEY +VALUE +SOURCE$/);
-    expect(lines).toContain('dashboardPort            8080       env LOKI_DASHBOARD_PORT');
-    expect(lines).toContain('maxRetries               50         default');
-    expect(lines).toContain('modelDefault             (default)  default');
-    expect(lines).toContain('providerLimits           {}         default');
-    expect(lines).toHaveLength(14);
+    const valueColumn = (lines[0] ?? '').indexOf('VALUE');
+    const sourceColumn = (lines[0] ?? '').indexOf('SOURCE');
+    const row = (key: string, value: string, source: string) =>
+      `${key.padEnd(valueColumn)}${value.padEnd(sourceColumn - valueColumn)}${source}`;
+    expect(lines).toContain(row('dashboardPort', '8080', 'env LOKI_DASHBOARD_PORT'));
+    expect(lines).toContain(row('maxRetries', '50', 'default'));
+    expect(lines).toContain(row('modelDefault', '(default)', 'default'));
+    expect(lines).toContain(row('providerLimits', '{}', 'default'));
+    expect(lines).toContain(
+      row('sandbox.allowedHosts', 'registry.npmjs.org,pypi.org,… (12 in all)', 'default'),
+    );
+    expect(lines).toHaveLength(16);
   });
 
   it('turns a bad -c flag into a usage error', async () => {

@@ -58,10 +58,18 @@ export interface ConfigShowJson {
   sources: Record<string, string>;
 }
 
-/** One cell of the table: a mapping as JSON, an empty name as "(default)". */
+/** One cell of the table: a list as its names joined by commas (as env vars take it), a mapping as JSON, an empty name as "(default)". */
 function showValue(value: ConfigValue): string {
   if (value === '') return '(default)';
+  if (Array.isArray(value)) return shortList(value);
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/** A long list would widen the whole table: its first names and a count, the rest is in --json. */
+function shortList(names: readonly string[]): string {
+  const joined = names.join(',');
+  if (joined.length <= 40) return joined;
+  return `${names.slice(0, 2).join(',')},… (${String(names.length)} in all)`;
 }
 
 export function configShowJson(resolved: ResolvedConfig): ConfigShowJson {
@@ -106,7 +114,7 @@ function configKeysHelp(): string {
   const rows = CONFIG_KEYS.map((info) => [
     `  ${info.key}`,
     info.environmentVariable,
-    `default ${typeof info.defaultValue === 'object' ? JSON.stringify(info.defaultValue) : String(info.defaultValue)}`,
+    `default ${showValue(info.defaultValue) === '(default)' ? '' : showValue(info.defaultValue)}`,
   ]);
   const table = formatTable(rows).trimEnd().split('\n');
   const lines = ['', 'Configuration keys (set in ~/.loki/config.yaml, .loki/config/loki.yaml, env, or -c):'];

@@ -63,4 +63,31 @@ describe('loki doctor', () => {
     expect(context.exitCode).toBe(1);
     expect(output.join('')).toContain('Required checks failed: git.');
   });
+
+  it('shows the sandbox network policy in force, where it was set, and the runner', async () => {
+    await runDoctorCommand(['doctor', '--json'], {
+      PATH: '/usr/bin:/bin',
+      LOKI_SANDBOX_NETWORK: 'registries',
+      LOKI_SANDBOX_ALLOWED_HOSTS: 'npm.internal.example,pypi.org',
+    });
+    const report = JSON.parse(output.join('')) as { checks: Array<{ name: string; detail: string }> };
+    const check = report.checks.find((candidate) => candidate.name === 'sandbox network');
+    expect(check?.detail).toMatch(
+      /^registries \(sandbox\.network from env LOKI_SANDBOX_NETWORK\): only npm\.internal\.example, pypi\.org and the provider's model API host.*; runner: (bubblewrap|plain)/,
+    );
+  });
+
+  it('reports a configuration it cannot read as a finding, not a crash', async () => {
+    await runDoctorCommand(['doctor', '--json'], { PATH: '/usr/bin:/bin', LOKI_SANDBOX_NETWORK: 'open' });
+    const report = JSON.parse(output.join('')) as {
+      checks: Array<{ name: string; status: string; detail: string }>;
+    };
+    expect(report.checks).toContainEqual(
+      expect.objectContaining({
+        name: 'sandbox network',
+        status: 'warning',
+        detail: expect.stringContaining('expected none, registries or full'),
+      }),
+    );
+  });
 });

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { readSandboxNetworkPolicy } from '../../app/index.ts';
 import { formatDoctorReport, runDoctor } from '../../doctor/index.ts';
 import { ExitCode } from '../../errors/index.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
@@ -19,11 +20,16 @@ export function registerDoctorCommand(program: Command, context: CliContext): vo
         'ANTHROPIC_API_KEY / OPENAI_API_KEY / OPENAI_BASE_URL (presence only; values are never printed),',
         'the claude and codex agent CLIs. In a workspace, also its store (required): SQLite integrity',
         'check and the newest backup in .loki/artifacts/backups/ (the fix says how to restore it).',
+        'Sandbox network: the policy in force (sandbox.network, sandbox.allowedHosts) and its runner.',
         'Exit code 0 when every required check passes, 1 otherwise.',
       ].join('\n'),
     )
     .action(async (options: { json?: boolean }) => {
-      const report = await runDoctor({ env: context.env, workspaceRoot: context.cwd });
+      const report = await runDoctor({
+        env: context.env,
+        workspaceRoot: context.cwd,
+        sandboxNetwork: readSandboxNetworkPolicy(context),
+      });
       if (options.json === true) writeJson(context, report);
       else context.stdout(formatDoctorReport(report));
       if (!report.ok) context.exitCode = ExitCode.error;

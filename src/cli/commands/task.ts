@@ -82,6 +82,7 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
               const line = describeEvent(event);
               if (line !== null) context.stdout(`${sanitizeForTerminal(line)}\n`);
             },
+            warning: (text) => context.stderr(`loki: warning: ${sanitizeForTerminal(text)}\n`),
           },
         );
         const { cycle } = result;
