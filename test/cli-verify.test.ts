@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { GateResult } from '../src/gates/index.ts';
+import { startFakeNpmRegistry } from './fakes/fake-npm-registry.ts';
 import { loki, parseJsonOutput, TempWorkspace } from './support/cli-harness.ts';
 
 /**
@@ -207,6 +208,75 @@ describe('loki verify', () => {
     expect(JSON.stringify(security)).not.toContain(token);
   });
 
+  it('audits the dependencies through the sandbox’s registry access: high advisories fail, no answer is not proven', async () => {
+    const advisory = {
+      id: 1001,
+      url: 'https://example.invalid/advisories/1001',
+      title: 'Prototype pollution in tiny-greeting',
+      severity: 'high',
+      vulnerable_versions: '<2.0.0',
+      cwe: ['CWE-1321'],
+      cvss: { score: 7.5, vectorString: null },
+    };
+    const audited = async (advisories: Record<string, unknown[]> | null) => {
+      await using registry = await startFakeNpmRegistry({
+        address: '127.0.0.2',
+        packageName: 'tiny-greeting',
+        exportedText: 'hello',
+        ...(advisories === null ? {} : { advisories }),
+      });
+      using workspace = new TempWorkspace('loki-verify-audit-');
+      const lock = {
+        name: 'fixture',
+        lockfileVersion: 3,
+        requires: true,
+        packages: {
+          '': { name: 'fixture', dependencies: { 'tiny-greeting': '1.0.0' } },
+          'node_modules/tiny-greeting': {
+            version: '1.0.0',
+            resolved: `${registry.url}tiny-greeting/-/tiny-greeting-1.0.0.tgz`,
+          },
+        },
+      };
+      writeFileSync(
+        join(workspace.root, 'package.json'),
+        JSON.stringify({ name: 'fixture', dependencies: { 'tiny-greeting': '1.0.0' } }),
+      );
+      writeFileSync(join(workspace.root, 'package-lock.json'), JSON.stringify(lock));
+      writeFileSync(
+        join(workspace.root, '.npmrc'),
+        `registry=${advisories === null ? 'http://127.0.0.4:9/' : registry.url}\n`,
+      );
+      const result = await loki(workspace, ['verify', '--json', '--gate', 'audit'], {
+        env: { LOKI_SANDBOX_ALLOWED_HOSTS: '127.0.0.2' },
+      });
+      const outcome = parseJsonOutput<{ results: GateResult[] }>(result);
+      return { gate: outcome.results[0], stderr: result.stderr };
+    };
+
+    expect((await audited({})).gate).toMatchObject({
+      verdict: 'pass',
+      reason: 'no high or critical advisory in 1 dependencies (0 moderate, 0 low)',
+    });
+    expect((await audited({ 'tiny-greeting': [advisory] })).gate).toMatchObject({
+      verdict: 'fail',
+      reason: '0 critical and 1 high advisories in 1 dependencies: tiny-greeting (high)',
+    });
+    // A registry the policy does not allow gives no answer: not proven, and the refusal is named.
+    const offline = await audited(null);
+    expect(offline.gate).toMatchObject({
+      verdict: 'not-proven',
+      reason: expect.stringMatching(/^the registry gave no audit/),
+    });
+
+    using noLock = new TempWorkspace('loki-verify-audit-');
+    project(noLock, {}, {});
+    expect((await verify(noLock, ['--gate', 'audit'])).byGate.audit).toMatchObject({
+      verdict: 'not-proven',
+      reason: expect.stringMatching(/needs a lockfile/),
+    });
+  });
+
   it('passes the legal gate on permissively licensed dependencies and lists the notices they ask for', async () => {
     const installed = (name: string, license: unknown, extra: Record<string, string> = {}) => ({
       [`node_modules/${name}/package.json`]: JSON.stringify({ name, version: '1.0.0', license }),
@@ -303,7 +373,7 @@ describe('loki verify', () => {
     const unknown = await loki(workspace, ['verify', '--gate', 'coverage-of-everything']);
     expect(unknown.exitCode).toBe(2);
     expect(unknown.stderr).toMatch(
-      /unknown gate "coverage-of-everything"; the gates are unit-tests, coverage, lint, types, security, legal/,
+      /unknown gate "coverage-of-everything"; the gates are unit-tests, coverage, lint, types, security, audit, legal/,
     );
 
     const text = await loki(workspace, ['verify', '--gate', 'unit-tests']);

@@ -4,6 +4,8 @@ import { type GateResult, type GateRun, runGates } from '../gates/index.ts';
 import { buildSandboxEnvironment, detectCommandRunner } from '../sandbox/index.ts';
 import { writeFileAtomic } from '../workspace/index.ts';
 import type { AppContext } from './app-context.ts';
+import { resolveAppConfig } from './open-app-workspace.ts';
+import { startSandboxNetwork } from './start-sandbox-network.ts';
 
 export interface VerifyRequest {
   /** Only these gates; all when empty. */
@@ -12,6 +14,8 @@ export interface VerifyRequest {
   signal?: AbortSignal;
   /** Told each gate's result as it comes, for progress output. */
   onResult?: (result: GateResult) => void;
+  /** A connection the sandbox's network policy refused (host and the key that would allow it). */
+  onWarning?: (text: string) => void;
 }
 
 export interface VerifyOutcome extends GateRun {
@@ -27,8 +31,17 @@ export interface VerifyOutcome extends GateRun {
  * or not; the evidence report goes to the project's `.loki/artifacts/reports/`.
  */
 export async function verifyProject(context: AppContext, request: VerifyRequest): Promise<VerifyOutcome> {
+  // The gates that ask for the network (the dependency audit) get it through the configured
+  // policy, as agents' commands do: by default only package registries are reachable.
+  await using network = await startSandboxNetwork({
+    config: resolveAppConfig(context).values,
+    provider: 'scripted',
+    env: context.env,
+    warn: (text) => request.onWarning?.(text),
+  });
   const detection = await detectCommandRunner({
     env: context.env,
+    network: network.access,
     ...(request.signal === undefined ? {} : { signal: request.signal }),
   });
   const run = await runGates(

@@ -59,13 +59,18 @@ export const typeCheckGate: Gate = {
   },
 };
 
-type Judgement = Pick<GateResult, 'verdict' | 'reason'> & { counts?: TestCounts | null };
+export type Judgement = Pick<GateResult, 'verdict' | 'reason'> & { counts?: TestCounts | null };
 
-async function runCommandGate(
+export async function runCommandGate(
   context: GateContext,
   gate: string,
   found: ProjectCommand | null,
-  options: { missing: string; judge: (result: CommandResult, output: string) => Judgement },
+  options: {
+    missing: string;
+    judge: (result: CommandResult, output: string) => Judgement;
+    /** Through the sandbox's network policy (`registries` lets package registries through). */
+    needsNetwork?: boolean;
+  },
 ): Promise<GateRecord> {
   if (found === null) return notRun(gate, options.missing, []);
   const result = await context.runner.run({
@@ -74,7 +79,7 @@ async function runCommandGate(
     writableDirectory: context.projectDirectory,
     timeoutMilliseconds: context.timeoutMilliseconds,
     env: context.env,
-    allowNetwork: false,
+    allowNetwork: options.needsNetwork === true,
     maxOutputBytes: 2_000_000,
     ...(context.signal === undefined ? {} : { signal: context.signal }),
   });

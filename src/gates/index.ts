@@ -5,3 +5,4 @@ export { parseTestCounts, type TestCounts, type TestFramework } from './parse-te
 export { ALL_GATES, runGates, type GateRun } from './run-gates.ts';
 export { legalGate } from './legal-gate.ts';
 export { securityGate } from './security-gate.ts';
+export { auditGate } from './audit-gate.ts';

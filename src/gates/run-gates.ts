@@ -1,5 +1,6 @@
 import { usageError } from '../errors/index.ts';
 import { lintGate, typeCheckGate, unitTestGate } from './command-gates.ts';
+import { auditGate } from './audit-gate.ts';
 import { coverageGate } from './coverage-gate.ts';
 import { legalGate } from './legal-gate.ts';
 import { securityGate } from './security-gate.ts';
@@ -12,6 +13,7 @@ export const ALL_GATES: readonly Gate[] = [
   lintGate,
   typeCheckGate,
   securityGate,
+  auditGate,
   legalGate,
 ];
 

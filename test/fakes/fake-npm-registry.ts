@@ -25,6 +25,11 @@ export async function startFakeNpmRegistry(options: {
   packageName: string;
   /** What `require(packageName)` returns. */
   exportedText: string;
+  /**
+   * What `npm audit` is told (the bulk advisory endpoint's answer: package name → advisories);
+   * none by default.
+   */
+  advisories?: Record<string, unknown[]>;
 }): Promise<FakeNpmRegistry> {
   const { address, packageName } = options;
   const tarball = await packTarball(packageName, options.exportedText);
@@ -32,7 +37,10 @@ export async function startFakeNpmRegistry(options: {
   const server: Server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://registry').pathname;
     requests.push(path);
-    if (path === `/${packageName}`) {
+    if (path === '/-/npm/v1/security/advisories/bulk') {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(options.advisories ?? {}));
+    } else if (path === `/${packageName}`) {
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end(JSON.stringify(packument(baseUrl(), packageName, tarball)));
     } else if (path === tarballPath(packageName)) {

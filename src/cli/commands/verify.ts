@@ -25,7 +25,7 @@ export function registerVerifyCommand(program: Command, context: CliContext): vo
       [
         '',
         'Each gate gives pass, fail or not-proven (with the reason: not applicable, tool missing).',
-        'Commands run in the sandbox without network. The evidence report is written to',
+        'Commands run in the sandbox without network (the audit through sandbox.network). The evidence report is written to',
         '.loki/artifacts/reports/verify-<time>.{json,md}.',
         'Exit code 0 only when every gate passed (VERIFIED); 3 otherwise.',
       ].join('\n'),
@@ -37,6 +37,7 @@ export function registerVerifyCommand(program: Command, context: CliContext): vo
         gates: options.gate ?? [],
         timeoutSeconds,
         ...(json ? {} : { onResult: (result: GateResult) => context.stdout(`${describeResult(result)}\n`) }),
+        onWarning: (text) => context.stderr(`loki: warning: ${sanitizeForTerminal(text)}\n`),
       });
       if (json) writeJson(context, outcome);
       else context.stdout(`${outcome.headline} — evidence: ${outcome.reportPaths.markdown}\n`);
