@@ -335,6 +335,32 @@ describe('loki verify', () => {
     });
   });
 
+  it('runs integration and end-to-end suites by their script names, judged like the unit tests', async () => {
+    using workspace = new TempWorkspace('loki-verify-');
+    project(
+      workspace,
+      {
+        'test:integration': 'node --test "integration/*.test.mjs"',
+        'test:e2e': 'node --test "e2e/*.test.mjs"',
+      },
+      { 'integration/api.test.mjs': PASSING, 'e2e/flow.test.mjs': FAILING },
+    );
+    const { byGate } = await verify(workspace, ['--gate', 'integration-tests', 'e2e-tests']);
+    expect(byGate['integration-tests']).toMatchObject({
+      verdict: 'pass',
+      reason: '1 passed, 0 failed (node:test)',
+      evidence: { command: 'npm run test:integration' },
+    });
+    expect(byGate['e2e-tests']).toMatchObject({ verdict: 'fail', evidence: { command: 'npm run test:e2e' } });
+
+    using none = new TempWorkspace('loki-verify-');
+    project(none, { test: 'node --test' }, {});
+    expect((await verify(none, ['--gate', 'e2e-tests'])).byGate['e2e-tests']).toMatchObject({
+      verdict: 'not-proven',
+      reason: expect.stringMatching(/^no end-to-end test script/),
+    });
+  });
+
   it('runs the lint and type-check gates when the project has them', async () => {
     using workspace = new TempWorkspace('loki-verify-');
     project(
@@ -373,7 +399,7 @@ describe('loki verify', () => {
     const unknown = await loki(workspace, ['verify', '--gate', 'coverage-of-everything']);
     expect(unknown.exitCode).toBe(2);
     expect(unknown.stderr).toMatch(
-      /unknown gate "coverage-of-everything"; the gates are unit-tests, coverage, lint, types, security, audit, legal/,
+      /unknown gate "coverage-of-everything"; the gates are unit-tests, coverage, integration-tests, e2e-tests, lint, types, security, audit, legal/,
     );
 
     const text = await loki(workspace, ['verify', '--gate', 'unit-tests']);

@@ -3,6 +3,7 @@ import type { Gate, GateContext, GateRecord, GateResult } from './gate.ts';
 import { parseTestCounts, type TestCounts } from './parse-test-counts.ts';
 import {
   findLintCommand,
+  findScriptCommand,
   findTestCommand,
   findTypeCheckCommand,
   type ProjectCommand,
@@ -21,6 +22,36 @@ export const unitTestGate: Gate = {
     runCommandGate(context, 'unit-tests', findTestCommand(context.projectDirectory), {
       missing:
         'no test command found (no scripts.test in package.json, no pytest files, no go.mod): a project with no tests never passes',
+      judge: judgeTests,
+    }),
+};
+
+const INTEGRATION_SCRIPTS = ['test:integration', 'integration', 'test:int'] as const;
+const END_TO_END_SCRIPTS = ['test:e2e', 'e2e', 'test:end-to-end'] as const;
+
+/** Integration tests: the project's integration script, judged like the unit tests. */
+export const integrationTestGate: Gate = {
+  name: 'integration-tests',
+  description: "the project's integration tests pass, and at least one ran",
+  run: (context) =>
+    runCommandGate(
+      context,
+      'integration-tests',
+      findScriptCommand(context.projectDirectory, INTEGRATION_SCRIPTS),
+      {
+        missing: `no integration test script (${INTEGRATION_SCRIPTS.map((name) => `scripts["${name}"]`).join(', ')} in package.json)`,
+        judge: judgeTests,
+      },
+    ),
+};
+
+/** End-to-end tests: the project's e2e script, judged like the unit tests. */
+export const endToEndTestGate: Gate = {
+  name: 'e2e-tests',
+  description: "the project's end-to-end tests pass, and at least one ran",
+  run: (context) =>
+    runCommandGate(context, 'e2e-tests', findScriptCommand(context.projectDirectory, END_TO_END_SCRIPTS), {
+      missing: `no end-to-end test script (${END_TO_END_SCRIPTS.map((name) => `scripts["${name}"]`).join(', ')} in package.json)`,
       judge: judgeTests,
     }),
 };

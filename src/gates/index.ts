@@ -1,4 +1,11 @@
-export { describeCounts, lintGate, typeCheckGate, unitTestGate } from './command-gates.ts';
+export {
+  describeCounts,
+  endToEndTestGate,
+  integrationTestGate,
+  lintGate,
+  typeCheckGate,
+  unitTestGate,
+} from './command-gates.ts';
 export { coverageGate, DEFAULT_MINIMUM_LINE_COVERAGE } from './coverage-gate.ts';
 export type { Gate, GateContext, GateEvidence, GateRecord, GateResult, GateVerdict } from './gate.ts';
 export { parseTestCounts, type TestCounts, type TestFramework } from './parse-test-counts.ts';

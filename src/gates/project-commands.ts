@@ -78,3 +78,15 @@ export function findTypeCheckCommand(directory: string): ProjectCommand | 'types
   if (!existsSync(join(directory, 'node_modules', '.bin', 'tsc'))) return 'typescript-missing';
   return { command: 'node_modules/.bin/tsc --noEmit -p .', foundIn: 'tsconfig.json' };
 }
+
+/**
+ * A test suite the project runs by its own script name (`test:integration`, `test:e2e`): the names
+ * npm projects use for them, first found wins.
+ */
+export function findScriptCommand(directory: string, names: readonly string[]): ProjectCommand | null {
+  const scripts = packageScripts(directory);
+  const name = names.find((candidate) => scripts[candidate] !== undefined);
+  return name === undefined
+    ? null
+    : { command: `npm run ${name}`, foundIn: `package.json (scripts.${name})` };
+}

@@ -1,5 +1,11 @@
 import { usageError } from '../errors/index.ts';
-import { lintGate, typeCheckGate, unitTestGate } from './command-gates.ts';
+import {
+  endToEndTestGate,
+  integrationTestGate,
+  lintGate,
+  typeCheckGate,
+  unitTestGate,
+} from './command-gates.ts';
 import { auditGate } from './audit-gate.ts';
 import { coverageGate } from './coverage-gate.ts';
 import { legalGate } from './legal-gate.ts';
@@ -10,6 +16,8 @@ import type { Gate, GateContext, GateRecord, GateResult } from './gate.ts';
 export const ALL_GATES: readonly Gate[] = [
   unitTestGate,
   coverageGate,
+  integrationTestGate,
+  endToEndTestGate,
   lintGate,
   typeCheckGate,
   securityGate,

@@ -14,7 +14,10 @@ export function registerVerifyCommand(program: Command, context: CliContext): vo
     .description(
       "run the quality gates on this directory without any agent: the project's tests (at least one must run), lint, types",
     )
-    .option('--gate <name...>', 'only these gates (unit-tests, lint, types)')
+    .option(
+      '--gate <name...>',
+      'only these gates (unit-tests, coverage, integration-tests, e2e-tests, lint, types, security, audit, legal)',
+    )
     .option('--timeout <seconds>', 'most seconds one gate may take', '600')
     .option(
       '--json',
