@@ -38,8 +38,7 @@ function App() {
     <header class="top">
       <h1>Loki Mode</h1>
       <p class="run-line">
-        ${run === null ? 'No run yet' : `${run.id} · ${run.status}`} · phase ${state.status?.phase ?? '…'}
-        ·${' '}
+        ${`${run === null ? 'No run yet' : `${run.id} · ${run.status}`} · phase ${state.status?.phase ?? '…'} · `}
         <span data-connection=${state.connection}>${state.connection}</span>
       </p>
       <nav aria-label="Views">
