@@ -168,6 +168,14 @@ describe('the dashboard server', () => {
     expect(ids).toEqual([...ids].sort((left, right) => left - right));
   });
 
+  it('answers a malformed Last-Event-ID with 400 and what is wrong', async () => {
+    const response = await get('/api/events', { 'last-event-id': 'yesterday' });
+    expect(response.status).toBe(400);
+    expect(JSON.parse(response.body)).toEqual({
+      error: { code: 'DASHBOARD_INVALID_REQUEST', message: '"yesterday" is not an event sequence number' },
+    });
+  });
+
   it('refuses a busy port with an error naming --port, and leaves the dashboard holding it alone', async () => {
     const error = await startDashboard({
       context: { cwd: workspace.root, env: workspace.env, clock: systemClock },

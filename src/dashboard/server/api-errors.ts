@@ -6,11 +6,19 @@ import { parseJsonOrNull } from '../../text/index.ts';
 
 /**
  * A LokiError becomes its code and message as JSON (the page shows the message as it is: it says
- * what to do next); the HTTP status says whose problem it is. Anything else is rethrown: Hono's
- * error handler answers 500 and logs it.
+ * what to do next); the HTTP status says whose problem it is. Anything else is a defect: it is
+ * written to stderr with its stack and the page gets a 500 that says where to look.
  */
 export function errorResponse(context: Context, error: unknown): Response {
-  if (!isLokiError(error)) throw error;
+  if (!isLokiError(error)) {
+    process.stderr.write(
+      `loki: dashboard: internal error on ${context.req.method} ${context.req.path}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    return context.json(
+      { error: { code: 'DASHBOARD_INTERNAL_ERROR', message: 'internal error; see the terminal of loki' } },
+      500,
+    );
+  }
   return context.json(
     { error: { code: error.code, message: error.message } },
     statusOf(error.code, error.category),

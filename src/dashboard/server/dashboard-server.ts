@@ -5,6 +5,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { AppContext } from '../../app/index.ts';
 import { errorCode, LokiError, usageError } from '../../errors/index.ts';
+import { errorResponse } from './api-errors.ts';
 import { apiRoutes } from './api-routes.ts';
 import { streamEvents } from './event-stream-route.ts';
 import { requestGuard } from './request-guard.ts';
@@ -47,6 +48,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     c.header('referrer-policy', 'no-referrer');
     c.header('cache-control', 'no-store');
   });
+  app.onError((error, c) => errorResponse(c, error));
   app.use(requestGuard({ token, port: () => boundPort }));
   app.get('/api/events', (c) => streamEvents(c, options.context, connections.signal));
   app.route('/api', apiRoutes(options.context));
