@@ -6,6 +6,7 @@ import type { CliContext } from './cli-context.ts';
 import { registerAgentsCommand } from './commands/agents.ts';
 import { registerConfigCommands } from './commands/config.ts';
 import { registerControlCommands } from './commands/control.ts';
+import { registerDashboardCommand } from './commands/dashboard.ts';
 import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerInitCommand } from './commands/init.ts';
 import { registerMcpToolsCommand } from './commands/mcp-tools.ts';
@@ -45,6 +46,7 @@ export function buildProgram(context: CliContext): Command {
   registerRunCommands(program, context);
   registerControlCommands(program, context);
   registerStatusCommand(program, context);
+  registerDashboardCommand(program, context);
   registerReportCommand(program, context);
   registerQueueCommands(program, context);
   registerTaskCommands(program, context);

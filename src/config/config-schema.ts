@@ -99,9 +99,9 @@ export const configShape = {
   maxParallelAgents: wholeNumber({ minimum: 1, maximum: 256 })
     .default(10)
     .describe('How many agents may work on tasks at the same time.'),
-  dashboardPort: wholeNumber({ minimum: 1, maximum: 65535 })
+  dashboardPort: wholeNumber({ minimum: 0, maximum: 65535 })
     .default(57374)
-    .describe('TCP port the local dashboard listens on.'),
+    .describe('TCP port the local dashboard listens on (127.0.0.1 only); 0 picks any free port.'),
   budgetUsd: z
     .number({ error: 'expected an amount of US dollars such as 25 or 2.50 (0 means no cap)' })
     .min(0, { error: 'expected an amount of US dollars such as 25 or 2.50 (0 means no cap)' })

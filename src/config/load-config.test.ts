@@ -197,8 +197,10 @@ describe('loadConfig invalid values', () => {
       captureError(() => load({ env: { HOME: home, LOKI_MAX_PARALLEL_AGENTS: '0' } })).message,
     ).toContain('expected a whole number from 1 to 256');
     expect(captureError(() => load({ env: { HOME: home, LOKI_DASHBOARD_PORT: '65536' } })).message).toContain(
-      'expected a whole number from 1 to 65535',
+      'expected a whole number from 0 to 65535',
     );
+    // 0: the dashboard takes any free port (tests that run side by side use it).
+    expect(load({ env: { HOME: home, LOKI_DASHBOARD_PORT: '0' } }).values.dashboardPort).toBe(0);
     expect(captureError(() => load({ env: { HOME: home, LOKI_MAX_RETRIES: '-1' } })).message).toContain(
       'expected a whole number, at least 0',
     );
@@ -232,7 +234,7 @@ describe('loadConfig invalid values', () => {
     expect(error.code).toBe('LOKI_CONFIG_INVALID');
     expect(error.message).toBe(
       'invalid configuration: dashboardPort = "eighty" (from flag -c dashboardPort=eighty): ' +
-        'expected a whole number from 1 to 65535. Fix the value or drop the flag.',
+        'expected a whole number from 0 to 65535. Fix the value or drop the flag.',
     );
   });
 

@@ -29,6 +29,8 @@ export class TempWorkspace implements Disposable {
       GIT_AUTHOR_EMAIL: 'loki@example.invalid',
       GIT_COMMITTER_NAME: 'Loki Test',
       GIT_COMMITTER_EMAIL: 'loki@example.invalid',
+      // Runs serve their dashboard on a free port: tests run side by side.
+      LOKI_DASHBOARD_PORT: '0',
     };
   }
   [Symbol.dispose](): void {

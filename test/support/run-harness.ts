@@ -20,6 +20,8 @@ export interface RunningLoki {
   done: Promise<{ exitCode: number; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
   /** Resolves when a line of stdout matches. */
   waitForOutput(pattern: RegExp, timeoutMilliseconds?: number): Promise<void>;
+  /** What it printed on stdout so far. */
+  output(): string;
 }
 
 /** The real `loki` executable in a child process, its output collected as it comes. */
@@ -52,6 +54,7 @@ export function startLoki(
   return {
     child,
     done,
+    output: () => stdout,
     waitForOutput: (pattern, timeoutMilliseconds = 30_000) =>
       new Promise<void>((resolve, reject) => {
         const check = () => {

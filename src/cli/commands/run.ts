@@ -6,6 +6,7 @@ import {
   type RunStart,
   runWorkspace,
 } from '../../app/index.ts';
+import { resolveDashboardPort, startDashboard, writeDashboardRecord } from '../../dashboard/server/index.ts';
 import { ExitCode } from '../../errors/index.ts';
 import type { LokiEvent } from '../../events/index.ts';
 import type { CliContext } from '../cli-context.ts';
@@ -17,6 +18,7 @@ const STOPPING =
 
 interface RunFlags extends RunSettingFlags {
   dashboard?: boolean;
+  port?: string;
   json?: boolean;
 }
 
@@ -29,9 +31,10 @@ function addRunOptions(command: Command): Command {
     .option('--script <file>', 'the scripted session (JSON or YAML), with --provider scripted')
     .option('--parallel <n>', 'agents working at once (default: LOKI_MAX_PARALLEL_AGENTS)')
     .option('--budget <usd>', 'hard cap on the run’s model spend in USD (default: LOKI_BUDGET_USD)')
+    .option('--no-dashboard', 'do not serve the live dashboard')
     .option(
-      '--no-dashboard',
-      'do not serve the live dashboard (the dashboard is not built yet: it never starts)',
+      '--port <n>',
+      'the dashboard’s port on 127.0.0.1 (default: LOKI_DASHBOARD_PORT, then 57374; 0: any free port)',
     )
     .option('--json', 'print every event as NDJSON on stdout, then the outcome')
     .option(
@@ -119,6 +122,15 @@ async function executeRun(
       process.exit(ExitCode.interrupted);
     }
   };
+  // A busy port stops the run before it starts: the user asked for a dashboard (or --no-dashboard).
+  const dashboard =
+    flags.dashboard === false
+      ? null
+      : await startDashboard({
+          context: appContextOf(command, context),
+          port: resolveDashboardPort(flags.port, appContextOf(command, context)),
+        });
+  let forgetDashboard = () => {};
   process.on('SIGINT', interrupt);
   process.on('SIGTERM', interrupt);
   let result: RunResult;
@@ -127,7 +139,17 @@ async function executeRun(
       appContextOf(command, context),
       { prdPath, flags, stopSignal: stop.signal },
       {
-        started: (start) => say(describeRunStart(start)),
+        started: (start) => {
+          say(describeRunStart(start));
+          if (dashboard === null) return;
+          // In --json mode stdout is NDJSON only: the address goes to stderr.
+          (json ? context.stderr : say)(`  dashboard: ${dashboard.url}\n`);
+          forgetDashboard = writeDashboardRecord(context.env, {
+            url: dashboard.url,
+            pid: process.pid,
+            root: context.cwd,
+          });
+        },
         event: (event) => {
           if (event.type === 'run.stop_requested') isStopping = true;
           if (json) context.stdout(`${JSON.stringify(event)}\n`);
@@ -142,6 +164,8 @@ async function executeRun(
   } finally {
     process.removeListener('SIGINT', interrupt);
     process.removeListener('SIGTERM', interrupt);
+    forgetDashboard();
+    await dashboard?.close();
   }
   if (result.kind === 'already_completed') {
     context.stdout(

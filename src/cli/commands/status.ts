@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { formatStatusText } from '../../workspace/index.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
 import { readStatus } from '../../app/index.ts';
+import { readLiveDashboardUrl } from '../../dashboard/server/index.ts';
 import { appContextOf } from '../open-cli-workspace.ts';
 import { sanitizeForTerminal } from '../terminal-text.ts';
 
@@ -13,6 +14,10 @@ export function registerStatusCommand(program: Command, context: CliContext): vo
     .action(async (options: { json?: boolean }, command: Command) => {
       const report = await readStatus(appContextOf(command, context));
       if (options.json === true) writeJson(context, report);
-      else context.stdout(sanitizeForTerminal(formatStatusText(report)));
+      else {
+        context.stdout(sanitizeForTerminal(formatStatusText(report)));
+        const dashboardUrl = readLiveDashboardUrl(context.env, context.cwd);
+        if (dashboardUrl !== null) context.stdout(`Dashboard: ${dashboardUrl}\n`);
+      }
     });
 }

@@ -1,0 +1,31 @@
+import { once } from 'node:events';
+import type { Command } from 'commander';
+import { resolveDashboardPort, startDashboard } from '../../dashboard/server/index.ts';
+import { usageError } from '../../errors/index.ts';
+import { workspacePaths } from '../../workspace/index.ts';
+import { existsSync } from 'node:fs';
+import type { CliContext } from '../cli-context.ts';
+import { appContextOf } from '../open-cli-workspace.ts';
+
+/** `loki dashboard`: the dashboard of this workspace, live or finished, until Ctrl-C. */
+export function registerDashboardCommand(program: Command, context: CliContext): void {
+  program
+    .command('dashboard')
+    .description('serve the live dashboard of this workspace (a run going on or one that ended) until Ctrl-C')
+    .option(
+      '--port <n>',
+      'the port on 127.0.0.1 (default: LOKI_DASHBOARD_PORT, then 57374; 0: any free port)',
+    )
+    .action(async (flags: { port?: string }, command: Command) => {
+      if (!existsSync(workspacePaths(context.cwd).database)) {
+        throw usageError(
+          'WORKSPACE_NOT_FOUND',
+          `no Loki workspace in ${context.cwd}; start one with loki run <prd> (it serves the dashboard itself)`,
+        );
+      }
+      const port = resolveDashboardPort(flags.port, appContextOf(command, context));
+      await using dashboard = await startDashboard({ context: appContextOf(command, context), port });
+      context.stdout(`Dashboard of ${context.cwd}: ${dashboard.url}\n(Ctrl-C to stop serving it)\n`);
+      await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
+    });
+}

@@ -1,0 +1,134 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import {
+  addTask,
+  type AppContext,
+  cancelTask,
+  continueRun,
+  listAgents,
+  listTasks,
+  openAppWorkspace,
+  pauseRun,
+  prioritizeTask,
+  readStatus,
+  retryTask,
+  showTask,
+  stopRun,
+} from '../../app/index.ts';
+import { isLokiError } from '../../errors/index.ts';
+import { parseJsonOrNull } from '../../text/index.ts';
+import { workspacePaths } from '../../workspace/index.ts';
+import { errorResponse, parseBody } from './api-errors.ts';
+import { readMetrics } from './read-metrics.ts';
+
+const addTaskBody = z.strictObject({
+  type: z.string().min(1),
+  title: z.string().min(1).max(500),
+  description: z.string().max(20_000).optional(),
+  priority: z.number().int().min(1).max(10).optional(),
+});
+const priorityBody = z.strictObject({ priority: z.number().int().min(1).max(10) });
+const cancelBody = z.strictObject({ reason: z.string().max(2000).optional() });
+
+/**
+ * The dashboard's JSON API: each route calls one app service (the same the CLI calls) and returns
+ * its result as it is. Controls are POSTs with a JSON body: a cross-site form cannot send one, and
+ * the guard refuses foreign origins anyway.
+ */
+export function apiRoutes(context: AppContext): Hono {
+  const api = new Hono();
+  api.onError((error, c) => errorResponse(c, error));
+
+  api.get('/status', async (c) => c.json(await readStatus(context)));
+  api.get('/tasks', async (c) => c.json(await listTasks(context)));
+  api.get('/tasks/:id', async (c) => c.json(await showTask(context, c.req.param('id'))));
+  api.get('/agents', async (c) => c.json(await listAgents(context)));
+  api.get('/metrics', async (c) => c.json(await readMetrics(context)));
+  api.get('/continuity', (c) => {
+    const file = workspacePaths(context.cwd).continuityFile;
+    return c.json({ markdown: existsSync(file) ? readFileSync(file, 'utf8') : null });
+  });
+  api.get('/runs', (c) => c.json(listPastRuns(context.cwd)));
+
+  api.post('/run/pause', async (c) => {
+    await using workspace = await openAppWorkspace(context);
+    return c.json(await pauseRun({ workspace, requestedBy: 'dashboard' }));
+  });
+  api.post('/run/continue', async (c) => {
+    await using workspace = await openAppWorkspace(context);
+    return c.json(await continueRun({ workspace, requestedBy: 'dashboard' }));
+  });
+  api.post('/run/stop', async (c) => c.json(await requestStop(context), 202));
+
+  api.post('/tasks', async (c) => {
+    const body = await parseBody(c, addTaskBody);
+    return c.json(await addTask(context, body), 201);
+  });
+  api.post('/tasks/:id/retry', async (c) => c.json(await retryTask(context, c.req.param('id'))));
+  api.post('/tasks/:id/cancel', async (c) => {
+    const body = await parseBody(c, cancelBody);
+    return c.json(
+      await cancelTask(context, c.req.param('id'), body.reason ?? 'cancelled from the dashboard'),
+    );
+  });
+  api.post('/tasks/:id/priority', async (c) => {
+    const body = await parseBody(c, priorityBody);
+    return c.json(await prioritizeTask(context, c.req.param('id'), body.priority));
+  });
+  return api;
+}
+
+/**
+ * Asks the live run to stop and answers at once: the dashboard may be served by that very run, so
+ * it must not wait for the run to let go of the workspace; the page sees it wind down in the
+ * events. stopRun with no time to wait records the request, then says the run is still winding down.
+ */
+async function requestStop(context: AppContext): Promise<{ isRequested: boolean; runId: string | null }> {
+  await using workspace = await openAppWorkspace(context);
+  try {
+    const result = await stopRun({
+      workspace,
+      requestedBy: 'dashboard',
+      clock: context.clock,
+      timeoutMilliseconds: 0,
+    });
+    return { isRequested: result.stopped, runId: result.runId };
+  } catch (error) {
+    if (isLokiError(error) && error.code === 'RUN_STOP_TIMEOUT' && error.context.isRequested === true) {
+      return { isRequested: true, runId: String(error.context.runId) };
+    }
+    throw error;
+  }
+}
+
+interface PastRun {
+  runId: string;
+  status: string;
+  exitCode: number | null;
+  summary: string;
+}
+
+/** The runs that ended, from the reports they wrote (.loki/artifacts/reports/<run id>.json). */
+function listPastRuns(root: string): PastRun[] {
+  const directory = workspacePaths(root).reportsDirectory;
+  if (!existsSync(directory)) return [];
+  const runs: PastRun[] = [];
+  for (const name of readdirSync(directory)
+    .filter((entry) => entry.endsWith('.json'))
+    .sort()) {
+    const report = parseJsonOrNull(readFileSync(join(directory, name), 'utf8'));
+    const parsed = pastRunSchema.safeParse(report);
+    // A report that is not one is skipped: the list shows what it can read, loki report says more.
+    if (parsed.success) runs.push({ ...parsed.data, exitCode: parsed.data.exitCode ?? null });
+  }
+  return runs;
+}
+
+const pastRunSchema = z.looseObject({
+  runId: z.string(),
+  status: z.string(),
+  exitCode: z.number().optional(),
+  summary: z.string(),
+});

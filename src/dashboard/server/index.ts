@@ -1,0 +1,8 @@
+export { resolveDashboardPort } from './dashboard-port.ts';
+export { readLiveDashboardUrl, writeDashboardRecord } from './dashboard-record.ts';
+export {
+  DEFAULT_DASHBOARD_PORT,
+  type DashboardOptions,
+  type DashboardServer,
+  startDashboard,
+} from './dashboard-server.ts';
