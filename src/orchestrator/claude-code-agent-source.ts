@@ -1,8 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRolePrompt } from '../agents/index.ts';
+import { createCallBudget } from '../budget/index.ts';
 import { findExecutable } from '../doctor/index.ts';
 import { runClaudeCodeSubmission } from '../planning/index.ts';
+import { CLI_TURN_MAX_OUTPUT_TOKENS, priceUsage } from '../providers/index.ts';
 import {
   buildSystemPrompt,
   claudeCodeToolsFor,
@@ -77,6 +79,16 @@ export function claudeCodeAgentSource(options: AgentSourceOptions): AgentSource 
         lokiTools: lokiToolNames.includes('task_complete') ? [taskCompleteMcpTool()] : [],
         checkToolUse: confineWritesToWorktree(request.worktree.path),
         maxTurns: request.maxSteps,
+        ...(request.governor === null
+          ? {}
+          : {
+              budget: createCallBudget(request.governor, {
+                taskId: request.task.id,
+                agentType: request.task.type,
+                maxOutputTokens: CLI_TURN_MAX_OUTPUT_TOKENS,
+                priceUsage,
+              }),
+            }),
       });
     },
   };
