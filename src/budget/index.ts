@@ -30,6 +30,7 @@ export { InMemoryBudgetLedger } from './in-memory-budget-ledger.ts';
 export { formatUsd, fromNanoUsd, NANO_USD_PER_USD, toNanoUsd } from './usd-amount.ts';
 export {
   type BudgetStanding,
+  type CallBudget,
   type CallBudgetHold,
   type CallPromptSize,
   createCallBudget,

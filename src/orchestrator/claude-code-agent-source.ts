@@ -1,10 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRolePrompt } from '../agents/index.ts';
-import { createCallBudget } from '../budget/index.ts';
 import { findExecutable } from '../doctor/index.ts';
 import { runClaudeCodeSubmission } from '../planning/index.ts';
-import { CLI_TURN_MAX_OUTPUT_TOKENS, priceUsage } from '../providers/index.ts';
 import {
   buildSystemPrompt,
   claudeCodeToolsFor,
@@ -14,6 +12,7 @@ import {
 } from '../runtime/index.ts';
 import { wrapInBubblewrap } from '../sandbox/index.ts';
 import type { AgentSource, AgentSourceOptions } from './agent-source.ts';
+import { cliBudgetOf } from './cli-budget-of.ts';
 
 /** A planning session may read a long PRD and hand in a large plan; it has no tools to run. */
 const PLANNING_TIMEOUT_MILLISECONDS = 20 * 60 * 1000;
@@ -79,16 +78,7 @@ export function claudeCodeAgentSource(options: AgentSourceOptions): AgentSource 
         lokiTools: lokiToolNames.includes('task_complete') ? [taskCompleteMcpTool()] : [],
         checkToolUse: confineWritesToWorktree(request.worktree.path),
         maxTurns: request.maxSteps,
-        ...(request.governor === null
-          ? {}
-          : {
-              budget: createCallBudget(request.governor, {
-                taskId: request.task.id,
-                agentType: request.task.type,
-                maxOutputTokens: CLI_TURN_MAX_OUTPUT_TOKENS,
-                priceUsage,
-              }),
-            }),
+        ...cliBudgetOf(request),
       });
     },
   };

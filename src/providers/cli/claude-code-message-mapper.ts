@@ -5,22 +5,16 @@ import type {
   SDKResultMessage,
 } from '@anthropic-ai/claude-agent-sdk';
 import type { Clock } from '../../clock/index.ts';
-import type { TokenUsage } from '../price-usage.ts';
 import { emptyUsageTotals } from '../usage-totals.ts';
 import type { EmitRuntimeEvent } from './bind-event-emitter.ts';
 import { type ClaudeCodeApiError, classifyClaudeCodeApiError } from './classify-claude-code-failure.ts';
 import type { CliRuntimeUsage } from './cli-runtime-result.ts';
+import type { CompletedTurn } from './cli-turn-meter.ts';
 import { truncateText } from './describe-text.ts';
 
 export interface ClaudeCodeMessageMapperOptions {
   emit: EmitRuntimeEvent;
   clock: Clock;
-}
-
-/** One model turn as the API stream reported it. */
-export interface CompletedTurn {
-  modelId: string;
-  tokens: TokenUsage;
 }
 
 export const CLAUDE_CODE_PROVIDER = 'claude-code';

@@ -140,6 +140,8 @@ export async function runClaudeCode(options: ClaudeCodeRuntimeOptions): Promise<
     // A turn cut off mid-stream was billed for what it streamed.
     for (const turn of mapper.takeOpenTurns()) await meter.turnEnded(turn);
     await meter.endSession();
+    // Claude Code's own cap (--max-budget-usd, the second guard) stopped it: a budget stop as well.
+    if (mapper.attemptResult?.subtype === 'error_max_budget_usd') meter.stopAtCliLimit();
     if (signal.aborted) throw signal.reason;
     lastExitCode = process.exit.exitCode;
     return settleAttempt(mapper, failure, process, executable, clock);

@@ -23,6 +23,12 @@ export interface CliBudget {
   standing(): Promise<{ capUsd: number | undefined; spentUsd: number; remainingUsd: number | undefined }>;
 }
 
+/** One model turn as the CLI's stream reported it. */
+export interface CompletedTurn {
+  modelId: string;
+  tokens: TokenUsage;
+}
+
 export interface CliTurnMeterOptions {
   provider: 'claude-code' | 'codex';
   /** For messages: "Claude Code", "Codex". */
@@ -87,7 +93,7 @@ export class CliTurnMeter {
    * A turn ended (or was cut off) with this usage: it is recorded, charged against the hold that
    * was waiting for it, and the next turn's worst case is reserved.
    */
-  async turnEnded(turn: { modelId: string; tokens: TokenUsage }): Promise<void> {
+  async turnEnded(turn: CompletedTurn): Promise<void> {
     await this.#reserving;
     const { modelId, tokens } = turn;
     this.#modelId = modelId;
@@ -148,6 +154,16 @@ export class CliTurnMeter {
         cause: refusal,
       },
     );
+  }
+
+  /** The CLI stopped itself at its own spending limit (set from what was left of the budget). */
+  stopAtCliLimit(): void {
+    if (this.stopError !== null) return;
+    this.stopError = new LokiError(
+      `${this.#options.displayName} stopped at its own spending limit, set to what was left of the budget`,
+      { code: 'BUDGET_EXHAUSTED', category: 'user', exitCode: ExitCode.budgetStop, isRetryable: false },
+    );
+    this.onStop?.();
   }
 
   #reserveNext(): void {
