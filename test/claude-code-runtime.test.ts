@@ -95,14 +95,14 @@ describe('Claude Code runtime (real binary, fake Anthropic API)', () => {
 
     expect(await readFile(path, 'utf8')).toBe('hello from loki\n');
     // agent.started is the RARV cycle's to write, once per agent session, not the runtime's.
-    expect(events.map((event) => event.type)).toEqual([
+    // Each model turn's usage is recorded as its stream ends (checked below, turn by turn).
+    expect(events.filter((event) => event.type !== 'usage.recorded').map((event) => event.type)).toEqual([
       'agent.text',
       'agent.tool_called',
       'agent.tool_result',
       'agent.tool_called',
       'agent.tool_result',
       'agent.text',
-      'usage.recorded',
       'agent.finished',
     ]);
     expect(events.every((event) => event.runId === 'run-1' && event.taskId === 'task-1')).toBe(true);
@@ -118,11 +118,22 @@ describe('Claude Code runtime (real binary, fake Anthropic API)', () => {
       'Wrote hello.txt.',
     ]);
 
+    const turns = [
+      { inputTokens: 100, outputTokens: 20, cacheReadTokens: 50, cacheWriteTokens: 10 },
+      { inputTokens: 120, outputTokens: 15, cacheReadTokens: 0, cacheWriteTokens: 0 },
+      { inputTokens: 130, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0 },
+    ];
+    expect(dataOf(events, 'usage.recorded')).toEqual(
+      turns.map((turn) => ({
+        provider: 'claude-code',
+        model: MODEL,
+        ...turn,
+        costUsd: priceUsage(MODEL, turn).costUsd,
+        isPriceKnown: true,
+      })),
+    );
     const tokens = { inputTokens: 350, outputTokens: 40, cacheReadTokens: 50, cacheWriteTokens: 10 };
-    const expectedCost = priceUsage(MODEL, tokens).costUsd;
-    expect(dataOf(events, 'usage.recorded')).toEqual([
-      { provider: 'claude-code', model: MODEL, ...tokens, costUsd: expectedCost, isPriceKnown: true },
-    ]);
+    const expectedCost = turns.reduce((sum, turn) => sum + priceUsage(MODEL, turn).costUsd, 0);
     expect(result).toMatchObject({
       reason: 'task_complete',
       steps: 3,
@@ -219,7 +230,8 @@ describe('Claude Code runtime (real binary, fake Anthropic API)', () => {
 
     expect(result).toMatchObject({ reason: 'step_limit', steps: 2, failure: null });
     expect(dataOf(events, 'agent.error')).toEqual([]);
-    expect(dataOf(events, 'usage.recorded')).toHaveLength(1);
+    // Every turn is charged as it ends, the one cut off by the limit included.
+    expect(dataOf(events, 'usage.recorded')).toHaveLength(2);
   });
 
   it('abort stops Claude Code and the commands it started: no process is left behind', async () => {

@@ -52,6 +52,14 @@ export interface ReserveRequest {
   estimatedCostUsd: number;
 }
 
+/** Spend to charge after the fact (see `record`). */
+export interface RecordRequest {
+  taskId: string;
+  agentType?: string;
+  costUsd: number;
+  isPriceKnown: boolean;
+}
+
 export interface SettleOptions {
   /** False when the model had no price: the call is then charged its estimate and reported. */
   isPriceKnown: boolean;
@@ -148,6 +156,32 @@ export class BudgetGovernor {
       isPriceKnown: options.isPriceKnown,
     });
     if (!isSettled) throw reservationClosedError(reservation.id, 'settle');
+  }
+
+  /**
+   * Charges spend that already happened without a reservation: what an agent CLI spent on calls
+   * Loki could not hold back (a turn that started before its reservation was refused). Never
+   * refused, so the ledger shows every dollar; later `reserve`s see it.
+   */
+  async record(request: RecordRequest): Promise<void> {
+    checkAmount('costUsd', request.costUsd);
+    const reservationId = this.#createId('budget');
+    await this.#ledger.tryReserve(
+      {
+        reservationId,
+        taskId: request.taskId,
+        agentType: request.agentType,
+        estimatedNanoUsd: toNanoUsd(request.costUsd),
+      },
+      // No cap: this money is spent already; the check belongs before the next call.
+      undefined,
+    );
+    const isSettled = await this.#ledger.settle({
+      reservationId,
+      chargedNanoUsd: toNanoUsd(request.costUsd),
+      isPriceKnown: request.isPriceKnown,
+    });
+    if (!isSettled) throw reservationClosedError(reservationId, 'settle');
   }
 
   /** Gives the reservation back: for a call that failed before it cost anything. */

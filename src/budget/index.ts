@@ -6,6 +6,7 @@ export {
   type BudgetSummary,
   MAX_BUDGET_USD,
   parseBudgetCapUsd,
+  type RecordRequest,
   type ReserveRequest,
   type SettleOptions,
 } from './budget-governor.ts';
@@ -27,4 +28,10 @@ export {
 } from './estimate-call-cost-usd.ts';
 export { InMemoryBudgetLedger } from './in-memory-budget-ledger.ts';
 export { formatUsd, fromNanoUsd, NANO_USD_PER_USD, toNanoUsd } from './usd-amount.ts';
-export { type CallBudgetHold, createCallBudget } from './create-call-budget.ts';
+export {
+  type BudgetStanding,
+  type CallBudget,
+  type CallBudgetHold,
+  type CallPromptSize,
+  createCallBudget,
+} from './create-call-budget.ts';

@@ -35,6 +35,7 @@ import {
 } from '../sandbox/index.ts';
 import type { Task } from '../store/index.ts';
 import { claudeCodeAgentSource } from './claude-code-agent-source.ts';
+import { cliBudgetOf } from './cli-budget-of.ts';
 import { createAgentToolset, toolsForNames } from '../tools/index.ts';
 
 export type PlanningPhase = 'discovery' | 'architecture' | { growthIteration: number };
@@ -257,6 +258,7 @@ function codexAgentSource(options: AgentSourceOptions): AgentSource {
         sandboxMode: 'workspace-write',
         // Codex completes through Loki's task_complete, served by `loki mcp-tools` as MCP server `loki`.
         lokiTools: { ...lokiToolsCommand(['task_complete']), acceptTaskComplete: acceptTaskCompleteInput },
+        ...cliBudgetOf(request),
       }),
   };
 }

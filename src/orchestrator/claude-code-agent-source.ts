@@ -12,6 +12,7 @@ import {
 } from '../runtime/index.ts';
 import { wrapInBubblewrap } from '../sandbox/index.ts';
 import type { AgentSource, AgentSourceOptions } from './agent-source.ts';
+import { cliBudgetOf } from './cli-budget-of.ts';
 
 /** A planning session may read a long PRD and hand in a large plan; it has no tools to run. */
 const PLANNING_TIMEOUT_MILLISECONDS = 20 * 60 * 1000;
@@ -80,6 +81,7 @@ export function claudeCodeAgentSource(options: AgentSourceOptions): AgentSource 
         lokiTools: lokiToolNames.includes('task_complete') ? [taskCompleteMcpTool()] : [],
         checkToolUse: confineWritesToWorktree(request.worktree.path),
         maxTurns: request.maxSteps,
+        ...cliBudgetOf(request),
       });
     },
   };

@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import type { BudgetSummary } from '../budget/index.ts';
+import type { RuntimeKind } from '../events/index.ts';
 import { readMergedTasks } from './merged-work.ts';
 import type { RunContext, RunEnding } from './phases/index.ts';
 import { removeLeftoverWorktrees } from './recover-workspace.ts';
@@ -16,11 +18,13 @@ export async function finishRun(context: RunContext, ending: RunEnding): Promise
   const paths = workspace.paths;
   await context.mergeQueue.close().catch(() => undefined);
   await removeLeftoverWorktrees(paths.root, join(paths.lokiDirectory, 'worktrees'));
+  const budget = await options.governor.summary();
+  const summary = describeBudgetEnding(ending, budget, options.source.runtime);
   const report = buildRunReport({
     runId,
     status: ending.outcome,
     exitCode: ending.exitCode,
-    summary: ending.summary,
+    summary,
     model: options.source.description,
     now: options.clock.now(),
     requirements: products.requirements,
@@ -29,7 +33,7 @@ export async function finishRun(context: RunContext, ending: RunEnding): Promise
     events: await workspace.store.listEvents(),
     merged: await readMergedTasks(paths.root, context.mainBranch).catch(() => new Map()),
     mainVerification: products.mainVerification,
-    budget: await options.governor.summary(),
+    budget,
   });
   const written = writeRunReport(
     join(paths.lokiDirectory, 'artifacts', 'reports'),
@@ -44,11 +48,22 @@ export async function finishRun(context: RunContext, ending: RunEnding): Promise
     runId,
     status: ending.outcome,
     exitCode: ending.exitCode,
-    summary: ending.summary,
+    summary,
     reportPath: written.json,
     reportMarkdownPath: written.markdown,
     mainVerification: products.mainVerification,
   };
+}
+
+/**
+ * A run stopped at the cap says what it spent; on an agent CLI, which Loki cannot hold between
+ * turns, also that the turn in flight when the cap was reached may have gone past it.
+ */
+function describeBudgetEnding(ending: RunEnding, budget: BudgetSummary, runtime: RuntimeKind): string {
+  if (ending.outcome !== 'budget' || budget.capUsd === undefined) return ending.summary;
+  const spent = `spent $${budget.spentUsd.toFixed(4)} of $${budget.capUsd.toFixed(2)}`;
+  const isCli = runtime === 'claude-code' || runtime === 'codex';
+  return `${ending.summary} (${spent}${isCli ? "; the CLI's last turn may overshoot by one turn" : ''})`;
 }
 
 /** Projections are for people: a failure to rewrite them (a lock held too long) never fails the run. */

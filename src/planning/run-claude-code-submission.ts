@@ -46,6 +46,7 @@ export async function runClaudeCodeSubmission<T>(
     signal,
     timeoutMilliseconds: settings.timeoutMilliseconds,
     ...(options.retry === undefined ? {} : { retry: options.retry }),
+    ...(options.budget === undefined ? {} : { budget: options.budget }),
     // No built-in tool at all: a planner reads what the prompt gives it and hands in one document.
     permissionMode: 'dontAsk',
     tools: [],

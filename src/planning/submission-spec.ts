@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { NewEvent } from '../events/index.ts';
+import type { CliBudget } from '../providers/index.ts';
 import type { AgentLoopOptions, CallBudget } from '../runtime/index.ts';
 
 export interface SubmissionSpec<T> {
@@ -29,7 +30,8 @@ export interface SubmissionRunOptions {
   /** Invalid submissions answered with their errors before the phase gives up. */
   maxRepairRounds?: number;
   maxSteps?: number;
-  budget?: CallBudget;
+  /** Consulted before every model call, whether Loki's tool loop or an agent CLI makes it. */
+  budget?: CallBudget & CliBudget;
   signal?: AbortSignal;
 }
 

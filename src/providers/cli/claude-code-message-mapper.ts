@@ -1,17 +1,20 @@
-import type { SDKAssistantMessage, SDKMessage, SDKResultMessage } from '@anthropic-ai/claude-agent-sdk';
+import type {
+  SDKAssistantMessage,
+  SDKMessage,
+  SDKPartialAssistantMessage,
+  SDKResultMessage,
+} from '@anthropic-ai/claude-agent-sdk';
 import type { Clock } from '../../clock/index.ts';
-import type { PriceTable } from '../price-table.ts';
-import { priceUsage } from '../price-usage.ts';
 import { emptyUsageTotals } from '../usage-totals.ts';
 import type { EmitRuntimeEvent } from './bind-event-emitter.ts';
 import { type ClaudeCodeApiError, classifyClaudeCodeApiError } from './classify-claude-code-failure.ts';
 import type { CliRuntimeUsage } from './cli-runtime-result.ts';
+import type { CompletedTurn } from './cli-turn-meter.ts';
 import { truncateText } from './describe-text.ts';
 
 export interface ClaudeCodeMessageMapperOptions {
   emit: EmitRuntimeEvent;
   clock: Clock;
-  priceTable?: PriceTable;
 }
 
 export const CLAUDE_CODE_PROVIDER = 'claude-code';
@@ -35,6 +38,8 @@ export class ClaudeCodeMessageMapper {
   readonly #options: ClaudeCodeMessageMapperOptions;
   readonly #messageIds = new Set<string>();
   readonly #pendingTools = new Map<string, { name: string; startedAt: number }>();
+  /** The turn each conversation (the main one, each subagent's) is streaming, by parent tool call. */
+  readonly #openTurns = new Map<string, CompletedTurn>();
 
   constructor(options: ClaudeCodeMessageMapperOptions) {
     this.#options = options;
@@ -45,24 +50,25 @@ export class ClaudeCodeMessageMapper {
     this.attemptApiError = null;
   }
 
-  handle(message: SDKMessage): void {
+  /** Maps one message; returns the model turn it ended, if any, for the caller to charge. */
+  handle(message: SDKMessage): CompletedTurn | null {
     const emit = this.#options.emit;
     switch (message.type) {
       case 'system':
         // The agent session was announced (agent.started) by the RARV cycle that runs this CLI.
         if (message.subtype === 'init') this.sessionId = message.session_id;
         if (message.subtype === 'api_retry') this.#handleApiRetry(message);
-        return;
+        return null;
       case 'assistant':
         this.#handleAssistant(message);
-        return;
+        return null;
       case 'user':
         this.#handleToolResults(message.message.content);
-        return;
+        return null;
       case 'rate_limit_event': {
         // Subscription limits: only a rejected request means the agent is actually waiting.
         const info = message.rate_limit_info;
-        if (info.status !== 'rejected') return;
+        if (info.status !== 'rejected') return null;
         emit('agent.rate_limited', {
           provider: CLAUDE_CODE_PROVIDER,
           retryAfterMilliseconds:
@@ -70,14 +76,16 @@ export class ClaudeCodeMessageMapper {
               ? null
               : Math.max(0, info.resetsAt * 1000 - this.#options.clock.now()),
         });
-        return;
+        return null;
       }
       case 'result':
         this.#handleResult(message);
-        return;
+        return null;
+      case 'stream_event':
+        return this.#handleStreamEvent(message);
       default:
         // Hooks, progress, status and the like carry nothing Loki records.
-        return;
+        return null;
     }
   }
 
@@ -160,35 +168,56 @@ export class ClaudeCodeMessageMapper {
   }
 
   #handleResult(message: SDKResultMessage): void {
+    // Usage is not read here: each turn was charged as it ended (stream events), and the result's
+    // totals of a resumed session repeat the turns of earlier attempts.
     this.attemptResult = message;
     this.sessionId = message.session_id;
-    for (const [model, modelUsage] of Object.entries(message.modelUsage)) {
-      const tokens = {
-        inputTokens: modelUsage.inputTokens,
-        outputTokens: modelUsage.outputTokens,
-        cacheReadTokens: modelUsage.cacheReadInputTokens,
-        cacheWriteTokens: modelUsage.cacheCreationInputTokens,
-      };
-      if (Object.values(tokens).every((value) => value === 0)) continue;
-      const priced = priceUsage(model, tokens, this.#options.priceTable);
-      // Loki's table first, so budgets use one set of prices; Claude Code's own figure for models
-      // the table lacks; unknown only when neither knows.
-      const costUsd = priced.isPriceKnown ? priced.costUsd : modelUsage.costUSD;
-      const isPriceKnown = priced.isPriceKnown || modelUsage.costUSD > 0;
-      this.usage.inputTokens += tokens.inputTokens;
-      this.usage.outputTokens += tokens.outputTokens;
-      this.usage.cacheReadTokens += tokens.cacheReadTokens;
-      this.usage.cacheWriteTokens += tokens.cacheWriteTokens;
-      this.usage.costUsd += costUsd;
-      this.usage.isCostKnown &&= isPriceKnown;
-      this.#options.emit('usage.recorded', {
-        provider: CLAUDE_CODE_PROVIDER,
-        model,
-        ...tokens,
-        costUsd,
-        isPriceKnown,
+  }
+
+  /**
+   * The raw API stream of every turn (subagents' included: they cost the same money): a turn's
+   * input usage comes with message_start, its final output count with message_delta, and
+   * message_stop ends it.
+   */
+  #handleStreamEvent(message: SDKPartialAssistantMessage): CompletedTurn | null {
+    const key = message.parent_tool_use_id ?? '';
+    const event = message.event;
+    if (event.type === 'message_start') {
+      const usage = event.message.usage;
+      this.#openTurns.set(key, {
+        modelId: event.message.model,
+        tokens: {
+          inputTokens: usage.input_tokens,
+          outputTokens: usage.output_tokens,
+          cacheReadTokens: usage.cache_read_input_tokens ?? 0,
+          cacheWriteTokens: usage.cache_creation_input_tokens ?? 0,
+        },
       });
+      return null;
     }
+    const turn = this.#openTurns.get(key);
+    if (turn === undefined) return null;
+    if (event.type === 'message_delta') {
+      // Counts in message_delta are cumulative; the fields it leaves out (or sends as null) keep
+      // message_start's values.
+      const usage = event.usage;
+      const tokens = turn.tokens;
+      tokens.outputTokens = usage.output_tokens;
+      tokens.inputTokens = usage.input_tokens ?? tokens.inputTokens;
+      tokens.cacheReadTokens = usage.cache_read_input_tokens ?? tokens.cacheReadTokens;
+      tokens.cacheWriteTokens = usage.cache_creation_input_tokens ?? tokens.cacheWriteTokens;
+      return null;
+    }
+    if (event.type !== 'message_stop') return null;
+    this.#openTurns.delete(key);
+    return turn;
+  }
+
+  /** Turns the attempt started but never finished (the stream was cut or the CLI stopped): billed all the same. */
+  takeOpenTurns(): CompletedTurn[] {
+    const turns = [...this.#openTurns.values()];
+    this.#openTurns.clear();
+    return turns;
   }
 }
 

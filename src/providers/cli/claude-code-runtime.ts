@@ -23,6 +23,7 @@ import {
 import { ClaudeCodeMessageMapper, numberField } from './claude-code-message-mapper.ts';
 import { ClaudeCodeProcess } from './claude-code-process.ts';
 import { CliAttemptFailure } from './cli-attempt-failure.ts';
+import { CLI_TURN_MAX_OUTPUT_TOKENS, CliTurnMeter } from './cli-turn-meter.ts';
 import type { CliRuntimeOptions } from './cli-runtime-options.ts';
 import type { CliRuntimeResult } from './cli-runtime-result.ts';
 import { reportSurvivingProcesses } from './report-surviving-processes.ts';
@@ -61,6 +62,18 @@ export interface ClaudeCodeRuntimeOptions extends CliRuntimeOptions {
   isRoot?: boolean;
 }
 
+/**
+ * Claude Code's own system prompt and tool definitions, in tokens, on top of Loki's prompt: sized
+ * generously, since it only sizes the first turn's reservation.
+ */
+const CLAUDE_CODE_BASE_PROMPT_TOKENS = 30_000;
+
+/**
+ * With a budget, a turn's output is bounded (CLAUDE_CODE_MAX_OUTPUT_TOKENS) to the same limit the
+ * API path sends, so that the reservation of one turn really covers its output.
+ */
+const BOUNDED_OUTPUT_ENVIRONMENT = { CLAUDE_CODE_MAX_OUTPUT_TOKENS: String(CLI_TURN_MAX_OUTPUT_TOKENS) };
+
 /** What a resumed session is told: the conversation so far is already in the session. */
 const RESUME_PROMPT =
   'Your previous turn was cut off by an API error. Continue the task from where you stopped.';
@@ -77,15 +90,28 @@ export async function runClaudeCode(options: ClaudeCodeRuntimeOptions): Promise<
   const emit = bindEventEmitter(options.emit, options.runId, options.taskId);
   const clock = options.clock ?? systemClock;
   const executable = options.executablePath ?? 'claude';
-  const mapper = new ClaudeCodeMessageMapper({
+  const mapper = new ClaudeCodeMessageMapper({ emit, clock });
+  const meter = new CliTurnMeter({
+    provider: 'claude-code',
+    displayName: 'Claude Code',
     emit,
-    clock,
-    ...(options.priceTable === undefined ? {} : { priceTable: options.priceTable }),
+    usage: mapper.usage,
+    budget: options.budget,
+    priceTable: options.priceTable,
+    modelId: options.model ?? 'claude-code default',
+    basePromptTokens: CLAUDE_CODE_BASE_PROMPT_TOKENS,
   });
+  // A refused reservation ends the session at once, like an abort; the budget error is thrown after.
+  const budgetStop = new AbortController();
+  meter.onStop = () => budgetStop.abort(new Error('the budget cap was reached'));
   let lastExitCode: number | null = null;
 
   const runAttempt = async (attempt: number, signal: AbortSignal): Promise<CliAttemptOutcome> => {
     mapper.beginAttempt();
+    const prompt = attempt > 1 ? RESUME_PROMPT : options.prompt;
+    await meter.beginSession(prompt.length + (options.systemPrompt?.length ?? 0));
+    if (signal.aborted) throw signal.reason;
+    const standing = await options.budget?.standing();
     const process = new ClaudeCodeProcess({
       wrapInvocation: options.wrapInvocation,
       timing: options.processStopTiming,
@@ -95,7 +121,7 @@ export async function runClaudeCode(options: ClaudeCodeRuntimeOptions): Promise<
     const resumeSessionId = attempt > 1 ? mapper.sessionId : (options.resumeSessionId ?? null);
     const failure = await consumeSession(
       {
-        prompt: attempt > 1 ? RESUME_PROMPT : options.prompt,
+        prompt,
         options: sessionOptions(options, {
           executable,
           resumeSessionId,
@@ -103,12 +129,19 @@ export async function runClaudeCode(options: ClaudeCodeRuntimeOptions): Promise<
           spawn: process.spawn,
           emit,
           signal,
+          remainingBudgetUsd: standing?.remainingUsd,
         }),
       },
       mapper,
+      meter,
     );
     const survivors = await process.finish(signal.aborted);
     reportSurvivingProcesses({ survivorPids: survivors }, emit, 'CLAUDE_CODE');
+    // A turn cut off mid-stream was billed for what it streamed.
+    for (const turn of mapper.takeOpenTurns()) await meter.turnEnded(turn);
+    await meter.endSession();
+    // Claude Code's own cap (--max-budget-usd, the second guard) stopped it: a budget stop as well.
+    if (mapper.attemptResult?.subtype === 'error_max_budget_usd') meter.stopAtCliLimit();
     if (signal.aborted) throw signal.reason;
     lastExitCode = process.exit.exitCode;
     return settleAttempt(mapper, failure, process, executable, clock);
@@ -123,8 +156,14 @@ export async function runClaudeCode(options: ClaudeCodeRuntimeOptions): Promise<
     timeoutMilliseconds: options.timeoutMilliseconds,
     runAttempt,
     ...(options.retry === undefined ? {} : { retry: options.retry }),
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    signal:
+      options.signal === undefined ? budgetStop.signal : AbortSignal.any([options.signal, budgetStop.signal]),
   });
+  const budgetError = await meter.stopErrorWithSpend();
+  if (budgetError !== null) {
+    emit('agent.finished', { reason: 'aborted', steps: mapper.steps, summary: budgetError.message });
+    throw budgetError;
+  }
   emit('agent.finished', { reason: ending.reason, steps: mapper.steps, summary: ending.summary });
   return {
     reason: ending.reason,
@@ -141,9 +180,14 @@ export async function runClaudeCode(options: ClaudeCodeRuntimeOptions): Promise<
 async function consumeSession(
   session: { prompt: string; options: ClaudeAgentOptions },
   mapper: ClaudeCodeMessageMapper,
+  meter: CliTurnMeter,
 ): Promise<unknown> {
   try {
-    for await (const message of query(session)) mapper.handle(message);
+    for await (const message of query(session)) {
+      const turn = mapper.handle(message);
+      // Charged before the next message is read: a refused reservation stops the session here.
+      if (turn !== null) await meter.turnEnded(turn);
+    }
     return null;
   } catch (error) {
     // Classified from what the process and the messages showed (settleAttempt); kept for the rest.
@@ -160,6 +204,8 @@ function sessionOptions(
     spawn: ClaudeAgentOptions['spawnClaudeCodeProcess'];
     emit: EmitRuntimeEvent;
     signal: AbortSignal;
+    /** What is left of the run's budget: Claude Code's own cap, a second guard behind Loki's. */
+    remainingBudgetUsd: number | undefined;
   },
 ): ClaudeAgentOptions {
   const abortController = new AbortController();
@@ -177,8 +223,14 @@ function sessionOptions(
       env: options.env,
       maxRetries: options.claudeCodeMaxRetries ?? 0,
       isRoot: options.isRoot ?? process.getuid?.() === 0,
-      ...(options.extraEnv === undefined ? {} : { extraEnv: options.extraEnv }),
+      extraEnv: {
+        ...(options.budget === undefined ? {} : BOUNDED_OUTPUT_ENVIRONMENT),
+        ...options.extraEnv,
+      },
     }),
+    // The raw API stream: each turn's usage, charged as the turn ends.
+    includePartialMessages: true,
+    ...(attempt.remainingBudgetUsd === undefined ? {} : { maxBudgetUsd: attempt.remainingBudgetUsd }),
     permissionMode: options.permissionMode,
     ...(options.permissionMode === 'bypassPermissions' ? { allowDangerouslySkipPermissions: true } : {}),
     ...(options.tools === undefined ? {} : { tools: [...options.tools] }),

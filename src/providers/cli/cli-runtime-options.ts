@@ -2,6 +2,7 @@ import type { Clock } from '../../clock/index.ts';
 import type { NewEvent } from '../../events/index.ts';
 import type { PriceTable } from '../price-table.ts';
 import type { Environment } from '../provider-name.ts';
+import type { CliBudget } from './cli-turn-meter.ts';
 import type { CliRetryOptions } from './run-cli-attempts.ts';
 import type { ProcessStopTiming } from './run-line-process.ts';
 
@@ -37,6 +38,8 @@ export interface CliRuntimeOptions {
   /** Loki's retry policy: a retry resumes the session. */
   retry?: CliRetryOptions;
   priceTable?: PriceTable;
+  /** The run's spending cap: each turn is charged as it ends, and one turn is reserved ahead. */
+  budget?: CliBudget;
   clock?: Clock;
   processStopTiming?: ProcessStopTiming;
 }

@@ -9,6 +9,7 @@ import { classifyCodexError, classifyCodexFailure } from './classify-codex-failu
 import { CliAttemptFailure } from './cli-attempt-failure.ts';
 import type { CliRuntimeOptions } from './cli-runtime-options.ts';
 import type { CliRuntimeResult, CliTaskCompletion } from './cli-runtime-result.ts';
+import { CliTurnMeter } from './cli-turn-meter.ts';
 import { CodexStreamMapper } from './codex-stream-mapper.ts';
 import { PROCESS_TAG_VARIABLE } from './list-run-processes.ts';
 import { DEFAULT_PROCESS_STOP_TIMING } from './run-line-process.ts';
@@ -39,6 +40,12 @@ export interface CodexRuntimeOptions extends CliRuntimeOptions {
   lokiTools?: LokiToolsCommand;
 }
 
+/** The model Codex picks when Loki names none: unknown to the price table, so priced at the dearest rates. */
+const CODEX_DEFAULT_MODEL = 'default';
+
+/** Codex's own instructions and tool definitions, in tokens, on top of Loki's prompt (sizes the first reservation). */
+const CODEX_BASE_PROMPT_TOKENS = 20_000;
+
 const RESUME_PROMPT = 'Your previous turn failed with an error. Continue the task from where you stopped.';
 
 /**
@@ -53,11 +60,23 @@ export async function runCodex(options: CodexRuntimeOptions): Promise<CliRuntime
   const clock = options.clock ?? systemClock;
   const mapper = new CodexStreamMapper({
     emit,
-    model: options.model ?? 'default',
+    model: options.model ?? CODEX_DEFAULT_MODEL,
     clock,
-    ...(options.priceTable === undefined ? {} : { priceTable: options.priceTable }),
     ...(options.lokiTools === undefined ? {} : { acceptTaskComplete: options.lokiTools.acceptTaskComplete }),
   });
+  const meter = new CliTurnMeter({
+    provider: 'codex',
+    displayName: 'Codex',
+    emit,
+    usage: mapper.usage,
+    budget: options.budget,
+    priceTable: options.priceTable,
+    modelId: options.model ?? CODEX_DEFAULT_MODEL,
+    basePromptTokens: CODEX_BASE_PROMPT_TOKENS,
+  });
+  // A refused reservation ends the run like an abort; the budget error is thrown after.
+  const budgetStop = new AbortController();
+  meter.onStop = () => budgetStop.abort(new Error('the budget cap was reached'));
   // Every process of this run carries the tag, so whatever Codex leaves behind can be found and ended.
   const tag = randomUUID();
   const codex = new Codex(codexOptions(options, tag));
@@ -81,8 +100,11 @@ export async function runCodex(options: CodexRuntimeOptions): Promise<CliRuntime
     const thread =
       threadId === null ? codex.startThread(threadOptions) : codex.resumeThread(threadId, threadOptions);
     const prompt = attempt > 1 ? RESUME_PROMPT : threadId === null ? firstPrompt : options.prompt;
-    const streamError = await streamTurn(() => thread.runStreamed(prompt, { signal }), mapper);
+    await meter.beginSession(prompt.length);
+    if (signal.aborted) throw signal.reason;
+    const streamError = await streamTurn(() => thread.runStreamed(prompt, { signal }), mapper, meter);
     await endLeftoverProcesses(options, tag, emit);
+    await meter.endSession();
     if (signal.aborted) throw signal.reason;
     // A completed turn wins over an error after it: the work is done and was reported.
     if (mapper.hasCompletedTurn) return attemptOutcome(options, mapper);
@@ -101,8 +123,14 @@ export async function runCodex(options: CodexRuntimeOptions): Promise<CliRuntime
     timeoutMilliseconds: options.timeoutMilliseconds,
     runAttempt,
     ...(options.retry === undefined ? {} : { retry: options.retry }),
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    signal:
+      options.signal === undefined ? budgetStop.signal : AbortSignal.any([options.signal, budgetStop.signal]),
   });
+  const budgetError = await meter.stopErrorWithSpend();
+  if (budgetError !== null) {
+    emit('agent.finished', { reason: 'aborted', steps: mapper.steps, summary: budgetError.message });
+    throw budgetError;
+  }
   emit('agent.finished', { reason: ending.reason, steps: mapper.steps, summary: ending.summary });
   return {
     reason: ending.reason,
@@ -120,10 +148,14 @@ export async function runCodex(options: CodexRuntimeOptions): Promise<CliRuntime
 async function streamTurn(
   start: () => Promise<RunStreamedResult>,
   mapper: CodexStreamMapper,
+  meter: CliTurnMeter,
 ): Promise<unknown> {
   try {
     const { events } = await start();
-    for await (const event of events) mapper.handleEvent(event);
+    for await (const event of events) {
+      const turn = mapper.handleEvent(event);
+      if (turn !== null) await meter.turnEnded(turn);
+    }
     return null;
   } catch (error) {
     // Converted by the caller: an abort, a turn failure the stream reported, or a process failure.

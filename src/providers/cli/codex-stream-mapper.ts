@@ -1,19 +1,17 @@
 import type { Clock } from '../../clock/index.ts';
-import type { PriceTable } from '../price-table.ts';
-import { priceUsage } from '../price-usage.ts';
 import type { EmitRuntimeEvent } from './bind-event-emitter.ts';
 import { classifyCodexFailure } from './classify-codex-failure.ts';
 import { emptyUsageTotals } from '../usage-totals.ts';
 import type { CliRuntimeUsage } from './cli-runtime-result.ts';
 import type { ThreadEvent, ThreadItem, Usage } from '@openai/codex-sdk';
 import type { CliTaskCompletion } from './cli-runtime-result.ts';
+import type { CompletedTurn } from './cli-turn-meter.ts';
 
 export interface CodexStreamMapperOptions {
   emit: EmitRuntimeEvent;
   /** Codex does not report its model in the stream: this is the one Loki asked for. */
   model: string;
   clock: Clock;
-  priceTable?: PriceTable;
   /**
    * Checks a call of Loki's `task_complete` (served by `loki mcp-tools` as MCP server `loki`)
    * again in this process: the MCP server's answer never decides. Null when the call is invalid.
@@ -60,30 +58,31 @@ export class CodexStreamMapper {
   }
 
   /** Event types this version does not know are ignored, so a newer Codex does not break a run. */
-  handleEvent(event: ThreadEvent): void {
+  /** Maps one event; returns the turn it completed, with its usage, for the caller to charge. */
+  handleEvent(event: ThreadEvent): CompletedTurn | null {
     switch (event.type) {
       case 'thread.started':
         // The agent session was announced (agent.started) by the RARV cycle that runs this CLI.
         this.threadId = event.thread_id;
-        return;
+        return null;
       case 'turn.completed':
         this.hasCompletedTurn = true;
-        this.#recordUsage(event.usage);
-        return;
+        this.usage.modelCalls = this.steps;
+        return this.#turnOf(event.usage);
       case 'turn.failed':
         this.attemptFailureMessage = event.error.message;
-        return;
+        return null;
       case 'error':
         this.#handleError(event.message);
-        return;
+        return null;
       case 'item.started':
         this.#handleItemStarted(event.item);
-        return;
+        return null;
       case 'item.completed':
         this.#handleItemCompleted(event.item);
-        return;
+        return null;
       default:
-        return;
+        return null;
     }
   }
 
@@ -145,28 +144,17 @@ export class CodexStreamMapper {
     this.completion = this.#options.acceptTaskComplete?.(item.arguments) ?? this.completion;
   }
 
-  #recordUsage(usage: Usage): void {
-    // Codex counts cached tokens inside its input total; Loki counts them apart.
-    const tokens = {
-      inputTokens: Math.max(0, usage.input_tokens - usage.cached_input_tokens),
-      outputTokens: usage.output_tokens,
-      cacheReadTokens: usage.cached_input_tokens,
-      cacheWriteTokens: usage.cache_write_input_tokens ?? 0,
+  /** A turn's usage: Codex counts cached tokens inside its input total; Loki counts them apart. */
+  #turnOf(usage: Usage): CompletedTurn {
+    return {
+      modelId: this.#options.model,
+      tokens: {
+        inputTokens: Math.max(0, usage.input_tokens - usage.cached_input_tokens),
+        outputTokens: usage.output_tokens,
+        cacheReadTokens: usage.cached_input_tokens,
+        cacheWriteTokens: usage.cache_write_input_tokens ?? 0,
+      },
     };
-    const priced = priceUsage(this.#options.model, tokens, this.#options.priceTable);
-    this.usage.inputTokens += tokens.inputTokens;
-    this.usage.outputTokens += tokens.outputTokens;
-    this.usage.cacheReadTokens += tokens.cacheReadTokens;
-    this.usage.costUsd += priced.costUsd;
-    this.usage.isCostKnown &&= priced.isPriceKnown;
-    this.usage.modelCalls = this.steps;
-    this.#options.emit('usage.recorded', {
-      provider: CODEX_PROVIDER,
-      model: this.#options.model,
-      ...tokens,
-      costUsd: priced.costUsd,
-      isPriceKnown: priced.isPriceKnown,
-    });
   }
 }
 

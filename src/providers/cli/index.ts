@@ -12,6 +12,13 @@ export {
   runClaudeCode,
 } from './claude-code-runtime.ts';
 export type { CliRuntimeOptions, ProcessInvocation } from './cli-runtime-options.ts';
+export {
+  CLI_TURN_MAX_OUTPUT_TOKENS,
+  type CliBudget,
+  type CliBudgetHold,
+  CliTurnMeter,
+  type CliTurnMeterOptions,
+} from './cli-turn-meter.ts';
 export type { CliRuntimeResult, CliRuntimeUsage, CliTaskCompletion } from './cli-runtime-result.ts';
 export { type CodexRuntimeOptions, type LokiToolsCommand, runCodex } from './codex-runtime.ts';
 export type { CliRetryOptions } from './run-cli-attempts.ts';
