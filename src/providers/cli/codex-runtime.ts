@@ -21,6 +21,8 @@ export interface LokiToolsCommand {
   arguments: string[];
   /** Re-checks a `task_complete` call's input in Loki's process; null when it is invalid. */
   acceptTaskComplete: (input: unknown) => CliTaskCompletion | null;
+  /** Sees every finished call of the server's tools (a planner's submissions), valid or not. */
+  onToolCall?: (tool: string, input: unknown) => void;
 }
 
 export interface CodexRuntimeOptions extends CliRuntimeOptions {
@@ -57,6 +59,7 @@ export async function runCodex(options: CodexRuntimeOptions): Promise<CliRuntime
     clock,
     ...(options.priceTable === undefined ? {} : { priceTable: options.priceTable }),
     ...(options.lokiTools === undefined ? {} : { acceptTaskComplete: options.lokiTools.acceptTaskComplete }),
+    ...(options.lokiTools?.onToolCall === undefined ? {} : { onLokiToolCall: options.lokiTools.onToolCall }),
   });
   // Every process of this run carries the tag, so whatever Codex leaves behind can be found and ended.
   const tag = randomUUID();
