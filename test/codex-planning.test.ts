@@ -11,7 +11,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../src/clock/index.ts';
 import type { NewEvent } from '../src/events/index.ts';
 import { type AgentSource, createAgentSource } from '../src/orchestrator/index.ts';
-import { type RequirementsDocument, runArchitecture, runDiscovery } from '../src/planning/index.ts';
+import {
+  type RequirementsDocument,
+  runArchitecture,
+  runDiscovery,
+  runGrowthPlanning,
+} from '../src/planning/index.ts';
 import { classifyModelFailure } from '../src/providers/index.ts';
 import { PlainRunner } from '../src/sandbox/index.ts';
 import { FakeCodexHome } from './fakes/codex-home.ts';
@@ -60,12 +65,16 @@ afterEach(async () => {
   await rm(logsDirectory, { recursive: true, force: true });
 });
 
-/** What the model read back from each of its tool calls, in order. */
+/** What the model read back from each of its tool calls, in order (Codex sends text or text parts). */
 function toolOutputsSeen(): string[] {
   const last = api.modelRequests().at(-1)?.body as { input?: { type?: string; output?: unknown }[] };
   return (last.input ?? [])
     .filter((item) => item.type === 'function_call_output')
-    .map((item) => (typeof item.output === 'string' ? item.output : JSON.stringify(item.output)));
+    .map((item) =>
+      typeof item.output === 'string'
+        ? item.output
+        : (item.output as { text?: string }[]).map((part) => part.text ?? '').join('\n'),
+    );
 }
 
 const requirements: RequirementsDocument = {
@@ -154,5 +163,32 @@ describe('planning phases on Codex (real codex binary, fake Responses API)', () 
     await expect(architecture).rejects.toMatchObject({ code: 'ARCHITECTURE_INVALID_OUTPUT' });
     // The server in Codex's process checked against the same requirements as Loki.
     expect(toolOutputsSeen()[0]).toContain('requirement REQ-002 (Requirement 2) is not covered by any task');
+  }, 120_000);
+
+  it('runs a Growth iteration: a proposal reusing an existing task id is refused by the server, the repair accepted', async () => {
+    const reused = architectureCovering(['REQ-001']).tasks;
+    const renamed = reused.map((task) => ({ ...task, id: 'improve-docs' }));
+    api.enqueue(
+      submissionCall('submit_improvements', { rationale: 'More docs.', tasks: reused }),
+      submissionCall('submit_improvements', { rationale: 'More docs.', tasks: renamed }),
+      fakeReply.text('Proposed.'),
+    );
+    const tasks = await runGrowthPlanning({
+      prdText: '# Todo\nA todo list.',
+      requirements,
+      iteration: 1,
+      existingTasks: [{ id: 'task-1', title: 'Deliver REQ-001', status: 'done' }],
+      emit: () => {},
+      retry: singleAttempt,
+      runId: null,
+      runSubmission: (spec, options) => source.runSubmission({ growthIteration: 1 }, spec, options),
+    });
+    expect(tasks.map((task) => task.id)).toEqual(['improve-docs']);
+    const [refused, accepted] = toolOutputsSeen();
+    expect(refused).toContain('"task-1" already exists; pick a new id');
+    expect(accepted).toContain('accepted 1 improvement tasks');
+    for (const request of api.modelRequests().filter((entry) => lokiToolsOffered(entry).length > 0)) {
+      expect(lokiToolsOffered(request)).toEqual(['submit_improvements']);
+    }
   }, 120_000);
 });
