@@ -5,13 +5,15 @@
  * Codex's own tools.
  */
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { systemClock } from '../src/clock/index.ts';
+import { openWorkspace } from '../src/workspace/index.ts';
 import type { SessionTask } from '../src/bench/generated-session.ts';
 import { FakeCodexHome } from './fakes/codex-home.ts';
 import { startFakeOpenAIServer } from './fakes/fake-openai-server.ts';
 import { loki, TempWorkspace } from './support/cli-harness.ts';
-import { codexSessionRoute, lokiToolsOffered } from './support/codex-session.ts';
+import { codexSessionRoute, lokiToolsOffered, submissionCall } from './support/codex-session.ts';
 import { git, mergedTaskIds, readEvents, reportFiles, TEST_PRD } from './support/run-harness.ts';
 
 const API_KEY = 'sk-openai-codex-run-test';
@@ -68,4 +70,39 @@ describe('loki run --provider codex (real Codex via the Codex SDK, fake Response
     expect(reportFiles(workspace.root).length).toBeGreaterThan(0);
     expect(events.some((event) => event.type === 'usage.recorded')).toBe(true);
   }, 300_000);
+
+  it('is auto-detected when a Codex key is the only provider found, and runs a task', async () => {
+    using workspace = new TempWorkspace('loki-auto-codex-');
+    expect((await loki(workspace, ['init'])).exitCode).toBe(0);
+    await using api = await startFakeOpenAIServer({
+      expectedApiKey: API_KEY,
+      defaultReply: { type: 'turn', text: 'Done.' },
+    });
+    api.enqueue(
+      { type: 'turn', toolCalls: [{ name: 'exec_command', input: { cmd: 'printf hello > hello.txt' } }] },
+      submissionCall('task_complete', {
+        summary: 'Wrote hello.txt',
+        files_changed: ['hello.txt'],
+        tests_run: [],
+      }),
+      { type: 'turn', text: 'Done.' },
+    );
+    // Codex reads the key from CODEX_API_KEY: no OPENAI_API_KEY, no claude on PATH.
+    using codexHome = new FakeCodexHome(api.baseUrl, { envKey: 'CODEX_API_KEY' });
+    const result = await loki(
+      workspace,
+      ['task', 'run', 'Create hello.txt', '--verify', 'grep -q hello hello.txt'],
+      {
+        env: {
+          CODEX_HOME: codexHome.path,
+          CODEX_API_KEY: API_KEY,
+          PATH: `${dirname(process.execPath)}:/usr/bin:/bin`,
+        },
+      },
+    );
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    await using opened = await openWorkspace(workspace.root, { clock: systemClock });
+    const started = (await opened.store.listEvents()).filter((event) => event.type === 'agent.started');
+    expect(started.map((event) => (event.data as { runtime: string }).runtime)).toEqual(['codex']);
+  }, 120_000);
 });
