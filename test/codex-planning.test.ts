@@ -135,7 +135,8 @@ describe('planning phases on Codex (real codex binary, fake Responses API)', () 
     for (const request of api.modelRequests().filter((entry) => lokiToolsOffered(entry).length > 0)) {
       expect(lokiToolsOffered(request)).toEqual(['submit_requirements']);
     }
-    // Loki judged both submissions from the event stream (the failed write may or may not be reported).
+    // Loki judged both submissions from the event stream. The refused write is not asserted there:
+    // Codex sometimes leaves a command its sandbox denied early out of its JSON stream (a Codex bug).
     const called = events
       .filter((event) => event.type === 'agent.tool_called')
       .map((event) => (event.data as { toolName: string }).toolName)
