@@ -49,6 +49,10 @@ describe('selectProvider', () => {
       reason: 'OPENAI_BASE_URL is set',
     });
     expect(detect({})).toMatchObject({ provider: 'claude-code', source: 'auto-detected' });
+    expect(detect({ LOKI_CLAUDE_PATH: '/opt/claude/bin/claude' }, nothingOnPath)).toMatchObject({
+      provider: 'claude-code',
+      reason: 'LOKI_CLAUDE_PATH is set',
+    });
     expect(detect({}, nothingOnPath)).toMatchObject({
       provider: 'codex',
       source: 'auto-detected',

@@ -91,8 +91,11 @@ const AUTO_DETECTED: readonly DetectedProvider[] = [
   },
   {
     provider: 'claude-code',
-    isAvailable: (options) => options.isOnPath('claude'),
-    reason: () => '`claude` (Claude Code) is on PATH',
+    isAvailable: (options) => isSet('LOKI_CLAUDE_PATH')(options) || options.isOnPath('claude'),
+    reason: (env) =>
+      readSetting(env, 'LOKI_CLAUDE_PATH') !== undefined
+        ? 'LOKI_CLAUDE_PATH is set'
+        : '`claude` (Claude Code) is on PATH',
   },
   {
     provider: 'codex',
@@ -109,7 +112,7 @@ const AUTO_DETECTED: readonly DetectedProvider[] = [
  * Where `codex login` keeps its credentials: `auth.json` in CODEX_HOME, by default `~/.codex`.
  * A login kept in the system keyring is not seen here; `--provider codex` still uses it.
  */
-export function codexLoginFile(env: Environment): string | undefined {
+function codexLoginFile(env: Environment): string | undefined {
   const home = readSetting(env, 'HOME');
   const codexHome = readSetting(env, 'CODEX_HOME') ?? (home === undefined ? undefined : join(home, '.codex'));
   return codexHome === undefined ? undefined : join(codexHome, 'auth.json');
