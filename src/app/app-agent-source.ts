@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { parseBudgetCapUsd } from '../budget/index.ts';
 import type { LokiConfig } from '../config/index.ts';
 import { findExecutable } from '../doctor/index.ts';
@@ -33,6 +34,7 @@ export function selectRunProvider(
     ...(choice === undefined ? {} : { flag: choice }),
     env: context.env,
     isOnPath: (name: string) => findExecutable(name, context.env.PATH) !== undefined,
+    isFile: (path: string) => statSync(path, { throwIfNoEntry: false })?.isFile() === true,
   });
 }
 

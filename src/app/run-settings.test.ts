@@ -40,7 +40,12 @@ describe('resolveRunSettings', () => {
       cwd: root,
       store: RECORDED.store,
       selectProvider: (choice) =>
-        selectProvider({ ...(choice === undefined ? {} : { flag: choice }), env, isOnPath: () => false }),
+        selectProvider({
+          ...(choice === undefined ? {} : { flag: choice }),
+          env,
+          isOnPath: () => false,
+          isFile: () => false,
+        }),
     });
   }
 

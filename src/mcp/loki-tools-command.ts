@@ -14,15 +14,25 @@ const LOKI_ENTRY_POINT = fileURLToPath(new URL('../../bin/loki.js', import.meta.
 
 /**
  * How an agent CLI starts Loki's tools for one session: this Node running this installation's
- * `loki mcp-tools`, so the server is the same version as the run that configured it.
+ * `loki mcp-tools`, so the server is the same version as the run that configured it. A context
+ * file (absolute) holds what submissions are checked against (see lokiToolContextSchema).
  */
-export function lokiToolsCommand(tools: readonly LokiAgentToolName[]): {
+export function lokiToolsCommand(
+  tools: readonly LokiAgentToolName[],
+  options: { contextFile?: string } = {},
+): {
   command: string;
   arguments: string[];
 } {
   return {
     command: process.execPath,
-    arguments: [LOKI_ENTRY_POINT, 'mcp-tools', '--tools', tools.join(',')],
+    arguments: [
+      LOKI_ENTRY_POINT,
+      'mcp-tools',
+      '--tools',
+      tools.join(','),
+      ...(options.contextFile === undefined ? [] : ['--context', options.contextFile]),
+    ],
   };
 }
 

@@ -5,7 +5,6 @@ import { type BudgetGovernor, createCallBudget } from '../budget/index.ts';
 import { usageError } from '../errors/index.ts';
 import type { NewEvent, RuntimeKind } from '../events/index.ts';
 import type { TaskWorktree } from '../git/index.ts';
-import { acceptTaskCompleteInput, lokiToolsCommand } from '../mcp/index.ts';
 import { runSubmissionAgent, type SubmissionRunOptions, type SubmissionSpec } from '../planning/index.ts';
 import {
   type ApiProviderName,
@@ -22,7 +21,6 @@ import {
 import {
   type AgentLoopOptions,
   buildSystemPrompt,
-  createCodexAgent,
   createLoopAgent,
   MAX_OUTPUT_TOKENS_PER_CALL,
   type TaskAgent,
@@ -35,7 +33,7 @@ import {
 } from '../sandbox/index.ts';
 import type { Task } from '../store/index.ts';
 import { claudeCodeAgentSource } from './claude-code-agent-source.ts';
-import { cliBudgetOf } from './cli-budget-of.ts';
+import { codexAgentSource } from './codex-agent-source.ts';
 import { createAgentToolset, toolsForNames } from '../tools/index.ts';
 
 export type PlanningPhase = 'discovery' | 'architecture' | { growthIteration: number };
@@ -225,40 +223,5 @@ function apiAgentSource(
       runSubmissionAgent(spec, { ...runOptions, model: modelFor('planning'), provider }),
     modelIdFor: (tier) => modelFor(tier).modelId,
     createTaskAgent: (request) => loopAgent(request, modelFor(request.tier)),
-  };
-}
-
-/** Codex as the agent: it runs tasks only (the planning phases need a model Loki can give tools to). */
-function codexAgentSource(options: AgentSourceOptions): AgentSource {
-  const provider = 'codex';
-  const modelChoice = options.modelOverrides.default;
-  return {
-    provider,
-    runtime: provider,
-    description: `${provider} CLI${modelChoice === undefined ? '' : ` (${modelChoice})`}`,
-    runSubmission: () => {
-      throw usageError(
-        'PLANNING_NEEDS_API_MODEL',
-        `the planning phases (Discovery, Architecture) need a model Loki can give tools to; ${provider} runs tasks only. ` +
-          'Use claude-code or an API provider (set ANTHROPIC_API_KEY or OPENAI_API_KEY), or loki task run for single tasks.',
-      );
-    },
-    modelIdFor: (tier) => options.modelOverrides[tier] ?? `${provider} default`,
-    createTaskAgent: (request) =>
-      createCodexAgent({
-        worktree: request.worktree.path,
-        systemPrompt: buildSystemPrompt(readRolePrompt(request.agentType.id)),
-        ...(modelChoice === undefined ? {} : { model: modelChoice }),
-        env: options.env,
-        emit: request.emit,
-        runId: request.runId,
-        taskId: request.task.id,
-        timeoutMilliseconds: request.task.timeoutSeconds * 1000,
-        retry: request.retry,
-        sandboxMode: 'workspace-write',
-        // Codex completes through Loki's task_complete, served by `loki mcp-tools` as MCP server `loki`.
-        lokiTools: { ...lokiToolsCommand(['task_complete']), acceptTaskComplete: acceptTaskCompleteInput },
-        ...cliBudgetOf(request),
-      }),
   };
 }

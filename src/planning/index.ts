@@ -66,6 +66,7 @@ export {
   submissionRunOptions,
 } from './submission-spec.ts';
 export { type ClaudeCodeSubmissionSettings, runClaudeCodeSubmission } from './run-claude-code-submission.ts';
+export { type CodexSubmissionSettings, runCodexSubmission } from './run-codex-submission.ts';
 export {
   ARCHITECTURE_JSON_FILE,
   ARCHITECTURE_MARKDOWN_FILE,

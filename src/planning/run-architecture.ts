@@ -59,6 +59,7 @@ export async function runArchitecture(options: RunArchitectureOptions): Promise<
       },
       describe: (architecture) => `an architecture with ${architecture.tasks.length} tasks`,
       advice: 'Try a stronger planning model, then run again (`loki resume` keeps the requirements).',
+      checkedAgainst: { requirements: options.requirements },
     },
     submissionRunOptions(options),
   );

@@ -105,6 +105,7 @@ export async function runGrowthPlanning(options: RunGrowthPlanningOptions): Prom
       validate: (input) => validateImprovementPlan(input, options.requirements, existingTaskIds),
       describe: (value) => `${value.tasks.length} improvement tasks`,
       advice: 'Perpetual mode needs a planning model that follows the tool schema.',
+      checkedAgainst: { requirements: options.requirements, existingTaskIds: [...existingTaskIds] },
     },
     submissionRunOptions(options),
   );

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { NewEvent } from '../events/index.ts';
 import type { CliBudget } from '../providers/index.ts';
 import type { AgentLoopOptions, CallBudget } from '../runtime/index.ts';
+import type { RequirementsDocument } from './requirements-schema.ts';
 
 export interface SubmissionSpec<T> {
   /** The phase's name in messages, e.g. "Discovery". */
@@ -20,6 +21,12 @@ export interface SubmissionSpec<T> {
   describe: (value: T) => string;
   /** What the user can do when the model never produces valid output. */
   advice: string;
+  /**
+   * What `validate` checks against besides the input, for a runtime that validates in another
+   * process too (`loki mcp-tools --context`): the requirements a plan must cover, the task ids a
+   * Growth proposal must not reuse.
+   */
+  checkedAgainst?: { requirements: RequirementsDocument; existingTaskIds?: readonly string[] };
 }
 
 /** What every runtime of a planning agent gets from the phase that runs it. */

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 export class FakeCodexHome implements Disposable {
   readonly path: string;
 
-  constructor(baseUrl: string) {
+  /** `envKey`: the variable Codex reads the API key from (OPENAI_API_KEY unless told). */
+  constructor(baseUrl: string, options: { envKey?: string } = {}) {
     this.path = mkdtempSync(join('/var/tmp', 'loki-codex-home-'));
     writeFileSync(
       join(this.path, 'config.toml'),
@@ -21,7 +22,7 @@ export class FakeCodexHome implements Disposable {
         '[model_providers.fake_openai]',
         'name = "fake OpenAI"',
         `base_url = ${JSON.stringify(baseUrl)}`,
-        'env_key = "OPENAI_API_KEY"',
+        `env_key = ${JSON.stringify(options.envKey ?? 'OPENAI_API_KEY')}`,
         'wire_api = "responses"',
         'supports_websockets = false',
         '',

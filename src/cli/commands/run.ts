@@ -26,7 +26,7 @@ function addRunOptions(command: Command): Command {
   return command
     .option(
       '--provider <name>',
-      'anthropic | openai | openai-compatible | ollama | scripted (default: LOKI_PROVIDER, then auto-detect)',
+      'anthropic | openai | openai-compatible | ollama | claude-code | codex | scripted (default: LOKI_PROVIDER, then auto-detect)',
     )
     .option('--script <file>', 'the scripted session (JSON or YAML), with --provider scripted')
     .option('--parallel <n>', 'agents working at once (default: LOKI_MAX_PARALLEL_AGENTS)')

@@ -22,6 +22,8 @@ export interface LokiToolsCommand {
   arguments: string[];
   /** Re-checks a `task_complete` call's input in Loki's process; null when it is invalid. */
   acceptTaskComplete: (input: unknown) => CliTaskCompletion | null;
+  /** Sees every finished call of the server's tools (a planner's submissions), valid or not. */
+  onToolCall?: (tool: string, input: unknown) => void;
 }
 
 export interface CodexRuntimeOptions extends CliRuntimeOptions {
@@ -63,6 +65,7 @@ export async function runCodex(options: CodexRuntimeOptions): Promise<CliRuntime
     model: options.model ?? CODEX_DEFAULT_MODEL,
     clock,
     ...(options.lokiTools === undefined ? {} : { acceptTaskComplete: options.lokiTools.acceptTaskComplete }),
+    ...(options.lokiTools?.onToolCall === undefined ? {} : { onLokiToolCall: options.lokiTools.onToolCall }),
   });
   const meter = new CliTurnMeter({
     provider: 'codex',

@@ -17,6 +17,11 @@ export interface CodexStreamMapperOptions {
    * again in this process: the MCP server's answer never decides. Null when the call is invalid.
    */
   acceptTaskComplete?: (input: unknown) => CliTaskCompletion | null;
+  /**
+   * Sees every finished call of a tool of Loki's MCP server, whatever the server answered: Loki
+   * judges the arguments again itself (a planner's submission, its repair rounds).
+   */
+  onLokiToolCall?: (tool: string, input: unknown) => void;
 }
 
 export const CODEX_PROVIDER = 'codex';
@@ -140,6 +145,9 @@ export class CodexStreamMapper {
   }
 
   #checkTaskComplete(item: Extract<ThreadItem, { type: 'mcp_tool_call' }>): void {
+    if (item.server === LOKI_SERVER && item.status !== 'in_progress') {
+      this.#options.onLokiToolCall?.(item.tool, item.arguments);
+    }
     if (item.server !== LOKI_SERVER || item.tool !== 'task_complete' || item.status !== 'completed') return;
     this.completion = this.#options.acceptTaskComplete?.(item.arguments) ?? this.completion;
   }
