@@ -1,6 +1,6 @@
 import type { SDKResultMessage } from '@anthropic-ai/claude-agent-sdk';
 import type { Clock } from '../../clock/index.ts';
-import { classifyModelFailure, type ModelFailure } from '../classify-model-failure.ts';
+import { classifyModelFailure, type ModelFailure } from '../failures/index.ts';
 import { createModelFailure } from './cli-attempt-failure.ts';
 import { quoteForMessage } from './describe-text.ts';
 

@@ -1,5 +1,5 @@
 import type { Clock } from '../../clock/index.ts';
-import { classifyModelFailure, type ModelFailure } from '../classify-model-failure.ts';
+import { classifyModelFailure, type ModelFailure } from '../failures/index.ts';
 import { createModelFailure } from './cli-attempt-failure.ts';
 import { quoteForMessage } from './describe-text.ts';
 

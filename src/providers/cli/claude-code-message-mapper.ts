@@ -5,7 +5,7 @@ import type {
   SDKResultMessage,
 } from '@anthropic-ai/claude-agent-sdk';
 import type { Clock } from '../../clock/index.ts';
-import { emptyUsageTotals } from '../usage-totals.ts';
+import { emptyUsageTotals } from '../pricing/index.ts';
 import type { EmitRuntimeEvent } from './bind-event-emitter.ts';
 import { type ClaudeCodeApiError, classifyClaudeCodeApiError } from './classify-claude-code-failure.ts';
 import type { CliRuntimeUsage } from './cli-runtime-result.ts';

@@ -1,5 +1,5 @@
 import { LokiError } from '../../errors/index.ts';
-import type { ModelFailure } from '../classify-model-failure.ts';
+import type { ModelFailure } from '../failures/index.ts';
 
 /**
  * One attempt of an agent CLI failed in a way Loki classified. Thrown inside the retry policy so

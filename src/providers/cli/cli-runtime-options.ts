@@ -1,6 +1,6 @@
 import type { Clock } from '../../clock/index.ts';
 import type { NewEvent } from '../../events/index.ts';
-import type { PriceTable } from '../price-table.ts';
+import type { PriceTable } from '../pricing/index.ts';
 import type { Environment } from '../provider-name.ts';
 import type { CliBudget } from './cli-turn-meter.ts';
 import type { CliRetryOptions } from './run-cli-attempts.ts';

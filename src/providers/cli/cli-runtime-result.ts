@@ -1,6 +1,6 @@
 import type { AgentStopReason } from '../../events/index.ts';
-import type { ModelFailure } from '../classify-model-failure.ts';
-import type { UsageTotals } from '../usage-totals.ts';
+import type { ModelFailure } from '../failures/index.ts';
+import type { UsageTotals } from '../pricing/index.ts';
 
 /** Usage of an agent CLI run: the same totals as every other runtime. */
 export type CliRuntimeUsage = UsageTotals;

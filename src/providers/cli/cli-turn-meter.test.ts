@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { BudgetGovernor, createCallBudget } from '../../budget/index.ts';
 import type { EventDataByType } from '../../events/index.ts';
-import { priceUsage } from '../price-usage.ts';
-import { emptyUsageTotals } from '../usage-totals.ts';
+import { priceUsage } from '../pricing/index.ts';
+import { emptyUsageTotals } from '../pricing/index.ts';
 import { CLI_TURN_MAX_OUTPUT_TOKENS, CliTurnMeter } from './cli-turn-meter.ts';
 
 const MODEL = 'claude-sonnet-4-5';

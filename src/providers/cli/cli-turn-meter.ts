@@ -1,8 +1,8 @@
 import { ExitCode, isLokiError, LokiError } from '../../errors/index.ts';
-import { highestPriceRates } from '../highest-price-rates.ts';
-import type { PriceTable } from '../price-table.ts';
-import { priceUsage, type TokenUsage } from '../price-usage.ts';
-import type { UsageTotals } from '../usage-totals.ts';
+import { highestPriceRates } from '../pricing/index.ts';
+import type { PriceTable } from '../pricing/index.ts';
+import { priceUsage, type TokenUsage } from '../pricing/index.ts';
+import type { UsageTotals } from '../pricing/index.ts';
 import type { EmitRuntimeEvent } from './bind-event-emitter.ts';
 
 /** Money set aside for one model turn: settled with what it cost, or released when no turn used it. */

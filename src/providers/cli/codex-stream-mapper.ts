@@ -1,7 +1,7 @@
 import type { Clock } from '../../clock/index.ts';
 import type { EmitRuntimeEvent } from './bind-event-emitter.ts';
 import { classifyCodexFailure } from './classify-codex-failure.ts';
-import { emptyUsageTotals } from '../usage-totals.ts';
+import { emptyUsageTotals } from '../pricing/index.ts';
 import type { CliRuntimeUsage } from './cli-runtime-result.ts';
 import type { ThreadEvent, ThreadItem, Usage } from '@openai/codex-sdk';
 import type { CliTaskCompletion } from './cli-runtime-result.ts';

@@ -2,7 +2,7 @@ import { systemClock, systemRandom } from '../../clock/index.ts';
 import { isLokiError } from '../../errors/index.ts';
 import type { AgentStopReason, NewEvent } from '../../events/index.ts';
 import { type CallWithRetriesOptions, callWithRetries, queueWaitOf, sleep } from '../../resilience/index.ts';
-import { classifyModelFailure, type ModelFailure } from '../classify-model-failure.ts';
+import { classifyModelFailure, type ModelFailure } from '../failures/index.ts';
 import type { ProviderName } from '../provider-name.ts';
 import { CliAttemptFailure, createModelFailure } from './cli-attempt-failure.ts';
 

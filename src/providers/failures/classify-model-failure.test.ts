@@ -1,7 +1,7 @@
 import { APICallError } from '@ai-sdk/provider';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../clock/index.ts';
-import { LokiError } from '../errors/index.ts';
+import { ManualClock } from '../../clock/index.ts';
+import { LokiError } from '../../errors/index.ts';
 import { classifyModelFailure } from './classify-model-failure.ts';
 
 function httpError(

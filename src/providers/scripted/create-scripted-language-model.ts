@@ -10,8 +10,8 @@ import {
   type LanguageModelV4StreamResult,
   type LanguageModelV4Usage,
 } from '@ai-sdk/provider';
-import { type Clock, systemClock } from '../clock/index.ts';
-import { LokiError } from '../errors/index.ts';
+import { type Clock, systemClock } from '../../clock/index.ts';
+import { LokiError } from '../../errors/index.ts';
 import {
   parseScriptedScript,
   type ScriptedScript,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LokiError, usageError } from '../errors/index.ts';
+import { LokiError, usageError } from '../../errors/index.ts';
 import { readJsonOrYamlFile, scriptedScriptSchema, type ScriptedScript } from './scripted-script.ts';
 
 /**

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { LokiError, usageError } from '../errors/index.ts';
+import { LokiError, usageError } from '../../errors/index.ts';
 
 const tokenCount = z.int().min(0);
 

@@ -1,5 +1,5 @@
-import { usageError } from '../errors/index.ts';
-import type { ApiProviderName } from './provider-name.ts';
+import { usageError } from '../../errors/index.ts';
+import type { ApiProviderName } from '../provider-name.ts';
 
 /**
  * What kind of thinking a task needs: `planning` for architecture and security review, `default`

@@ -2,9 +2,9 @@ import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { LanguageModelV4 } from '@ai-sdk/provider';
-import { usageError } from '../errors/index.ts';
+import { usageError } from '../../errors/index.ts';
 import { type ModelOverrides, type ModelTier, resolveModelId } from './model-tiers.ts';
-import { type ApiProviderName, type Environment, readSetting } from './provider-name.ts';
+import { type ApiProviderName, type Environment, readSetting } from '../provider-name.ts';
 
 export interface CreateApiLanguageModelOptions {
   provider: ApiProviderName;

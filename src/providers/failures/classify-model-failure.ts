@@ -6,8 +6,8 @@ import {
   NoSuchModelError,
   TypeValidationError,
 } from '@ai-sdk/provider';
-import { type Clock, systemClock } from '../clock/index.ts';
-import { isLokiError } from '../errors/index.ts';
+import { type Clock, systemClock } from '../../clock/index.ts';
+import { isLokiError } from '../../errors/index.ts';
 import {
   errorChain,
   findHttpFailure,
@@ -16,7 +16,7 @@ import {
   stringProperty,
 } from './inspect-error-chain.ts';
 import { parseRetryAfterMilliseconds } from './parse-retry-after.ts';
-import type { ProviderName } from './provider-name.ts';
+import type { ProviderName } from '../provider-name.ts';
 
 /**
  * transient: try again after a backoff. rate_limited: try again after the provider's own wait

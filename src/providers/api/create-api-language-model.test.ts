@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isLokiError } from '../errors/index.ts';
+import { isLokiError } from '../../errors/index.ts';
 import { createApiLanguageModel, type CreateApiLanguageModelOptions } from './create-api-language-model.ts';
 
 function creationError(options: CreateApiLanguageModelOptions) {
