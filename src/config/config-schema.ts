@@ -55,8 +55,9 @@ const SANDBOX_NETWORK_REASON = 'expected none, registries or full';
 
 /**
  * Host names (or addresses) the `registries` network lets through; `*.example.com` covers the
- * names under example.com. Kept in step with DEFAULT_ALLOWED_HOSTS in src/sandbox, which the
- * default is (the config layer must not depend on the sandbox).
+ * names under example.com. The default (the one place it is written) is the npm, PyPI, crates.io
+ * and Go module registries and the Debian/Ubuntu mirrors, so that dependencies install; the
+ * provider's model API host is added to whatever list is in force (start-sandbox-network).
  */
 const HOST_PATTERN = /^(\*\.)?[a-z0-9]([a-z0-9.:-]*[a-z0-9])?$/i;
 const allowedHosts = z.array(

@@ -25,7 +25,6 @@ export {
 } from './detect-command-runner.ts';
 export {
   ALLOWED_HOSTS_CONFIG_KEY,
-  DEFAULT_ALLOWED_HOSTS,
   isHostAllowed,
   NETWORK_MODE_CONFIG_KEY,
   SANDBOX_NETWORK_MODES,

@@ -9,26 +9,6 @@ export type SandboxNetworkMode = 'none' | 'registries' | 'full';
 
 export const SANDBOX_NETWORK_MODES: readonly SandboxNetworkMode[] = ['none', 'registries', 'full'];
 
-/**
- * Hosts `registries` lets through unless `sandbox.allowedHosts` says otherwise: the npm, PyPI,
- * crates.io and Go module registries and the Debian/Ubuntu mirrors, so that dependencies install.
- * The provider's model API host is added to whatever list is in force.
- */
-export const DEFAULT_ALLOWED_HOSTS: readonly string[] = [
-  'registry.npmjs.org',
-  'pypi.org',
-  'files.pythonhosted.org',
-  'crates.io',
-  'static.crates.io',
-  'index.crates.io',
-  'proxy.golang.org',
-  'sum.golang.org',
-  'deb.debian.org',
-  'security.debian.org',
-  'archive.ubuntu.com',
-  'security.ubuntu.com',
-];
-
 /** The config keys a refusal names, so that the message says exactly what would allow the host. */
 export const NETWORK_MODE_CONFIG_KEY = 'sandbox.network';
 export const ALLOWED_HOSTS_CONFIG_KEY = 'sandbox.allowedHosts';
