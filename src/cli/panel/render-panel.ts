@@ -42,7 +42,8 @@ export function renderPanel(view: PanelView, layout: PanelLayout): string[] {
     ),
     ...shown.map((agent) => {
       const elapsed = formatDuration(now - agent.since).padStart(7);
-      const prefix = `  ${shortWorker(agent.worker).padEnd(4)} ${elapsed}  ${agent.taskId}  `;
+      // Task ids come from the planner (a model) too.
+      const prefix = `  ${oneLine(shortWorker(agent.worker)).padEnd(4)} ${elapsed}  ${oneLine(agent.taskId)}  `;
       const room = width - prefix.length;
       return room < 2
         ? paint('cyan', fit(prefix))
