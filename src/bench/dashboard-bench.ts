@@ -8,6 +8,7 @@ import { initWorkspace, openWorkspaceStore, workspacePaths } from '../workspace/
 import { measureDashboardCpu } from './dashboard-cpu.ts';
 
 const TASKS = 1000;
+const RENDER_GIVE_UP_MILLISECONDS = 30_000;
 const EVENTS = 50_000;
 const LIVE_EVENTS = 1000;
 const LIVE_RATE_PER_SECOND = 200;
@@ -43,7 +44,7 @@ export async function runDashboardBenchmark(repositoryRoot: string): Promise<voi
         firstRender: {
           ...render,
           target: TARGETS.firstRenderMilliseconds,
-          met: render.milliseconds <= TARGETS.firstRenderMilliseconds,
+          met: render.milliseconds !== null && render.milliseconds <= TARGETS.firstRenderMilliseconds,
         },
         eventToDom: {
           ...live,
@@ -110,7 +111,7 @@ function secondsSince(started: number): number {
 }
 
 /** From navigation to the kanban showing every task (the tasks view), in one fresh page. */
-async function measureFirstRender(page: Page, root: string): Promise<{ milliseconds: number; url: string }> {
+async function measureFirstRender(page: Page, root: string) {
   await using dashboard = await startDashboard({
     context: { cwd: root, env: { HOME: root, PATH: process.env.PATH }, clock: systemClock },
     port: 0,
@@ -119,12 +120,21 @@ async function measureFirstRender(page: Page, root: string): Promise<{ milliseco
   const started = performance.now();
   await page.goto(url);
   // Page code as source text: this file is compiled without the DOM's types.
-  await page.waitForFunction(
-    `[...document.querySelectorAll('.column .count')].reduce((sum, node) => sum + Number(node.textContent), 0) === ${TASKS}`,
-    undefined,
-    { timeout: 60_000, polling: 'raf' },
-  );
-  return { milliseconds: Math.round(performance.now() - started), url: '(127.0.0.1, token)' };
+  const isShown = await page
+    .waitForFunction(
+      `[...document.querySelectorAll('.column .count')].reduce((sum, node) => sum + Number(node.textContent), 0) === ${TASKS}`,
+      undefined,
+      { timeout: RENDER_GIVE_UP_MILLISECONDS, polling: 'raf' },
+    )
+    .then(
+      () => true,
+      () => false,
+    );
+  // A render that never came is a missed target, written down as such (null), not a crash.
+  return {
+    milliseconds: isShown ? Math.round(performance.now() - started) : null,
+    gaveUpAfterMilliseconds: isShown ? null : RENDER_GIVE_UP_MILLISECONDS,
+  };
 }
 
 /**
@@ -138,7 +148,11 @@ async function measureEventToDom(page: Page, root: string) {
     port: 0,
   });
   await page.goto(`${dashboard.url}#log`);
-  await page.locator('.log li').first().waitFor({ timeout: 60_000 });
+  await page
+    .locator('.log li')
+    .first()
+    .waitFor({ timeout: RENDER_GIVE_UP_MILLISECONDS })
+    .catch(() => undefined);
   await page.evaluate(`(() => {
     const seen = {};
     globalThis.benchSeen = seen;
