@@ -20,9 +20,11 @@ describe('renderPanel', () => {
       lastEventSequence: 10,
     });
     const lines = renderPanel(state.view(), { now: 65_000, columns: 40, rows: 7, paint: plainPaint });
+    // The frame fits the terminal: never taller than its rows less one, never as wide as it.
+    expect(lines.length).toBeLessThan(7);
     for (const line of lines) expect(line.length).toBeLessThan(40);
     expect(lines.join('\n')).not.toContain('\u001b');
     expect(lines[1]).toContain('development · 1m 05s');
-    expect(lines.join('\n')).toContain('… and 2 more');
+    expect(lines.join('\n')).toContain('… and 3 more');
   });
 });
