@@ -1,5 +1,6 @@
 import { EventBus, type LokiEvent } from '../events/index.ts';
 import type { Workspace } from '../workspace/index.ts';
+import { type RunProgress, runProgressOf } from './run-progress.ts';
 
 /**
  * Projections (queue JSON, STATUS.txt) are rewritten at most once a second while events arrive,
@@ -24,15 +25,20 @@ export interface RunFollower {
  * Follows a live run's events on the event bus, from `afterSequence`, in the store's order: each
  * goes to `onEvent` (the terminal, `--json`), and the projections are kept current. A failure to
  * read or to project goes to `onError`; the run itself goes on (the store records everything).
+ * `onProgress` gets the snapshot each rewrite of the projections took (the terminal panel).
  */
 export function followRun(options: {
   workspace: Workspace;
   afterSequence: number;
   onEvent: (event: LokiEvent) => void;
   onError: (error: unknown) => void;
+  onProgress?: (progress: RunProgress) => void;
 }): RunFollower {
-  const { workspace } = options;
-  const projections = new ThrottledProjections(() => workspace.refreshProjections(), options.onError);
+  const { workspace, onProgress } = options;
+  const projections = new ThrottledProjections(async () => {
+    const snapshot = await workspace.refreshProjections();
+    onProgress?.(runProgressOf(snapshot));
+  }, options.onError);
   const stopper = new AbortController();
   let lastSequence = options.afterSequence;
   let drainTo = Number.POSITIVE_INFINITY;

@@ -25,6 +25,7 @@ export {
 export { addTask, cancelTask, prioritizeTask, retryTask } from './change-queue.ts';
 export { listTasks, showTask } from './read-queue.ts';
 export { readStatus } from './read-status.ts';
+export { type RunProgress, type RunProgressAgent, runProgressOf } from './run-progress.ts';
 export { readRunReport, type RunReportFiles } from './read-run-report.ts';
 export { type OneTaskObserver, type OneTaskRequest, runOneTask } from './run-one-task.ts';
 export {

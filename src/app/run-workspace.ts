@@ -24,6 +24,7 @@ import type { AppContext } from './app-context.ts';
 import { followRun } from './follow-run.ts';
 import { openAppWorkspace, resolveAppConfig } from './open-app-workspace.ts';
 import { OrderedEventWriter } from './ordered-event-writer.ts';
+import type { RunProgress } from './run-progress.ts';
 import {
   describeRunSettings,
   modelOverridesOf,
@@ -51,12 +52,16 @@ export interface RunStart {
   parallel: number;
   commandRunner: string;
   capUsd: number | null;
+  /** What earlier sessions of the run spent (USD): a resumed run's spend starts there. */
+  spentUsd: number;
 }
 
 export interface RunObserver {
   started?(start: RunStart): void;
   /** Every event of the run, in the store's order, as it is recorded. */
   event?(event: LokiEvent): void;
+  /** Where the run stands, after a burst of events (at most about once a second). */
+  progress?(progress: RunProgress): void;
   /** Something the user should know that does not stop the run. */
   warning?(text: string): void;
 }
@@ -210,6 +215,7 @@ async function runSession(session: RunSession): Promise<RunResult> {
     workspace,
     afterSequence: (await workspace.store.readSummary()).lastEventSequence,
     onEvent: (event) => observer.event?.(event),
+    onProgress: (progress) => observer.progress?.(progress),
     onError: followErrorHandler(session, writer),
   });
   // Online backups of the store while the run goes on, and one when it ends (not after a crash).
@@ -273,7 +279,7 @@ async function prepareAgents(session: RunSession, network: SandboxNetworkAccess)
     ...(session.scripted === undefined ? {} : { scripted: session.scripted }),
   });
   const governor = new BudgetGovernor({ capUsd: settings.budgetUsd ?? undefined });
-  await chargeEarlierSessions(governor, await workspace.store.listEvents(), runId);
+  const spentUsd = await chargeEarlierSessions(governor, await workspace.store.listEvents(), runId);
   observer.started?.({
     runId,
     isResume: latest !== null,
@@ -283,6 +289,7 @@ async function prepareAgents(session: RunSession, network: SandboxNetworkAccess)
     parallel: settings.parallel,
     commandRunner: detection.runner.kind,
     capUsd: settings.budgetUsd,
+    spentUsd,
   });
   return { detection, source, governor };
 }
@@ -320,12 +327,13 @@ async function chargeEarlierSessions(
   governor: BudgetGovernor,
   events: readonly LokiEvent[],
   runId: string,
-): Promise<void> {
+): Promise<number> {
   let spentUsd = 0;
   for (const event of events) {
     if (event.type === 'usage.recorded' && event.runId === runId) spentUsd += event.data.costUsd;
   }
-  if (spentUsd <= 0) return;
+  if (spentUsd <= 0) return 0;
   const reservation = await governor.reserve({ taskId: 'earlier-sessions', estimatedCostUsd: 0 });
   await governor.settle(reservation, spentUsd, { isPriceKnown: true });
+  return spentUsd;
 }

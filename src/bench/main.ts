@@ -3,6 +3,7 @@
  * measure; they exit 0 even when a target is missed (the summary says so). Unknown name → exit 2.
  */
 import { join } from 'node:path';
+import { runDashboardBenchmark } from './dashboard-bench.ts';
 import { runOrchestrationBenchmark } from './orchestration-bench.ts';
 import { runQueueBenchmark } from './queue-bench.ts';
 import { runRuntimeBenchmark } from './runtime-bench.ts';
@@ -44,6 +45,14 @@ const BENCHMARKS = new Map<string, Benchmark>([
       description:
         'share of prompt tokens read from the Anthropic prompt cache over a 20-step task (fake Messages API), cost with and without caching',
       run: runTokensBenchmark,
+    },
+  ],
+  [
+    'dashboard',
+    {
+      description:
+        'dashboard in Chromium: first render with 1,000 tasks and 50,000 events, event → DOM p95 at 200 events/s, CPU the server adds to a run',
+      run: runDashboardBenchmark,
     },
   ],
 ]);

@@ -1,5 +1,11 @@
 import type { Clock } from '../clock/index.ts';
 
+/** stdout is a terminal: its size, read when a frame is drawn (it may be resized). */
+export interface TerminalInfo {
+  columns(): number;
+  rows(): number;
+}
+
 /**
  * What a command needs from the outside world. Injected so that commands can be run in-process by
  * tests with a fake environment, a temp working directory and captured output.
@@ -10,6 +16,8 @@ export interface CliContext {
   clock: Clock;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** Set when stdout is a terminal (live panels redraw in place); absent: plain lines. */
+  terminal?: TerminalInfo;
   /** Set by a command that wants a non-zero exit without throwing (e.g. `loki doctor` found a problem). */
   exitCode: number;
 }

@@ -102,6 +102,14 @@ export function processContext(): CliContext {
     clock: systemClock,
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
+    ...(process.stdout.isTTY
+      ? {
+          terminal: {
+            columns: () => process.stdout.columns || 80,
+            rows: () => process.stdout.rows || 24,
+          },
+        }
+      : {}),
     exitCode: ExitCode.ok,
   };
 }

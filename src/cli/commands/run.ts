@@ -11,6 +11,7 @@ import { ExitCode } from '../../errors/index.ts';
 import type { LokiEvent } from '../../events/index.ts';
 import type { CliContext } from '../cli-context.ts';
 import { appContextOf } from '../open-cli-workspace.ts';
+import { paintFor, RunPanel } from '../panel/index.ts';
 import { describeSecretFiles, sanitizeForTerminal, truncate } from '../terminal-text.ts';
 
 const STOPPING =
@@ -105,8 +106,12 @@ async function executeRun(
   prdPath: string | null,
 ): Promise<void> {
   const json = flags.json === true;
+  // On a terminal (and not --json) the run's lines scroll above a live panel; else plain lines.
+  let panel: RunPanel | null = null;
   const say = (text: string) => {
-    if (!json) context.stdout(sanitizeForTerminal(text));
+    if (json) return;
+    if (panel !== null) panel.print(text);
+    else context.stdout(sanitizeForTerminal(text));
   };
   // Ctrl-C once: a stop request like loki stop's (recorded in the store by the run); Ctrl-C while
   // the run stops, whoever asked: leave at once (the next run cleans up).
@@ -118,6 +123,7 @@ async function executeRun(
       say(`\n${STOPPING}\n`);
       stop.abort(new Error('stopped by the user'));
     } else {
+      panel?.close();
       context.stderr('loki: forced stop; run loki resume to continue\n');
       process.exit(ExitCode.interrupted);
     }
@@ -134,12 +140,26 @@ async function executeRun(
   process.on('SIGINT', interrupt);
   process.on('SIGTERM', interrupt);
   let result: RunResult;
+  if (!json && context.terminal !== undefined) {
+    panel = new RunPanel({
+      write: context.stdout,
+      terminal: context.terminal,
+      clock: context.clock,
+      paint: paintFor(context.env, true),
+    });
+  }
+  const warn = (text: string) => {
+    const write = () => context.stderr(`loki: warning: ${text}\n`);
+    if (panel !== null) panel.aside(write);
+    else write();
+  };
   try {
     result = await runWorkspace(
       appContextOf(command, context),
       { prdPath, flags, stopSignal: stop.signal },
       {
         started: (start) => {
+          panel?.started(start);
           say(describeRunStart(start));
           if (dashboard === null) return;
           // In --json mode stdout is NDJSON only: the address goes to stderr.
@@ -154,14 +174,18 @@ async function executeRun(
           if (event.type === 'run.stop_requested') isStopping = true;
           if (json) context.stdout(`${JSON.stringify(event)}\n`);
           else {
+            panel?.event(event);
             const line = describeRunEvent(event);
-            if (line !== null) context.stdout(`${sanitizeForTerminal(line)}\n`);
+            if (line !== null) say(`${line}\n`);
           }
         },
-        warning: (text) => context.stderr(`loki: warning: ${text}\n`),
+        progress: (progress) => panel?.progress(progress),
+        warning: warn,
       },
     );
   } finally {
+    panel?.close();
+    panel = null;
     process.removeListener('SIGINT', interrupt);
     process.removeListener('SIGTERM', interrupt);
     forgetDashboard();
