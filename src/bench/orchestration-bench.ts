@@ -147,6 +147,8 @@ async function runBenchWorkload(
       '--parallel',
       String(options.concurrency),
       '--json',
+      // The orchestration alone: the dashboard's own cost is measured by `npm run bench -- dashboard`.
+      '--no-dashboard',
     ],
     { cwd: workspace, env: options.env },
   );
