@@ -201,7 +201,7 @@ function buildReport(input: {
     /** One-minute load average: anything else running on the machine (another test suite) skews every figure. */
     loadAverage: input.loadAverage,
     method:
-      `node bin/loki.js run --provider scripted --parallel <N> --json in a fresh workspace (temp dir: see environment); ` +
+      `node bin/loki.js run --provider scripted --parallel <N> --json --no-dashboard in a fresh workspace (temp dir: see environment); ` +
       `independent tasks, each ${FILES_PER_TASK} write_file calls and task_complete ` +
       `(${MODEL_CALLS_PER_TASK} model calls × ${LATENCY_MILLISECONDS} ms), one verify command per task ` +
       '(test -f of its files) run by the sandbox runner in the worktree and again by the merge queue; ' +
