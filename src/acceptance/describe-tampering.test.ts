@@ -72,6 +72,17 @@ describe('describeTampering', () => {
       "test('REQ-002 rejects an empty title', { skip: true }, ()",
     );
     expect(describeTampering(PATH, SEALED_JS, option)[0]?.kind).toBe('skipped');
+    const focused = SEALED_JS.replace(
+      "test('REQ-002 rejects an empty title', ()",
+      "test('REQ-002 rejects an empty title', { only: true }, ()",
+    );
+    expect(describeTampering(PATH, SEALED_JS, focused)[0]?.kind).toBe('focused');
+    // A todo object is no todo option.
+    const todoObject = SEALED_JS.replace(
+      "assert.throws(() => addTodo(''));",
+      "assert.deepEqual({ todo: 'x' }, { todo: 'x' });",
+    );
+    expect(describeTampering(PATH, SEALED_JS, todoObject)[0]?.kind).toBe('modified');
     const python = SEALED_PY.replace('def test_req_002', '@pytest.mark.skip\ndef test_req_002');
     expect(describeTampering('tests/test_todos.py', SEALED_PY, python)[0]).toMatchObject({
       kind: 'skipped',

@@ -38,18 +38,24 @@ const GO_TEST = /^func\s+(Test\w+)\s*\(/gm;
 const ASSERTION =
   /\bexpect\s*\(|\bassert\w*\b|\.should\b|\bt\.(?:Error|Errorf|Fatal|Fatalf|Fail|FailNow)\s*\(|\b(?:require|assert)\.\w+\s*\(|\bpytest\.raises\b/g;
 
+function testOption(names: string): RegExp {
+  return new RegExp(`\\b(?:it|test|describe|suite)\\s*\\([^\\n]*?,\\s*\\{[^}\\n]*\\b(?:${names})\\s*:`, 'g');
+}
+
 const MARKERS: readonly { marker: string; kind: MarkerHit['kind']; pattern: RegExp }[] = [
   { marker: '.skip', kind: 'skipped', pattern: /\b(?:it|test|describe|suite)\.skip(?:If)?\b/g },
   { marker: '.todo', kind: 'skipped', pattern: /\b(?:it|test|describe)\.todo\b/g },
   { marker: 'xit / xtest / xdescribe', kind: 'skipped', pattern: /\bx(?:it|test|describe)\s*\(/g },
-  { marker: '{ skip } / { todo } option', kind: 'skipped', pattern: /\{\s*(?:skip|todo)\s*:/g },
+  // node:test's options object, e.g. test('…', { skip: true }, …): only as a test's options, since
+  // `{ todo: … }` is an ordinary object in a todo app's tests.
+  { marker: '{ skip } / { todo } option', kind: 'skipped', pattern: testOption('skip|todo') },
   { marker: '@pytest.mark.skip', kind: 'skipped', pattern: /@pytest\.mark\.(?:skip|skipif|xfail)\b/g },
   { marker: 'pytest.skip(', kind: 'skipped', pattern: /\bpytest\.skip\s*\(/g },
   { marker: '@unittest.skip', kind: 'skipped', pattern: /@unittest\.skip\w*/g },
   { marker: 't.Skip(', kind: 'skipped', pattern: /\bt\.Skip(?:Now|f)?\s*\(/g },
   { marker: '.only', kind: 'focused', pattern: /\b(?:it|test|describe|suite)\.only\b/g },
   { marker: 'fit / fdescribe', kind: 'focused', pattern: /\bf(?:it|describe)\s*\(/g },
-  { marker: '{ only } option', kind: 'focused', pattern: /\{\s*only\s*:/g },
+  { marker: '{ only } option', kind: 'focused', pattern: testOption('only') },
 ];
 
 export function findTestCases(path: string, content: string): TestCase[] {
