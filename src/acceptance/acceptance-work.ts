@@ -1,5 +1,5 @@
 import { runGit } from '../git/index.ts';
-import { readWorktreeFile } from './find-tampering.ts';
+import { readWorktreeFile, SYMBOLIC_LINK } from './find-tampering.ts';
 import { findMarkers, findTestCases, isEmptyBody, isTestFilePath } from './test-file-shape.ts';
 
 export interface ChangedTestFile {
@@ -11,6 +11,7 @@ export interface ChangedTestFile {
 /**
  * The test files a worktree changed since `baseCommit`, committed or not (untracked files
  * included), with their content as the worktree holds it: what a QA task wrote, and so what it seals.
+ * Symbolic links are left out.
  */
 export async function changedTestFiles(
   worktreePath: string,
@@ -23,10 +24,14 @@ export async function changedTestFiles(
     runGit(worktreePath, ['ls-files', '--others', '--exclude-standard', '-z'], options),
   ]);
   const paths = new Set([...tracked.stdout.split('\0'), ...untracked.stdout.split('\0')]);
-  return [...paths]
-    .filter((path) => path !== '' && isTestFilePath(path))
-    .sort()
-    .map((path) => ({ path, content: readWorktreeFile(worktreePath, path) }));
+  return (
+    [...paths]
+      .filter((path) => path !== '' && isTestFilePath(path))
+      .sort()
+      .map((path) => ({ path, content: readWorktreeFile(worktreePath, path) }))
+      // A link is never sealed: its target is not the test, and writing it elsewhere could leave the worktree.
+      .filter((file) => file.content !== SYMBOLIC_LINK)
+  );
 }
 
 /**

@@ -45,7 +45,8 @@ export function describeTamperChanges(changes: readonly TamperChange[]): string 
     .join('; ');
 }
 
-const SYMBOLIC_LINK = '\0symbolic link';
+/** What `readWorktreeFile` answers for a symbolic link: no text file holds a NUL this way. */
+export const SYMBOLIC_LINK = '\0symbolic link';
 
 /** The file's text in the worktree; null when it is not there. A symbolic link is never read through. */
 export function readWorktreeFile(worktreePath: string, path: string): string | null {
