@@ -133,6 +133,11 @@ export const configShape = {
     .describe(
       'Per provider, across all agents of a run: maxConcurrentRequests (calls in flight) and requestsPerMinute (spaced evenly); unset: no limit.',
     ),
+  sealedAcceptanceTests: flag
+    .default(false)
+    .describe(
+      'Before each Development implementation task, an eng-qa task writes its acceptance tests; Loki seals them and fails work that changes them.',
+    ),
   'sandbox.network': z
     .enum(['none', 'registries', 'full'], { error: SANDBOX_NETWORK_REASON })
     .default('registries')
@@ -177,6 +182,7 @@ const ENVIRONMENT_VARIABLES: Record<ConfigKey, string> = {
   modelFast: 'LOKI_MODEL_FAST',
   rateLimitRequeueSeconds: 'LOKI_RATE_LIMIT_REQUEUE_SECONDS',
   providerLimits: 'LOKI_PROVIDER_LIMITS',
+  sealedAcceptanceTests: 'LOKI_SEALED_ACCEPTANCE_TESTS',
   'sandbox.network': 'LOKI_SANDBOX_NETWORK',
   'sandbox.allowedHosts': 'LOKI_SANDBOX_ALLOWED_HOSTS',
 };

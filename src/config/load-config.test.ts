@@ -70,6 +70,7 @@ describe('loadConfig precedence', () => {
       modelFast: '',
       rateLimitRequeueSeconds: 5,
       providerLimits: {},
+      sealedAcceptanceTests: false,
       'sandbox.network': 'registries',
       'sandbox.allowedHosts': expect.arrayContaining(['registry.npmjs.org']),
     });
@@ -98,6 +99,7 @@ describe('loadConfig precedence', () => {
       modelFast: '',
       rateLimitRequeueSeconds: 5,
       providerLimits: {},
+      sealedAcceptanceTests: false,
       'sandbox.network': 'registries',
       'sandbox.allowedHosts': expect.arrayContaining(['registry.npmjs.org']),
     });
@@ -118,6 +120,7 @@ describe('loadConfig precedence', () => {
       modelFast: 'default',
       rateLimitRequeueSeconds: 'default',
       providerLimits: 'default',
+      sealedAcceptanceTests: 'default',
       'sandbox.network': 'default',
       'sandbox.allowedHosts': 'default',
     });
@@ -273,7 +276,7 @@ describe('loadConfig unknown keys and bad files', () => {
     expect(error.code).toBe('LOKI_CONFIG_UNKNOWN_KEY');
     expect(error.message).toBe(
       'invalid configuration: unknown key "color" (from flag -c color=blue). ' +
-        'Known keys: maxRetries, baseWait, maxWait, skipPrereqs, maxParallelAgents, dashboardPort, budgetUsd, provider, modelPlanning, modelDefault, modelFast, rateLimitRequeueSeconds, providerLimits, sandbox.network, sandbox.allowedHosts.',
+        'Known keys: maxRetries, baseWait, maxWait, skipPrereqs, maxParallelAgents, dashboardPort, budgetUsd, provider, modelPlanning, modelDefault, modelFast, rateLimitRequeueSeconds, providerLimits, sealedAcceptanceTests, sandbox.network, sandbox.allowedHosts.',
     );
   });
 
@@ -442,6 +445,7 @@ describe('CONFIG_KEYS', () => {
       ['modelFast', 'LOKI_MODEL_FAST', ''],
       ['rateLimitRequeueSeconds', 'LOKI_RATE_LIMIT_REQUEUE_SECONDS', 5],
       ['providerLimits', 'LOKI_PROVIDER_LIMITS', {}],
+      ['sealedAcceptanceTests', 'LOKI_SEALED_ACCEPTANCE_TESTS', false],
       ['sandbox.network', 'LOKI_SANDBOX_NETWORK', 'registries'],
       [
         'sandbox.allowedHosts',

@@ -171,6 +171,29 @@ export const eventDataSchemas = {
   'secret.found': z.strictObject({
     files: z.array(z.strictObject({ path: z.string(), secrets: z.array(z.string()) })),
   }),
+  'acceptance.sealed': z.strictObject({
+    forTaskId: z.string().nullable(),
+    files: z.array(
+      z.strictObject({ path: z.string(), sha256: z.string().nullable(), content: z.string().nullable() }),
+    ),
+  }),
+  'acceptance.tampered': z.strictObject({
+    changes: z.array(
+      z.strictObject({
+        path: z.string(),
+        kind: z.enum([
+          'deleted',
+          'test_removed',
+          'skipped',
+          'focused',
+          'emptied',
+          'assertion_removed',
+          'modified',
+        ]),
+        detail: z.string(),
+      }),
+    ),
+  }),
 } satisfies { [Type in EventType]: z.ZodType };
 
 type EventDataSchemas = typeof eventDataSchemas;

@@ -255,6 +255,23 @@ export interface SecretFoundData {
   files: { path: string; secrets: string[] }[];
 }
 
+/**
+ * Loki recorded the acceptance tests a QA task wrote (the one writer: the acceptance step). The
+ * store is the seal: agents write only inside their worktrees, never the store. The latest record
+ * of a path is its sealed content; `content: null` means the QA task deleted that test file.
+ */
+export interface AcceptanceSealedData {
+  /** The implementation task the tests are for; null for a QA task's own (re)sealing. */
+  forTaskId: string | null;
+  files: { path: string; sha256: string | null; content: string | null }[];
+}
+/** An implementing agent changed a sealed acceptance test: its work went back to it, unverified. */
+export interface AcceptanceTamperedData {
+  changes: { path: string; kind: TamperKind; detail: string }[];
+}
+export type TamperKind =
+  'deleted' | 'test_removed' | 'skipped' | 'focused' | 'emptied' | 'assertion_removed' | 'modified';
+
 export interface VerificationRanData {
   command: string;
   exitCode: number | null;
@@ -301,6 +318,8 @@ export interface EventDataByType {
   'breaker.changed': BreakerChangedData;
   'verification.ran': VerificationRanData;
   'secret.found': SecretFoundData;
+  'acceptance.sealed': AcceptanceSealedData;
+  'acceptance.tampered': AcceptanceTamperedData;
 }
 
 export type EventType = keyof EventDataByType;
@@ -351,4 +370,6 @@ export const EVENT_TYPES: readonly EventType[] = [
   'breaker.changed',
   'verification.ran',
   'secret.found',
+  'acceptance.sealed',
+  'acceptance.tampered',
 ];

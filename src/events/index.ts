@@ -1,4 +1,6 @@
 export {
+  type AcceptanceSealedData,
+  type AcceptanceTamperedData,
   type AgentErrorData,
   type AgentFinishedData,
   type AgentRateLimitedData,
@@ -31,6 +33,7 @@ export {
   type MergeRejectedData,
   type WorkersLimitedData,
   type TaskReleasedData,
+  type TamperKind,
   type UsageRecordedData,
   type VerificationRanData,
 } from './event-types.ts';

@@ -91,6 +91,17 @@ const SAMPLE_DATA: { [Type in EventType]: EventDataByType[Type] } = {
     outputTail: '',
   },
   'secret.found': { files: [{ path: '.env', secrets: ['the value of ANTHROPIC_API_KEY'] }] },
+  'acceptance.sealed': {
+    forTaskId: 'add-todo',
+    files: [
+      { path: 'test/todo.test.js', sha256: 'a'.repeat(64), content: "it('REQ-001 adds', () => {});\n" },
+    ],
+  },
+  'acceptance.tampered': {
+    changes: [
+      { path: 'test/todo.test.js', kind: 'skipped', detail: 'line 3 adds .skip, which skips a test' },
+    ],
+  },
 };
 
 function sampleEvent(type: EventType): NewEvent {

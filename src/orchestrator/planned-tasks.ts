@@ -3,6 +3,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { withAcceptanceTasks } from '../acceptance/index.ts';
 import { LokiError } from '../errors/index.ts';
 import {
   ARCHITECTURE_JSON_FILE,
@@ -42,14 +43,20 @@ function readJson(path: string): unknown {
   }
 }
 
-/** Adds the phase's planned tasks to the queue once: a resumed run finds them there and adds none. */
+/**
+ * Adds the phase's planned tasks to the queue once: a resumed run finds them there and adds none.
+ * With `sealAcceptanceTests`, each implementation task gets a QA task before it that writes its
+ * sealed acceptance tests (src/acceptance).
+ */
 export async function enqueuePlannedTasks(
   workspace: Workspace,
   runId: string,
-  planned: ArchitectureDocument['tasks'],
+  plannedTasks: ArchitectureDocument['tasks'],
   maxAttempts: number,
   growthIteration?: number,
+  sealAcceptanceTests = false,
 ): Promise<Task[]> {
+  const planned = sealAcceptanceTests ? withAcceptanceTasks(plannedTasks) : plannedTasks;
   const existing = new Map((await workspace.queue.list()).map((task) => [task.id, task]));
   for (const task of planned) {
     const found = existing.get(task.id);
@@ -88,6 +95,7 @@ export async function enqueuePlannedTasks(
         complexity: task.complexity,
         touches: task.touches,
         phase: phaseOfTask(task),
+        ...('acceptanceFor' in task ? { acceptanceFor: task.acceptanceFor } : {}),
         ...(growthIteration === undefined ? {} : { growthIteration }),
       },
     })),

@@ -128,7 +128,10 @@ function reportTasks(
     .filter((task) => task.runId === input.runId)
     .map((task) => {
       const payload = readTaskPayloadForReport(task);
-      const merged = input.merged.get(task.id);
+      // A QA task's sealed acceptance tests reach main with the merge of the task they were for.
+      const merged =
+        input.merged.get(task.id) ??
+        (payload?.acceptanceFor === undefined ? undefined : acceptanceMerge(input, payload.acceptanceFor));
       return {
         id: task.id,
         type: task.type,
@@ -145,6 +148,14 @@ function reportTasks(
         lastError: task.status === 'completed' ? null : task.lastError,
       };
     });
+}
+
+function acceptanceMerge(
+  input: BuildRunReportInput,
+  taskId: string,
+): { commit: string; via: string | null } | undefined {
+  const merged = input.merged.get(taskId);
+  return merged === undefined ? undefined : { commit: merged.commit, via: taskId };
 }
 
 /** A requirement is proven only when its tasks are merged and main's verification passed. */

@@ -11,6 +11,8 @@ export const taskPayloadSchema = z.object({
   complexity: z.enum(TASK_COMPLEXITIES).optional(),
   touches: z.array(z.string()).default([]),
   phase: z.string().optional(),
+  /** Set on a QA task that writes the sealed acceptance tests of this implementation task. */
+  acceptanceFor: z.string().optional(),
   /** Set on a resolution task: the task whose branch it brings onto main, and why. */
   resolves: z.string().optional(),
   /** The tasks `resolves` itself was resolving, when a resolution needed resolving in turn. */

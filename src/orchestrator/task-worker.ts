@@ -8,6 +8,7 @@ import type { Workspace } from '../workspace/index.ts';
 import type { AgentSource } from './agent-source.ts';
 import type { MergeQueue } from './merge-queue.ts';
 import type { MergedWorkIndex } from './merged-work.ts';
+import { placeAcceptanceTests, sealQaWork } from './task-steps/acceptance-step.ts';
 import { checkAgentType, runAgent } from './task-steps/agent-step.ts';
 import { settleFailure } from './task-steps/claim-endings.ts';
 import { completeIfAlreadyMerged, mergeIntoMain } from './task-steps/merge-step.ts';
@@ -69,9 +70,13 @@ const STEPS_BEFORE_MERGE: readonly TaskStep[] = [
   checkAgentType,
   // Its worktree on branch loki/<task-id>, back at the branch's last checkpoint.
   openWorktree,
+  // The acceptance tests a QA task wrote and Loki sealed for this task, placed in its worktree.
+  placeAcceptanceTests,
   // The RARV cycle: agent rounds, each verified by the harness, then a checkpoint (or the
   // verified checkpoint a crashed run left, reused).
   runAgent,
+  // A QA task's tests are sealed; one writing a task's acceptance tests completes here, unmerged.
+  sealQaWork,
 ];
 
 /**

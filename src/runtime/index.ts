@@ -19,6 +19,7 @@ export {
   runTaskCycle,
   type TaskCycleOptions,
   type TaskCycleResult,
+  type WorkCheck,
 } from './run-task-cycle.ts';
 export {
   type AgentRound,

@@ -31,6 +31,13 @@ export interface TaskCycleOptions {
   /** What `agent.started` says of the agent (its type is the task's), and the run it works for. */
   agentDescription: Omit<AgentStartedData, 'agentType'> & { runId: string | null };
   emit: (event: NewEvent) => void;
+  /**
+   * A harness check of the work, run after the secrets check and before the verify command (sealed
+   * acceptance tests): a finding goes back to the agent like a failed verification. With
+   * `verifiesWork`, passing it verifies work that has no verify command (a QA task's tests, which
+   * must fail until the implementation exists, are checked, not run).
+   */
+  checkWork?: WorkCheck;
   /** Told the moment the harness's verification passed, before the checkpoint is committed. */
   onVerified?: () => void;
   /**
@@ -39,6 +46,14 @@ export interface TaskCycleOptions {
    */
   pendingWorktree?: { ready: Promise<unknown>; files: readonly string[] };
   signal?: AbortSignal;
+}
+
+export interface WorkCheck {
+  /** What it checks, for the checkpoint's note, e.g. "the sealed acceptance tests". */
+  describe: string;
+  verifiesWork: boolean;
+  /** Null when the work passes; otherwise why (for the task's error) and what the agent is told. */
+  run: () => Promise<{ error: string; prompt: string } | null>;
 }
 
 export interface TaskCycleResult {
@@ -113,7 +128,22 @@ export async function runTaskCycle(options: TaskCycleOptions): Promise<TaskCycle
       prompt = secrets.prompt;
       continue;
     }
+    const finding = (await options.checkWork?.run()) ?? null;
+    if (finding !== null) {
+      lastError = finding.error;
+      continuity.appendToSection('Mistakes & Learnings', `${task.id} attempt ${attempt}: ${lastError}`);
+      prompt = finding.prompt;
+      continue;
+    }
     const verifyCommand = options.verifyCommand;
+    if (verifyCommand === null && options.checkWork?.verifiesWork === true) {
+      options.onVerified?.();
+      return await checkpointDone(options, attempt, result.completion, totals, {
+        outcome: 'verified',
+        note: `verified: ${options.checkWork.describe}`,
+        error: null,
+      });
+    }
     if (verifyCommand === null) return await notProven(options, attempt, result.completion, totals);
     const verification = await verify(options, verifyCommand);
     if (verification.passed) {

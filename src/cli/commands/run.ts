@@ -260,6 +260,8 @@ function describeRunEvent(event: LokiEvent): string | null {
       return `  workers: ${event.data.limit} of ${event.data.requested}${event.data.reason === null ? '' : ` (${event.data.reason})`}`;
     case 'secret.found':
       return `  ✗ ${event.taskId ?? ''}: secrets in the work, sent back to the agent: ${describeSecretFiles(event.data.files)}`;
+    case 'acceptance.tampered':
+      return `  ✗ ${event.taskId ?? ''}: sealed acceptance tests changed, sent back to the agent: ${event.data.changes.map((change) => `${change.path} (${change.kind.replace('_', ' ')})`).join(', ')}`;
     case 'verification.ran':
       return event.taskId === null
         ? `  verify main: \`${truncate(event.data.command, 100)}\` ${event.data.passed ? 'passed' : `FAILED (exit ${event.data.exitCode ?? '?'})`}`

@@ -131,6 +131,8 @@ function describeEvent(event: NewEvent): string | null {
       return `  verify \`${event.data.command}\`: ${event.data.passed ? 'passed' : `FAILED (exit ${event.data.exitCode ?? '?'})`}`;
     case 'secret.found':
       return `  ✗ secrets in the work, sent back to the agent: ${describeSecretFiles(event.data.files)}`;
+    case 'acceptance.tampered':
+      return `  ✗ sealed acceptance tests changed, sent back to the agent: ${event.data.changes.map((change) => `${change.path}: ${change.detail}`).join('; ')}`;
     case 'sandbox.refused':
       return `  refused ${event.data.toolName}: ${event.data.reason} (${event.data.detail})`;
     case 'agent.finished':

@@ -16,7 +16,14 @@ import { schedulerVerdict } from './scheduler-verdict.ts';
 export async function runPlannedTasks(context: RunContext, phase: RunPhase): Promise<PhaseVerdict> {
   const { workspace, runId } = context;
   const planned = need(context, 'architecture').tasks.filter((task) => phaseOfTask(task) === phase);
-  await enqueuePlannedTasks(workspace, runId, planned, context.options.maxTaskAttempts ?? 3);
+  await enqueuePlannedTasks(
+    workspace,
+    runId,
+    planned,
+    context.options.maxTaskAttempts ?? 3,
+    undefined,
+    context.options.config.sealedAcceptanceTests,
+  );
   await cancelTasksWaitingOnCancelled(workspace, runId);
   const interrupted = schedulerVerdict(await context.runTasks(), phase);
   if (interrupted !== null) return interrupted;

@@ -18,6 +18,7 @@ import type { Task } from '../../store/index.ts';
 import { ContinuityFile } from '../../workspace/index.ts';
 import { taskVerifyCommands } from '../task-payload.ts';
 import type { TaskWorkOutcome } from '../task-worker.ts';
+import { acceptanceCheck } from './acceptance-step.ts';
 import { releaseTask } from './claim-endings.ts';
 import type { TaskAttempt } from './task-attempt.ts';
 import type { TaskClaim } from './task-claim.ts';
@@ -107,8 +108,8 @@ async function runCycle(attempt: TaskAttempt): Promise<TaskCycleResult> {
     worktree,
     continuity: new ContinuityFile(context.workspace.paths.continuityFile, context.workspace.redactor),
     redactor: context.workspace.redactor,
-    // Its own verify commands, or the project's gates when it has none; neither: not proven.
-    verifyCommand: joinVerifyCommands(taskVerifyCommands(payload, context.projectGates)),
+    verifyCommand: verifyCommandOf(attempt),
+    ...withDefined('checkWork', acceptanceCheck(attempt)),
     verifyTimeoutMilliseconds: task.timeoutSeconds * 1000,
     runner: context.runner,
     verifyEnvironment: context.verifyEnvironment,
@@ -126,6 +127,27 @@ async function runCycle(attempt: TaskAttempt): Promise<TaskCycleResult> {
     ...(pendingWorktree === undefined ? {} : { pendingWorktree }),
     signal: context.signal,
   });
+}
+
+/**
+ * Its own verify commands, or the project's gates when it has none; neither: not proven. A task
+ * with sealed acceptance tests also runs the project's gates, which run those tests; a QA task
+ * writing acceptance tests runs nothing (they fail until the implementation exists): it is checked.
+ */
+function verifyCommandOf(attempt: TaskAttempt): string | null {
+  const { payload, claim } = attempt;
+  if (payload.acceptanceFor !== undefined) return null;
+  const commands = taskVerifyCommands(payload, claim.context.projectGates);
+  const hasSealedTests = [...(attempt.sealedTests?.values() ?? [])].some(
+    (test) => test.forTaskId === claim.task.id,
+  );
+  if (!hasSealedTests) return joinVerifyCommands(commands);
+  const gates = claim.context.projectGates.filter((gate) => !commands.includes(gate));
+  return joinVerifyCommands([...commands, ...gates]);
+}
+
+function withDefined<Key extends string, Value>(key: Key, value: Value | undefined): { [K in Key]?: Value } {
+  return (value === undefined ? {} : { [key]: value }) as { [K in Key]?: Value };
 }
 
 /** Stopped: back to the queue (or withdrawn); not verified: the task fails; verified: on to the merge. */

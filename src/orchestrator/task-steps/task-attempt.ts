@@ -1,3 +1,4 @@
+import type { SealedTest } from '../../acceptance/index.ts';
 import type { TaskPayload } from '../task-payload.ts';
 import type { TaskWorkOutcome } from '../task-worker.ts';
 import type { TaskClaim } from './task-claim.ts';
@@ -17,6 +18,8 @@ export interface TaskAttempt {
   /** The agent's rounds and usage, for the task's record (none when a verified checkpoint was reused). */
   rounds: number;
   usage: unknown;
+  /** The workspace's sealed acceptance tests, read before the agent starts (none for a QA task). */
+  sealedTests?: ReadonlyMap<string, SealedTest>;
 }
 
 /** One step of a claim: it ends the claim with its outcome, or returns null to hand on to the next step. */
