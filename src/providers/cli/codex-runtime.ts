@@ -10,6 +10,7 @@ import { CliAttemptFailure } from './cli-attempt-failure.ts';
 import type { CliRuntimeOptions } from './cli-runtime-options.ts';
 import type { CliRuntimeResult, CliTaskCompletion } from './cli-runtime-result.ts';
 import { CliTurnMeter } from './cli-turn-meter.ts';
+import { CodexLauncher } from './codex-launcher.ts';
 import { CodexStreamMapper } from './codex-stream-mapper.ts';
 import { PROCESS_TAG_VARIABLE } from './list-run-processes.ts';
 import { DEFAULT_PROCESS_STOP_TIMING } from './run-line-process.ts';
@@ -29,7 +30,11 @@ export interface LokiToolsCommand {
 export interface CodexRuntimeOptions extends CliRuntimeOptions {
   /** Codex has no flag for it: it is put in front of the prompt. */
   systemPrompt?: string;
-  /** Codex sandboxes the commands it runs itself; Loki's bubblewrap wrapper does not apply. */
+  /**
+   * Codex's own sandbox for the commands it runs. Inside Loki's sandbox (`wrapInvocation`) Codex's
+   * own cannot start (see codexAgentSource), so there it is `danger-full-access` and Loki's
+   * sandbox is the boundary.
+   */
   sandboxMode: CodexSandboxMode;
   /** `key=value` overrides of Codex's configuration (`--config`), passed as given. */
   configOverrides?: readonly string[];
@@ -82,7 +87,12 @@ export async function runCodex(options: CodexRuntimeOptions): Promise<CliRuntime
   meter.onStop = () => budgetStop.abort(new Error('the budget cap was reached'));
   // Every process of this run carries the tag, so whatever Codex leaves behind can be found and ended.
   const tag = randomUUID();
-  const codex = new Codex(codexOptions(options, tag));
+  // Wrapped (in bubblewrap), Codex is started through a launcher file: the SDK spawns one path.
+  await using launcher =
+    options.wrapInvocation === undefined
+      ? null
+      : await CodexLauncher.write(codexExecutableOf(options), options.wrapInvocation);
+  const codex = new Codex(codexOptions(options, tag, launcher?.path));
   const threadOptions: ThreadOptions = {
     workingDirectory: options.worktree,
     sandboxMode: options.sandboxMode,
@@ -180,8 +190,8 @@ function codexExecutableOf(options: CodexRuntimeOptions): string | undefined {
   return executable === '' ? undefined : executable;
 }
 
-function codexOptions(options: CodexRuntimeOptions, tag: string): CodexOptions {
-  const executable = codexExecutableOf(options);
+function codexOptions(options: CodexRuntimeOptions, tag: string, launcher: string | undefined): CodexOptions {
+  const executable = launcher ?? codexExecutableOf(options);
   const lokiTools = options.lokiTools;
   return {
     ...(executable === undefined ? {} : { codexPathOverride: executable }),
