@@ -38,6 +38,13 @@ export interface CodexRuntimeOptions extends CliRuntimeOptions {
   sandboxMode: CodexSandboxMode;
   /** `key=value` overrides of Codex's configuration (`--config`), passed as given. */
   configOverrides?: readonly string[];
+  /**
+   * false: Codex offers the model no shell tool at all (`features.shell_tool`), for a role whose
+   * catalog entry lacks run_command; its MCP tools stay. Codex has no switch for its other tools
+   * one by one, and with models that edit files through `apply_patch` run in the shell (what
+   * codex 0.163 offers gpt-5.2-codex) no shell also means no file edits.
+   */
+  shellTool?: boolean;
   /** Codex refuses to run outside a git repository unless told; worktrees are repositories. */
   skipGitRepoCheck?: boolean;
   /**
@@ -197,10 +204,15 @@ function codexOptions(options: CodexRuntimeOptions, tag: string, launcher: strin
     ...(executable === undefined ? {} : { codexPathOverride: executable }),
     env: { ...buildCodexEnvironment(options.env, options.extraEnv), [PROCESS_TAG_VARIABLE]: tag },
     ...(options.configOverrides === undefined ? {} : { configOverrides: [...options.configOverrides] }),
-    ...(lokiTools === undefined
-      ? {}
-      : {
-          config: {
+    config: {
+      // Codex's calls home (update check, analytics, plugin catalog) are no part of a task, and in
+      // Loki's sandbox the network policy would refuse each one with a warning.
+      check_for_update_on_startup: false,
+      analytics: { enabled: false },
+      features: { plugins: false, ...(options.shellTool === false ? { shell_tool: false } : {}) },
+      ...(lokiTools === undefined
+        ? {}
+        : {
             mcp_servers: {
               loki: {
                 command: lokiTools.command,
@@ -212,8 +224,8 @@ function codexOptions(options: CodexRuntimeOptions, tag: string, launcher: strin
                 default_tools_approval_mode: 'approve',
               },
             },
-          },
-        }),
+          }),
+    },
   };
 }
 
