@@ -96,7 +96,8 @@ describe('loki run --provider codex (real Codex via the Codex SDK, fake Response
         env: {
           CODEX_HOME: codexHome.path,
           CODEX_API_KEY: API_KEY,
-          OPENAI_BASE_URL: api.baseUrl,
+          // Not OPENAI_BASE_URL (that would auto-detect openai-compatible): the fake API's host on the allow list.
+          LOKI_SANDBOX_ALLOWED_HOSTS: new URL(api.baseUrl).host,
           PATH: `${dirname(process.execPath)}:/usr/bin:/bin`,
         },
       },
