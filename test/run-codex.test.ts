@@ -35,7 +35,7 @@ describe('loki run --provider codex (real Codex via the Codex SDK, fake Response
       workspace,
       ['run', 'prd.md', '--provider', 'codex', '--parallel', '3', '--json'],
       {
-        env: { CODEX_HOME: codexHome.path, OPENAI_API_KEY: API_KEY },
+        env: { CODEX_HOME: codexHome.path, OPENAI_API_KEY: API_KEY, OPENAI_BASE_URL: api.baseUrl },
       },
     );
     expect(result.exitCode, result.stdout.slice(-4000) + result.stderr).toBe(0);
@@ -96,6 +96,8 @@ describe('loki run --provider codex (real Codex via the Codex SDK, fake Response
         env: {
           CODEX_HOME: codexHome.path,
           CODEX_API_KEY: API_KEY,
+          // Not OPENAI_BASE_URL (that would auto-detect openai-compatible): the fake API's host on the allow list.
+          LOKI_SANDBOX_ALLOWED_HOSTS: new URL(api.baseUrl).host,
           PATH: `${dirname(process.execPath)}:/usr/bin:/bin`,
         },
       },

@@ -39,7 +39,7 @@ describe('loki task run --provider codex --budget (real codex binary, fake Respo
         '--verify',
         'false',
       ],
-      { env: { CODEX_HOME: codexHome.path, OPENAI_API_KEY: API_KEY } },
+      { env: { CODEX_HOME: codexHome.path, OPENAI_API_KEY: API_KEY, OPENAI_BASE_URL: api.baseUrl } },
     );
     expect(result.exitCode, result.stdout + result.stderr).toBe(4);
     const modelCalls = api

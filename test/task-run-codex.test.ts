@@ -37,7 +37,7 @@ describe('loki task run --provider codex (real codex binary against a fake Respo
     const result = await loki(
       workspace,
       ['task', 'run', 'Create hello.txt', '--provider', 'codex', '--verify', 'grep -q hello hello.txt'],
-      { env: { CODEX_HOME: codexHome.path, OPENAI_API_KEY: API_KEY } },
+      { env: { CODEX_HOME: codexHome.path, OPENAI_API_KEY: API_KEY, OPENAI_BASE_URL: api.baseUrl } },
     );
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
@@ -97,7 +97,7 @@ describe('loki task run --provider codex (real codex binary against a fake Respo
     const result = await loki(
       workspace,
       ['task', 'run', 'Create hello.txt', '--provider', 'codex', '--verify', 'grep -q hello hello.txt'],
-      { env: { CODEX_HOME: codexHome.path, OPENAI_API_KEY: API_KEY } },
+      { env: { CODEX_HOME: codexHome.path, OPENAI_API_KEY: API_KEY, OPENAI_BASE_URL: api.baseUrl } },
     );
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);

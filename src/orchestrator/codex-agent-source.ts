@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readRolePrompt } from '../agents/index.ts';
 import { LokiError } from '../errors/index.ts';
@@ -10,7 +11,9 @@ import {
   lokiToolsCommand,
 } from '../mcp/index.ts';
 import { runCodexSubmission, type SubmissionSpec } from '../planning/index.ts';
+import type { CodexRuntimeOptions } from '../providers/index.ts';
 import { buildSystemPrompt, createCodexAgent } from '../runtime/index.ts';
+import { wrapInBubblewrap } from '../sandbox/index.ts';
 import type { AgentSource, AgentSourceOptions, PlanningPhase } from './agent-source.ts';
 import { cliBudgetOf } from './cli-budget-of.ts';
 
@@ -19,8 +22,11 @@ const PLANNING_TIMEOUT_MILLISECONDS = 20 * 60 * 1000;
 
 /**
  * Codex (through the Codex SDK) as every agent of a run: planners hand in their documents through
- * the phase's submission tool from `loki mcp-tools` in a read-only sandbox; task agents use Codex's
- * own tools in a `workspace-write` sandbox and complete through `task_complete`.
+ * the phase's submission tool from `loki mcp-tools` in Codex's read-only sandbox; task agents use
+ * Codex's own tools, limited by their catalog entry, inside Loki's sandbox (see codexSandboxOf)
+ * and complete through `task_complete`. Planners stay outside Loki's sandbox: they change no
+ * file, and Codex's read-only sandbox (which cannot start inside Loki's) keeps their commands
+ * from writing or reaching the network.
  */
 export function codexAgentSource(options: AgentSourceOptions): AgentSource {
   const provider = 'codex';
@@ -48,6 +54,9 @@ export function codexAgentSource(options: AgentSourceOptions): AgentSource {
     modelIdFor: (tier) => options.modelOverrides[tier] ?? `${provider} default`,
     createTaskAgent: (request) =>
       createCodexAgent({
+        ...codexSandboxOf(options, request.worktree.path),
+        // The catalog decides: a role without run_command is offered no shell at all.
+        shellTool: request.agentType.tools.includes('run_command'),
         worktree: request.worktree.path,
         systemPrompt: buildSystemPrompt(readRolePrompt(request.agentType.id)),
         ...(modelChoice === undefined ? {} : { model: modelChoice }),
@@ -57,12 +66,50 @@ export function codexAgentSource(options: AgentSourceOptions): AgentSource {
         taskId: request.task.id,
         timeoutMilliseconds: request.task.timeoutSeconds * 1000,
         retry: request.retry,
-        sandboxMode: 'workspace-write',
         // Codex completes through Loki's task_complete, served by `loki mcp-tools` as MCP server `loki`.
         lokiTools: { ...lokiToolsCommand(['task_complete']), acceptTaskComplete: acceptTaskCompleteInput },
         ...cliBudgetOf(request),
       }),
   };
+}
+
+/**
+ * With bubblewrap, Codex runs inside Loki's own sandbox (the run_command one: worktree and Codex's
+ * home writable, credentials masked, network by policy). Codex's own sandbox cannot start in
+ * there (its bubblewrap cannot map a user namespace inside Loki's: "setting up uid map:
+ * Operation not permitted", so every command would fail), so Codex runs with
+ * `danger-full-access` and Loki's sandbox is the boundary. Without bubblewrap, Codex's own
+ * `workspace-write` sandbox confines its commands.
+ */
+function codexSandboxOf(
+  options: AgentSourceOptions,
+  worktree: string,
+): Pick<CodexRuntimeOptions, 'sandboxMode' | 'wrapInvocation'> {
+  if (options.bubblewrapPath === undefined) return { sandboxMode: 'workspace-write' };
+  return {
+    sandboxMode: 'danger-full-access',
+    wrapInvocation: wrapInBubblewrap({
+      bubblewrapPath: options.bubblewrapPath,
+      worktree,
+      writablePaths: [codexHomeOf(options.env)],
+      pathVariable: options.env.PATH,
+      ...(options.sandboxNetwork === undefined ? {} : { network: options.sandboxNetwork }),
+      ...(options.env.HOME === undefined ? {} : { homeDirectory: options.env.HOME }),
+    }),
+  };
+}
+
+/**
+ * CODEX_HOME, else ~/.codex: Codex keeps its login, config and threads there, so it stays
+ * writable in the sandbox. Created when missing: bubblewrap binds only what exists, and threads
+ * written into the sandbox's throwaway root could not be resumed by the next round.
+ */
+function codexHomeOf(env: NodeJS.ProcessEnv): string {
+  const configured = env.CODEX_HOME;
+  const home =
+    configured !== undefined && configured !== '' ? configured : join(env.HOME ?? homedir(), '.codex');
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  return home;
 }
 
 function phaseName(phase: PlanningPhase): string {

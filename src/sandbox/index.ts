@@ -34,7 +34,7 @@ export { PlainRunner } from './plain-runner.ts';
 export { createRedactor, type CreateRedactorOptions, REDACTED, type Redactor } from './redactor.ts';
 export { DEFAULT_PROCESS_TIMING, type ProcessTiming } from './run-process-group.ts';
 export { SandboxErrorCode } from './sandbox-errors.ts';
-export { SandboxNetwork, type SandboxNetworkAccess } from './sandbox-network.ts';
+export { SandboxNetwork, type SandboxNetworkAccess, shellQuote } from './sandbox-network.ts';
 export {
   terminateLeftoverProcesses,
   type TerminateLeftoverProcessesOptions,

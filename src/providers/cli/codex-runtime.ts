@@ -10,6 +10,7 @@ import { CliAttemptFailure } from './cli-attempt-failure.ts';
 import type { CliRuntimeOptions } from './cli-runtime-options.ts';
 import type { CliRuntimeResult, CliTaskCompletion } from './cli-runtime-result.ts';
 import { CliTurnMeter } from './cli-turn-meter.ts';
+import { CodexLauncher } from './codex-launcher.ts';
 import { CodexStreamMapper } from './codex-stream-mapper.ts';
 import { PROCESS_TAG_VARIABLE } from './list-run-processes.ts';
 import { DEFAULT_PROCESS_STOP_TIMING } from './run-line-process.ts';
@@ -29,10 +30,21 @@ export interface LokiToolsCommand {
 export interface CodexRuntimeOptions extends CliRuntimeOptions {
   /** Codex has no flag for it: it is put in front of the prompt. */
   systemPrompt?: string;
-  /** Codex sandboxes the commands it runs itself; Loki's bubblewrap wrapper does not apply. */
+  /**
+   * Codex's own sandbox for the commands it runs. Inside Loki's sandbox (`wrapInvocation`) Codex's
+   * own cannot start (see codexAgentSource), so there it is `danger-full-access` and Loki's
+   * sandbox is the boundary.
+   */
   sandboxMode: CodexSandboxMode;
   /** `key=value` overrides of Codex's configuration (`--config`), passed as given. */
   configOverrides?: readonly string[];
+  /**
+   * false: Codex offers the model no shell tool at all (`features.shell_tool`), for a role whose
+   * catalog entry lacks run_command; its MCP tools stay. Codex has no switch for its other tools
+   * one by one, and with models that edit files through `apply_patch` run in the shell (what
+   * codex 0.163 offers gpt-5.2-codex) no shell also means no file edits.
+   */
+  shellTool?: boolean;
   /** Codex refuses to run outside a git repository unless told; worktrees are repositories. */
   skipGitRepoCheck?: boolean;
   /**
@@ -82,7 +94,12 @@ export async function runCodex(options: CodexRuntimeOptions): Promise<CliRuntime
   meter.onStop = () => budgetStop.abort(new Error('the budget cap was reached'));
   // Every process of this run carries the tag, so whatever Codex leaves behind can be found and ended.
   const tag = randomUUID();
-  const codex = new Codex(codexOptions(options, tag));
+  // Wrapped (in bubblewrap), Codex is started through a launcher file: the SDK spawns one path.
+  await using launcher =
+    options.wrapInvocation === undefined
+      ? null
+      : await CodexLauncher.write(codexExecutableOf(options), options.wrapInvocation);
+  const codex = new Codex(codexOptions(options, tag, launcher?.path));
   const threadOptions: ThreadOptions = {
     workingDirectory: options.worktree,
     sandboxMode: options.sandboxMode,
@@ -180,17 +197,22 @@ function codexExecutableOf(options: CodexRuntimeOptions): string | undefined {
   return executable === '' ? undefined : executable;
 }
 
-function codexOptions(options: CodexRuntimeOptions, tag: string): CodexOptions {
-  const executable = codexExecutableOf(options);
+function codexOptions(options: CodexRuntimeOptions, tag: string, launcher: string | undefined): CodexOptions {
+  const executable = launcher ?? codexExecutableOf(options);
   const lokiTools = options.lokiTools;
   return {
     ...(executable === undefined ? {} : { codexPathOverride: executable }),
     env: { ...buildCodexEnvironment(options.env, options.extraEnv), [PROCESS_TAG_VARIABLE]: tag },
     ...(options.configOverrides === undefined ? {} : { configOverrides: [...options.configOverrides] }),
-    ...(lokiTools === undefined
-      ? {}
-      : {
-          config: {
+    config: {
+      // Codex's calls home (update check, analytics, plugin catalog) are no part of a task, and in
+      // Loki's sandbox the network policy would refuse each one with a warning.
+      check_for_update_on_startup: false,
+      analytics: { enabled: false },
+      features: { plugins: false, ...(options.shellTool === false ? { shell_tool: false } : {}) },
+      ...(lokiTools === undefined
+        ? {}
+        : {
             mcp_servers: {
               loki: {
                 command: lokiTools.command,
@@ -202,8 +224,8 @@ function codexOptions(options: CodexRuntimeOptions, tag: string): CodexOptions {
                 default_tools_approval_mode: 'approve',
               },
             },
-          },
-        }),
+          }),
+    },
   };
 }
 
