@@ -1,5 +1,5 @@
 /**
- * The catalog decides Codex's tools: a role without run_command is offered no shell tool by the
+ * The catalog decides Codex's tools: a role that may neither run commands nor write files is offered no shell tool by the
  * real codex binary (`features.shell_tool = false`), and a shell call the model makes anyway runs
  * nothing. Asserted on the tools in the model requests the fake Responses API received.
  */

@@ -55,8 +55,12 @@ export function codexAgentSource(options: AgentSourceOptions): AgentSource {
     createTaskAgent: (request) =>
       createCodexAgent({
         ...codexSandboxOf(options, request.worktree.path),
-        // The catalog decides: a role without run_command is offered no shell at all.
-        shellTool: request.agentType.tools.includes('run_command'),
+        // The catalog decides as far as Codex lets it: a role that may neither run commands nor
+        // write files gets no shell at all. Codex edits files only through apply_patch in its shell,
+        // so a role that may write files keeps it (confined by the sandbox), or it could not work.
+        shellTool: request.agentType.tools.some((tool) =>
+          ['run_command', 'write_file', 'edit_file'].includes(tool),
+        ),
         worktree: request.worktree.path,
         systemPrompt: buildSystemPrompt(readRolePrompt(request.agentType.id)),
         ...(modelChoice === undefined ? {} : { model: modelChoice }),
