@@ -263,6 +263,32 @@ export interface VerificationRanData {
   outputTail: string;
 }
 
+/** One finding of a blind reviewer, and what Loki does with it. */
+export interface ReviewFindingReportedData {
+  /** review-code, review-business, review-security or devils-advocate. */
+  reviewer: string;
+  round: number;
+  severity: 'Critical' | 'High' | 'Medium' | 'Low' | 'Cosmetic';
+  file: string;
+  line: number;
+  message: string;
+  suggestedFix: string;
+  /** fix: blocks the merge and goes back to the agent; todo_comment / nitpick_comment: written at the line. */
+  routing: 'fix' | 'todo_comment' | 'nitpick_comment';
+}
+
+/** One review round of a task ended: approved (on to the merge) or changes requested (fix work, or failed). */
+export interface ReviewCompletedData {
+  round: number;
+  outcome: 'approved' | 'changes_requested';
+  reviewers: string[];
+  devilsAdvocate: boolean;
+  /** Findings per severity in this round. */
+  counts: { critical: number; high: number; medium: number; low: number; cosmetic: number };
+  /** What follows: merge, a fix round by the task's agent, or the task fails (review rounds used up). */
+  next: 'merge' | 'fix' | 'fail';
+}
+
 export interface EventDataByType {
   'task.enqueued': TaskEnqueuedData;
   'task.claimed': TaskClaimedData;
@@ -301,6 +327,8 @@ export interface EventDataByType {
   'breaker.changed': BreakerChangedData;
   'verification.ran': VerificationRanData;
   'secret.found': SecretFoundData;
+  'review.finding_reported': ReviewFindingReportedData;
+  'review.completed': ReviewCompletedData;
 }
 
 export type EventType = keyof EventDataByType;
@@ -351,4 +379,6 @@ export const EVENT_TYPES: readonly EventType[] = [
   'breaker.changed',
   'verification.ran',
   'secret.found',
+  'review.finding_reported',
+  'review.completed',
 ];

@@ -91,6 +91,24 @@ const SAMPLE_DATA: { [Type in EventType]: EventDataByType[Type] } = {
     outputTail: '',
   },
   'secret.found': { files: [{ path: '.env', secrets: ['the value of ANTHROPIC_API_KEY'] }] },
+  'review.finding_reported': {
+    reviewer: 'review-security',
+    round: 1,
+    severity: 'Critical',
+    file: 'src/a.ts',
+    line: 3,
+    message: 'SQL built from input',
+    suggestedFix: 'use a bound parameter',
+    routing: 'fix',
+  },
+  'review.completed': {
+    round: 1,
+    outcome: 'changes_requested',
+    reviewers: ['review-code', 'review-business', 'review-security'],
+    devilsAdvocate: false,
+    counts: { critical: 1, high: 0, medium: 0, low: 0, cosmetic: 0 },
+    next: 'fix',
+  },
 };
 
 function sampleEvent(type: EventType): NewEvent {

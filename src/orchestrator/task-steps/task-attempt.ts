@@ -1,3 +1,4 @@
+import type { TaskAgent } from '../../runtime/index.ts';
 import type { TaskPayload } from '../task-payload.ts';
 import type { TaskWorkOutcome } from '../task-worker.ts';
 import type { TaskClaim } from './task-claim.ts';
@@ -17,6 +18,8 @@ export interface TaskAttempt {
   /** The agent's rounds and usage, for the task's record (none when a verified checkpoint was reused). */
   rounds: number;
   usage: unknown;
+  /** The task's agent once made: a review's fix round continues the same session. */
+  agent?: TaskAgent;
 }
 
 /** One step of a claim: it ends the claim with its outcome, or returns null to hand on to the next step. */
