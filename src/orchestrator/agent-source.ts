@@ -257,6 +257,9 @@ function codexAgentSource(options: AgentSourceOptions): AgentSource {
       );
     },
     modelIdFor: (tier) => options.modelOverrides[tier] ?? `${provider} default`,
+    // Reviewers hand in through a submission tool, which this source cannot run (see runSubmission):
+    // under review.enabled auto its tasks go unreviewed rather than fail; `on` fails them, saying why.
+    reviewsByDefault: () => false,
     createTaskAgent: (request) =>
       createCodexAgent({
         worktree: request.worktree.path,
