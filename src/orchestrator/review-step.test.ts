@@ -96,7 +96,11 @@ describe('blind review before the merge', () => {
    * Runs task `add` once under a scripted session. Reviewers run on the scripted model like every
    * planning agent; the prompt of each reviewer's first model call is recorded as the model got it.
    */
-  async function runTask(sessionInput: ScriptedSessionInput, configEnv: Record<string, string> = {}) {
+  async function runTask(
+    sessionInput: ScriptedSessionInput,
+    configEnv: Record<string, string> = {},
+    recordReviewers = true,
+  ) {
     const env = { PATH: process.env.PATH, HOME: root };
     const session = parseScriptedSession(sessionInput);
     const runner = new PlainRunner();
@@ -113,6 +117,8 @@ describe('blind review before the merge', () => {
     const source: AgentSource = {
       ...scriptedSource,
       runSubmission: (phase, spec, options) => {
+        // The scripted source's own way to its review scripts, unrecorded.
+        if (!recordReviewers) return scriptedSource.runSubmission(phase, spec, options);
         if (typeof phase !== 'object' || !('review' in phase)) throw new Error('not a review');
         const model = createScriptedLanguageModel(reviewScriptOf(session, phase.review));
         const doStream = model.doStream.bind(model);
@@ -337,6 +343,7 @@ describe('blind review before the merge', () => {
         },
       },
       { LOKI_REVIEW_MAX_ROUNDS: '1' },
+      false,
     );
 
     expect(outcome).toBe('failed');
