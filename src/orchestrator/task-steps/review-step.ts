@@ -1,5 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createCallBudget } from '../../budget/index.ts';
+import { priceUsage } from '../../providers/index.ts';
 import { checkpointMessage, commitCheckpoint, rollbackWorktree, runGit } from '../../git/index.ts';
 import { REQUIREMENTS_JSON_FILE, requirementsDocumentSchema } from '../../planning/index.ts';
 import {
@@ -13,7 +15,7 @@ import {
   type ReviewSubject,
   runBlindReview,
 } from '../../review/index.ts';
-import { taskRetryPolicy } from '../../runtime/index.ts';
+import { MAX_OUTPUT_TOKENS_PER_CALL, taskRetryPolicy } from '../../runtime/index.ts';
 import type { TaskWorkOutcome } from '../task-worker.ts';
 import { runFixRound } from './agent-step.ts';
 import { isReviewed } from './review-policy.ts';
@@ -67,8 +69,19 @@ async function reviewRound(
     diff: change.diff,
     round,
   };
-  const run: ReviewerRunner = (reviewer, spec) =>
-    context.source.runSubmission({ review: { taskId: task.id, reviewer, round } }, spec, {
+  const run = reviewerRunner(attempt, round);
+  return runBlindReview({ subject, changedFiles: change.changedFiles, run, allowDevilsAdvocate });
+}
+
+/**
+ * Each reviewer on the run's provider, with the task's retry policy and the run's budget: reviews
+ * are model calls like any other, counted against the task and the reviewer's agent type.
+ */
+function reviewerRunner(attempt: TaskAttempt, round: number): ReviewerRunner {
+  const { task, context } = attempt.claim;
+  return (reviewer, spec) => {
+    const agentType = agentTypeOfReviewer(reviewer);
+    return context.source.runSubmission({ review: { taskId: task.id, reviewer, round } }, spec, {
       emit: context.emit,
       retry: taskRetryPolicy({
         config: context.config,
@@ -76,14 +89,24 @@ async function reviewRound(
         clock: context.clock,
         store: context.workspace.store,
         provider: context.source.provider,
-        agentType: agentTypeOfReviewer(reviewer),
+        agentType,
         ...(context.random === undefined ? {} : { random: context.random }),
         canRequeue: true,
       }),
       runId: context.runId,
       signal: context.signal,
+      ...(context.governor === null
+        ? {}
+        : {
+            budget: createCallBudget(context.governor, {
+              taskId: task.id,
+              agentType,
+              maxOutputTokens: MAX_OUTPUT_TOKENS_PER_CALL,
+              priceUsage,
+            }),
+          }),
     });
-  return runBlindReview({ subject, changedFiles: change.changedFiles, run, allowDevilsAdvocate });
+  };
 }
 
 /** Each finding, then the round's verdict, as events (the report and the dashboard read them). */
