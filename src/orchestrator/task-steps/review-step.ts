@@ -70,7 +70,23 @@ async function reviewRound(
     round,
   };
   const run = reviewerRunner(attempt, round);
-  return runBlindReview({ subject, changedFiles: change.changedFiles, run, allowDevilsAdvocate });
+  const result = await runBlindReview({
+    subject,
+    changedFiles: change.changedFiles,
+    run,
+    allowDevilsAdvocate,
+  });
+  // Reviewers' words reach the code, the agent's prompt and the events: no secret passes through.
+  const { redactor } = context.workspace;
+  const reports = result.reports.map((report) => ({
+    ...report,
+    findings: report.findings.map((finding) => ({
+      ...finding,
+      message: redactor.redact(finding.message),
+      suggestedFix: redactor.redact(finding.suggestedFix),
+    })),
+  }));
+  return { ...result, reports };
 }
 
 /**
