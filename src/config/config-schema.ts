@@ -82,6 +82,20 @@ const DEFAULT_SANDBOX_ALLOWED_HOSTS = [
   'security.ubuntu.com',
 ];
 
+/**
+ * The implementation types, whose changes are reviewed by default: they write the product's code.
+ * Kept as ids here (the config layer must not depend on the agent catalog).
+ */
+const DEFAULT_REVIEWED_TASK_TYPES = [
+  'eng-frontend',
+  'eng-backend',
+  'eng-database',
+  'eng-mobile',
+  'eng-api',
+  'eng-perf',
+  'eng-infra',
+];
+
 export const configShape = {
   maxRetries: wholeNumber({ minimum: 0 })
     .default(50)
@@ -149,6 +163,27 @@ export const configShape = {
     .describe(
       "Hosts the registries network lets through (package registries by default); the provider's model API host is always added.",
     ),
+  'review.enabled': z
+    .enum(['auto', 'on', 'off'], { error: 'expected auto, on or off' })
+    .default('auto')
+    .describe(
+      'Blind review of each task before its merge: on, off, or auto (on, except with Codex, and with the scripted provider only for tasks whose session scripts reviewers).',
+    ),
+  'review.taskTypes': z
+    .array(
+      z
+        .string()
+        .trim()
+        .regex(/^[a-z][a-z0-9-]*$/, { error: 'expected agent type ids such as eng-backend' }),
+      { error: 'expected a list of agent type ids, e.g. ["eng-backend", "eng-frontend"]' },
+    )
+    .default(DEFAULT_REVIEWED_TASK_TYPES)
+    .describe('The task types (agent type ids) that are reviewed; by default the implementation types.'),
+  'review.maxRounds': wholeNumber({ minimum: 1, maximum: 10 })
+    .default(2)
+    .describe(
+      'Review rounds per task attempt: blocking findings go back to the agent and the change is reviewed again, up to this many times; then the task fails.',
+    ),
 };
 
 export type ConfigKey = keyof typeof configShape;
@@ -185,6 +220,9 @@ const ENVIRONMENT_VARIABLES: Record<ConfigKey, string> = {
   sealedAcceptanceTests: 'LOKI_SEALED_ACCEPTANCE_TESTS',
   'sandbox.network': 'LOKI_SANDBOX_NETWORK',
   'sandbox.allowedHosts': 'LOKI_SANDBOX_ALLOWED_HOSTS',
+  'review.enabled': 'LOKI_REVIEW_ENABLED',
+  'review.taskTypes': 'LOKI_REVIEW_TASK_TYPES',
+  'review.maxRounds': 'LOKI_REVIEW_MAX_ROUNDS',
 };
 
 /** A value as configured: a number, a flag, a name, a list of names, or (providerLimits) a mapping. */

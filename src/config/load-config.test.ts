@@ -73,6 +73,9 @@ describe('loadConfig precedence', () => {
       sealedAcceptanceTests: false,
       'sandbox.network': 'registries',
       'sandbox.allowedHosts': expect.arrayContaining(['registry.npmjs.org']),
+      'review.enabled': 'auto',
+      'review.taskTypes': expect.arrayContaining(['eng-backend']),
+      'review.maxRounds': 2,
     });
     for (const info of CONFIG_KEYS) expect(config.sources[info.key]).toEqual({ kind: 'default' });
   });
@@ -102,6 +105,9 @@ describe('loadConfig precedence', () => {
       sealedAcceptanceTests: false,
       'sandbox.network': 'registries',
       'sandbox.allowedHosts': expect.arrayContaining(['registry.npmjs.org']),
+      'review.enabled': 'auto',
+      'review.taskTypes': expect.arrayContaining(['eng-backend']),
+      'review.maxRounds': 2,
     });
     const described = Object.fromEntries(
       CONFIG_KEYS.map((info) => [info.key, describeConfigSource(config.sources[info.key])]),
@@ -123,6 +129,9 @@ describe('loadConfig precedence', () => {
       sealedAcceptanceTests: 'default',
       'sandbox.network': 'default',
       'sandbox.allowedHosts': 'default',
+      'review.enabled': 'default',
+      'review.taskTypes': 'default',
+      'review.maxRounds': 'default',
     });
   });
 
@@ -276,7 +285,7 @@ describe('loadConfig unknown keys and bad files', () => {
     expect(error.code).toBe('LOKI_CONFIG_UNKNOWN_KEY');
     expect(error.message).toBe(
       'invalid configuration: unknown key "color" (from flag -c color=blue). ' +
-        'Known keys: maxRetries, baseWait, maxWait, skipPrereqs, maxParallelAgents, dashboardPort, budgetUsd, provider, modelPlanning, modelDefault, modelFast, rateLimitRequeueSeconds, providerLimits, sealedAcceptanceTests, sandbox.network, sandbox.allowedHosts.',
+        'Known keys: maxRetries, baseWait, maxWait, skipPrereqs, maxParallelAgents, dashboardPort, budgetUsd, provider, modelPlanning, modelDefault, modelFast, rateLimitRequeueSeconds, providerLimits, sealedAcceptanceTests, sandbox.network, sandbox.allowedHosts, review.enabled, review.taskTypes, review.maxRounds.',
     );
   });
 
@@ -452,6 +461,9 @@ describe('CONFIG_KEYS', () => {
         'LOKI_SANDBOX_ALLOWED_HOSTS',
         expect.arrayContaining(['registry.npmjs.org', 'pypi.org']),
       ],
+      ['review.enabled', 'LOKI_REVIEW_ENABLED', 'auto'],
+      ['review.taskTypes', 'LOKI_REVIEW_TASK_TYPES', expect.arrayContaining(['eng-frontend', 'eng-backend'])],
+      ['review.maxRounds', 'LOKI_REVIEW_MAX_ROUNDS', 2],
     ]);
     for (const info of CONFIG_KEYS) {
       expect(info.description).toMatch(/^\S.*\.$/);

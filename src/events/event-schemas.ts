@@ -194,6 +194,30 @@ export const eventDataSchemas = {
       }),
     ),
   }),
+  'review.finding_reported': z.strictObject({
+    reviewer: z.string(),
+    round: count,
+    severity: z.enum(['Critical', 'High', 'Medium', 'Low', 'Cosmetic']),
+    file: z.string(),
+    line: count,
+    message: z.string(),
+    suggestedFix: z.string(),
+    routing: z.enum(['fix', 'todo_comment', 'nitpick_comment']),
+  }),
+  'review.completed': z.strictObject({
+    round: count,
+    outcome: z.enum(['approved', 'changes_requested']),
+    reviewers: z.array(z.string()),
+    devilsAdvocate: z.boolean(),
+    counts: z.strictObject({
+      critical: count,
+      high: count,
+      medium: count,
+      low: count,
+      cosmetic: count,
+    }),
+    next: z.enum(['merge', 'fix', 'fail']),
+  }),
 } satisfies { [Type in EventType]: z.ZodType };
 
 type EventDataSchemas = typeof eventDataSchemas;

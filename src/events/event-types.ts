@@ -280,6 +280,32 @@ export interface VerificationRanData {
   outputTail: string;
 }
 
+/** One finding of a blind reviewer, and what Loki does with it. */
+export interface ReviewFindingReportedData {
+  /** review-code, review-business, review-security or devils-advocate. */
+  reviewer: string;
+  round: number;
+  severity: 'Critical' | 'High' | 'Medium' | 'Low' | 'Cosmetic';
+  file: string;
+  line: number;
+  message: string;
+  suggestedFix: string;
+  /** fix: blocks the merge and goes back to the agent; todo_comment / nitpick_comment: written at the line. */
+  routing: 'fix' | 'todo_comment' | 'nitpick_comment';
+}
+
+/** One review round of a task ended: approved (on to the merge) or changes requested (fix work, or failed). */
+export interface ReviewCompletedData {
+  round: number;
+  outcome: 'approved' | 'changes_requested';
+  reviewers: string[];
+  devilsAdvocate: boolean;
+  /** Findings per severity in this round. */
+  counts: { critical: number; high: number; medium: number; low: number; cosmetic: number };
+  /** What follows: merge, a fix round by the task's agent, or the task fails (review rounds used up). */
+  next: 'merge' | 'fix' | 'fail';
+}
+
 export interface EventDataByType {
   'task.enqueued': TaskEnqueuedData;
   'task.claimed': TaskClaimedData;
@@ -320,6 +346,8 @@ export interface EventDataByType {
   'secret.found': SecretFoundData;
   'acceptance.sealed': AcceptanceSealedData;
   'acceptance.tampered': AcceptanceTamperedData;
+  'review.finding_reported': ReviewFindingReportedData;
+  'review.completed': ReviewCompletedData;
 }
 
 export type EventType = keyof EventDataByType;
@@ -372,4 +400,6 @@ export const EVENT_TYPES: readonly EventType[] = [
   'secret.found',
   'acceptance.sealed',
   'acceptance.tampered',
+  'review.finding_reported',
+  'review.completed',
 ];

@@ -36,6 +36,8 @@ export {
   type TamperKind,
   type UsageRecordedData,
   type VerificationRanData,
+  type ReviewCompletedData,
+  type ReviewFindingReportedData,
 } from './event-types.ts';
 export { eventDataSchemas, newEventSchema } from './event-schemas.ts';
 export { eventInvalid, parseNewEvent } from './parse-new-event.ts';

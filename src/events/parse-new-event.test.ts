@@ -102,6 +102,24 @@ const SAMPLE_DATA: { [Type in EventType]: EventDataByType[Type] } = {
       { path: 'test/todo.test.js', kind: 'skipped', detail: 'line 3 adds .skip, which skips a test' },
     ],
   },
+  'review.finding_reported': {
+    reviewer: 'review-security',
+    round: 1,
+    severity: 'Critical',
+    file: 'src/a.ts',
+    line: 3,
+    message: 'SQL built from input',
+    suggestedFix: 'use a bound parameter',
+    routing: 'fix',
+  },
+  'review.completed': {
+    round: 1,
+    outcome: 'changes_requested',
+    reviewers: ['review-code', 'review-business', 'review-security'],
+    devilsAdvocate: false,
+    counts: { critical: 1, high: 0, medium: 0, low: 0, cosmetic: 0 },
+    next: 'fix',
+  },
 };
 
 function sampleEvent(type: EventType): NewEvent {

@@ -14,6 +14,7 @@ import {
   type ModelOverrides,
   type ModelTier,
   priceUsage,
+  reviewScriptOf,
   type ScriptedScript,
   type ScriptedSession,
   taskScriptOf,
@@ -36,7 +37,12 @@ import { claudeCodeAgentSource } from './claude-code-agent-source.ts';
 import { codexAgentSource } from './codex-agent-source.ts';
 import { createAgentToolset, toolsForNames } from '../tools/index.ts';
 
-export type PlanningPhase = 'discovery' | 'architecture' | { growthIteration: number };
+/** A planning phase, or one blind reviewer of a task in one review round (from 1). */
+export type PlanningPhase =
+  | 'discovery'
+  | 'architecture'
+  | { growthIteration: number }
+  | { review: { taskId: string; reviewer: string; round: number } };
 
 /** Everything an agent of one task needs from the run. */
 export interface TaskAgentRequest {
@@ -70,6 +76,12 @@ export interface AgentSource {
   runSubmission<T>(phase: PlanningPhase, spec: SubmissionSpec<T>, options: SubmissionRunOptions): Promise<T>;
   modelIdFor(tier: ModelTier): string;
   createTaskAgent(request: TaskAgentRequest): TaskAgent;
+  /**
+   * Whether a task is reviewed when `review.enabled` is auto. Left out: yes. The scripted provider
+   * reviews only the tasks its session scripts reviewers for (a replayed session without review
+   * scripts runs as it did before review existed).
+   */
+  reviewsByDefault?(taskId: string): boolean;
 }
 
 export interface AgentSourceOptions {
@@ -176,6 +188,7 @@ function scriptedAgentSource(options: AgentSourceOptions, loopAgent: LoopAgentFa
       );
     }
     if (phase === 'discovery' || phase === 'architecture') return scripted.session[phase];
+    if ('review' in phase) return reviewScriptOf(scripted.session, phase.review);
     const growth = scripted.session.growth[phase.growthIteration - 1];
     if (growth === undefined) {
       throw usageError(
@@ -196,6 +209,7 @@ function scriptedAgentSource(options: AgentSourceOptions, loopAgent: LoopAgentFa
         provider: options.provider,
       }),
     modelIdFor: () => 'scripted',
+    reviewsByDefault: (taskId) => 'session' in scripted && Object.hasOwn(scripted.session.reviews, taskId),
     createTaskAgent: (request) => {
       const script =
         'session' in scripted ? taskScriptOf(scripted.session, request.task.id) : scripted.script;

@@ -35,6 +35,9 @@ export function codexAgentSource(options: AgentSourceOptions): AgentSource {
     provider,
     runtime: provider,
     description: `${provider} CLI${modelChoice === undefined ? '' : ` (${modelChoice})`}`,
+    // Reviewers hand in through submit_review, which `loki mcp-tools` does not serve yet: under
+    // review.enabled auto Codex's tasks go unreviewed rather than fail; `on` fails them, saying why.
+    reviewsByDefault: () => false,
     runSubmission: (phase, spec, runOptions) => {
       const planningDirectory = resolve(options.logsDirectory, 'codex-planning');
       // The session's cwd stays empty: the planner reads what the prompt gives it.
@@ -117,7 +120,9 @@ function codexHomeOf(env: NodeJS.ProcessEnv): string {
 }
 
 function phaseName(phase: PlanningPhase): string {
-  return typeof phase === 'string' ? phase : `growth-${phase.growthIteration}`;
+  if (typeof phase === 'string') return phase;
+  if ('growthIteration' in phase) return `growth-${phase.growthIteration}`;
+  return `review-${phase.review.taskId}-${phase.review.reviewer}-${phase.review.round}`;
 }
 
 /** What the MCP server checks a submission against: the same data the phase's own check uses. */

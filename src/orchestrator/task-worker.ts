@@ -12,6 +12,7 @@ import { placeAcceptanceTests, sealQaWork } from './task-steps/acceptance-step.t
 import { checkAgentType, runAgent } from './task-steps/agent-step.ts';
 import { settleFailure } from './task-steps/claim-endings.ts';
 import { completeIfAlreadyMerged, mergeIntoMain } from './task-steps/merge-step.ts';
+import { reviewChange } from './task-steps/review-step.ts';
 import type { TaskAttempt, TaskStep, TaskWorkHooks } from './task-steps/task-attempt.ts';
 import { TaskClaim } from './task-steps/task-claim.ts';
 import { openWorktree } from './task-steps/worktree-step.ts';
@@ -77,13 +78,15 @@ const STEPS_BEFORE_MERGE: readonly TaskStep[] = [
   runAgent,
   // A QA task's tests are sealed; one writing a task's acceptance tests completes here, unmerged.
   sealQaWork,
+  // Blind review of the verified change; blocking findings go back to the agent (review-step.ts).
+  reviewChange,
 ];
 
 /**
  * One claim of one task, end to end, as its steps: worktree → agent → verification and checkpoint
- * → merge, under a claim that keeps the lease alive, watches for a cancel and always removes the
- * worktree. A step ends the claim early with its outcome (merged already, stopped, not verified);
- * a step that throws ends it as `settleFailure` says (released, failed, abandoned, or thrown on).
+ * → review → merge, under a claim that keeps the lease alive, watches for a cancel and always
+ * removes the worktree. A step ends the claim early with its outcome (merged already, stopped, not
+ * verified, review rounds used up); a step that throws ends it as `settleFailure` says (released, failed, abandoned, or thrown on).
  */
 export async function workOnTask(
   task: Task,

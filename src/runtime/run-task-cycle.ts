@@ -45,6 +45,8 @@ export interface TaskCycleOptions {
    * `files` instead of reading the worktree, and nothing touches the worktree before `ready`.
    */
   pendingWorktree?: { ready: Promise<unknown>; files: readonly string[] };
+  /** Added to the first prompt: work the agent must do on top of the task (a review's blocking findings). */
+  feedback?: string;
   signal?: AbortSignal;
 }
 
@@ -84,6 +86,7 @@ export async function runTaskCycle(options: TaskCycleOptions): Promise<TaskCycle
     verifyCommand: options.verifyCommand,
     ...(options.pendingWorktree === undefined ? {} : { files: options.pendingWorktree.files }),
   });
+  if (options.feedback !== undefined) prompt = `${prompt}\n\n${options.feedback}`;
   continuity.replaceSection('Current Task', `${task.id} (${task.type}): ${task.title}`);
   // The one writer of agent.started: one agent session per attempt, however many rounds it takes.
   options.emit({

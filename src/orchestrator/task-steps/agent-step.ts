@@ -11,6 +11,7 @@ import {
 import {
   joinVerifyCommands,
   runTaskCycle,
+  type TaskAgent,
   type TaskCycleResult,
   taskRetryPolicy,
 } from '../../runtime/index.ts';
@@ -20,6 +21,7 @@ import { taskVerifyCommands } from '../task-payload.ts';
 import type { TaskWorkOutcome } from '../task-worker.ts';
 import { acceptanceCheck } from './acceptance-step.ts';
 import { releaseTask } from './claim-endings.ts';
+import { isReviewed } from './review-policy.ts';
 import type { TaskAttempt } from './task-attempt.ts';
 import type { TaskClaim } from './task-claim.ts';
 import { mainCommit } from './worktree-step.ts';
@@ -73,10 +75,20 @@ async function startFromMain(attempt: TaskAttempt, worktree: TaskWorktree, main:
   }
 }
 
-async function runCycle(attempt: TaskAttempt): Promise<TaskCycleResult> {
+/**
+ * A fix round after blocking review findings: the task's agent (the same session when it ran in
+ * this claim) gets the findings, within the same rounds per attempt, and the harness verifies
+ * again. Null when the fix is verified and checkpointed; otherwise how the claim ends.
+ */
+export async function runFixRound(attempt: TaskAttempt, feedback: string): Promise<TaskWorkOutcome | null> {
+  const cycle = await runCycle(attempt, feedback);
+  attempt.rounds += cycle.attempts;
+  return endOfCycle(attempt, cycle);
+}
+
+function createAgent(attempt: TaskAttempt): TaskAgent {
   const { claim, payload } = attempt;
   const { task, context } = claim;
-  const worktree = claim.requireWorktree();
   const agentType = findAgentType(task.type);
   const tier = tierForComplexity(payload.complexity, agentType);
   const retry = taskRetryPolicy({
@@ -90,11 +102,11 @@ async function runCycle(attempt: TaskAttempt): Promise<TaskCycleResult> {
     canRequeue: true,
   });
   const pendingWorktree = claim.pendingWorktree;
-  const agent = context.source.createTaskAgent({
+  return context.source.createTaskAgent({
     task,
     agentType,
     tier,
-    worktree,
+    worktree: claim.requireWorktree(),
     emit: context.emit,
     retry,
     runId: context.runId,
@@ -103,6 +115,16 @@ async function runCycle(attempt: TaskAttempt): Promise<TaskCycleResult> {
     maxSteps: context.maxSteps,
     ...(pendingWorktree === undefined ? {} : { worktreeReady: pendingWorktree.ready }),
   });
+}
+
+async function runCycle(attempt: TaskAttempt, feedback?: string): Promise<TaskCycleResult> {
+  const { claim, payload } = attempt;
+  const { task, context } = claim;
+  const worktree = claim.requireWorktree();
+  const tier = tierForComplexity(payload.complexity, findAgentType(task.type));
+  attempt.agent ??= createAgent(attempt);
+  const agent = attempt.agent;
+  const pendingWorktree = claim.pendingWorktree;
   return runTaskCycle({
     task,
     worktree,
@@ -122,9 +144,13 @@ async function runCycle(attempt: TaskAttempt): Promise<TaskCycleResult> {
       model: context.source.modelIdFor(tier),
     },
     emit: context.emit,
-    // The agent's part is over once its work is verified: its slot goes to the next task.
-    onVerified: () => attempt.hooks.onAgentDone?.(),
+    // The agent's part is over once its work is verified: its slot goes to the next task. A change
+    // that is reviewed keeps the slot: its reviewers and fix rounds are agents too.
+    onVerified: () => {
+      if (!isReviewed(attempt)) attempt.hooks.onAgentDone?.();
+    },
     ...(pendingWorktree === undefined ? {} : { pendingWorktree }),
+    ...(feedback === undefined ? {} : { feedback }),
     signal: context.signal,
   });
 }

@@ -1,4 +1,5 @@
 import type { SealedTest } from '../../acceptance/index.ts';
+import type { TaskAgent } from '../../runtime/index.ts';
 import type { TaskPayload } from '../task-payload.ts';
 import type { TaskWorkOutcome } from '../task-worker.ts';
 import type { TaskClaim } from './task-claim.ts';
@@ -20,6 +21,8 @@ export interface TaskAttempt {
   usage: unknown;
   /** The workspace's sealed acceptance tests, read before the agent starts (none for a QA task). */
   sealedTests?: ReadonlyMap<string, SealedTest>;
+  /** The task's agent once made: a review's fix round continues the same session. */
+  agent?: TaskAgent;
 }
 
 /** One step of a claim: it ends the claim with its outcome, or returns null to hand on to the next step. */

@@ -18,5 +18,6 @@ export {
   type ScriptedSession,
   type ScriptedSessionInput,
   scriptedSessionSchema,
+  reviewScriptOf,
   taskScriptOf,
 } from './scripted-session.ts';

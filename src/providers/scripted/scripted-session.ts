@@ -15,6 +15,20 @@ export const scriptedSessionSchema = z.strictObject({
   architecture: scriptedScriptSchema,
   tasks: z.record(z.string(), scriptedScriptSchema).default({}),
   growth: z.array(scriptedScriptSchema).default([]),
+  /**
+   * Blind reviewers, per task id and reviewer (review-code, review-business, review-security,
+   * devils-advocate): one script per review round, in order. A task listed here is reviewed; a
+   * fix round after blocking findings is played by the task's own script, continued.
+   */
+  reviews: z
+    .record(
+      z.string(),
+      z.partialRecord(
+        z.enum(['review-code', 'review-business', 'review-security', 'devils-advocate']),
+        z.array(scriptedScriptSchema),
+      ),
+    )
+    .default({}),
 });
 
 export type ScriptedSession = z.output<typeof scriptedSessionSchema>;
@@ -37,6 +51,23 @@ export function parseScriptedSession(value: unknown, origin = 'the session'): Sc
 /** Loads a session from a `.json`, `.yaml` or `.yml` file. */
 export function loadScriptedSession(path: string): ScriptedSession {
   return parseScriptedSession(readJsonOrYamlFile(path, { what: 'scripted session', code: 'SESSION' }), path);
+}
+
+/** The script of one reviewer of a task in one review round (from 1), or an error naming what to add. */
+export function reviewScriptOf(
+  session: ScriptedSession,
+  review: { taskId: string; reviewer: string; round: number },
+): ScriptedScript {
+  const { taskId, reviewer, round } = review;
+  const scripts = (session.reviews[taskId] as Record<string, ScriptedScript[] | undefined> | undefined)?.[
+    reviewer
+  ];
+  const script = scripts?.[round - 1];
+  if (script !== undefined) return script;
+  throw new LokiError(
+    `the scripted session has no script for reviewer ${reviewer} of task "${taskId}" in review round ${round} (it has ${scripts?.length ?? 0}); add reviews.${taskId}.${reviewer}[${round - 1}] to the session`,
+    { code: 'SESSION_REVIEW_MISSING', category: 'user', context: { taskId, reviewer, round } },
+  );
 }
 
 /** The script of one task's agent, or an error naming the task and the session's known ids. */
