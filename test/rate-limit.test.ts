@@ -24,7 +24,8 @@ const API_KEY = 'sk-ant-rate-limit-test-0123456789';
 function prepare(workspace: TempWorkspace, configYaml: string): void {
   writeFileSync(join(workspace.root, 'prd.md'), TEST_PRD);
   mkdirSync(join(workspace.root, '.loki', 'config'), { recursive: true });
-  writeFileSync(join(workspace.root, '.loki', 'config', 'loki.yaml'), configYaml);
+  // The session scripts the agents' calls only; blind review (its own tests) would add reviewers' calls.
+  writeFileSync(join(workspace.root, '.loki', 'config', 'loki.yaml'), `review.enabled: off\n${configYaml}`);
 }
 
 function runAgainst(server: FakeAnthropicServer, workspace: TempWorkspace, parallel: number) {

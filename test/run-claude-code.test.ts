@@ -28,7 +28,8 @@ describe('loki run --provider claude-code (real Claude Code via the Agent SDK, f
     const environment = home.environment(api);
     const result = await loki(
       workspace,
-      ['run', 'prd.md', '--provider', 'claude-code', '--parallel', '3', '--json'],
+      // The session scripts the planners and agents; blind review on Claude Code has its own test.
+      ['-c', 'review.enabled=off', 'run', 'prd.md', '--provider', 'claude-code', '--parallel', '3', '--json'],
       {
         env: {
           ...environment,

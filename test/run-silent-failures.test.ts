@@ -140,7 +140,20 @@ describe('failures are not silent', () => {
     // One attempt per task: a refusal counted as a failure would dead-letter the task at once.
     const result = await loki(
       workspace,
-      ['-c', 'baseWait=1', 'run', 'prd.md', '--provider', 'anthropic', '--max-task-attempts', '1', '--json'],
+      // The session scripts the agents' calls only: blind review (tested on its own) is off.
+      [
+        '-c',
+        'baseWait=1',
+        '-c',
+        'review.enabled=off',
+        'run',
+        'prd.md',
+        '--provider',
+        'anthropic',
+        '--max-task-attempts',
+        '1',
+        '--json',
+      ],
       { env: { ANTHROPIC_API_KEY: 'sk-ant-breaker-test', ANTHROPIC_BASE_URL: server.baseUrl } },
     );
     expect(result.exitCode, result.stdout.slice(-3000) + result.stderr).toBe(0);

@@ -117,7 +117,8 @@ describe('a secret printed by an agent’s command', () => {
         '--verify',
         'test -f work.txt && test ! -e leak.txt',
       ],
-      { env: { CODEX_HOME: codexHome.path, OPENAI_API_KEY: secret } },
+      // OPENAI_BASE_URL: the fake API's host is what the sandbox's network policy lets Codex reach.
+      { env: { CODEX_HOME: codexHome.path, OPENAI_API_KEY: secret, OPENAI_BASE_URL: api.baseUrl } },
     );
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toContain(

@@ -69,8 +69,12 @@ describe('loki config show', () => {
         modelFast: '',
         rateLimitRequeueSeconds: 5,
         providerLimits: {},
+        sealedAcceptanceTests: false,
         'sandbox.network': 'registries',
         'sandbox.allowedHosts': expect.arrayContaining(['registry.npmjs.org']),
+        'review.enabled': 'auto',
+        'review.taskTypes': expect.arrayContaining(['eng-backend']),
+        'review.maxRounds': 2,
       },
       sources: {
         maxRetries: `workspace file ${workspaceFile}`,
@@ -86,8 +90,12 @@ describe('loki config show', () => {
         modelFast: 'default',
         rateLimitRequeueSeconds: 'default',
         providerLimits: 'default',
+        sealedAcceptanceTests: 'default',
         'sandbox.network': 'default',
         'sandbox.allowedHosts': 'default',
+        'review.enabled': 'default',
+        'review.taskTypes': 'default',
+        'review.maxRounds': 'default',
       },
     });
   });
@@ -107,7 +115,8 @@ describe('loki config show', () => {
     expect(lines).toContain(
       row('sandbox.allowedHosts', 'registry.npmjs.org,pypi.org,… (12 in all)', 'default'),
     );
-    expect(lines).toHaveLength(16);
+    // The header and one row per key.
+    expect(lines).toHaveLength(20);
   });
 
   it('turns a bad -c flag into a usage error', async () => {
