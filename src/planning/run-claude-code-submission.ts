@@ -1,6 +1,5 @@
-import { LokiError } from '../errors/index.ts';
 import { type ProcessInvocation, runClaudeCode } from '../providers/index.ts';
-import { SubmissionJudge } from './submission-judge.ts';
+import { CliSubmission } from './cli-submission.ts';
 import type { SubmissionRunOptions, SubmissionSpec } from './submission-spec.ts';
 
 /** How Claude Code is run for a planning phase; the same settings as its task agents. */
@@ -26,12 +25,7 @@ export async function runClaudeCodeSubmission<T>(
   options: SubmissionRunOptions,
   settings: ClaudeCodeSubmissionSettings,
 ): Promise<T> {
-  const judge = new SubmissionJudge(spec, options.maxRepairRounds);
-  const stopController = new AbortController();
-  const signal =
-    options.signal === undefined
-      ? stopController.signal
-      : AbortSignal.any([options.signal, stopController.signal]);
+  const submission = new CliSubmission(spec, options);
   const result = await runClaudeCode({
     prompt: spec.prompt,
     systemPrompt: spec.system,
@@ -43,7 +37,7 @@ export async function runClaudeCodeSubmission<T>(
     emit: options.emit,
     runId: options.runId,
     taskId: null,
-    signal,
+    signal: submission.signal,
     timeoutMilliseconds: settings.timeoutMilliseconds,
     ...(options.retry === undefined ? {} : { retry: options.retry }),
     ...(options.budget === undefined ? {} : { budget: options.budget }),
@@ -56,23 +50,10 @@ export async function runClaudeCodeSubmission<T>(
         name: spec.toolName,
         description: spec.toolDescription,
         inputSchema: spec.inputSchema,
-        handle: (input) => {
-          const verdict = judge.judge(input);
-          if (judge.isExhausted) stopController.abort(new Error(`${spec.phase} repair rounds exhausted`));
-          return Promise.resolve(verdict);
-        },
+        handle: (input) => Promise.resolve(submission.handIn(input)),
       },
     ],
     maxTurns: options.maxSteps ?? DEFAULT_MAX_TURNS,
   });
-  const wasStopped = options.signal?.aborted === true;
-  if (result.failure !== null && !judge.hasAccepted && !judge.isExhausted && !wasStopped) {
-    // The session failed (auth, quota, a crash) before the planner handed in anything valid.
-    throw new LokiError(`${spec.phase} failed: ${result.failure.message}`, {
-      code: result.failure.code,
-      category: 'provider',
-      context: { phase: spec.phase, failureCategory: result.failure.category },
-    });
-  }
-  return judge.outcome({ reason: result.reason, steps: result.steps, wasStopped });
+  return submission.finish(result);
 }

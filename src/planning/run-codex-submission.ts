@@ -1,6 +1,5 @@
-import { LokiError } from '../errors/index.ts';
 import { runCodex } from '../providers/index.ts';
-import { SubmissionJudge } from './submission-judge.ts';
+import { CliSubmission } from './cli-submission.ts';
 import type { SubmissionRunOptions, SubmissionSpec } from './submission-spec.ts';
 
 /** How Codex is run for a planning phase; the same settings as its task agents. */
@@ -26,17 +25,11 @@ export async function runCodexSubmission<T>(
   options: SubmissionRunOptions,
   settings: CodexSubmissionSettings,
 ): Promise<T> {
-  const judge = new SubmissionJudge(spec, options.maxRepairRounds);
-  const stopController = new AbortController();
-  const signal =
-    options.signal === undefined
-      ? stopController.signal
-      : AbortSignal.any([options.signal, stopController.signal]);
+  const submission = new CliSubmission(spec, options);
   const onToolCall = (tool: string, input: unknown): void => {
     // The MCP server offers no other tool; a call of another name never reached a Loki tool.
     if (tool !== spec.toolName) return;
-    judge.judge(input);
-    if (judge.isExhausted) stopController.abort(new Error(`${spec.phase} repair rounds exhausted`));
+    submission.handIn(input);
   };
   const result = await runCodex({
     prompt: spec.prompt,
@@ -47,7 +40,7 @@ export async function runCodexSubmission<T>(
     emit: options.emit,
     runId: options.runId,
     taskId: null,
-    signal,
+    signal: submission.signal,
     timeoutMilliseconds: settings.timeoutMilliseconds,
     ...(options.retry === undefined ? {} : { retry: options.retry }),
     sandboxMode: 'read-only',
@@ -55,14 +48,5 @@ export async function runCodexSubmission<T>(
     skipGitRepoCheck: true,
     lokiTools: { ...settings.lokiTools, acceptTaskComplete: () => null, onToolCall },
   });
-  const wasStopped = options.signal?.aborted === true;
-  if (result.failure !== null && !judge.hasAccepted && !judge.isExhausted && !wasStopped) {
-    // The session failed (auth, quota, a crash) before the planner handed in anything valid.
-    throw new LokiError(`${spec.phase} failed: ${result.failure.message}`, {
-      code: result.failure.code,
-      category: 'provider',
-      context: { phase: spec.phase, failureCategory: result.failure.category },
-    });
-  }
-  return judge.outcome({ reason: result.reason, steps: result.steps, wasStopped });
+  return submission.finish(result);
 }
