@@ -13,6 +13,7 @@ import {
   startClaudeCodeFakeApi,
 } from './fakes/claude-code-fake-api.ts';
 import { claudeCodeSessionRoute } from './support/claude-code-session.ts';
+import { ArrivalBarrier } from './support/arrival-barrier.ts';
 import { loki, TempWorkspace } from './support/cli-harness.ts';
 import { git, mergedTaskIds, readEvents, reportFiles, TEST_PRD } from './support/run-harness.ts';
 
@@ -23,7 +24,10 @@ describe('loki run --provider claude-code (real Claude Code via the Agent SDK, f
     using workspace = new TempWorkspace('loki-run-claude-');
     await using home = await createClaudeCodeHome();
     const tasks = ['alpha', 'beta', 'gamma'].map(task);
-    await using api = await startClaudeCodeFakeApi({ route: claudeCodeSessionRoute(tasks) });
+    const together = new ArrivalBarrier(tasks.length);
+    await using api = await startClaudeCodeFakeApi({
+      route: claudeCodeSessionRoute(tasks, { barrier: together }),
+    });
     writeFileSync(join(workspace.root, 'prd.md'), TEST_PRD);
     const environment = home.environment(api);
     const result = await loki(
@@ -36,6 +40,8 @@ describe('loki run --provider claude-code (real Claude Code via the Agent SDK, f
           // LOKI_CLAUDE_PATH selects the binary; PATH has no other claude.
           LOKI_CLAUDE_PATH: CLAUDE_CODE_EXECUTABLE,
           PATH: `${dirname(process.execPath)}:/usr/bin:/bin`,
+          // Three agents even when this shared machine's load average says fewer.
+          LOKI_FOLLOW_MACHINE_LOAD: 'false',
         },
       },
     );
@@ -54,10 +60,10 @@ describe('loki run --provider claude-code (real Claude Code via the Agent SDK, f
         .map((event) => (event.data as { toolName: string }).toolName);
       expect(own).toEqual(['Write', 'Bash']);
     }
-    // Every task was claimed by one of the three workers (--parallel 3).
-    for (const { id } of tasks) {
-      expect(events.some((event) => event.type === 'task.claimed' && event.taskId === id)).toBe(true);
-    }
+    // The three Claude Code sessions were in flight at the same time: the fake API held each task's
+    // first call until all three had made theirs.
+    expect(together.arrived.sort()).toEqual(['alpha', 'beta', 'gamma']);
+    expect(together.met).toBe(true);
 
     expect([...mergedTaskIds(workspace.root)].sort()).toEqual(['alpha', 'beta', 'gamma']);
     for (const { id } of tasks) {

@@ -12,6 +12,7 @@ import { openWorkspace } from '../src/workspace/index.ts';
 import type { SessionTask } from '../src/bench/generated-session.ts';
 import { FakeCodexHome } from './fakes/codex-home.ts';
 import { startFakeOpenAIServer } from './fakes/fake-openai-server.ts';
+import { ArrivalBarrier } from './support/arrival-barrier.ts';
 import { loki, TempWorkspace } from './support/cli-harness.ts';
 import { codexSessionRoute, lokiToolsOffered, submissionCall } from './support/codex-session.ts';
 import { git, mergedTaskIds, readEvents, reportFiles, TEST_PRD } from './support/run-harness.ts';
@@ -24,10 +25,11 @@ describe('loki run --provider codex (real Codex via the Codex SDK, fake Response
   it("plans through the loki MCP tools, runs tasks in parallel with Codex's own tools, merges and reports", async () => {
     using workspace = new TempWorkspace('loki-run-codex-');
     const tasks = ['alpha', 'beta', 'gamma'].map(task);
+    const together = new ArrivalBarrier(tasks.length);
     await using api = await startFakeOpenAIServer({
       expectedApiKey: API_KEY,
       defaultReply: { type: 'turn', text: 'Done.' },
-      route: codexSessionRoute(tasks),
+      route: codexSessionRoute(tasks, { barrier: together }),
     });
     using codexHome = new FakeCodexHome(api.baseUrl);
     writeFileSync(join(workspace.root, 'prd.md'), TEST_PRD);
@@ -35,7 +37,13 @@ describe('loki run --provider codex (real Codex via the Codex SDK, fake Response
       workspace,
       ['run', 'prd.md', '--provider', 'codex', '--parallel', '3', '--json'],
       {
-        env: { CODEX_HOME: codexHome.path, OPENAI_API_KEY: API_KEY, OPENAI_BASE_URL: api.baseUrl },
+        env: {
+          CODEX_HOME: codexHome.path,
+          OPENAI_API_KEY: API_KEY,
+          OPENAI_BASE_URL: api.baseUrl,
+          // Three agents even when this shared machine's load average says fewer.
+          LOKI_FOLLOW_MACHINE_LOAD: 'false',
+        },
       },
     );
     expect(result.exitCode, result.stdout.slice(-4000) + result.stderr).toBe(0);
@@ -62,6 +70,11 @@ describe('loki run --provider codex (real Codex via the Codex SDK, fake Response
       expect(own).toEqual(['command_execution', 'mcp:loki/task_complete']);
       expect(events.some((event) => event.type === 'task.claimed' && event.taskId === id)).toBe(true);
     }
+
+    // The three Codex sessions were in flight at the same time: the fake API held each task's first
+    // call until all three had made theirs.
+    expect(together.arrived.sort()).toEqual(['alpha', 'beta', 'gamma']);
+    expect(together.met).toBe(true);
 
     expect([...mergedTaskIds(workspace.root)].sort()).toEqual(['alpha', 'beta', 'gamma']);
     for (const { id } of tasks) {

@@ -114,6 +114,12 @@ export const configShape = {
   maxParallelAgents: wholeNumber({ minimum: 1, maximum: 256 })
     .default(10)
     .describe('How many agents may work on tasks at the same time.'),
+  followMachineLoad: flag
+    .default(true)
+    .describe(
+      'Run fewer agents while the load average is above twice the CPU count; false where the load ' +
+        "average is not Loki's to use (a container sees its host's load).",
+    ),
   dashboardPort: wholeNumber({ minimum: 0, maximum: 65535 })
     .default(57374)
     .describe('TCP port the local dashboard listens on (127.0.0.1 only); 0 picks any free port.'),
@@ -209,6 +215,7 @@ const ENVIRONMENT_VARIABLES: Record<ConfigKey, string> = {
   maxWait: 'LOKI_MAX_WAIT',
   skipPrereqs: 'LOKI_SKIP_PREREQS',
   maxParallelAgents: 'LOKI_MAX_PARALLEL_AGENTS',
+  followMachineLoad: 'LOKI_FOLLOW_MACHINE_LOAD',
   dashboardPort: 'LOKI_DASHBOARD_PORT',
   budgetUsd: 'LOKI_BUDGET_USD',
   provider: 'LOKI_PROVIDER',

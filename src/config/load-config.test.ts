@@ -62,6 +62,7 @@ describe('loadConfig precedence', () => {
       maxWait: 3600,
       skipPrereqs: false,
       maxParallelAgents: 10,
+      followMachineLoad: true,
       dashboardPort: 57374,
       budgetUsd: 0,
       provider: '',
@@ -94,6 +95,7 @@ describe('loadConfig precedence', () => {
       maxWait: 3200,
       skipPrereqs: false,
       maxParallelAgents: 42,
+      followMachineLoad: true,
       dashboardPort: 57374,
       budgetUsd: 0,
       provider: '',
@@ -118,6 +120,7 @@ describe('loadConfig precedence', () => {
       maxWait: 'env LOKI_MAX_WAIT',
       skipPrereqs: 'default',
       maxParallelAgents: 'flag -c maxParallelAgents=42',
+      followMachineLoad: 'default',
       dashboardPort: 'default',
       budgetUsd: 'default',
       provider: 'default',
@@ -285,7 +288,7 @@ describe('loadConfig unknown keys and bad files', () => {
     expect(error.code).toBe('LOKI_CONFIG_UNKNOWN_KEY');
     expect(error.message).toBe(
       'invalid configuration: unknown key "color" (from flag -c color=blue). ' +
-        'Known keys: maxRetries, baseWait, maxWait, skipPrereqs, maxParallelAgents, dashboardPort, budgetUsd, provider, modelPlanning, modelDefault, modelFast, rateLimitRequeueSeconds, providerLimits, sealedAcceptanceTests, sandbox.network, sandbox.allowedHosts, review.enabled, review.taskTypes, review.maxRounds.',
+        'Known keys: maxRetries, baseWait, maxWait, skipPrereqs, maxParallelAgents, followMachineLoad, dashboardPort, budgetUsd, provider, modelPlanning, modelDefault, modelFast, rateLimitRequeueSeconds, providerLimits, sealedAcceptanceTests, sandbox.network, sandbox.allowedHosts, review.enabled, review.taskTypes, review.maxRounds.',
     );
   });
 
@@ -446,6 +449,7 @@ describe('CONFIG_KEYS', () => {
       ['maxWait', 'LOKI_MAX_WAIT', 3600],
       ['skipPrereqs', 'LOKI_SKIP_PREREQS', false],
       ['maxParallelAgents', 'LOKI_MAX_PARALLEL_AGENTS', 10],
+      ['followMachineLoad', 'LOKI_FOLLOW_MACHINE_LOAD', true],
       ['dashboardPort', 'LOKI_DASHBOARD_PORT', 57374],
       ['budgetUsd', 'LOKI_BUDGET_USD', 0],
       ['provider', 'LOKI_PROVIDER', ''],

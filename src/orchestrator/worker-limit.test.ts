@@ -71,6 +71,15 @@ describe('computeWorkerLimit', () => {
     });
   });
 
+  it('ignores the load average when told not to follow it, keeping the memory limit', () => {
+    const busy = { requested: 6, freeMemoryBytes: 8 * GiB, loadAverage: 100, cpuCount: 2 };
+    expect(computeWorkerLimit({ ...busy, followLoad: false })).toEqual({ limit: 6, reason: null });
+    expect(computeWorkerLimit({ ...busy, freeMemoryBytes: 856 * MiB, followLoad: false })).toEqual({
+      limit: 3,
+      reason: 'free memory 856 MiB allows 3 agents',
+    });
+  });
+
   it('names both causes when memory and CPU are both short', () => {
     expect(
       computeWorkerLimit({ requested: 8, freeMemoryBytes: 856 * MiB, loadAverage: 32, cpuCount: 4 }),

@@ -18,6 +18,11 @@ export interface WorkerLimitInput extends MachineLoad {
   memoryPerWorkerBytes?: number;
   /** Kept free for Loki itself and the rest of the machine. */
   reservedMemoryBytes?: number;
+  /**
+   * Lower the limit while the load average is high (default). Off where the load average does not
+   * describe what Loki may use: a container sees its host's load, a shared CI runner its neighbours'.
+   */
+  followLoad?: boolean;
 }
 
 export interface WorkerLimit {
@@ -40,7 +45,7 @@ export function computeWorkerLimit(input: WorkerLimitInput): WorkerLimit {
   const byMemory = Math.floor((input.freeMemoryBytes - reserved) / memoryPerWorker);
   const loadThreshold = 2 * cpuCount;
   const byCpu =
-    input.loadAverage > loadThreshold
+    input.followLoad !== false && input.loadAverage > loadThreshold
       ? Math.floor((requested * loadThreshold) / input.loadAverage)
       : requested;
   const limit = Math.max(1, Math.min(requested, byMemory, byCpu));
@@ -70,6 +75,7 @@ export interface WorkerLimiterOptions {
   now?: () => number;
   memoryPerWorkerBytes?: number;
   reservedMemoryBytes?: number;
+  followLoad?: boolean;
 }
 
 /**
@@ -107,6 +113,7 @@ export class WorkerLimiter {
         ...(this.#options.reservedMemoryBytes === undefined
           ? {}
           : { reservedMemoryBytes: this.#options.reservedMemoryBytes }),
+        ...(this.#options.followLoad === undefined ? {} : { followLoad: this.#options.followLoad }),
       });
     }
     const changed = this.#computed.limit !== this.#reportedLimit;

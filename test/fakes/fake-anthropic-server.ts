@@ -90,6 +90,7 @@ export async function startFakeAnthropicServer(
       return;
     }
     if (reply.delayMilliseconds !== undefined) await delay(reply.delayMilliseconds);
+    await reply.heldUntil;
     messageCount += 1;
     const body = request.body as { model: string; stream?: boolean };
     const cacheAccount = promptCache.account(request.body as Record<string, unknown>, body.model);

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { ServerResponse } from 'node:http';
 import { type FakeHttpFault, type FakeReply, FakeReplyQueue } from './fake-reply.ts';
 import {
@@ -46,7 +47,7 @@ export async function startFakeOpenAIServer(
   const queue = new FakeReplyQueue(options.defaultReply);
   let callCount = 0;
 
-  const server = await startFakeHttpServer((request, response) => {
+  const server = await startFakeHttpServer(async (request, response) => {
     if (request.method === 'GET' && request.pathname === '/v1/models') {
       sendJson(response, 200, { object: 'list', data: [] });
       return;
@@ -82,6 +83,8 @@ export async function startFakeOpenAIServer(
       sendFault(response, reply);
       return;
     }
+    if (reply.delayMilliseconds !== undefined) await delay(reply.delayMilliseconds);
+    await reply.heldUntil;
     callCount += 1;
     const body = request.body as {
       model: string;

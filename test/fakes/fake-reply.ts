@@ -43,6 +43,8 @@ export interface FakeTurn {
   streamFault?: FakeStreamFault;
   /** Waited before answering, so that calls overlap the way slow real calls do. */
   delayMilliseconds?: number;
+  /** Answered only once this settles (after the delay): holds a call until others arrive. */
+  heldUntil?: Promise<unknown>;
 }
 
 /** An HTTP error answer: status, headers and body (an object is sent as JSON, a string as is). */

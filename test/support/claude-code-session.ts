@@ -9,6 +9,7 @@ import { buildSession, type SessionTask } from '../../src/bench/generated-sessio
 import type { RecordedRequest } from '../fakes/fake-http-server.ts';
 import { type FakeReply, fakeReply } from '../fakes/fake-reply.ts';
 import { taskOf } from './anthropic-session.ts';
+import type { ArrivalBarrier } from './arrival-barrier.ts';
 
 interface MessagesBody {
   tools?: { name: string }[];
@@ -18,7 +19,11 @@ interface MessagesBody {
 /** A `route` for startClaudeCodeFakeApi; calls that offer no tools are Claude Code's side calls. */
 export function claudeCodeSessionRoute(
   tasks: readonly SessionTask[],
-  options: { delayMilliseconds?: number } = {},
+  options: {
+    delayMilliseconds?: number;
+    /** Holds each task's first call until every task has made it (see ArrivalBarrier). */
+    barrier?: ArrivalBarrier;
+  } = {},
 ) {
   const session = buildSession({ tasks: [...tasks] });
   const submissions = [session.discovery, session.architecture].map(
@@ -54,7 +59,12 @@ export function claudeCodeSessionRoute(
               description: 'Check the files',
             })
           : fakeReply.text(`Wrote ${task.id}.`);
-    return { ...turn, delayMilliseconds: options.delayMilliseconds ?? 150 };
+    const held = turns === 0 ? options.barrier?.arrive(task.id) : undefined;
+    return {
+      ...turn,
+      delayMilliseconds: options.delayMilliseconds ?? 150,
+      ...(held === undefined ? {} : { heldUntil: held }),
+    };
   };
 }
 

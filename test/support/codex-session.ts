@@ -8,6 +8,7 @@
 import { buildSession, type SessionTask } from '../../src/bench/generated-session.ts';
 import type { RecordedRequest } from '../fakes/fake-http-server.ts';
 import { type FakeReply, fakeReply, type FakeTurn } from '../fakes/fake-reply.ts';
+import type { ArrivalBarrier } from './arrival-barrier.ts';
 
 interface ResponsesTool {
   name?: string;
@@ -41,6 +42,8 @@ export function codexSessionRoute(
     delayMilliseconds?: number;
     /** Replaces the scripted answer of a planning call (e.g. an invalid submission first). */
     planning?: (toolName: string, results: number) => FakeReply | undefined;
+    /** Holds each task's first call until every task has made it (see ArrivalBarrier). */
+    barrier?: ArrivalBarrier;
   } = {},
 ) {
   const session = buildSession({ tasks: [...tasks] });
@@ -62,7 +65,12 @@ export function codexSessionRoute(
     }
     const task = tasks.find((candidate) => request.rawBody.includes(`Task ${candidate.id},`));
     if (task === undefined) return undefined;
-    return { ...taskTurn(task, results), delayMilliseconds: options.delayMilliseconds ?? 150 };
+    const held = results === 0 ? options.barrier?.arrive(task.id) : undefined;
+    return {
+      ...taskTurn(task, results),
+      delayMilliseconds: options.delayMilliseconds ?? 150,
+      ...(held === undefined ? {} : { heldUntil: held }),
+    };
   };
 }
 

@@ -61,6 +61,7 @@ describe('loki config show', () => {
         maxWait: 3600,
         skipPrereqs: true,
         maxParallelAgents: 3,
+        followMachineLoad: true,
         dashboardPort: 57374,
         budgetUsd: 0,
         provider: '',
@@ -82,6 +83,7 @@ describe('loki config show', () => {
         maxWait: 'default',
         skipPrereqs: 'env LOKI_SKIP_PREREQS',
         maxParallelAgents: 'flag -c maxParallelAgents=3',
+        followMachineLoad: 'default',
         dashboardPort: 'default',
         budgetUsd: 'default',
         provider: 'default',
@@ -116,7 +118,7 @@ describe('loki config show', () => {
       row('sandbox.allowedHosts', 'registry.npmjs.org,pypi.org,… (12 in all)', 'default'),
     );
     // The header and one row per key.
-    expect(lines).toHaveLength(20);
+    expect(lines).toHaveLength(21);
   });
 
   it('turns a bad -c flag into a usage error', async () => {

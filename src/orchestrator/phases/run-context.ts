@@ -161,6 +161,7 @@ async function createTaskScheduling(context: RunContext): Promise<() => Promise<
   const limiter = new WorkerLimiter({
     requested: options.parallel,
     memoryPerWorkerBytes: options.memoryPerWorkerBytes ?? 64 * 1024 * 1024,
+    followLoad: options.config.followMachineLoad,
   });
   return () =>
     runScheduler({
