@@ -4,6 +4,7 @@ import { ExitCode, isLokiError } from '../errors/index.ts';
 import { createRedactor } from '../sandbox/index.ts';
 import type { CliContext } from './cli-context.ts';
 import { registerAgentsCommand } from './commands/agents.ts';
+import { registerCodexToolGuardCommand } from './commands/codex-tool-guard.ts';
 import { registerConfigCommands } from './commands/config.ts';
 import { registerControlCommands } from './commands/control.ts';
 import { registerDashboardCommand } from './commands/dashboard.ts';
@@ -55,6 +56,7 @@ export function buildProgram(context: CliContext): Command {
   registerDoctorCommand(program, context);
   registerVerifyCommand(program, context);
   registerMcpToolsCommand(program, context);
+  registerCodexToolGuardCommand(program, context);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

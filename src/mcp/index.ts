@@ -11,5 +11,6 @@ export { serveLokiTools, type ServeLokiToolsOptions } from './serve-loki-tools.t
 export {
   acceptTaskCompleteInput,
   type AcceptedTaskCompletion,
+  codexToolGuardCommand,
   lokiToolsCommand,
 } from './loki-tools-command.ts';

@@ -49,3 +49,27 @@ export function acceptTaskCompleteInput(input: unknown): AcceptedTaskCompletion 
     testsRun: parsed.data.tests_run,
   };
 }
+
+/**
+ * How Codex starts Loki's guard (its PreToolUse hook) for one task agent: this Node running this
+ * installation's `loki codex-tool-guard`, so the hook is the same version as the run. `commands`:
+ * the role has run_command; refusals are recorded in `refusalsFile`.
+ */
+export function codexToolGuardCommand(
+  policy: { worktree: string; commands: boolean },
+  refusalsFile: string,
+): { command: string; arguments: string[]; refusalsFile: string } {
+  return {
+    command: process.execPath,
+    arguments: [
+      LOKI_ENTRY_POINT,
+      'codex-tool-guard',
+      '--worktree',
+      policy.worktree,
+      '--refusals',
+      refusalsFile,
+      ...(policy.commands ? [] : ['--no-commands']),
+    ],
+    refusalsFile,
+  };
+}

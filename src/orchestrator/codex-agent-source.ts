@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -5,6 +6,7 @@ import { readRolePrompt } from '../agents/index.ts';
 import { LokiError } from '../errors/index.ts';
 import {
   acceptTaskCompleteInput,
+  codexToolGuardCommand,
   LOKI_AGENT_TOOL_NAMES,
   type LokiAgentToolName,
   type LokiToolContext,
@@ -55,14 +57,22 @@ export function codexAgentSource(options: AgentSourceOptions): AgentSource {
       });
     },
     modelIdFor: (tier) => options.modelOverrides[tier] ?? `${provider} default`,
-    createTaskAgent: (request) =>
-      createCodexAgent({
-        ...codexSandboxOf(options, request.worktree.path),
-        // The catalog decides as far as Codex lets it: a role that may neither run commands nor
-        // write files gets no shell at all. Codex edits files only through apply_patch in its shell,
-        // so a role that may write files keeps it (confined by the sandbox), or it could not work.
+    createTaskAgent: (request) => {
+      const commands = request.agentType.tools.includes('run_command');
+      const guardDirectory = join(options.logsDirectory, 'codex-guard', `${request.task.id}-${randomUUID()}`);
+      mkdirSync(guardDirectory, { recursive: true, mode: 0o700 });
+      return createCodexAgent({
+        ...codexSandboxOf(options, request.worktree.path, guardDirectory),
+        // The catalog decides: a role that may neither run commands nor write files gets no shell
+        // at all. A role that may write files keeps it (with some models Codex edits files only
+        // through apply_patch run in its shell), and the guard refuses its commands if it may not
+        // run any, and every patch outside the worktree, each refusal an event.
         shellTool: request.agentType.tools.some((tool) =>
           ['run_command', 'write_file', 'edit_file'].includes(tool),
+        ),
+        toolGuard: codexToolGuardCommand(
+          { worktree: request.worktree.path, commands },
+          join(guardDirectory, 'refusals.ndjson'),
         ),
         worktree: request.worktree.path,
         systemPrompt: buildSystemPrompt(readRolePrompt(request.agentType.id)),
@@ -76,7 +86,8 @@ export function codexAgentSource(options: AgentSourceOptions): AgentSource {
         // Codex completes through Loki's task_complete, served by `loki mcp-tools` as MCP server `loki`.
         lokiTools: { ...lokiToolsCommand(['task_complete']), acceptTaskComplete: acceptTaskCompleteInput },
         ...cliBudgetOf(request),
-      }),
+      });
+    },
   };
 }
 
@@ -91,6 +102,7 @@ export function codexAgentSource(options: AgentSourceOptions): AgentSource {
 function codexSandboxOf(
   options: AgentSourceOptions,
   worktree: string,
+  guardDirectory: string,
 ): Pick<CodexRuntimeOptions, 'sandboxMode' | 'wrapInvocation'> {
   if (options.bubblewrapPath === undefined) return { sandboxMode: 'workspace-write' };
   return {
@@ -98,7 +110,8 @@ function codexSandboxOf(
     wrapInvocation: wrapInBubblewrap({
       bubblewrapPath: options.bubblewrapPath,
       worktree,
-      writablePaths: [codexHomeOf(options.env)],
+      // The guard runs as Codex's hook, inside this sandbox, and records its refusals there.
+      writablePaths: [codexHomeOf(options.env), guardDirectory],
       pathVariable: options.env.PATH,
       ...(options.sandboxNetwork === undefined ? {} : { network: options.sandboxNetwork }),
       ...(options.env.HOME === undefined ? {} : { homeDirectory: options.env.HOME }),

@@ -38,3 +38,4 @@ export {
   confineWritesToWorktree,
   taskCompleteMcpTool,
 } from './claude-code-permissions.ts';
+export { type CodexToolPolicy, judgeCodexToolCall, patchTargets } from './codex-tool-guard.ts';

@@ -9,6 +9,7 @@ export interface RenderedToolCall {
   name: string;
   arguments: string;
   namespace?: string;
+  freeformInput?: string;
 }
 
 export function toolCallsOf(turn: FakeTurn, callNumber: number): RenderedToolCall[] {
@@ -18,6 +19,7 @@ export function toolCallsOf(turn: FakeTurn, callNumber: number): RenderedToolCal
     name: toolCall.name,
     arguments: JSON.stringify(toolCall.input),
     ...(toolCall.namespace === undefined ? {} : { namespace: toolCall.namespace }),
+    ...(toolCall.freeformInput === undefined ? {} : { freeformInput: toolCall.freeformInput }),
   }));
 }
 

@@ -13,6 +13,11 @@ export interface FakeToolCall {
    * in a `mcp__<server>` namespace), sent as the function call's `namespace` field.
    */
   namespace?: string;
+  /**
+   * Responses API only: the raw input of a custom (freeform) tool, sent as a `custom_tool_call`
+   * instead of a function call (Codex offers `apply_patch` that way); `input` is then ignored.
+   */
+  freeformInput?: string;
 }
 
 export interface FakeUsage {

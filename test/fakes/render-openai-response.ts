@@ -57,6 +57,16 @@ function messageItem(turn: FakeTurn, callNumber: number, status: 'in_progress' |
 }
 
 function functionCallItem(toolCall: RenderedToolCall, status: 'in_progress' | 'completed') {
+  if (toolCall.freeformInput !== undefined) {
+    return {
+      id: toolCall.itemId,
+      type: 'custom_tool_call',
+      status,
+      input: status === 'in_progress' ? '' : toolCall.freeformInput,
+      call_id: toolCall.callId,
+      name: toolCall.name,
+    };
+  }
   return {
     id: toolCall.itemId,
     type: 'function_call',
@@ -114,9 +124,14 @@ export function responseEvents(turn: FakeTurn, model: string, callNumber: number
       output_index: outputIndex,
       item: functionCallItem(toolCall, 'in_progress'),
     });
-    for (const delta of splitJson(toolCall.arguments))
-      event('response.function_call_arguments.delta', { ...where, delta });
-    event('response.function_call_arguments.done', { ...where, arguments: toolCall.arguments });
+    if (toolCall.freeformInput === undefined) {
+      for (const delta of splitJson(toolCall.arguments))
+        event('response.function_call_arguments.delta', { ...where, delta });
+      event('response.function_call_arguments.done', { ...where, arguments: toolCall.arguments });
+    } else {
+      event('response.custom_tool_call_input.delta', { ...where, delta: toolCall.freeformInput });
+      event('response.custom_tool_call_input.done', { ...where, input: toolCall.freeformInput });
+    }
     event('response.output_item.done', {
       output_index: outputIndex,
       item: functionCallItem(toolCall, 'completed'),

@@ -27,13 +27,20 @@ export class CodexLauncher implements AsyncDisposable {
   static async write(
     executable: string | undefined,
     wrap: (invocation: ProcessInvocation) => ProcessInvocation,
+    options: { afterSubcommand?: readonly string[] } = {},
   ): Promise<CodexLauncher> {
     const wrapped = wrap(executable === undefined ? bundledCodex() : { executable, arguments: [] });
     const directory = await mkdtemp(join(tmpdir(), 'loki-codex-launcher-'));
     const path = join(directory, 'codex');
-    // The wrapped command line ends with the program, so the SDK's arguments go after it.
+    // The wrapped command line ends with the program, so the SDK's arguments go after it; flags
+    // of the SDK's subcommand (`exec`) go right after that first argument.
     const commandLine = [wrapped.executable, ...wrapped.arguments].map(shellQuote).join(' ');
-    await writeFile(path, `#!/bin/sh\nexec ${commandLine} "$@"\n`, { mode: 0o700 });
+    const extra = (options.afterSubcommand ?? []).map(shellQuote).join(' ');
+    const script =
+      extra === ''
+        ? `#!/bin/sh\nexec ${commandLine} "$@"\n`
+        : `#!/bin/sh\nsubcommand="$1"\nshift\nexec ${commandLine} "$subcommand" ${extra} "$@"\n`;
+    await writeFile(path, script, { mode: 0o700 });
     return new CodexLauncher(directory, path);
   }
 

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { Codex, type CodexOptions, type RunStreamedResult, type ThreadOptions } from '@openai/codex-sdk';
 import { systemClock } from '../../clock/index.ts';
 import { LokiError } from '../../errors/index.ts';
+import { shellQuote } from '../../sandbox/index.ts';
 import { bindEventEmitter, type EmitRuntimeEvent } from './bind-event-emitter.ts';
 import { buildCodexEnvironment, type CodexSandboxMode } from './build-codex-invocation.ts';
 import { classifyCodexError, classifyCodexFailure } from './classify-codex-failure.ts';
@@ -12,6 +14,7 @@ import type { CliRuntimeResult, CliTaskCompletion } from './cli-runtime-result.t
 import { CliTurnMeter } from './cli-turn-meter.ts';
 import { CodexLauncher } from './codex-launcher.ts';
 import { CodexStreamMapper } from './codex-stream-mapper.ts';
+import { CODEX_GUARDED_TOOLS_MATCHER, parseCodexRefusals } from './codex-tool-refusals.ts';
 import { PROCESS_TAG_VARIABLE } from './list-run-processes.ts';
 import { DEFAULT_PROCESS_STOP_TIMING } from './run-line-process.ts';
 import { type CliAttemptOutcome, runCliAttempts } from './run-cli-attempts.ts';
@@ -52,7 +55,24 @@ export interface CodexRuntimeOptions extends CliRuntimeOptions {
    * `task_complete` call, as on every other runtime; without them a finished turn counts as done.
    */
   lokiTools?: LokiToolsCommand;
+  /**
+   * Loki's check of each shell command and patch before it runs, as Codex's PreToolUse hook (see
+   * judgeCodexToolCall): a refused call is denied, and recorded in `refusalsFile` by the hook,
+   * from which this runtime reports each as `sandbox.refused`. The hook is Loki's own, given on
+   * the command line, so Codex runs it without a person trusting it first.
+   */
+  toolGuard?: CodexToolGuardCommand;
 }
+
+/** The PreToolUse hook's command line, and the file it records refusals in. */
+export interface CodexToolGuardCommand {
+  command: string;
+  arguments: string[];
+  refusalsFile: string;
+}
+
+/** Codex's flag that runs hooks nobody has reviewed in its UI: Loki's guard is its own, never the agent's. */
+const BYPASS_HOOK_TRUST_FLAG = '--dangerously-bypass-hook-trust';
 
 /** The model Codex picks when Loki names none: unknown to the price table, so priced at the dearest rates. */
 const CODEX_DEFAULT_MODEL = 'default';
@@ -94,11 +114,15 @@ export async function runCodex(options: CodexRuntimeOptions): Promise<CliRuntime
   meter.onStop = () => budgetStop.abort(new Error('the budget cap was reached'));
   // Every process of this run carries the tag, so whatever Codex leaves behind can be found and ended.
   const tag = randomUUID();
-  // Wrapped (in bubblewrap), Codex is started through a launcher file: the SDK spawns one path.
+  // Wrapped (in bubblewrap), or with the guard's flag, Codex is started through a launcher file:
+  // the SDK spawns one path with its own arguments.
   await using launcher =
-    options.wrapInvocation === undefined
+    options.wrapInvocation === undefined && options.toolGuard === undefined
       ? null
-      : await CodexLauncher.write(codexExecutableOf(options), options.wrapInvocation);
+      : await CodexLauncher.write(codexExecutableOf(options), options.wrapInvocation ?? ((it) => it), {
+          afterSubcommand: options.toolGuard === undefined ? [] : [BYPASS_HOOK_TRUST_FLAG],
+        });
+  const refusals = new RefusalReader(options.toolGuard?.refusalsFile, emit);
   const codex = new Codex(codexOptions(options, tag, launcher?.path));
   const threadOptions: ThreadOptions = {
     workingDirectory: options.worktree,
@@ -124,6 +148,7 @@ export async function runCodex(options: CodexRuntimeOptions): Promise<CliRuntime
     if (signal.aborted) throw signal.reason;
     const streamError = await streamTurn(() => thread.runStreamed(prompt, { signal }), mapper, meter);
     await endLeftoverProcesses(options, tag, emit);
+    await refusals.report();
     await meter.endSession();
     if (signal.aborted) throw signal.reason;
     // A completed turn wins over an error after it: the work is done and was reported.
@@ -209,7 +234,13 @@ function codexOptions(options: CodexRuntimeOptions, tag: string, launcher: strin
       // Loki's sandbox the network policy would refuse each one with a warning.
       check_for_update_on_startup: false,
       analytics: { enabled: false },
-      features: { plugins: false, ...(options.shellTool === false ? { shell_tool: false } : {}) },
+      features: {
+        plugins: false,
+        ...(options.shellTool === false ? { shell_tool: false } : {}),
+        // On the command line, so that no configuration the agent can write turns the guard off.
+        ...(options.toolGuard === undefined ? {} : { hooks: true }),
+      },
+      ...(options.toolGuard === undefined ? {} : { hooks: guardHooks(options.toolGuard) }),
       ...(lokiTools === undefined
         ? {}
         : {
@@ -227,6 +258,46 @@ function codexOptions(options: CodexRuntimeOptions, tag: string, launcher: strin
           }),
     },
   };
+}
+
+/** Codex's inline hook configuration: the guard before every shell command and patch. */
+function guardHooks(guard: CodexToolGuardCommand) {
+  const command = [guard.command, ...guard.arguments].map(shellQuote).join(' ');
+  return {
+    PreToolUse: [
+      { matcher: CODEX_GUARDED_TOOLS_MATCHER, hooks: [{ type: 'command', command, timeout: 60 }] },
+    ],
+  };
+}
+
+/**
+ * Reports the refusals the guard recorded since the last look, each once, as sandbox.refused.
+ * Codex's own event stream does not carry a denied call at all, so this file is the only trace.
+ */
+class RefusalReader {
+  readonly #file: string | undefined;
+  readonly #emit: EmitRuntimeEvent;
+  #reported = 0;
+
+  constructor(file: string | undefined, emit: EmitRuntimeEvent) {
+    this.#file = file;
+    this.#emit = emit;
+  }
+
+  async report(): Promise<void> {
+    if (this.#file === undefined) return;
+    let text: string;
+    try {
+      text = await readFile(this.#file, 'utf8');
+    } catch (error) {
+      // No refusal yet: the guard creates the file with the first one.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    const refusals = parseCodexRefusals(text);
+    for (const refusal of refusals.slice(this.#reported)) this.#emit('sandbox.refused', refusal);
+    this.#reported = Math.max(this.#reported, refusals.length);
+  }
 }
 
 async function endLeftoverProcesses(

@@ -20,6 +20,17 @@ export {
   type CliTurnMeterOptions,
 } from './cli-turn-meter.ts';
 export type { CliRuntimeResult, CliRuntimeUsage, CliTaskCompletion } from './cli-runtime-result.ts';
-export { type CodexRuntimeOptions, type LokiToolsCommand, runCodex } from './codex-runtime.ts';
+export {
+  type CodexRuntimeOptions,
+  type CodexToolGuardCommand,
+  type LokiToolsCommand,
+  runCodex,
+} from './codex-runtime.ts';
+export {
+  CODEX_GUARDED_TOOLS_MATCHER,
+  codexHookDenial,
+  type CodexToolRefusal,
+  parseCodexRefusals,
+} from './codex-tool-refusals.ts';
 export type { CliRetryOptions } from './run-cli-attempts.ts';
 export { DEFAULT_PROCESS_STOP_TIMING, type ProcessStopTiming } from './run-line-process.ts';
