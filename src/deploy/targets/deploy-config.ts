@@ -120,7 +120,9 @@ export function loadDeployConfig(workspaceRoot: string): DeployConfig {
 export function parseDeployConfig(document: unknown, path: string): DeployConfig {
   const parsed = deployFileSchema.safeParse(document);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
+  // An unknown key first: it is usually a misspelling that also explains a "missing" key.
+  const issue =
+    parsed.error.issues.find((candidate) => candidate.code === 'unrecognized_keys') ?? parsed.error.issues[0];
   if (issue === undefined) throw usageError('LOKI_CONFIG_INVALID', `invalid configuration in ${path}.`);
   const parentPath = issue.path.map(String);
   if (issue.code === 'unrecognized_keys') {
