@@ -7,6 +7,7 @@ import { registerAgentsCommand } from './commands/agents.ts';
 import { registerConfigCommands } from './commands/config.ts';
 import { registerControlCommands } from './commands/control.ts';
 import { registerDashboardCommand } from './commands/dashboard.ts';
+import { registerDeployTargetsCommand } from './deploy-targets-command.ts';
 import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerInitCommand } from './commands/init.ts';
 import { registerMcpToolsCommand } from './commands/mcp-tools.ts';
@@ -55,6 +56,7 @@ export function buildProgram(context: CliContext): Command {
   registerDoctorCommand(program, context);
   registerVerifyCommand(program, context);
   registerMcpToolsCommand(program, context);
+  registerDeployTargetsCommand(program, context);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

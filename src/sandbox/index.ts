@@ -45,3 +45,4 @@ export {
   wrapInBubblewrap,
 } from './wrap-in-bubblewrap.ts';
 export { type ProcessGroupLaunch, runProcessGroup } from './run-process-group.ts';
+export { findExecutable } from './find-executable.ts';

@@ -1,6 +1,10 @@
-import { findExecutable } from '../../doctor/index.ts';
 import { LokiError } from '../../errors/index.ts';
-import { createRedactor, DEFAULT_PROCESS_TIMING, runProcessGroup } from '../../sandbox/index.ts';
+import {
+  createRedactor,
+  DEFAULT_PROCESS_TIMING,
+  findExecutable,
+  runProcessGroup,
+} from '../../sandbox/index.ts';
 import { commandFailedError, DeployErrorCode } from './deploy-errors.ts';
 
 /**
