@@ -29,7 +29,11 @@ export function registerDeployTargetsCommand(program: Command, context: CliConte
     )
     .action(async (options: { json?: boolean }) => {
       const targets = [
-        { name: 'local', usable: true, reason: 'built in: a reverse proxy on this machine' },
+        {
+          name: 'local',
+          usable: true,
+          reason: 'the default: runs on this machine, needs no CLI or credentials',
+        },
         ...(await detectCloudTargets(createCliRunner({ env: context.env }))),
       ];
       if (options.json === true) {
