@@ -8,6 +8,7 @@ import { registerCodexToolGuardCommand } from './commands/codex-tool-guard.ts';
 import { registerConfigCommands } from './commands/config.ts';
 import { registerControlCommands } from './commands/control.ts';
 import { registerDashboardCommand } from './commands/dashboard.ts';
+import { registerDeployTargetsCommand } from './deploy-targets-command.ts';
 import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerInitCommand } from './commands/init.ts';
 import { registerMcpToolsCommand } from './commands/mcp-tools.ts';
@@ -57,6 +58,7 @@ export function buildProgram(context: CliContext): Command {
   registerVerifyCommand(program, context);
   registerMcpToolsCommand(program, context);
   registerCodexToolGuardCommand(program, context);
+  registerDeployTargetsCommand(program, context);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -24,3 +24,4 @@ export {
   DEFAULT_BREAKER_SETTINGS,
   loadCircuitBreakerConfig,
 } from './circuit-breaker-config.ts';
+export { readConfigFile } from './read-config-file.ts';

@@ -1,4 +1,5 @@
 import { detectCommandRunner } from '../sandbox/index.ts';
+import { deployTargetsCheck } from './deploy-targets-check.ts';
 import { findExecutable } from './find-executable.ts';
 import { readVersion } from './read-version.ts';
 import { sandboxNetworkCheck, type SandboxNetworkPolicy } from './sandbox-network-check.ts';
@@ -126,9 +127,10 @@ export async function runDoctor(options: RunDoctorOptions): Promise<DoctorReport
     runToolCheck(tool, { env: options.env, timeoutMs: versionTimeoutMs, signal: options.signal });
 
   // Tools are independent, so their `--version` calls run side by side.
-  const [toolChecks, agentCliChecks] = await Promise.all([
+  const [toolChecks, agentCliChecks, deployTargets] = await Promise.all([
     Promise.all(TOOLS.map(checkTool)),
     Promise.all(AGENT_CLIS.map(checkTool)),
+    deployTargetsCheck(options.env),
   ]);
   const credentialChecks = CREDENTIALS.map((credential) => runCredentialCheck(credential, options.env));
   const { check: sandbox, runnerKind } = await sandboxCheck(options.env, options.signal);
@@ -143,6 +145,7 @@ export async function runDoctor(options: RunDoctorOptions): Promise<DoctorReport
     ...credentialChecks,
     ...agentCliChecks,
     agentRuntimeCheck([...agentCliChecks, ...credentialChecks]),
+    deployTargets,
     ...(options.workspaceRoot === undefined ? [] : [storeCheck(options.workspaceRoot)]).filter(
       (check) => check !== null,
     ),

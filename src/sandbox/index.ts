@@ -44,3 +44,5 @@ export {
   type WrappedInvocation,
   wrapInBubblewrap,
 } from './wrap-in-bubblewrap.ts';
+export { type ProcessGroupLaunch, runProcessGroup } from './run-process-group.ts';
+export { findExecutable } from './find-executable.ts';
