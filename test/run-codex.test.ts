@@ -35,7 +35,8 @@ describe('loki run --provider codex (real Codex via the Codex SDK, fake Response
     writeFileSync(join(workspace.root, 'prd.md'), TEST_PRD);
     const result = await loki(
       workspace,
-      ['run', 'prd.md', '--provider', 'codex', '--parallel', '3', '--json'],
+      // The session scripts the planners and agents; blind review on Codex has its own test.
+      ['-c', 'review.enabled=off', 'run', 'prd.md', '--provider', 'codex', '--parallel', '3', '--json'],
       {
         env: {
           CODEX_HOME: codexHome.path,

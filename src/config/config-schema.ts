@@ -173,7 +173,7 @@ export const configShape = {
     .enum(['auto', 'on', 'off'], { error: 'expected auto, on or off' })
     .default('auto')
     .describe(
-      'Blind review of each task before its merge: on, off, or auto (on, except with Codex, and with the scripted provider only for tasks whose session scripts reviewers).',
+      'Blind review of each task before its merge: on, off, or auto (on, except that the scripted provider reviews only tasks whose session scripts reviewers).',
     ),
   'review.taskTypes': z
     .array(

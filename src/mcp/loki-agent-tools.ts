@@ -12,6 +12,7 @@ import {
   validateRequirements,
   type RequirementsDocument,
 } from '../planning/index.ts';
+import { reviewSubmissionSchema, SUBMIT_REVIEW_TOOL, validateReviewSubmission } from '../review/index.ts';
 import { formatInputError, taskCompleteTool } from '../tools/index.ts';
 
 /** Names of the tools `loki mcp-tools` can serve; the same names as on the API path. */
@@ -20,6 +21,7 @@ export const LOKI_AGENT_TOOL_NAMES = [
   SUBMIT_REQUIREMENTS_TOOL,
   SUBMIT_ARCHITECTURE_TOOL,
   SUBMIT_IMPROVEMENTS_TOOL,
+  SUBMIT_REVIEW_TOOL,
 ] as const;
 export type LokiAgentToolName = (typeof LOKI_AGENT_TOOL_NAMES)[number];
 
@@ -30,6 +32,8 @@ export type LokiAgentToolName = (typeof LOKI_AGENT_TOOL_NAMES)[number];
 export const lokiToolContextSchema = z.strictObject({
   requirements: requirementsDocumentSchema.optional(),
   existingTaskIds: z.array(z.string()).optional(),
+  /** A review's change: each file and its line count (findings must point into them). */
+  changedFiles: z.record(z.string(), z.int().nonnegative()).optional(),
 });
 export type LokiToolContext = z.output<typeof lokiToolContextSchema>;
 
@@ -107,6 +111,26 @@ const TOOL_FACTORIES: Record<LokiAgentToolName, ToolFactory> = {
         const validation = validateImprovementPlan(input, requirements, existingTaskIds);
         return validation.ok
           ? { ok: true, description: `${validation.value.tasks.length} improvement tasks` }
+          : validation;
+      },
+    );
+  },
+  submit_review: (context) => {
+    const changedFiles = new Map(Object.entries(context.changedFiles ?? {}));
+    return submissionTool(
+      SUBMIT_REVIEW_TOOL,
+      'Hand in your review of the change: a summary and your findings (an empty list approves it).',
+      reviewSubmissionSchema,
+      (input) => {
+        const validation = validateReviewSubmission(input, changedFiles);
+        return validation.ok
+          ? {
+              ok: true,
+              description:
+                validation.value.findings.length === 0
+                  ? 'an approval'
+                  : `a review with ${validation.value.findings.length} findings`,
+            }
           : validation;
       },
     );

@@ -37,9 +37,8 @@ export function codexAgentSource(options: AgentSourceOptions): AgentSource {
     provider,
     runtime: provider,
     description: `${provider} CLI${modelChoice === undefined ? '' : ` (${modelChoice})`}`,
-    // Reviewers hand in through submit_review, which `loki mcp-tools` does not serve yet: under
-    // review.enabled auto Codex's tasks go unreviewed rather than fail; `on` fails them, saying why.
-    reviewsByDefault: () => false,
+    // Reviewers hand in through submit_review from `loki mcp-tools`, like the planners.
+    reviewsByDefault: () => true,
     runSubmission: (phase, spec, runOptions) => {
       const planningDirectory = resolve(options.logsDirectory, 'codex-planning');
       // The session's cwd stays empty: the planner reads what the prompt gives it.
@@ -139,8 +138,11 @@ function phaseName(phase: PlanningPhase): string {
 }
 
 /** What the MCP server checks a submission against: the same data the phase's own check uses. */
-function toolContextOf(spec: Pick<SubmissionSpec<unknown>, 'checkedAgainst'>): LokiToolContext {
+function toolContextOf(
+  spec: Pick<SubmissionSpec<unknown>, 'checkedAgainst' | 'changedFiles'>,
+): LokiToolContext {
   const checkedAgainst = spec.checkedAgainst;
+  if (spec.changedFiles !== undefined) return { changedFiles: Object.fromEntries(spec.changedFiles) };
   if (checkedAgainst === undefined) return {};
   return {
     requirements: checkedAgainst.requirements,

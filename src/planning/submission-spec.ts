@@ -27,6 +27,8 @@ export interface SubmissionSpec<T> {
    * Growth proposal must not reuse.
    */
   checkedAgainst?: { requirements: RequirementsDocument; existingTaskIds?: readonly string[] };
+  /** Likewise for a review: the change's files and their line counts, which findings must point into. */
+  changedFiles?: ReadonlyMap<string, number>;
 }
 
 /** What every runtime of a planning agent gets from the phase that runs it. */

@@ -43,6 +43,7 @@ export function reviewSubmissionSpec(
     // Built from the subject alone: nothing another reviewer found can reach this prompt.
     prompt: reviewPrompt(subject),
     validate: (input) => validateReviewSubmission(input, changedFiles),
+    changedFiles,
     describe: (value) =>
       value.findings.length === 0 ? 'an approval' : `a review with ${value.findings.length} findings`,
     advice:
