@@ -1,6 +1,6 @@
 import { html } from './html.js';
 
-const REVIEW_EVENT = /^(verification|merge|review|secret)\./;
+const REVIEW_EVENT = /^(verification|merge|review|gate|secret)\./;
 
 const COLUMNS = [
   { id: 'pending', title: 'Pending', holds: (task) => task.status === 'pending' },
