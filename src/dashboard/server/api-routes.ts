@@ -21,6 +21,7 @@ import { workspacePaths } from '../../workspace/index.ts';
 import { errorResponse, parseBody } from './api-errors.ts';
 import { listPastRuns } from './past-runs.ts';
 import { readMetrics } from './read-metrics.ts';
+import type { SharedWorkspace } from './shared-workspace.ts';
 import { readFigures, readGates, readLogPage, readSnapshot, SNAPSHOT_LOG_EVENTS } from './read-snapshot.ts';
 
 const addTaskBody = z.strictObject({
@@ -37,24 +38,24 @@ const cancelBody = z.strictObject({ reason: z.string().max(2000).optional() });
  * its result as it is. Controls are POSTs with a JSON body: a cross-site form cannot send one, and
  * the guard refuses foreign origins anyway.
  */
-export function apiRoutes(context: AppContext): Hono {
+export function apiRoutes(context: AppContext, shared: SharedWorkspace): Hono {
   const api = new Hono();
   api.onError((error, c) => errorResponse(c, error));
 
-  api.get('/snapshot', async (c) => c.json(await readSnapshot(context)));
-  api.get('/figures', async (c) => c.json(await readFigures(context)));
+  api.get('/snapshot', async (c) => c.json(await readSnapshot(shared)));
+  api.get('/figures', async (c) => c.json(await readFigures(shared)));
   api.get('/log', async (c) => {
     const before = wholeNumber(c.req.query('before'), 'before');
     const limit =
       c.req.query('limit') === undefined ? SNAPSHOT_LOG_EVENTS : wholeNumber(c.req.query('limit'), 'limit');
-    return c.json(await readLogPage(context, before, limit));
+    return c.json(await readLogPage(shared, before, limit));
   });
-  api.get('/gates', async (c) => c.json(await readGates(context)));
+  api.get('/gates', async (c) => c.json(await readGates(shared)));
   api.get('/status', async (c) => c.json(await readStatus(context)));
   api.get('/tasks', async (c) => c.json(await listTasks(context)));
   api.get('/tasks/:id', async (c) => c.json(await showTask(context, c.req.param('id'))));
   api.get('/agents', async (c) => c.json(await listAgents(context)));
-  api.get('/metrics', async (c) => c.json(await readMetrics(context)));
+  api.get('/metrics', async (c) => c.json(await readMetrics(await shared.open())));
   api.get('/continuity', (c) => {
     const file = workspacePaths(context.cwd).continuityFile;
     return c.json({ markdown: existsSync(file) ? readFileSync(file, 'utf8') : null });

@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { type AppContext, openAppWorkspace } from '../../app/index.ts';
 import { usageError } from '../../errors/index.ts';
 import { EventBus } from '../../events/index.ts';
+import type { SharedWorkspace } from './shared-workspace.ts';
 
 /** How long a browser waits before it reconnects (and resumes with Last-Event-ID). */
 const RECONNECT_MILLISECONDS = 1000;
@@ -22,11 +22,11 @@ const STREAM_READS = { pollIntervalMilliseconds: 25, minimumReadIntervalMillisec
  */
 export async function streamEvents(
   c: Context,
-  context: AppContext,
+  shared: SharedWorkspace,
   connections: AbortSignal,
 ): Promise<Response> {
   const afterSequence = parseSequence(c.req.header('last-event-id') ?? c.req.query('after') ?? '0');
-  const workspace = await openAppWorkspace(context);
+  const workspace = await shared.open();
   const bus = new EventBus(workspace.store, STREAM_READS);
   return streamSSE(c, async (stream) => {
     const stopper = new AbortController();
@@ -40,7 +40,6 @@ export async function streamEvents(
       }
     } finally {
       connections.removeEventListener('abort', stop);
-      await workspace[Symbol.asyncDispose]();
     }
   });
 }

@@ -1,16 +1,10 @@
-import {
-  type AgentsJson,
-  type AppContext,
-  listAgents,
-  listTasks,
-  openAppWorkspace,
-  readStatus,
-} from '../../app/index.ts';
+import { type AgentsJson, listAgentsOf, runLiveness } from '../../app/index.ts';
 import type { EventDataByType, LokiEvent } from '../../events/index.ts';
 import type { Task } from '../../store/index.ts';
-import type { StatusReport } from '../../workspace/index.ts';
+import { buildStatusReport, type StatusReport } from '../../workspace/index.ts';
 import { listPastRuns, type PastRun } from './past-runs.ts';
 import { type Metrics, readMetrics } from './read-metrics.ts';
+import type { SharedWorkspace } from './shared-workspace.ts';
 
 /** Events of the live log the first render shows; older ones are loaded on demand (readLogPage). */
 export const SNAPSHOT_LOG_EVENTS = 200;
@@ -27,12 +21,15 @@ export type GateSummary = EventDataByType['gate.evaluated'] & {
 /** What the page shows that the API recomputes on each change: replaced whole when reloaded. */
 export interface DashboardFigures {
   status: StatusReport;
-  tasks: Task[];
+  /** What the board shows of each task; the drawer reads the whole task (/api/tasks/:id). */
+  tasks: TaskCard[];
   agents: AgentsJson;
   metrics: Metrics;
   runs: PastRun[];
   gates: GateSummary[];
 }
+
+export type TaskCard = Pick<Task, 'id' | 'type' | 'title' | 'status' | 'priority'>;
 
 /** Per task: its last event and the model its agent used (null until it used one). */
 export interface TaskActivity {
@@ -54,15 +51,27 @@ export interface DashboardSnapshot extends DashboardFigures {
   doneByWorker: Record<string, number>;
 }
 
-export async function readFigures(context: AppContext): Promise<DashboardFigures> {
-  const [status, tasks, agents, metrics, gates] = await Promise.all([
-    readStatus(context),
-    listTasks(context),
-    listAgents(context),
-    readMetrics(context),
-    readGates(context),
-  ]);
-  return { status, tasks, agents, metrics, runs: listPastRuns(context.cwd), gates };
+export async function readFigures(shared: SharedWorkspace): Promise<DashboardFigures> {
+  const workspace = await shared.open();
+  const root = workspace.paths.root;
+  const status = buildStatusReport(root, await workspace.store.readSummary(), {
+    isRunAlive: runLiveness(root),
+  });
+  const tasks = (await workspace.queue.list()).map(({ id, type, title, status: taskStatus, priority }) => ({
+    id,
+    type,
+    title,
+    status: taskStatus,
+    priority,
+  }));
+  return {
+    status,
+    tasks,
+    agents: await listAgentsOf(workspace, shared.now),
+    metrics: await readMetrics(workspace),
+    runs: listPastRuns(root),
+    gates: await readGates(shared),
+  };
 }
 
 /**
@@ -70,13 +79,12 @@ export async function readFigures(context: AppContext): Promise<DashboardFigures
  * next reload settles; what the page derives from events (activity, done counts, the log) counts
  * only events up to it, so the stream that starts after it never adds one twice.
  */
-export async function readSnapshot(context: AppContext): Promise<DashboardSnapshot> {
-  await using workspace = await openAppWorkspace(context);
-  const { store } = workspace;
+export async function readSnapshot(shared: SharedWorkspace): Promise<DashboardSnapshot> {
+  const { store } = await shared.open();
   const sequence = (await store.readSummary()).lastEventSequence;
-  const figures = await readFigures(context);
+  const figures = await readFigures(shared);
   const upToSnapshot = (event: LokiEvent) => event.sequence <= sequence;
-  const page = await readLogPage(context, sequence + 1, SNAPSHOT_LOG_EVENTS);
+  const page = await readLogPage(shared, sequence + 1, SNAPSHOT_LOG_EVENTS);
   const doneByWorker: Record<string, number> = {};
   for (const event of (await store.listEvents({ types: ['task.completed'] })).filter(upToSnapshot)) {
     if (event.type !== 'task.completed') continue;
@@ -110,8 +118,8 @@ export interface LogPage {
  * Up to `limit` events just before sequence `before`, oldest first. Sequence numbers are dense
  * but need not be: a page may hold fewer, never skips one, and the next starts below its first.
  */
-export async function readLogPage(context: AppContext, before: number, limit: number): Promise<LogPage> {
-  await using workspace = await openAppWorkspace(context);
+export async function readLogPage(shared: SharedWorkspace, before: number, limit: number): Promise<LogPage> {
+  const workspace = await shared.open();
   const size = Math.max(1, Math.min(MAXIMUM_LOG_PAGE, limit));
   const afterSequence = Math.max(0, before - 1 - size);
   const events = (await workspace.store.listEvents({ afterSequence, limit: size })).filter(
@@ -127,8 +135,8 @@ export async function readLogPage(context: AppContext, before: number, limit: nu
 }
 
 /** The latest verdict of each gate that has run, by gate name; none when no gate ran. */
-export async function readGates(context: AppContext): Promise<GateSummary[]> {
-  await using workspace = await openAppWorkspace(context);
+export async function readGates(shared: SharedWorkspace): Promise<GateSummary[]> {
+  const workspace = await shared.open();
   const latest = new Map<string, GateSummary>();
   for (const event of await workspace.store.listEvents({ types: ['gate.evaluated'] })) {
     if (event.type !== 'gate.evaluated') continue;

@@ -5,8 +5,21 @@ import { getJson } from './api.js';
 const LOG_LIMIT = 2000;
 /** Events per "load older" page. */
 const OLDER_PAGE = 500;
-/** A burst of events is folded into one reload of the figures, at most this often. */
-const RELOAD_INTERVAL_MILLISECONDS = 500;
+/**
+ * A burst of events is folded into one reload of the figures, at most this often: the server
+ * runs inside the loki process, and what it spends there is taken from the run. Task moves are
+ * applied from the events at once (TASK_STATUS_AFTER); counts, agents and spend follow the reload.
+ */
+const RELOAD_INTERVAL_MILLISECONDS = 2000;
+/** The status a task has after each of these events, for the board between two reloads. */
+const TASK_STATUS_AFTER = {
+  'task.claimed': 'in_progress',
+  'task.completed': 'completed',
+  'task.dead_lettered': 'dead_letter',
+  'task.cancelled': 'cancelled',
+  'task.retried': 'pending',
+  'task.released': 'pending',
+};
 /** requestAnimationFrame stops in a hidden tab: events are then applied this often instead. */
 const HIDDEN_FLUSH_MILLISECONDS = 1000;
 
@@ -153,5 +166,15 @@ function applyEvents(state, events) {
       doneByWorker = { ...doneByWorker, [worker]: (doneByWorker[worker] ?? 0) + 1 };
     }
   }
-  return { ...state, log, byTask, doneByWorker };
+  return { ...state, log, byTask, doneByWorker, tasks: movedTasks(state.tasks, events) };
+}
+
+function movedTasks(tasks, events) {
+  const moves = new Map();
+  for (const event of events) {
+    const status = TASK_STATUS_AFTER[event.type];
+    if (status !== undefined && event.taskId !== null) moves.set(event.taskId, status);
+  }
+  if (moves.size === 0) return tasks;
+  return tasks.map((task) => (moves.has(task.id) ? { ...task, status: moves.get(task.id) } : task));
 }

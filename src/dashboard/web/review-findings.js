@@ -10,11 +10,7 @@ export function ReviewFindings({ events }) {
   if (rounds.length === 0 && findings.length === 0) return html`<p>Not reviewed yet.</p>`;
   return html`<div class="review">
     ${rounds.map(
-      (event) =>
-        html`<p key=${event.sequence} data-testid="review-round">
-          Round ${event.data.round}: ${event.data.outcome === 'approved' ? 'approved' : 'changes requested'}
-          (${describeCounts(event.data.counts)}), next: ${event.data.next}
-        </p>`,
+      (event) => html`<p key=${event.sequence} data-testid="review-round">${describeRound(event.data)}</p>`,
     )}
     ${
       findings.length > 0 &&
@@ -43,6 +39,11 @@ const ROUTING = {
   todo_comment: 'left as a TODO comment',
   nitpick_comment: 'left as a nitpick comment',
 };
+
+function describeRound(round) {
+  const outcome = round.outcome === 'approved' ? 'approved' : 'changes requested';
+  return `Round ${round.round}: ${outcome} (${describeCounts(round.counts)}), next: ${round.next}`;
+}
 
 function describeCounts(counts) {
   return ['critical', 'high', 'medium', 'low', 'cosmetic']
