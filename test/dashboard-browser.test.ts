@@ -5,6 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../src/clock/index.ts';
 import { startDashboard } from '../src/dashboard/server/index.ts';
+import { openWorkspaceStore, workspacePaths } from '../src/workspace/index.ts';
 import { loki, TempWorkspace } from './support/cli-harness.ts';
 import { HAS_CHROMIUM, launchChromium, seriousAxeViolations } from './support/dashboard-browser.ts';
 
@@ -94,4 +95,145 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard in Chromium, on a workspace', () =
     expect(await page.getByText('Loading the dashboard').count()).toBe(0);
     await context.close();
   }, 120_000);
+
+  it('renders a snapshot with the newest events and loads older ones on demand; shows gate verdicts and review findings as text, live', async () => {
+    using workspace = new TempWorkspace();
+    expect((await loki(workspace, ['init'])).exitCode).toBe(0);
+    await using store = await openWorkspaceStore(workspacePaths(workspace.root), systemClock);
+    await seedReviewedTask(store);
+    // More events than the live log keeps: the page must not replay them to draw itself.
+    for (let index = 0; index < 2500; index += 1) {
+      await store.appendEvent({
+        type: 'agent.text',
+        runId: null,
+        taskId: null,
+        data: { text: `old ${index}` },
+      });
+    }
+    await using dashboard = await startDashboard({
+      context: { cwd: workspace.root, env: workspace.env, clock: systemClock },
+      port: 0,
+    });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const dialogs = watchDialogs(page);
+    await page.goto(dashboard.url);
+
+    const unitTests = page.locator('[data-gate="unit-tests"]');
+    await expect.poll(() => unitTests.locator('.verdict').textContent()).toBe('fail');
+    expect(await unitTests.locator('.reason').textContent()).toBe(XSS_TITLE);
+    expect(await page.locator('[data-gate="lint"] .verdict').textContent()).toBe('not proven');
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      expect(await seriousAxeViolations(page), `overview with gates (${scheme})`).toEqual([]);
+    }
+
+    await openView(page, 'log');
+    const count = page.getByTestId('log-count');
+    await expect.poll(() => count.textContent()).toBe('200 of 200 loaded events');
+    await page.getByRole('button', { name: 'Load older events' }).click();
+    await expect.poll(() => count.textContent()).toBe('700 of 700 loaded events');
+    await page.locator('.log .text', { hasText: /^old 1900$/ }).waitFor();
+    expect(await seriousAxeViolations(page)).toEqual([]);
+
+    // Live after the snapshot: a new verdict replaces the gate's row, a new event enters the log.
+    await store.appendEvent({
+      type: 'gate.evaluated',
+      runId: null,
+      taskId: null,
+      data: {
+        gate: 'unit-tests',
+        verdict: 'pass',
+        reason: '4 tests passed',
+        commit: 'c'.repeat(40),
+        counts: { passed: 4, failed: 0, skipped: 0, framework: 'vitest' },
+      },
+    });
+    await page.locator('.log .text', { hasText: 'unit-tests pass: 4 tests passed' }).waitFor();
+    await openView(page, 'overview');
+    await expect.poll(() => unitTests.locator('.verdict').textContent()).toBe('pass');
+    expect(await unitTests.locator('td').nth(2).textContent()).toBe('4 passed, 0 failed, 0 skipped (vitest)');
+
+    await openView(page, 'tasks');
+    await page.locator('[data-task-id="reviewed"]').click();
+    const drawer = page.getByRole('dialog');
+    const finding = drawer.getByTestId('review-finding');
+    await expect.poll(() => finding.count()).toBe(2);
+    expect(await finding.first().locator('.finding-message').textContent()).toBe(XSS_TITLE);
+    expect(await finding.first().locator('pre').textContent()).toBe(`fix: ${XSS_TITLE}`);
+    expect(await drawer.getByTestId('review-round').first().textContent()).toMatch(
+      /^Round 1: changes requested \(1 critical, 0 high, 0 medium, 1 low, 0 cosmetic\), next: fix$/,
+    );
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      expect(await seriousAxeViolations(page), `drawer with review findings (${scheme})`).toEqual([]);
+    }
+    expect(await page.locator('img').count()).toBe(0);
+    expect(await page.locator('#app script, dialog script').count()).toBe(0);
+    expect(dialogs).toEqual([]);
+    await context.close();
+  }, 120_000);
 });
+
+/** A task with one review round (findings whose text is markup) and gate verdicts, the latest failing. */
+async function seedReviewedTask(store: Awaited<ReturnType<typeof openWorkspaceStore>>): Promise<void> {
+  await store.insertTasks([
+    {
+      id: 'reviewed',
+      type: 'eng-backend',
+      title: 'Reviewed task',
+      description: '',
+      priority: 5,
+      dependencies: [],
+      payload: null,
+      idempotencyKey: null,
+      runId: null,
+      timeoutSeconds: 600,
+      maxAttempts: 3,
+    },
+  ]);
+  const finding = {
+    reviewer: 'review-security',
+    round: 1,
+    file: 'src/app.ts',
+    line: 12,
+    message: XSS_TITLE,
+    suggestedFix: `fix: ${XSS_TITLE}`,
+  };
+  await store.appendEvent({
+    type: 'review.finding_reported',
+    runId: null,
+    taskId: 'reviewed',
+    data: { ...finding, severity: 'Critical', routing: 'fix' },
+  });
+  await store.appendEvent({
+    type: 'review.finding_reported',
+    runId: null,
+    taskId: 'reviewed',
+    data: { ...finding, line: 30, severity: 'Low', routing: 'todo_comment' },
+  });
+  await store.appendEvent({
+    type: 'review.completed',
+    runId: null,
+    taskId: 'reviewed',
+    data: {
+      round: 1,
+      outcome: 'changes_requested',
+      reviewers: ['review-code', 'review-business', 'review-security'],
+      devilsAdvocate: false,
+      counts: { critical: 1, high: 0, medium: 0, low: 1, cosmetic: 0 },
+      next: 'fix',
+    },
+  });
+  const commit = 'b'.repeat(40);
+  const gate = (name: string, verdict: 'pass' | 'fail' | 'not-proven', reason: string) =>
+    store.appendEvent({
+      type: 'gate.evaluated',
+      runId: null,
+      taskId: null,
+      data: { gate: name, verdict, reason, commit },
+    });
+  await gate('unit-tests', 'pass', 'all tests passed');
+  await gate('lint', 'not-proven', 'no linter configured');
+  await gate('unit-tests', 'fail', XSS_TITLE);
+}

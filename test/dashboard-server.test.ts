@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../src/clock/index.ts';
 import { type DashboardServer, startDashboard } from '../src/dashboard/server/index.ts';
 import { isLokiError } from '../src/errors/index.ts';
+import { openWorkspaceStore, workspacePaths } from '../src/workspace/index.ts';
 import { loki, TempWorkspace } from './support/cli-harness.ts';
 import { dashboardRequest, EventStreamReader } from './support/dashboard-client.ts';
 
@@ -168,6 +169,86 @@ describe('the dashboard server', () => {
     expect(ids).toEqual([...ids].sort((left, right) => left - right));
   });
 
+  it('sends one snapshot: the figures, the newest events up to its sequence, and older events page by page on demand', async () => {
+    await using store = await openWorkspaceStore(workspacePaths(workspace.root), systemClock);
+    for (let index = 0; index < 450; index += 1) {
+      await store.appendEvent({
+        type: 'agent.text',
+        runId: null,
+        taskId: null,
+        data: { text: `line ${index}` },
+      });
+    }
+    const snapshot = JSON.parse((await get('/api/snapshot')).body) as {
+      sequence: number;
+      tasks: unknown[];
+      gates: unknown[];
+      status: { queue: object };
+      log: { events: Array<{ sequence: number }>; hasOlder: boolean; nextBefore: number };
+    };
+    // 1 (workspace.initialized) + 450.
+    expect(snapshot.sequence).toBe(451);
+    expect(snapshot).toMatchObject({ tasks: [], gates: [], status: { queue: { pending: 0 } } });
+    const sequences = (events: Array<{ sequence: number }>) => events.map((event) => event.sequence);
+    expect(sequences(snapshot.log.events)).toEqual(range(252, 451));
+    expect(snapshot.log).toMatchObject({ hasOlder: true, nextBefore: 252 });
+
+    const older = JSON.parse((await get('/api/log?before=252&limit=200')).body) as typeof snapshot.log;
+    expect(sequences(older.events)).toEqual(range(52, 251));
+    const oldest = JSON.parse((await get('/api/log?before=52&limit=200')).body) as typeof snapshot.log;
+    expect(sequences(oldest.events)).toEqual(range(1, 51));
+    expect(oldest.hasOlder).toBe(false);
+    expect((await get('/api/log?before=soon')).status).toBe(400);
+
+    // The stream the page opens after its snapshot starts with the first event after it.
+    await store.appendEvent({ type: 'agent.text', runId: null, taskId: null, data: { text: 'after' } });
+    using stream = new EventStreamReader(dashboard.port, { cookie }, '/api/events?after=451');
+    expect((await stream.next()).event).toBe('ready');
+    expect(await stream.next()).toMatchObject({ id: '452' });
+  });
+
+  it('answers with the latest verdict of each gate, and none before any gate ran', async () => {
+    expect(JSON.parse((await get('/api/gates')).body)).toEqual([]);
+    await using store = await openWorkspaceStore(workspacePaths(workspace.root), systemClock);
+    const commit = 'a'.repeat(40);
+    await store.appendEvent({
+      type: 'gate.evaluated',
+      runId: null,
+      taskId: null,
+      data: { gate: 'unit-tests', verdict: 'fail', reason: '1 test failed', commit },
+    });
+    await store.appendEvent({
+      type: 'gate.evaluated',
+      runId: null,
+      taskId: null,
+      data: { gate: 'lint', verdict: 'not-proven', reason: 'no linter configured', commit },
+    });
+    await store.appendEvent({
+      type: 'gate.evaluated',
+      runId: null,
+      taskId: 'task-1',
+      data: {
+        gate: 'unit-tests',
+        verdict: 'pass',
+        reason: '3 tests passed',
+        commit,
+        counts: { passed: 3, failed: 0, skipped: 0, framework: 'vitest' },
+      },
+    });
+    const gates = JSON.parse((await get('/api/gates')).body) as unknown[];
+    expect(gates).toEqual([
+      expect.objectContaining({ gate: 'lint', verdict: 'not-proven', taskId: null }),
+      expect.objectContaining({
+        gate: 'unit-tests',
+        verdict: 'pass',
+        reason: '3 tests passed',
+        counts: { passed: 3, failed: 0, skipped: 0, framework: 'vitest' },
+        taskId: 'task-1',
+      }),
+    ]);
+    expect(JSON.parse((await get('/api/figures')).body)).toMatchObject({ gates });
+  });
+
   it('answers a malformed Last-Event-ID with 400 and what is wrong', async () => {
     const response = await get('/api/events', { 'last-event-id': 'yesterday' });
     expect(response.status).toBe(400);
@@ -186,3 +267,7 @@ describe('the dashboard server', () => {
     expect((await get('/api/status')).status).toBe(200);
   });
 });
+
+function range(first: number, last: number): number[] {
+  return Array.from({ length: last - first + 1 }, (_, index) => first + index);
+}

@@ -34,6 +34,7 @@ export {
   type AgentTypeJson,
   type InstanceTaskJson,
   listAgents,
+  listAgentsOf,
 } from './list-agents.ts';
 export { findLiveRun, type RunLiveness } from './find-live-run.ts';
 export {

@@ -45,7 +45,20 @@ export interface AgentsJson {
  * leases, with their tasks). Read-only, like the status: listing agents never changes the store.
  */
 export async function listAgents(context: AppContext): Promise<AgentsJson> {
-  const types = AGENT_CATALOG.map((agentType): AgentTypeJson => ({
+  const workspace = await openWorkspaceIfPresent(context);
+  if (workspace === null) return { workspace: null, types: agentTypes(), instances: [] };
+  await using openedWorkspace = workspace;
+  return listAgentsOf(openedWorkspace, context.clock.now());
+}
+
+/** listAgents on a workspace the caller holds open (the dashboard reads through one connection). */
+export async function listAgentsOf(workspace: Workspace, now: number): Promise<AgentsJson> {
+  const tasks = await workspace.store.listTasks({ statuses: ['in_progress'] });
+  return { workspace: workspace.paths.root, types: agentTypes(), instances: groupByWorker(tasks, now) };
+}
+
+function agentTypes(): AgentTypeJson[] {
+  return AGENT_CATALOG.map((agentType) => ({
     id: agentType.id,
     swarm: agentType.swarm,
     title: agentType.title,
@@ -53,15 +66,6 @@ export async function listAgents(context: AppContext): Promise<AgentsJson> {
     tier: agentType.defaultTier,
     tools: [...agentType.tools],
   }));
-  const workspace = await openWorkspaceIfPresent(context);
-  if (workspace === null) return { workspace: null, types, instances: [] };
-  await using openedWorkspace = workspace;
-  const tasks = await openedWorkspace.store.listTasks({ statuses: ['in_progress'] });
-  return {
-    workspace: openedWorkspace.paths.root,
-    types,
-    instances: groupByWorker(tasks, context.clock.now()),
-  };
 }
 
 /**

@@ -1,10 +1,11 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { systemClock } from '../clock/index.ts';
 import { startDashboard } from '../dashboard/server/index.ts';
 import { initWorkspace, openWorkspaceStore, workspacePaths } from '../workspace/index.ts';
+import { describeEnvironment } from './bench-environment.ts';
 import { measureDashboardCpu } from './dashboard-cpu.ts';
 
 const TASKS = 1000;
@@ -23,6 +24,8 @@ const CHROMIUM_PATH = process.env.LOKI_TEST_CHROMIUM ?? '/usr/bin/chromium';
 export async function runDashboardBenchmark(repositoryRoot: string): Promise<void> {
   if (!existsSync(CHROMIUM_PATH)) throw new Error(`no Chromium at ${CHROMIUM_PATH} (set LOKI_TEST_CHROMIUM)`);
   const root = mkdtempSync(join(tmpdir(), 'loki-bench-dashboard-'));
+  // Other work on the machine slows the page and the runs alike: the load is written down with them.
+  const loadAtStart = roundedLoad();
   try {
     const seeded = await seedWorkspace(root);
     const browser = await chromium.launch({
@@ -39,7 +42,8 @@ export async function runDashboardBenchmark(repositoryRoot: string): Promise<voi
       const results = {
         benchmark: 'dashboard',
         measuredAt: new Date().toISOString(),
-        machine: { cpus: cpus().length, node: process.version },
+        environment: describeEnvironment(),
+        loadAverage: { atStart: loadAtStart, atEnd: roundedLoad(), note: '1, 5 and 15 minute load averages' },
         seeded,
         firstRender: {
           ...render,
@@ -104,6 +108,10 @@ async function seedWorkspace(root: string): Promise<{ tasks: number; events: num
     events: (await store.readSummary()).lastEventSequence,
     seconds: secondsSince(started),
   };
+}
+
+function roundedLoad(): number[] {
+  return loadavg().map((load) => Math.round(load * 100) / 100);
 }
 
 function secondsSince(started: number): number {

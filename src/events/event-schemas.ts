@@ -218,6 +218,15 @@ export const eventDataSchemas = {
     }),
     next: z.enum(['merge', 'fix', 'fail']),
   }),
+  'gate.evaluated': z.strictObject({
+    gate: z.string(),
+    verdict: z.enum(['pass', 'fail', 'not-proven']),
+    reason: z.string(),
+    commit: z.string(),
+    counts: z
+      .strictObject({ passed: count, failed: count, skipped: count, framework: z.string() })
+      .optional(),
+  }),
 } satisfies { [Type in EventType]: z.ZodType };
 
 type EventDataSchemas = typeof eventDataSchemas;

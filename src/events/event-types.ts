@@ -306,6 +306,16 @@ export interface ReviewCompletedData {
   next: 'merge' | 'fix' | 'fail';
 }
 
+/** A verification gate's verdict on a commit (src/gates GateResult, its evidence left in the gate's files). */
+export interface GateEvaluatedData {
+  gate: string;
+  verdict: 'pass' | 'fail' | 'not-proven';
+  reason: string;
+  commit: string;
+  /** The test runner's own counts, for gates that run tests. */
+  counts?: { passed: number; failed: number; skipped: number; framework: string };
+}
+
 export interface EventDataByType {
   'task.enqueued': TaskEnqueuedData;
   'task.claimed': TaskClaimedData;
@@ -348,6 +358,7 @@ export interface EventDataByType {
   'acceptance.tampered': AcceptanceTamperedData;
   'review.finding_reported': ReviewFindingReportedData;
   'review.completed': ReviewCompletedData;
+  'gate.evaluated': GateEvaluatedData;
 }
 
 export type EventType = keyof EventDataByType;
@@ -402,4 +413,5 @@ export const EVENT_TYPES: readonly EventType[] = [
   'acceptance.tampered',
   'review.finding_reported',
   'review.completed',
+  'gate.evaluated',
 ];

@@ -120,6 +120,13 @@ const SAMPLE_DATA: { [Type in EventType]: EventDataByType[Type] } = {
     counts: { critical: 1, high: 0, medium: 0, low: 0, cosmetic: 0 },
     next: 'fix',
   },
+  'gate.evaluated': {
+    gate: 'unit-tests',
+    verdict: 'pass',
+    reason: '12 tests passed',
+    commit: '0123456789abcdef0123456789abcdef01234567',
+    counts: { passed: 12, failed: 0, skipped: 0, framework: 'vitest' },
+  },
 };
 
 function sampleEvent(type: EventType): NewEvent {

@@ -1,5 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import {
@@ -17,11 +16,13 @@ import {
   showTask,
   stopRun,
 } from '../../app/index.ts';
-import { isLokiError } from '../../errors/index.ts';
-import { parseJsonOrNull } from '../../text/index.ts';
+import { isLokiError, usageError } from '../../errors/index.ts';
 import { workspacePaths } from '../../workspace/index.ts';
 import { errorResponse, parseBody } from './api-errors.ts';
+import { listPastRuns } from './past-runs.ts';
 import { readMetrics } from './read-metrics.ts';
+import type { SharedWorkspace } from './shared-workspace.ts';
+import { readFigures, readGates, readLogPage, readSnapshot, SNAPSHOT_LOG_EVENTS } from './read-snapshot.ts';
 
 const addTaskBody = z.strictObject({
   type: z.string().min(1),
@@ -37,15 +38,24 @@ const cancelBody = z.strictObject({ reason: z.string().max(2000).optional() });
  * its result as it is. Controls are POSTs with a JSON body: a cross-site form cannot send one, and
  * the guard refuses foreign origins anyway.
  */
-export function apiRoutes(context: AppContext): Hono {
+export function apiRoutes(context: AppContext, shared: SharedWorkspace): Hono {
   const api = new Hono();
   api.onError((error, c) => errorResponse(c, error));
 
+  api.get('/snapshot', async (c) => c.json(await readSnapshot(shared)));
+  api.get('/figures', async (c) => c.json(await readFigures(shared)));
+  api.get('/log', async (c) => {
+    const before = wholeNumber(c.req.query('before'), 'before');
+    const limit =
+      c.req.query('limit') === undefined ? SNAPSHOT_LOG_EVENTS : wholeNumber(c.req.query('limit'), 'limit');
+    return c.json(await readLogPage(shared, before, limit));
+  });
+  api.get('/gates', async (c) => c.json(await readGates(shared)));
   api.get('/status', async (c) => c.json(await readStatus(context)));
   api.get('/tasks', async (c) => c.json(await listTasks(context)));
   api.get('/tasks/:id', async (c) => c.json(await showTask(context, c.req.param('id'))));
   api.get('/agents', async (c) => c.json(await listAgents(context)));
-  api.get('/metrics', async (c) => c.json(await readMetrics(context)));
+  api.get('/metrics', async (c) => c.json(await readMetrics(await shared.open())));
   api.get('/continuity', (c) => {
     const file = workspacePaths(context.cwd).continuityFile;
     return c.json({ markdown: existsSync(file) ? readFileSync(file, 'utf8') : null });
@@ -80,6 +90,16 @@ export function apiRoutes(context: AppContext): Hono {
   return api;
 }
 
+function wholeNumber(text: string | undefined, name: string): number {
+  if (text === undefined || !/^\d{1,15}$/.test(text)) {
+    throw usageError(
+      'DASHBOARD_INVALID_REQUEST',
+      `${name} must be a whole number, not "${String(text).slice(0, 40)}"`,
+    );
+  }
+  return Number(text);
+}
+
 /**
  * Asks the live run to stop and answers at once: the dashboard may be served by that very run, so
  * it must not wait for the run to let go of the workspace; the page sees it wind down in the
@@ -102,33 +122,3 @@ async function requestStop(context: AppContext): Promise<{ isRequested: boolean;
     throw error;
   }
 }
-
-interface PastRun {
-  runId: string;
-  status: string;
-  exitCode: number | null;
-  summary: string;
-}
-
-/** The runs that ended, from the reports they wrote (.loki/artifacts/reports/<run id>.json). */
-function listPastRuns(root: string): PastRun[] {
-  const directory = workspacePaths(root).reportsDirectory;
-  if (!existsSync(directory)) return [];
-  const runs: PastRun[] = [];
-  for (const name of readdirSync(directory)
-    .filter((entry) => entry.endsWith('.json'))
-    .sort()) {
-    const report = parseJsonOrNull(readFileSync(join(directory, name), 'utf8'));
-    const parsed = pastRunSchema.safeParse(report);
-    // A report that is not one is skipped: the list shows what it can read, loki report says more.
-    if (parsed.success) runs.push({ ...parsed.data, exitCode: parsed.data.exitCode ?? null });
-  }
-  return runs;
-}
-
-const pastRunSchema = z.looseObject({
-  runId: z.string(),
-  status: z.string(),
-  exitCode: z.number().optional(),
-  summary: z.string(),
-});

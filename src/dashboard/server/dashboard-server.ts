@@ -9,6 +9,7 @@ import { errorResponse } from './api-errors.ts';
 import { apiRoutes } from './api-routes.ts';
 import { streamEvents } from './event-stream-route.ts';
 import { requestGuard } from './request-guard.ts';
+import { SharedWorkspace } from './shared-workspace.ts';
 import { addWebRoutes, CONTENT_SECURITY_POLICY } from './web-assets.ts';
 
 export const DEFAULT_DASHBOARD_PORT = 57374;
@@ -38,6 +39,7 @@ export interface DashboardServer extends AsyncDisposable {
 export async function startDashboard(options: DashboardOptions): Promise<DashboardServer> {
   const token = options.token ?? randomBytes(32).toString('base64url');
   const connections = new AbortController();
+  const shared = new SharedWorkspace(options.context);
   let boundPort = options.port;
   const app = new Hono();
   app.use(async (c, next) => {
@@ -50,8 +52,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   });
   app.onError((error, c) => errorResponse(c, error));
   app.use(requestGuard({ token, port: () => boundPort }));
-  app.get('/api/events', (c) => streamEvents(c, options.context, connections.signal));
-  app.route('/api', apiRoutes(options.context));
+  app.get('/api/events', (c) => streamEvents(c, shared, connections.signal));
+  app.route('/api', apiRoutes(options.context, shared));
   addWebRoutes(app);
 
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
@@ -64,6 +66,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       // Open event streams never end by themselves.
       server.closeAllConnections();
     });
+    await shared[Symbol.asyncDispose]();
   };
   return {
     port: boundPort,

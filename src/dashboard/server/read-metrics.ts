@@ -1,4 +1,4 @@
-import { type AppContext, openAppWorkspace } from '../../app/index.ts';
+import type { Workspace } from '../../workspace/index.ts';
 
 /** One point of the run's figures over time: totals up to `at` (epoch milliseconds). */
 export interface MetricsPoint {
@@ -32,8 +32,7 @@ const MAXIMUM_POINTS = 240;
  * Spend, tokens, tasks done and merges over the workspace's history, as running totals from the
  * events that record them (usage.recorded, task.completed, merge.completed).
  */
-export async function readMetrics(context: AppContext): Promise<Metrics> {
-  await using workspace = await openAppWorkspace(context);
+export async function readMetrics(workspace: Workspace): Promise<Metrics> {
   const events = await workspace.store.listEvents({
     types: ['usage.recorded', 'task.completed', 'merge.completed'],
   });

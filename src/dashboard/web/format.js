@@ -52,6 +52,12 @@ export function describeEvent(event) {
       return `merged as ${String(data.commit).slice(0, 10)}`;
     case 'verification.ran':
       return `\`${clip(data.command, 80)}\` ${data.passed ? 'passed' : `failed (exit ${data.exitCode ?? '?'})`}`;
+    case 'review.finding_reported':
+      return `${data.severity} from ${data.reviewer} at ${clip(data.file, 80)}:${data.line}: ${clip(data.message, 160)}`;
+    case 'review.completed':
+      return `round ${data.round} ${data.outcome === 'approved' ? 'approved' : 'changes requested'}, next: ${data.next}`;
+    case 'gate.evaluated':
+      return `${data.gate} ${data.verdict}: ${clip(data.reason, 160)}`;
     case 'usage.recorded':
       return `${data.model}: ${data.inputTokens} in, ${data.outputTokens} out, ${formatUsd(data.costUsd)}`;
     case 'run.paused':
@@ -61,4 +67,10 @@ export function describeEvent(event) {
     default:
       return clip(JSON.stringify(data), 200);
   }
+}
+
+/** A gate's test counts as text ("12 passed, 1 failed, 0 skipped (vitest)"), or a dash. */
+export function formatCounts(counts) {
+  if (counts === undefined || counts === null) return '–';
+  return `${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped (${counts.framework})`;
 }

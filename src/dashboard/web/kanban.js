@@ -1,6 +1,10 @@
+import { useState } from 'preact/hooks';
 import { html } from './html.js';
 
-const REVIEW_EVENT = /^(verification|merge|review|secret)\./;
+/** Cards drawn per column until asked for all: a queue of a thousand tasks is drawn at once. */
+const CARDS_SHOWN = 100;
+
+const REVIEW_EVENT = /^(verification|merge|review|gate|secret)\./;
 
 const COLUMNS = [
   { id: 'pending', title: 'Pending', holds: (task) => task.status === 'pending' },
@@ -28,11 +32,13 @@ function isInReview(task, byTask) {
 }
 
 export function Kanban({ state, onOpenTask }) {
+  const [expanded, setExpanded] = useState({});
   return html`<section aria-labelledby="kanban-heading">
     <h2 id="kanban-heading">Tasks</h2>
     <div class="kanban">
       ${COLUMNS.map((column) => {
         const tasks = state.tasks.filter((task) => column.holds(task, state.byTask));
+        const shown = expanded[column.id] === true ? tasks : tasks.slice(0, CARDS_SHOWN);
         return html`<section
           class="column"
           key=${column.id}
@@ -41,7 +47,7 @@ export function Kanban({ state, onOpenTask }) {
         >
           <h3 id=${`column-${column.id}`}>${column.title} <span class="count">${tasks.length}</span></h3>
           <ul>
-            ${tasks.map(
+            ${shown.map(
               (task) =>
                 html`<li key=${task.id}>
                   <button
@@ -59,6 +65,16 @@ export function Kanban({ state, onOpenTask }) {
                 </li>`,
             )}
           </ul>
+          ${
+            shown.length < tasks.length &&
+            html`<button
+              type="button"
+              class="link"
+              onClick=${() => setExpanded((old) => ({ ...old, [column.id]: true }))}
+            >
+              Show all ${tasks.length}
+            </button>`
+          }
         </section>`;
       })}
     </div>

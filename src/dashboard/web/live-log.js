@@ -4,7 +4,18 @@ import { html } from './html.js';
 
 /** Rows rendered at once: the newest; the filters reach further back. */
 const SHOWN = 300;
-const CATEGORIES = ['all', 'run', 'phase', 'task', 'agent', 'merge', 'verification', 'usage'];
+const CATEGORIES = [
+  'all',
+  'run',
+  'phase',
+  'task',
+  'agent',
+  'merge',
+  'verification',
+  'review',
+  'gate',
+  'usage',
+];
 
 export function LiveLog({ state, onOpenTask }) {
   const [category, setCategory] = useState('all');
@@ -18,7 +29,7 @@ export function LiveLog({ state, onOpenTask }) {
         (event.taskId ?? '').toLowerCase().includes(needle) ||
         describeEvent(event).toLowerCase().includes(needle)),
   );
-  const shown = matching.slice(-SHOWN).reverse();
+  const shown = matching.slice(-(SHOWN + state.olderLoaded)).reverse();
   return html`<section aria-labelledby="log-heading">
     <h2 id="log-heading">Live log</h2>
     <div class="filters">
@@ -36,7 +47,10 @@ export function LiveLog({ state, onOpenTask }) {
           onInput=${(event) => setText(event.currentTarget.value)}
           placeholder="task id, type or text"
       /></label>
-      <span role="status">${matching.length} event${matching.length === 1 ? '' : 's'}</span>
+      <span role="status" data-testid="log-count"
+        >${matching.length} of ${state.log.length} loaded event${state.log.length === 1 ? '' : 's'}</span
+      >
+      ${state.olderBefore !== null && html`<button type="button" onClick=${state.loadOlder}>Load older events</button>`}
     </div>
     <ol class="log" aria-label="Events, newest first">
       ${shown.map(

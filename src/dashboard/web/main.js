@@ -66,7 +66,7 @@ function App() {
       html`<${TaskDrawer}
         key=${openTaskId}
         taskId=${openTaskId}
-        revision=${state.log.at(-1)?.sequence ?? 0}
+        revision=${state.byTask[openTaskId]?.sequence ?? 0}
         onClose=${() => setOpenTaskId(null)}
       />`
     }

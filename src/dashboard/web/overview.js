@@ -1,5 +1,6 @@
 import { html } from './html.js';
 import { formatDuration, formatTime, formatUsd } from './format.js';
+import { Gates } from './gates.js';
 
 const COUNT_LABELS = [
   ['pending', 'Pending'],
@@ -56,6 +57,7 @@ export function Overview({ state, now }) {
       <ul class="counts">
         ${COUNT_LABELS.map(([key, label]) => html`<li key=${key}><span class="count">${status.queue[key]}</span> ${label}</li>`)}
       </ul>
+      <${Gates} gates=${state.gates ?? []} />
       <h3>Phases</h3>
       <${PhaseTimeline} phases=${metrics.phases} now=${now} />
       <h3>Spend and tokens over time</h3>

@@ -2,12 +2,13 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { getJson, postJson } from './api.js';
 import { describeEvent, formatTime } from './format.js';
 import { html } from './html.js';
+import { ReviewFindings } from './review-findings.js';
 
 const RETRYABLE = new Set(['failed', 'dead_letter', 'cancelled']);
 
 /**
  * One task in a modal dialog: its figures, controls, tool calls, changed files, verification
- * output and every event. The native <dialog> keeps the focus inside and closes on Escape.
+ * output, review findings and every event. The native <dialog> keeps the focus inside and closes on Escape.
  */
 export function TaskDrawer({ taskId, revision, onClose }) {
   const dialog = useRef(null);
@@ -141,6 +142,8 @@ export function TaskDrawer({ taskId, revision, onClose }) {
                   </div>`,
               )
         }
+        <h3>Review</h3>
+        <${ReviewFindings} events=${events} />
         <h3>Events</h3>
         <ol class="events">
           ${events.map(
