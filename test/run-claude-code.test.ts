@@ -71,5 +71,5 @@ describe('loki run --provider claude-code (real Claude Code via the Agent SDK, f
     }
     expect(reportFiles(workspace.root).length).toBeGreaterThan(0);
     expect(events.some((event) => event.type === 'usage.recorded')).toBe(true);
-  }, 240_000);
+  }, 360_000);
 });

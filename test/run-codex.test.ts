@@ -83,7 +83,7 @@ describe('loki run --provider codex (real Codex via the Codex SDK, fake Response
     }
     expect(reportFiles(workspace.root).length).toBeGreaterThan(0);
     expect(events.some((event) => event.type === 'usage.recorded')).toBe(true);
-  }, 300_000);
+  }, 360_000);
 
   it('is auto-detected when a Codex key is the only provider found, and runs a task', async () => {
     using workspace = new TempWorkspace('loki-auto-codex-');

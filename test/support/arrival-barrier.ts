@@ -14,7 +14,7 @@ export class ArrivalBarrier {
   #holding = true;
   #met = false;
 
-  constructor(parties: number, deadlineMilliseconds = 120_000) {
+  constructor(parties: number, deadlineMilliseconds = 180_000) {
     this.#parties = parties;
     this.#released = new Promise((resolve) => {
       this.#release = resolve;
