@@ -228,8 +228,20 @@ export class AppUnderTest implements AsyncDisposable {
   /** One connection to the supervisor, after it proved it is ours; the request line sent. */
   async #open(request: string): Promise<Socket> {
     const socket = connect(this.#socketLink);
-    await once(socket, 'connect');
+    // Errors end the connection (the supervisor is gone, or not listening yet); the greeting
+    // read below then sees the close and the caller gets an error that says so.
+    let failure: Error | null = null;
+    socket.on('error', (error) => {
+      failure = error;
+      socket.destroy();
+    });
     const greeting = await readLine(socket);
+    if (greeting === null) {
+      throw new LokiError(
+        `The app's supervisor closed the connection before greeting (${failure === null ? 'closed' : String(failure)}): the app is not up or is gone.`,
+        { code: 'APP_BRIDGE_CLOSED', category: 'user' },
+      );
+    }
     if (greeting !== `LOKI ${this.#nonce}`) {
       socket.destroy();
       throw new LokiError(
