@@ -39,7 +39,7 @@ describe.skipIf(SKIP)('the accessibility gate, app in the bubblewrap sandbox, ax
   it('passes an accessible page', async () => {
     writeAppProject(directory, { 'server.mjs': APPS.fast }, { architecture: NODE_START });
     const { result } = await gate.run(appGateContext(directory, runner()));
-    expect(result.reason).toMatch(/no serious or critical violation on 1 pages \(\/\)/);
+    expect(result.reason).toMatch(/no serious or critical violation on 1 page \(\/\)/);
     expect(result.verdict).toBe('pass');
   });
 

@@ -84,7 +84,7 @@ function judge(
     verdict: failing.length === 0 ? 'pass' : 'fail',
     reason:
       failing.length === 0
-        ? `no ${options.failingImpacts.join(' or ')} violation on ${String(pages.length)} pages (${pages.join(', ')}); ${String(violations.length)} lesser`
+        ? `no ${options.failingImpacts.join(' or ')} violation on ${pages.length === 1 ? '1 page' : `${String(pages.length)} pages`} (${pages.join(', ')}); ${String(violations.length)} lesser`
         : `${String(failing.length)} ${options.failingImpacts.join('/')} violations: ${rules.join(', ')}`,
     details: violations
       .map((each) => `${each.page} ${each.impact} ${each.id} at ${each.target}: ${each.help}`)

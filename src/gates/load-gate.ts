@@ -1,5 +1,5 @@
 import type { Gate } from './gate.ts';
-import { formatMeasurements, measureRoute, type RouteMeasurement } from './measure-route.ts';
+import { countOf, formatMeasurements, measureRoute, type RouteMeasurement } from './measure-route.ts';
 import { MEASUREMENT_COLUMNS, measurementRows } from './performance-gate.ts';
 import { DEFAULT_STARTUP_TIMEOUT_MILLISECONDS, runAppGate } from './run-app-gate.ts';
 
@@ -61,7 +61,7 @@ export function createLoadGate(overrides: Partial<LoadGateOptions> = {}): Gate {
           verdict: problems.length === 0 ? 'pass' : 'fail',
           reason:
             problems.length === 0
-              ? `${String(rate)} requests/s on ${String(measurements.length)} routes: error rate at most ${percent(options.maxErrorRate)}, p99 below ${String(options.maxP99Milliseconds)} ms`
+              ? `${String(rate)} requests/s on ${countOf(measurements.length, 'route')}: error rate at most ${percent(options.maxErrorRate)}, p99 below ${String(options.maxP99Milliseconds)} ms`
               : `under ${String(rate)} requests/s: ${problems.join('; ')}`,
           details: formatMeasurements(measurements),
           table: { columns: MEASUREMENT_COLUMNS, rows: measurementRows(measurements) },

@@ -23,24 +23,49 @@ export interface MeasureRouteOptions {
   /** Seconds before a request counts as a timeout. */
   requestTimeoutSeconds?: number;
   signal?: AbortSignal;
+  /** Seconds of traffic before the measured run, not counted: steady state, not the cold start. */
+  warmupSeconds?: number;
   /** Called on the first HTTP answer (the chaos gate cuts dependencies once traffic flows). */
   onFirstResponse?: () => void;
 }
 
 /**
  * autocannon against one route of the app under test, from Loki's side of the bridge. Its
- * latency includes the bridge's two local hops, well under a millisecond each.
+ * latency includes the bridge's two local hops (Loki's TCP port, the supervisor's unix socket):
+ * a real product's users have a network in between too.
  */
 export async function measureRoute(
   baseUrl: string,
   route: string,
   options: MeasureRouteOptions,
 ): Promise<RouteMeasurement> {
+  if (options.warmupSeconds !== undefined && options.warmupSeconds > 0) {
+    await runAutocannon(baseUrl + route, {
+      ...options,
+      durationSeconds: options.warmupSeconds,
+      onFirstResponse: undefined,
+    });
+  }
+  const result = await runAutocannon(baseUrl + route, options);
   options.signal?.throwIfAborted();
-  const result = await new Promise<Result>((resolve, reject) => {
+  return {
+    route,
+    requests: result.requests.total,
+    p50Milliseconds: result.latency.p50,
+    p99Milliseconds: result.latency.p99,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    non2xx: result.non2xx,
+    requestsPerSecond: Math.round((result.requests.total / Math.max(result.duration, 0.001)) * 10) / 10,
+  };
+}
+
+function runAutocannon(url: string, options: MeasureRouteOptions): Promise<Result> {
+  options.signal?.throwIfAborted();
+  return new Promise<Result>((resolve, reject) => {
     const instance = autocannon(
       {
-        url: baseUrl + route,
+        url,
         connections: options.connections,
         duration: options.durationSeconds,
         timeout: options.requestTimeoutSeconds ?? 10,
@@ -56,17 +81,11 @@ export async function measureRoute(
     options.signal?.addEventListener('abort', stop, { once: true });
     if (options.onFirstResponse !== undefined) instance.once('response', options.onFirstResponse);
   });
-  options.signal?.throwIfAborted();
-  return {
-    route,
-    requests: result.requests.total,
-    p50Milliseconds: result.latency.p50,
-    p99Milliseconds: result.latency.p99,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    non2xx: result.non2xx,
-    requestsPerSecond: Math.round((result.requests.total / Math.max(result.duration, 0.001)) * 10) / 10,
-  };
+}
+
+/** `1 route`, `3 routes`. */
+export function countOf(count: number, noun: string): string {
+  return `${String(count)} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 /** The evidence table, as text for people and as rows for the report. */
