@@ -1,3 +1,4 @@
+import { isLokiError } from '../errors/index.ts';
 import { findAppLaunch, type AppLaunch } from './app-launch.ts';
 import { AppUnderTest } from './app-under-test.ts';
 import { EXCERPT_CHARACTERS, notRun } from './command-gates.ts';
@@ -41,7 +42,7 @@ export async function runAppGate(
   });
   const health = await app.waitUntilHealthy(launch.healthPath, startupTimeoutMilliseconds);
   const judgement: AppGateJudgement = health.healthy
-    ? await measure(app, launch)
+    ? await measure(app, launch).catch((error: unknown) => judgeAppFailure(error, context.signal))
     : {
         verdict: 'fail',
         reason: `the app did not start: ${health.reason}`,
@@ -67,4 +68,14 @@ export async function runAppGate(
       },
     },
   };
+}
+
+/**
+ * The app broke the session itself (its processes outlived SIGKILL, its supervisor vanished, it
+ * swapped the bridge's socket): a failure of the app, with Loki's message. Anything else, an
+ * abort included, is not the app's verdict and goes to the caller.
+ */
+function judgeAppFailure(error: unknown, signal: AbortSignal | undefined): AppGateJudgement {
+  if (signal?.aborted === true || !isLokiError(error) || !error.code.startsWith('APP_')) throw error;
+  return { verdict: 'fail', reason: error.message, details: '', tool: 'the app under test' };
 }
