@@ -19,6 +19,13 @@ export interface GateEvidence {
   outputExcerpt: string;
   /** Files the verdict rests on (configuration found, reports read). */
   files: string[];
+  /** Measurements the verdict rests on, one row each (a route's latencies, an axe violation). */
+  table?: EvidenceTable;
+}
+
+export interface EvidenceTable {
+  columns: string[];
+  rows: (string | number)[][];
 }
 
 export interface GateResult {

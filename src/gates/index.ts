@@ -13,3 +13,20 @@ export { ALL_GATES, runGates, type GateRun } from './run-gates.ts';
 export { legalGate } from './legal-gate.ts';
 export { securityGate } from './security-gate.ts';
 export { auditGate } from './audit-gate.ts';
+export {
+  accessibilityGate,
+  type AccessibilityGateOptions,
+  createAccessibilityGate,
+  DEFAULT_ACCESSIBILITY_OPTIONS,
+} from './accessibility-gate.ts';
+export { type AppLaunch, findAppLaunch } from './app-launch.ts';
+export { type AppDependency, AppUnderTest, type HealthWait, type StartAppOptions } from './app-under-test.ts';
+export { chaosGate, type ChaosGateOptions, createChaosGate, DEFAULT_CHAOS_OPTIONS } from './chaos-gate.ts';
+export { createLoadGate, DEFAULT_LOAD_OPTIONS, loadGate, type LoadGateOptions } from './load-gate.ts';
+export {
+  createPerformanceGate,
+  DEFAULT_PERFORMANCE_OPTIONS,
+  performanceGate,
+  type PerformanceGateOptions,
+} from './performance-gate.ts';
+export type { EvidenceTable } from './gate.ts';

@@ -6,9 +6,13 @@ import {
   typeCheckGate,
   unitTestGate,
 } from './command-gates.ts';
+import { accessibilityGate } from './accessibility-gate.ts';
 import { auditGate } from './audit-gate.ts';
+import { chaosGate } from './chaos-gate.ts';
 import { coverageGate } from './coverage-gate.ts';
 import { legalGate } from './legal-gate.ts';
+import { loadGate } from './load-gate.ts';
+import { performanceGate } from './performance-gate.ts';
 import { securityGate } from './security-gate.ts';
 import type { Gate, GateContext, GateRecord, GateResult } from './gate.ts';
 
@@ -23,6 +27,11 @@ export const ALL_GATES: readonly Gate[] = [
   securityGate,
   auditGate,
   legalGate,
+  // The app gates start the product; they come last, after the cheap checks of its code.
+  performanceGate,
+  loadGate,
+  chaosGate,
+  accessibilityGate,
 ];
 
 export interface GateRun {

@@ -16,7 +16,7 @@ export function registerVerifyCommand(program: Command, context: CliContext): vo
     )
     .option(
       '--gate <name...>',
-      'only these gates (unit-tests, coverage, integration-tests, e2e-tests, lint, types, security, audit, legal)',
+      'only these gates (unit-tests, coverage, integration-tests, e2e-tests, lint, types, security, audit, legal, performance, load, chaos, accessibility)',
     )
     .option('--timeout <seconds>', 'most seconds one gate may take', '600')
     .option(
