@@ -24,3 +24,12 @@ export {
   DEFAULT_BREAKER_SETTINGS,
   loadCircuitBreakerConfig,
 } from './circuit-breaker-config.ts';
+export {
+  DEFAULT_MERGE_GATES,
+  GATE_STAGES,
+  type GateStage,
+  type GatesConfig,
+  gatesConfigPath,
+  type GateThresholdSettings,
+  loadGatesConfig,
+} from './gates-config.ts';

@@ -280,6 +280,25 @@ export interface VerificationRanData {
   outputTail: string;
 }
 
+/**
+ * A quality gate judged a commit: a merge result before main moves (`merge`), or main at QA or
+ * Deployment. `blocks` says whether this verdict holds main back (the merge was refused, or the
+ * failure became fix work); a failure main already had, or of a non-blocking gate, does not.
+ */
+export interface GateEvaluatedData {
+  stage: 'merge' | 'qa' | 'deployment';
+  gate: string;
+  verdict: 'pass' | 'fail' | 'not-proven';
+  reason: string;
+  commit: string;
+  blocks: boolean;
+  command: string | null;
+  exitCode: number | null;
+  durationMilliseconds: number;
+  counts: { passed: number; failed: number; skipped: number; framework: string } | null;
+  outputExcerpt: string;
+}
+
 /** One finding of a blind reviewer, and what Loki does with it. */
 export interface ReviewFindingReportedData {
   /** review-code, review-business, review-security or devils-advocate. */
@@ -343,6 +362,7 @@ export interface EventDataByType {
   'sandbox.refused': SandboxRefusedData;
   'breaker.changed': BreakerChangedData;
   'verification.ran': VerificationRanData;
+  'gate.evaluated': GateEvaluatedData;
   'secret.found': SecretFoundData;
   'acceptance.sealed': AcceptanceSealedData;
   'acceptance.tampered': AcceptanceTamperedData;
@@ -397,6 +417,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'sandbox.refused',
   'breaker.changed',
   'verification.ran',
+  'gate.evaluated',
   'secret.found',
   'acceptance.sealed',
   'acceptance.tampered',
