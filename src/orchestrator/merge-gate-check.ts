@@ -1,10 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { z } from 'zod';
 import type { GateThresholdSettings } from '../config/index.ts';
 import { describeCounts, type GateResult, type GateVerdict, runGates } from '../gates/index.ts';
 import type { CommandRunner } from '../sandbox/index.ts';
-import { parseJsonOrNull } from '../text/index.ts';
+import { npmTestScript } from './npm-test-script.ts';
 
 /** Commits whose verdicts are remembered: main's recent tips are all that is ever asked about. */
 const REMEMBERED_COMMITS = 64;
@@ -119,24 +116,13 @@ export async function checkMergeGates(options: MergeGateCheckOptions): Promise<M
   };
 }
 
-/**
- * `npm test` runs the package's `scripts.test` (with node_modules/.bin on PATH); when it passed
- * and there is no pretest/posttest around it, that script's text is proven too, so a project whose
- * verify command is its test script (the usual plan) does not run its tests twice per merge.
- */
+/** A passing `npm test` proves its script's own text too (see npmTestScript). */
 function proveNpmTestScript(options: MergeGateCheckOptions, results: readonly GateResult[]): void {
   const tests = results.find((result) => result.gate === 'unit-tests');
   if (tests?.evidence.command !== 'npm test' || !options.proven.has(options.candidate, 'npm test')) return;
-  const path = join(options.directory, 'package.json');
-  if (!existsSync(path)) return;
-  const parsed = npmScriptsSchema.safeParse(parseJsonOrNull(readFileSync(path, 'utf8')));
-  const scripts = parsed.success ? (parsed.data.scripts ?? {}) : {};
-  if (typeof scripts.test !== 'string' || scripts.pretest !== undefined || scripts.posttest !== undefined)
-    return;
-  options.proven.add(options.candidate, scripts.test);
+  const script = npmTestScript(options.directory);
+  if (script !== null) options.proven.add(options.candidate, script);
 }
-
-const npmScriptsSchema = z.looseObject({ scripts: z.record(z.string(), z.unknown()).optional() });
 
 /** What base (main) says of a gate: remembered, or run there once (then the candidate again). */
 async function verdictOnBase(options: MergeGateCheckOptions, gate: string): Promise<GateVerdict> {

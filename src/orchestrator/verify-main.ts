@@ -5,10 +5,11 @@ import type { NewEvent } from '../events/index.ts';
 import { type GateResult as QualityGateResult, parseTestCounts, runGates } from '../gates/index.ts';
 import { runGit } from '../git/index.ts';
 import type { DeploymentSettings } from '../planning/index.ts';
-import type { CommandRunner } from '../sandbox/index.ts';
+import type { CommandResult, CommandRunner } from '../sandbox/index.ts';
 import { gateEvaluatedEvent } from './gate-evaluated-event.ts';
 import { checkHealth } from './health-check.ts';
 import type { StageGateSettings } from './merge-gate-check.ts';
+import { npmTestScript } from './npm-test-script.ts';
 
 export interface GateResult {
   command: string;
@@ -89,14 +90,15 @@ export async function verifyMain(options: VerifyMainOptions): Promise<MainVerifi
   );
   try {
     const commit = (await runGit(path, ['rev-parse', 'HEAD'])).stdout.trim();
-    const gates = await runCommands(path, options);
+    const commandResults = new Map<string, CommandResult>();
+    const gates = await runCommands(path, options, commandResults);
     const gatesPassed = gates.length === options.commands.length && gates.every((gate) => gate.passed);
     const deployment = options.deployment;
     const health =
       options.checkBoot && deployment !== null && gatesPassed
         ? await probeHealth(path, deployment, options)
         : null;
-    const qualityGates = await runQualityGates(path, commit, options);
+    const qualityGates = await runQualityGates(path, commit, options, commandResults);
     const blockingGates = qualityGates
       .filter((result) => result.verdict === 'fail')
       .map((result) => result.gate)
@@ -120,13 +122,14 @@ async function runQualityGates(
   path: string,
   commit: string,
   options: VerifyMainOptions,
+  commandResults: ReadonlyMap<string, CommandResult>,
 ): Promise<QualityGateResult[]> {
   const stage = options.qualityGates;
   if (stage === undefined || stage.settings.gates.length === 0) return [];
   const run = await runGates(
     {
       projectDirectory: path,
-      runner: options.runner,
+      runner: replayingRunner(options.runner, commandResults, path),
       env: options.env,
       timeoutMilliseconds: options.timeoutMilliseconds ?? 10 * 60_000,
       thresholds: stage.settings.thresholds,
@@ -149,8 +152,32 @@ async function runQualityGates(
   return run.results;
 }
 
+/**
+ * The gates' runner on this checkout: a command the project's commands already ran here (or
+ * `npm test` when that ran its script) is answered with that run, so the tests run once, and a
+ * flaky test cannot pass one run and fail the other.
+ */
+function replayingRunner(
+  inner: CommandRunner,
+  results: ReadonlyMap<string, CommandResult>,
+  path: string,
+): CommandRunner {
+  return {
+    kind: inner.kind,
+    run: (request) => {
+      const script = request.command === 'npm test' ? npmTestScript(path) : null;
+      const earlier = results.get(request.command) ?? (script === null ? undefined : results.get(script));
+      return earlier === undefined ? inner.run(request) : Promise.resolve(earlier);
+    },
+  };
+}
+
 /** The project's gates, one by one in the sandbox, until one fails; each recorded as verification.ran. */
-async function runCommands(path: string, options: VerifyMainOptions): Promise<GateResult[]> {
+async function runCommands(
+  path: string,
+  options: VerifyMainOptions,
+  results: Map<string, CommandResult>,
+): Promise<GateResult[]> {
   const gates: GateResult[] = [];
   for (const command of options.commands) {
     const result = await options.runner.run({
@@ -163,6 +190,7 @@ async function runCommands(path: string, options: VerifyMainOptions): Promise<Ga
       maxOutputBytes: 1_000_000,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
+    results.set(command, result);
     const output = `${result.stdout}\n${result.stderr}`.trim();
     const gate: GateResult = {
       command,
