@@ -168,6 +168,21 @@ export const eventDataSchemas = {
     durationMilliseconds: milliseconds,
     outputTail: z.string(),
   }),
+  'gate.evaluated': z.strictObject({
+    stage: z.enum(['merge', 'qa', 'deployment']),
+    gate: z.string(),
+    verdict: z.enum(['pass', 'fail', 'not-proven']),
+    reason: z.string(),
+    commit: z.string(),
+    blocks: z.boolean(),
+    command: z.string().nullable(),
+    exitCode: z.int().nullable(),
+    durationMilliseconds: milliseconds,
+    counts: z
+      .strictObject({ passed: count, failed: count, skipped: count, framework: z.string() })
+      .nullable(),
+    outputExcerpt: z.string(),
+  }),
   'secret.found': z.strictObject({
     files: z.array(z.strictObject({ path: z.string(), secrets: z.array(z.string()) })),
   }),
@@ -217,15 +232,6 @@ export const eventDataSchemas = {
       cosmetic: count,
     }),
     next: z.enum(['merge', 'fix', 'fail']),
-  }),
-  'gate.evaluated': z.strictObject({
-    gate: z.string(),
-    verdict: z.enum(['pass', 'fail', 'not-proven']),
-    reason: z.string(),
-    commit: z.string(),
-    counts: z
-      .strictObject({ passed: count, failed: count, skipped: count, framework: z.string() })
-      .optional(),
   }),
 } satisfies { [Type in EventType]: z.ZodType };
 

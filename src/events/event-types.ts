@@ -280,6 +280,25 @@ export interface VerificationRanData {
   outputTail: string;
 }
 
+/**
+ * A quality gate judged a commit: a merge result before main moves (`merge`), or main at QA or
+ * Deployment. `blocks` says whether this verdict holds main back (the merge was refused, or the
+ * failure became fix work); a failure main already had, or of a non-blocking gate, does not.
+ */
+export interface GateEvaluatedData {
+  stage: 'merge' | 'qa' | 'deployment';
+  gate: string;
+  verdict: 'pass' | 'fail' | 'not-proven';
+  reason: string;
+  commit: string;
+  blocks: boolean;
+  command: string | null;
+  exitCode: number | null;
+  durationMilliseconds: number;
+  counts: { passed: number; failed: number; skipped: number; framework: string } | null;
+  outputExcerpt: string;
+}
+
 /** One finding of a blind reviewer, and what Loki does with it. */
 export interface ReviewFindingReportedData {
   /** review-code, review-business, review-security or devils-advocate. */
@@ -307,14 +326,6 @@ export interface ReviewCompletedData {
 }
 
 /** A verification gate's verdict on a commit (src/gates GateResult, its evidence left in the gate's files). */
-export interface GateEvaluatedData {
-  gate: string;
-  verdict: 'pass' | 'fail' | 'not-proven';
-  reason: string;
-  commit: string;
-  /** The test runner's own counts, for gates that run tests. */
-  counts?: { passed: number; failed: number; skipped: number; framework: string };
-}
 
 export interface EventDataByType {
   'task.enqueued': TaskEnqueuedData;
@@ -353,12 +364,12 @@ export interface EventDataByType {
   'sandbox.refused': SandboxRefusedData;
   'breaker.changed': BreakerChangedData;
   'verification.ran': VerificationRanData;
+  'gate.evaluated': GateEvaluatedData;
   'secret.found': SecretFoundData;
   'acceptance.sealed': AcceptanceSealedData;
   'acceptance.tampered': AcceptanceTamperedData;
   'review.finding_reported': ReviewFindingReportedData;
   'review.completed': ReviewCompletedData;
-  'gate.evaluated': GateEvaluatedData;
 }
 
 export type EventType = keyof EventDataByType;
@@ -408,10 +419,10 @@ export const EVENT_TYPES: readonly EventType[] = [
   'sandbox.refused',
   'breaker.changed',
   'verification.ran',
+  'gate.evaluated',
   'secret.found',
   'acceptance.sealed',
   'acceptance.tampered',
   'review.finding_reported',
   'review.completed',
-  'gate.evaluated',
 ];

@@ -36,6 +36,7 @@ export {
   type TamperKind,
   type UsageRecordedData,
   type VerificationRanData,
+  type GateEvaluatedData,
   type ReviewCompletedData,
   type ReviewFindingReportedData,
 } from './event-types.ts';

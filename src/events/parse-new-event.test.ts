@@ -90,6 +90,19 @@ const SAMPLE_DATA: { [Type in EventType]: EventDataByType[Type] } = {
     durationMilliseconds: 12,
     outputTail: '',
   },
+  'gate.evaluated': {
+    stage: 'merge',
+    gate: 'unit-tests',
+    verdict: 'fail',
+    reason: 'tests failed: 3 passed, 1 failed (vitest)',
+    commit: 'abc123',
+    blocks: true,
+    command: 'npm test',
+    exitCode: 1,
+    durationMilliseconds: 812,
+    counts: { passed: 3, failed: 1, skipped: 0, framework: 'vitest' },
+    outputExcerpt: 'FAIL src/sum.test.ts',
+  },
   'secret.found': { files: [{ path: '.env', secrets: ['the value of ANTHROPIC_API_KEY'] }] },
   'acceptance.sealed': {
     forTaskId: 'add-todo',
@@ -119,13 +132,6 @@ const SAMPLE_DATA: { [Type in EventType]: EventDataByType[Type] } = {
     devilsAdvocate: false,
     counts: { critical: 1, high: 0, medium: 0, low: 0, cosmetic: 0 },
     next: 'fix',
-  },
-  'gate.evaluated': {
-    gate: 'unit-tests',
-    verdict: 'pass',
-    reason: '12 tests passed',
-    commit: '0123456789abcdef0123456789abcdef01234567',
-    counts: { passed: 12, failed: 0, skipped: 0, framework: 'vitest' },
   },
 };
 

@@ -134,3 +134,26 @@ describe('loki config show', () => {
     });
   });
 });
+
+describe('loki config gates', () => {
+  it('prints the documented defaults, then what gates.yaml sets', async () => {
+    await runConfig(['config', 'gates']);
+    const table = output.join('');
+    expect(table).toContain('Quality gates from defaults (no .loki/config/gates.yaml)');
+    expect(table).toMatch(/^unit-tests +yes +yes +yes +yes$/m);
+    expect(table).toMatch(/^coverage +- +yes +yes +yes$/m);
+
+    mkdirSync(join(workspaceRoot, '.loki', 'config'), { recursive: true });
+    writeFileSync(
+      join(workspaceRoot, '.loki', 'config', 'gates.yaml'),
+      'merge: [lint]\nnonBlocking: [coverage]\nthresholds:\n  minimumLineCoverage: 70\n',
+    );
+    output = [];
+    await runConfig(['config', 'gates', '--json']);
+    expect(JSON.parse(output.join(''))).toMatchObject({
+      stages: { merge: ['lint'] },
+      nonBlocking: ['coverage'],
+      thresholds: { minimumLineCoverage: 70 },
+    });
+  });
+});

@@ -266,7 +266,20 @@ function describeRunEvent(event: LokiEvent): string | null {
       return event.taskId === null
         ? `  verify main: \`${truncate(event.data.command, 100)}\` ${event.data.passed ? 'passed' : `FAILED (exit ${event.data.exitCode ?? '?'})`}`
         : null;
+    case 'gate.evaluated':
+      return describeGateEvent(event.data);
     default:
       return null;
   }
+}
+
+/**
+ * Main's gates at QA and Deployment, one line each; on merges only a gate that refused one (the
+ * merge.rejected line follows), since every merge judges several gates.
+ */
+function describeGateEvent(data: Extract<LokiEvent, { type: 'gate.evaluated' }>['data']): string | null {
+  const verdict = data.verdict === 'fail' ? (data.blocks ? 'FAILED' : 'failed (not blocking)') : data.verdict;
+  if (data.stage === 'merge')
+    return data.blocks ? `  ✗ gate ${data.gate} on the merge result: ${truncate(data.reason, 140)}` : null;
+  return `  gate ${data.gate}: ${verdict}: ${truncate(data.reason, 140)}`;
 }
