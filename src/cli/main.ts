@@ -7,6 +7,7 @@ import { registerAgentsCommand } from './commands/agents.ts';
 import { registerConfigCommands } from './commands/config.ts';
 import { registerControlCommands } from './commands/control.ts';
 import { registerDashboardCommand } from './commands/dashboard.ts';
+import { registerDeployCommands } from './commands/deploy.ts';
 import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerInitCommand } from './commands/init.ts';
 import { registerMcpToolsCommand } from './commands/mcp-tools.ts';
@@ -54,6 +55,7 @@ export function buildProgram(context: CliContext): Command {
   registerConfigCommands(program, context);
   registerDoctorCommand(program, context);
   registerVerifyCommand(program, context);
+  registerDeployCommands(program, context);
   registerMcpToolsCommand(program, context);
   for (const command of program.commands) command.exitOverride();
   return program;

@@ -50,6 +50,11 @@ export interface Release {
   startCommand: string;
   /** For example `/health`. */
   healthPath: string;
+  /**
+   * GET paths safe to request at any time: the health path and the OpenAPI document's GETs without
+   * parameters. A target sends them as its own traffic while it watches a canary.
+   */
+  probePaths: readonly string[];
 }
 
 export interface TargetEnvironment {

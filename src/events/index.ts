@@ -37,6 +37,11 @@ export {
   type UsageRecordedData,
   type VerificationRanData,
   type ReviewCompletedData,
+  type ReleaseBuiltData,
+  type ReleaseDeployedData,
+  type ReleaseRolledBackData,
+  type DeploymentStoppedData,
+  type DeployCheckData,
   type ReviewFindingReportedData,
 } from './event-types.ts';
 export { eventDataSchemas, newEventSchema } from './event-schemas.ts';
