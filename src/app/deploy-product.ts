@@ -23,6 +23,8 @@ export interface DeployRequest {
   strategy: DeployStrategy;
   /** The commit or ref to release; default: the workspace's checked-out main (HEAD). */
   commit?: string;
+  /** How long a new release has to answer its health path. */
+  healthTimeoutSeconds?: number;
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
 }
@@ -34,13 +36,13 @@ export async function localTargetOf(
   env: NodeJS.ProcessEnv,
 ): Promise<DeployTarget> {
   const bubblewrapPath = runner.kind === 'bubblewrap' ? (findExecutable('bwrap', env.PATH) ?? null) : null;
-  return new LocalTarget({ workspaceRoot: root, bubblewrapPath });
+  return new LocalTarget({ workspaceRoot: root, bubblewrapPath, env });
 }
 
 /** `loki deploy`: a release of main built, verified and put live on the local target. */
 export async function deployProduct(context: AppContext, request: DeployRequest): Promise<DeploymentResult> {
   await using workspace = await openAppWorkspace(context);
-  return deployWorkspace(workspace, context.env, { ...request, runId: null });
+  return await deployWorkspace(workspace, context.env, { ...request, runId: null });
 }
 
 /** The deployment of a workspace already open (the run's Deployment phase comes through here too). */
@@ -64,6 +66,9 @@ export async function deployWorkspace(
     buildEnv: buildSandboxEnvironment(env, { overrides: { CI: 'true' } }),
     runId: request.runId,
     signal,
+    ...(request.healthTimeoutSeconds === undefined
+      ? {}
+      : { healthDeadlineMilliseconds: request.healthTimeoutSeconds * 1000 }),
     ...(request.onProgress === undefined ? {} : { onProgress: request.onProgress }),
   });
 }
@@ -76,7 +81,11 @@ export interface DeploymentOverview {
 /** `loki deploy status` and `loki deployments`: what serves now and the release history. */
 export async function readDeployments(context: AppContext): Promise<DeploymentOverview> {
   await using workspace = await openAppWorkspace(context);
-  const target = new LocalTarget({ workspaceRoot: workspace.paths.root, bubblewrapPath: null });
+  const target = new LocalTarget({
+    workspaceRoot: workspace.paths.root,
+    bubblewrapPath: null,
+    env: context.env,
+  });
   return { status: await target.status(), releases: await listReleases(workspace.store) };
 }
 
@@ -85,7 +94,11 @@ export async function stopDeployment(
   context: AppContext,
 ): Promise<{ stoppedVersion: string | null; wasRunning: boolean }> {
   await using workspace = await openAppWorkspace(context);
-  const target = new LocalTarget({ workspaceRoot: workspace.paths.root, bubblewrapPath: null });
+  const target = new LocalTarget({
+    workspaceRoot: workspace.paths.root,
+    bubblewrapPath: null,
+    env: context.env,
+  });
   const status = await target.status();
   await target.stop();
   if (status.detail !== 'no supervisor running') {
@@ -113,5 +126,5 @@ export async function rollbackDeployment(
   await using workspace = await openAppWorkspace(context);
   const { runner } = await detectCommandRunner({ env: context.env });
   const target = await localTargetOf(workspace.paths.root, runner, context.env);
-  return rollbackRelease({ store: workspace.store, target, toVersion });
+  return await rollbackRelease({ store: workspace.store, target, toVersion });
 }

@@ -31,6 +31,8 @@ export interface DeployReleaseRequest {
   runId: string | null;
   /** Post-deploy checks beyond health and smoke (the performance and accessibility gates). */
   extraChecks?: readonly VerifyRelease[];
+  /** How long a new release has to answer its health path (default 30 s). */
+  healthDeadlineMilliseconds?: number;
   signal: AbortSignal;
   onProgress?: (message: string) => void;
 }
@@ -103,6 +105,9 @@ export async function deployRelease(request: DeployReleaseRequest): Promise<Depl
       verify: createReleaseVerifier({
         healthPath: spec.healthPath,
         smokePaths: spec.smokePaths,
+        ...(request.healthDeadlineMilliseconds === undefined
+          ? {}
+          : { healthDeadlineMilliseconds: request.healthDeadlineMilliseconds }),
         ...(request.extraChecks === undefined ? {} : { extraChecks: request.extraChecks }),
       }),
       signal: request.signal,

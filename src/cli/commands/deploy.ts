@@ -1,5 +1,11 @@
 import { type Command, Option } from 'commander';
-import { deployProduct, readDeployments, rollbackDeployment, stopDeployment } from '../../app/index.ts';
+import {
+  deployProduct,
+  parseWholeNumberOption,
+  readDeployments,
+  rollbackDeployment,
+  stopDeployment,
+} from '../../app/index.ts';
 import {
   DEPLOY_STRATEGIES,
   type DeploymentResult,
@@ -10,6 +16,18 @@ import { ExitCode } from '../../errors/index.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
 import { appContextOf } from '../open-cli-workspace.ts';
 import { sanitizeForTerminal } from '../terminal-text.ts';
+
+interface DeployFlags {
+  strategy: DeployStrategy;
+  commit?: string;
+  healthTimeout: string;
+  json?: boolean;
+}
+
+/** `--json` given after a subcommand of `deploy` is parsed by `deploy` itself (commander's default). */
+function wantsJson(options: { json?: boolean }, command: Command): boolean {
+  return options.json === true || command.parent?.opts<{ json?: boolean }>().json === true;
+}
 
 const MARK = { pass: '✓', fail: '✗', 'not-proven': '?' } as const;
 
@@ -25,6 +43,7 @@ export function registerDeployCommands(program: Command, context: CliContext): v
         .default('blue-green'),
     )
     .option('--commit <ref>', 'release this commit instead of the checked-out main')
+    .option('--health-timeout <seconds>', 'how long the new release has to answer its health path', '30')
     .option('--json', 'print the deployment as JSON')
     .addHelpText(
       'after',
@@ -37,26 +56,26 @@ export function registerDeployCommands(program: Command, context: CliContext): v
         'Exit code 0 when the release is live, 3 when it was rolled back, 1 when it could not be built or started.',
       ].join('\n'),
     )
-    .action(
-      async (options: { strategy: DeployStrategy; commit?: string; json?: boolean }, command: Command) => {
-        const json = options.json === true;
-        const result = await deployProduct(appContextOf(command, context), {
-          strategy: options.strategy,
-          ...(options.commit === undefined ? {} : { commit: options.commit }),
-          ...(json
-            ? {}
-            : { onProgress: (message: string) => context.stderr(`loki: ${sanitizeForTerminal(message)}\n`) }),
-        });
-        if (json) writeJson(context, result);
-        else context.stdout(describeDeployment(result));
-        context.exitCode =
-          result.status === 'live'
-            ? ExitCode.ok
-            : result.status === 'rolled_back'
-              ? ExitCode.notVerified
-              : ExitCode.error;
-      },
-    );
+    .action(async (options: DeployFlags, command: Command) => {
+      const json = options.json === true;
+      const healthTimeoutSeconds = parseWholeNumberOption(options.healthTimeout, '--health-timeout', 3_600);
+      const result = await deployProduct(appContextOf(command, context), {
+        strategy: options.strategy,
+        healthTimeoutSeconds,
+        ...(options.commit === undefined ? {} : { commit: options.commit }),
+        ...(json
+          ? {}
+          : { onProgress: (message: string) => context.stderr(`loki: ${sanitizeForTerminal(message)}\n`) }),
+      });
+      if (json) writeJson(context, result);
+      else context.stdout(describeDeployment(result));
+      context.exitCode =
+        result.status === 'live'
+          ? ExitCode.ok
+          : result.status === 'rolled_back'
+            ? ExitCode.notVerified
+            : ExitCode.error;
+    });
 
   deploy
     .command('status')
@@ -64,7 +83,7 @@ export function registerDeployCommands(program: Command, context: CliContext): v
     .option('--json', 'print the status as JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
       const overview = await readDeployments(appContextOf(command, context));
-      if (options.json === true) writeJson(context, overview.status);
+      if (wantsJson(options, command)) writeJson(context, overview.status);
       else {
         const status = overview.status;
         context.stdout(

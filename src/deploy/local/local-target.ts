@@ -17,6 +17,8 @@ export interface LocalTargetOptions {
   workspaceRoot: string;
   /** Where bwrap is when the sandbox is usable: the apps then run inside it. Null: plain processes. */
   bubblewrapPath: string | null;
+  /** The supervisor's environment when one must be started (PATH and HOME reach the apps). */
+  env: NodeJS.ProcessEnv;
   canaryThresholds?: CanaryThresholds;
 }
 
@@ -46,7 +48,7 @@ export class LocalTarget implements DeployTarget {
 
   async deploy(release: Release, options: DeployOptions): Promise<DeployOutcome> {
     const progress = options.onProgress ?? (() => undefined);
-    const supervisor = await this.client.ensureRunning();
+    const supervisor = await this.client.ensureRunning(this.options.env);
     const proxyUrl = urlOf(supervisor);
     const previous = supervisor.route.active;
     const app = await this.client.startApp({
@@ -118,7 +120,7 @@ export class LocalTarget implements DeployTarget {
   }
 
   async rollback(release: Release, signal?: AbortSignal): Promise<RollbackOutcome> {
-    const supervisor = await this.client.ensureRunning();
+    const supervisor = await this.client.ensureRunning(this.options.env);
     const previous = supervisor.route.active;
     const warm = supervisor.apps.find((app) => app.version === release.version && app.state !== 'stopped');
     if (warm === undefined) {

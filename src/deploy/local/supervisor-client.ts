@@ -79,7 +79,7 @@ export class SupervisorClient {
   }
 
   /** The running supervisor, or a new detached one (it outlives this process). */
-  async ensureRunning(): Promise<SupervisorStatus> {
+  async ensureRunning(env: NodeJS.ProcessEnv): Promise<SupervisorStatus> {
     const running = await this.status();
     if (running !== null) return running;
     mkdirSync(this.files.logsDirectory, { recursive: true });
@@ -89,7 +89,7 @@ export class SupervisorClient {
       const child = spawn(
         process.execPath,
         [LOKI_BIN, 'deploy', 'supervise', '--workspace', this.workspaceRoot],
-        { detached: true, stdio: ['ignore', output, output], env: process.env },
+        { detached: true, stdio: ['ignore', output, output], env },
       );
       child.on('exit', (code) => (exitCode = code ?? 1));
       child.unref();
