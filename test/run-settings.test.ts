@@ -39,7 +39,7 @@ describe('run settings', () => {
     await demo.done;
 
     // No provider flag, no API key in the environment: only the run itself knows it was scripted.
-    const resumed = await loki(workspace, ['resume'], {
+    const resumed = await loki(workspace, ['resume', '--no-deploy'], {
       cwd: directory,
       env: { PATH: PATH_WITHOUT_AGENT_CLIS },
     });

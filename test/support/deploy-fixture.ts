@@ -1,10 +1,10 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { SupervisorClient } from '../../src/deploy/local/supervisor-client.ts';
 import type { SupervisorStatus } from '../../src/deploy/local/supervisor-protocol.ts';
-import type { TempWorkspace } from './cli-harness.ts';
+import { loki, type TempWorkspace } from './cli-harness.ts';
 import { git } from './run-harness.ts';
 
 /**
@@ -137,6 +137,21 @@ export function startLoad(
       running = false;
       await Promise.all(loops);
       return result;
+    },
+  };
+}
+
+/**
+ * `loki deploy stop` in `directory` when the test ends, passed or failed; declared with `await using`
+ * after the workspace, so it runs before the workspace's files are removed. No supervisor or
+ * release started by a test outlives it.
+ */
+export function stopDeploymentAtEnd(workspace: TempWorkspace, directory = workspace.root): AsyncDisposable {
+  return {
+    [Symbol.asyncDispose]: async () => {
+      if (!existsSync(join(directory, '.loki'))) return;
+      const stopped = await loki(workspace, ['deploy', 'stop'], { cwd: directory });
+      if (stopped.exitCode !== 0) throw new Error(`loki deploy stop failed: ${stopped.stderr}`);
     },
   };
 }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { createCallBudget } from '../../budget/index.ts';
+import type { DeploymentResult } from '../../deploy/index.ts';
 import { LokiError } from '../../errors/index.ts';
 import type { NewEvent } from '../../events/index.ts';
 import type { ArchitectureDocument, RequirementsDocument } from '../../planning/index.ts';
@@ -25,6 +26,8 @@ export interface RunProducts {
   architecture: ArchitectureDocument | null;
   /** The latest verification of main (QA, Deployment, and the completion check). */
   mainVerification: MainVerification | null;
+  /** The release of main put live, or rolled back (Deployment); null when none was deployed. */
+  deployment: DeploymentResult | null;
 }
 
 /** A planning agent's retry policy and budget (Discovery, Architecture, Growth). */
@@ -59,6 +62,7 @@ export async function createRunContext(options: RunPipelineOptions, runId: strin
     requirements: null,
     architecture: null,
     mainVerification: null,
+    deployment: null,
   };
   const mergeQueue = new MergeQueue({
     repositoryRoot: paths.root,
