@@ -59,6 +59,8 @@ describe('loki demo', () => {
     expect(report.requirements.length).toBeGreaterThan(0);
     expect(report.requirements.filter((requirement) => !requirement.proven)).toEqual([]);
     expect(report.mainVerification?.health?.statusCode).toBe(200);
+    expect(report.deployment).toMatchObject({ version: 'v1', status: 'live', target: 'local' });
+    expect(report.deployment?.checks.every((check) => check.verdict === 'pass')).toBe(true);
     expect(report.mainVerification?.gates[0]?.tests?.failed).toBe(0);
     expect(report.mainVerification?.gates[0]?.tests?.passed).toBeGreaterThan(10);
 
