@@ -9,7 +9,7 @@ import {
   supervisorStatus,
   writeDeployableProduct,
 } from './support/deploy-fixture.ts';
-import { startLoki } from './support/run-harness.ts';
+import { git, startLoki } from './support/run-harness.ts';
 
 interface Deployment {
   version: string;
@@ -74,6 +74,10 @@ describe('loki deploy (local target)', () => {
     for (const pid of [before?.pid ?? 0, restarted?.pid ?? 0])
       expect(isAlive(pid), `pid ${String(pid)}`).toBe(false);
     expect(await fetchText(url)).toBeNull();
+    // Releases and the supervisor's files are workspace state, not the user's project.
+    expect(git(workspace.root, ['status', '--porcelain', '--untracked-files=all'])).not.toMatch(
+      /\.loki\/(releases|deploy)\//,
+    );
     const status = await loki(workspace, ['deploy', 'status', '--json']);
     expect(parseJsonOutput(status)).toMatchObject({ isServing: false });
   });
