@@ -53,3 +53,12 @@ export {
   verifyProject,
 } from './verify-project.ts';
 export { modelApiHost, readSandboxNetworkPolicy } from './start-sandbox-network.ts';
+export {
+  deployProduct,
+  type DeploymentOverview,
+  type DeployRequest,
+  deployWorkspace,
+  readDeployments,
+  rollbackDeployment,
+  stopDeployment,
+} from './deploy-product.ts';

@@ -9,6 +9,7 @@ import { registerConfigCommands } from './commands/config.ts';
 import { registerControlCommands } from './commands/control.ts';
 import { registerDashboardCommand } from './commands/dashboard.ts';
 import { registerDeployTargetsCommand } from './deploy-targets-command.ts';
+import { registerDeployCommands } from './commands/deploy.ts';
 import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerInitCommand } from './commands/init.ts';
 import { registerMcpToolsCommand } from './commands/mcp-tools.ts';
@@ -56,6 +57,7 @@ export function buildProgram(context: CliContext): Command {
   registerConfigCommands(program, context);
   registerDoctorCommand(program, context);
   registerVerifyCommand(program, context);
+  registerDeployCommands(program, context);
   registerMcpToolsCommand(program, context);
   registerCodexToolGuardCommand(program, context);
   registerDeployTargetsCommand(program, context);

@@ -16,6 +16,11 @@ const count = z.int().nonnegative();
 const milliseconds = z.number().nonnegative();
 /** Epoch milliseconds from the injected clock: finite, but a manual clock may start anywhere. */
 const timestamp = z.number();
+const trafficSample = z.strictObject({
+  requests: count,
+  errors: count,
+  medianLatencyMilliseconds: milliseconds.nullable(),
+});
 const failureCategory = z.enum(['transient', 'rate_limited', 'permanent']);
 
 const runSettings = z.strictObject({
@@ -233,6 +238,46 @@ export const eventDataSchemas = {
     }),
     next: z.enum(['merge', 'fix', 'fail']),
   }),
+  'release.built': z.strictObject({
+    version: z.string(),
+    commit: z.string(),
+    target: z.string(),
+    directory: z.string(),
+    startCommand: z.string(),
+    healthPath: z.string(),
+    buildCommand: z.string().nullable(),
+  }),
+  'release.deployed': z.strictObject({
+    version: z.string(),
+    target: z.string(),
+    strategy: z.enum(['blue-green', 'canary']),
+    status: z.enum(['live', 'rolled_back', 'failed']),
+    url: z.string().nullable(),
+    reason: z.string().nullable(),
+    checks: z.array(
+      z.strictObject({
+        name: z.string(),
+        verdict: z.enum(['pass', 'fail', 'not-proven']),
+        detail: z.string(),
+      }),
+    ),
+    canarySteps: z.array(
+      z.strictObject({
+        percent: z.number().min(0).max(100),
+        candidate: trafficSample,
+        baseline: trafficSample,
+        passed: z.boolean(),
+      }),
+    ),
+  }),
+  'release.rolled_back': z.strictObject({
+    target: z.string(),
+    fromVersion: z.string().nullable(),
+    toVersion: z.string(),
+    url: z.string().nullable(),
+    wasWarm: z.boolean(),
+  }),
+  'deployment.stopped': z.strictObject({ target: z.string(), version: z.string().nullable() }),
 } satisfies { [Type in EventType]: z.ZodType };
 
 type EventDataSchemas = typeof eventDataSchemas;

@@ -325,6 +325,61 @@ export interface ReviewCompletedData {
   next: 'merge' | 'fix' | 'fail';
 }
 
+/** A release was built from a commit of main: its files copied out of git, its build command run. */
+export interface ReleaseBuiltData {
+  version: string;
+  commit: string;
+  target: string;
+  directory: string;
+  /** How it starts and is checked, kept so a rollback starts it as it was built. */
+  startCommand: string;
+  healthPath: string;
+  /** The build command, null when the product has none. */
+  buildCommand: string | null;
+}
+export interface DeployCheckData {
+  name: string;
+  verdict: 'pass' | 'fail' | 'not-proven';
+  detail: string;
+}
+export interface CanaryStepData {
+  percent: number;
+  candidate: TrafficSampleData;
+  baseline: TrafficSampleData;
+  passed: boolean;
+}
+export interface TrafficSampleData {
+  requests: number;
+  errors: number;
+  medianLatencyMilliseconds: number | null;
+}
+/**
+ * A deployment of a release ended: live (it serves), rolled_back (its checks or its canary failed;
+ * the release before it kept serving) or failed (it could not be built or started).
+ */
+export interface ReleaseDeployedData {
+  version: string;
+  target: string;
+  strategy: 'blue-green' | 'canary';
+  status: 'live' | 'rolled_back' | 'failed';
+  url: string | null;
+  reason: string | null;
+  checks: DeployCheckData[];
+  canarySteps: CanaryStepData[];
+}
+/** `loki rollback`: traffic switched from one release back to an earlier one. */
+export interface ReleaseRolledBackData {
+  target: string;
+  fromVersion: string | null;
+  toVersion: string;
+  url: string | null;
+  wasWarm: boolean;
+}
+/** `loki deploy stop`: the target stopped serving. */
+export interface DeploymentStoppedData {
+  target: string;
+  version: string | null;
+}
 /** A verification gate's verdict on a commit (src/gates GateResult, its evidence left in the gate's files). */
 
 export interface EventDataByType {
@@ -370,6 +425,10 @@ export interface EventDataByType {
   'acceptance.tampered': AcceptanceTamperedData;
   'review.finding_reported': ReviewFindingReportedData;
   'review.completed': ReviewCompletedData;
+  'release.built': ReleaseBuiltData;
+  'release.deployed': ReleaseDeployedData;
+  'release.rolled_back': ReleaseRolledBackData;
+  'deployment.stopped': DeploymentStoppedData;
 }
 
 export type EventType = keyof EventDataByType;
@@ -425,4 +484,8 @@ export const EVENT_TYPES: readonly EventType[] = [
   'acceptance.tampered',
   'review.finding_reported',
   'review.completed',
+  'release.built',
+  'release.deployed',
+  'release.rolled_back',
+  'deployment.stopped',
 ];

@@ -11,6 +11,7 @@ import { ExitCode } from '../../errors/index.ts';
 import type { LokiEvent } from '../../events/index.ts';
 import type { CliContext } from '../cli-context.ts';
 import { appContextOf } from '../open-cli-workspace.ts';
+import type { DeploymentResult } from '../../deploy/index.ts';
 import { paintFor, RunPanel } from '../panel/index.ts';
 import { describeSecretFiles, sanitizeForTerminal, truncate } from '../terminal-text.ts';
 
@@ -19,6 +20,7 @@ const STOPPING =
 
 interface RunFlags extends RunSettingFlags {
   dashboard?: boolean;
+  deploy?: boolean;
   port?: string;
   json?: boolean;
 }
@@ -33,6 +35,7 @@ function addRunOptions(command: Command): Command {
     .option('--parallel <n>', 'agents working at once (default: LOKI_MAX_PARALLEL_AGENTS)')
     .option('--budget <usd>', 'hard cap on the run’s model spend in USD (default: LOKI_BUDGET_USD)')
     .option('--no-dashboard', 'do not serve the live dashboard')
+    .option('--no-deploy', 'do not deploy main locally at the end of the Deployment phase')
     .option(
       '--port <n>',
       'the dashboard’s port on 127.0.0.1 (default: LOKI_DASHBOARD_PORT, then 57374; 0: any free port)',
@@ -83,7 +86,7 @@ export function registerRunCommands(program: Command, context: CliContext): void
       'The model is SCRIPTED: every agent replays examples/todo-api/session.json; no real model is called and nothing costs money.\n',
     );
     const demoContext: CliContext = { ...context, cwd: directory };
-    await executeRun(
+    const liveUrl = await executeRun(
       demoContext,
       command,
       {
@@ -96,6 +99,7 @@ export function registerRunCommands(program: Command, context: CliContext): void
     );
     context.exitCode = demoContext.exitCode;
     say(`\nThe demo product is in ${directory}. Try: cd ${directory} && npm test && git log --oneline\n`);
+    if (liveUrl !== null) say(`It is served at ${liveUrl} (cd ${directory} && loki deploy stop ends it).\n`);
   });
 }
 
@@ -104,7 +108,7 @@ async function executeRun(
   command: Command,
   flags: RunFlags,
   prdPath: string | null,
-): Promise<void> {
+): Promise<string | null> {
   const json = flags.json === true;
   // On a terminal (and not --json) the run's lines scroll above a live panel; else plain lines.
   let panel: RunPanel | null = null;
@@ -156,7 +160,7 @@ async function executeRun(
   try {
     result = await runWorkspace(
       appContextOf(command, context),
-      { prdPath, flags, stopSignal: stop.signal },
+      { prdPath, flags, stopSignal: stop.signal, deploy: flags.deploy !== false },
       {
         started: (start) => {
           panel?.started(start);
@@ -195,13 +199,14 @@ async function executeRun(
     context.stdout(
       `Run ${result.runId} of this workspace already completed; nothing to do. Its report is in .loki/artifacts/reports/${result.runId}.md\n`,
     );
-    return;
+    return null;
   }
+  const liveUrl = result.outcome.deployment?.status === 'live' ? result.outcome.deployment.url : null;
   const { outcome, budget } = result;
   context.exitCode = outcome.exitCode;
   if (json) {
     context.stdout(`${JSON.stringify({ type: 'run.outcome', ...outcome })}\n`);
-    return;
+    return liveUrl;
   }
   const capUsd = budget.capUsd;
   const byType = Object.entries(budget.byAgentType ?? {});
@@ -209,8 +214,10 @@ async function executeRun(
     `\n${outcome.status === 'completed' ? 'Completed' : `Ended: ${outcome.status}`} (exit ${outcome.exitCode}): ${outcome.summary}\n` +
       `  spent $${budget.spentUsd.toFixed(4)}${capUsd === undefined ? '' : ` of $${capUsd}`}` +
       `${byType.length === 0 ? '' : ` (${byType.map(([type, usd]) => `${type} $${usd.toFixed(4)}`).join(', ')})`}\n` +
-      `  report: ${outcome.reportMarkdownPath}\n`,
+      `  report: ${outcome.reportMarkdownPath}\n` +
+      describeDeployment(outcome.deployment),
   );
+  return liveUrl;
 }
 
 function describeRunStart(start: RunStart): string {
@@ -282,4 +289,13 @@ function describeGateEvent(data: Extract<LokiEvent, { type: 'gate.evaluated' }>[
   if (data.stage === 'merge')
     return data.blocks ? `  ✗ gate ${data.gate} on the merge result: ${truncate(data.reason, 140)}` : null;
   return `  gate ${data.gate}: ${verdict}: ${truncate(data.reason, 140)}`;
+}
+
+/** The release the run put live (or why not), for the run's last lines. */
+function describeDeployment(deployment: DeploymentResult | null): string {
+  if (deployment === null) return '';
+  if (deployment.status === 'live') {
+    return `  live: ${deployment.url ?? '-'} (release ${deployment.version}; loki deploy stop ends it)\n`;
+  }
+  return `  not deployed: ${deployment.version} ${deployment.status}: ${deployment.reason ?? ''}\n`;
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { createCallBudget } from '../../budget/index.ts';
 import { type GatesConfig, loadGatesConfig } from '../../config/index.ts';
+import type { DeploymentResult } from '../../deploy/index.ts';
 import { LokiError } from '../../errors/index.ts';
 import type { NewEvent } from '../../events/index.ts';
 import { ALL_GATES } from '../../gates/index.ts';
@@ -29,6 +30,8 @@ export interface RunProducts {
   architecture: ArchitectureDocument | null;
   /** The latest verification of main (QA, Deployment, and the completion check). */
   mainVerification: MainVerification | null;
+  /** The release of main put live, or rolled back (Deployment); null when none was deployed. */
+  deployment: DeploymentResult | null;
 }
 
 /** A planning agent's retry policy and budget (Discovery, Architecture, Growth). */
@@ -63,6 +66,7 @@ export async function createRunContext(options: RunPipelineOptions, runId: strin
     requirements: null,
     architecture: null,
     mainVerification: null,
+    deployment: null,
   };
   // Read once, before any work: a broken gates.yaml stops the run at its start (exit 2).
   const gates = loadGatesConfig(
