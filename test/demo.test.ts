@@ -79,7 +79,7 @@ describe('loki demo', () => {
     expect(readFileSync(join(directory, 'prd.md'), 'utf8')).toBe(
       readFileSync(join(import.meta.dirname, '..', 'examples', 'todo-api', 'prd.md'), 'utf8'),
     );
-  }, 180_000);
+  }, 420_000);
 
   it('says plainly that the model is scripted, and where the product is, at the start and the end', async () => {
     using workspace = new TempWorkspace('loki-demo-test-');
@@ -103,7 +103,7 @@ describe('loki demo', () => {
     const stopped = await loki(workspace, ['deploy', 'stop'], { cwd: directory });
     expect(stopped.exitCode, stopped.stderr).toBe(0);
     for (const pid of pids) expect(isAlive(pid), `pid ${String(pid)}`).toBe(false);
-  }, 180_000);
+  }, 420_000);
 
   it('refuses a directory that is not empty, changing nothing', async () => {
     using workspace = new TempWorkspace('loki-demo-test-');

@@ -42,7 +42,7 @@ describe('loki deploy (local target)', () => {
   it('keeps serving after the CLI exits, restarts a killed app, and deploy stop leaves no process', async () => {
     const workspace = await deployableWorkspace();
     commitVersion(workspace, '1');
-    const deployed = lokiProcess(workspace, ['deploy', '--json', '--health-timeout', '5']);
+    const deployed = lokiProcess(workspace, ['deploy', '--json']);
     expect(deployed.exitCode, deployed.stderr).toBe(0);
     const deployment = parseJsonOutput<Deployment>(deployed);
     expect(deployment).toMatchObject({ version: 'v1', status: 'live' });
@@ -80,14 +80,12 @@ describe('loki deploy (local target)', () => {
     );
     const status = await loki(workspace, ['deploy', 'status', '--json']);
     expect(parseJsonOutput(status)).toMatchObject({ isServing: false });
-  });
+  }, 300_000);
 
   it('switches blue-green under load with zero failed requests, rolls back bad releases by itself, and loki rollback goes back', async () => {
     const workspace = await deployableWorkspace();
     commitVersion(workspace, '1');
-    const first = parseJsonOutput<Deployment>(
-      lokiProcess(workspace, ['deploy', '--json', '--health-timeout', '5']),
-    );
+    const first = parseJsonOutput<Deployment>(lokiProcess(workspace, ['deploy', '--json']));
     const url = first.url ?? '';
     expect(first.status).toBe('live');
 
@@ -115,14 +113,8 @@ describe('loki deploy (local target)', () => {
     expect(await fetchText(url)).toBe('version 2');
 
     commitVersion(workspace, '4', 'degrading');
-    const canary = lokiProcess(workspace, [
-      'deploy',
-      '--strategy',
-      'canary',
-      '--json',
-      '--health-timeout',
-      '5',
-    ]);
+    // Healthy at first (a slow start on a loaded machine must not pass for a failed health check).
+    const canary = lokiProcess(workspace, ['deploy', '--strategy', 'canary', '--json']);
     expect(canary.exitCode, canary.stderr).toBe(3);
     const canaryDeployment = parseJsonOutput<Deployment>(canary);
     expect(canaryDeployment).toMatchObject({ version: 'v4', status: 'rolled_back' });
@@ -153,5 +145,5 @@ describe('loki deploy (local target)', () => {
     expect(history[2]?.reason).toMatch(/v3 failed health/);
     const table = await loki(workspace, ['deployments']);
     expect(table.stdout).toMatch(/^v2 .* live .*http:\/\/127\.0\.0\.1:\d+/m);
-  });
+  }, 300_000);
 });
