@@ -62,6 +62,11 @@ export interface RunObserver {
   started?(start: RunStart): void;
   /** Every event of the run, in the store's order, as it is recorded. */
   event?(event: LokiEvent): void;
+  /**
+   * Called on the writer's call right after each commit of the run's store, with the events it
+   * appended: a wake-up for what reads them back (the dashboard's event streams). It must be quick.
+   */
+  committed?(events: readonly LokiEvent[]): void;
   /** Where the run stands, after a burst of events (at most about once a second). */
   progress?(progress: RunProgress): void;
   /** Something the user should know that does not stop the run. */
@@ -213,6 +218,9 @@ async function runSession(session: RunSession): Promise<RunResult> {
     paths: workspace.paths,
     onFailure: (error) => controller.abort(error),
   });
+  // Until the session ends, after its last commit (the finally below flushes the writer).
+  const stopRelaying = workspace.store.onEventsAppended((events) => observer.committed?.(events));
+  using _relaying = { [Symbol.dispose]: stopRelaying };
   const follower = followRun({
     workspace,
     afterSequence: (await workspace.store.readSummary()).lastEventSequence,

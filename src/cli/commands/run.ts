@@ -9,6 +9,7 @@ import {
 import { resolveDashboardPort, startDashboard, writeDashboardRecord } from '../../dashboard/server/index.ts';
 import { ExitCode } from '../../errors/index.ts';
 import type { LokiEvent } from '../../events/index.ts';
+import { EventsAppendedNotifier } from '../../store/index.ts';
 import type { CliContext } from '../cli-context.ts';
 import { appContextOf } from '../open-cli-workspace.ts';
 import type { DeploymentResult } from '../../deploy/index.ts';
@@ -132,6 +133,8 @@ async function executeRun(
       process.exit(ExitCode.interrupted);
     }
   };
+  // The run's store opens later: its commits reach the dashboard's event streams through this.
+  const commits = new EventsAppendedNotifier();
   // A busy port stops the run before it starts: the user asked for a dashboard (or --no-dashboard).
   const dashboard =
     flags.dashboard === false
@@ -139,6 +142,7 @@ async function executeRun(
       : await startDashboard({
           context: appContextOf(command, context),
           port: resolveDashboardPort(flags.port, appContextOf(command, context)),
+          commits: { onEventsAppended: (listener) => commits.add(listener) },
         });
   let forgetDashboard = () => {};
   process.on('SIGINT', interrupt);
@@ -183,6 +187,7 @@ async function executeRun(
             if (line !== null) say(`${line}\n`);
           }
         },
+        committed: (events) => commits.notify(events),
         progress: (progress) => panel?.progress(progress),
         warning: warn,
       },
