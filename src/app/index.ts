@@ -53,3 +53,8 @@ export {
   verifyProject,
 } from './verify-project.ts';
 export { modelApiHost, readSandboxNetworkPolicy } from './start-sandbox-network.ts';
+export {
+  type BackgroundRun,
+  type BackgroundRunRequest,
+  startRunInBackground,
+} from './start-run-in-background.ts';

@@ -11,6 +11,7 @@ import { registerDashboardCommand } from './commands/dashboard.ts';
 import { registerDeployTargetsCommand } from './deploy-targets-command.ts';
 import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerInitCommand } from './commands/init.ts';
+import { registerMcpCommand } from './commands/mcp.ts';
 import { registerMcpToolsCommand } from './commands/mcp-tools.ts';
 import { registerQueueCommands } from './commands/queue.ts';
 import { registerReportCommand } from './commands/report.ts';
@@ -56,6 +57,7 @@ export function buildProgram(context: CliContext): Command {
   registerConfigCommands(program, context);
   registerDoctorCommand(program, context);
   registerVerifyCommand(program, context);
+  registerMcpCommand(program, context);
   registerMcpToolsCommand(program, context);
   registerCodexToolGuardCommand(program, context);
   registerDeployTargetsCommand(program, context);
