@@ -16,6 +16,7 @@ import { registerMcpToolsCommand } from './commands/mcp-tools.ts';
 import { registerQueueCommands } from './commands/queue.ts';
 import { registerReportCommand } from './commands/report.ts';
 import { registerRunCommands } from './commands/run.ts';
+import { registerSkillCommands } from './commands/skill.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { registerTaskCommands } from './commands/task.ts';
 import { registerVerifyCommand } from './commands/verify.ts';
@@ -59,6 +60,7 @@ export function buildProgram(context: CliContext): Command {
   registerVerifyCommand(program, context);
   registerMcpCommand(program, context);
   registerMcpToolsCommand(program, context);
+  registerSkillCommands(program, context);
   registerCodexToolGuardCommand(program, context);
   registerDeployTargetsCommand(program, context);
   for (const command of program.commands) command.exitOverride();
