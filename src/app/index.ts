@@ -62,3 +62,8 @@ export {
   rollbackDeployment,
   stopDeployment,
 } from './deploy-product.ts';
+export {
+  type BackgroundRun,
+  type BackgroundRunRequest,
+  startRunInBackground,
+} from './start-run-in-background.ts';

@@ -41,7 +41,7 @@ const runSettings = z.strictObject({
 
 /** Who asked a live run to stop, pause or continue. */
 const runControl = z.strictObject({
-  requestedBy: z.enum(['cli', 'signal', 'dashboard', 'resume']),
+  requestedBy: z.enum(['cli', 'signal', 'dashboard', 'mcp', 'resume']),
 });
 
 export const eventDataSchemas = {

@@ -119,7 +119,7 @@ export interface RunSettingsRecordedData {
  * terminal (Ctrl-C), the dashboard, or a new session of the run (`loki resume`) clearing a request
  * left by the session before it.
  */
-export type RunControlRequester = 'cli' | 'signal' | 'dashboard' | 'resume';
+export type RunControlRequester = 'cli' | 'signal' | 'dashboard' | 'mcp' | 'resume';
 /**
  * A request to steer a live run, recorded in the store by any process (`run.stop_requested`,
  * `run.paused`, `run.continued`); the run's process acts on it within a second. Paused: no new task
