@@ -9,7 +9,7 @@ import { acquireRunLock, RunControlWatch, type RunOutcome, runPipeline } from '.
 import { loadScriptedSession, type ScriptedSession } from '../providers/index.ts';
 import { buildSandboxEnvironment, detectCommandRunner, type SandboxNetworkAccess } from '../sandbox/index.ts';
 import { startSandboxNetwork } from './start-sandbox-network.ts';
-import type { Run, Store } from '../store/index.ts';
+import { redactPostgresUrl, type Run, type Store } from '../store/index.ts';
 import {
   assertStoreNotLost,
   initWorkspace,
@@ -90,7 +90,8 @@ export async function runWorkspace(
 ): Promise<RunResult> {
   const resolvedConfig = await checkRunCanStart(context, request.prdPath);
   const paths = workspacePaths(context.cwd);
-  const latest = existsSync(paths.database) ? await readLatestRun(context) : null;
+  const storeUrl = resolvedConfig.values.store;
+  const latest = storeUrl !== '' || existsSync(paths.database) ? await readLatestRun(context) : null;
   assertSomethingToRun(context, request, latest);
   if (latest !== null && latest.status === 'completed') {
     await using workspace = await openAppWorkspace(context);
@@ -102,7 +103,10 @@ export async function runWorkspace(
     config: resolvedConfig,
     recorded: latest?.settings ?? null,
     cwd: context.cwd,
-    store: { kind: 'sqlite', location: paths.database },
+    store:
+      storeUrl === ''
+        ? { kind: 'sqlite', location: paths.database }
+        : { kind: 'postgres', location: redactPostgresUrl(storeUrl) },
     selectProvider: (choice) => selectRunProvider(context, resolvedConfig.values, choice),
   });
   // A script that cannot be read is refused before anything is written.
@@ -174,7 +178,13 @@ function assertSomethingToRun(context: AppContext, request: RunRequest, latest: 
 
 /** The workspace's latest run, read before the workspace is opened for the run itself. */
 async function readLatestRun(context: AppContext): Promise<Run | null> {
-  await using store = await openWorkspaceStore(workspacePaths(context.cwd), context.clock);
+  const storeUrl = resolveAppConfig(context).values.store;
+  await using store = await openWorkspaceStore(
+    workspacePaths(context.cwd),
+    context.clock,
+    undefined,
+    storeUrl,
+  );
   return await store.getLatestRun();
 }
 

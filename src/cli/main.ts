@@ -33,6 +33,10 @@ export function buildProgram(context: CliContext): Command {
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
     )
+    .option(
+      '--store <url>',
+      'keep the store in PostgreSQL at postgres://USER:PASSWORD@HOST:PORT/DATABASE (same as -c store=URL; default: .loki/loki.db)',
+    )
     .showSuggestionAfterError(true)
     .configureOutput({
       writeOut: (text) => context.stdout(text),

@@ -70,6 +70,7 @@ describe('loki config show', () => {
         modelFast: '',
         rateLimitRequeueSeconds: 5,
         providerLimits: {},
+        store: '',
         sealedAcceptanceTests: false,
         'sandbox.network': 'registries',
         'sandbox.allowedHosts': expect.arrayContaining(['registry.npmjs.org']),
@@ -92,6 +93,7 @@ describe('loki config show', () => {
         modelFast: 'default',
         rateLimitRequeueSeconds: 'default',
         providerLimits: 'default',
+        store: 'default',
         sealedAcceptanceTests: 'default',
         'sandbox.network': 'default',
         'sandbox.allowedHosts': 'default',
@@ -118,7 +120,7 @@ describe('loki config show', () => {
       row('sandbox.allowedHosts', 'registry.npmjs.org,pypi.org,… (12 in all)', 'default'),
     );
     // The header and one row per key.
-    expect(lines).toHaveLength(21);
+    expect(lines).toHaveLength(22);
   });
 
   it('turns a bad -c flag into a usage error', async () => {
