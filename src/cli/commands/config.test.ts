@@ -104,6 +104,15 @@ describe('loki config show', () => {
     });
   });
 
+  it('never prints the password of a PostgreSQL store URL, in the table or in --json', async () => {
+    const env = { LOKI_STORE_URL: 'postgres://loki:hunter2-secret@db.example:5432/loki' };
+    await runConfig(['config', 'show'], env);
+    await runConfig(['config', 'show', '--json'], env);
+    const printed = output.join('');
+    expect(printed).not.toContain('hunter2-secret');
+    expect(printed).toContain('postgres://loki:***@db.example:5432/loki');
+  });
+
   it('prints an aligned key/value/source table', async () => {
     await runConfig(['config', 'show'], { LOKI_DASHBOARD_PORT: '8080' });
     const lines = output.join('').trimEnd().split('\n');

@@ -7,6 +7,7 @@ import {
   parseConfigOverrides,
   type ResolvedConfig,
 } from '../../config/index.ts';
+import { isPostgresUrl, redactPostgresUrl } from '../../store/index.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
 import { registerConfigGatesCommand } from './config-gates.ts';
 
@@ -75,11 +76,18 @@ function shortList(names: readonly string[]): string {
   return `${names.slice(0, 2).join(',')},… (${String(names.length)} in all)`;
 }
 
+/** What may be printed of a value: a store URL never shows its password. */
+function printable(key: string, value: ConfigValue): ConfigValue {
+  return key === 'store' && typeof value === 'string' && isPostgresUrl(value)
+    ? redactPostgresUrl(value)
+    : value;
+}
+
 export function configShowJson(resolved: ResolvedConfig): ConfigShowJson {
   const values: Record<string, ConfigValue> = {};
   const sources: Record<string, string> = {};
   for (const info of CONFIG_KEYS) {
-    values[info.key] = resolved.values[info.key];
+    values[info.key] = printable(info.key, resolved.values[info.key]);
     sources[info.key] = describeConfigSource(resolved.sources[info.key]);
   }
   return { values, sources };
@@ -88,7 +96,7 @@ export function configShowJson(resolved: ResolvedConfig): ConfigShowJson {
 function configShowTable(resolved: ResolvedConfig): string {
   const rows = CONFIG_KEYS.map((info) => [
     info.key,
-    showValue(resolved.values[info.key]),
+    showValue(printable(info.key, resolved.values[info.key])),
     describeConfigSource(resolved.sources[info.key]),
   ]);
   return formatTable([['KEY', 'VALUE', 'SOURCE'], ...rows]);
