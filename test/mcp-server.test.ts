@@ -67,6 +67,20 @@ async function pollStatus(mcp: Client, isDone: (status: string) => boolean): Pro
 
 const ENDED = new Set(['completed', 'failed', 'stopped']);
 
+/** Waits until the process has exited (a run's process writes its report and lets go of its lock after its status says completed). */
+async function pollUntilGone(pid: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    if (Date.now() > deadline) throw new Error(`the run's process ${String(pid)} is still running`);
+    await delay(100);
+  }
+}
+
 describe('loki mcp (official MCP client over stdio against the built CLI)', () => {
   it('lists its tools with their input schemas', async () => {
     using workspace = new TempWorkspace('loki-mcp-');
@@ -116,7 +130,7 @@ describe('loki mcp (official MCP client over stdio against the built CLI)', () =
       arguments: { prd: 'prd.md', provider: 'scripted', script: 'session.json', parallel: 2 },
     });
     expect(started.isError, textOf(started)).toBeFalsy();
-    const { runId, logFile } = dataOf<{ runId: string; logFile: string }>(started);
+    const { runId, logFile, pid } = dataOf<{ runId: string; logFile: string; pid: number }>(started);
     expect(runId).toMatch(/^run-/);
     expect(logFile).toMatch(/^\.loki\/logs\//);
 
@@ -144,6 +158,8 @@ describe('loki mcp (official MCP client over stdio against the built CLI)', () =
     await expect(mcp.readResource({ uri: 'loki://specs/..%2Floki.db' })).rejects.toThrow(/no spec named/);
 
     // A completed workspace has nothing more to do: the tool says so rather than starting anything.
+    // (Until the run's process has exited it still holds the run lock, and a start is refused as live.)
+    await pollUntilGone(pid);
     const again = await mcp.callTool({
       name: 'start_run',
       arguments: { prd: 'prd.md', provider: 'scripted', script: 'session.json' },
