@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { loadAlertingConfig, startRunAlerting } from '../alerting/index.ts';
 import { BudgetGovernor, type BudgetSummary } from '../budget/index.ts';
 import { randomId } from '../clock/index.ts';
 import { loadCircuitBreakerConfig, type ResolvedConfig } from '../config/index.ts';
@@ -139,6 +140,8 @@ async function checkRunCanStart(context: AppContext, prdPath: string | null): Pr
   // A run must never start a new, empty store over a history.
   assertStoreNotLost(workspacePaths(context.cwd));
   const resolvedConfig = resolveAppConfig(context);
+  // An invalid alerting.yaml is refused now: a run must not go on to find out its alerts go nowhere.
+  loadAlertingConfig(context.cwd, context.env);
   // Prerequisites (git, Node) are checked up front unless LOKI_SKIP_PREREQS says not to.
   if (!resolvedConfig.values.skipPrereqs) {
     const doctor = await runDoctor({ env: context.env });
@@ -211,10 +214,15 @@ async function runSession(session: RunSession): Promise<RunResult> {
     paths: workspace.paths,
     onFailure: (error) => controller.abort(error),
   });
+  // Alerts leave off the run's path: notice() returns at once, a failed delivery is only logged.
+  const alerting = startRunAlerting(context, (text) => observer.warning?.(`alerting: ${text}`));
   const follower = followRun({
     workspace,
     afterSequence: (await workspace.store.readSummary()).lastEventSequence,
-    onEvent: (event) => observer.event?.(event),
+    onEvent: (event) => {
+      alerting.notice(event);
+      observer.event?.(event);
+    },
     onProgress: (progress) => observer.progress?.(progress),
     onError: followErrorHandler(session, writer),
   });
@@ -260,6 +268,7 @@ async function runSession(session: RunSession): Promise<RunResult> {
     stopSignal?.removeEventListener('abort', onStop);
     await writer.flush();
     await follower.stop();
+    await alerting.close();
   }
   if (writer.failure !== null) throw writer.failure;
   return { kind: 'ended', outcome, budget: await governor.summary() };

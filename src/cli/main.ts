@@ -4,6 +4,7 @@ import { ExitCode, isLokiError } from '../errors/index.ts';
 import { createRedactor } from '../sandbox/index.ts';
 import type { CliContext } from './cli-context.ts';
 import { registerAgentsCommand } from './commands/agents.ts';
+import { registerAlertCommands } from './commands/alert.ts';
 import { registerCodexToolGuardCommand } from './commands/codex-tool-guard.ts';
 import { registerConfigCommands } from './commands/config.ts';
 import { registerControlCommands } from './commands/control.ts';
@@ -59,6 +60,7 @@ export function buildProgram(context: CliContext): Command {
   registerMcpToolsCommand(program, context);
   registerCodexToolGuardCommand(program, context);
   registerDeployTargetsCommand(program, context);
+  registerAlertCommands(program, context);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
