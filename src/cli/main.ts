@@ -11,6 +11,7 @@ import { registerControlCommands } from './commands/control.ts';
 import { registerDashboardCommand } from './commands/dashboard.ts';
 import { registerDeployTargetsCommand } from './deploy-targets-command.ts';
 import { registerDoctorCommand } from './commands/doctor.ts';
+import { registerExportCommands } from './commands/export.ts';
 import { registerInitCommand } from './commands/init.ts';
 import { registerMcpToolsCommand } from './commands/mcp-tools.ts';
 import { registerQueueCommands } from './commands/queue.ts';
@@ -61,6 +62,7 @@ export function buildProgram(context: CliContext): Command {
   registerCodexToolGuardCommand(program, context);
   registerDeployTargetsCommand(program, context);
   registerAlertCommands(program, context);
+  registerExportCommands(program, context);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
