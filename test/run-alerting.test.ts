@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startFakeHttpServer } from './fakes/fake-http-server.ts';
 import { loki, TempWorkspace } from './support/cli-harness.ts';
-import { prepareRun, readEvents } from './support/run-harness.ts';
+import { prepareRun, readEvents, startLoki } from './support/run-harness.ts';
 
 const HOOK_SECRET = 'the-webhook-signing-secret-of-this-test';
 
@@ -17,7 +17,7 @@ async function closedPort(): Promise<number> {
   return address.port;
 }
 
-function runWithWebhookAt(workspace: TempWorkspace, url: string): Promise<Awaited<ReturnType<typeof loki>>> {
+function configureRun(workspace: TempWorkspace, url: string): string[] {
   const args = prepareRun(workspace, { tasks: [{ id: 'alpha', files: { 'files/alpha.txt': 'alpha\n' } }] });
   mkdirSync(join(workspace.root, '.loki', 'config'), { recursive: true });
   writeFileSync(
@@ -28,7 +28,7 @@ function runWithWebhookAt(workspace: TempWorkspace, url: string): Promise<Awaite
       'delivery: { maxAttempts: 3, flushSeconds: 1 }',
     ].join('\n'),
   );
-  return loki(workspace, ['run', 'prd.md', ...args, '--json', '--no-dashboard'], { env: { HOOK_SECRET } });
+  return ['run', 'prd.md', ...args, '--json', '--no-dashboard'];
 }
 
 describe('loki run with alerting', () => {
@@ -37,7 +37,9 @@ describe('loki run with alerting', () => {
       response.writeHead(200).end();
     });
     using workspace = new TempWorkspace();
-    const result = await runWithWebhookAt(workspace, `${hook.url}/loki`);
+    const result = await loki(workspace, configureRun(workspace, `${hook.url}/loki`), {
+      env: { HOOK_SECRET },
+    });
     expect(result.exitCode, result.stderr).toBe(0);
     const ended = readEvents(result.stdout).find((event) => event.type === 'run.ended');
     expect(ended?.data).toMatchObject({ outcome: 'completed', exitCode: 0 });
@@ -55,7 +57,10 @@ describe('loki run with alerting', () => {
   it('ends the same way when the receiver is down: the alert is dropped and said, the run is not failed', async () => {
     using workspace = new TempWorkspace();
     const port = await closedPort();
-    const result = await runWithWebhookAt(workspace, `http://127.0.0.1:${port}/loki`);
+    // The real executable: its process must wait out the alert's retries, not exit under them.
+    const result = await startLoki(workspace, configureRun(workspace, `http://127.0.0.1:${port}/loki`), {
+      HOOK_SECRET,
+    }).done;
     expect(result.exitCode, result.stderr).toBe(0);
     const events = readEvents(result.stdout);
     expect(events.find((event) => event.type === 'run.ended')?.data).toMatchObject({

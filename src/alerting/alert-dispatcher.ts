@@ -62,7 +62,7 @@ export class AlertDispatcher {
     const grace = new AbortController();
     await Promise.race([
       this.#idle(),
-      delay(graceMilliseconds, undefined, { signal: grace.signal, ref: false }).catch(() => undefined),
+      delay(graceMilliseconds, undefined, { signal: grace.signal }).catch(() => undefined),
     ]);
     grace.abort();
     const left = this.#waiting.length;

@@ -53,7 +53,9 @@ export async function deliverAlert(
       Math.max(backoff, failure.retryAfterMilliseconds ?? 0),
     );
     try {
-      await delay(wait, undefined, { signal, ref: false });
+      // A ref'd timer on purpose: `loki alert test` has nothing else keeping the process alive
+      // while it waits; a run's dispatcher aborts these waits when it closes.
+      await delay(wait, undefined, { signal });
     } catch {
       // Aborted while waiting to retry: the caller stopped delivery; the loop reports it.
     }
