@@ -98,7 +98,9 @@ function retryAfterOf(response: Response): number | null {
 function describeNetworkError(error: unknown): string {
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
     return 'timed out';
-  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
+  const cause =
+    error instanceof Error ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
   if (typeof cause?.code === 'string') return `network error ${cause.code}`;
+  if (typeof cause?.message === 'string') return `network error: ${cause.message}`;
   return `network error: ${error instanceof Error ? error.message : String(error)}`;
 }
