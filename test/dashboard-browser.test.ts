@@ -1,3 +1,4 @@
+import { gateEvaluated } from './support/gate-event.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -141,13 +142,13 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard in Chromium, on a workspace', () =
       type: 'gate.evaluated',
       runId: null,
       taskId: null,
-      data: {
+      data: gateEvaluated({
         gate: 'unit-tests',
         verdict: 'pass',
         reason: '4 tests passed',
         commit: 'c'.repeat(40),
         counts: { passed: 4, failed: 0, skipped: 0, framework: 'vitest' },
-      },
+      }),
     });
     await page.locator('.log .text', { hasText: 'unit-tests pass: 4 tests passed' }).waitFor();
     await openView(page, 'overview');
@@ -231,7 +232,7 @@ async function seedReviewedTask(store: Awaited<ReturnType<typeof openWorkspaceSt
       type: 'gate.evaluated',
       runId: null,
       taskId: null,
-      data: { gate: name, verdict, reason, commit },
+      data: gateEvaluated({ gate: name, verdict, reason, commit }),
     });
   await gate('unit-tests', 'pass', 'all tests passed');
   await gate('lint', 'not-proven', 'no linter configured');

@@ -1,3 +1,4 @@
+import { gateEvaluated } from './support/gate-event.ts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../src/clock/index.ts';
 import { type DashboardServer, startDashboard } from '../src/dashboard/server/index.ts';
@@ -215,25 +216,25 @@ describe('the dashboard server', () => {
       type: 'gate.evaluated',
       runId: null,
       taskId: null,
-      data: { gate: 'unit-tests', verdict: 'fail', reason: '1 test failed', commit },
+      data: gateEvaluated({ gate: 'unit-tests', verdict: 'fail', reason: '1 test failed', commit }),
     });
     await store.appendEvent({
       type: 'gate.evaluated',
       runId: null,
       taskId: null,
-      data: { gate: 'lint', verdict: 'not-proven', reason: 'no linter configured', commit },
+      data: gateEvaluated({ gate: 'lint', verdict: 'not-proven', reason: 'no linter configured', commit }),
     });
     await store.appendEvent({
       type: 'gate.evaluated',
       runId: null,
       taskId: 'task-1',
-      data: {
+      data: gateEvaluated({
         gate: 'unit-tests',
         verdict: 'pass',
         reason: '3 tests passed',
         commit,
         counts: { passed: 3, failed: 0, skipped: 0, framework: 'vitest' },
-      },
+      }),
     });
     const gates = JSON.parse((await get('/api/gates')).body) as unknown[];
     expect(gates).toEqual([

@@ -2,8 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { isAlive } from '../src/deploy/index.ts';
 import type { RunReport } from '../src/orchestrator/index.ts';
-import { TempWorkspace } from './support/cli-harness.ts';
+import { loki, TempWorkspace } from './support/cli-harness.ts';
+import { fetchText, stopDeploymentAtEnd, supervisorStatus } from './support/deploy-fixture.ts';
 import { lowestWorkerLimit, mostTasksHeldAtOnce } from './support/concurrency.ts';
 import {
   extraWorktrees,
@@ -19,6 +21,7 @@ describe('loki demo', () => {
     using workspace = new TempWorkspace('loki-demo-test-');
     const directory = join(workspace.root, 'demo');
     // How long it takes is the benchmark's business (npm run bench), not a test's.
+    await using _deployment = stopDeploymentAtEnd(workspace, directory);
     const demo = startLoki(workspace, ['demo', '--dir', directory, '--parallel', '4', '--json']);
     const result = await demo.done;
     expect(result.exitCode, result.stderr + result.stdout.slice(-3000)).toBe(0);
@@ -56,6 +59,8 @@ describe('loki demo', () => {
     expect(report.requirements.length).toBeGreaterThan(0);
     expect(report.requirements.filter((requirement) => !requirement.proven)).toEqual([]);
     expect(report.mainVerification?.health?.statusCode).toBe(200);
+    expect(report.deployment).toMatchObject({ version: 'v1', status: 'live', target: 'local' });
+    expect(report.deployment?.checks.every((check) => check.verdict === 'pass')).toBe(true);
     expect(report.mainVerification?.gates[0]?.tests?.failed).toBe(0);
     expect(report.mainVerification?.gates[0]?.tests?.passed).toBeGreaterThan(10);
 
@@ -74,19 +79,31 @@ describe('loki demo', () => {
     expect(readFileSync(join(directory, 'prd.md'), 'utf8')).toBe(
       readFileSync(join(import.meta.dirname, '..', 'examples', 'todo-api', 'prd.md'), 'utf8'),
     );
-  }, 180_000);
+  }, 420_000);
 
   it('says plainly that the model is scripted, and where the product is, at the start and the end', async () => {
     using workspace = new TempWorkspace('loki-demo-test-');
     const directory = join(workspace.root, 'plain');
+    await using _deployment = stopDeploymentAtEnd(workspace, directory);
     const demo = startLoki(workspace, ['demo', '--dir', directory, '--parallel', '8']);
     const result = await demo.done;
     expect(result.exitCode, result.stderr).toBe(0);
     const lines = result.stdout.trim().split('\n');
     expect(lines[0]).toBe(`Loki Mode demo in ${directory}`);
     expect(lines[1]).toContain('The model is SCRIPTED');
-    expect(lines.at(-1)).toContain(`The demo product is in ${directory}`);
-  }, 180_000);
+    expect(lines.at(-2)).toContain(`The demo product is in ${directory}`);
+
+    // loki has exited: the product answers on the printed URL, served by the detached supervisor.
+    const url = /It is served at (http:\/\/127\.0\.0\.1:\d+) /.exec(lines.at(-1) ?? '')?.[1];
+    expect(url, lines.at(-1)).toBeDefined();
+    expect(await fetchText(`${url ?? ''}/health`)).not.toBeNull();
+    const supervisor = await supervisorStatus({ root: directory } as TempWorkspace);
+    const pids = [supervisor?.pid ?? 0, ...(supervisor?.apps.map((app) => app.pid ?? 0) ?? [])];
+    expect(pids.every((pid) => pid > 0 && isAlive(pid))).toBe(true);
+    const stopped = await loki(workspace, ['deploy', 'stop'], { cwd: directory });
+    expect(stopped.exitCode, stopped.stderr).toBe(0);
+    for (const pid of pids) expect(isAlive(pid), `pid ${String(pid)}`).toBe(false);
+  }, 420_000);
 
   it('refuses a directory that is not empty, changing nothing', async () => {
     using workspace = new TempWorkspace('loki-demo-test-');

@@ -3,6 +3,7 @@
  * the store"): recorded in the store when it starts, reused by a plain `loki resume`, overridden by
  * flags given again (and those overrides recorded in turn). No secret is ever recorded.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../src/clock/index.ts';
@@ -39,7 +40,7 @@ describe('run settings', () => {
     await demo.done;
 
     // No provider flag, no API key in the environment: only the run itself knows it was scripted.
-    const resumed = await loki(workspace, ['resume'], {
+    const resumed = await loki(workspace, ['resume', '--no-deploy'], {
       cwd: directory,
       env: { PATH: PATH_WITHOUT_AGENT_CLIS },
     });
@@ -48,6 +49,9 @@ describe('run settings', () => {
     const settings = settingsLine(resumed.stdout);
     expect(settings).toMatch(/provider scripted, script .*examples\/todo-api\/session\.json, parallel 4/);
     expect(settings).toMatch(/\(from the run\)$/);
+    // --no-deploy: the Deployment phase left nothing running.
+    expect(resumed.stdout).not.toContain('live: http');
+    expect(existsSync(join(directory, '.loki', 'deploy', 'supervisor.pid'))).toBe(false);
   }, 300_000);
 
   it('uses and records a flag given again, and a later plain resume keeps it', async () => {

@@ -10,7 +10,7 @@ import { ALERT_SEVERITIES } from './alert.ts';
  * `${NAME}`, so webhook URLs, routing keys and signing secrets stay out of the file (and out of git).
  */
 const SEVERITY_REASON = `expected one of ${ALERT_SEVERITIES.join(', ')}`;
-const ALERT_EVENTS = ['run.ended', 'breaker.changed', 'deploy.rolled_back'] as const;
+const ALERT_EVENTS = ['run.ended', 'breaker.changed', 'release.deployed'] as const;
 
 const commonShape = {
   name: z

@@ -4,18 +4,21 @@ import { alertsOfEvent } from './alerts-of-event.ts';
 const event = (type: string, data: unknown) => ({ type, runId: 'run-1', data, createdAt: 0 });
 
 describe('alertsOfEvent', () => {
-  it('alerts a deploy rollback by name, critical, though the event is not in the union yet', () => {
-    const [alert] = alertsOfEvent(
-      event('deploy.rolled_back', { target: 'fly', detail: 'health check failed' }),
-      'shop',
-    );
+  it('alerts a rolled-back deploy as critical and resolves it when a release goes live', () => {
+    const deployed = (status: string) =>
+      event('release.deployed', { version: 'v3', target: 'local', status, reason: 'health check failed' });
+    const [alert] = alertsOfEvent(deployed('rolled_back'), 'shop');
     expect(alert).toMatchObject({
       action: 'trigger',
       severity: 'critical',
-      dedupKey: 'loki/run-1/deploy',
-      title: 'Loki run run-1: deploy rolled back on fly',
+      dedupKey: 'loki/run-1/deploy/local',
+      title: 'Loki run run-1: deploy rolled back on local',
     });
     expect(alert?.summary).toContain('health check failed');
+    expect(alertsOfEvent(deployed('failed'), 'shop').map((each) => each.severity)).toEqual(['error']);
+    expect(alertsOfEvent(deployed('live'), 'shop')).toEqual([
+      expect.objectContaining({ action: 'resolve', dedupKey: 'loki/run-1/deploy/local' }),
+    ]);
   });
 
   it('maps each end of a run to its severity and leaves a stop the user asked for alone', () => {

@@ -1,9 +1,8 @@
 import type { Alert, AlertSeverity } from './alert.ts';
 
 /**
- * The part of an event that alerting reads. Typed loosely on purpose: an event type this module
- * knows by name may not be in the union yet (the deploy step's `deploy.rolled_back`), and an alert
- * must never fail the run because an event's shape is not what it expected.
+ * The part of an event that alerting reads. Typed loosely on purpose: an alert must never fail the
+ * run because an event's shape is not what it expected.
  */
 export interface AlertableEvent {
   type: string;
@@ -13,8 +12,8 @@ export interface AlertableEvent {
   createdAt: number;
 }
 
-/** The deploy step's rollback event, alerted on by name whenever the deploy step records it. */
-export const DEPLOY_ROLLED_BACK = 'deploy.rolled_back';
+/** A deployment ended: `status` live, rolled_back (its checks or canary failed) or failed. */
+export const RELEASE_DEPLOYED = 'release.deployed';
 
 interface OutcomeAlert {
   severity: AlertSeverity;
@@ -110,18 +109,52 @@ export function alertsOfEvent(event: AlertableEvent, source: string): Alert[] {
     }
     return [];
   }
-  if (event.type === DEPLOY_ROLLED_BACK) {
-    const detail = typeof data.detail === 'string' ? data.detail : 'the deploy did not pass its checks';
-    const target = typeof data.target === 'string' ? data.target : null;
+  if (event.type === RELEASE_DEPLOYED) return alertsOfDeployment(data, base, runName);
+  return [];
+}
+
+type AlertBase = Pick<Alert, 'runId' | 'source' | 'createdAt' | 'eventType'>;
+
+/** A rolled-back deploy is critical, one that could not start an error; a live one closes either. */
+function alertsOfDeployment(data: Record<string, unknown>, base: AlertBase, runName: string): Alert[] {
+  const target = typeof data.target === 'string' ? data.target : 'unknown';
+  const version = typeof data.version === 'string' ? data.version : null;
+  const reason = typeof data.reason === 'string' ? data.reason : 'no reason recorded';
+  const alert = {
+    ...base,
+    dedupKey: `loki/${runName}/deploy/${target}`,
+    details: { target, version, status: typeof data.status === 'string' ? data.status : null, reason },
+  };
+  if (data.status === 'rolled_back') {
     return [
       {
-        ...base,
+        ...alert,
         action: 'trigger',
         severity: 'critical',
-        dedupKey: `loki/${runName}/deploy`,
-        title: `Loki run ${runName}: deploy rolled back${target === null ? '' : ` on ${target}`}`,
-        summary: `The new release was rolled back: ${detail}. The previous release is live; see the deploy report.`,
-        details: { target, detail },
+        title: `Loki run ${runName}: deploy rolled back on ${target}`,
+        summary: `Release ${version ?? ''} was rolled back: ${reason}. The release before it keeps serving; see the deploy report.`,
+      },
+    ];
+  }
+  if (data.status === 'failed') {
+    return [
+      {
+        ...alert,
+        action: 'trigger',
+        severity: 'error',
+        title: `Loki run ${runName}: deploy failed on ${target}`,
+        summary: `Release ${version ?? ''} could not be built or started: ${reason}.`,
+      },
+    ];
+  }
+  if (data.status === 'live') {
+    return [
+      {
+        ...alert,
+        action: 'resolve',
+        severity: 'info',
+        title: `deploy live on ${target}`,
+        summary: 'It serves.',
       },
     ];
   }

@@ -9,7 +9,7 @@ export {
   type LoadedAlertingConfig,
   parseAlertingConfig,
 } from './alerting-config.ts';
-export { type AlertableEvent, alertsOfEvent, DEPLOY_ROLLED_BACK } from './alerts-of-event.ts';
+export { type AlertableEvent, alertsOfEvent, RELEASE_DEPLOYED } from './alerts-of-event.ts';
 export { deliverAlert, type DeliveryPolicy, type DeliveryResult } from './deliver-alert.ts';
 export {
   type AlertingEnvironment,

@@ -53,3 +53,17 @@ export {
   verifyProject,
 } from './verify-project.ts';
 export { modelApiHost, readSandboxNetworkPolicy } from './start-sandbox-network.ts';
+export {
+  deployProduct,
+  type DeploymentOverview,
+  type DeployRequest,
+  deployWorkspace,
+  readDeployments,
+  rollbackDeployment,
+  stopDeployment,
+} from './deploy-product.ts';
+export {
+  type BackgroundRun,
+  type BackgroundRunRequest,
+  startRunInBackground,
+} from './start-run-in-background.ts';

@@ -23,6 +23,7 @@ export async function openAppWorkspace(context: AppContext): Promise<Workspace> 
     backoff: { ...DEFAULT_BACKOFF, baseSeconds: config.baseWait, maxSeconds: config.maxWait },
     // The values of the keys in the environment are secrets in every file and event.
     redactor: createRedactor({ env: context.env }),
+    storeUrl: config.store,
   });
 }
 

@@ -6,6 +6,7 @@ import type { RunReport } from '../orchestrator/index.ts';
 import { openWorkspaceStore, workspacePaths } from '../workspace/index.ts';
 import { parseJsonOrNull } from '../text/index.ts';
 import type { AppContext } from './app-context.ts';
+import { resolveAppConfig } from './open-app-workspace.ts';
 
 export interface RunReportFiles {
   runId: string;
@@ -65,13 +66,14 @@ const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 async function latestRunId(context: AppContext): Promise<string> {
   const paths = workspacePaths(context.cwd);
-  if (!existsSync(paths.database)) {
+  const storeUrl = resolveAppConfig(context).values.store;
+  if (storeUrl === '' && !existsSync(paths.database)) {
     throw usageError(
       'RUN_REPORT_MISSING',
       `no Loki workspace in ${context.cwd}; start one with loki run <prd>`,
     );
   }
-  await using store = await openWorkspaceStore(paths, context.clock);
+  await using store = await openWorkspaceStore(paths, context.clock, undefined, storeUrl);
   const latest = await store.getLatestRun();
   if (latest === null) {
     throw usageError('RUN_REPORT_MISSING', 'this workspace has no run yet; start one with loki run <prd>');

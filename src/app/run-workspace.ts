@@ -10,7 +10,7 @@ import { acquireRunLock, RunControlWatch, type RunOutcome, runPipeline } from '.
 import { loadScriptedSession, type ScriptedSession } from '../providers/index.ts';
 import { buildSandboxEnvironment, detectCommandRunner, type SandboxNetworkAccess } from '../sandbox/index.ts';
 import { startSandboxNetwork } from './start-sandbox-network.ts';
-import type { Run, Store } from '../store/index.ts';
+import { redactPostgresUrl, type Run, type Store } from '../store/index.ts';
 import {
   assertStoreNotLost,
   initWorkspace,
@@ -41,6 +41,8 @@ export interface RunRequest {
   flags: RunSettingFlags;
   /** Aborting it stops the run gracefully, as a stop request does: tasks go back to the queue. */
   stopSignal?: AbortSignal;
+  /** Deploy main locally at the end of Deployment (default true; false: --no-deploy). */
+  deploy?: boolean;
 }
 
 /** What the run is about to do, said once before it starts working. */
@@ -61,6 +63,11 @@ export interface RunObserver {
   started?(start: RunStart): void;
   /** Every event of the run, in the store's order, as it is recorded. */
   event?(event: LokiEvent): void;
+  /**
+   * Called on the writer's call right after each commit of the run's store, with the events it
+   * appended: a wake-up for what reads them back (the dashboard's event streams). It must be quick.
+   */
+  committed?(events: readonly LokiEvent[]): void;
   /** Where the run stands, after a burst of events (at most about once a second). */
   progress?(progress: RunProgress): void;
   /** Something the user should know that does not stop the run. */
@@ -84,7 +91,8 @@ export async function runWorkspace(
 ): Promise<RunResult> {
   const resolvedConfig = await checkRunCanStart(context, request.prdPath);
   const paths = workspacePaths(context.cwd);
-  const latest = existsSync(paths.database) ? await readLatestRun(context) : null;
+  const storeUrl = resolvedConfig.values.store;
+  const latest = storeUrl !== '' || existsSync(paths.database) ? await readLatestRun(context) : null;
   assertSomethingToRun(context, request, latest);
   if (latest !== null && latest.status === 'completed') {
     await using workspace = await openAppWorkspace(context);
@@ -96,7 +104,10 @@ export async function runWorkspace(
     config: resolvedConfig,
     recorded: latest?.settings ?? null,
     cwd: context.cwd,
-    store: { kind: 'sqlite', location: paths.database },
+    store:
+      storeUrl === ''
+        ? { kind: 'sqlite', location: paths.database }
+        : { kind: 'postgres', location: redactPostgresUrl(storeUrl) },
     selectProvider: (choice) => selectRunProvider(context, resolvedConfig.values, choice),
   });
   // A script that cannot be read is refused before anything is written.
@@ -170,7 +181,13 @@ function assertSomethingToRun(context: AppContext, request: RunRequest, latest: 
 
 /** The workspace's latest run, read before the workspace is opened for the run itself. */
 async function readLatestRun(context: AppContext): Promise<Run | null> {
-  await using store = await openWorkspaceStore(workspacePaths(context.cwd), context.clock);
+  const storeUrl = resolveAppConfig(context).values.store;
+  await using store = await openWorkspaceStore(
+    workspacePaths(context.cwd),
+    context.clock,
+    undefined,
+    storeUrl,
+  );
   return await store.getLatestRun();
 }
 
@@ -214,15 +231,14 @@ async function runSession(session: RunSession): Promise<RunResult> {
     paths: workspace.paths,
     onFailure: (error) => controller.abort(error),
   });
-  // Alerts leave off the run's path: notice() returns at once, a failed delivery is only logged.
-  const alerting = startRunAlerting(context, (text) => observer.warning?.(`alerting: ${text}`));
+  const alerting = alertingObserver(context, observer);
+  // Until the session ends, after its last commit (the finally below flushes the writer).
+  const stopRelaying = workspace.store.onEventsAppended((events) => observer.committed?.(events));
+  using _relaying = { [Symbol.dispose]: stopRelaying };
   const follower = followRun({
     workspace,
     afterSequence: (await workspace.store.readSummary()).lastEventSequence,
-    onEvent: (event) => {
-      alerting.notice(event);
-      observer.event?.(event);
-    },
+    onEvent: (event) => alerting.event(event),
     onProgress: (progress) => observer.progress?.(progress),
     onError: followErrorHandler(session, writer),
   });
@@ -256,6 +272,7 @@ async function runSession(session: RunSession): Promise<RunResult> {
       emit: writer.emit,
       flush: () => writer.flush(),
       maxTaskAttempts: settings.maxTaskAttempts,
+      deploy: session.request.deploy !== false,
       isPaused: () => control.isPaused,
     });
     // A run stopped by a store fault (an event it could not write) ends with that fault alone: a
@@ -272,6 +289,21 @@ async function runSession(session: RunSession): Promise<RunResult> {
   }
   if (writer.failure !== null) throw writer.failure;
   return { kind: 'ended', outcome, budget: await governor.summary() };
+}
+
+/**
+ * The observer's events, each also looked at by alerting first. Alerts leave off the run's path:
+ * `notice` returns at once, and a failed delivery is only a warning.
+ */
+function alertingObserver(context: AppContext, observer: RunObserver) {
+  const alerting = startRunAlerting(context, (text) => observer.warning?.(`alerting: ${text}`));
+  return {
+    event(event: LokiEvent): void {
+      alerting.notice(event);
+      observer.event?.(event);
+    },
+    close: () => alerting.close(),
+  };
 }
 
 /** The command runner, the agent source and the budget of a session, told to the observer. */

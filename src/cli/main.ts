@@ -10,13 +10,16 @@ import { registerConfigCommands } from './commands/config.ts';
 import { registerControlCommands } from './commands/control.ts';
 import { registerDashboardCommand } from './commands/dashboard.ts';
 import { registerDeployTargetsCommand } from './deploy-targets-command.ts';
+import { registerDeployCommands } from './commands/deploy.ts';
 import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerExportCommands } from './commands/export.ts';
 import { registerInitCommand } from './commands/init.ts';
+import { registerMcpCommand } from './commands/mcp.ts';
 import { registerMcpToolsCommand } from './commands/mcp-tools.ts';
 import { registerQueueCommands } from './commands/queue.ts';
 import { registerReportCommand } from './commands/report.ts';
 import { registerRunCommands } from './commands/run.ts';
+import { registerSkillCommands } from './commands/skill.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { registerTaskCommands } from './commands/task.ts';
 import { registerVerifyCommand } from './commands/verify.ts';
@@ -31,6 +34,10 @@ export function buildProgram(context: CliContext): Command {
       'override a configuration value for this command (repeatable), e.g. -c maxParallelAgents=4',
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
+    )
+    .option(
+      '--store <url>',
+      'keep the store in PostgreSQL at postgres://USER:PASSWORD@HOST:PORT/DATABASE (same as -c store=URL; default: .loki/loki.db)',
     )
     .showSuggestionAfterError(true)
     .configureOutput({
@@ -58,7 +65,10 @@ export function buildProgram(context: CliContext): Command {
   registerConfigCommands(program, context);
   registerDoctorCommand(program, context);
   registerVerifyCommand(program, context);
+  registerDeployCommands(program, context);
+  registerMcpCommand(program, context);
   registerMcpToolsCommand(program, context);
+  registerSkillCommands(program, context);
   registerCodexToolGuardCommand(program, context);
   registerDeployTargetsCommand(program, context);
   registerAlertCommands(program, context);

@@ -4,10 +4,17 @@ import type { ResolvedConfig } from '../config/index.ts';
 import type { Workspace } from '../workspace/index.ts';
 import type { CliContext } from './cli-context.ts';
 
-/** The app context of a command: the CLI's context with the global `-c key=value` flags. */
+/**
+ * The app context of a command: the CLI's context with the global `-c key=value` flags; the global
+ * `--store URL` is `-c store=URL`, given last so that it wins.
+ */
 export function appContextOf(command: Command, context: CliContext): AppContext {
-  const globals = command.optsWithGlobals<{ config?: string[] }>();
-  return { cwd: context.cwd, env: context.env, clock: context.clock, configOverrides: globals.config ?? [] };
+  const globals = command.optsWithGlobals<{ config?: string[]; store?: string }>();
+  const overrides = [
+    ...(globals.config ?? []),
+    ...(globals.store === undefined ? [] : [`store=${globals.store}`]),
+  ];
+  return { cwd: context.cwd, env: context.env, clock: context.clock, configOverrides: overrides };
 }
 
 /** Effective configuration for a command: files, env and the global `-c key=value` flags. */

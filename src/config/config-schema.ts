@@ -51,6 +51,9 @@ const providerLimits = z.record(
   { error: `expected a mapping of provider names to limits, e.g. ${PROVIDER_LIMITS_EXAMPLE}` },
 );
 
+const STORE_REASON =
+  "expected a postgres://USER:PASSWORD@HOST:PORT/DATABASE URL, or an empty string for the workspace's SQLite file";
+
 const SANDBOX_NETWORK_REASON = 'expected none, registries or full';
 
 /**
@@ -153,6 +156,14 @@ export const configShape = {
     .describe(
       'Per provider, across all agents of a run: maxConcurrentRequests (calls in flight) and requestsPerMinute (spaced evenly); unset: no limit.',
     ),
+  store: z
+    .string({ error: STORE_REASON })
+    .trim()
+    .regex(/^(postgres(ql)?:\/\/.+)?$/i, { error: STORE_REASON })
+    .default('')
+    .describe(
+      "Where the store lives: a postgres://USER:PASSWORD@HOST:PORT/DATABASE URL (PostgreSQL, for several machines), or empty for the workspace's SQLite file .loki/loki.db.",
+    ),
   sealedAcceptanceTests: flag
     .default(false)
     .describe(
@@ -224,6 +235,7 @@ const ENVIRONMENT_VARIABLES: Record<ConfigKey, string> = {
   modelFast: 'LOKI_MODEL_FAST',
   rateLimitRequeueSeconds: 'LOKI_RATE_LIMIT_REQUEUE_SECONDS',
   providerLimits: 'LOKI_PROVIDER_LIMITS',
+  store: 'LOKI_STORE_URL',
   sealedAcceptanceTests: 'LOKI_SEALED_ACCEPTANCE_TESTS',
   'sandbox.network': 'LOKI_SANDBOX_NETWORK',
   'sandbox.allowedHosts': 'LOKI_SANDBOX_ALLOWED_HOSTS',

@@ -25,3 +25,12 @@ export {
   loadCircuitBreakerConfig,
 } from './circuit-breaker-config.ts';
 export { readConfigFile } from './read-config-file.ts';
+export {
+  DEFAULT_MERGE_GATES,
+  GATE_STAGES,
+  type GateStage,
+  type GatesConfig,
+  gatesConfigPath,
+  type GateThresholdSettings,
+  loadGatesConfig,
+} from './gates-config.ts';

@@ -71,6 +71,7 @@ describe('loadConfig precedence', () => {
       modelFast: '',
       rateLimitRequeueSeconds: 5,
       providerLimits: {},
+      store: '',
       sealedAcceptanceTests: false,
       'sandbox.network': 'registries',
       'sandbox.allowedHosts': expect.arrayContaining(['registry.npmjs.org']),
@@ -104,6 +105,7 @@ describe('loadConfig precedence', () => {
       modelFast: '',
       rateLimitRequeueSeconds: 5,
       providerLimits: {},
+      store: '',
       sealedAcceptanceTests: false,
       'sandbox.network': 'registries',
       'sandbox.allowedHosts': expect.arrayContaining(['registry.npmjs.org']),
@@ -129,6 +131,7 @@ describe('loadConfig precedence', () => {
       modelFast: 'default',
       rateLimitRequeueSeconds: 'default',
       providerLimits: 'default',
+      store: 'default',
       sealedAcceptanceTests: 'default',
       'sandbox.network': 'default',
       'sandbox.allowedHosts': 'default',
@@ -288,7 +291,7 @@ describe('loadConfig unknown keys and bad files', () => {
     expect(error.code).toBe('LOKI_CONFIG_UNKNOWN_KEY');
     expect(error.message).toBe(
       'invalid configuration: unknown key "color" (from flag -c color=blue). ' +
-        'Known keys: maxRetries, baseWait, maxWait, skipPrereqs, maxParallelAgents, followMachineLoad, dashboardPort, budgetUsd, provider, modelPlanning, modelDefault, modelFast, rateLimitRequeueSeconds, providerLimits, sealedAcceptanceTests, sandbox.network, sandbox.allowedHosts, review.enabled, review.taskTypes, review.maxRounds.',
+        'Known keys: maxRetries, baseWait, maxWait, skipPrereqs, maxParallelAgents, followMachineLoad, dashboardPort, budgetUsd, provider, modelPlanning, modelDefault, modelFast, rateLimitRequeueSeconds, providerLimits, store, sealedAcceptanceTests, sandbox.network, sandbox.allowedHosts, review.enabled, review.taskTypes, review.maxRounds.',
     );
   });
 
@@ -458,6 +461,7 @@ describe('CONFIG_KEYS', () => {
       ['modelFast', 'LOKI_MODEL_FAST', ''],
       ['rateLimitRequeueSeconds', 'LOKI_RATE_LIMIT_REQUEUE_SECONDS', 5],
       ['providerLimits', 'LOKI_PROVIDER_LIMITS', {}],
+      ['store', 'LOKI_STORE_URL', ''],
       ['sealedAcceptanceTests', 'LOKI_SEALED_ACCEPTANCE_TESTS', false],
       ['sandbox.network', 'LOKI_SANDBOX_NETWORK', 'registries'],
       [

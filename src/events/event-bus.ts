@@ -2,7 +2,7 @@ import type { Store } from '../store/store.ts';
 import type { EventType, LokiEvent } from './event-types.ts';
 
 /** What the bus needs of a store: the log and the in-process "events were appended" signal. */
-export type EventBusStore = Pick<Store, 'listEvents' | 'onEventsAppended'>;
+export type EventBusStore = Pick<Store, 'listEvents' | 'onEventsAppended' | 'onEventsCommitted'>;
 
 export interface EventSubscription {
   /** Deliver the events after this sequence number: 0 (the default) replays the whole log. */
@@ -56,13 +56,14 @@ const DEFAULT_BATCH_SIZE = 500;
  *
  * How it stays gap-free and in order: the store is the only source. A subscription always reads
  * `listEvents({ afterSequence: last delivered, ...filter })` and delivers what it gets in sequence
- * order; a notification from the store (`onEventsAppended`, after a commit in this process) or the
- * poll timer (for other processes) only says "read again now". That is enough because a store's
+ * order; a notification from the store (`onEventsAppended`, after a commit in this process;
+ * `onEventsCommitted` where the store hears other processes' commits) or the poll timer (for other
+ * processes) only says "read again now". That is enough because a store's
  * sequence numbers are assigned in commit order: SQLite serialises writers (BEGIN IMMEDIATE) and
  * numbers events inside the write transaction, so once sequence n is visible every event before it
  * is too, and no later commit can add an event below n (the numbers of a rolled-back transaction
- * were never visible, and the next commit uses them again). A store adapter whose sequences are not
- * commit-ordered (a PostgreSQL sequence is not) must make them so before it can serve the bus.
+ * were never visible, and the next commit uses them again). PostgreSQL, whose serials are not
+ * commit-ordered, numbers events from a counter row locked to COMMIT (postgres-transaction.ts).
  */
 export class EventBus {
   readonly #store: EventBusStore;
@@ -116,6 +117,8 @@ export class EventBus {
     if (callerSignal?.aborted === true) stopper.abort();
     const wakeUp = new WakeUp(this.#startTimer);
     const stopListening = this.#store.onEventsAppended(() => wakeUp.notify());
+    // Where the store can say so, commits of other processes wake it too, not only the poll timer.
+    const stopHearingOthers = this.#store.onEventsCommitted?.(() => wakeUp.notify());
     try {
       let lastSequence = afterSequence;
       while (!signal.aborted) {
@@ -142,6 +145,7 @@ export class EventBus {
       }
     } finally {
       stopListening();
+      stopHearingOthers?.();
       callerSignal?.removeEventListener('abort', stopOnAbort);
     }
     return undefined;

@@ -16,6 +16,11 @@ const count = z.int().nonnegative();
 const milliseconds = z.number().nonnegative();
 /** Epoch milliseconds from the injected clock: finite, but a manual clock may start anywhere. */
 const timestamp = z.number();
+const trafficSample = z.strictObject({
+  requests: count,
+  errors: count,
+  medianLatencyMilliseconds: milliseconds.nullable(),
+});
 const failureCategory = z.enum(['transient', 'rate_limited', 'permanent']);
 
 const runSettings = z.strictObject({
@@ -36,7 +41,7 @@ const runSettings = z.strictObject({
 
 /** Who asked a live run to stop, pause or continue. */
 const runControl = z.strictObject({
-  requestedBy: z.enum(['cli', 'signal', 'dashboard', 'resume']),
+  requestedBy: z.enum(['cli', 'signal', 'dashboard', 'mcp', 'resume']),
 });
 
 export const eventDataSchemas = {
@@ -168,6 +173,21 @@ export const eventDataSchemas = {
     durationMilliseconds: milliseconds,
     outputTail: z.string(),
   }),
+  'gate.evaluated': z.strictObject({
+    stage: z.enum(['merge', 'qa', 'deployment']),
+    gate: z.string(),
+    verdict: z.enum(['pass', 'fail', 'not-proven']),
+    reason: z.string(),
+    commit: z.string(),
+    blocks: z.boolean(),
+    command: z.string().nullable(),
+    exitCode: z.int().nullable(),
+    durationMilliseconds: milliseconds,
+    counts: z
+      .strictObject({ passed: count, failed: count, skipped: count, framework: z.string() })
+      .nullable(),
+    outputExcerpt: z.string(),
+  }),
   'secret.found': z.strictObject({
     files: z.array(z.strictObject({ path: z.string(), secrets: z.array(z.string()) })),
   }),
@@ -218,15 +238,46 @@ export const eventDataSchemas = {
     }),
     next: z.enum(['merge', 'fix', 'fail']),
   }),
-  'gate.evaluated': z.strictObject({
-    gate: z.string(),
-    verdict: z.enum(['pass', 'fail', 'not-proven']),
-    reason: z.string(),
+  'release.built': z.strictObject({
+    version: z.string(),
     commit: z.string(),
-    counts: z
-      .strictObject({ passed: count, failed: count, skipped: count, framework: z.string() })
-      .optional(),
+    target: z.string(),
+    directory: z.string(),
+    startCommand: z.string(),
+    healthPath: z.string(),
+    buildCommand: z.string().nullable(),
   }),
+  'release.deployed': z.strictObject({
+    version: z.string(),
+    target: z.string(),
+    strategy: z.enum(['blue-green', 'canary']),
+    status: z.enum(['live', 'rolled_back', 'failed']),
+    url: z.string().nullable(),
+    reason: z.string().nullable(),
+    checks: z.array(
+      z.strictObject({
+        name: z.string(),
+        verdict: z.enum(['pass', 'fail', 'not-proven']),
+        detail: z.string(),
+      }),
+    ),
+    canarySteps: z.array(
+      z.strictObject({
+        percent: z.number().min(0).max(100),
+        candidate: trafficSample,
+        baseline: trafficSample,
+        passed: z.boolean(),
+      }),
+    ),
+  }),
+  'release.rolled_back': z.strictObject({
+    target: z.string(),
+    fromVersion: z.string().nullable(),
+    toVersion: z.string(),
+    url: z.string().nullable(),
+    wasWarm: z.boolean(),
+  }),
+  'deployment.stopped': z.strictObject({ target: z.string(), version: z.string().nullable() }),
 } satisfies { [Type in EventType]: z.ZodType };
 
 type EventDataSchemas = typeof eventDataSchemas;

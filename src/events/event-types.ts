@@ -119,7 +119,7 @@ export interface RunSettingsRecordedData {
  * terminal (Ctrl-C), the dashboard, or a new session of the run (`loki resume`) clearing a request
  * left by the session before it.
  */
-export type RunControlRequester = 'cli' | 'signal' | 'dashboard' | 'resume';
+export type RunControlRequester = 'cli' | 'signal' | 'dashboard' | 'mcp' | 'resume';
 /**
  * A request to steer a live run, recorded in the store by any process (`run.stop_requested`,
  * `run.paused`, `run.continued`); the run's process acts on it within a second. Paused: no new task
@@ -280,6 +280,25 @@ export interface VerificationRanData {
   outputTail: string;
 }
 
+/**
+ * A quality gate judged a commit: a merge result before main moves (`merge`), or main at QA or
+ * Deployment. `blocks` says whether this verdict holds main back (the merge was refused, or the
+ * failure became fix work); a failure main already had, or of a non-blocking gate, does not.
+ */
+export interface GateEvaluatedData {
+  stage: 'merge' | 'qa' | 'deployment';
+  gate: string;
+  verdict: 'pass' | 'fail' | 'not-proven';
+  reason: string;
+  commit: string;
+  blocks: boolean;
+  command: string | null;
+  exitCode: number | null;
+  durationMilliseconds: number;
+  counts: { passed: number; failed: number; skipped: number; framework: string } | null;
+  outputExcerpt: string;
+}
+
 /** One finding of a blind reviewer, and what Loki does with it. */
 export interface ReviewFindingReportedData {
   /** review-code, review-business, review-security or devils-advocate. */
@@ -306,15 +325,62 @@ export interface ReviewCompletedData {
   next: 'merge' | 'fix' | 'fail';
 }
 
-/** A verification gate's verdict on a commit (src/gates GateResult, its evidence left in the gate's files). */
-export interface GateEvaluatedData {
-  gate: string;
-  verdict: 'pass' | 'fail' | 'not-proven';
-  reason: string;
+/** A release was built from a commit of main: its files copied out of git, its build command run. */
+export interface ReleaseBuiltData {
+  version: string;
   commit: string;
-  /** The test runner's own counts, for gates that run tests. */
-  counts?: { passed: number; failed: number; skipped: number; framework: string };
+  target: string;
+  directory: string;
+  /** How it starts and is checked, kept so a rollback starts it as it was built. */
+  startCommand: string;
+  healthPath: string;
+  /** The build command, null when the product has none. */
+  buildCommand: string | null;
 }
+export interface DeployCheckData {
+  name: string;
+  verdict: 'pass' | 'fail' | 'not-proven';
+  detail: string;
+}
+export interface CanaryStepData {
+  percent: number;
+  candidate: TrafficSampleData;
+  baseline: TrafficSampleData;
+  passed: boolean;
+}
+export interface TrafficSampleData {
+  requests: number;
+  errors: number;
+  medianLatencyMilliseconds: number | null;
+}
+/**
+ * A deployment of a release ended: live (it serves), rolled_back (its checks or its canary failed;
+ * the release before it kept serving) or failed (it could not be built or started).
+ */
+export interface ReleaseDeployedData {
+  version: string;
+  target: string;
+  strategy: 'blue-green' | 'canary';
+  status: 'live' | 'rolled_back' | 'failed';
+  url: string | null;
+  reason: string | null;
+  checks: DeployCheckData[];
+  canarySteps: CanaryStepData[];
+}
+/** `loki rollback`: traffic switched from one release back to an earlier one. */
+export interface ReleaseRolledBackData {
+  target: string;
+  fromVersion: string | null;
+  toVersion: string;
+  url: string | null;
+  wasWarm: boolean;
+}
+/** `loki deploy stop`: the target stopped serving. */
+export interface DeploymentStoppedData {
+  target: string;
+  version: string | null;
+}
+/** A verification gate's verdict on a commit (src/gates GateResult, its evidence left in the gate's files). */
 
 export interface EventDataByType {
   'task.enqueued': TaskEnqueuedData;
@@ -353,12 +419,16 @@ export interface EventDataByType {
   'sandbox.refused': SandboxRefusedData;
   'breaker.changed': BreakerChangedData;
   'verification.ran': VerificationRanData;
+  'gate.evaluated': GateEvaluatedData;
   'secret.found': SecretFoundData;
   'acceptance.sealed': AcceptanceSealedData;
   'acceptance.tampered': AcceptanceTamperedData;
   'review.finding_reported': ReviewFindingReportedData;
   'review.completed': ReviewCompletedData;
-  'gate.evaluated': GateEvaluatedData;
+  'release.built': ReleaseBuiltData;
+  'release.deployed': ReleaseDeployedData;
+  'release.rolled_back': ReleaseRolledBackData;
+  'deployment.stopped': DeploymentStoppedData;
 }
 
 export type EventType = keyof EventDataByType;
@@ -408,10 +478,14 @@ export const EVENT_TYPES: readonly EventType[] = [
   'sandbox.refused',
   'breaker.changed',
   'verification.ran',
+  'gate.evaluated',
   'secret.found',
   'acceptance.sealed',
   'acceptance.tampered',
   'review.finding_reported',
   'review.completed',
-  'gate.evaluated',
+  'release.built',
+  'release.deployed',
+  'release.rolled_back',
+  'deployment.stopped',
 ];

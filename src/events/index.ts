@@ -36,7 +36,13 @@ export {
   type TamperKind,
   type UsageRecordedData,
   type VerificationRanData,
+  type GateEvaluatedData,
   type ReviewCompletedData,
+  type ReleaseBuiltData,
+  type ReleaseDeployedData,
+  type ReleaseRolledBackData,
+  type DeploymentStoppedData,
+  type DeployCheckData,
   type ReviewFindingReportedData,
 } from './event-types.ts';
 export { eventDataSchemas, newEventSchema } from './event-schemas.ts';

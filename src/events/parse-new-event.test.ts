@@ -90,6 +90,19 @@ const SAMPLE_DATA: { [Type in EventType]: EventDataByType[Type] } = {
     durationMilliseconds: 12,
     outputTail: '',
   },
+  'gate.evaluated': {
+    stage: 'merge',
+    gate: 'unit-tests',
+    verdict: 'fail',
+    reason: 'tests failed: 3 passed, 1 failed (vitest)',
+    commit: 'abc123',
+    blocks: true,
+    command: 'npm test',
+    exitCode: 1,
+    durationMilliseconds: 812,
+    counts: { passed: 3, failed: 1, skipped: 0, framework: 'vitest' },
+    outputExcerpt: 'FAIL src/sum.test.ts',
+  },
   'secret.found': { files: [{ path: '.env', secrets: ['the value of ANTHROPIC_API_KEY'] }] },
   'acceptance.sealed': {
     forTaskId: 'add-todo',
@@ -120,13 +133,34 @@ const SAMPLE_DATA: { [Type in EventType]: EventDataByType[Type] } = {
     counts: { critical: 1, high: 0, medium: 0, low: 0, cosmetic: 0 },
     next: 'fix',
   },
-  'gate.evaluated': {
-    gate: 'unit-tests',
-    verdict: 'pass',
-    reason: '12 tests passed',
-    commit: '0123456789abcdef0123456789abcdef01234567',
-    counts: { passed: 12, failed: 0, skipped: 0, framework: 'vitest' },
+  'release.built': {
+    version: 'v1',
+    commit: 'abc',
+    target: 'local',
+    directory: '/w/.loki/releases/v1',
+    startCommand: 'node server.js',
+    healthPath: '/health',
+    buildCommand: null,
   },
+  'release.deployed': {
+    version: 'v2',
+    target: 'local',
+    strategy: 'canary',
+    status: 'rolled_back',
+    url: 'http://127.0.0.1:4000',
+    reason: 'canary at 10 %: error rate 50.0 %',
+    checks: [{ name: 'health', verdict: 'pass', detail: 'GET /health → 200' }],
+    canarySteps: [
+      {
+        percent: 10,
+        candidate: { requests: 20, errors: 10, medianLatencyMilliseconds: 1.5 },
+        baseline: { requests: 180, errors: 0, medianLatencyMilliseconds: 1.2 },
+        passed: false,
+      },
+    ],
+  },
+  'release.rolled_back': { target: 'local', fromVersion: 'v2', toVersion: 'v1', url: null, wasWarm: true },
+  'deployment.stopped': { target: 'local', version: 'v1' },
 };
 
 function sampleEvent(type: EventType): NewEvent {

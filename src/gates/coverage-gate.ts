@@ -51,13 +51,14 @@ function judgeCoverage(context: GateContext): GateRecord {
     );
   }
   const percent = Math.round(reading.linePercent * 100) / 100;
-  const passed = percent >= DEFAULT_MINIMUM_LINE_COVERAGE;
+  const minimum = context.thresholds?.minimumLineCoverage ?? DEFAULT_MINIMUM_LINE_COVERAGE;
+  const passed = percent >= minimum;
   return {
     output: '',
     result: {
       gate: 'coverage',
       verdict: passed ? 'pass' : 'fail',
-      reason: `${percent} % of lines covered (${passed ? 'at least' : 'below'} ${DEFAULT_MINIMUM_LINE_COVERAGE} %), from ${reading.source}`,
+      reason: `${percent} % of lines covered (${passed ? 'at least' : 'below'} ${minimum} %), from ${reading.source}`,
       evidence: {
         command: tests.result.evidence.command,
         exitCode: tests.result.evidence.exitCode,

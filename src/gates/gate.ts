@@ -1,3 +1,4 @@
+import type { GateThresholdSettings } from '../config/index.ts';
 import type { CommandRunner } from '../sandbox/index.ts';
 import type { TestCounts } from './parse-test-counts.ts';
 
@@ -48,6 +49,13 @@ export interface GateContext {
   earlier: readonly GateRecord[];
   /** When this run of the gates began (epoch ms): files older than it are not this run's evidence. */
   startedAt: number;
+  /** Thresholds from `.loki/config/gates.yaml`; a gate uses its own default for any not set. */
+  thresholds?: GateThresholdSettings;
+  /**
+   * When set, gates that judge files one by one (the secret scan) look only at these (relative
+   * paths): a merge is judged on the files it changes.
+   */
+  onlyFiles?: readonly string[];
 }
 
 /** A finished gate with its whole (redacted, bounded) output, for the gates after it. */

@@ -1,4 +1,4 @@
-import type { Gate } from './gate.ts';
+import type { Gate, GateContext, GateRecord } from './gate.ts';
 import { countOf, formatMeasurements, measureRoute, type RouteMeasurement } from './measure-route.ts';
 import { MEASUREMENT_COLUMNS, measurementRows } from './performance-gate.ts';
 import { DEFAULT_STARTUP_TIMEOUT_MILLISECONDS, runAppGate } from './run-app-gate.ts';
@@ -37,38 +37,54 @@ const CONNECTIONS_PER_HUNDRED_RPS = 20;
  * rate the app kept up with decide.
  */
 export function createLoadGate(overrides: Partial<LoadGateOptions> = {}): Gate {
-  const options = { ...DEFAULT_LOAD_OPTIONS, ...overrides };
-  const rate = options.expectedRequestsPerSecond * options.multiplier;
-  const connections = Math.max(10, Math.ceil((rate / 100) * CONNECTIONS_PER_HUNDRED_RPS));
+  const described = { ...DEFAULT_LOAD_OPTIONS, ...overrides };
   return {
     name: 'load',
-    description: `${String(rate)} requests/s (${String(options.multiplier)}× the expected traffic): error rate and p99 latency`,
-    run: (context) =>
-      runAppGate(context, 'load', options.startupTimeoutMilliseconds, async (app, launch) => {
-        const measurements: RouteMeasurement[] = [];
-        for (const route of launch.routes) {
-          measurements.push(
-            await measureRoute(app.url, route, {
-              durationSeconds: options.durationSeconds,
-              connections,
-              overallRate: rate,
-              ...(context.signal === undefined ? {} : { signal: context.signal }),
-            }),
-          );
-        }
-        const problems = measurements.flatMap((each) => loadProblems(each, rate, options));
-        return {
-          verdict: problems.length === 0 ? 'pass' : 'fail',
-          reason:
-            problems.length === 0
-              ? `${String(rate)} requests/s on ${countOf(measurements.length, 'route')}: error rate at most ${percent(options.maxErrorRate)}, p99 below ${String(options.maxP99Milliseconds)} ms`
-              : `under ${String(rate)} requests/s: ${problems.join('; ')}`,
-          details: formatMeasurements(measurements),
-          table: { columns: MEASUREMENT_COLUMNS, rows: measurementRows(measurements) },
-          tool: `autocannon (${String(rate)} requests/s, ${String(connections)} connections, ${String(options.durationSeconds)} s per route)`,
-        };
-      }),
+    description: `${String(described.expectedRequestsPerSecond * described.multiplier)} requests/s (${String(described.multiplier)}× the expected traffic): error rate and p99 latency`,
+    // The thresholds of .loki/config/gates.yaml, when the run has any, win over the defaults.
+    run: (context) => runLoadGate(context, { ...described, ...loadThresholdsOf(context.thresholds) }),
   };
+}
+
+function loadThresholdsOf(thresholds: GateContext['thresholds']): Partial<LoadGateOptions> {
+  return {
+    ...(thresholds?.loadMultiplier === undefined ? {} : { multiplier: thresholds.loadMultiplier }),
+    ...(thresholds?.expectedRequestsPerSecond === undefined
+      ? {}
+      : { expectedRequestsPerSecond: thresholds.expectedRequestsPerSecond }),
+    ...(thresholds?.maximumErrorRatePercent === undefined
+      ? {}
+      : { maxErrorRate: thresholds.maximumErrorRatePercent / 100 }),
+  };
+}
+
+function runLoadGate(context: GateContext, options: LoadGateOptions): Promise<GateRecord> {
+  const rate = options.expectedRequestsPerSecond * options.multiplier;
+  const connections = Math.max(10, Math.ceil((rate / 100) * CONNECTIONS_PER_HUNDRED_RPS));
+  return runAppGate(context, 'load', options.startupTimeoutMilliseconds, async (app, launch) => {
+    const measurements: RouteMeasurement[] = [];
+    for (const route of launch.routes) {
+      measurements.push(
+        await measureRoute(app.url, route, {
+          durationSeconds: options.durationSeconds,
+          connections,
+          overallRate: rate,
+          ...(context.signal === undefined ? {} : { signal: context.signal }),
+        }),
+      );
+    }
+    const problems = measurements.flatMap((each) => loadProblems(each, rate, options));
+    return {
+      verdict: problems.length === 0 ? 'pass' : 'fail',
+      reason:
+        problems.length === 0
+          ? `${String(rate)} requests/s on ${countOf(measurements.length, 'route')}: error rate at most ${percent(options.maxErrorRate)}, p99 below ${String(options.maxP99Milliseconds)} ms`
+          : `under ${String(rate)} requests/s: ${problems.join('; ')}`,
+      details: formatMeasurements(measurements),
+      table: { columns: MEASUREMENT_COLUMNS, rows: measurementRows(measurements) },
+      tool: `autocannon (${String(rate)} requests/s, ${String(connections)} connections, ${String(options.durationSeconds)} s per route)`,
+    };
+  });
 }
 
 function loadProblems(measurement: RouteMeasurement, rate: number, options: LoadGateOptions): string[] {

@@ -39,6 +39,17 @@ describe.skipIf(bubblewrapPath === undefined)('the performance gate, app in the 
     expect(result.reason).not.toMatch(/\/health p99/);
   });
 
+  it('holds the app to the p99 threshold of gates.yaml when the run gives one', async () => {
+    writeAppProject(directory, { 'server.mjs': APPS.slow }, { architecture: NODE_START });
+    const context = {
+      ...appGateContext(directory, runner()),
+      thresholds: { maximumP99Milliseconds: 60_000 },
+    };
+    const { result } = await gate.run(context);
+    expect(result.verdict).toBe('pass');
+    expect(result.reason).toMatch(/p99 below 60000 ms/);
+  });
+
   it('fails an app that never becomes healthy, with its output', async () => {
     writeAppProject(
       directory,

@@ -52,12 +52,15 @@ export function measurementRows(measurements: readonly RouteMeasurement[]): (str
  * is not fast).
  */
 export function createPerformanceGate(overrides: Partial<PerformanceGateOptions> = {}): Gate {
-  const options = { ...DEFAULT_PERFORMANCE_OPTIONS, ...overrides };
+  const described = { ...DEFAULT_PERFORMANCE_OPTIONS, ...overrides };
   return {
     name: 'performance',
-    description: `p99 latency below ${String(options.maxP99Milliseconds)} ms on the app's main routes`,
-    run: (context) =>
-      runAppGate(context, 'performance', options.startupTimeoutMilliseconds, async (app, launch) => {
+    description: `p99 latency below ${String(described.maxP99Milliseconds)} ms on the app's main routes`,
+    run: (context) => {
+      // The threshold of .loki/config/gates.yaml, when the run has one, wins over the default.
+      const maximum = context.thresholds?.maximumP99Milliseconds;
+      const options = maximum === undefined ? described : { ...described, maxP99Milliseconds: maximum };
+      return runAppGate(context, 'performance', options.startupTimeoutMilliseconds, async (app, launch) => {
         const measurements: RouteMeasurement[] = [];
         for (const route of launch.routes) {
           measurements.push(
@@ -86,7 +89,8 @@ export function createPerformanceGate(overrides: Partial<PerformanceGateOptions>
           table: { columns: MEASUREMENT_COLUMNS, rows: measurementRows(measurements) },
           tool: `autocannon (${String(options.connections)} connections, ${String(options.durationSeconds)} s per route)`,
         };
-      }),
+      });
+    },
   };
 }
 

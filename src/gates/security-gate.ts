@@ -118,6 +118,7 @@ function findRiskyCode(file: string, content: string): string[] {
 }
 
 async function projectFiles(context: GateContext): Promise<string[]> {
+  if (context.onlyFiles !== undefined) return context.onlyFiles.filter((path) => !isSkipped(path)).sort();
   if (existsSync(join(context.projectDirectory, '.git'))) {
     const listed = await runGit(
       context.projectDirectory,

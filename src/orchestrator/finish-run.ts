@@ -33,6 +33,7 @@ export async function finishRun(context: RunContext, ending: RunEnding): Promise
     events: await workspace.store.listEvents(),
     merged: await readMergedTasks(paths.root, context.mainBranch).catch(() => new Map()),
     mainVerification: products.mainVerification,
+    deployment: products.deployment,
     budget,
   });
   const written = writeRunReport(
@@ -52,6 +53,7 @@ export async function finishRun(context: RunContext, ending: RunEnding): Promise
     reportPath: written.json,
     reportMarkdownPath: written.markdown,
     mainVerification: products.mainVerification,
+    deployment: products.deployment,
   };
 }
 

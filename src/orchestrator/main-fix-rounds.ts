@@ -1,6 +1,8 @@
+import { describeCounts, type GateResult as QualityGateResult } from '../gates/index.ts';
 import type { DeliveryPhase } from '../planning/index.ts';
 import type { Workspace } from '../workspace/index.ts';
 import type { SchedulerResult } from './scheduler.ts';
+import { agentTypeForGate } from './gate-fix-routing.ts';
 import type { MainVerification } from './verify-main.ts';
 
 export const DEFAULT_MAIN_FIX_ROUNDS = 2;
@@ -30,9 +32,10 @@ export type MainFixOutcome =
 
 /**
  * A red main found at QA (its gates) or Deployment (also its health check) becomes fix work instead
- * of ending the run: a fix task `<phase>-fix-<n>` with the failing output in its description, which
- * must pass the project's gates itself and goes through the normal queue and merge path; then main
- * is verified again. At most `maxRounds` rounds per phase; then the run ends not verified.
+ * of ending the run: fix tasks `<phase>-fix-<n>` (and `<phase>-fix-<n>-<agent type>` when a round
+ * needs several agent types) with the failing evidence in their description, which must pass the
+ * project's gates themselves and go through the normal queue and merge path; then main is verified
+ * again. At most `maxRounds` rounds per phase; then the run ends not verified.
  */
 export async function verifyMainWithFixRounds(options: MainFixRoundsOptions): Promise<MainFixOutcome> {
   const { workspace, phase } = options;
@@ -43,28 +46,33 @@ export async function verifyMainWithFixRounds(options: MainFixRoundsOptions): Pr
       .filter((task) => task.runId === options.runId && task.id.startsWith(prefix))
       .map((task) => task.id),
   );
-  let rounds = existing.size;
+  // A round may hold several fix tasks (one per agent type): rounds are counted by their number.
+  let rounds = new Set([...existing].map((id) => /^\d+/.exec(id.slice(prefix.length))?.[0])).size;
   while (!verification.passed && rounds < options.maxRounds) {
     rounds += 1;
-    let id = `${prefix}${rounds}`;
-    for (let next = rounds + 1; existing.has(id); next += 1) id = `${prefix}${next}`;
-    existing.add(id);
-    await workspace.queue.enqueue({
-      id,
-      type: 'eng-backend',
-      title: `Make main pass its ${phase === 'qa' ? 'gates' : 'gates and health check'} again`,
-      description: describeRedMain(verification),
-      priority: 9,
-      runId: options.runId,
-      maxAttempts: options.maxTaskAttempts,
-      payload: {
-        verifyCommands: [...options.gates],
-        acceptanceCriteria: ["every project gate passes on main's checkout"],
-        requirementIds: [],
-        touches: [],
-        phase,
-      },
-    });
+    let round = rounds;
+    while (existing.has(`${prefix}${round}`)) round += 1;
+    const fixes = fixWorkFor(verification, options.gates);
+    for (const [index, fix] of fixes.entries()) {
+      const id = index === 0 ? `${prefix}${round}` : `${prefix}${round}-${fix.type}`;
+      existing.add(id);
+      await workspace.queue.enqueue({
+        id,
+        type: fix.type,
+        title: fix.title(phase),
+        description: fix.description,
+        priority: 9,
+        runId: options.runId,
+        maxAttempts: options.maxTaskAttempts,
+        payload: {
+          verifyCommands: fix.verifyCommands,
+          acceptanceCriteria: [fix.criterion],
+          requirementIds: [],
+          touches: [],
+          phase,
+        },
+      });
+    }
     const result = await options.runScheduler();
     if (result.outcome !== 'done') return { outcome: 'interrupted', result };
     verification = await options.verify();
@@ -74,8 +82,66 @@ export async function verifyMainWithFixRounds(options: MainFixRoundsOptions): Pr
     : { outcome: 'red', verification, rounds };
 }
 
-/** The fix task's description: what failed on main, with the output the harness saw. */
-function describeRedMain(verification: MainVerification): string {
+interface FixWork {
+  type: string;
+  title: (phase: MainFixRoundsOptions['phase']) => string;
+  description: string;
+  verifyCommands: string[];
+  criterion: string;
+}
+
+/**
+ * The fix work a red main needs: the project's commands and the health check go to a backend
+ * engineer (as one task); the failed blocking quality gates to the agent type each one needs
+ * (see agentTypeForGate), one task per type, each with the evidence of its gates.
+ */
+function fixWorkFor(verification: MainVerification, projectGates: readonly string[]): FixWork[] {
+  const work: FixWork[] = [];
+  const commandFailures = describeRedCommands(verification);
+  if (commandFailures.length > 0) {
+    work.push({
+      type: 'eng-backend',
+      title: (phase) => `Make main pass its ${phase === 'qa' ? 'gates' : 'gates and health check'} again`,
+      description: [INSTRUCTIONS, '', ...commandFailures].join('\n'),
+      verifyCommands: [...projectGates],
+      criterion: "every project gate passes on main's checkout",
+    });
+  }
+  const failed = verification.qualityGates.filter((result) =>
+    verification.blockingGates.includes(result.gate),
+  );
+  const byType = new Map<string, QualityGateResult[]>();
+  for (const result of failed) {
+    const type = agentTypeForGate(result);
+    byType.set(type, [...(byType.get(type) ?? []), result]);
+  }
+  for (const [type, results] of byType) {
+    const names = results.map((result) => result.gate);
+    work.push({
+      type,
+      title: () => `Make main pass the ${names.join(', ')} gate${names.length > 1 ? 's' : ''}`,
+      description: [
+        INSTRUCTIONS,
+        '',
+        ...results.map((result) => describeFailedGate(result, verification.commit)),
+      ].join('\n'),
+      verifyCommands: [
+        ...new Set([
+          ...projectGates,
+          ...results.flatMap((result) => (result.evidence.command === null ? [] : [result.evidence.command])),
+        ]),
+      ],
+      criterion: `the ${names.join(', ')} gate${names.length > 1 ? 's pass' : ' passes'} on main's checkout`,
+    });
+  }
+  return work;
+}
+
+const INSTRUCTIONS =
+  "The harness verified main on a fresh checkout and it is red. Find the cause in main's code and fix it; do not weaken or delete tests.";
+
+/** What failed among the project's commands and the health check, with the output the harness saw. */
+function describeRedCommands(verification: MainVerification): string[] {
   const failures = verification.gates
     .filter((gate) => !gate.passed)
     .map(
@@ -88,9 +154,21 @@ function describeRedMain(verification: MainVerification): string {
       `The health check failed: \`${health.startCommand}\` then GET ${health.healthPath} answered ${health.statusCode ?? 'nothing'}:\n${health.outputTail.slice(-EVIDENCE_CHARACTERS)}`,
     );
   }
+  return failures;
+}
+
+/** A failed quality gate's evidence: its reason, command, counts, files and output. */
+function describeFailedGate(result: QualityGateResult, commit: string): string {
+  const { evidence } = result;
   return [
-    "The harness verified main on a fresh checkout and it is red. Find the cause in main's code and fix it; do not weaken or delete tests.",
-    '',
-    ...failures,
+    `The ${result.gate} gate failed on main (${commit}): ${result.reason}`,
+    ...(evidence.command === null
+      ? []
+      : [`command: \`${evidence.command}\` (exit ${evidence.exitCode ?? '?'})`]),
+    ...(evidence.counts === null ? [] : [`tests: ${describeCounts(evidence.counts)}`]),
+    ...(evidence.files.length === 0 ? [] : [`files: ${evidence.files.join(', ')}`]),
+    ...(evidence.outputExcerpt === ''
+      ? []
+      : [`output:\n${evidence.outputExcerpt.slice(-EVIDENCE_CHARACTERS)}`]),
   ].join('\n');
 }

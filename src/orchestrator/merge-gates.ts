@@ -57,7 +57,11 @@ export class GateLedger {
  */
 export async function verifyCandidate(options: CandidateOptions): Promise<CandidateVerdict> {
   const { ledger, candidate } = options;
-  const required = [...new Set([...options.taskCommands, ...ledger.requiredOn(options.base, options.gates)])];
+  const needed = [...new Set([...options.taskCommands, ...ledger.requiredOn(options.base, options.gates)])];
+  // Proven by the quality gates on this very commit (the tests they ran): not run again.
+  const proven = needed.filter((command) => options.isProven?.(candidate, command) === true);
+  for (const command of proven) if (options.gates.includes(command)) ledger.record(candidate, command, true);
+  const required = needed.filter((command) => !proven.includes(command));
   if (required.length > 0) {
     const [only] = required;
     const result = await runChecked(
@@ -67,7 +71,7 @@ export async function verifyCandidate(options: CandidateOptions): Promise<Candid
     if (!isPassing(result)) return await verifyOneByOne(options);
     for (const gate of required) if (options.gates.includes(gate)) ledger.record(candidate, gate, true);
   }
-  const knownRed = options.gates.filter((command) => !required.includes(command));
+  const knownRed = options.gates.filter((command) => !needed.includes(command));
   for (const [gate, passed] of await probeGates(options, knownRed)) ledger.record(candidate, gate, passed);
   return { passed: true };
 }
@@ -79,6 +83,8 @@ interface CandidateOptions {
   gates: readonly string[];
   ledger: GateLedger;
   worktree: CandidateWorktree;
+  /** Whether a command is already known to pass on a commit (see ProvenCommands). */
+  isProven?: (commit: string, command: string) => boolean;
   signal?: AbortSignal;
 }
 
@@ -162,6 +168,7 @@ export async function greenPrefixLength(options: {
   gates: readonly string[];
   ledger: GateLedger;
   worktree: CandidateWorktree;
+  isProven?: (commit: string, command: string) => boolean;
   signal?: AbortSignal;
 }): Promise<number> {
   const { candidates } = options;
@@ -196,12 +203,17 @@ async function isPrefixGreen(
 ): Promise<boolean> {
   const prefix = options.candidates.slice(0, count);
   const gates = options.ledger.requiredOn(options.base, options.gates);
-  const commands = [...new Set([...prefix.flatMap((candidate) => candidate.verifyCommands), ...gates])];
-  if (commands.length === 0) return true;
+  const checkpoint = prefix.at(-1)?.checkpoint;
+  const commands = [
+    ...new Set([...prefix.flatMap((candidate) => candidate.verifyCommands), ...gates]),
+  ].filter((command) => checkpoint === undefined || options.isProven?.(checkpoint, command) !== true);
+  if (commands.length === 0) {
+    if (checkpoint !== undefined) for (const gate of gates) options.ledger.record(checkpoint, gate, true);
+    return true;
+  }
   const result = await options.worktree.run(joinedCommand(commands));
   options.signal?.throwIfAborted();
   const passed = isPassing(result);
-  const checkpoint = prefix.at(-1)?.checkpoint;
   if (passed && checkpoint !== undefined)
     for (const gate of gates) options.ledger.record(checkpoint, gate, true);
   return passed;

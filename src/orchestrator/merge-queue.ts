@@ -8,9 +8,17 @@ import {
   runAutoMaintenance,
   runGit,
 } from '../git/index.ts';
+import type { GateResult } from '../gates/index.ts';
 import type { CommandRunner } from '../sandbox/index.ts';
 import { bringCheckedOutMainForward } from './bring-main-checkout-forward.ts';
 import { IntegrationWorktree, WITHOUT_HOOKS } from './integration-worktree.ts';
+import {
+  checkMergeGates,
+  GateVerdictLedger,
+  type MergeGateOutcome,
+  type StageGateSettings,
+  ProvenCommands,
+} from './merge-gate-check.ts';
 import { type CandidateWorktree, GateLedger, greenPrefixLength, verifyCandidate } from './merge-gates.ts';
 
 export interface MergeRequest {
@@ -45,7 +53,14 @@ export type MergeResult =
       staleCheckout?: { path: string; details: string };
     }
   | { outcome: 'conflict'; files: string[]; details: string }
-  | { outcome: 'verification_failed'; command: string; exitCode: number | null; outputTail: string }
+  | {
+      outcome: 'verification_failed';
+      command: string;
+      exitCode: number | null;
+      outputTail: string;
+      /** Set when a quality gate refused the merge; `command` is then what that gate ran. */
+      gate?: { name: string; reason: string; hasCommand: boolean };
+    }
   /** `isWithdrawn` said so: main is untouched. */
   | { outcome: 'withdrawn' };
 
@@ -69,11 +84,28 @@ export interface MergeQueueOptions {
    * must pass them, as well as the task's own verify commands, before main moves (see GateLedger).
    */
   projectGates?: () => readonly string[];
+  /**
+   * The quality gates (src/gates) every merge result is judged by before main moves, read at each
+   * merge: one that main passes must not fail on the result (see checkMergeGates). None when absent.
+   */
+  mergeGates?: () => StageGateSettings;
+  /** Each quality gate's verdict on a merge result, and whether it refused the merge. */
+  onGateEvaluated?: (evaluation: GateEvaluation) => void;
+  /** Clock for the gates' evidence (file freshness); Date.now when absent. */
+  now?: () => number;
   /** Stops the work a batch shares (the run's stop); each merge also has its own request signal. */
   signal?: AbortSignal;
 }
 
 const OUTPUT_TAIL_CHARACTERS = 4_000;
+
+export interface GateEvaluation {
+  /** The task whose merge result was judged (the last of a batch). */
+  taskId: string;
+  commit: string;
+  result: GateResult;
+  blocks: boolean;
+}
 
 /**
  * Merges task branches into main in order: rebase onto main in a private integration worktree,
@@ -111,6 +143,9 @@ export class MergeQueue {
   #mainHistory = new Set<string>();
   /** What the project's gates said on recent commits: the ratchet every merge is held to. */
   readonly #gates = new GateLedger();
+  /** What the quality gates said on recent commits, and the commands they proved there. */
+  readonly #gateVerdicts = new GateVerdictLedger();
+  readonly #proven = new ProvenCommands();
 
   constructor(options: MergeQueueOptions) {
     this.#options = options;
@@ -273,6 +308,17 @@ export class MergeQueue {
     leftovers: PendingMerge[],
   ): Promise<void> {
     const signal = this.#options.signal;
+    const last = members.at(-1);
+    const gateCheck =
+      last === undefined
+        ? { passed: true }
+        : await this.#checkQualityGates(last.pending.request.taskId, tip, previousMain, signal);
+    if (!gateCheck.passed) {
+      // A quality gate main passes fails on the batch: each member is merged (and judged) on its own.
+      await this.#integration.reset(previousMain, signal);
+      leftovers.unshift(...members.map((member) => member.pending));
+      return;
+    }
     const greenCount = await greenPrefixLength({
       candidates: members.map((member) => ({
         checkpoint: member.checkpoint,
@@ -282,6 +328,7 @@ export class MergeQueue {
       gates: this.#options.projectGates?.() ?? [],
       ledger: this.#gates,
       worktree: this.#candidateWorktree(signal),
+      isProven: (commit, command) => this.#proven.has(commit, command),
       ...(signal === undefined ? {} : { signal }),
     });
     const green = members.slice(0, greenCount);
@@ -335,6 +382,40 @@ export class MergeQueue {
         ...(staleCheckout === undefined ? {} : { staleCheckout }),
       });
     }
+  }
+
+  /** The configured quality gates on `candidate` (checked out), held to the ratchet against `base`. */
+  async #checkQualityGates(
+    taskId: string,
+    candidate: string,
+    base: string,
+    signal: AbortSignal | undefined,
+  ): Promise<MergeGateOutcome> {
+    const settings = this.#options.mergeGates?.();
+    if (settings === undefined || settings.gates.length === 0) return { passed: true };
+    const worktree = this.#candidateWorktree(signal);
+    const changed = await runGit(
+      this.#integration.path,
+      ['diff', '--name-only', '-z', '--no-renames', '--diff-filter=d', base, candidate, '--'],
+      signal === undefined ? {} : { signal },
+    );
+    return checkMergeGates({
+      settings,
+      candidate,
+      base,
+      directory: this.#integration.path,
+      checkOut: (commit) => worktree.checkOut(commit),
+      changedFiles: changed.stdout.split('\0').filter((path) => path !== ''),
+      runner: this.#options.commandRunner,
+      env: this.#options.verifyEnvironment,
+      timeoutMilliseconds: this.#options.verifyTimeoutMilliseconds ?? 10 * 60_000,
+      verdicts: this.#gateVerdicts,
+      proven: this.#proven,
+      now: this.#options.now ?? Date.now,
+      onResult: (result, blocks) =>
+        this.#options.onGateEvaluated?.({ taskId, commit: candidate, result, blocks }),
+      ...(signal === undefined ? {} : { signal }),
+    });
   }
 
   /** The integration worktree as verifyCandidate sees it. */
@@ -425,19 +506,10 @@ export class MergeQueue {
     // After a reset the worktree had nothing untracked; without one, what the last verification left goes now.
     if (isResetSkipped) await runGit(integration, ['clean', '-ffdq'], signalOption);
 
-    const verdict = await verifyCandidate({
-      candidate: checkpoint,
-      base: previousMain,
-      taskCommands: request.verifyCommands,
-      gates: this.#options.projectGates?.() ?? [],
-      ledger: this.#gates,
-      worktree: this.#candidateWorktree(signal),
-      ...signalOption,
-    });
-    if (!verdict.passed) {
+    const refused = await this.#verifyCheckpoint(request, checkpoint, previousMain);
+    if (refused !== null) {
       await this.#integration.reset(previousMain, signal);
-      const { command, exitCode, outputTail } = verdict;
-      return { outcome: 'verification_failed', command, exitCode, outputTail };
+      return refused;
     }
 
     signal?.throwIfAborted();
@@ -470,6 +542,34 @@ export class MergeQueue {
       previousMain,
       ...(staleCheckout === undefined ? {} : { staleCheckout }),
     };
+  }
+
+  /**
+   * The checkpoint (checked out) judged before main may move: the quality gates first (the tests
+   * they run are then proven, not run again), then the task's commands and the project's gates.
+   * Null when it may land; otherwise the refusal.
+   */
+  async #verifyCheckpoint(
+    request: MergeRequest,
+    checkpoint: string,
+    previousMain: string,
+  ): Promise<MergeResult | null> {
+    const { signal } = request;
+    const gateCheck = await this.#checkQualityGates(request.taskId, checkpoint, previousMain, signal);
+    if (!gateCheck.passed) return refusedByGate(gateCheck);
+    const verdict = await verifyCandidate({
+      candidate: checkpoint,
+      base: previousMain,
+      taskCommands: request.verifyCommands,
+      gates: this.#options.projectGates?.() ?? [],
+      ledger: this.#gates,
+      worktree: this.#candidateWorktree(signal),
+      isProven: (commit, command) => this.#proven.has(commit, command),
+      ...(signal === undefined ? {} : { signal }),
+    });
+    if (verdict.passed) return null;
+    const { command, exitCode, outputTail } = verdict;
+    return { outcome: 'verification_failed', command, exitCode, outputTail };
   }
 
   /**
@@ -617,6 +717,20 @@ interface BatchMember {
   pending: PendingMerge;
   checkpoint: string;
   parent: string;
+}
+
+function refusedByGate(check: Extract<MergeGateOutcome, { passed: false }>): MergeResult {
+  return {
+    outcome: 'verification_failed',
+    command: check.command,
+    exitCode: check.exitCode,
+    outputTail: check.outputTail,
+    gate: {
+      name: check.result.gate,
+      reason: check.result.reason,
+      hasCommand: check.result.evidence.command !== null,
+    },
+  };
 }
 
 function isWithdrawn(request: MergeRequest): Promise<boolean> {

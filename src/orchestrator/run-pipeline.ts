@@ -1,4 +1,5 @@
 import type { BudgetGovernor } from '../budget/index.ts';
+import type { DeploymentResult } from '../deploy/index.ts';
 import { ExitCode, isLokiError, LokiError } from '../errors/index.ts';
 import type { NewEvent, RunSettingsRecordedData } from '../events/index.ts';
 import type { RunPhase } from '../planning/index.ts';
@@ -37,6 +38,8 @@ export interface RunPipelineOptions extends RunServices {
   emit: (event: NewEvent) => void;
   /** Resolves once every event emitted so far is in the store, so phase events land in order. */
   flush?: () => Promise<void>;
+  /** Deploy main locally at the end of Deployment (default); false with --no-deploy. */
+  deploy?: boolean;
   /** Attempts (claims) of one task before it is dead-lettered. */
   maxTaskAttempts?: number;
   /** Fix rounds for a red main at QA and again at Deployment before the run ends not verified (default 2). */
@@ -58,6 +61,8 @@ export interface RunOutcome {
   reportPath: string;
   reportMarkdownPath: string;
   mainVerification: MainVerification | null;
+  /** The release the run deployed (live or rolled back), or null when it deployed none. */
+  deployment: DeploymentResult | null;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { DeploymentResult } from '../deploy/index.ts';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BudgetSummary } from '../budget/index.ts';
@@ -41,6 +42,8 @@ export interface RunReport {
   requirements: { id: string; title: string; taskIds: string[]; proven: boolean; why: string }[];
   tasks: TaskReport[];
   mainVerification: MainVerification | null;
+  /** The release the run deployed: version, status, live URL, checks; null when none. */
+  deployment: DeploymentResult | null;
   budget: BudgetSummary;
   notProven: string[];
 }
@@ -58,6 +61,7 @@ export interface BuildRunReportInput {
   events: readonly LokiEvent[];
   merged: ReadonlyMap<string, MergedTask>;
   mainVerification: MainVerification | null;
+  deployment?: DeploymentResult | null;
   budget: BudgetSummary;
 }
 
@@ -91,6 +95,7 @@ export function buildRunReport(input: BuildRunReportInput): RunReport {
     requirements,
     tasks,
     mainVerification: input.mainVerification,
+    deployment: input.deployment ?? null,
     budget: input.budget,
     notProven,
   };
@@ -277,6 +282,7 @@ export function formatRunReportMarkdown(report: RunReport): string {
       );
     }
   }
+  lines.push(...formatDeployment(report.deployment));
   lines.push('', '## Cost', '');
   lines.push(
     `Spent $${report.budget.spentUsd.toFixed(4)}${report.budget.capUsd === undefined ? ' (no cap)' : ` of a $${report.budget.capUsd} cap`}.`,
@@ -287,4 +293,16 @@ export function formatRunReportMarkdown(report: RunReport): string {
   for (const item of report.notProven) lines.push(`- ${item}`);
   lines.push('');
   return lines.join('\n');
+}
+
+function formatDeployment(deployment: DeploymentResult | null): string[] {
+  if (deployment === null) return [];
+  const lines = ['', '## Deployment', ''];
+  const where = deployment.url === null ? '' : ` at ${deployment.url}`;
+  lines.push(
+    `Release ${deployment.version} of ${deployment.commit.slice(0, 10)} (${deployment.target}, ${deployment.strategy}): ${deployment.status}${where}.${deployment.reason === null ? '' : ` ${deployment.reason}`}`,
+    '',
+  );
+  for (const check of deployment.checks) lines.push(`- ${check.name}: ${check.verdict} — ${check.detail}`);
+  return lines;
 }

@@ -1,11 +1,15 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { GateStage } from '../config/index.ts';
 import type { NewEvent } from '../events/index.ts';
-import { parseTestCounts } from '../gates/index.ts';
+import { type GateResult as QualityGateResult, parseTestCounts, runGates } from '../gates/index.ts';
 import { runGit } from '../git/index.ts';
 import type { DeploymentSettings } from '../planning/index.ts';
-import type { CommandRunner } from '../sandbox/index.ts';
+import type { CommandResult, CommandRunner } from '../sandbox/index.ts';
+import { gateEvaluatedEvent } from './gate-evaluated-event.ts';
 import { checkHealth } from './health-check.ts';
+import type { StageGateSettings } from './merge-gate-check.ts';
+import { npmTestScript } from './npm-test-script.ts';
 
 export interface GateResult {
   command: string;
@@ -31,6 +35,10 @@ export interface MainVerification {
   gates: GateResult[];
   /** Null when the product is not a service (no deployment settings): its boot is not checked. */
   health: HealthResult | null;
+  /** The stage's quality gates (gates.yaml) on this commit, in the registry's order. */
+  qualityGates: QualityGateResult[];
+  /** Those of them that failed and block (not listed as nonBlocking): each is fix work. */
+  blockingGates: string[];
   passed: boolean;
 }
 
@@ -47,6 +55,8 @@ export interface VerifyMainOptions {
   emit: (event: NewEvent) => void;
   runId: string;
   timeoutMilliseconds?: number;
+  /** The quality gates of this stage, run on the checkout after the commands; none when absent. */
+  qualityGates?: { stage: Exclude<GateStage, 'merge'>; settings: StageGateSettings; now: () => number };
   signal?: AbortSignal;
 }
 
@@ -80,24 +90,94 @@ export async function verifyMain(options: VerifyMainOptions): Promise<MainVerifi
   );
   try {
     const commit = (await runGit(path, ['rev-parse', 'HEAD'])).stdout.trim();
-    const gates = await runGates(path, options);
+    const commandResults = new Map<string, CommandResult>();
+    const gates = await runCommands(path, options, commandResults);
     const gatesPassed = gates.length === options.commands.length && gates.every((gate) => gate.passed);
     const deployment = options.deployment;
     const health =
       options.checkBoot && deployment !== null && gatesPassed
         ? await probeHealth(path, deployment, options)
         : null;
+    const qualityGates = await runQualityGates(path, commit, options, commandResults);
+    const blockingGates = qualityGates
+      .filter((result) => result.verdict === 'fail')
+      .map((result) => result.gate)
+      .filter((gate) => options.qualityGates?.settings.nonBlocking.includes(gate) !== true);
     const passed =
-      gatesPassed && (health === null ? !options.checkBoot || options.deployment === null : health.passed);
-    return { commit, gates, health, passed };
+      gatesPassed &&
+      blockingGates.length === 0 &&
+      (health === null ? !options.checkBoot || options.deployment === null : health.passed);
+    return { commit, gates, health, qualityGates, blockingGates, passed };
   } finally {
     await runGit(root, ['worktree', 'remove', '--force', path], { allowFailure: true });
     await runGit(root, ['worktree', 'prune'], { allowFailure: true });
   }
 }
 
+/**
+ * The stage's quality gates on the checkout, one after another (see runGates); each verdict is
+ * recorded as gate.evaluated, `blocks` when it failed and is not listed as non-blocking.
+ */
+async function runQualityGates(
+  path: string,
+  commit: string,
+  options: VerifyMainOptions,
+  commandResults: ReadonlyMap<string, CommandResult>,
+): Promise<QualityGateResult[]> {
+  const stage = options.qualityGates;
+  if (stage === undefined || stage.settings.gates.length === 0) return [];
+  const run = await runGates(
+    {
+      projectDirectory: path,
+      runner: replayingRunner(options.runner, commandResults, path),
+      env: options.env,
+      timeoutMilliseconds: options.timeoutMilliseconds ?? 10 * 60_000,
+      thresholds: stage.settings.thresholds,
+      now: stage.now,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    },
+    stage.settings.gates,
+    (result) =>
+      options.emit(
+        gateEvaluatedEvent({
+          runId: options.runId,
+          taskId: null,
+          stage: stage.stage,
+          commit,
+          result,
+          blocks: result.verdict === 'fail' && !stage.settings.nonBlocking.includes(result.gate),
+        }),
+      ),
+  );
+  return run.results;
+}
+
+/**
+ * The gates' runner on this checkout: a command the project's commands already ran here (or
+ * `npm test` when that ran its script) is answered with that run, so the tests run once, and a
+ * flaky test cannot pass one run and fail the other.
+ */
+function replayingRunner(
+  inner: CommandRunner,
+  results: ReadonlyMap<string, CommandResult>,
+  path: string,
+): CommandRunner {
+  return {
+    kind: inner.kind,
+    run: (request) => {
+      const script = request.command === 'npm test' ? npmTestScript(path) : null;
+      const earlier = results.get(request.command) ?? (script === null ? undefined : results.get(script));
+      return earlier === undefined ? inner.run(request) : Promise.resolve(earlier);
+    },
+  };
+}
+
 /** The project's gates, one by one in the sandbox, until one fails; each recorded as verification.ran. */
-async function runGates(path: string, options: VerifyMainOptions): Promise<GateResult[]> {
+async function runCommands(
+  path: string,
+  options: VerifyMainOptions,
+  results: Map<string, CommandResult>,
+): Promise<GateResult[]> {
   const gates: GateResult[] = [];
   for (const command of options.commands) {
     const result = await options.runner.run({
@@ -110,6 +190,7 @@ async function runGates(path: string, options: VerifyMainOptions): Promise<GateR
       maxOutputBytes: 1_000_000,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
+    results.set(command, result);
     const output = `${result.stdout}\n${result.stderr}`.trim();
     const gate: GateResult = {
       command,

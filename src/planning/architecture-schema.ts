@@ -20,6 +20,8 @@ export const deploymentSchema = z.object({
   startCommand: nonEmptyText,
   /** Answered with 2xx once the product is ready, e.g. `/health`. */
   healthPath: z.string().regex(/^\/\S*$/, { error: 'must be a path starting with "/", e.g. /health' }),
+  /** Run once in each release's files before it starts (e.g. `npm ci --omit=dev`); none when absent. */
+  buildCommand: nonEmptyText.optional(),
 });
 
 /**

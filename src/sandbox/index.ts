@@ -30,11 +30,13 @@ export {
   SANDBOX_NETWORK_MODES,
   type SandboxNetworkMode,
 } from './network-policy.ts';
+export { findExecutable } from './find-executable.ts';
 export { PlainRunner } from './plain-runner.ts';
 export { createRedactor, type CreateRedactorOptions, REDACTED, type Redactor } from './redactor.ts';
 export { DEFAULT_PROCESS_TIMING, type ProcessTiming } from './run-process-group.ts';
 export { SandboxErrorCode } from './sandbox-errors.ts';
 export { SandboxNetwork, type SandboxNetworkAccess, shellQuote } from './sandbox-network.ts';
+export { terminateProcessTree, type TerminateProcessTreeOptions } from './terminate-process-tree.ts';
 export {
   terminateLeftoverProcesses,
   type TerminateLeftoverProcessesOptions,
@@ -45,4 +47,3 @@ export {
   wrapInBubblewrap,
 } from './wrap-in-bubblewrap.ts';
 export { type ProcessGroupLaunch, runProcessGroup } from './run-process-group.ts';
-export { findExecutable } from './find-executable.ts';

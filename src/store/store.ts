@@ -100,6 +100,13 @@ export interface Store extends AsyncDisposable {
    * Returns a function that removes the listener.
    */
   onEventsAppended(listener: EventsAppendedListener): () => void;
+  /**
+   * Capability: calls `listener` after ANY connection, process or machine commits a transaction
+   * that appended events, with the last sequence it wrote (PostgreSQL: LISTEN/NOTIFY). Only a
+   * wake-up: readers read the log itself. Absent where the store has no such channel (SQLite),
+   * and followers of another process's writes poll.
+   */
+  onEventsCommitted?(listener: (lastSequence: number) => void): () => void;
 
   /** Appends `run.started` (`resumed: false`), the settings and the first `phase.entered`. */
   createRun(run: NewRun): Promise<Run>;

@@ -3,7 +3,7 @@ import { type Clock, systemClock } from '../clock/index.ts';
 import { usageError } from '../errors/index.ts';
 import { type BackoffSettings, TaskQueue } from '../queue/index.ts';
 import { createRedactor, type Redactor } from '../sandbox/index.ts';
-import { SqliteStore, type Store, type StoreSnapshot } from '../store/index.ts';
+import { PostgresStore, SqliteStore, type Store, type StoreSnapshot } from '../store/index.ts';
 import type { StatusReportOptions } from './status-report.ts';
 import {
   type StoreBackupSchedule,
@@ -26,6 +26,11 @@ export interface OpenWorkspaceOptions extends StatusReportOptions {
    * knows only well-known token shapes.
    */
   redactor?: Redactor;
+  /**
+   * Where the store lives: a postgres:// URL (config key `store`, LOKI_STORE_URL, `--store`), or
+   * empty / absent for the workspace's own SQLite file .loki/loki.db.
+   */
+  storeUrl?: string;
 }
 
 export interface WorkspaceOptions extends StatusReportOptions {
@@ -89,13 +94,17 @@ export class Workspace implements AsyncDisposable {
 
 export async function openWorkspace(root: string, options: OpenWorkspaceOptions): Promise<Workspace> {
   const paths = workspacePaths(root);
-  // Before the store is opened: opening a missing or empty one would start a new, empty store.
-  assertStoreNotLost(paths);
-  if (!existsSync(paths.database)) {
+  const storeUrl = options.storeUrl ?? '';
+  if (storeUrl === '') {
+    // Before the store is opened: opening a missing or empty one would start a new, empty store.
+    assertStoreNotLost(paths);
+  }
+  // With a PostgreSQL store the workspace still keeps its files (projections, reports) in .loki/.
+  if (!existsSync(storeUrl === '' ? paths.database : paths.lokiDirectory)) {
     throw usageError('WORKSPACE_NOT_FOUND', `no Loki workspace in ${root}; run "loki init" here first`);
   }
   const redactor = options.redactor ?? createRedactor();
-  const store = await openWorkspaceStore(paths, options.clock, redactor);
+  const store = await openWorkspaceStore(paths, options.clock, redactor, storeUrl);
   const queue = new TaskQueue(store, options.backoff === undefined ? {} : { backoff: options.backoff });
   return new Workspace(paths, store, queue, redactor, {
     clock: options.clock,
@@ -103,12 +112,19 @@ export async function openWorkspace(root: string, options: OpenWorkspaceOptions)
   });
 }
 
-/** The workspace's SQLite store; a corrupt one names the backup to restore. */
+/**
+ * The workspace's store: PostgreSQL when `storeUrl` is a URL, else its SQLite file (a corrupt one
+ * names the backup to restore).
+ */
 export function openWorkspaceStore(
   paths: WorkspacePaths,
   clock: Clock,
   redactor?: Redactor,
-): Promise<SqliteStore> {
+  storeUrl = '',
+): Promise<Store> {
+  if (storeUrl !== '') {
+    return PostgresStore.open(storeUrl, { clock, ...(redactor === undefined ? {} : { redactor }) });
+  }
   return SqliteStore.open(paths.database, {
     clock,
     restoreAdvice: () => storeRestoreAdvice(paths, true),

@@ -61,4 +61,6 @@ state/
 STATUS.txt
 dashboard/
 worktrees/
+releases/
+deploy/
 `;

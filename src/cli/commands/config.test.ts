@@ -70,6 +70,7 @@ describe('loki config show', () => {
         modelFast: '',
         rateLimitRequeueSeconds: 5,
         providerLimits: {},
+        store: '',
         sealedAcceptanceTests: false,
         'sandbox.network': 'registries',
         'sandbox.allowedHosts': expect.arrayContaining(['registry.npmjs.org']),
@@ -92,6 +93,7 @@ describe('loki config show', () => {
         modelFast: 'default',
         rateLimitRequeueSeconds: 'default',
         providerLimits: 'default',
+        store: 'default',
         sealedAcceptanceTests: 'default',
         'sandbox.network': 'default',
         'sandbox.allowedHosts': 'default',
@@ -118,7 +120,7 @@ describe('loki config show', () => {
       row('sandbox.allowedHosts', 'registry.npmjs.org,pypi.org,… (12 in all)', 'default'),
     );
     // The header and one row per key.
-    expect(lines).toHaveLength(21);
+    expect(lines).toHaveLength(22);
   });
 
   it('turns a bad -c flag into a usage error', async () => {
@@ -131,6 +133,29 @@ describe('loki config show', () => {
     await expect(runConfig(['-c', 'maxParallelAgents=0', 'config', 'show'])).rejects.toMatchObject({
       code: 'LOKI_CONFIG_INVALID',
       message: expect.stringContaining('(from flag -c maxParallelAgents=0)'),
+    });
+  });
+});
+
+describe('loki config gates', () => {
+  it('prints the documented defaults, then what gates.yaml sets', async () => {
+    await runConfig(['config', 'gates']);
+    const table = output.join('');
+    expect(table).toContain('Quality gates from defaults (no .loki/config/gates.yaml)');
+    expect(table).toMatch(/^unit-tests +yes +yes +yes +yes$/m);
+    expect(table).toMatch(/^coverage +- +yes +yes +yes$/m);
+
+    mkdirSync(join(workspaceRoot, '.loki', 'config'), { recursive: true });
+    writeFileSync(
+      join(workspaceRoot, '.loki', 'config', 'gates.yaml'),
+      'merge: [lint]\nnonBlocking: [coverage]\nthresholds:\n  minimumLineCoverage: 70\n',
+    );
+    output = [];
+    await runConfig(['config', 'gates', '--json']);
+    expect(JSON.parse(output.join(''))).toMatchObject({
+      stages: { merge: ['lint'] },
+      nonBlocking: ['coverage'],
+      thresholds: { minimumLineCoverage: 70 },
     });
   });
 });

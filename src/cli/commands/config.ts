@@ -8,6 +8,7 @@ import {
   type ResolvedConfig,
 } from '../../config/index.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
+import { registerConfigGatesCommand } from './config-gates.ts';
 
 interface ConfigShowOptions {
   json?: boolean;
@@ -51,6 +52,8 @@ export function registerConfigCommands(program: Command, context: CliContext): v
         context.stdout(configShowTable(resolved));
       }
     });
+
+  registerConfigGatesCommand(configCommand, context);
 }
 
 export interface ConfigShowJson {

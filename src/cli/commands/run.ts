@@ -9,8 +9,10 @@ import {
 import { resolveDashboardPort, startDashboard, writeDashboardRecord } from '../../dashboard/server/index.ts';
 import { ExitCode } from '../../errors/index.ts';
 import type { LokiEvent } from '../../events/index.ts';
+import { EventsAppendedNotifier } from '../../store/index.ts';
 import type { CliContext } from '../cli-context.ts';
 import { appContextOf } from '../open-cli-workspace.ts';
+import type { DeploymentResult } from '../../deploy/index.ts';
 import { paintFor, RunPanel } from '../panel/index.ts';
 import { describeSecretFiles, sanitizeForTerminal, truncate } from '../terminal-text.ts';
 
@@ -19,6 +21,7 @@ const STOPPING =
 
 interface RunFlags extends RunSettingFlags {
   dashboard?: boolean;
+  deploy?: boolean;
   port?: string;
   json?: boolean;
 }
@@ -33,6 +36,7 @@ function addRunOptions(command: Command): Command {
     .option('--parallel <n>', 'agents working at once (default: LOKI_MAX_PARALLEL_AGENTS)')
     .option('--budget <usd>', 'hard cap on the run’s model spend in USD (default: LOKI_BUDGET_USD)')
     .option('--no-dashboard', 'do not serve the live dashboard')
+    .option('--no-deploy', 'do not deploy main locally at the end of the Deployment phase')
     .option(
       '--port <n>',
       'the dashboard’s port on 127.0.0.1 (default: LOKI_DASHBOARD_PORT, then 57374; 0: any free port)',
@@ -83,7 +87,7 @@ export function registerRunCommands(program: Command, context: CliContext): void
       'The model is SCRIPTED: every agent replays examples/todo-api/session.json; no real model is called and nothing costs money.\n',
     );
     const demoContext: CliContext = { ...context, cwd: directory };
-    await executeRun(
+    const liveUrl = await executeRun(
       demoContext,
       command,
       {
@@ -96,6 +100,7 @@ export function registerRunCommands(program: Command, context: CliContext): void
     );
     context.exitCode = demoContext.exitCode;
     say(`\nThe demo product is in ${directory}. Try: cd ${directory} && npm test && git log --oneline\n`);
+    if (liveUrl !== null) say(`It is served at ${liveUrl} (cd ${directory} && loki deploy stop ends it).\n`);
   });
 }
 
@@ -104,7 +109,7 @@ async function executeRun(
   command: Command,
   flags: RunFlags,
   prdPath: string | null,
-): Promise<void> {
+): Promise<string | null> {
   const json = flags.json === true;
   // On a terminal (and not --json) the run's lines scroll above a live panel; else plain lines.
   let panel: RunPanel | null = null;
@@ -128,6 +133,8 @@ async function executeRun(
       process.exit(ExitCode.interrupted);
     }
   };
+  // The run's store opens later: its commits reach the dashboard's event streams through this.
+  const commits = new EventsAppendedNotifier();
   // A busy port stops the run before it starts: the user asked for a dashboard (or --no-dashboard).
   const dashboard =
     flags.dashboard === false
@@ -135,6 +142,7 @@ async function executeRun(
       : await startDashboard({
           context: appContextOf(command, context),
           port: resolveDashboardPort(flags.port, appContextOf(command, context)),
+          commits: { onEventsAppended: (listener) => commits.add(listener) },
         });
   let forgetDashboard = () => {};
   process.on('SIGINT', interrupt);
@@ -156,7 +164,7 @@ async function executeRun(
   try {
     result = await runWorkspace(
       appContextOf(command, context),
-      { prdPath, flags, stopSignal: stop.signal },
+      { prdPath, flags, stopSignal: stop.signal, deploy: flags.deploy !== false },
       {
         started: (start) => {
           panel?.started(start);
@@ -179,6 +187,7 @@ async function executeRun(
             if (line !== null) say(`${line}\n`);
           }
         },
+        committed: (events) => commits.notify(events),
         progress: (progress) => panel?.progress(progress),
         warning: warn,
       },
@@ -195,13 +204,14 @@ async function executeRun(
     context.stdout(
       `Run ${result.runId} of this workspace already completed; nothing to do. Its report is in .loki/artifacts/reports/${result.runId}.md\n`,
     );
-    return;
+    return null;
   }
+  const liveUrl = result.outcome.deployment?.status === 'live' ? result.outcome.deployment.url : null;
   const { outcome, budget } = result;
   context.exitCode = outcome.exitCode;
   if (json) {
     context.stdout(`${JSON.stringify({ type: 'run.outcome', ...outcome })}\n`);
-    return;
+    return liveUrl;
   }
   const capUsd = budget.capUsd;
   const byType = Object.entries(budget.byAgentType ?? {});
@@ -209,8 +219,10 @@ async function executeRun(
     `\n${outcome.status === 'completed' ? 'Completed' : `Ended: ${outcome.status}`} (exit ${outcome.exitCode}): ${outcome.summary}\n` +
       `  spent $${budget.spentUsd.toFixed(4)}${capUsd === undefined ? '' : ` of $${capUsd}`}` +
       `${byType.length === 0 ? '' : ` (${byType.map(([type, usd]) => `${type} $${usd.toFixed(4)}`).join(', ')})`}\n` +
-      `  report: ${outcome.reportMarkdownPath}\n`,
+      `  report: ${outcome.reportMarkdownPath}\n` +
+      describeDeployment(outcome.deployment),
   );
+  return liveUrl;
 }
 
 function describeRunStart(start: RunStart): string {
@@ -266,7 +278,29 @@ function describeRunEvent(event: LokiEvent): string | null {
       return event.taskId === null
         ? `  verify main: \`${truncate(event.data.command, 100)}\` ${event.data.passed ? 'passed' : `FAILED (exit ${event.data.exitCode ?? '?'})`}`
         : null;
+    case 'gate.evaluated':
+      return describeGateEvent(event.data);
     default:
       return null;
   }
+}
+
+/**
+ * Main's gates at QA and Deployment, one line each; on merges only a gate that refused one (the
+ * merge.rejected line follows), since every merge judges several gates.
+ */
+function describeGateEvent(data: Extract<LokiEvent, { type: 'gate.evaluated' }>['data']): string | null {
+  const verdict = data.verdict === 'fail' ? (data.blocks ? 'FAILED' : 'failed (not blocking)') : data.verdict;
+  if (data.stage === 'merge')
+    return data.blocks ? `  ✗ gate ${data.gate} on the merge result: ${truncate(data.reason, 140)}` : null;
+  return `  gate ${data.gate}: ${verdict}: ${truncate(data.reason, 140)}`;
+}
+
+/** The release the run put live (or why not), for the run's last lines. */
+function describeDeployment(deployment: DeploymentResult | null): string {
+  if (deployment === null) return '';
+  if (deployment.status === 'live') {
+    return `  live: ${deployment.url ?? '-'} (release ${deployment.version}; loki deploy stop ends it)\n`;
+  }
+  return `  not deployed: ${deployment.version} ${deployment.status}: ${deployment.reason ?? ''}\n`;
 }

@@ -7,7 +7,7 @@ import type { AppContext } from '../../app/index.ts';
 import { errorCode, LokiError, usageError } from '../../errors/index.ts';
 import { errorResponse } from './api-errors.ts';
 import { apiRoutes } from './api-routes.ts';
-import { streamEvents } from './event-stream-route.ts';
+import { type CommitSource, streamEvents } from './event-stream-route.ts';
 import { requestGuard } from './request-guard.ts';
 import { SharedWorkspace } from './shared-workspace.ts';
 import { addWebRoutes, CONTENT_SECURITY_POLICY } from './web-assets.ts';
@@ -23,6 +23,16 @@ export interface DashboardOptions {
   port: number;
   /** Injected by tests; otherwise 32 random bytes. */
   token?: string;
+  /**
+   * The commits of the run this process serves (`loki run`): each wakes the event streams, which
+   * then poll only once a second. Without it (`loki dashboard`) the streams poll every 50 ms.
+   */
+  commits?: CommitSource;
+  /**
+   * How often an event stream reads without a wake-up, instead of the defaults above. Tests set it
+   * far out to show that a wake-up alone delivers.
+   */
+  streamPollMilliseconds?: number;
 }
 
 export interface DashboardServer extends AsyncDisposable {
@@ -52,7 +62,12 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   });
   app.onError((error, c) => errorResponse(c, error));
   app.use(requestGuard({ token, port: () => boundPort }));
-  app.get('/api/events', (c) => streamEvents(c, shared, connections.signal));
+  app.get('/api/events', (c) =>
+    streamEvents(c, shared, connections.signal, {
+      commits: options.commits ?? null,
+      pollMilliseconds: options.streamPollMilliseconds ?? null,
+    }),
+  );
   app.route('/api', apiRoutes(options.context, shared));
   addWebRoutes(app);
 

@@ -1,33 +1,49 @@
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { usageError } from '../../errors/index.ts';
-import { EventBus } from '../../events/index.ts';
+import { EventBus, type EventBusStore } from '../../events/index.ts';
 import type { SharedWorkspace } from './shared-workspace.ts';
 
 /** How long a browser waits before it reconnects (and resumes with Last-Event-ID). */
 const RECONNECT_MILLISECONDS = 1000;
+
 /**
- * The stream reads its own connection to the store, which hears no commit of the run's: it polls.
- * A read finds new events at most 50 ms (poll + pause) after their commit, well inside the
- * dashboard's 100 ms from event to screen, and a read that finds nothing is one indexed query.
+ * What wakes a stream: the commits of the run this process serves (`loki run` hands its store's
+ * after-commit signal to the dashboard). The stream still reads its own connection; the signal only
+ * says "read now".
  */
-const STREAM_READS = { pollIntervalMilliseconds: 25, minimumReadIntervalMilliseconds: 25 };
+export type CommitSource = Pick<EventBusStore, 'onEventsAppended'>;
+
+/**
+ * Woken by the run's commits: a burst of commits (one agent step writes several) is read once, at
+ * most 20 ms after the first, and a stream whose run writes nothing reads once a second, only for
+ * what other processes write (`loki pause`, `loki add`). A page that watches an idle run costs
+ * one indexed query a second.
+ */
+const WOKEN_STREAM_READS = { pollIntervalMilliseconds: 1000, minimumReadIntervalMilliseconds: 20 };
+/**
+ * Without the signal (`loki dashboard` on a workspace another process writes) nothing in this
+ * process hears the commits: the stream polls, finding new events at most 50 ms after their commit,
+ * inside the dashboard's 100 ms from event to screen; a read that finds nothing is one indexed query.
+ */
+const POLLED_STREAM_READS = { pollIntervalMilliseconds: 50 };
 
 /**
  * The workspace's events as Server-Sent Events, each with its sequence number as its id. A
  * browser that reconnects sends the last id it saw as `Last-Event-ID` and gets exactly what came
  * after it (the bus replays from the store, then follows): nothing lost, nothing twice. `?after=N`
  * does the same for a first connection (the page starts after the snapshot it loaded).
- * `connections` aborts every stream when the server closes.
+ * `connections` aborts every stream when the server closes; `wakeUps.commits`, when given, wakes them.
  */
 export async function streamEvents(
   c: Context,
   shared: SharedWorkspace,
   connections: AbortSignal,
+  wakeUps: StreamWakeUps,
 ): Promise<Response> {
   const afterSequence = parseSequence(c.req.header('last-event-id') ?? c.req.query('after') ?? '0');
-  const workspace = await shared.open();
-  const bus = new EventBus(workspace.store, STREAM_READS);
+  const { store } = await shared.open();
+  const bus = streamBus(store, wakeUps);
   return streamSSE(c, async (stream) => {
     const stopper = new AbortController();
     const stop = () => stopper.abort();
@@ -42,6 +58,22 @@ export async function streamEvents(
       connections.removeEventListener('abort', stop);
     }
   });
+}
+
+export interface StreamWakeUps {
+  commits: CommitSource | null;
+  /** Overrides the poll interval of the reads below (tests). */
+  pollMilliseconds: number | null;
+}
+
+function streamBus(store: EventBusStore, { commits, pollMilliseconds }: StreamWakeUps): EventBus {
+  const poll = pollMilliseconds === null ? {} : { pollIntervalMilliseconds: pollMilliseconds };
+  if (commits === null) return new EventBus(store, { ...POLLED_STREAM_READS, ...poll });
+  const woken: EventBusStore = {
+    listEvents: (filter) => store.listEvents(filter),
+    onEventsAppended: (listener) => commits.onEventsAppended(listener),
+  };
+  return new EventBus(woken, { ...WOKEN_STREAM_READS, ...poll });
 }
 
 function parseSequence(text: string): number {

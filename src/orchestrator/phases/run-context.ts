@@ -1,11 +1,16 @@
 import { join } from 'node:path';
 import { createCallBudget } from '../../budget/index.ts';
+import { type GatesConfig, loadGatesConfig } from '../../config/index.ts';
+import type { DeploymentResult } from '../../deploy/index.ts';
 import { LokiError } from '../../errors/index.ts';
 import type { NewEvent } from '../../events/index.ts';
+import { ALL_GATES } from '../../gates/index.ts';
 import type { ArchitectureDocument, RequirementsDocument } from '../../planning/index.ts';
 import { priceUsage } from '../../providers/index.ts';
 import { MAX_OUTPUT_TOKENS_PER_CALL, type TaskRetryPolicy, taskRetryPolicy } from '../../runtime/index.ts';
 import type { Workspace } from '../../workspace/index.ts';
+import { gateEvaluatedEvent } from '../gate-evaluated-event.ts';
+import type { StageGateSettings } from '../merge-gate-check.ts';
 import { MergeQueue } from '../merge-queue.ts';
 import { MergedWorkIndex } from '../merged-work.ts';
 import { currentBranch } from '../recover-workspace.ts';
@@ -25,6 +30,8 @@ export interface RunProducts {
   architecture: ArchitectureDocument | null;
   /** The latest verification of main (QA, Deployment, and the completion check). */
   mainVerification: MainVerification | null;
+  /** The release of main put live, or rolled back (Deployment); null when none was deployed. */
+  deployment: DeploymentResult | null;
 }
 
 /** A planning agent's retry policy and budget (Discovery, Architecture, Growth). */
@@ -59,17 +66,15 @@ export async function createRunContext(options: RunPipelineOptions, runId: strin
     requirements: null,
     architecture: null,
     mainVerification: null,
+    deployment: null,
   };
-  const mergeQueue = new MergeQueue({
-    repositoryRoot: paths.root,
-    workDirectory: join(paths.lokiDirectory, 'worktrees'),
-    commandRunner: options.runner,
-    verifyEnvironment: options.verifyEnvironment,
-    mainBranch: await currentBranch(paths.root),
-    // Every merge result must pass the project's gates too (known once Architecture has run).
-    projectGates: () => products.architecture?.verifyCommands ?? [],
-    signal: options.signal,
-  });
+  // Read once, before any work: a broken gates.yaml stops the run at its start (exit 2).
+  const gates = loadGatesConfig(
+    paths.root,
+    ALL_GATES.map((gate) => gate.name),
+  );
+  const emit = (event: NewEvent) => options.emit({ ...event, runId: event.runId ?? runId });
+  const mergeQueue = await createMergeQueue(options, runId, gates, products, emit);
   // The planning agents get the same retry policy (and provider breaker) as the task agents.
   const planningRetry = taskRetryPolicy({
     config: options.config,
@@ -84,7 +89,7 @@ export async function createRunContext(options: RunPipelineOptions, runId: strin
     options,
     runId,
     workspace,
-    emit: (event) => options.emit({ ...event, runId: event.runId ?? runId }),
+    emit,
     mergeQueue,
     mainBranch: 'main',
     products,
@@ -105,6 +110,11 @@ export async function createRunContext(options: RunPipelineOptions, runId: strin
         env: options.verifyEnvironment,
         emit: context.emit,
         runId,
+        qualityGates: {
+          stage: checkBoot ? 'deployment' : 'qa',
+          settings: stageSettings(gates, checkBoot ? 'deployment' : 'qa'),
+          now: () => options.clock.now(),
+        },
         signal: options.signal,
       });
     },
@@ -119,6 +129,35 @@ export async function createRunContext(options: RunPipelineOptions, runId: strin
     }),
   };
   return context;
+}
+
+/** The run's merge queue: every merge result held to the project's gates and the merge-stage quality gates. */
+async function createMergeQueue(
+  options: RunPipelineOptions,
+  runId: string,
+  gates: GatesConfig,
+  products: RunProducts,
+  emit: (event: NewEvent) => void,
+): Promise<MergeQueue> {
+  const paths = options.workspace.paths;
+  return new MergeQueue({
+    repositoryRoot: paths.root,
+    workDirectory: join(paths.lokiDirectory, 'worktrees'),
+    commandRunner: options.runner,
+    verifyEnvironment: options.verifyEnvironment,
+    mainBranch: await currentBranch(paths.root),
+    // Every merge result must pass the project's gates too (known once Architecture has run).
+    projectGates: () => products.architecture?.verifyCommands ?? [],
+    mergeGates: () => stageSettings(gates, 'merge'),
+    onGateEvaluated: ({ taskId, commit, result, blocks }) =>
+      emit(gateEvaluatedEvent({ runId, taskId, stage: 'merge', commit, result, blocks })),
+    now: () => options.clock.now(),
+    signal: options.signal,
+  });
+}
+
+function stageSettings(gates: GatesConfig, stage: 'merge' | 'qa' | 'deployment'): StageGateSettings {
+  return { gates: gates.stages[stage], nonBlocking: gates.nonBlocking, thresholds: gates.thresholds };
 }
 
 /** A product of an earlier phase; the pipeline checked a phase's `needs` before its steps run. */

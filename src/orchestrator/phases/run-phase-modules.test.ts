@@ -17,6 +17,7 @@ describe('the phase modules of loki run', () => {
       requirements: 'discovery',
       architecture: 'architecture',
       mainVerification: 'qa',
+      deployment: 'deployment',
     };
     for (const [index, phase] of RUN_PHASE_MODULES.entries()) {
       for (const product of phase.needs) {

@@ -26,7 +26,9 @@ export async function deferToResolution(
   const details =
     merge.outcome === 'conflict'
       ? `merge conflict in ${merge.files.join(', ')}`
-      : `re-verification on the rebased result failed: \`${merge.command}\` exited ${merge.exitCode ?? '?'}`;
+      : merge.gate !== undefined
+        ? `the ${merge.gate.name} gate failed on the rebased result (main passes it): ${merge.gate.reason}`
+        : `re-verification on the rebased result failed: \`${merge.command}\` exited ${merge.exitCode ?? '?'}`;
   if (depth >= (context.maxResolutionDepth ?? DEFAULT_MAX_RESOLUTION_DEPTH)) {
     await context.workspace.queue.fail(task.id, claim.workerId, `${details} (resolution depth exhausted)`);
     return 'failed';
@@ -94,7 +96,9 @@ function resolutionPayload(
       ...new Set([
         ...taskVerifyCommands(payload, projectGates),
         // The command that refused the merge (often a project gate the task broke) must pass too.
-        ...(merge.outcome === 'verification_failed' ? [merge.command] : []),
+        ...(merge.outcome === 'verification_failed' && merge.gate?.hasCommand !== false
+          ? [merge.command]
+          : []),
         // No conflict marker may survive a resolution, whatever the project's own checks say.
         "! git grep -n -I -E '^(<<<<<<<|>>>>>>>)( |$)' -- .",
       ]),

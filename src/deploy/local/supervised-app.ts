@@ -1,0 +1,133 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { openSync, closeSync } from 'node:fs';
+import { DEFAULT_HIDDEN_HOME_PATHS, terminateProcessTree, wrapInBubblewrap } from '../../sandbox/index.ts';
+import type { AppState, StartAppRequest } from './supervisor-protocol.ts';
+
+export interface SupervisedAppOptions extends StartAppRequest {
+  port: number;
+  logFile: string;
+  /** PATH for the app (to find node, npm); nothing else of the supervisor's environment is passed. */
+  pathVariable: string;
+  /** Whose credential files the sandbox masks (the supervisor's HOME). */
+  homeDirectory: string | undefined;
+  /** Called with one line for the supervisor's log (crashes, restarts). */
+  log: (line: string) => void;
+}
+
+const FIRST_RESTART_DELAY_MILLISECONDS = 250;
+const MAX_RESTART_DELAY_MILLISECONDS = 30_000;
+/** An app that ran this long before dying is restarted at once again: it was not crash-looping. */
+const STABLE_RUN_MILLISECONDS = 30_000;
+
+/**
+ * One release's server, kept running: started on its own port, restarted with exponential backoff
+ * when it dies (a crash loop backs off up to 30 s), stopped as a whole process tree.
+ */
+export class SupervisedApp {
+  readonly version: string;
+  readonly port: number;
+  private child: ChildProcess | null = null;
+  private restarts = 0;
+  private consecutiveCrashes = 0;
+  private isStopping = false;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private state: AppState['state'] = 'starting';
+  private readonly options: SupervisedAppOptions;
+
+  constructor(options: SupervisedAppOptions) {
+    this.options = options;
+    this.version = options.version;
+    this.port = options.port;
+  }
+
+  start(): void {
+    const startedAt = Date.now();
+    const invocation = this.invocation();
+    // The log file is opened per start so a deleted log does not silence the app's next life.
+    const logDescriptor = openSync(this.options.logFile, 'a');
+    try {
+      this.child = spawn(invocation.executable, invocation.arguments, {
+        cwd: this.options.directory,
+        env: {
+          PATH: this.options.pathVariable,
+          HOME: this.options.directory,
+          PORT: String(this.port),
+          NODE_ENV: 'production',
+        },
+        detached: true,
+        stdio: ['ignore', logDescriptor, logDescriptor],
+      });
+    } finally {
+      closeSync(logDescriptor);
+    }
+    this.state = 'running';
+    const child = this.child;
+    child.on('error', (error) => this.options.log(`${this.version}: could not start: ${error.message}`));
+    child.on('exit', (code, signal) => {
+      if (this.child === child) this.child = null;
+      if (this.isStopping) return;
+      const ranFor = Date.now() - startedAt;
+      this.consecutiveCrashes = ranFor >= STABLE_RUN_MILLISECONDS ? 1 : this.consecutiveCrashes + 1;
+      const delay = Math.min(
+        MAX_RESTART_DELAY_MILLISECONDS,
+        FIRST_RESTART_DELAY_MILLISECONDS * 2 ** (this.consecutiveCrashes - 1),
+      );
+      this.options.log(
+        `${this.version}: exited (${signal ?? `code ${String(code)}`}); restarting in ${String(delay)} ms`,
+      );
+      this.state = 'restarting';
+      this.restartTimer = setTimeout(() => {
+        this.restartTimer = null;
+        this.restarts += 1;
+        this.start();
+      }, delay);
+    });
+  }
+
+  describe(): AppState {
+    return {
+      version: this.version,
+      pid: this.child?.pid ?? null,
+      port: this.port,
+      restarts: this.restarts,
+      state: this.state,
+    };
+  }
+
+  /** Ends the app and everything it started; no restart follows. */
+  async stop(): Promise<void> {
+    this.isStopping = true;
+    this.state = 'stopped';
+    if (this.restartTimer !== null) clearTimeout(this.restartTimer);
+    const child = this.child;
+    if (child?.pid === undefined) return;
+    const exited = child.exitCode === null && child.signalCode === null ? once(child, 'exit') : null;
+    await terminateProcessTree({
+      processGroupId: child.pid,
+      graceMilliseconds: 3_000,
+      killDeadlineMilliseconds: 3_000,
+    });
+    await exited;
+  }
+
+  /**
+   * The start command is model-written: where bubblewrap is usable it runs inside the same sandbox
+   * as agent commands (read-only root, credentials masked, only its release directory writable),
+   * with the host's network, since the proxy must reach its port.
+   */
+  private invocation(): { executable: string; arguments: string[] } {
+    const plain = { executable: '/bin/sh', arguments: ['-c', this.options.startCommand] };
+    if (this.options.bubblewrapPath === null) return plain;
+    return wrapInBubblewrap({
+      bubblewrapPath: this.options.bubblewrapPath,
+      worktree: this.options.directory,
+      writablePaths: [],
+      pathVariable: this.options.pathVariable,
+      network: { mode: 'full' },
+      ...(this.options.homeDirectory === undefined
+        ? {}
+        : { homeDirectory: this.options.homeDirectory, hiddenHomePaths: DEFAULT_HIDDEN_HOME_PATHS }),
+    })(plain);
+  }
+}

@@ -1,0 +1,101 @@
+import type { Migration } from '../sqlite/sqlite-migrations.ts';
+
+/**
+ * The PostgreSQL schema as numbered, append-only migrations, kept in `loki_schema_migrations`.
+ * Never edit one once released: add the next. Each is applied in its own transaction under an
+ * advisory lock (see postgres-store.ts), so processes that open the store at once apply it once.
+ *
+ * Times are epoch milliseconds (bigint) taken from the store's clock, as in SQLite, so that tests
+ * drive leases and backoff with a manual clock. JSON stays text: what is read back is exactly what
+ * was written.
+ */
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'runs, tasks, dependencies, events, breakers',
+    sql: `
+      CREATE TABLE runs (
+        seq         bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+        id          text PRIMARY KEY,
+        status      text NOT NULL,
+        phase       text NOT NULL,
+        prd_path    text,
+        settings    text,
+        control     text NOT NULL DEFAULT 'none' CHECK (control IN ('none', 'pause', 'stop')),
+        started_at  bigint NOT NULL,
+        updated_at  bigint NOT NULL,
+        ended_at    bigint
+      );
+
+      -- seq gives a stable FIFO order among tasks of equal priority (not a commit order: it needs none).
+      CREATE TABLE tasks (
+        seq               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id                text NOT NULL UNIQUE,
+        type              text NOT NULL,
+        title             text NOT NULL,
+        description       text NOT NULL,
+        priority          integer NOT NULL CHECK (priority BETWEEN 1 AND 10),
+        dependencies      text NOT NULL,
+        payload           text,
+        idempotency_key   text UNIQUE,
+        run_id            text,
+        status            text NOT NULL CHECK (status IN ('pending','in_progress','completed','failed','dead_letter','cancelled')),
+        timeout_seconds   integer NOT NULL,
+        max_attempts      integer NOT NULL CHECK (max_attempts >= 1),
+        attempt_count     integer NOT NULL DEFAULT 0,
+        failure_count     integer NOT NULL DEFAULT 0,
+        backoff_seconds   double precision NOT NULL DEFAULT 0,
+        available_at      bigint NOT NULL,
+        created_at        bigint NOT NULL,
+        updated_at        bigint NOT NULL,
+        claimed_by        text,
+        claimed_at        bigint,
+        lease_expires_at  bigint,
+        completed_at      bigint,
+        last_error        text,
+        result            text
+      );
+      -- The claim walks this index in claim order and stops at the first ready, unlocked task.
+      CREATE INDEX tasks_claimable ON tasks (priority DESC, seq) WHERE status IN ('pending', 'failed');
+      CREATE INDEX tasks_leases ON tasks (lease_expires_at) WHERE status = 'in_progress';
+
+      CREATE TABLE task_dependencies (
+        task_id        text NOT NULL,
+        depends_on_id  text NOT NULL,
+        PRIMARY KEY (task_id, depends_on_id)
+      );
+      CREATE INDEX task_dependencies_reverse ON task_dependencies (depends_on_id);
+
+      -- Sequences are NOT a serial: they come from event_counter (below), in commit order.
+      CREATE TABLE events (
+        sequence    bigint PRIMARY KEY,
+        type        text NOT NULL,
+        run_id      text,
+        task_id     text,
+        data        text NOT NULL,
+        created_at  bigint NOT NULL
+      );
+      CREATE INDEX events_task ON events (task_id, sequence) WHERE task_id IS NOT NULL;
+      CREATE INDEX events_type ON events (type, sequence);
+
+      -- One row: the last event sequence handed out. A transaction that appends events increments it
+      -- as its last statement before COMMIT and holds the row lock until it commits, so transactions
+      -- with events commit one after another in sequence order, and a rolled-back one gives its
+      -- numbers back. Hence a reader that sees sequence n has seen every event before n.
+      CREATE TABLE event_counter (
+        only_row       boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+        last_sequence  bigint NOT NULL
+      );
+      INSERT INTO event_counter (only_row, last_sequence) VALUES (true, 0);
+
+      CREATE TABLE circuit_breakers (
+        name                  text PRIMARY KEY,
+        state                 text NOT NULL CHECK (state IN ('closed', 'open', 'half_open')),
+        consecutive_failures  integer NOT NULL,
+        half_open_successes   integer NOT NULL,
+        opened_at             bigint,
+        updated_at            bigint NOT NULL
+      );
+    `,
+  },
+];

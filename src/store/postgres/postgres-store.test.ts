@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findPostgresBinaries, PostgresServer } from '../../../test/support/postgres-server.ts';
+import { describeStoreConformance } from '../store-conformance.ts';
+import { PostgresStore } from './postgres-store.ts';
+
+const binaries = findPostgresBinaries();
+let server: PostgresServer | undefined;
+let database = '';
+
+function startedServer(): PostgresServer {
+  if (server === undefined) throw new Error('the test PostgreSQL server is not running');
+  return server;
+}
+
+describe.skipIf('missing' in binaries)(
+  `PostgresStore${'missing' in binaries ? ` (skipped: ${binaries.missing})` : ''}`,
+  () => {
+    beforeAll(async () => {
+      if ('directory' in binaries) server = await PostgresServer.start(binaries.directory);
+      database = new URL(await startedServer().createDatabase('conformance')).pathname.slice(1);
+    }, 180_000);
+    afterAll(async () => {
+      await server?.stop();
+    });
+
+    describeStoreConformance(
+      'postgres',
+      // A schema per store: a store of its own for each test, at a fraction of a database's cost.
+      async (clock) =>
+        PostgresStore.open(await startedServer().createSchema(database), { clock, poolSize: 4 }),
+      // The location keeps the URL's search_path, and it has no password to redact.
+      (store, clock) => PostgresStore.open(store.location, { clock, poolSize: 4 }),
+    );
+
+    describe('opening', () => {
+      it('migrates once when several connections open a new store at the same time', async () => {
+        const url = await startedServer().createSchema(database);
+        const stores = await Promise.all([1, 2, 3, 4].map(() => PostgresStore.open(url, { poolSize: 1 })));
+        await Promise.all(stores.map((store) => store.close()));
+        await using store = await PostgresStore.open(url);
+        expect(store.kind).toBe('postgres');
+        expect((await store.readSummary()).lastEventSequence).toBe(0);
+      });
+
+      it('names a missing database and how to create it', async () => {
+        const error = await PostgresStore.open(startedServer().urlOf('no_such_database')).catch(
+          (caught: unknown) => caught,
+        );
+        expect(error).toMatchObject({ code: 'STORE_DATABASE_MISSING', category: 'user' });
+        expect(String(error)).toContain('createdb');
+      });
+
+      it('hides the password in its location and in its errors', async () => {
+        const url = startedServer().urlOf('no_such_database').replace('loki@', 'loki:s3cret-value@');
+        const error = await PostgresStore.open(url).catch((caught: unknown) => caught);
+        expect(String(error)).not.toContain('s3cret-value');
+        expect(String(error)).toContain('loki:***@');
+      });
+    });
+  },
+);
+
+describe('PostgresStore without a server', () => {
+  it('refuses a URL it cannot use, naming the form to write', async () => {
+    for (const url of ['postgres://', 'postgres://host-only', 'mysql://x@y/z']) {
+      const error = await PostgresStore.open(url).catch((caught: unknown) => caught);
+      expect(error, url).toMatchObject({ code: 'STORE_URL_INVALID', category: 'user' });
+      expect(String(error)).toContain('postgres://USER:PASSWORD@HOST:PORT/DATABASE');
+    }
+  });
+
+  it('says the server cannot be reached and what to fix', async () => {
+    // Port 1 on the loopback: nothing listens there, so the connection is refused at once.
+    const error = await PostgresStore.open('postgres://loki:pw@127.0.0.1:1/loki').catch(
+      (caught: unknown) => caught,
+    );
+    expect(error).toMatchObject({ code: 'STORE_UNREACHABLE', category: 'user' });
+    expect(String(error)).toContain('start the server or fix the host and port');
+    expect(String(error)).not.toContain(':pw@');
+  });
+});
