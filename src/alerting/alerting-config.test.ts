@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isLokiError } from '../errors/index.ts';
 import { parseAlertingConfig } from './alerting-config.ts';
 
-const PATH = '/work/.loki/config/alerting.yaml';
+const PATH = '/project/.loki/config/alerting.yaml';
 
 function refusal(document: unknown, env: Record<string, string> = {}): { code: string; message: string } {
   try {
