@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { loadAlertingConfig, startRunAlerting } from '../alerting/index.ts';
 import { BudgetGovernor, type BudgetSummary } from '../budget/index.ts';
 import { randomId } from '../clock/index.ts';
 import { loadCircuitBreakerConfig, type ResolvedConfig } from '../config/index.ts';
@@ -150,6 +151,8 @@ async function checkRunCanStart(context: AppContext, prdPath: string | null): Pr
   // A run must never start a new, empty store over a history.
   assertStoreNotLost(workspacePaths(context.cwd));
   const resolvedConfig = resolveAppConfig(context);
+  // An invalid alerting.yaml is refused now: a run must not go on to find out its alerts go nowhere.
+  loadAlertingConfig(context.cwd, context.env);
   // Prerequisites (git, Node) are checked up front unless LOKI_SKIP_PREREQS says not to.
   if (!resolvedConfig.values.skipPrereqs) {
     const doctor = await runDoctor({ env: context.env });
@@ -228,13 +231,14 @@ async function runSession(session: RunSession): Promise<RunResult> {
     paths: workspace.paths,
     onFailure: (error) => controller.abort(error),
   });
+  const alerting = alertingObserver(context, observer);
   // Until the session ends, after its last commit (the finally below flushes the writer).
   const stopRelaying = workspace.store.onEventsAppended((events) => observer.committed?.(events));
   using _relaying = { [Symbol.dispose]: stopRelaying };
   const follower = followRun({
     workspace,
     afterSequence: (await workspace.store.readSummary()).lastEventSequence,
-    onEvent: (event) => observer.event?.(event),
+    onEvent: (event) => alerting.event(event),
     onProgress: (progress) => observer.progress?.(progress),
     onError: followErrorHandler(session, writer),
   });
@@ -281,9 +285,25 @@ async function runSession(session: RunSession): Promise<RunResult> {
     stopSignal?.removeEventListener('abort', onStop);
     await writer.flush();
     await follower.stop();
+    await alerting.close();
   }
   if (writer.failure !== null) throw writer.failure;
   return { kind: 'ended', outcome, budget: await governor.summary() };
+}
+
+/**
+ * The observer's events, each also looked at by alerting first. Alerts leave off the run's path:
+ * `notice` returns at once, and a failed delivery is only a warning.
+ */
+function alertingObserver(context: AppContext, observer: RunObserver) {
+  const alerting = startRunAlerting(context, (text) => observer.warning?.(`alerting: ${text}`));
+  return {
+    event(event: LokiEvent): void {
+      alerting.notice(event);
+      observer.event?.(event);
+    },
+    close: () => alerting.close(),
+  };
 }
 
 /** The command runner, the agent source and the budget of a session, told to the observer. */

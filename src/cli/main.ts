@@ -4,6 +4,7 @@ import { ExitCode, isLokiError } from '../errors/index.ts';
 import { createRedactor } from '../sandbox/index.ts';
 import type { CliContext } from './cli-context.ts';
 import { registerAgentsCommand } from './commands/agents.ts';
+import { registerAlertCommands } from './commands/alert.ts';
 import { registerCodexToolGuardCommand } from './commands/codex-tool-guard.ts';
 import { registerConfigCommands } from './commands/config.ts';
 import { registerControlCommands } from './commands/control.ts';
@@ -11,6 +12,7 @@ import { registerDashboardCommand } from './commands/dashboard.ts';
 import { registerDeployTargetsCommand } from './deploy-targets-command.ts';
 import { registerDeployCommands } from './commands/deploy.ts';
 import { registerDoctorCommand } from './commands/doctor.ts';
+import { registerExportCommands } from './commands/export.ts';
 import { registerInitCommand } from './commands/init.ts';
 import { registerMcpCommand } from './commands/mcp.ts';
 import { registerMcpToolsCommand } from './commands/mcp-tools.ts';
@@ -69,6 +71,8 @@ export function buildProgram(context: CliContext): Command {
   registerSkillCommands(program, context);
   registerCodexToolGuardCommand(program, context);
   registerDeployTargetsCommand(program, context);
+  registerAlertCommands(program, context);
+  registerExportCommands(program, context);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
