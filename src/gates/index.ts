@@ -13,3 +13,4 @@ export { ALL_GATES, runGates, type GateRun } from './run-gates.ts';
 export { legalGate } from './legal-gate.ts';
 export { securityGate } from './security-gate.ts';
 export { auditGate } from './audit-gate.ts';
+export { parseTestResults, type TestOutcome, type TestResult } from './parse-test-results.ts';
