@@ -14,3 +14,13 @@ export { legalGate } from './legal-gate.ts';
 export { securityGate } from './security-gate.ts';
 export { auditGate } from './audit-gate.ts';
 export { parseTestResults, type TestOutcome, type TestResult } from './parse-test-results.ts';
+export {
+  GATE_COVERAGE,
+  namesRequirement,
+  type RequirementTrace,
+  type Traceability,
+  type TraceableRequirement,
+  type TracedGate,
+  type TracedTask,
+  traceRequirements,
+} from './trace-requirements.ts';
