@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NewEvent } from '../events/index.ts';
-import { parseTestCounts } from '../gates/index.ts';
+import { parseTestCounts, parseTestResults, type TestResult } from '../gates/index.ts';
 import { runGit } from '../git/index.ts';
 import type { DeploymentSettings } from '../planning/index.ts';
 import type { CommandRunner } from '../sandbox/index.ts';
@@ -14,6 +14,8 @@ export interface GateResult {
   durationMilliseconds: number;
   /** Test counts read from the output, when the output has a summary Loki recognises. */
   tests: { passed: number; failed: number; skipped: number; framework: string } | null;
+  /** Each test the runner named, read from the whole output (requirement traceability needs the names). */
+  testResults: TestResult[];
   outputTail: string;
 }
 
@@ -117,6 +119,7 @@ async function runGates(path: string, options: VerifyMainOptions): Promise<GateR
       exitCode: result.exitCode,
       durationMilliseconds: Math.round(result.durationMilliseconds),
       tests: parseTestCounts(output),
+      testResults: parseTestResults(output),
       outputTail: output.slice(-OUTPUT_TAIL_CHARACTERS),
     };
     gates.push(gate);
