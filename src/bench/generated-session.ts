@@ -38,7 +38,7 @@ export function buildSession(spec: SessionSpec): ScriptedSessionInput {
     notes: 'Generated plan for a test session.',
     techStack: [{ area: 'files', choice: 'plain text', reason: 'enough for a test' }],
     openapi: null,
-    verifyCommands: spec.verifyCommands ?? ['true'],
+    verifyCommands: spec.verifyCommands ?? [namedFileChecks(spec.tasks, requirements)],
     deployment: spec.deployment ?? null,
     tasks: spec.tasks.map((task, index) => ({
       id: task.id,
@@ -84,4 +84,28 @@ export function buildSession(spec: SessionSpec): ScriptedSessionInput {
     architecture: [{ toolCalls: [{ toolName: 'submit_architecture', input: architecture }] }],
     tasks,
   } as ScriptedSessionInput;
+}
+
+/**
+ * The default project check of a generated session: for each task, whether its files exist on
+ * main, reported as TAP tests named after the task's requirement (`ok 1 - REQ-001 …`), so the run's
+ * traceability sees each requirement proven by a passing test that names it, as a real project's
+ * tests would. Exits 1 when a check fails.
+ */
+function namedFileChecks(tasks: readonly SessionTask[], requirements: readonly { id: string }[]): string {
+  const quote = (text: string) => `'${text.replace(/'/g, '')}'`;
+  const checks = tasks.map((task, index) => {
+    const name = quote(`${requirements[index]?.id ?? 'REQ-001'} the files of ${task.id} exist`);
+    const files = Object.keys(task.files);
+    const condition =
+      files.length === 0 ? 'true' : files.map((path) => `test -f ${quote(path)}`).join(' && ');
+    return `echo "# Subtest: "${name}; if ${condition}; then echo "ok ${index + 1} - "${name}; else echo "not ok ${index + 1} - "${name}; f=$((f+1)); fi`;
+  });
+  return [
+    'f=0',
+    ...checks,
+    `echo "# pass $((${tasks.length}-f))"`,
+    'echo "# fail $f"',
+    'test "$f" -eq 0',
+  ].join('; ');
 }

@@ -1,5 +1,6 @@
 import type { CommandRunner } from '../sandbox/index.ts';
 import type { TestCounts } from './parse-test-counts.ts';
+import type { TestResult } from './parse-test-results.ts';
 
 /**
  * A gate's judgement. `not-proven` is neither: the gate could not decide (not applicable to this
@@ -19,6 +20,8 @@ export interface GateEvidence {
   outputExcerpt: string;
   /** Files the verdict rests on (configuration found, reports read). */
   files: string[];
+  /** Each test the runner named (test gates only; requirement traceability reads the names). */
+  testResults?: TestResult[];
 }
 
 export interface GateResult {

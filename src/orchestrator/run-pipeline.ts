@@ -1,3 +1,4 @@
+import type { EvidenceHeadline } from '../gates/index.ts';
 import type { BudgetGovernor } from '../budget/index.ts';
 import { ExitCode, isLokiError, LokiError } from '../errors/index.ts';
 import type { NewEvent, RunSettingsRecordedData } from '../events/index.ts';
@@ -55,8 +56,12 @@ export interface RunOutcome {
   status: RunStatusWord;
   exitCode: number;
   summary: string;
+  /** VERIFIED, VERIFIED WITH GAPS or NOT VERIFIED: what the evidence report says. */
+  headline: EvidenceHeadline;
   reportPath: string;
   reportMarkdownPath: string;
+  /** The same report as one standalone HTML page. */
+  reportHtmlPath: string;
   mainVerification: MainVerification | null;
 }
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NewEvent } from '../events/index.ts';
-import { parseTestCounts, parseTestResults, type TestResult } from '../gates/index.ts';
+import { parseTestCounts, parseTestResults, type TestCounts, type TestResult } from '../gates/index.ts';
 import { runGit } from '../git/index.ts';
 import type { DeploymentSettings } from '../planning/index.ts';
 import type { CommandRunner } from '../sandbox/index.ts';
@@ -13,7 +13,7 @@ export interface GateResult {
   exitCode: number | null;
   durationMilliseconds: number;
   /** Test counts read from the output, when the output has a summary Loki recognises. */
-  tests: { passed: number; failed: number; skipped: number; framework: string } | null;
+  tests: TestCounts | null;
   /** Each test the runner named, read from the whole output (requirement traceability needs the names). */
   testResults: TestResult[];
   outputTail: string;

@@ -209,7 +209,7 @@ async function executeRun(
     `\n${outcome.status === 'completed' ? 'Completed' : `Ended: ${outcome.status}`} (exit ${outcome.exitCode}): ${outcome.summary}\n` +
       `  spent $${budget.spentUsd.toFixed(4)}${capUsd === undefined ? '' : ` of $${capUsd}`}` +
       `${byType.length === 0 ? '' : ` (${byType.map(([type, usd]) => `${type} $${usd.toFixed(4)}`).join(', ')})`}\n` +
-      `  report: ${outcome.reportMarkdownPath}\n`,
+      `  ${outcome.headline}; report: ${outcome.reportMarkdownPath} (and ${outcome.reportHtmlPath})\n`,
   );
 }
 
