@@ -123,7 +123,10 @@ export function buildRunReport(input: BuildRunReportInput): RunReport {
       : input.summary,
     model: input.model,
     generatedAt: new Date(input.now).toISOString(),
-    prd: traceability.total === 0 ? null : traceability,
+    prd:
+      traceability.total === 0
+        ? null
+        : { proven: traceability.proven, total: traceability.total, percent: traceability.percent },
     phases,
     requirements: traceability.requirements.map((requirement) => ({
       ...requirement,
