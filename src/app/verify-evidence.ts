@@ -45,7 +45,10 @@ export function buildVerifyEvidence(
     exitCode: evidenceExitCode(headline),
     summary: `${run.results.length} gate(s): ${run.results.filter((result) => result.verdict === 'pass').length} passed, ${failed} failed, ${run.results.filter((result) => result.verdict === 'not-proven').length} not proven`,
     generatedAt,
-    prd: requirements.length === 0 ? null : traceability,
+    prd:
+      requirements.length === 0
+        ? null
+        : { proven: traceability.proven, total: traceability.total, percent: traceability.percent },
     requirements: traceability.requirements,
     gates: run.results,
     reviewFindings: [],
