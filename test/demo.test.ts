@@ -53,8 +53,22 @@ describe('loki demo', () => {
       join(directory, '.loki', 'artifacts', 'reports', reportJson ?? ''),
     );
     expect(report.status).toBe('completed');
+    expect(report.headline).toBe('VERIFIED');
+    expect(report.notProven).toEqual([]);
     expect(report.requirements.length).toBeGreaterThan(0);
-    expect(report.requirements.filter((requirement) => !requirement.proven)).toEqual([]);
+    expect(report.prd).toEqual({
+      proven: report.requirements.length,
+      total: report.requirements.length,
+      percent: 100,
+    });
+    // Every requirement proven by a passing test that names it, not by a gate or a merged task.
+    for (const requirement of report.requirements) {
+      expect(
+        requirement.tests.filter((test) => test.outcome === 'passed' && test.name.includes(requirement.id)),
+        requirement.id,
+      ).not.toEqual([]);
+    }
+    expect(existsSync(join(directory, '.loki', 'artifacts', 'reports', `${report.runId}.html`))).toBe(true);
     expect(report.mainVerification?.health?.statusCode).toBe(200);
     expect(report.mainVerification?.gates[0]?.tests?.failed).toBe(0);
     expect(report.mainVerification?.gates[0]?.tests?.passed).toBeGreaterThan(10);
