@@ -38,7 +38,9 @@ export function buildSession(spec: SessionSpec): ScriptedSessionInput {
     notes: 'Generated plan for a test session.',
     techStack: [{ area: 'files', choice: 'plain text', reason: 'enough for a test' }],
     openapi: null,
-    verifyCommands: spec.verifyCommands ?? [namedFileChecks(spec.tasks, requirements)],
+    // The session's own commands first, then tests named after the requirements: a generated
+    // session models an agent that names its tests, so a run that merges every task is VERIFIED.
+    verifyCommands: [...(spec.verifyCommands ?? []), namedFileChecks(spec.tasks, requirements)],
     deployment: spec.deployment ?? null,
     tasks: spec.tasks.map((task, index) => ({
       id: task.id,
