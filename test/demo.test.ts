@@ -30,6 +30,7 @@ describe('loki demo', () => {
     const outcome = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as {
       type: string;
       status: string;
+      reviewFindings: unknown[];
     };
     expect(outcome).toMatchObject({ type: 'run.outcome', status: 'completed' });
 
@@ -69,6 +70,35 @@ describe('loki demo', () => {
       ).not.toEqual([]);
     }
     expect(existsSync(join(directory, '.loki', 'artifacts', 'reports', `${report.runId}.html`))).toBe(true);
+
+    // The store's change was reviewed blind: a Low finding left as TODO(review) and a Cosmetic one as
+    // FIXME(nitpick) at their lines on main, listed in the report with how each was resolved.
+    expect(report.reviewFindings).toEqual([
+      expect.objectContaining({
+        taskId: 'todo-store',
+        reviewer: 'review-code',
+        severity: 'Low',
+        routing: 'todo_comment',
+        resolution: 'left as TODO(review) at src/todo-store.js:43',
+        isResolved: true,
+      }),
+      expect.objectContaining({
+        taskId: 'todo-store',
+        severity: 'Cosmetic',
+        resolution: 'left as FIXME(nitpick) at src/todo-store.js:72',
+        isResolved: true,
+      }),
+    ]);
+    const store = readFileSync(join(directory, 'src', 'todo-store.js'), 'utf8').split('\n');
+    expect(store[42]).toMatch(/^ {6}\/\/ TODO\(review\): create\(\) adds the todo in memory before save\(\)/);
+    expect(store[43]).toBe('      todos = [todo, ...todos];');
+    expect(store.find((line) => line.includes('FIXME(nitpick)'))).toMatch(/validTitle reads like/);
+    const markdown = readFileSync(
+      join(directory, '.loki', 'artifacts', 'reports', `${report.runId}.md`),
+      'utf8',
+    );
+    expect(markdown).toContain('| Low | todo-store (round 1, review-code) | src/todo-store.js:43 |');
+    expect(outcome.reviewFindings).toEqual(report.reviewFindings);
     expect(report.mainVerification?.health?.statusCode).toBe(200);
     expect(report.mainVerification?.gates[0]?.tests?.failed).toBe(0);
     expect(report.mainVerification?.gates[0]?.tests?.passed).toBeGreaterThan(10);
@@ -100,6 +130,11 @@ describe('loki demo', () => {
     expect(lines[0]).toBe(`Loki Mode demo in ${directory}`);
     expect(lines[1]).toContain('The model is SCRIPTED');
     expect(lines.at(-1)).toContain(`The demo product is in ${directory}`);
+    expect(result.stdout).toContain('VERIFIED; report: ');
+    expect(result.stdout).toContain('  review: 2 finding(s), all resolved\n');
+    expect(result.stdout).toContain(
+      '    Low (todo-store, review-code): left as TODO(review) at src/todo-store.js:43\n',
+    );
   }, 180_000);
 
   it('refuses a directory that is not empty, changing nothing', async () => {

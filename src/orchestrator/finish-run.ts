@@ -54,6 +54,7 @@ export async function finishRun(context: RunContext, ending: RunEnding): Promise
     reportPath: written.json,
     reportMarkdownPath: written.markdown,
     reportHtmlPath: written.html,
+    reviewFindings: report.reviewFindings,
     mainVerification: products.mainVerification,
   };
 }

@@ -1,4 +1,4 @@
-import type { EvidenceHeadline } from '../gates/index.ts';
+import type { EvidenceHeadline, ReviewFindingReport } from '../gates/index.ts';
 import type { BudgetGovernor } from '../budget/index.ts';
 import { ExitCode, isLokiError, LokiError } from '../errors/index.ts';
 import type { NewEvent, RunSettingsRecordedData } from '../events/index.ts';
@@ -62,6 +62,8 @@ export interface RunOutcome {
   reportMarkdownPath: string;
   /** The same report as one standalone HTML page. */
   reportHtmlPath: string;
+  /** Every blind-review finding of the run and how it was resolved (as in the report). */
+  reviewFindings: ReviewFindingReport[];
   mainVerification: MainVerification | null;
 }
 
