@@ -21,6 +21,12 @@ import {
   validateRequirements,
 } from '../src/planning/index.ts';
 import { parseScriptedSession, type ScriptedSessionInput } from '../src/providers/index.ts';
+import {
+  REVIEWER_NAMES,
+  reviewSubmissionSchema,
+  SUBMIT_REVIEW_TOOL,
+  validateReviewSubmission,
+} from '../src/review/index.ts';
 
 export const DEMO_DIRECTORY = join(import.meta.dirname, '..', 'examples', 'todo-api');
 export const PLAN_FILE = join(DEMO_DIRECTORY, 'plan.yaml');
@@ -50,6 +56,12 @@ const planStepSchema = z
 const planTaskSchema = z.looseObject({
   id: z.string(),
   agentType: z.string(),
+  /**
+   * The blind reviewers of the task's change: per reviewer, what it hands in at each review round.
+   * A task with a review is reviewed in the demo (the scripted provider reviews the tasks its
+   * session scripts reviewers for); the others merge after verification alone.
+   */
+  review: z.partialRecord(z.enum(REVIEWER_NAMES), z.array(reviewSubmissionSchema).min(1)).optional(),
   steps: z
     .array(planStepSchema)
     .min(2)
@@ -92,7 +104,10 @@ export function buildDemoSession(): ScriptedSessionInput {
   const architectureDocument = {
     ...architectureFields,
     openapi: readProductFile(openapiFile),
-    tasks: plan.tasks.map(({ steps, ...task }) => ({ ...task, touches: writtenPaths(steps) })),
+    tasks: plan.tasks.map(({ steps, review: _review, ...task }) => ({
+      ...task,
+      touches: writtenPaths(steps),
+    })),
   };
   const architecture = validateArchitecture(architectureDocument, requirements.requirements.requirements);
   if (!architecture.ok) throw invalid('the architecture', architecture.errors);
@@ -115,6 +130,11 @@ export function buildDemoSession(): ScriptedSessionInput {
     ],
     tasks: Object.fromEntries(
       plan.tasks.map((task) => [task.id, taskScript(task, readProductFile)] as const),
+    ),
+    reviews: Object.fromEntries(
+      plan.tasks.flatMap((task) =>
+        task.review === undefined ? [] : [[task.id, reviewScripts(task, readProductFile)] as const],
+      ),
     ),
   };
   parseScriptedSession(session, SESSION_FILE);
@@ -156,6 +176,35 @@ function taskScript(task: PlanTask, readProductFile: (path: string) => string): 
     }
   }
   return steps;
+}
+
+/**
+ * Each reviewer's submit_review call per round. A finding must point at a line of a file the task
+ * writes, as the harness demands of a real reviewer, so an edit of product/ that moves the line
+ * fails the build of the session instead of a demo run.
+ */
+function reviewScripts(
+  task: PlanTask,
+  readProductFile: (path: string) => string,
+): Record<string, SessionSteps[]> {
+  const changedFiles = new Map(
+    writtenPaths(task.steps).map((path) => [path, countLines(readProductFile(path))] as const),
+  );
+  const scripts: Record<string, SessionSteps[]> = {};
+  for (const [reviewer, rounds] of Object.entries(task.review ?? {})) {
+    scripts[reviewer] = rounds.map((submission, index) => {
+      const checked = validateReviewSubmission(submission, changedFiles);
+      if (!checked.ok)
+        throw invalid(`the review of ${task.id} by ${reviewer}, round ${index + 1}`, checked.errors);
+      return [{ toolCalls: [{ toolName: SUBMIT_REVIEW_TOOL, input: submission }] }];
+    });
+  }
+  return scripts;
+}
+
+/** Lines as the harness counts them for reviewers (a last newline ends a line, not starts one). */
+function countLines(text: string): number {
+  return text === '' ? 0 : text.replace(/\n$/, '').split('\n').length;
 }
 
 function writtenPaths(steps: PlanTask['steps']): string[] {

@@ -33,6 +33,7 @@ describe('loki demo', () => {
     const outcome = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as {
       type: string;
       status: string;
+      reviewFindings: unknown[];
     };
     expect(outcome).toMatchObject({ type: 'run.outcome', status: 'completed' });
 
@@ -56,8 +57,51 @@ describe('loki demo', () => {
       join(directory, '.loki', 'artifacts', 'reports', reportJson ?? ''),
     );
     expect(report.status).toBe('completed');
+    expect(report.headline).toBe('VERIFIED');
+    expect(report.notProven).toEqual([]);
     expect(report.requirements.length).toBeGreaterThan(0);
-    expect(report.requirements.filter((requirement) => !requirement.proven)).toEqual([]);
+    expect(report.prd).toEqual({
+      proven: report.requirements.length,
+      total: report.requirements.length,
+      percent: 100,
+    });
+    // Every requirement proven by a passing test that names it, not by a gate or a merged task.
+    for (const requirement of report.requirements) {
+      expect(
+        requirement.tests.filter((test) => test.outcome === 'passed' && test.name.includes(requirement.id)),
+        requirement.id,
+      ).not.toEqual([]);
+    }
+    expect(existsSync(join(directory, '.loki', 'artifacts', 'reports', `${report.runId}.html`))).toBe(true);
+
+    // The store's change was reviewed blind: a Low finding left as TODO(review) and a Cosmetic one as
+    // FIXME(nitpick) at their lines on main, listed in the report with how each was resolved.
+    expect(report.reviewFindings).toEqual([
+      expect.objectContaining({
+        taskId: 'todo-store',
+        reviewer: 'review-code',
+        severity: 'Low',
+        routing: 'todo_comment',
+        resolution: 'left as TODO(review) at src/todo-store.js:43',
+        isResolved: true,
+      }),
+      expect.objectContaining({
+        taskId: 'todo-store',
+        severity: 'Cosmetic',
+        resolution: 'left as FIXME(nitpick) at src/todo-store.js:72',
+        isResolved: true,
+      }),
+    ]);
+    const store = readFileSync(join(directory, 'src', 'todo-store.js'), 'utf8').split('\n');
+    expect(store[42]).toMatch(/^ {6}\/\/ TODO\(review\): create\(\) adds the todo in memory before save\(\)/);
+    expect(store[43]).toBe('      todos = [todo, ...todos];');
+    expect(store.find((line) => line.includes('FIXME(nitpick)'))).toMatch(/validTitle reads like/);
+    const markdown = readFileSync(
+      join(directory, '.loki', 'artifacts', 'reports', `${report.runId}.md`),
+      'utf8',
+    );
+    expect(markdown).toContain('| Low | todo-store (round 1, review-code) | src/todo-store.js:43 |');
+    expect(outcome.reviewFindings).toEqual(report.reviewFindings);
     expect(report.mainVerification?.health?.statusCode).toBe(200);
     expect(report.deployment).toMatchObject({ version: 'v1', status: 'live', target: 'local' });
     expect(report.deployment?.checks.every((check) => check.verdict === 'pass')).toBe(true);
@@ -92,6 +136,11 @@ describe('loki demo', () => {
     expect(lines[0]).toBe(`Loki Mode demo in ${directory}`);
     expect(lines[1]).toContain('The model is SCRIPTED');
     expect(lines.at(-2)).toContain(`The demo product is in ${directory}`);
+    expect(result.stdout).toContain('VERIFIED; report: ');
+    expect(result.stdout).toContain('  review: 2 finding(s), all resolved\n');
+    expect(result.stdout).toContain(
+      '    Low (todo-store, review-code): left as TODO(review) at src/todo-store.js:43\n',
+    );
 
     // loki has exited: the product answers on the printed URL, served by the detached supervisor.
     const url = /It is served at (http:\/\/127\.0\.0\.1:\d+) /.exec(lines.at(-1) ?? '')?.[1];

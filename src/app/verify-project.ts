@@ -1,11 +1,19 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type GateResult, type GateRun, runGates } from '../gates/index.ts';
+import {
+  type EvidenceDocument,
+  formatEvidenceHtml,
+  formatEvidenceMarkdownSections,
+  type GateResult,
+  type GateRun,
+  runGates,
+} from '../gates/index.ts';
 import { buildSandboxEnvironment, detectCommandRunner } from '../sandbox/index.ts';
 import { writeFileAtomic } from '../workspace/index.ts';
 import type { AppContext } from './app-context.ts';
 import { resolveAppConfig } from './open-app-workspace.ts';
 import { startSandboxNetwork } from './start-sandbox-network.ts';
+import { buildVerifyEvidence } from './verify-evidence.ts';
 
 export interface VerifyRequest {
   /** Only these gates; all when empty. */
@@ -21,8 +29,10 @@ export interface VerifyRequest {
 export interface VerifyOutcome extends GateRun {
   projectDirectory: string;
   commandRunner: string;
-  /** The evidence report written: `.loki/artifacts/reports/verify-<time>.json` and `.md`. */
-  reportPaths: { json: string; markdown: string };
+  /** The evidence: requirements traced (when Loki's specs are here), what is not proven, exit code. */
+  evidence: EvidenceDocument;
+  /** The evidence report written: `.loki/artifacts/reports/verify-<time>.json`, `.md` and `.html`. */
+  reportPaths: { json: string; markdown: string; html: string };
 }
 
 /**
@@ -56,13 +66,27 @@ export async function verifyProject(context: AppContext, request: VerifyRequest)
     request.gates,
     request.onResult,
   );
-  const reportPaths = writeVerifyReport(context, run, detection.runner.kind);
-  return { ...run, projectDirectory: context.cwd, commandRunner: detection.runner.kind, reportPaths };
+  const evidence = buildVerifyEvidence(context.cwd, run, new Date(context.clock.now()).toISOString());
+  const reportPaths = writeVerifyReport(
+    context,
+    { ...run, headline: evidence.headline },
+    evidence,
+    detection.runner.kind,
+  );
+  return {
+    ...run,
+    headline: evidence.headline,
+    projectDirectory: context.cwd,
+    commandRunner: detection.runner.kind,
+    evidence,
+    reportPaths,
+  };
 }
 
 function writeVerifyReport(
   context: AppContext,
   run: GateRun,
+  evidence: EvidenceDocument,
   commandRunner: string,
 ): VerifyOutcome['reportPaths'] {
   const directory = join(context.cwd, '.loki', 'artifacts', 'reports');
@@ -71,10 +95,15 @@ function writeVerifyReport(
   const paths = {
     json: join(directory, `verify-${stamp}.json`),
     markdown: join(directory, `verify-${stamp}.md`),
+    html: join(directory, `verify-${stamp}.html`),
   };
-  const report = { kind: 'loki-verify', createdAt: context.clock.now(), commandRunner, ...run };
+  const report = { kind: 'loki-verify', createdAt: context.clock.now(), commandRunner, ...run, ...evidence };
   writeFileAtomic(paths.json, `${JSON.stringify(report, null, 2)}\n`);
-  writeFileAtomic(paths.markdown, formatVerifyMarkdown(run, commandRunner));
+  writeFileAtomic(
+    paths.markdown,
+    `${formatVerifyMarkdown(run, commandRunner)}\n${formatEvidenceMarkdownSections(evidence).join('\n')}`,
+  );
+  writeFileAtomic(paths.html, formatEvidenceHtml(evidence));
   return paths;
 }
 

@@ -38,7 +38,9 @@ export function buildSession(spec: SessionSpec): ScriptedSessionInput {
     notes: 'Generated plan for a test session.',
     techStack: [{ area: 'files', choice: 'plain text', reason: 'enough for a test' }],
     openapi: null,
-    verifyCommands: spec.verifyCommands ?? ['true'],
+    // The session's own commands first, then tests named after the requirements: a generated
+    // session models an agent that names its tests, so a run that merges every task is VERIFIED.
+    verifyCommands: [...(spec.verifyCommands ?? []), namedFileChecks(spec.tasks, requirements)],
     deployment: spec.deployment ?? null,
     tasks: spec.tasks.map((task, index) => ({
       id: task.id,
@@ -84,4 +86,30 @@ export function buildSession(spec: SessionSpec): ScriptedSessionInput {
     architecture: [{ toolCalls: [{ toolName: 'submit_architecture', input: architecture }] }],
     tasks,
   } as ScriptedSessionInput;
+}
+
+/**
+ * The project check every generated session ends with: for each task, whether its files exist,
+ * reported as TAP tests named after the task's requirement (`ok 1 - REQ-001 …`), as a real
+ * project's tests that name what they prove. A task whose files are not there yet has its test
+ * skipped (`# SKIP`), as a project skips the tests of work still to come: the check passes on a
+ * task's branch before the other tasks are merged, and on main a skipped test proves nothing, so
+ * the run's traceability lists that requirement as not proven.
+ */
+function namedFileChecks(tasks: readonly SessionTask[], requirements: readonly { id: string }[]): string {
+  const quote = (text: string) => `'${text.replace(/'/g, '')}'`;
+  const checks = tasks.map((task, index) => {
+    const name = quote(`${requirements[index]?.id ?? 'REQ-001'} the files of ${task.id} exist`);
+    const files = Object.keys(task.files);
+    const condition =
+      files.length === 0 ? 'true' : files.map((path) => `test -f ${quote(path)}`).join(' && ');
+    return `echo "# Subtest: "${name}; if ${condition}; then echo "ok ${index + 1} - "${name}; else echo "ok ${index + 1} - "${name}" # SKIP not written yet"; s=$((s+1)); fi`;
+  });
+  return [
+    's=0',
+    ...checks,
+    `echo "# pass $((${tasks.length}-s))"`,
+    'echo "# fail 0"',
+    'echo "# skipped $s"',
+  ].join('; ');
 }

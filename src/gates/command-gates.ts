@@ -1,6 +1,7 @@
 import { type CommandResult } from '../sandbox/index.ts';
 import type { Gate, GateContext, GateRecord, GateResult } from './gate.ts';
 import { parseTestCounts, type TestCounts } from './parse-test-counts.ts';
+import { parseTestResults, type TestResult } from './parse-test-results.ts';
 import {
   findLintCommand,
   findScriptCommand,
@@ -90,7 +91,10 @@ export const typeCheckGate: Gate = {
   },
 };
 
-export type Judgement = Pick<GateResult, 'verdict' | 'reason'> & { counts?: TestCounts | null };
+export type Judgement = Pick<GateResult, 'verdict' | 'reason'> & {
+  counts?: TestCounts | null;
+  testResults?: TestResult[];
+};
 
 export async function runCommandGate(
   context: GateContext,
@@ -129,6 +133,7 @@ export async function runCommandGate(
         counts: judgement.counts ?? null,
         outputExcerpt: output.slice(-EXCERPT_CHARACTERS),
         files: [found.foundIn],
+        ...(judgement.testResults === undefined ? {} : { testResults: judgement.testResults }),
       },
     },
   };
@@ -159,6 +164,10 @@ function judgeExit(result: CommandResult, passed: string, failed: string): Judge
 
 /** Exit 0 is not enough: the runner must say tests ran, and none failed. */
 function judgeTests(result: CommandResult, output: string): Judgement {
+  return { ...judgeTestCounts(result, output), testResults: parseTestResults(output) };
+}
+
+function judgeTestCounts(result: CommandResult, output: string): Judgement {
   const counts = parseTestCounts(output);
   if (result.exitCode !== 0) {
     const failed = counts === null ? '' : `: ${describeCounts(counts)}`;

@@ -1,6 +1,7 @@
 import type { GateThresholdSettings } from '../config/index.ts';
 import type { CommandRunner } from '../sandbox/index.ts';
 import type { TestCounts } from './parse-test-counts.ts';
+import type { TestResult } from './parse-test-results.ts';
 
 /**
  * A gate's judgement. `not-proven` is neither: the gate could not decide (not applicable to this
@@ -22,6 +23,8 @@ export interface GateEvidence {
   files: string[];
   /** Measurements the verdict rests on, one row each (a route's latencies, an axe violation). */
   table?: EvidenceTable;
+  /** Each test the runner named (test gates only; requirement traceability reads the names). */
+  testResults?: TestResult[];
 }
 
 export interface EvidenceTable {

@@ -30,3 +30,33 @@ export {
   type PerformanceGateOptions,
 } from './performance-gate.ts';
 export type { EvidenceTable } from './gate.ts';
+export { parseTestResults, type TestOutcome, type TestResult } from './parse-test-results.ts';
+export {
+  GATE_COVERAGE,
+  namesRequirement,
+  type RequirementTrace,
+  type Traceability,
+  type TraceableRequirement,
+  type TracedGate,
+  type TracedTask,
+  traceRequirements,
+} from './trace-requirements.ts';
+export {
+  type RunSpend,
+  type HostingProjection,
+  evaluateCostGate,
+  projectHostingCost,
+  SMALL_INSTANCE_USD_PER_MONTH,
+} from './cost-gate.ts';
+export {
+  decideHeadline,
+  describePrdCoverage,
+  type EvidenceDocument,
+  evidenceExitCode,
+  type EvidenceHeadline,
+  gapsOfGatesAndReview,
+  gapsOfRequirements,
+} from './evidence-document.ts';
+export { escapeHtml, formatEvidenceHtml } from './format-evidence-html.ts';
+export { formatEvidenceMarkdownSections, markdownCell } from './format-evidence-markdown.ts';
+export { type ReviewFindingReport, resolveReviewFindings } from './review-findings.ts';

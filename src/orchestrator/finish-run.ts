@@ -43,15 +43,19 @@ export async function finishRun(context: RunContext, ending: RunEnding): Promise
   );
   await refreshProjections(context);
   await options.flush?.();
-  await workspace.store.updateRun(runId, { ending: { outcome: ending.outcome, exitCode: ending.exitCode } });
+  // The evidence has the last word: a run that completed but leaves a gap ends not verified (exit 3).
+  await workspace.store.updateRun(runId, { ending: { outcome: report.status, exitCode: report.exitCode } });
   await refreshProjections(context);
   return {
     runId,
-    status: ending.outcome,
-    exitCode: ending.exitCode,
-    summary,
+    status: report.status,
+    exitCode: report.exitCode,
+    summary: report.summary,
+    headline: report.headline,
     reportPath: written.json,
     reportMarkdownPath: written.markdown,
+    reportHtmlPath: written.html,
+    reviewFindings: report.reviewFindings,
     mainVerification: products.mainVerification,
     deployment: products.deployment,
   };

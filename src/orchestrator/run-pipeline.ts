@@ -1,3 +1,4 @@
+import type { EvidenceHeadline, ReviewFindingReport } from '../gates/index.ts';
 import type { BudgetGovernor } from '../budget/index.ts';
 import type { DeploymentResult } from '../deploy/index.ts';
 import { ExitCode, isLokiError, LokiError } from '../errors/index.ts';
@@ -58,8 +59,14 @@ export interface RunOutcome {
   status: RunStatusWord;
   exitCode: number;
   summary: string;
+  /** VERIFIED, VERIFIED WITH GAPS or NOT VERIFIED: what the evidence report says. */
+  headline: EvidenceHeadline;
   reportPath: string;
   reportMarkdownPath: string;
+  /** The same report as one standalone HTML page. */
+  reportHtmlPath: string;
+  /** Every blind-review finding of the run and how it was resolved (as in the report). */
+  reviewFindings: ReviewFindingReport[];
   mainVerification: MainVerification | null;
   /** The release the run deployed (live or rolled back), or null when it deployed none. */
   deployment: DeploymentResult | null;

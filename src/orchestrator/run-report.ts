@@ -3,6 +3,22 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BudgetSummary } from '../budget/index.ts';
 import type { LokiEvent, RunOutcomeWord } from '../events/index.ts';
+import {
+  decideHeadline,
+  describePrdCoverage,
+  type EvidenceDocument,
+  evaluateCostGate,
+  evidenceExitCode,
+  formatEvidenceHtml,
+  formatEvidenceMarkdownSections,
+  gapsOfGatesAndReview,
+  gapsOfRequirements,
+  type GateResult as EvidenceGateResult,
+  projectHostingCost,
+  type RequirementTrace,
+  resolveReviewFindings,
+  traceRequirements,
+} from '../gates/index.ts';
 import { type ArchitectureDocument, phaseOfTask, type RequirementsDocument } from '../planning/index.ts';
 import type { Redactor } from '../sandbox/index.ts';
 import type { Task } from '../store/index.ts';
@@ -31,21 +47,20 @@ export interface TaskReport {
   lastError: string | null;
 }
 
-export interface RunReport {
+/** A requirement traced to its tests, gates, tasks and commits (`taskIds`: the same as `tasks`). */
+export type RequirementReport = RequirementTrace & { taskIds: string[] };
+
+export interface RunReport extends EvidenceDocument {
   runId: string;
   status: RunStatusWord;
-  exitCode: number;
-  summary: string;
   model: string;
-  generatedAt: string;
   phases: { phase: string; outcome: string; details: string }[];
-  requirements: { id: string; title: string; taskIds: string[]; proven: boolean; why: string }[];
+  requirements: RequirementReport[];
   tasks: TaskReport[];
   mainVerification: MainVerification | null;
   /** The release the run deployed: version, status, live URL, checks; null when none. */
   deployment: DeploymentResult | null;
   budget: BudgetSummary;
-  notProven: string[];
 }
 
 export interface BuildRunReportInput {
@@ -66,39 +81,116 @@ export interface BuildRunReportInput {
 }
 
 /**
- * The run's evidence in one document: requirements → tasks → checkpoints on main → verification
- * results, the gates and health check on main, the money, and a plain list of what is not proven.
- * Everything in it was computed by the harness (git, the store, commands it ran), not said by a model.
+ * The run's evidence in one document: requirements → tasks → checkpoints on main → the tests and
+ * gates that prove them, the review findings and how each was resolved, the money, and a plain list
+ * of what is not proven. Everything in it was computed by the harness (git, the store, commands it
+ * ran), not said by a model. The headline and the exit code follow from it: a run whose ending was
+ * "completed" but that leaves a gap ends not verified (exit 3).
  */
 export function buildRunReport(input: BuildRunReportInput): RunReport {
   const { phases, verificationsByTask } = readRunEvents(input);
   const tasks = reportTasks(input, verificationsByTask);
-  const requirements = reportRequirements(input, tasks);
+  // The quality gates main was held to at QA and Deployment (performance, accessibility, …) prove
+  // the requirements of their kind; whether they block was decided there (main's verdict).
+  const qualityGates = input.mainVerification?.qualityGates ?? [];
+  const gates = [...mainGates(input), ...qualityGates];
+  const traceability = traceRequirements({
+    requirements: input.requirements?.requirements ?? [],
+    tests: (input.mainVerification?.gates ?? []).flatMap((gate) => gate.testResults),
+    gates,
+    tasks: tasks.map((task) => ({ id: task.id, requirementIds: task.requirementIds, commit: task.commit })),
+  });
+  const reviewFindings = resolveReviewFindings(input.events, input.runId);
   const notProven = [
-    ...requirements
-      .filter((requirement) => !requirement.proven)
-      .map((requirement) => `${requirement.id} (${requirement.title}): ${requirement.why}`),
+    ...gapsOfRequirements(traceability.requirements),
     ...tasks
       .filter((task) => task.commit === null)
       .map((task) => `task ${task.id} (${task.title}) is ${task.status}, not merged`),
     ...notProvenOnMain(input),
-    'acceptance criteria are proven only as far as the verify commands the plan chose exercise them; no blind review ran',
+    ...gapsOfGatesAndReview(
+      gates.filter((gate) => gate.gate === 'cost'),
+      reviewFindings,
+    ),
   ];
+  const hasFailed =
+    !['completed', 'not_verified'].includes(input.status) ||
+    input.mainVerification?.passed !== true ||
+    gates.some((gate) => gate.verdict === 'fail' && !qualityGates.includes(gate));
+  const headline = decideHeadline({ hasFailed, notProven });
+  const exitCode = evidenceExitCode(headline, input.exitCode);
+  const hasGaps = input.status === 'completed' && exitCode !== input.exitCode;
   return {
+    title: `Loki Mode run ${input.runId}`,
     runId: input.runId,
-    status: input.status,
-    exitCode: input.exitCode,
-    summary: input.summary,
+    headline,
+    status: hasGaps ? 'not_verified' : input.status,
+    exitCode,
+    summary: hasGaps
+      ? `${input.summary}; but ${notProven.length} thing(s) not proven (${describePrdCoverage(traceability)})`
+      : input.summary,
     model: input.model,
     generatedAt: new Date(input.now).toISOString(),
+    prd:
+      traceability.total === 0
+        ? null
+        : { proven: traceability.proven, total: traceability.total, percent: traceability.percent },
     phases,
-    requirements,
+    requirements: traceability.requirements.map((requirement) => ({
+      ...requirement,
+      taskIds: requirement.tasks,
+    })),
     tasks,
+    gates,
+    reviewFindings,
     mainVerification: input.mainVerification,
     deployment: input.deployment ?? null,
     budget: input.budget,
     notProven,
   };
+}
+
+/** Main's verification as gate results (each command, the health check) and the cost gate. */
+function mainGates(input: BuildRunReportInput): EvidenceGateResult[] {
+  const verification = input.mainVerification;
+  const gates: EvidenceGateResult[] = (verification?.gates ?? []).map((gate) => ({
+    gate: `main: ${gate.command}`,
+    verdict: gate.passed ? 'pass' : 'fail',
+    reason:
+      gate.tests === null
+        ? `exit ${gate.exitCode ?? '?'}`
+        : `exit ${gate.exitCode ?? '?'}: ${gate.tests.passed} passed, ${gate.tests.failed} failed, ${gate.tests.skipped} skipped (${gate.tests.framework})`,
+    evidence: {
+      command: gate.command,
+      exitCode: gate.exitCode,
+      durationMilliseconds: gate.durationMilliseconds,
+      counts: gate.tests,
+      outputExcerpt: gate.outputTail,
+      files: [],
+    },
+  }));
+  const health = verification?.health ?? null;
+  if (health !== null) {
+    gates.push({
+      gate: 'health',
+      verdict: health.passed ? 'pass' : 'fail',
+      reason: `GET ${health.healthPath} answered ${health.statusCode ?? 'nothing'}`,
+      evidence: {
+        command: health.startCommand,
+        exitCode: null,
+        durationMilliseconds: health.durationMilliseconds,
+        counts: null,
+        outputExcerpt: health.outputTail,
+        files: [],
+      },
+    });
+  }
+  const spend = {
+    spentUsd: input.budget.spentUsd,
+    capUsd: input.budget.capUsd,
+    unknownPriceCalls: input.budget.unknownPriceCalls,
+  };
+  gates.push(evaluateCostGate(spend, projectHostingCost((input.architecture?.deployment ?? null) !== null)));
+  return gates;
 }
 
 /** The phases' exits and the verifications of each task, from the run's events. */
@@ -163,28 +255,6 @@ function acceptanceMerge(
   return merged === undefined ? undefined : { commit: merged.commit, via: taskId };
 }
 
-/** A requirement is proven only when its tasks are merged and main's verification passed. */
-function reportRequirements(
-  input: BuildRunReportInput,
-  tasks: readonly TaskReport[],
-): RunReport['requirements'] {
-  const byId = new Map(tasks.map((task) => [task.id, task]));
-  const mainPassed = input.mainVerification?.passed === true;
-  return (input.requirements?.requirements ?? []).map((requirement) => {
-    const taskIds = tasks
-      .filter((task) => task.requirementIds.includes(requirement.id))
-      .map((task) => task.id);
-    const unmerged = taskIds.filter((id) => byId.get(id)?.commit === null);
-    let why: string;
-    if (taskIds.length === 0) why = 'no task was planned for it';
-    else if (unmerged.length > 0) why = `not merged: ${unmerged.join(', ')}`;
-    else if (!mainPassed) why = 'its tasks are merged but the verification of main did not pass';
-    else why = `tasks merged and verified (${taskIds.join(', ')}); main's gates passed`;
-    const proven = taskIds.length > 0 && unmerged.length === 0 && mainPassed;
-    return { id: requirement.id, title: requirement.title, taskIds, proven, why };
-  });
-}
-
 /** What the verification of main leaves unproven: failed or silent gates, an unchecked or failed boot. */
 function notProvenOnMain(input: BuildRunReportInput): string[] {
   const verification = input.mainVerification;
@@ -193,15 +263,17 @@ function notProvenOnMain(input: BuildRunReportInput): string[] {
   for (const gate of verification.gates) {
     if (!gate.passed)
       notProven.push(`gate \`${gate.command}\` failed on main (exit ${gate.exitCode ?? '?'})`);
-    else if (gate.tests === null)
-      notProven.push(`gate \`${gate.command}\` passed but printed no test counts Loki recognises`);
   }
-  if (verification.health === null) {
+  // A lint or build command prints no test counts, and need not; but some command must show tests ran.
+  if (verification.gates.length > 0 && verification.gates.every((gate) => gate.tests === null)) {
     notProven.push(
-      input.architecture?.deployment === null
-        ? 'the product is not a service: its boot was not checked'
-        : 'the product was not started and its health path not probed',
+      "no command of main's verification printed test counts Loki recognises: nothing shows that tests ran",
     );
+  }
+  // A product that is not a service has no boot to check: that is not a gap.
+  if (verification.health === null) {
+    if ((input.architecture?.deployment ?? null) !== null)
+      notProven.push('the product was not started and its health path not probed');
   } else if (!verification.health.passed) {
     notProven.push(`health check GET ${verification.health.healthPath} did not answer 2xx`);
   }
@@ -216,14 +288,16 @@ export function writeRunReport(
   reportsDirectory: string,
   unredactedReport: RunReport,
   redactor: Redactor,
-): { json: string; markdown: string } {
+): { json: string; markdown: string; html: string } {
   const report = redactor.redactValue(unredactedReport) as RunReport;
   mkdirSync(reportsDirectory, { recursive: true });
   const json = join(reportsDirectory, `${report.runId}.json`);
   const markdown = join(reportsDirectory, `${report.runId}.md`);
+  const html = join(reportsDirectory, `${report.runId}.html`);
   writeFileAtomic(json, `${JSON.stringify(report, null, 2)}\n`);
   writeFileAtomic(markdown, formatRunReportMarkdown(report));
-  return { json, markdown };
+  writeFileAtomic(html, formatEvidenceHtml(report));
+  return { json, markdown, html };
 }
 
 export function formatRunReportMarkdown(report: RunReport): string {
@@ -231,7 +305,9 @@ export function formatRunReportMarkdown(report: RunReport): string {
   const lines = [
     `# Loki Mode run ${report.runId}`,
     '',
-    `**${report.status}** (exit ${report.exitCode}): ${report.summary}`,
+    `**${report.headline}**: ${report.status} (exit ${report.exitCode}): ${report.summary}`,
+    '',
+    `${describePrdCoverage(report.prd)}.`,
     '',
     `Model: ${report.model}. Generated ${report.generatedAt}.`,
     '',
@@ -239,12 +315,6 @@ export function formatRunReportMarkdown(report: RunReport): string {
     '',
   ];
   for (const phase of report.phases) lines.push(`- ${phase.phase}: ${phase.outcome}: ${phase.details}`);
-  lines.push('', '## Requirements', '', '| requirement | proven | tasks | why |', '|---|---|---|---|');
-  for (const requirement of report.requirements) {
-    lines.push(
-      `| ${requirement.id} ${cell(requirement.title)} | ${requirement.proven ? 'yes' : 'NO'} | ${requirement.taskIds.join(', ')} | ${cell(requirement.why)} |`,
-    );
-  }
   lines.push(
     '',
     '## Tasks',
@@ -289,9 +359,9 @@ export function formatRunReportMarkdown(report: RunReport): string {
   );
   for (const [type, usd] of Object.entries(report.budget.byAgentType ?? {}))
     lines.push(`- ${type}: $${usd.toFixed(4)}`);
-  lines.push('', '## Not proven', '');
-  for (const item of report.notProven) lines.push(`- ${item}`);
-  lines.push('');
+  const cost = report.gates.find((gate) => gate.gate === 'cost');
+  if (cost !== undefined) lines.push('', `Cost gate: ${cost.verdict}: ${cost.reason}.`);
+  lines.push('', ...formatEvidenceMarkdownSections(report));
   return lines.join('\n');
 }
 

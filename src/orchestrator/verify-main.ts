@@ -2,7 +2,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GateStage } from '../config/index.ts';
 import type { NewEvent } from '../events/index.ts';
-import { type GateResult as QualityGateResult, parseTestCounts, runGates } from '../gates/index.ts';
+import {
+  type GateResult as QualityGateResult,
+  parseTestCounts,
+  parseTestResults,
+  runGates,
+  type TestCounts,
+  type TestResult,
+} from '../gates/index.ts';
 import { runGit } from '../git/index.ts';
 import type { DeploymentSettings } from '../planning/index.ts';
 import type { CommandResult, CommandRunner } from '../sandbox/index.ts';
@@ -17,7 +24,9 @@ export interface GateResult {
   exitCode: number | null;
   durationMilliseconds: number;
   /** Test counts read from the output, when the output has a summary Loki recognises. */
-  tests: { passed: number; failed: number; skipped: number; framework: string } | null;
+  tests: TestCounts | null;
+  /** Each test the runner named, read from the whole output (requirement traceability needs the names). */
+  testResults: TestResult[];
   outputTail: string;
 }
 
@@ -198,6 +207,7 @@ async function runCommands(
       exitCode: result.exitCode,
       durationMilliseconds: Math.round(result.durationMilliseconds),
       tests: parseTestCounts(output),
+      testResults: parseTestResults(output),
       outputTail: output.slice(-OUTPUT_TAIL_CHARACTERS),
     };
     gates.push(gate);

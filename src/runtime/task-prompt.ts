@@ -29,6 +29,9 @@ export function buildTaskPrompt(options: {
       options.verifyCommand === null
         ? '- There is no verify command: check your work with run_command yourself.'
         : `- The harness verifies the task by running \`${options.verifyCommand}\`; it must exit 0.`,
+      // Traceability reads requirement IDs from test names only: a requirement is proven by a
+      // passing test that names it, so an unnamed test proves nothing in the report.
+      "- Name the requirement IDs a test proves in the test's name, e.g. `it('REQ-003 marks a todo completed', …)` (`test_req_003_…` in Python, `TestREQ003…` in Go): a requirement counts as proven only by a passing test that names it.",
     ].join('\n'),
     [
       'CONTEXT:',

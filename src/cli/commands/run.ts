@@ -219,10 +219,31 @@ async function executeRun(
     `\n${outcome.status === 'completed' ? 'Completed' : `Ended: ${outcome.status}`} (exit ${outcome.exitCode}): ${outcome.summary}\n` +
       `  spent $${budget.spentUsd.toFixed(4)}${capUsd === undefined ? '' : ` of $${capUsd}`}` +
       `${byType.length === 0 ? '' : ` (${byType.map(([type, usd]) => `${type} $${usd.toFixed(4)}`).join(', ')})`}\n` +
-      `  report: ${outcome.reportMarkdownPath}\n` +
+      `  ${outcome.headline}; report: ${outcome.reportMarkdownPath} (and ${outcome.reportHtmlPath})\n` +
+      describeReviewFindings(outcome.reviewFindings) +
       describeDeployment(outcome.deployment),
   );
   return liveUrl;
+}
+
+/** One line per review finding: its severity, task and what became of it (the report has the rest). */
+function describeReviewFindings(
+  findings: readonly {
+    severity: string;
+    taskId: string;
+    reviewer: string;
+    resolution: string;
+    isResolved: boolean;
+  }[],
+): string {
+  if (findings.length === 0) return '';
+  // Task ids and file paths were written by models: shown only as plain text.
+  const lines = findings.map(
+    (finding) =>
+      `    ${sanitizeForTerminal(`${finding.severity} (${finding.taskId}, ${finding.reviewer}): ${finding.resolution}`).replace(/\s+/g, ' ')}\n`,
+  );
+  const open = findings.filter((finding) => !finding.isResolved).length;
+  return `  review: ${findings.length} finding(s), ${open === 0 ? 'all resolved' : `${open} open`}\n${lines.join('')}`;
 }
 
 function describeRunStart(start: RunStart): string {

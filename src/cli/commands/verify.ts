@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { parseWholeNumberOption, verifyProject } from '../../app/index.ts';
-import { ExitCode } from '../../errors/index.ts';
 import type { GateResult } from '../../gates/index.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
 import { appContextOf } from '../open-cli-workspace.ts';
@@ -29,8 +28,9 @@ export function registerVerifyCommand(program: Command, context: CliContext): vo
         '',
         'Each gate gives pass, fail or not-proven (with the reason: not applicable, tool missing).',
         'Commands run in the sandbox without network (the audit through sandbox.network). The evidence report is written to',
-        '.loki/artifacts/reports/verify-<time>.{json,md}.',
-        'Exit code 0 only when every gate passed (VERIFIED); 3 otherwise.',
+        '.loki/artifacts/reports/verify-<time>.{json,md,html}; with Loki requirements (.loki/specs/requirements.json) here, it',
+        'traces each to the passing tests that name its ID and the gates that cover it (PRD proven: N/M).',
+        'Exit code 0 only when every gate passed and every requirement is proven (VERIFIED); 3 otherwise.',
       ].join('\n'),
     )
     .action(async (options: { gate?: string[]; timeout: string; json?: boolean }, command: Command) => {
@@ -43,8 +43,12 @@ export function registerVerifyCommand(program: Command, context: CliContext): vo
         onWarning: (text) => context.stderr(`loki: warning: ${sanitizeForTerminal(text)}\n`),
       });
       if (json) writeJson(context, outcome);
-      else context.stdout(`${outcome.headline} — evidence: ${outcome.reportPaths.markdown}\n`);
-      context.exitCode = outcome.headline === 'VERIFIED' ? ExitCode.ok : ExitCode.notVerified;
+      else {
+        const prd = outcome.evidence.prd;
+        const coverage = prd === null ? '' : ` — PRD proven: ${prd.proven}/${prd.total} (${prd.percent} %)`;
+        context.stdout(`${outcome.headline}${coverage} — evidence: ${outcome.reportPaths.markdown}\n`);
+      }
+      context.exitCode = outcome.evidence.exitCode;
     });
 }
 

@@ -36,7 +36,7 @@ describe('todo API', () => {
 
   afterEach(() => new Promise((resolve) => server.close(resolve)));
 
-  describe('GET /api/todos', () => {
+  describe('REQ-002 GET /api/todos', () => {
     it('answers 200 with an empty list at first', async () => {
       const response = await call('GET', '/api/todos');
       assert.equal(response.status, 200);
@@ -59,7 +59,7 @@ describe('todo API', () => {
     });
   });
 
-  describe('POST /api/todos', () => {
+  describe('REQ-001 POST /api/todos', () => {
     it('answers 201 with the new todo and stores it in the JSON file', async () => {
       const response = await call('POST', '/api/todos', { title: 'Buy milk' });
       assert.equal(response.status, 201);
@@ -100,7 +100,7 @@ describe('todo API', () => {
     });
   });
 
-  describe('PATCH /api/todos/:id', () => {
+  describe('REQ-003 PATCH /api/todos/:id', () => {
     it('marks a todo completed and not completed, answering 200 with the todo', async () => {
       const todo = await create('Water the plants');
       const done = await call('PATCH', `/api/todos/${todo.id}`, { completed: true });
@@ -128,7 +128,7 @@ describe('todo API', () => {
     });
   });
 
-  describe('DELETE /api/todos/:id', () => {
+  describe('REQ-004 DELETE /api/todos/:id', () => {
     it('answers 204 and removes the todo', async () => {
       const todo = await create('Take out the bins');
       const response = await call('DELETE', `/api/todos/${todo.id}`);
@@ -147,7 +147,7 @@ describe('todo API', () => {
   });
 
   describe('page and health', () => {
-    it('serves the web page at / and the view script it loads', async () => {
+    it('REQ-005 serves the web page at / and the view script it loads', async () => {
       const page = await call('GET', '/');
       assert.equal(page.status, 200);
       assert.match(page.headers['content-type'], /^text\/html/);
@@ -159,14 +159,14 @@ describe('todo API', () => {
       assert.match(script.text, /export function escapeHtml/);
     });
 
-    it('answers GET /health with {"status":"ok"}', async () => {
+    it('REQ-006 answers GET /health with {"status":"ok"}', async () => {
       const response = await call('GET', '/health');
       assert.equal(response.status, 200);
       assert.equal(response.text, '{"status":"ok"}');
     });
   });
 
-  describe('errors', () => {
+  describe('REQ-008 errors', () => {
     it('answers 404 with an error for an unknown path', async () => {
       const response = await call('GET', '/api/nothing-here');
       assert.equal(response.status, 404);

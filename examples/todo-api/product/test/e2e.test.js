@@ -67,14 +67,14 @@ describe('todo service end to end', () => {
     rmSync(directory, { recursive: true, force: true });
   });
 
-  it('starts in under a second and reports ready on /health', async () => {
+  it('REQ-006 REQ-009 starts in under a second and reports ready on /health', async () => {
     assert.ok(server.readyMilliseconds < 1000, `ready after ${server.readyMilliseconds} ms`);
     const health = await send(server.port, 'GET', '/health');
     assert.equal(health.status, 200);
     assert.deepEqual(health.json, { status: 'ok' });
   });
 
-  it('walks a user through the page and every endpoint, and keeps the todos across a restart', async () => {
+  it('REQ-007 REQ-008 walks a user through the page and every endpoint, and keeps the todos across a restart', async () => {
     const call = (method, path, body) => send(server.port, method, path, body);
 
     const page = await call('GET', '/');
@@ -105,7 +105,7 @@ describe('todo service end to end', () => {
     assert.deepEqual((await send(server.port, 'GET', '/api/todos')).json, expected);
   });
 
-  it('answers requests in under 50 ms', async () => {
+  it('REQ-009 answers requests in under 50 ms', async () => {
     for (let index = 0; index < 5; index += 1) {
       await send(server.port, 'POST', '/api/todos', { title: `todo ${index}` });
     }

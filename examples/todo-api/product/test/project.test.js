@@ -9,7 +9,7 @@ test('npm test runs every test file and npm start starts the server', () => {
   assert.equal(packageJson.scripts.start, 'node src/server.js');
 });
 
-test('the service has no dependencies, so it installs and runs offline', () => {
+test('REQ-007 the service has no dependencies, so it installs and runs offline', () => {
   assert.equal(packageJson.dependencies, undefined);
   assert.equal(packageJson.devDependencies, undefined);
 });

@@ -87,7 +87,7 @@ describe('todo store', () => {
     assert.deepEqual(store.list(), []);
   });
 
-  it('keeps todos in the JSON file, so a new store sees them', () => {
+  it('REQ-007 keeps todos in the JSON file, so a new store sees them', () => {
     const store = openStore();
     const { id } = store.create('Persist me');
     store.setCompleted(id, true);

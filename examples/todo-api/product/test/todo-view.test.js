@@ -6,14 +6,14 @@ import { escapeHtml, renderTodoItem, renderTodoList } from '../public/todo-view.
 const page = readFileSync(new URL('../public/index.html', import.meta.url), 'utf8');
 
 describe('todo view', () => {
-  it('escapes the characters that could start markup or end an attribute', () => {
+  it('REQ-010 escapes the characters that could start markup or end an attribute', () => {
     assert.equal(
       escapeHtml(`<b class="x">Tom & Jerry's</b>`),
       '&lt;b class=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/b&gt;',
     );
   });
 
-  it('shows a title that looks like HTML as text, in the item and in the delete label', () => {
+  it('REQ-010 shows a title that looks like HTML as text, in the item and in the delete label', () => {
     const html = renderTodoItem({
       id: 'a1',
       title: '<img src=x onerror="alert(1)">',
