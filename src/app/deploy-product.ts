@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import {
+  createConfiguredTarget,
   deployRelease,
   type DeploymentResult,
   type DeployStrategy,
   type DeployTarget,
-  LocalTarget,
   listReleases,
   readDeploySpec,
   type ReleaseRecord,
@@ -29,17 +29,21 @@ export interface DeployRequest {
   onProgress?: (message: string) => void;
 }
 
-/** The local target of a workspace, its apps sandboxed when bubblewrap works here. */
-export async function localTargetOf(
-  root: string,
-  runner: CommandRunner,
-  env: NodeJS.ProcessEnv,
-): Promise<DeployTarget> {
-  const bubblewrapPath = runner.kind === 'bubblewrap' ? (findExecutable('bwrap', env.PATH) ?? null) : null;
-  return new LocalTarget({ workspaceRoot: root, bubblewrapPath, env });
+/**
+ * The target deploy.yaml names for a workspace; the local target's apps are sandboxed when
+ * bubblewrap works here (`runner` null: only status and stop, which start no app).
+ */
+function targetOf(workspace: Workspace, runner: CommandRunner | null, env: NodeJS.ProcessEnv): DeployTarget {
+  const bubblewrapPath = runner?.kind === 'bubblewrap' ? (findExecutable('bwrap', env.PATH) ?? null) : null;
+  return createConfiguredTarget({
+    workspaceRoot: workspace.paths.root,
+    store: workspace.store,
+    env,
+    bubblewrapPath,
+  });
 }
 
-/** `loki deploy`: a release of main built, verified and put live on the local target. */
+/** `loki deploy`: a release of main built, verified and put live on the configured target. */
 export async function deployProduct(context: AppContext, request: DeployRequest): Promise<DeploymentResult> {
   await using workspace = await openAppWorkspace(context);
   return await deployWorkspace(workspace, context.env, { ...request, runId: null });
@@ -56,7 +60,7 @@ export async function deployWorkspace(
   const root = workspace.paths.root;
   return deployRelease({
     store: workspace.store,
-    target: await localTargetOf(root, runner, env),
+    target: targetOf(workspace, runner, env),
     repositoryRoot: root,
     releasesDirectory: join(workspace.paths.lokiDirectory, 'releases'),
     commit: request.commit ?? 'HEAD',
@@ -64,6 +68,7 @@ export async function deployWorkspace(
     strategy: request.strategy,
     runner,
     buildEnv: buildSandboxEnvironment(env, { overrides: { CI: 'true' } }),
+    targetEnv: env,
     runId: request.runId,
     signal,
     ...(request.healthTimeoutSeconds === undefined
@@ -81,27 +86,31 @@ export interface DeploymentOverview {
 /** `loki deploy status` and `loki deployments`: what serves now and the release history. */
 export async function readDeployments(context: AppContext): Promise<DeploymentOverview> {
   await using workspace = await openAppWorkspace(context);
-  const target = new LocalTarget({
-    workspaceRoot: workspace.paths.root,
-    bubblewrapPath: null,
-    env: context.env,
-  });
+  const target = targetOf(workspace, null, context.env);
   return { status: await target.status(), releases: await listReleases(workspace.store) };
 }
 
-/** `loki deploy stop`: the supervisor, its proxy and every release it runs end; recorded. */
+/**
+ * `loki deploy stop`: what the target runs here ends (the local supervisor, its proxy and releases;
+ * the container target's containers); recorded. A platform's service is not Loki's to delete.
+ */
 export async function stopDeployment(
   context: AppContext,
 ): Promise<{ stoppedVersion: string | null; wasRunning: boolean }> {
   await using workspace = await openAppWorkspace(context);
-  const target = new LocalTarget({
-    workspaceRoot: workspace.paths.root,
-    bubblewrapPath: null,
-    env: context.env,
-  });
+  const target = targetOf(workspace, null, context.env);
+  if (!target.capabilities.stopsServing) {
+    throw usageError(
+      'DEPLOY_STOP_UNSUPPORTED',
+      `loki deploy stop ends what runs on this machine; the ${target.name} target's service runs on its platform: stop or delete it with the platform's own CLI`,
+    );
+  }
   const status = await target.status();
+  // The local supervisor may run with no release routed yet: stopping it is still a stop.
+  const wasRunning =
+    status.isServing || (target.name === 'local' && status.detail !== 'no supervisor running');
   await target.stop();
-  if (status.detail !== 'no supervisor running') {
+  if (wasRunning) {
     await workspace.store.appendEvent({
       type: 'deployment.stopped',
       runId: null,
@@ -109,7 +118,7 @@ export async function stopDeployment(
       data: { target: target.name, version: status.activeVersion },
     });
   }
-  return { stoppedVersion: status.activeVersion, wasRunning: status.detail !== 'no supervisor running' };
+  return { stoppedVersion: status.activeVersion, wasRunning };
 }
 
 /** `loki rollback [--to VERSION]`. */
@@ -125,6 +134,6 @@ export async function rollbackDeployment(
   }
   await using workspace = await openAppWorkspace(context);
   const { runner } = await detectCommandRunner({ env: context.env });
-  const target = await localTargetOf(workspace.paths.root, runner, context.env);
+  const target = targetOf(workspace, runner, context.env);
   return await rollbackRelease({ store: workspace.store, target, toVersion });
 }

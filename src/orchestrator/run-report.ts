@@ -82,6 +82,9 @@ export function buildRunReport(input: BuildRunReportInput): RunReport {
       .filter((task) => task.commit === null)
       .map((task) => `task ${task.id} (${task.title}) is ${task.status}, not merged`),
     ...notProvenOnMain(input),
+    ...(input.deployment?.status === 'not_proven'
+      ? [`release ${input.deployment.version} was not deployed: ${input.deployment.reason ?? ''}`]
+      : []),
     'acceptance criteria are proven only as far as the verify commands the plan chose exercise them; no blind review ran',
   ];
   return {
