@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import {
+  type ConfiguredTarget,
   createConfiguredTarget,
   deployRelease,
   type DeploymentResult,
@@ -20,7 +21,8 @@ import type { AppContext } from './app-context.ts';
 import { openAppWorkspace } from './open-app-workspace.ts';
 
 export interface DeployRequest {
-  strategy: DeployStrategy;
+  /** Default: deploy.yaml's `strategy:`, else blue-green. */
+  strategy?: DeployStrategy;
   /** The commit or ref to release; default: the workspace's checked-out main (HEAD). */
   commit?: string;
   /** How long a new release has to answer its health path. */
@@ -33,7 +35,11 @@ export interface DeployRequest {
  * The target deploy.yaml names for a workspace; the local target's apps are sandboxed when
  * bubblewrap works here (`runner` null: only status and stop, which start no app).
  */
-function targetOf(workspace: Workspace, runner: CommandRunner | null, env: NodeJS.ProcessEnv): DeployTarget {
+function configuredOf(
+  workspace: Workspace,
+  runner: CommandRunner | null,
+  env: NodeJS.ProcessEnv,
+): ConfiguredTarget {
   const bubblewrapPath = runner?.kind === 'bubblewrap' ? (findExecutable('bwrap', env.PATH) ?? null) : null;
   return createConfiguredTarget({
     workspaceRoot: workspace.paths.root,
@@ -41,6 +47,10 @@ function targetOf(workspace: Workspace, runner: CommandRunner | null, env: NodeJ
     env,
     bubblewrapPath,
   });
+}
+
+function targetOf(workspace: Workspace, runner: CommandRunner | null, env: NodeJS.ProcessEnv): DeployTarget {
+  return configuredOf(workspace, runner, env).target;
 }
 
 /** `loki deploy`: a release of main built, verified and put live on the configured target. */
@@ -58,14 +68,16 @@ export async function deployWorkspace(
   const signal = request.signal ?? new AbortController().signal;
   const { runner } = await detectCommandRunner({ env, signal });
   const root = workspace.paths.root;
+  const configured = configuredOf(workspace, runner, env);
+  const spec = readDeploySpec(workspace.paths.specsDirectory);
   return deployRelease({
     store: workspace.store,
-    target: targetOf(workspace, runner, env),
+    target: configured.target,
     repositoryRoot: root,
     releasesDirectory: join(workspace.paths.lokiDirectory, 'releases'),
     commit: request.commit ?? 'HEAD',
-    spec: readDeploySpec(workspace.paths.specsDirectory),
-    strategy: request.strategy,
+    spec: configured.healthPath === null ? spec : { ...spec, healthPath: configured.healthPath },
+    strategy: request.strategy ?? configured.strategy,
     runner,
     buildEnv: buildSandboxEnvironment(env, { overrides: { CI: 'true' } }),
     targetEnv: env,

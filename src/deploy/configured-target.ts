@@ -1,11 +1,12 @@
 import type { Store } from '../store/index.ts';
+import { type CanaryThresholds, DEFAULT_CANARY_THRESHOLDS } from './local/canary.ts';
 import { LocalTarget } from './local/local-target.ts';
 import { listReleases } from './release-history.ts';
-import type { DeployTarget } from './target.ts';
+import type { DeployStrategy, DeployTarget } from './target.ts';
 import { CloudDeployTarget } from './targets/cloud-deploy-target.ts';
 import { createCliRunner } from './targets/cli-runner.ts';
 import { createCloudTarget } from './targets/create-cloud-target.ts';
-import { loadDeployConfig } from './targets/deploy-config.ts';
+import { type DeployConfig, loadDeployConfig } from './targets/deploy-config.ts';
 
 export interface ConfiguredTargetOptions {
   workspaceRoot: string;
@@ -18,18 +19,35 @@ export interface ConfiguredTargetOptions {
   bubblewrapPath: string | null;
 }
 
+export interface ConfiguredTarget {
+  target: DeployTarget;
+  /** deploy.yaml's `strategy:` (blue-green when absent); a `--strategy` flag overrides it. */
+  strategy: DeployStrategy;
+  /** deploy.yaml's `healthPath:`, which overrides the architecture's; null when absent. */
+  healthPath: string | null;
+}
+
 /**
  * The target `.loki/config/deploy.yaml` names (`target:`, validated; local when the file or the key
  * is absent), ready for the deploy service: `loki deploy`, `loki rollback`, `loki deploy status|stop`
  * and the run's Deployment phase all deploy through this one choice.
  */
-export function createConfiguredTarget(options: ConfiguredTargetOptions): DeployTarget {
+export function createConfiguredTarget(options: ConfiguredTargetOptions): ConfiguredTarget {
   const config = loadDeployConfig(options.workspaceRoot);
+  return {
+    target: targetOf(config, options),
+    strategy: config.strategy,
+    healthPath: config.healthPath ?? null,
+  };
+}
+
+function targetOf(config: DeployConfig, options: ConfiguredTargetOptions): DeployTarget {
   if (config.target === 'local') {
     return new LocalTarget({
       workspaceRoot: options.workspaceRoot,
       bubblewrapPath: options.bubblewrapPath,
       env: options.env,
+      canaryThresholds: canaryThresholdsOf(config),
     });
   }
   const name = config.target;
@@ -46,4 +64,21 @@ export function createConfiguredTarget(options: ConfiguredTargetOptions): Deploy
     const last = live.at(-1);
     return last === undefined ? null : { version: last.version, url: last.url };
   });
+}
+
+/** deploy.yaml's `canary:` over the defaults; the last step is always the full switch (100). */
+function canaryThresholdsOf(config: DeployConfig): CanaryThresholds {
+  const canary = config.canary ?? {};
+  const defaults = DEFAULT_CANARY_THRESHOLDS;
+  return {
+    ...defaults,
+    steps: canary.steps === undefined ? defaults.steps : [...canary.steps, 100],
+    maxErrorRateIncrease:
+      canary.maxErrorRateIncreasePercent === undefined
+        ? defaults.maxErrorRateIncrease
+        : canary.maxErrorRateIncreasePercent / 100,
+    maxLatencyRatio: canary.maxLatencyRatio ?? defaults.maxLatencyRatio,
+    latencySlackMilliseconds: canary.latencySlackMilliseconds ?? defaults.latencySlackMilliseconds,
+    minimumRequests: canary.minimumRequests ?? defaults.minimumRequests,
+  };
 }

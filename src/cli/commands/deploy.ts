@@ -18,7 +18,7 @@ import { appContextOf } from '../open-cli-workspace.ts';
 import { sanitizeForTerminal } from '../terminal-text.ts';
 
 interface DeployFlags {
-  strategy: DeployStrategy;
+  strategy?: DeployStrategy;
   commit?: string;
   healthTimeout: string;
   json?: boolean;
@@ -45,9 +45,10 @@ export function registerDeployCommands(program: Command, context: CliContext): v
       'build a release of main, verify it and put it live on the target of .loki/config/deploy.yaml (default: the local proxy, which keeps serving after loki exits)',
     )
     .addOption(
-      new Option('--strategy <strategy>', 'how the new release takes over')
-        .choices(DEPLOY_STRATEGIES)
-        .default('blue-green'),
+      new Option(
+        '--strategy <strategy>',
+        "how the new release takes over (default: deploy.yaml's strategy, else blue-green)",
+      ).choices(DEPLOY_STRATEGIES),
     )
     .option('--commit <ref>', 'release this commit instead of the checked-out main')
     .option('--health-timeout <seconds>', 'how long the new release has to answer its health path', '30')
@@ -70,7 +71,7 @@ export function registerDeployCommands(program: Command, context: CliContext): v
       const json = options.json === true;
       const healthTimeoutSeconds = parseWholeNumberOption(options.healthTimeout, '--health-timeout', 3_600);
       const result = await deployProduct(appContextOf(command, context), {
-        strategy: options.strategy,
+        ...(options.strategy === undefined ? {} : { strategy: options.strategy }),
         healthTimeoutSeconds,
         ...(options.commit === undefined ? {} : { commit: options.commit }),
         ...(json

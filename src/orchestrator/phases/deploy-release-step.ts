@@ -22,30 +22,31 @@ export async function deployReleaseStep(context: RunContext): Promise<PhaseVerdi
   const env = options.verifyEnvironment;
   const targetEnv = options.deployEnvironment ?? env;
   await options.flush?.();
+  const configured = createConfiguredTarget({
+    workspaceRoot: root,
+    store: workspace.store,
+    // The local target's apps get the verify environment (no credentials); a cloud CLI needs them.
+    env,
+    cliEnv: targetEnv,
+    bubblewrapPath: options.runner.kind === 'bubblewrap' ? (findExecutable('bwrap', env.PATH) ?? null) : null,
+  });
+  const healthPath = configured.healthPath ?? deployment.healthPath;
   const result = await deployRelease({
     store: workspace.store,
-    target: createConfiguredTarget({
-      workspaceRoot: root,
-      store: workspace.store,
-      // The local target's apps get the verify environment (no credentials); a cloud CLI needs them.
-      env,
-      cliEnv: targetEnv,
-      bubblewrapPath:
-        options.runner.kind === 'bubblewrap' ? (findExecutable('bwrap', env.PATH) ?? null) : null,
-    }),
+    target: configured.target,
     repositoryRoot: root,
     releasesDirectory: join(workspace.paths.lokiDirectory, 'releases'),
     commit: context.products.mainVerification?.commit ?? `refs/heads/${context.mainBranch}`,
     spec: {
       startCommand: deployment.startCommand,
-      healthPath: deployment.healthPath,
+      healthPath,
       buildCommand: deployment.buildCommand ?? null,
       smokePaths:
         architecture.openapi === null
           ? []
-          : smokePathsFromOpenApi(architecture.openapi).filter((path) => path !== deployment.healthPath),
+          : smokePathsFromOpenApi(architecture.openapi).filter((path) => path !== healthPath),
     },
-    strategy: 'blue-green',
+    strategy: configured.strategy,
     runner: options.runner,
     buildEnv: buildSandboxEnvironment(env, { overrides: { CI: 'true' } }),
     targetEnv,
