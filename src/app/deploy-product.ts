@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import {
+  type ConfiguredTarget,
+  createConfiguredTarget,
   deployRelease,
   type DeploymentResult,
   type DeployStrategy,
   type DeployTarget,
-  LocalTarget,
   listReleases,
   readDeploySpec,
   type ReleaseRecord,
@@ -20,7 +21,8 @@ import type { AppContext } from './app-context.ts';
 import { openAppWorkspace } from './open-app-workspace.ts';
 
 export interface DeployRequest {
-  strategy: DeployStrategy;
+  /** Default: deploy.yaml's `strategy:`, else blue-green. */
+  strategy?: DeployStrategy;
   /** The commit or ref to release; default: the workspace's checked-out main (HEAD). */
   commit?: string;
   /** How long a new release has to answer its health path. */
@@ -29,17 +31,29 @@ export interface DeployRequest {
   onProgress?: (message: string) => void;
 }
 
-/** The local target of a workspace, its apps sandboxed when bubblewrap works here. */
-export async function localTargetOf(
-  root: string,
-  runner: CommandRunner,
+/**
+ * The target deploy.yaml names for a workspace; the local target's apps are sandboxed when
+ * bubblewrap works here (`runner` null: only status and stop, which start no app).
+ */
+function configuredOf(
+  workspace: Workspace,
+  runner: CommandRunner | null,
   env: NodeJS.ProcessEnv,
-): Promise<DeployTarget> {
-  const bubblewrapPath = runner.kind === 'bubblewrap' ? (findExecutable('bwrap', env.PATH) ?? null) : null;
-  return new LocalTarget({ workspaceRoot: root, bubblewrapPath, env });
+): ConfiguredTarget {
+  const bubblewrapPath = runner?.kind === 'bubblewrap' ? (findExecutable('bwrap', env.PATH) ?? null) : null;
+  return createConfiguredTarget({
+    workspaceRoot: workspace.paths.root,
+    store: workspace.store,
+    env,
+    bubblewrapPath,
+  });
 }
 
-/** `loki deploy`: a release of main built, verified and put live on the local target. */
+function targetOf(workspace: Workspace, runner: CommandRunner | null, env: NodeJS.ProcessEnv): DeployTarget {
+  return configuredOf(workspace, runner, env).target;
+}
+
+/** `loki deploy`: a release of main built, verified and put live on the configured target. */
 export async function deployProduct(context: AppContext, request: DeployRequest): Promise<DeploymentResult> {
   await using workspace = await openAppWorkspace(context);
   return await deployWorkspace(workspace, context.env, { ...request, runId: null });
@@ -54,16 +68,19 @@ export async function deployWorkspace(
   const signal = request.signal ?? new AbortController().signal;
   const { runner } = await detectCommandRunner({ env, signal });
   const root = workspace.paths.root;
+  const configured = configuredOf(workspace, runner, env);
+  const spec = readDeploySpec(workspace.paths.specsDirectory);
   return deployRelease({
     store: workspace.store,
-    target: await localTargetOf(root, runner, env),
+    target: configured.target,
     repositoryRoot: root,
     releasesDirectory: join(workspace.paths.lokiDirectory, 'releases'),
     commit: request.commit ?? 'HEAD',
-    spec: readDeploySpec(workspace.paths.specsDirectory),
-    strategy: request.strategy,
+    spec: configured.healthPath === null ? spec : { ...spec, healthPath: configured.healthPath },
+    strategy: request.strategy ?? configured.strategy,
     runner,
     buildEnv: buildSandboxEnvironment(env, { overrides: { CI: 'true' } }),
+    targetEnv: env,
     runId: request.runId,
     signal,
     ...(request.healthTimeoutSeconds === undefined
@@ -81,27 +98,31 @@ export interface DeploymentOverview {
 /** `loki deploy status` and `loki deployments`: what serves now and the release history. */
 export async function readDeployments(context: AppContext): Promise<DeploymentOverview> {
   await using workspace = await openAppWorkspace(context);
-  const target = new LocalTarget({
-    workspaceRoot: workspace.paths.root,
-    bubblewrapPath: null,
-    env: context.env,
-  });
+  const target = targetOf(workspace, null, context.env);
   return { status: await target.status(), releases: await listReleases(workspace.store) };
 }
 
-/** `loki deploy stop`: the supervisor, its proxy and every release it runs end; recorded. */
+/**
+ * `loki deploy stop`: what the target runs here ends (the local supervisor, its proxy and releases;
+ * the container target's containers); recorded. A platform's service is not Loki's to delete.
+ */
 export async function stopDeployment(
   context: AppContext,
 ): Promise<{ stoppedVersion: string | null; wasRunning: boolean }> {
   await using workspace = await openAppWorkspace(context);
-  const target = new LocalTarget({
-    workspaceRoot: workspace.paths.root,
-    bubblewrapPath: null,
-    env: context.env,
-  });
+  const target = targetOf(workspace, null, context.env);
+  if (!target.capabilities.stopsServing) {
+    throw usageError(
+      'DEPLOY_STOP_UNSUPPORTED',
+      `loki deploy stop ends what runs on this machine; the ${target.name} target's service runs on its platform: stop or delete it with the platform's own CLI`,
+    );
+  }
   const status = await target.status();
+  // The local supervisor may run with no release routed yet: stopping it is still a stop.
+  const wasRunning =
+    status.isServing || (target.name === 'local' && status.detail !== 'no supervisor running');
   await target.stop();
-  if (status.detail !== 'no supervisor running') {
+  if (wasRunning) {
     await workspace.store.appendEvent({
       type: 'deployment.stopped',
       runId: null,
@@ -109,7 +130,7 @@ export async function stopDeployment(
       data: { target: target.name, version: status.activeVersion },
     });
   }
-  return { stoppedVersion: status.activeVersion, wasRunning: status.detail !== 'no supervisor running' };
+  return { stoppedVersion: status.activeVersion, wasRunning };
 }
 
 /** `loki rollback [--to VERSION]`. */
@@ -125,6 +146,6 @@ export async function rollbackDeployment(
   }
   await using workspace = await openAppWorkspace(context);
   const { runner } = await detectCommandRunner({ env: context.env });
-  const target = await localTargetOf(workspace.paths.root, runner, context.env);
+  const target = targetOf(workspace, runner, context.env);
   return await rollbackRelease({ store: workspace.store, target, toVersion });
 }

@@ -258,6 +258,7 @@ async function runSession(session: RunSession): Promise<RunResult> {
       source,
       runner: detection.runner,
       verifyEnvironment: buildSandboxEnvironment(context.env),
+      deployEnvironment: context.env,
       config: session.config.values,
       breakerConfig: loadCircuitBreakerConfig(context.cwd),
       clock: context.clock,

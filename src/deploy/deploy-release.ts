@@ -27,6 +27,8 @@ export interface DeployReleaseRequest {
   /** Runs the build command (sandboxed). */
   runner: CommandRunner;
   buildEnv: Readonly<Record<string, string>>;
+  /** What the target's detection reads (PATH, credentials); not the sandboxed build environment. */
+  targetEnv: Readonly<Record<string, string | undefined>>;
   /** The run this deployment belongs to, or null for `loki deploy`. */
   runId: string | null;
   /** Post-deploy checks beyond health and smoke (the performance and accessibility gates). */
@@ -42,8 +44,11 @@ export interface DeploymentResult {
   commit: string;
   target: string;
   strategy: DeployStrategy;
-  /** live: it serves. rolled_back: its checks or canary failed, the previous one serves. failed: not built or not started. */
-  status: 'live' | 'rolled_back' | 'failed';
+  /**
+   * live: it serves. rolled_back: its checks or canary failed, the previous one serves. failed: not
+   * built or not started. not_proven: the target cannot deploy from this machine (`reason` says why).
+   */
+  status: 'live' | 'rolled_back' | 'failed' | 'not_proven';
   url: string | null;
   checks: DeployCheck[];
   reason: string | null;
@@ -54,7 +59,9 @@ export interface DeploymentResult {
  * The deploy service: a new release of `commit` is built, recorded, handed to the target with the
  * post-deploy verification, and its outcome recorded (`release.built`, `release.deployed`). A
  * release that fails its checks never takes the traffic of the one serving (the target's
- * invariant); this function reports why.
+ * invariant); this function reports why. A target that cannot deploy from here (its CLI,
+ * credentials or engine missing) is never called: the built release is recorded `not_proven`
+ * with the target's reason, so no outcome claims a deployment that did not happen.
  */
 export async function deployRelease(request: DeployReleaseRequest): Promise<DeploymentResult> {
   const { target, store, spec } = request;
@@ -64,6 +71,7 @@ export async function deployRelease(request: DeployReleaseRequest): Promise<Depl
       `The ${target.name} target cannot deploy with ${request.strategy}; use --strategy ${target.capabilities.strategies.join(' or ')}`,
     );
   }
+  const availability = await target.detect({ workspaceRoot: request.repositoryRoot, env: request.targetEnv });
   const version = nextVersion(await listReleases(store));
   const base = { version, target: target.name, strategy: request.strategy };
   const built = await buildRelease({
@@ -99,6 +107,19 @@ export async function deployRelease(request: DeployReleaseRequest): Promise<Depl
     probePaths: [spec.healthPath, ...spec.smokePaths],
   };
   let result: DeploymentResult;
+  if (!availability.usable) {
+    result = {
+      ...base,
+      commit: built.commit,
+      status: 'not_proven',
+      url: null,
+      checks: [],
+      reason: `the ${target.name} target cannot deploy from this machine: ${availability.reason}`,
+      canarySteps: [],
+    };
+    await recordOutcome(request, result);
+    return result;
+  }
   try {
     const outcome = await target.deploy(release, {
       strategy: request.strategy,
@@ -126,14 +147,19 @@ export async function deployRelease(request: DeployReleaseRequest): Promise<Depl
       canarySteps: [],
     };
   }
-  await store.appendEvent({
+  await recordOutcome(request, result);
+  return result;
+}
+
+async function recordOutcome(request: DeployReleaseRequest, result: DeploymentResult): Promise<void> {
+  await request.store.appendEvent({
     type: 'release.deployed',
     runId: request.runId,
     taskId: null,
     data: {
-      version,
-      target: target.name,
-      strategy: request.strategy,
+      version: result.version,
+      target: result.target,
+      strategy: result.strategy,
       status: result.status,
       url: result.url,
       reason: result.reason,
@@ -141,5 +167,4 @@ export async function deployRelease(request: DeployReleaseRequest): Promise<Depl
       canarySteps: result.canarySteps,
     },
   });
-  return result;
 }

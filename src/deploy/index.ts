@@ -1,4 +1,9 @@
 export { buildRelease, type BuildReleaseOptions, type BuiltRelease } from './build-release.ts';
+export {
+  type ConfiguredTarget,
+  type ConfiguredTargetOptions,
+  createConfiguredTarget,
+} from './configured-target.ts';
 export { deployRelease, type DeployReleaseRequest, type DeploymentResult } from './deploy-release.ts';
 export { type DeploySpec, readDeploySpec } from './deploy-spec.ts';
 export { type CanaryThresholds, DEFAULT_CANARY_THRESHOLDS } from './local/canary.ts';

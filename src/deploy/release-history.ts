@@ -13,8 +13,9 @@ export interface ReleaseRecord {
    * built: not deployed (yet). live: serving. superseded: a later release replaced it (kept warm
    * or stopped). rolled_back: it failed its checks or canary, or `loki rollback` switched away
    * from it. failed: it could not be built or started. stopped: `loki deploy stop` ended it.
+   * not_proven: its target cannot deploy from this machine (the reason says what is missing).
    */
-  status: 'built' | 'live' | 'superseded' | 'rolled_back' | 'failed' | 'stopped';
+  status: 'built' | 'live' | 'superseded' | 'rolled_back' | 'failed' | 'stopped' | 'not_proven';
   url: string | null;
   reason: string | null;
   createdAt: number;

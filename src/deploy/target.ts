@@ -36,6 +36,11 @@ export interface DeployTargetCapabilities {
   strategies: readonly DeployStrategy[];
   /** Whether the previous release is kept running after a switch, so a rollback is immediate. */
   keepsPreviousWarm: boolean;
+  /**
+   * Whether `stop` ends what serves (local processes, containers). False for a platform's service,
+   * which Loki did not create and leaves to the platform's CLI: `stop` then does nothing.
+   */
+  stopsServing: boolean;
 }
 
 /** A release as a target sees it: the files of one commit of main, built, ready to start. */

@@ -251,7 +251,7 @@ export const eventDataSchemas = {
     version: z.string(),
     target: z.string(),
     strategy: z.enum(['blue-green', 'canary']),
-    status: z.enum(['live', 'rolled_back', 'failed']),
+    status: z.enum(['live', 'rolled_back', 'failed', 'not_proven']),
     url: z.string().nullable(),
     reason: z.string().nullable(),
     checks: z.array(

@@ -355,13 +355,14 @@ export interface TrafficSampleData {
 }
 /**
  * A deployment of a release ended: live (it serves), rolled_back (its checks or its canary failed;
- * the release before it kept serving) or failed (it could not be built or started).
+ * the release before it kept serving), failed (it could not be built or started) or not_proven
+ * (the target cannot deploy from this machine: its CLI, credentials or engine are missing).
  */
 export interface ReleaseDeployedData {
   version: string;
   target: string;
   strategy: 'blue-green' | 'canary';
-  status: 'live' | 'rolled_back' | 'failed';
+  status: 'live' | 'rolled_back' | 'failed' | 'not_proven';
   url: string | null;
   reason: string | null;
   checks: DeployCheckData[];

@@ -39,8 +39,13 @@ export interface RunPipelineOptions extends RunServices {
   emit: (event: NewEvent) => void;
   /** Resolves once every event emitted so far is in the store, so phase events land in order. */
   flush?: () => Promise<void>;
-  /** Deploy main locally at the end of Deployment (default); false with --no-deploy. */
+  /** Deploy main to the configured target at the end of Deployment (default); false with --no-deploy. */
   deploy?: boolean;
+  /**
+   * The environment the deploy target sees (a cloud CLI's PATH and credentials); default: the
+   * verify environment, which has no credentials, so only the local target is usable with it.
+   */
+  deployEnvironment?: Readonly<Record<string, string | undefined>>;
   /** Attempts (claims) of one task before it is dead-lettered. */
   maxTaskAttempts?: number;
   /** Fix rounds for a red main at QA and again at Deployment before the run ends not verified (default 2). */

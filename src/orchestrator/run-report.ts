@@ -111,6 +111,9 @@ export function buildRunReport(input: BuildRunReportInput): RunReport {
       gates.filter((gate) => gate.gate === 'cost'),
       reviewFindings,
     ),
+    ...(input.deployment?.status === 'not_proven'
+      ? [`release ${input.deployment.version} was not deployed: ${input.deployment.reason ?? ''}`]
+      : []),
   ];
   const hasFailed =
     !['completed', 'not_verified'].includes(input.status) ||

@@ -18,7 +18,7 @@ import { appContextOf } from '../open-cli-workspace.ts';
 import { sanitizeForTerminal } from '../terminal-text.ts';
 
 interface DeployFlags {
-  strategy: DeployStrategy;
+  strategy?: DeployStrategy;
   commit?: string;
   healthTimeout: string;
   json?: boolean;
@@ -31,16 +31,24 @@ function wantsJson(options: { json?: boolean }, command: Command): boolean {
 
 const MARK = { pass: '✓', fail: '✗', 'not-proven': '?' } as const;
 
+const EXIT_CODE_OF_STATUS = {
+  live: ExitCode.ok,
+  rolled_back: ExitCode.notVerified,
+  not_proven: ExitCode.notVerified,
+  failed: ExitCode.error,
+} as const satisfies Record<DeploymentResult['status'], ExitCode>;
+
 export function registerDeployCommands(program: Command, context: CliContext): void {
   const deploy = program
     .command('deploy')
     .description(
-      'build a release of main, verify it and put it live behind the local proxy (it keeps serving after loki exits)',
+      'build a release of main, verify it and put it live on the target of .loki/config/deploy.yaml (default: the local proxy, which keeps serving after loki exits)',
     )
     .addOption(
-      new Option('--strategy <strategy>', 'how the new release takes over')
-        .choices(DEPLOY_STRATEGIES)
-        .default('blue-green'),
+      new Option(
+        '--strategy <strategy>',
+        "how the new release takes over (default: deploy.yaml's strategy, else blue-green)",
+      ).choices(DEPLOY_STRATEGIES),
     )
     .option('--commit <ref>', 'release this commit instead of the checked-out main')
     .option('--health-timeout <seconds>', 'how long the new release has to answer its health path', '30')
@@ -53,14 +61,17 @@ export function registerDeployCommands(program: Command, context: CliContext): v
         '  (the GET paths of .loki/specs/openapi.yaml), then the proxy switches at once; the old one stays warm.',
         'canary: after its checks the new release gets 10 %, then 50 % of requests while Loki compares its',
         '  error rate and latency with the old one; over the thresholds it is rolled back by itself.',
-        'Exit code 0 when the release is live, 3 when it was rolled back, 1 when it could not be built or started.',
+        'Container and cloud targets (deploy.yaml target:) deploy through their CLI, check the live URL and roll back by the',
+        "  platform's own means; they take blue-green only.",
+        'Exit code 0 when the release is live, 3 when it was rolled back or its target cannot deploy from here (not proven,',
+        '  with the reason), 1 when it could not be built or started, 2 when deploy.yaml is invalid.',
       ].join('\n'),
     )
     .action(async (options: DeployFlags, command: Command) => {
       const json = options.json === true;
       const healthTimeoutSeconds = parseWholeNumberOption(options.healthTimeout, '--health-timeout', 3_600);
       const result = await deployProduct(appContextOf(command, context), {
-        strategy: options.strategy,
+        ...(options.strategy === undefined ? {} : { strategy: options.strategy }),
         healthTimeoutSeconds,
         ...(options.commit === undefined ? {} : { commit: options.commit }),
         ...(json
@@ -69,17 +80,12 @@ export function registerDeployCommands(program: Command, context: CliContext): v
       });
       if (json) writeJson(context, result);
       else context.stdout(describeDeployment(result));
-      context.exitCode =
-        result.status === 'live'
-          ? ExitCode.ok
-          : result.status === 'rolled_back'
-            ? ExitCode.notVerified
-            : ExitCode.error;
+      context.exitCode = EXIT_CODE_OF_STATUS[result.status];
     });
 
   deploy
     .command('status')
-    .description('what the local target serves now: URL, live release, warm releases, processes')
+    .description('what the configured target serves now: URL, live release, warm releases, processes')
     .option('--json', 'print the status as JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
       const overview = await readDeployments(appContextOf(command, context));
@@ -96,7 +102,9 @@ export function registerDeployCommands(program: Command, context: CliContext): v
 
   deploy
     .command('stop')
-    .description('stop the local proxy, its supervisor and every release it runs')
+    .description(
+      'stop what the target runs here: the local proxy, its supervisor and releases, or the containers',
+    )
     .action(async (_options: unknown, command: Command) => {
       const stopped = await stopDeployment(appContextOf(command, context));
       context.stdout(
@@ -138,7 +146,7 @@ export function registerDeployCommands(program: Command, context: CliContext): v
 
   program
     .command('rollback')
-    .description('switch the local target back to the previous healthy release (or --to VERSION) at once')
+    .description('switch the configured target back to the previous healthy release (or --to VERSION)')
     .option('--to <version>', 'the release to go back to, e.g. v2 (see loki deployments)')
     .option('--json', 'print the outcome as JSON')
     .action(async (options: { to?: string; json?: boolean }, command: Command) => {
@@ -164,6 +172,8 @@ function describeDeployment(result: DeploymentResult): string {
       ? `${result.version} (${result.commit.slice(0, 12)}) is live at ${result.url ?? '-'}`
       : result.status === 'rolled_back'
         ? `${result.version} was rolled back: ${result.reason ?? ''}${result.url === null ? '' : `; ${result.url} still serves the previous release`}`
-        : `${result.version} could not be deployed: ${result.reason ?? ''}`;
+        : result.status === 'not_proven'
+          ? `${result.version} was not deployed (not proven): ${result.reason ?? ''}`
+          : `${result.version} could not be deployed: ${result.reason ?? ''}`;
   return sanitizeForTerminal([...lines, headline].join('\n')) + '\n';
 }

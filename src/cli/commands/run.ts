@@ -321,7 +321,9 @@ function describeGateEvent(data: Extract<LokiEvent, { type: 'gate.evaluated' }>[
 function describeDeployment(deployment: DeploymentResult | null): string {
   if (deployment === null) return '';
   if (deployment.status === 'live') {
-    return `  live: ${deployment.url ?? '-'} (release ${deployment.version}; loki deploy stop ends it)\n`;
+    // Only what runs on this machine (the local target, containers) is Loki's to stop.
+    const stop = ['local', 'container'].includes(deployment.target) ? '; loki deploy stop ends it' : '';
+    return `  live: ${deployment.url ?? '-'} (release ${deployment.version} on ${deployment.target}${stop})\n`;
   }
   return `  not deployed: ${deployment.version} ${deployment.status}: ${deployment.reason ?? ''}\n`;
 }

@@ -33,7 +33,11 @@ const HEALTH_DEADLINE_MILLISECONDS = 30_000;
  */
 export class LocalTarget implements DeployTarget {
   readonly name = 'local';
-  readonly capabilities = { strategies: ['blue-green', 'canary'] as const, keepsPreviousWarm: true };
+  readonly capabilities = {
+    strategies: ['blue-green', 'canary'] as const,
+    keepsPreviousWarm: true,
+    stopsServing: true,
+  };
   private readonly client: SupervisorClient;
   private readonly options: LocalTargetOptions;
 

@@ -114,10 +114,29 @@ export class ContainerTarget implements CloudTarget {
       : { url: this.#current.url, version: this.#current.version, detail: this.#current.name };
   }
 
-  /** Removes every container this target started (the warm previous one included). */
+  /**
+   * Removes every container of this project (the serving one and the warm previous one), found by
+   * the label `deploy` puts on them, so that another process (`loki deploy stop`) can remove them.
+   * Without a usable engine nothing of this target can be running: nothing to remove.
+   */
   async removeAll(signal?: AbortSignal): Promise<void> {
-    for (const container of [this.#current, this.#previous]) {
-      if (container !== undefined) await this.#remove(container.name, container.directory, signal);
+    if (this.#engine === undefined) {
+      const detection = await detectContainerEngine(this.#runner, this.#settings.engine, signal);
+      if (!detection.usable) return;
+      this.#engine = detection.engine;
+    }
+    const listed = await runOrThrow(
+      this.#runner,
+      {
+        executable: this.#engine,
+        args: ['ps', '--all', '--quiet', '--filter', `label=loki.project=${this.#settings.project}`],
+        cwd: '/',
+        signal,
+      },
+      `${this.#engine} ps`,
+    );
+    for (const id of listed.stdout.split('\n').map((line) => line.trim())) {
+      if (id !== '') await this.#remove(id, '/', signal);
     }
     this.#current = undefined;
     this.#previous = undefined;

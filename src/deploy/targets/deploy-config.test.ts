@@ -4,8 +4,23 @@ import { parseDeployConfig } from './deploy-config.ts';
 const PATH = '/work/.loki/config/deploy.yaml';
 
 describe('deploy.yaml', () => {
-  it('defaults to the local target with /health', () => {
-    expect(parseDeployConfig({}, PATH)).toMatchObject({ target: 'local', healthPath: '/health' });
+  it('defaults to the local target, blue-green, and no health path of its own', () => {
+    expect(parseDeployConfig({}, PATH)).toEqual({ target: 'local', strategy: 'blue-green' });
+  });
+
+  it('reads the strategy and canary thresholds of the local target, and refuses canary elsewhere', () => {
+    expect(
+      parseDeployConfig({ strategy: 'canary', canary: { steps: [20, 60], minimumRequests: 5 } }, PATH),
+    ).toMatchObject({ strategy: 'canary', canary: { steps: [20, 60], minimumRequests: 5 } });
+    expect(() => parseDeployConfig({ canary: { steps: [50, 10] } }, PATH)).toThrow(
+      /canary\.steps in .*expected increasing percents/,
+    );
+    expect(() => parseDeployConfig({ canary: { step: [10] } }, PATH)).toThrow(
+      /unknown key "canary\.step" .*Did you mean "canary\.steps"\?/,
+    );
+    expect(() =>
+      parseDeployConfig({ target: 'fly', strategy: 'canary', fly: { app: 'shop' } }, PATH),
+    ).toThrow(/strategy in .*canary is the local target's; target fly deploys with blue-green/);
   });
 
   it('reads a cloud target with its section', () => {

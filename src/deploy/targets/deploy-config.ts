@@ -28,7 +28,37 @@ const relativePath = () =>
 const httpUrl = () =>
   z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://app.example.com' });
 
+const percent = (what: string) =>
+  z
+    .number({ error: `expected ${what}, a number from 0 to 100` })
+    .min(0)
+    .max(100);
+
 const sectionShapes = {
+  /** The local target's canary (DEFAULT_CANARY_THRESHOLDS for a key left out). */
+  canary: {
+    steps: z
+      .array(z.int({ error: 'expected whole percents from 1 to 99' }).min(1).max(99), {
+        error: 'expected a list of increasing percents below 100, such as [10, 50]',
+      })
+      .min(1)
+      .refine((steps) => steps.every((step, index) => index === 0 || step > (steps[index - 1] ?? 0)), {
+        error: 'expected increasing percents, such as [10, 50]',
+      })
+      .optional(),
+    maxErrorRateIncreasePercent: percent('the error rate points a canary may add').optional(),
+    maxLatencyRatio: z.number({ error: 'expected a ratio of at least 1, such as 3' }).min(1).optional(),
+    latencySlackMilliseconds: z
+      .int({ error: 'expected whole milliseconds from 0 to 60000' })
+      .min(0)
+      .max(60_000)
+      .optional(),
+    minimumRequests: z
+      .int({ error: 'expected a whole number of requests from 1 to 100000' })
+      .min(1)
+      .max(100_000)
+      .optional(),
+  },
   container: {
     engine: z
       .enum(['auto', 'docker', 'podman'], { error: 'expected auto, docker or podman' })
@@ -77,10 +107,15 @@ const TARGET_REASON = `expected one of local, ${CLOUD_TARGET_NAMES.join(', ')}`;
 
 const deployFileShape = {
   target: z.enum(['local', ...CLOUD_TARGET_NAMES], { error: TARGET_REASON }).default('local'),
+  strategy: z
+    .enum(['blue-green', 'canary'], { error: 'expected blue-green or canary' })
+    .default('blue-green'),
+  /** Overrides the architecture's deployment.healthPath when set. */
   healthPath: z
     .string({ error: 'expected a path such as /health' })
     .regex(/^\/[^\s]*$/, { error: 'expected a path starting with / such as /health' })
-    .default('/health'),
+    .optional(),
+  canary: z.strictObject(sectionShapes.canary).optional(),
   container: z.strictObject(sectionShapes.container).optional(),
   vercel: z.strictObject(sectionShapes.vercel).optional(),
   netlify: z.strictObject(sectionShapes.netlify).optional(),
@@ -93,6 +128,13 @@ const deployFileShape = {
 };
 
 const deployFileSchema = z.strictObject(deployFileShape).superRefine((config, context) => {
+  if (config.target !== 'local' && config.strategy === 'canary') {
+    context.addIssue({
+      code: 'custom',
+      path: ['strategy'],
+      message: `canary is the local target's; target ${config.target} deploys with blue-green`,
+    });
+  }
   if (config.target === 'local' || config.target === 'container') return;
   const section = SECTION_OF_TARGET[config.target];
   if (config[section] === undefined) {

@@ -10,6 +10,7 @@ export {
   type TargetDetection,
   type TargetStatus,
 } from './cloud-target.ts';
+export { CloudDeployTarget, type LastLiveRelease } from './cloud-deploy-target.ts';
 export { CloudRunTarget } from './cloud-run.ts';
 export { ContainerTarget } from './container.ts';
 export { ContainerAppsTarget } from './container-apps.ts';

@@ -1,15 +1,16 @@
 import { join } from 'node:path';
-import { deployRelease, LocalTarget, smokePathsFromOpenApi } from '../../deploy/index.ts';
+import { createConfiguredTarget, deployRelease, smokePathsFromOpenApi } from '../../deploy/index.ts';
 import { ExitCode } from '../../errors/index.ts';
 import { buildSandboxEnvironment, findExecutable } from '../../sandbox/index.ts';
 import { need, type RunContext } from './run-context.ts';
 import type { PhaseVerdict } from './run-phase-module.ts';
 
 /**
- * The last step of Deployment: main, verified, becomes a release served by the local target and
- * keeps serving after the run. A release that fails its checks is rolled back by the target (the
- * one before keeps serving) and the run ends not verified, saying why. Skipped with --no-deploy and
- * for a product that is not a service.
+ * The last step of Deployment: main, verified, becomes a release on the target of
+ * `.loki/config/deploy.yaml` (the local target by default, which keeps serving after the run). A
+ * release that fails its checks is rolled back by the target (the one before keeps serving), and a
+ * target that cannot deploy from here is not proven: either way the run ends not verified, saying
+ * why. Skipped with --no-deploy and for a product that is not a service.
  */
 export async function deployReleaseStep(context: RunContext): Promise<PhaseVerdict> {
   const { options, workspace } = context;
@@ -19,30 +20,36 @@ export async function deployReleaseStep(context: RunContext): Promise<PhaseVerdi
   if (deployment === null) return { outcome: 'passed', details: 'not a service: nothing to deploy' };
   const root = workspace.paths.root;
   const env = options.verifyEnvironment;
+  const targetEnv = options.deployEnvironment ?? env;
   await options.flush?.();
+  const configured = createConfiguredTarget({
+    workspaceRoot: root,
+    store: workspace.store,
+    // The local target's apps get the verify environment (no credentials); a cloud CLI needs them.
+    env,
+    cliEnv: targetEnv,
+    bubblewrapPath: options.runner.kind === 'bubblewrap' ? (findExecutable('bwrap', env.PATH) ?? null) : null,
+  });
+  const healthPath = configured.healthPath ?? deployment.healthPath;
   const result = await deployRelease({
     store: workspace.store,
-    target: new LocalTarget({
-      workspaceRoot: root,
-      bubblewrapPath:
-        options.runner.kind === 'bubblewrap' ? (findExecutable('bwrap', env.PATH) ?? null) : null,
-      env,
-    }),
+    target: configured.target,
     repositoryRoot: root,
     releasesDirectory: join(workspace.paths.lokiDirectory, 'releases'),
     commit: context.products.mainVerification?.commit ?? `refs/heads/${context.mainBranch}`,
     spec: {
       startCommand: deployment.startCommand,
-      healthPath: deployment.healthPath,
+      healthPath,
       buildCommand: deployment.buildCommand ?? null,
       smokePaths:
         architecture.openapi === null
           ? []
-          : smokePathsFromOpenApi(architecture.openapi).filter((path) => path !== deployment.healthPath),
+          : smokePathsFromOpenApi(architecture.openapi).filter((path) => path !== healthPath),
     },
-    strategy: 'blue-green',
+    strategy: configured.strategy,
     runner: options.runner,
     buildEnv: buildSandboxEnvironment(env, { overrides: { CI: 'true' } }),
+    targetEnv,
     runId: context.runId,
     signal: options.signal,
   });
@@ -51,7 +58,7 @@ export async function deployReleaseStep(context: RunContext): Promise<PhaseVerdi
   if (result.status === 'live') {
     return { outcome: 'passed', details: `${result.version} live at ${result.url ?? '-'} (${checks})` };
   }
-  const details = `${result.version} ${result.status === 'rolled_back' ? 'was rolled back' : 'could not be deployed'}: ${result.reason ?? ''}`;
+  const details = `${result.version} ${DID_NOT_GO_LIVE[result.status]}: ${result.reason ?? ''}`;
   return {
     outcome: 'failed',
     details,
@@ -62,3 +69,9 @@ export async function deployReleaseStep(context: RunContext): Promise<PhaseVerdi
     },
   };
 }
+
+const DID_NOT_GO_LIVE = {
+  rolled_back: 'was rolled back',
+  failed: 'could not be deployed',
+  not_proven: 'was not deployed (not proven here)',
+} as const;
