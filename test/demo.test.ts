@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { isAlive } from '../src/deploy/index.ts';
 import type { RunReport } from '../src/orchestrator/index.ts';
 import { loki, TempWorkspace } from './support/cli-harness.ts';
+import { HAS_CHROMIUM, launchChromium, seriousAxeViolations } from './support/dashboard-browser.ts';
 import { fetchText, stopDeploymentAtEnd, supervisorStatus } from './support/deploy-fixture.ts';
 import { lowestWorkerLimit, mostTasksHeldAtOnce } from './support/concurrency.ts';
 import {
@@ -72,7 +73,9 @@ describe('loki demo', () => {
         requirement.id,
       ).not.toEqual([]);
     }
-    expect(existsSync(join(directory, '.loki', 'artifacts', 'reports', `${report.runId}.html`))).toBe(true);
+    const htmlReport = join(directory, '.loki', 'artifacts', 'reports', `${report.runId}.html`);
+    expect(existsSync(htmlReport)).toBe(true);
+    if (HAS_CHROMIUM) await expectReportOpensCleanly(htmlReport);
 
     // The store's change was reviewed blind: a Low finding left as TODO(review) and a Cosmetic one as
     // FIXME(nitpick) at their lines on main, listed in the report with how each was resolved.
@@ -165,3 +168,28 @@ describe('loki demo', () => {
     expect(readdirSync(workspace.root)).toEqual(before);
   });
 });
+
+/** The demo's HTML report in Chromium: VERIFIED, no console error, nothing fetched, no serious axe violation. */
+async function expectReportOpensCleanly(path: string): Promise<void> {
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(message.text());
+    });
+    page.on('pageerror', (error) => problems.push(error.message));
+    const requests: string[] = [];
+    page.on('request', (request) => requests.push(request.url()));
+    await page.goto(`file://${path}`);
+    expect(await page.locator('p.headline').first().textContent()).toBe('VERIFIED (exit 0)');
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      expect(await seriousAxeViolations(page), scheme).toEqual([]);
+    }
+    expect(problems).toEqual([]);
+    expect(requests).toEqual([`file://${path}`]);
+  } finally {
+    await browser.close();
+  }
+}
