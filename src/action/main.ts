@@ -1,4 +1,4 @@
-import { fileURLToPath } from 'node:url';
+import { LOKI_ENTRY_POINT } from '../workspace/index.ts';
 import { isLokiError } from '../errors/index.ts';
 import { readGitHubActionInputs } from './github-action-inputs.ts';
 import { runGitHubAction } from './run-github-action.ts';
@@ -7,8 +7,7 @@ import { runGitHubAction } from './run-github-action.ts';
 async function main(): Promise<number> {
   try {
     const inputs = readGitHubActionInputs(process.env);
-    const lokiBin = fileURLToPath(new URL('../../bin/loki.js', import.meta.url));
-    const outcome = await runGitHubAction(inputs, lokiBin, providerEnvironment(process.env));
+    const outcome = await runGitHubAction(inputs, LOKI_ENTRY_POINT, providerEnvironment(process.env));
     return outcome.exitCode;
   } catch (error) {
     // `::error::` makes GitHub show the message as an annotation on the run.

@@ -1,8 +1,8 @@
+import { LOKI_ENTRY_POINT } from '../workspace/index.ts';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { LokiError, usageError } from '../errors/index.ts';
 import { readRunLock } from '../orchestrator/index.ts';
 import { readPrd, workspacePaths } from '../workspace/index.ts';
@@ -10,9 +10,6 @@ import type { AppContext } from './app-context.ts';
 import { findLiveRun } from './find-live-run.ts';
 import { openAppWorkspace } from './open-app-workspace.ts';
 import type { RunSettingFlags } from './run-settings.ts';
-
-/** This installation's `loki` entry point; the same relative place from src/ and dist/. */
-const LOKI_ENTRY_POINT = fileURLToPath(new URL('../../bin/loki.js', import.meta.url));
 
 export interface BackgroundRunRequest {
   /** The PRD to start from (relative to the workspace); null resumes the workspace's run. */

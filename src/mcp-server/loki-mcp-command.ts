@@ -1,7 +1,6 @@
-import { fileURLToPath } from 'node:url';
+import { LOKI_ENTRY_POINT } from '../workspace/index.ts';
 
 /** This installation's `loki` entry point; the same relative place from src/ and dist/. */
-const LOKI_ENTRY_POINT = fileURLToPath(new URL('../../bin/loki.js', import.meta.url));
 
 /**
  * How an MCP client starts `loki mcp` for a workspace: this Node running this installation's

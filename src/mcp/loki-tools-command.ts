@@ -1,4 +1,4 @@
-import { fileURLToPath } from 'node:url';
+import { LOKI_ENTRY_POINT } from '../workspace/index.ts';
 import { taskCompleteTool } from '../tools/index.ts';
 import type { LokiAgentToolName } from './loki-agent-tools.ts';
 
@@ -8,9 +8,6 @@ export interface AcceptedTaskCompletion {
   filesChanged: string[];
   testsRun: string[];
 }
-
-/** This installation's `loki` entry point; the same relative place from src/ and dist/. */
-const LOKI_ENTRY_POINT = fileURLToPath(new URL('../../bin/loki.js', import.meta.url));
 
 /**
  * How an agent CLI starts Loki's tools for one session: this Node running this installation's

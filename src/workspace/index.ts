@@ -32,3 +32,4 @@ export {
 } from './store-backups.ts';
 export { assertStoreNotLost } from './store-history.ts';
 export { probeWorkspaceFault, toWorkspaceFault } from './workspace-faults.ts';
+export { LOKI_ENTRY_POINT } from './loki-entry-point.ts';

@@ -1,7 +1,7 @@
+import { LOKI_ENTRY_POINT } from '../../workspace/index.ts';
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import { errorCode, LokiError } from '../../errors/index.ts';
 import { type SupervisorFiles, supervisorFiles } from './supervisor-files.ts';
@@ -15,7 +15,6 @@ import {
 } from './supervisor-protocol.ts';
 
 /** The `loki` entry point, from src/deploy/local or dist/deploy/local alike. */
-const LOKI_BIN = fileURLToPath(new URL('../../../bin/loki.js', import.meta.url));
 const START_DEADLINE_MILLISECONDS = 20_000;
 const POLL_MILLISECONDS = 50;
 
@@ -88,7 +87,7 @@ export class SupervisorClient {
     try {
       const child = spawn(
         process.execPath,
-        [LOKI_BIN, 'deploy', 'supervise', '--workspace', this.workspaceRoot],
+        [LOKI_ENTRY_POINT, 'deploy', 'supervise', '--workspace', this.workspaceRoot],
         { detached: true, stdio: ['ignore', output, output], env },
       );
       child.on('exit', (code) => (exitCode = code ?? 1));
