@@ -1,12 +1,12 @@
+import { singleAttempt } from './support/single-attempt.ts';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../src/clock/index.ts';
 import type { NewEvent } from '../src/events/index.ts';
 import { runClaudeCodeSubmission, runDiscovery } from '../src/planning/index.ts';
-import { classifyModelFailure, runClaudeCode } from '../src/providers/index.ts';
+import { runClaudeCode } from '../src/providers/index.ts';
 import { claudeCodeToolsFor, confineWritesToWorktree } from '../src/runtime/index.ts';
 import {
   CLAUDE_CODE_EXECUTABLE,
@@ -17,14 +17,7 @@ import {
 import { fakeReply } from './fakes/fake-reply.ts';
 import { requirement } from './support/requirement-fixture.ts';
 
-const singleAttempt = {
-  settings: { maxRetries: 0, baseWaitMilliseconds: 1000, maxWaitMilliseconds: 1000 },
-  classify: (error: unknown) => classifyModelFailure(error, { provider: 'claude-code' }),
-  breakers: [],
-  random: () => 0,
-  clock: systemClock,
-  sleep: async () => {},
-};
+const retry = singleAttempt('claude-code');
 
 // The real Claude Code binary (through the Agent SDK) against the local fake Anthropic API.
 let api: ClaudeCodeFakeApi | undefined;
@@ -51,7 +44,7 @@ describe('Loki’s tools and permissions on Claude Code', () => {
       const document = await runDiscovery({
         prdText: '# Todo\nA todo list.',
         emit: (event) => events.push(event),
-        retry: singleAttempt,
+        retry,
         runId: 'run-1',
         runSubmission: (spec, options) =>
           runClaudeCodeSubmission(spec, options, {
@@ -84,7 +77,7 @@ describe('Loki’s tools and permissions on Claude Code', () => {
       const discovery = runDiscovery({
         prdText: '# Todo\nA todo list.',
         emit: () => {},
-        retry: singleAttempt,
+        retry,
         runId: null,
         maxRepairRounds: 1,
         runSubmission: (spec, options) =>

@@ -3,12 +3,12 @@
  * run through the codex agent source as `loki run` does. The phase's submission tool comes from
  * `loki mcp-tools`; Loki judges every call again and counts the repair rounds.
  */
+import { singleAttempt } from './support/single-attempt.ts';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../src/clock/index.ts';
 import type { NewEvent } from '../src/events/index.ts';
 import { type AgentSource, createAgentSource } from '../src/orchestrator/index.ts';
 import {
@@ -17,7 +17,6 @@ import {
   runDiscovery,
   runGrowthPlanning,
 } from '../src/planning/index.ts';
-import { classifyModelFailure } from '../src/providers/index.ts';
 import { PlainRunner } from '../src/sandbox/index.ts';
 import { FakeCodexHome } from './fakes/codex-home.ts';
 import { type FakeOpenAIServer, startFakeOpenAIServer } from './fakes/fake-openai-server.ts';
@@ -27,14 +26,7 @@ import { requirement } from './support/requirement-fixture.ts';
 
 const API_KEY = 'sk-openai-codex-planning-test';
 
-const singleAttempt = {
-  settings: { maxRetries: 0, baseWaitMilliseconds: 1000, maxWaitMilliseconds: 1000 },
-  classify: (error: unknown) => classifyModelFailure(error, { provider: 'codex' }),
-  breakers: [],
-  random: () => 0,
-  clock: systemClock,
-  sleep: async () => {},
-};
+const retry = singleAttempt('codex');
 
 let logsDirectory: string;
 let api: FakeOpenAIServer;
@@ -119,7 +111,7 @@ describe('planning phases on Codex (real codex binary, fake Responses API)', () 
     const document = await runDiscovery({
       prdText: '# Todo\nA todo list.',
       emit: (event) => events.push(event),
-      retry: singleAttempt,
+      retry,
       runId: 'run-1',
       runSubmission: (spec, options) => source.runSubmission('discovery', spec, options),
     });
@@ -156,7 +148,7 @@ describe('planning phases on Codex (real codex binary, fake Responses API)', () 
       prdText: '# Todo\nA todo list.',
       requirements,
       emit: () => {},
-      retry: singleAttempt,
+      retry,
       runId: null,
       maxRepairRounds: 1,
       runSubmission: (spec, options) => source.runSubmission('architecture', spec, options),
@@ -180,7 +172,7 @@ describe('planning phases on Codex (real codex binary, fake Responses API)', () 
       iteration: 1,
       existingTasks: [{ id: 'task-1', title: 'Deliver REQ-001', status: 'done' }],
       emit: () => {},
-      retry: singleAttempt,
+      retry,
       runId: null,
       runSubmission: (spec, options) => source.runSubmission({ growthIteration: 1 }, spec, options),
     });

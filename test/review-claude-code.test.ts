@@ -1,10 +1,9 @@
+import { singleAttempt } from './support/single-attempt.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../src/clock/index.ts';
 import { runClaudeCodeSubmission } from '../src/planning/index.ts';
-import { classifyModelFailure } from '../src/providers/index.ts';
 import { runBlindReview } from '../src/review/index.ts';
 import {
   CLAUDE_CODE_EXECUTABLE,
@@ -15,14 +14,7 @@ import {
 import type { RecordedRequest } from './fakes/fake-http-server.ts';
 import { fakeReply } from './fakes/fake-reply.ts';
 
-const singleAttempt = {
-  settings: { maxRetries: 0, baseWaitMilliseconds: 1000, maxWaitMilliseconds: 1000 },
-  classify: (error: unknown) => classifyModelFailure(error, { provider: 'claude-code' }),
-  breakers: [],
-  random: () => 0,
-  clock: systemClock,
-  sleep: async () => {},
-};
+const retry = singleAttempt('claude-code');
 
 /** Which reviewer a conversation belongs to, told by the role prompt's title in its system prompt. */
 const REVIEWER_TITLES = {
@@ -106,7 +98,7 @@ describe('blind review on Claude Code', () => {
         run: (_reviewer, spec) =>
           runClaudeCodeSubmission(
             spec,
-            { emit: () => {}, retry: singleAttempt, runId: null },
+            { emit: () => {}, retry, runId: null },
             {
               workingDirectory: directory,
               env: home.environment(api ?? { baseUrl: '' }),

@@ -4,13 +4,12 @@
  * `submit_review` from `loki mcp-tools`, which checks a finding's file and line against the
  * change; an invalid review is answered with its errors and Loki counts the repair round.
  */
+import { singleAttempt } from './support/single-attempt.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../src/clock/index.ts';
 import { type AgentSource, createAgentSource } from '../src/orchestrator/index.ts';
-import { classifyModelFailure } from '../src/providers/index.ts';
 import { type ReviewerName, runBlindReview } from '../src/review/index.ts';
 import { PlainRunner } from '../src/sandbox/index.ts';
 import { FakeCodexHome } from './fakes/codex-home.ts';
@@ -21,14 +20,7 @@ import { lokiToolsOffered, submissionCall } from './support/codex-session.ts';
 
 const API_KEY = 'sk-openai-codex-review-test';
 
-const singleAttempt = {
-  settings: { maxRetries: 0, baseWaitMilliseconds: 1000, maxWaitMilliseconds: 1000 },
-  classify: (error: unknown) => classifyModelFailure(error, { provider: 'codex' }),
-  breakers: [],
-  random: () => 0,
-  clock: systemClock,
-  sleep: async () => {},
-};
+const retry = singleAttempt('codex');
 
 /** Which reviewer a conversation belongs to, told by the role prompt's title in front of its prompt. */
 const REVIEWER_TITLES = {
@@ -135,7 +127,7 @@ describe('blind review on Codex', () => {
       run: (reviewer: ReviewerName, spec) =>
         source.runSubmission({ review: { taskId: 'add', reviewer, round: 1 } }, spec, {
           emit: () => {},
-          retry: singleAttempt,
+          retry,
           runId: null,
         }),
     });
