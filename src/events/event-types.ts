@@ -165,6 +165,45 @@ export interface MergeRejectedData {
   /** The resolution task created for it. */
   resolutionTaskId: string;
 }
+/**
+ * A worker on another machine asks the merge coordinator to merge its task's branch, which it has
+ * pushed to the shared remote (distributed runs, DESIGN.md §3 Store and distribution). The event
+ * log is the merge queue between machines: the coordinator decides requests in sequence order.
+ */
+export interface MergeRequestedData {
+  /** Unique per request; the matching `merge.decided` names it. */
+  requestId: string;
+  /** The worker holding the task: the coordinator merges only while that worker still holds it. */
+  workerId: string;
+  /** The task branch on the remote (`loki/<task-id>`). */
+  branch: string;
+  /** The branch tip the worker pushed: exactly this commit is merged, whatever the branch holds later. */
+  commit: string;
+  agentType: string;
+  title: string;
+  verifyCommands: string[];
+  /** Git trailers for main's checkpoint (`Loki-Task: <id>`…): how a new coordinator sees what main holds. */
+  trailers: Record<string, string>;
+}
+/** The coordinator's answer to one `merge.requested`, with what a local merge queue would return. */
+export interface MergeDecidedData {
+  requestId: string;
+  outcome: 'merged' | 'conflict' | 'verification_failed' | 'withdrawn';
+  /** merged: the checkpoint main now points at on the remote; else null. */
+  commit: string | null;
+  /** merged: main before it; else null. */
+  previousMain: string | null;
+  /** conflict: the conflicting files; else empty. */
+  files: string[];
+  /** conflict or withdrawn: why; verification_failed: the output tail; merged: empty. */
+  details: string;
+  /** verification_failed: the command (or gate) that failed; else null. */
+  command: string | null;
+  exitCode: number | null;
+  gate: { name: string; reason: string; hasCommand: boolean } | null;
+  /** merged: main already held the task's work (a coordinator died after pushing); nothing was merged again. */
+  alreadyOnMain: boolean;
+}
 export interface WorkersLimitedData {
   requested: number;
   limit: number;
@@ -407,6 +446,8 @@ export interface EventDataByType {
   'phase.exited': PhaseExitedData;
   'merge.completed': MergeCompletedData;
   'merge.rejected': MergeRejectedData;
+  'merge.requested': MergeRequestedData;
+  'merge.decided': MergeDecidedData;
   'workers.limited': WorkersLimitedData;
   'agent.started': AgentStartedData;
   'agent.text': AgentTextData;
@@ -466,6 +507,8 @@ export const EVENT_TYPES: readonly EventType[] = [
   'phase.exited',
   'merge.completed',
   'merge.rejected',
+  'merge.requested',
+  'merge.decided',
   'workers.limited',
   'agent.started',
   'agent.text',

@@ -30,6 +30,8 @@ export {
   type TaskDeferredData,
   type PhaseExitedData,
   type MergeCompletedData,
+  type MergeDecidedData,
+  type MergeRequestedData,
   type MergeRejectedData,
   type WorkersLimitedData,
   type TaskReleasedData,
