@@ -146,6 +146,11 @@ export const configShape = {
   modelFast: modelText()
     .default('')
     .describe('Model for the fast tier (tests, docs, simple edits); empty: the provider default.'),
+  leaseSeconds: wholeNumber({ minimum: 5, maximum: 86_400, unit: 'seconds' })
+    .default(120)
+    .describe(
+      'How long a claimed task stays with its worker without a heartbeat (one every third of it): a worker that dies (kill -9, a lost machine) gives its tasks back to the queue after this.',
+    ),
   rateLimitRequeueSeconds: wholeNumber({ minimum: 0, maximum: 86_400, unit: 'seconds' })
     .default(5)
     .describe(
@@ -233,6 +238,7 @@ const ENVIRONMENT_VARIABLES: Record<ConfigKey, string> = {
   modelPlanning: 'LOKI_MODEL_PLANNING',
   modelDefault: 'LOKI_MODEL_DEFAULT',
   modelFast: 'LOKI_MODEL_FAST',
+  leaseSeconds: 'LOKI_LEASE_SECONDS',
   rateLimitRequeueSeconds: 'LOKI_RATE_LIMIT_REQUEUE_SECONDS',
   providerLimits: 'LOKI_PROVIDER_LIMITS',
   store: 'LOKI_STORE_URL',

@@ -69,6 +69,7 @@ describe('loadConfig precedence', () => {
       modelPlanning: '',
       modelDefault: '',
       modelFast: '',
+      leaseSeconds: 120,
       rateLimitRequeueSeconds: 5,
       providerLimits: {},
       store: '',
@@ -103,6 +104,7 @@ describe('loadConfig precedence', () => {
       modelPlanning: '',
       modelDefault: '',
       modelFast: '',
+      leaseSeconds: 120,
       rateLimitRequeueSeconds: 5,
       providerLimits: {},
       store: '',
@@ -129,6 +131,7 @@ describe('loadConfig precedence', () => {
       modelPlanning: 'default',
       modelDefault: 'default',
       modelFast: 'default',
+      leaseSeconds: 'default',
       rateLimitRequeueSeconds: 'default',
       providerLimits: 'default',
       store: 'default',
@@ -291,7 +294,7 @@ describe('loadConfig unknown keys and bad files', () => {
     expect(error.code).toBe('LOKI_CONFIG_UNKNOWN_KEY');
     expect(error.message).toBe(
       'invalid configuration: unknown key "color" (from flag -c color=blue). ' +
-        'Known keys: maxRetries, baseWait, maxWait, skipPrereqs, maxParallelAgents, followMachineLoad, dashboardPort, budgetUsd, provider, modelPlanning, modelDefault, modelFast, rateLimitRequeueSeconds, providerLimits, store, sealedAcceptanceTests, sandbox.network, sandbox.allowedHosts, review.enabled, review.taskTypes, review.maxRounds.',
+        'Known keys: maxRetries, baseWait, maxWait, skipPrereqs, maxParallelAgents, followMachineLoad, dashboardPort, budgetUsd, provider, modelPlanning, modelDefault, modelFast, leaseSeconds, rateLimitRequeueSeconds, providerLimits, store, sealedAcceptanceTests, sandbox.network, sandbox.allowedHosts, review.enabled, review.taskTypes, review.maxRounds.',
     );
   });
 
@@ -459,6 +462,7 @@ describe('CONFIG_KEYS', () => {
       ['modelPlanning', 'LOKI_MODEL_PLANNING', ''],
       ['modelDefault', 'LOKI_MODEL_DEFAULT', ''],
       ['modelFast', 'LOKI_MODEL_FAST', ''],
+      ['leaseSeconds', 'LOKI_LEASE_SECONDS', 120],
       ['rateLimitRequeueSeconds', 'LOKI_RATE_LIMIT_REQUEUE_SECONDS', 5],
       ['providerLimits', 'LOKI_PROVIDER_LIMITS', {}],
       ['store', 'LOKI_STORE_URL', ''],

@@ -100,7 +100,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<Scheduler
       const workerId = `${options.workerIdPrefix}:w${claims}`;
       let task: Task | null;
       try {
-        task = await queue.claim({ workerId });
+        task = await queue.claim({ workerId, leaseSeconds: context.config.leaseSeconds });
       } catch (error) {
         // A store that cannot be written (full, read-only, corrupt) ends the run, after the
         // tasks at work have ended.

@@ -47,7 +47,7 @@ describe('workOnTask', () => {
 
   it('stops the agent when a heartbeat finds the lease taken, and never merges the task', async () => {
     const env = { PATH: process.env.PATH, HOME: root };
-    // Each model answer takes 5 s, far longer than the 1 s between heartbeats of a 3 s lease.
+    // Each model answer takes 5 s, far longer than the 1.7 s between heartbeats of a 5 s lease.
     const session = parseScriptedSession({
       latencyMilliseconds: 5000,
       discovery: [{ text: 'unused' }],
@@ -96,7 +96,7 @@ describe('workOnTask', () => {
       source,
       runner,
       verifyEnvironment: buildSandboxEnvironment(env),
-      config: loadConfig({ workspaceRoot: root, env: {} }).values,
+      config: { ...loadConfig({ workspaceRoot: root, env: {} }).values, leaseSeconds: 5 },
       breakerConfig: loadCircuitBreakerConfig(root),
       clock: systemClock,
       runId: 'run-1',

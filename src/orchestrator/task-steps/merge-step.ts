@@ -36,7 +36,7 @@ export async function mergeIntoMain(attempt: TaskAttempt): Promise<TaskWorkOutco
   if (claim.isCancelled) return 'withdrawn';
   // Checked (and extended) right before the merge: a task this worker no longer holds is not merged.
   await claim.settled();
-  await queue.heartbeat(task.id, claim.workerId);
+  await claim.renewLease();
   const merge = await context.mergeQueue.merge({
     taskId: task.id,
     agentType: task.type,

@@ -25,13 +25,16 @@ export class TaskClaim implements AsyncDisposable {
   readonly #lease = new AbortController();
   readonly #cancelWatch: CancelWatch;
   readonly #heartbeat: NodeJS.Timeout;
+  /** The lease each heartbeat renews (config leaseSeconds): how soon a dead worker's task returns. */
+  readonly #leaseSeconds: number;
   #writes: Promise<unknown> = Promise.resolve();
 
   constructor(task: Task, workerId: string, runContext: TaskWorkerContext) {
     this.task = task;
     this.workerId = workerId;
     this.runSignal = runContext.signal;
-    this.#heartbeat = setInterval(() => this.#beat(), Math.max(1000, (task.timeoutSeconds * 1000) / 3));
+    this.#leaseSeconds = runContext.config.leaseSeconds;
+    this.#heartbeat = setInterval(() => this.#beat(), Math.max(1000, (this.#leaseSeconds * 1000) / 3));
     this.#heartbeat.unref();
     // A cancel from anywhere stops this task's agent, verification and merge within about a second.
     this.#cancelWatch = new CancelWatch({
@@ -61,6 +64,11 @@ export class TaskClaim implements AsyncDisposable {
     });
   }
 
+  /** Renews the lease now (before a step that must not run on a lost one); TASK_LEASE_LOST when lost. */
+  async renewLease(): Promise<void> {
+    await this.context.workspace.queue.heartbeat(this.task.id, this.workerId, this.#leaseSeconds);
+  }
+
   /** Resolves once the heartbeats written so far are done: this task's writes go to the store in order. */
   settled(): Promise<unknown> {
     return this.#writes;
@@ -75,7 +83,7 @@ export class TaskClaim implements AsyncDisposable {
 
   #beat(): void {
     this.#writes = this.#writes.then(() =>
-      this.context.workspace.queue.heartbeat(this.task.id, this.workerId).then(
+      this.context.workspace.queue.heartbeat(this.task.id, this.workerId, this.#leaseSeconds).then(
         () => undefined,
         (error: unknown) => {
           if (isLeaseLost(error)) {
