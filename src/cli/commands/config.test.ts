@@ -68,7 +68,8 @@ describe('loki config show', () => {
         modelPlanning: '',
         modelDefault: 'claude-haiku-5-5',
         modelFast: '',
-        rateLimitRequeueSeconds: 5,
+        leaseSeconds: 120,
+      rateLimitRequeueSeconds: 5,
         providerLimits: {},
         store: '',
         sealedAcceptanceTests: false,
@@ -91,7 +92,8 @@ describe('loki config show', () => {
         modelPlanning: 'default',
         modelDefault: 'env LOKI_MODEL_DEFAULT',
         modelFast: 'default',
-        rateLimitRequeueSeconds: 'default',
+        leaseSeconds: 'default',
+      rateLimitRequeueSeconds: 'default',
         providerLimits: 'default',
         store: 'default',
         sealedAcceptanceTests: 'default',
@@ -129,7 +131,7 @@ describe('loki config show', () => {
       row('sandbox.allowedHosts', 'registry.npmjs.org,pypi.org,… (12 in all)', 'default'),
     );
     // The header and one row per key.
-    expect(lines).toHaveLength(22);
+    expect(lines).toHaveLength(23);
   });
 
   it('turns a bad -c flag into a usage error', async () => {
