@@ -29,9 +29,11 @@ export function startLoki(
   workspace: TempWorkspace,
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
+  /** Where it runs (default: the workspace root), e.g. one machine's directory of a distributed run. */
+  cwd: string = workspace.root,
 ): RunningLoki {
   const child = spawn(process.execPath, [join(REPOSITORY_ROOT, 'bin', 'loki.js'), ...args], {
-    cwd: workspace.root,
+    cwd,
     env: { ...workspace.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
