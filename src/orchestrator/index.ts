@@ -20,3 +20,6 @@ export { bringCheckedOutMainForward } from './bring-main-checkout-forward.ts';
 export { checkHealth } from './health-check.ts';
 export { readProjectGates } from './project-gates.ts';
 export { computeWorkerLimit, WorkerLimiter } from './worker-limit.ts';
+export { runScheduler, type SchedulerOptions, type SchedulerResult } from './scheduler.ts';
+export type { TaskWorkerContext } from './task-worker.ts';
+export { removeLeftoverWorktrees } from './recover-workspace.ts';
