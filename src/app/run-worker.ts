@@ -87,7 +87,16 @@ export async function runWorker(
   observer.started?.({ workerId, directory, store: redactPostgresUrl(config.values.store) });
   const run = await waitForRunningRun(workspace, request.stopSignal);
   if (run === null) return { kind: 'stopped', runId: null, merged: 0 };
-  return serveRun({ context: workerContext, config, workspace, run, request, observer, workerId, parallel });
+  return await serveRun({
+    context: workerContext,
+    config,
+    workspace,
+    run,
+    request,
+    observer,
+    workerId,
+    parallel,
+  });
 }
 
 /** The store's running run, once there is one; null when the stop signal came first. */
