@@ -67,3 +67,4 @@ export {
   type BackgroundRunRequest,
   startRunInBackground,
 } from './start-run-in-background.ts';
+export { runWorker, type WorkerObserver, type WorkerRequest, type WorkerResult } from './run-worker.ts';

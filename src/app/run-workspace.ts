@@ -6,7 +6,14 @@ import { loadCircuitBreakerConfig, type ResolvedConfig } from '../config/index.t
 import { runDoctor } from '../doctor/index.ts';
 import { usageError } from '../errors/index.ts';
 import type { LokiEvent } from '../events/index.ts';
-import { acquireRunLock, RunControlWatch, type RunOutcome, runPipeline } from '../orchestrator/index.ts';
+import type { CoordinatorLock } from '../distributed/index.ts';
+import {
+  acquireRunLock,
+  type AttachDistributedMerging,
+  RunControlWatch,
+  type RunOutcome,
+  runPipeline,
+} from '../orchestrator/index.ts';
 import { loadScriptedSession, type ScriptedSession } from '../providers/index.ts';
 import { buildSandboxEnvironment, detectCommandRunner, type SandboxNetworkAccess } from '../sandbox/index.ts';
 import { startSandboxNetwork } from './start-sandbox-network.ts';
@@ -21,6 +28,7 @@ import {
   workspacePaths,
 } from '../workspace/index.ts';
 import { createAppAgentSource, selectRunProvider } from './app-agent-source.ts';
+import { checkCoordinatorWorkspace, coordinatorMerging, takeCoordinatorLock } from './coordinate-run.ts';
 import type { AppContext } from './app-context.ts';
 import { followRun } from './follow-run.ts';
 import { openAppWorkspace, resolveAppConfig } from './open-app-workspace.ts';
@@ -43,6 +51,12 @@ export interface RunRequest {
   stopSignal?: AbortSignal;
   /** Deploy main locally at the end of Deployment (default true; false: --no-deploy). */
   deploy?: boolean;
+  /**
+   * `--repo GIT_URL`: a distributed run. The current directory is a clone of it; this process
+   * takes the merge coordinator's lock (waiting for another coordinator of the run to end) and
+   * merges every task, its own and `loki worker`s', pushing main to the remote.
+   */
+  repoUrl?: string;
 }
 
 /** What the run is about to do, said once before it starts working. */
@@ -72,6 +86,8 @@ export interface RunObserver {
   progress?(progress: RunProgress): void;
   /** Something the user should know that does not stop the run. */
   warning?(text: string): void;
+  /** Waiting for something before the run can go on (another merge coordinator's lock). */
+  waiting?(text: string): void;
 }
 
 export type RunResult =
@@ -92,8 +108,25 @@ export async function runWorkspace(
   const resolvedConfig = await checkRunCanStart(context, request.prdPath);
   const paths = workspacePaths(context.cwd);
   const storeUrl = resolvedConfig.values.store;
-  const latest = storeUrl !== '' || existsSync(paths.database) ? await readLatestRun(context) : null;
-  assertSomethingToRun(context, request, latest);
+  if (request.repoUrl !== undefined) await checkCoordinatorWorkspace(context.cwd, request.repoUrl, storeUrl);
+  const firstLatest = storeUrl !== '' || existsSync(paths.database) ? await readLatestRun(context) : null;
+  assertSomethingToRun(context, request, firstLatest);
+  // A distributed run has one merge coordinator: this process waits for the lock of the run first.
+  const newRunId = randomId('run');
+  await using coordinatorLock =
+    request.repoUrl === undefined
+      ? null
+      : await takeCoordinatorLock({
+          storeUrl,
+          runId: firstLatest?.id ?? newRunId,
+          onWaiting: () =>
+            observer.waiting?.(
+              `another merge coordinator holds the lock of run ${firstLatest?.id ?? newRunId}; waiting for it (the lock is freed when that process ends)…\n`,
+            ),
+          ...(request.stopSignal === undefined ? {} : { signal: request.stopSignal }),
+        });
+  const latest =
+    coordinatorLock === null || firstLatest === null ? firstLatest : await readLatestRun(context);
   if (latest !== null && latest.status === 'completed') {
     await using workspace = await openAppWorkspace(context);
     await workspace.refreshProjections();
@@ -126,7 +159,7 @@ export async function runWorkspace(
     });
   }
   await using workspace = await openAppWorkspace(context);
-  const runId = latest?.id ?? randomId('run');
+  const runId = latest?.id ?? newRunId;
   using lock = acquireRunLock(paths.runLockFile, { runId });
   try {
     return await runSession({
@@ -139,6 +172,7 @@ export async function runWorkspace(
       config: resolvedConfig,
       runId,
       latest,
+      coordinatorLock,
     });
   } finally {
     lock.release();
@@ -201,6 +235,8 @@ interface RunSession {
   config: ResolvedConfig;
   runId: string;
   latest: Run | null;
+  /** Held on a distributed run (`--repo`): this process is the run's merge coordinator. */
+  coordinatorLock: CoordinatorLock | null;
 }
 
 /** One session of the run under its lock: the pipeline, its events followed, its backups. */
@@ -275,6 +311,7 @@ async function runSession(session: RunSession): Promise<RunResult> {
       maxTaskAttempts: settings.maxTaskAttempts,
       deploy: session.request.deploy !== false,
       isPaused: () => control.isPaused,
+      ...distributedMerging(session, controller),
     });
     // A run stopped by a store fault (an event it could not write) ends with that fault alone: a
     // last backup onto the same full or read-only disk would only add a second, noisier line.
@@ -290,6 +327,33 @@ async function runSession(session: RunSession): Promise<RunResult> {
   }
   if (writer.failure !== null) throw writer.failure;
   return { kind: 'ended', outcome, budget: await governor.summary() };
+}
+
+/** On a distributed run: the merge coordinator beside the pipeline, stopping the run when it fails. */
+function distributedMerging(
+  session: RunSession,
+  controller: AbortController,
+): { distributed?: AttachDistributedMerging } {
+  const { coordinatorLock: lock, request, workspace } = session;
+  if (lock === null || request.repoUrl === undefined) return {};
+  const onFatal = (error: unknown) => {
+    session.observer.warning?.(
+      `the merge coordinator stopped: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    controller.abort(error);
+  };
+  lock.lost.addEventListener('abort', () => onFatal(lock.lost.reason), { once: true });
+  return {
+    distributed: coordinatorMerging({
+      store: workspace.store,
+      queue: workspace.queue,
+      root: workspace.paths.root,
+      repoUrl: request.repoUrl,
+      lock,
+      signal: controller.signal,
+      onFatal,
+    }),
+  };
 }
 
 /**

@@ -23,6 +23,7 @@ import { registerSkillCommands } from './commands/skill.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { registerTaskCommands } from './commands/task.ts';
 import { registerVerifyCommand } from './commands/verify.ts';
+import { registerWorkerCommand } from './commands/worker.ts';
 import { LOKI_VERSION } from './version.ts';
 
 export function buildProgram(context: CliContext): Command {
@@ -55,6 +56,7 @@ export function buildProgram(context: CliContext): Command {
     .exitOverride();
   registerInitCommand(program, context);
   registerRunCommands(program, context);
+  registerWorkerCommand(program, context);
   registerControlCommands(program, context);
   registerStatusCommand(program, context);
   registerDashboardCommand(program, context);

@@ -16,6 +16,8 @@ import type { RunOutcome } from './run-pipeline.ts';
 export async function finishRun(context: RunContext, ending: RunEnding): Promise<RunOutcome> {
   const { options, products, runId, workspace } = context;
   const paths = workspace.paths;
+  // The coordinator first: it merges with the queue closed next.
+  await context.distributed?.close();
   await context.mergeQueue.close().catch(() => undefined);
   await removeLeftoverWorktrees(paths.root, join(paths.lokiDirectory, 'worktrees'));
   const budget = await options.governor.summary();

@@ -14,7 +14,12 @@ export {
   type RunControlWatchOptions,
 } from './run-control-watch.ts';
 export { buildRunReport, type RunReport, type RunStatusWord, writeRunReport } from './run-report.ts';
-export { readMergedTasks, type MergedTask } from './merged-work.ts';
+export { MergedWorkIndex, readMergedTasks, type MergedTask } from './merged-work.ts';
+export type { AttachDistributedMerging, DistributedMerging, RemoteSync, TaskMerger } from './task-merger.ts';
+export { bringCheckedOutMainForward } from './bring-main-checkout-forward.ts';
 export { checkHealth } from './health-check.ts';
 export { readProjectGates } from './project-gates.ts';
 export { computeWorkerLimit, WorkerLimiter } from './worker-limit.ts';
+export { runScheduler, type SchedulerOptions, type SchedulerResult } from './scheduler.ts';
+export type { TaskWorkerContext } from './task-worker.ts';
+export { removeLeftoverWorktrees } from './recover-workspace.ts';

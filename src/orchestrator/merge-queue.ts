@@ -31,6 +31,8 @@ export interface MergeRequest {
   verifyCommands: readonly string[];
   /** Git trailers for the checkpoint (e.g. `Loki-Task: <id>`), so a resumed run can tell what main already holds. */
   trailers?: Readonly<Record<string, string>>;
+  /** The worker holding the task: a remote merger names it to the merge coordinator (unused locally). */
+  workerId?: string;
   /**
    * Asked when the merge starts and again right before main moves: true when the merge is no longer
    * wanted (the task was cancelled, or its worker lost it). Main then never gets its work.

@@ -60,6 +60,13 @@ export class MergedWorkIndex {
     return new MergedWorkIndex(await readMergedTasks(repositoryRoot, mainBranch));
   }
 
+  /** Reads main again: another machine moved it (a distributed run's worker, after syncing main). */
+  async reload(repositoryRoot: string, mainBranch: string): Promise<void> {
+    const merged = await readMergedTasks(repositoryRoot, mainBranch);
+    this.#merged.clear();
+    for (const [taskId, task] of merged) this.#merged.set(taskId, task);
+  }
+
   get(taskId: string): MergedTask | undefined {
     return this.#merged.get(taskId);
   }

@@ -18,6 +18,7 @@ import {
 } from './phases/index.ts';
 import type { RunStatusWord } from './run-report.ts';
 import type { RunServices } from './task-worker.ts';
+import type { AttachDistributedMerging } from './task-merger.ts';
 import type { MainVerification } from './verify-main.ts';
 
 export interface RunPipelineOptions extends RunServices {
@@ -57,6 +58,11 @@ export interface RunPipelineOptions extends RunServices {
   pollMilliseconds?: number;
   /** True while the run is paused: the scheduler claims no new task (see RunControlWatch). */
   isPaused?: () => boolean;
+  /**
+   * Set when the repository is shared through a remote (`loki run --repo`): the run's task workers
+   * merge through the merge coordinator, as workers on other machines do. Absent: the local queue.
+   */
+  distributed?: AttachDistributedMerging;
 }
 
 export interface RunOutcome {

@@ -10,6 +10,8 @@ export interface SchedulerOptions {
   requestedWorkers: number;
   /** Prefix of the worker ids of this process, e.g. `run:<run-id>:<pid>`. */
   workerIdPrefix: string;
+  /** Only claim tasks of these agent types (`loki worker --types`); absent: any. */
+  types?: readonly string[];
   /** How often an idle scheduler looks again (backoffs ending, tasks added from outside). */
   pollMilliseconds?: number;
   /**
@@ -100,7 +102,11 @@ export async function runScheduler(options: SchedulerOptions): Promise<Scheduler
       const workerId = `${options.workerIdPrefix}:w${claims}`;
       let task: Task | null;
       try {
-        task = await queue.claim({ workerId, leaseSeconds: context.config.leaseSeconds });
+        task = await queue.claim({
+          workerId,
+          leaseSeconds: context.config.leaseSeconds,
+          ...(options.types === undefined ? {} : { types: options.types }),
+        });
       } catch (error) {
         // A store that cannot be written (full, read-only, corrupt) ends the run, after the
         // tasks at work have ended.

@@ -6,7 +6,6 @@ import type { CommandRunner } from '../sandbox/index.ts';
 import type { Task } from '../store/index.ts';
 import type { Workspace } from '../workspace/index.ts';
 import type { AgentSource } from './agent-source.ts';
-import type { MergeQueue } from './merge-queue.ts';
 import type { MergedWorkIndex } from './merged-work.ts';
 import { placeAcceptanceTests, sealQaWork } from './task-steps/acceptance-step.ts';
 import { checkAgentType, runAgent } from './task-steps/agent-step.ts';
@@ -17,6 +16,7 @@ import type { TaskAttempt, TaskStep, TaskWorkHooks } from './task-steps/task-att
 import { TaskClaim } from './task-steps/task-claim.ts';
 import { openWorktree } from './task-steps/worktree-step.ts';
 import { readTaskPayload } from './task-payload.ts';
+import type { RemoteSync, TaskMerger } from './task-merger.ts';
 
 /** What a run works with, whoever uses it: the pipeline and each task worker. */
 export interface RunServices {
@@ -32,7 +32,10 @@ export interface RunServices {
 export interface TaskWorkerContext extends RunServices {
   runId: string;
   mainBranch: string;
-  mergeQueue: MergeQueue;
+  /** The run's merge queue, or on a distributed run the merge coordinator behind a remote merger. */
+  mergeQueue: TaskMerger;
+  /** Set when the run's repository is shared through a remote (distributed runs): see RemoteSync. */
+  remote?: RemoteSync;
   random?: RandomSource;
   governor: BudgetGovernor | null;
   /** What main already holds (loaded once per process, updated by each merge). */
@@ -65,6 +68,8 @@ export type TaskWorkOutcome =
 
 /** The steps of one claim before its merge, in order (task-steps/). */
 const STEPS_BEFORE_MERGE: readonly TaskStep[] = [
+  // On a distributed run: main and the task's branch as the shared remote has them.
+  syncWithRemote,
   // Main already holds its work (a run died before recording it): completed, nothing redone.
   completeIfAlreadyMerged,
   // An agent type the catalog does not know fails the task before anything is made for it.
@@ -81,6 +86,12 @@ const STEPS_BEFORE_MERGE: readonly TaskStep[] = [
   // Blind review of the verified change; blocking findings go back to the agent (review-step.ts).
   reviewChange,
 ];
+
+async function syncWithRemote(attempt: TaskAttempt): Promise<null> {
+  const { claim } = attempt;
+  await claim.context.remote?.prepareTask(claim.task.id, claim.context.signal);
+  return null;
+}
 
 /**
  * One claim of one task, end to end, as its steps: worktree → agent → verification and checkpoint

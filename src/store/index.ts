@@ -2,7 +2,7 @@ export type { BreakerSnapshot, BreakerState, BreakerTransition } from './breaker
 export { type EventsAppendedListener, EventsAppendedNotifier } from './events-appended-notifier.ts';
 export { checkSqliteStore, type StoreIntegrity } from './sqlite/check-sqlite-store.ts';
 export { isPostgresUrl, parsePostgresUrl, redactPostgresUrl } from './postgres/postgres-url.ts';
-export { PostgresStore, type PostgresStoreOptions } from './postgres/postgres-store.ts';
+export { ADVISORY_NAMESPACES, PostgresStore, type PostgresStoreOptions } from './postgres/postgres-store.ts';
 export { SqliteStore, type SqliteStoreOptions, type StoreRedactor } from './sqlite/sqlite-store.ts';
 export type {
   CancelledTasks,

@@ -33,3 +33,4 @@ export {
 export { assertStoreNotLost } from './store-history.ts';
 export { probeWorkspaceFault, toWorkspaceFault } from './workspace-faults.ts';
 export { LOKI_ENTRY_POINT } from './loki-entry-point.ts';
+export { isInsideGitWorkTree } from './git-repository.ts';

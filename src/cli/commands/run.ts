@@ -20,6 +20,7 @@ const STOPPING =
   'Stopping: agents are signalled and their tasks go back to the queue (Ctrl-C again to force)…';
 
 interface RunFlags extends RunSettingFlags {
+  repo?: string;
   dashboard?: boolean;
   deploy?: boolean;
   port?: string;
@@ -50,10 +51,17 @@ function addRunOptions(command: Command): Command {
     .option('--max-task-attempts <n>', 'attempts of one task before it is dead-lettered (default: 3)');
 }
 
+/** `loki run` and `loki resume` can coordinate a distributed run; `loki demo` cannot. */
+function addRepoOption(command: Command): Command {
+  return command.option(
+    '--repo <git-url>',
+    'share the run with loki worker processes on other machines through this git remote (needs --store postgres://…; run in a clone of it): this process merges and pushes main',
+  );
+}
+
 export function registerRunCommands(program: Command, context: CliContext): void {
   addRunOptions(
-    program
-      .command('run')
+    addRepoOption(program.command('run'))
       .description(
         'PRD → built, tested, merged product: Discovery, Architecture, then the task DAG in parallel',
       )
@@ -63,7 +71,9 @@ export function registerRunCommands(program: Command, context: CliContext): void
   });
 
   addRunOptions(
-    program.command('resume').description('continue the workspace’s interrupted run where it stopped'),
+    addRepoOption(
+      program.command('resume').description('continue the workspace’s interrupted run where it stopped'),
+    ),
   ).action(async (flags: RunFlags, command: Command) => {
     await executeRun(context, command, flags, null);
   });
@@ -164,7 +174,13 @@ async function executeRun(
   try {
     result = await runWorkspace(
       appContextOf(command, context),
-      { prdPath, flags, stopSignal: stop.signal, deploy: flags.deploy !== false },
+      {
+        prdPath,
+        flags,
+        stopSignal: stop.signal,
+        deploy: flags.deploy !== false,
+        ...(flags.repo === undefined ? {} : { repoUrl: flags.repo }),
+      },
       {
         started: (start) => {
           panel?.started(start);
@@ -190,6 +206,7 @@ async function executeRun(
         committed: (events) => commits.notify(events),
         progress: (progress) => panel?.progress(progress),
         warning: warn,
+        waiting: (text) => (json ? context.stderr(`loki: ${text}`) : say(text)),
       },
     );
   } finally {

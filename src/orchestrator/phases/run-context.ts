@@ -16,6 +16,7 @@ import { MergedWorkIndex } from '../merged-work.ts';
 import { currentBranch } from '../recover-workspace.ts';
 import type { RunPipelineOptions } from '../run-pipeline.ts';
 import { runScheduler, type SchedulerResult } from '../scheduler.ts';
+import type { DistributedMerging, TaskMerger } from '../task-merger.ts';
 import type { TaskWorkerContext } from '../task-worker.ts';
 import { type MainVerification, verifyMain } from '../verify-main.ts';
 import { WorkerLimiter } from '../worker-limit.ts';
@@ -48,6 +49,10 @@ export interface RunContext {
   /** Records an event of this run (its run id filled in). */
   readonly emit: (event: NewEvent) => void;
   readonly mergeQueue: MergeQueue;
+  /** What the run's task workers merge with: the merge queue, or on a distributed run the coordinator's. */
+  readonly taskMerger: TaskMerger;
+  /** Set on a distributed run (`--repo`): the merge coordinator beside the run, closed when it ends. */
+  readonly distributed: DistributedMerging | null;
   /** The branch work merges into (written by Bootstrap once the repository has a commit). */
   mainBranch: string;
   readonly products: RunProducts;
@@ -75,6 +80,8 @@ export async function createRunContext(options: RunPipelineOptions, runId: strin
   );
   const emit = (event: NewEvent) => options.emit({ ...event, runId: event.runId ?? runId });
   const mergeQueue = await createMergeQueue(options, runId, gates, products, emit);
+  const distributed =
+    options.distributed?.({ mergeQueue, runId, mainBranch: await currentBranch(paths.root) }) ?? null;
   // The planning agents get the same retry policy (and provider breaker) as the task agents.
   const planningRetry = taskRetryPolicy({
     config: options.config,
@@ -91,6 +98,8 @@ export async function createRunContext(options: RunPipelineOptions, runId: strin
     workspace,
     emit,
     mergeQueue,
+    taskMerger: distributed?.merger ?? mergeQueue,
+    distributed,
     mainBranch: 'main',
     products,
     runTasks: async () => {
@@ -183,7 +192,8 @@ async function createTaskScheduling(context: RunContext): Promise<() => Promise<
     workspace,
     runId,
     mainBranch: context.mainBranch,
-    mergeQueue: context.mergeQueue,
+    mergeQueue: context.taskMerger,
+    ...(context.distributed === null ? {} : { remote: context.distributed.remote }),
     source: options.source,
     runner: options.runner,
     verifyEnvironment: options.verifyEnvironment,

@@ -43,6 +43,7 @@ export async function mergeIntoMain(attempt: TaskAttempt): Promise<TaskWorkOutco
     title: task.title,
     branch: worktree.branch,
     verifyCommands: payload.verifyCommands,
+    workerId: claim.workerId,
     trailers: {
       [TASK_TRAILER]: task.id,
       ...(payload.resolves === undefined
