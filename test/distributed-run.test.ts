@@ -117,7 +117,7 @@ describe.skipIf('missing' in binaries)(
         const events = await store.listEvents({ types: ['task.claimed', 'task.completed'] });
         if (condition(tasks, events)) return;
         if (Date.now() > deadline) {
-          const output = processes.map((process) => process.output()).join('\n---\n');
+          const output = processes.map((each) => `${each.output()}${each.errorOutput()}`).join('\n---\n');
           throw new Error(`timed out waiting for ${description}; output so far:\n${output}`);
         }
         await delay(100);

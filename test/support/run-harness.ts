@@ -22,6 +22,8 @@ export interface RunningLoki {
   waitForOutput(pattern: RegExp, timeoutMilliseconds?: number): Promise<void>;
   /** What it printed on stdout so far. */
   output(): string;
+  /** What it printed on stderr so far. */
+  errorOutput(): string;
 }
 
 /** The real `loki` executable in a child process, its output collected as it comes. */
@@ -57,6 +59,7 @@ export function startLoki(
     child,
     done,
     output: () => stdout,
+    errorOutput: () => stderr,
     waitForOutput: (pattern, timeoutMilliseconds = 30_000) =>
       new Promise<void>((resolve, reject) => {
         const check = () => {
