@@ -1,0 +1,259 @@
+/**
+ * The merge hand-off between machines (DESIGN.md §3 Store and distribution), against a real
+ * PostgreSQL server and real git: a bare repository stands in for the shared remote, a worker's
+ * clone pushes task branches and asks through the store, and the merge coordinator (holding its
+ * advisory lock) merges them on its own clone and pushes main.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CoordinatorLock, MergeCoordinator, RemoteMerger } from '../src/distributed/index.ts';
+import { MergeQueue, type MergeResult } from '../src/orchestrator/index.ts';
+import { TaskQueue } from '../src/queue/index.ts';
+import { buildSandboxEnvironment, PlainRunner } from '../src/sandbox/index.ts';
+import { PostgresStore } from '../src/store/index.ts';
+import { gitOutput as git } from './support/git.ts';
+import { findPostgresBinaries, PostgresServer } from './support/postgres-server.ts';
+import { ChildProcessRegistry, waitForOutput } from './support/supervised-child.ts';
+
+const binaries = findPostgresBinaries();
+/** Deadline for a condition the test waits on; never a measure of speed. */
+const WAIT_LIMIT_MILLISECONDS = 120_000;
+const RUN_ID = 'run-dist';
+
+describe.skipIf('missing' in binaries)(
+  `merging across machines${'missing' in binaries ? ` (skipped: ${binaries.missing})` : ''}`,
+  () => {
+    const children = new ChildProcessRegistry();
+    let server: PostgresServer | undefined;
+    let database = '';
+    let root: string;
+    let remote: string;
+    let coordinatorClone: string;
+    let workerClone: string;
+    let store: PostgresStore;
+    let url: string;
+    const cleanups: (() => Promise<void>)[] = [];
+
+    beforeAll(async () => {
+      if ('directory' in binaries) server = await PostgresServer.start(binaries.directory);
+      database = new URL(await started().createDatabase('distributed')).pathname.slice(1);
+    }, 180_000);
+    afterAll(async () => {
+      await server?.stop();
+    });
+    beforeEach(async () => {
+      root = mkdtempSync(join(tmpdir(), 'loki-distributed-'));
+      remote = join(root, 'remote.git');
+      git(root, 'init', '--quiet', '--bare', '--initial-branch=main', remote);
+      const seed = join(root, 'seed');
+      mkdirSync(seed);
+      git(seed, 'init', '--quiet', '--initial-branch=main');
+      writeFileSync(join(seed, 'shared.txt'), 'line one\n');
+      git(seed, 'add', '--all');
+      git(seed, 'commit', '--quiet', '-m', 'initial');
+      git(seed, 'push', '--quiet', remote, 'main');
+      coordinatorClone = join(root, 'coordinator');
+      workerClone = join(root, 'worker');
+      git(root, 'clone', '--quiet', remote, coordinatorClone);
+      git(root, 'clone', '--quiet', remote, workerClone);
+      url = await started().createSchema(database);
+      store = await PostgresStore.open(url);
+      await store.createRun({ id: RUN_ID, prdPath: null, phase: 'development' });
+    });
+    afterEach(async () => {
+      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+      await children.killAll();
+      await store.close();
+      rmSync(root, { recursive: true, force: true });
+    });
+
+    function started(): PostgresServer {
+      if (server === undefined) throw new Error('the test PostgreSQL server is not running');
+      return server;
+    }
+
+    /** A task claimed by `workerId`, with its branch in the worker's clone writing `files`. */
+    async function claimedTask(
+      taskId: string,
+      workerId: string,
+      files: Record<string, string>,
+    ): Promise<void> {
+      const queue = new TaskQueue(store);
+      await queue.enqueue({ id: taskId, type: 'eng-backend', title: `Write ${taskId}`, runId: RUN_ID });
+      expect((await queue.claim({ workerId, taskId }))?.id).toBe(taskId);
+      git(workerClone, 'checkout', '--quiet', '-b', `loki/${taskId}`, 'origin/main');
+      for (const [name, content] of Object.entries(files)) writeFileSync(join(workerClone, name), content);
+      git(workerClone, 'add', '--all');
+      git(workerClone, 'commit', '--quiet', '-m', `work of ${taskId}`);
+      git(workerClone, 'checkout', '--quiet', '--detach');
+    }
+
+    /** This process as the coordinator: its lock, its merge queue on its clone, deciding requests. */
+    async function startCoordinator(): Promise<void> {
+      const lock = await CoordinatorLock.acquire({ storeUrl: url, runId: RUN_ID });
+      const mergeQueue = new MergeQueue({
+        repositoryRoot: coordinatorClone,
+        workDirectory: join(root, 'coordinator-work'),
+        commandRunner: new PlainRunner(),
+        verifyEnvironment: buildSandboxEnvironment(process.env),
+      });
+      const stop = new AbortController();
+      const failures: unknown[] = [];
+      const coordinator = new MergeCoordinator({
+        store,
+        queue: new TaskQueue(store),
+        runId: RUN_ID,
+        repositoryRoot: coordinatorClone,
+        remoteUrl: remote,
+        mainBranch: 'main',
+        mergeQueue,
+        signal: AbortSignal.any([stop.signal, lock.lost]),
+        onFatal: (error) => failures.push(error),
+        pollMilliseconds: 500,
+      });
+      coordinator.start();
+      cleanups.push(async () => {
+        stop.abort();
+        await coordinator.stopped();
+        await mergeQueue.close();
+        await lock.release();
+        expect(failures).toEqual([]);
+      });
+    }
+
+    function requestMerge(taskId: string, workerId: string): Promise<MergeResult> {
+      const merger = new RemoteMerger({
+        repositoryRoot: workerClone,
+        remoteUrl: remote,
+        store,
+        runId: RUN_ID,
+        pollMilliseconds: 500,
+      });
+      return merger.merge({
+        taskId,
+        agentType: 'eng-backend',
+        title: `Write ${taskId}`,
+        branch: `loki/${taskId}`,
+        verifyCommands: [],
+        workerId,
+        trailers: { 'Loki-Task': taskId },
+      });
+    }
+
+    function remoteMainFiles(): string[] {
+      return git(remote, 'ls-tree', '-r', '--name-only', 'main').split('\n');
+    }
+
+    it('merges a worker’s pushed branch onto the remote’s main, and answers a conflict as such', async () => {
+      await startCoordinator();
+      await claimedTask('a', 'w1', { 'a.txt': 'a\n', 'shared.txt': 'line one\nfrom a\n' });
+      const merged = await requestMerge('a', 'w1');
+      expect(merged.outcome).toBe('merged');
+      if (merged.outcome !== 'merged') return;
+      expect(git(remote, 'rev-parse', 'main')).toBe(merged.commit);
+      expect(remoteMainFiles()).toContain('a.txt');
+      expect(git(remote, 'log', '-1', '--format=%(trailers:key=Loki-Task,valueonly)', 'main')).toBe('a');
+
+      // b branched from the old main and changes the same line: a conflict, main untouched.
+      await claimedTask('b', 'w1', { 'shared.txt': 'line one\nfrom b\n' });
+      const conflict = await requestMerge('b', 'w1');
+      expect(conflict.outcome).toBe('conflict');
+      if (conflict.outcome === 'conflict') expect(conflict.files).toContain('shared.txt');
+      expect(git(remote, 'rev-parse', 'main')).toBe(merged.commit);
+      const decided = await store.listEvents({ types: ['merge.decided'] });
+      expect(decided.map((event) => event.type === 'merge.decided' && event.data.outcome)).toEqual([
+        'merged',
+        'conflict',
+      ]);
+    }, 120_000);
+
+    it('withdraws a request from a worker that no longer holds the task', async () => {
+      await startCoordinator();
+      await claimedTask('c', 'w-new', { 'c.txt': 'c\n' });
+      // The request names w-old: its lease was lost and w-new holds the task now.
+      const result = await requestMerge('c', 'w-old');
+      expect(result.outcome).toBe('withdrawn');
+      expect(remoteMainFiles()).not.toContain('c.txt');
+      const [decision] = await store.listEvents({ types: ['merge.decided'] });
+      expect(decision?.type === 'merge.decided' && decision.data.details).toContain('no longer holds');
+    }, 120_000);
+
+    it('decides a request main already holds (a coordinator died after pushing) merged, alreadyOnMain, merging nothing twice', async () => {
+      await claimedTask('d', 'w1', { 'd.txt': 'd\n' });
+      const merger = requestMerge('d', 'w1');
+      await waitForEvent('merge.requested');
+      // The coordinator that died: it merged d and pushed main, then was killed before deciding.
+      git(coordinatorClone, 'fetch', '--quiet', remote, 'refs/heads/loki/d');
+      git(coordinatorClone, 'merge', '--quiet', '--squash', 'FETCH_HEAD');
+      git(coordinatorClone, 'commit', '--quiet', '-m', 'checkpoint of d', '--trailer', 'Loki-Task: d');
+      git(coordinatorClone, 'push', '--quiet', remote, 'main');
+      const pushedMain = git(remote, 'rev-parse', 'main');
+      // Its clone is gone with it: the next coordinator starts from a clone made before the push.
+      rmSync(coordinatorClone, { recursive: true, force: true });
+      git(root, 'clone', '--quiet', remote, coordinatorClone);
+      git(coordinatorClone, 'reset', '--quiet', '--hard', 'HEAD~1');
+
+      await startCoordinator();
+      const result = await merger;
+      expect(result).toEqual({ outcome: 'merged', commit: pushedMain, previousMain: expect.any(String) });
+      const [decision] = await store.listEvents({ types: ['merge.decided'] });
+      expect(decision?.type === 'merge.decided' && decision.data.alreadyOnMain).toBe(true);
+      expect(git(remote, 'rev-parse', 'main')).toBe(pushedMain);
+      expect(
+        git(remote, 'log', '--format=%s', 'main')
+          .split('\n')
+          .filter((subject) => subject.includes(' d')),
+      ).toEqual(['checkpoint of d']);
+    }, 120_000);
+
+    it('frees the lock when its holder is killed with SIGKILL, and another process takes it', async () => {
+      const holder = children.start(
+        'holder',
+        join(import.meta.dirname, 'support', 'coordinator-lock-holder.ts'),
+        [url, RUN_ID],
+        {
+          stdin: 'pipe',
+        },
+      );
+      await waitForOutput([holder], () => holder.lines.includes('locked'), {
+        description: 'the holder to take the lock',
+        timeoutMilliseconds: WAIT_LIMIT_MILLISECONDS,
+      });
+      let isWaiting = false;
+      const taking = CoordinatorLock.acquire({
+        storeUrl: url,
+        runId: RUN_ID,
+        pollMilliseconds: 200,
+        onWaiting: () => {
+          isWaiting = true;
+        },
+      });
+      await pollUntil(() => isWaiting, 'the second process to wait for the lock');
+      await holder.kill();
+      const lock = await taking;
+      expect(lock.lost.aborted).toBe(false);
+      await lock.release();
+    }, 120_000);
+
+    async function waitForEvent(type: 'merge.requested'): Promise<void> {
+      await pollUntilAsync(
+        async () => (await store.listEvents({ types: [type] })).length > 0,
+        `a ${type} event`,
+      );
+    }
+  },
+);
+
+async function pollUntil(condition: () => boolean, description: string): Promise<void> {
+  await pollUntilAsync(async () => condition(), description);
+}
+
+async function pollUntilAsync(condition: () => Promise<boolean>, description: string): Promise<void> {
+  const deadline = Date.now() + WAIT_LIMIT_MILLISECONDS;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`no ${description} within ${WAIT_LIMIT_MILLISECONDS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
