@@ -73,7 +73,7 @@ describe.skipIf('missing' in binaries)(
           '--script',
           fixture.sessionPath,
           '--parallel',
-          '0',
+          '1',
           '--no-dashboard',
         ],
         MACHINE_ENV,
@@ -124,6 +124,30 @@ describe.skipIf('missing' in binaries)(
       }
     }
 
+    /** The process name in the task worker ids of `worker` (`worker:<host>:<pid>`), once it has claimed. */
+    async function processNamed(
+      store: PostgresStore,
+      worker: RunningLoki,
+      processes: readonly RunningLoki[],
+    ): Promise<string> {
+      const suffix = `:${String(worker.child.pid)}`;
+      let name = '';
+      await waitForStore(
+        store,
+        (_tasks, events) => {
+          const claim = events.find(
+            (event) => event.type === 'task.claimed' && processOf(event.data.workerId).endsWith(suffix),
+          );
+          if (claim?.type !== 'task.claimed') return false;
+          name = processOf(claim.data.workerId);
+          return name.startsWith('worker:');
+        },
+        `worker ${String(worker.child.pid)} to claim a task`,
+        processes,
+      );
+      return name;
+    }
+
     /** Who completed each task: the worker process of its `task.completed` event. */
     async function completersByTask(store: PostgresStore): Promise<Map<string, string>> {
       const completed = await store.listEvents({ types: ['task.completed'] });
@@ -144,19 +168,8 @@ describe.skipIf('missing' in binaries)(
       const coordinator = startCoordinator(workspace, fixture, url, 'coordinator', 'run');
       const first = startWorker(workspace, fixture, url, 'first');
       const everyone = [coordinator, first];
-      // The first worker alone until it has claimed: its claims name its process.
-      let firstProcess = '';
-      await waitForStore(
-        store,
-        (_tasks, events) => {
-          const claim = events.find((event) => event.type === 'task.claimed');
-          if (claim?.type !== 'task.claimed') return false;
-          firstProcess = processOf(claim.data.workerId);
-          return true;
-        },
-        'the first worker to claim a task',
-        everyone,
-      );
+      // A worker's task workers are `worker:<host>:<pid>:w<n>`: its claims name its process.
+      const firstProcess = await processNamed(store, first, everyone);
       everyone.push(
         startWorker(workspace, fixture, url, 'second'),
         startWorker(workspace, fixture, url, 'third'),
@@ -189,9 +202,12 @@ describe.skipIf('missing' in binaries)(
       // Every task on the remote's main exactly once.
       const merged = remoteMergedTaskIds(fixture.remote);
       expect([...merged].sort()).toEqual(fortyTasks().map((task) => task.id));
-      // Each worker did some; the coordinator (--parallel 0) did none.
+      // Each worker did some.
       const completers = await completersByTask(store);
-      expect(new Set(completers.values()).size).toBe(3);
+      const workerProcesses = [firstProcess];
+      for (const worker of everyone.slice(2))
+        workerProcesses.push(await processNamed(store, worker, everyone));
+      for (const process of workerProcesses) expect([...completers.values()]).toContain(process);
       // What the killed worker held was finished by another.
       for (const taskId of heldAtTheKill) {
         expect(completers.get(taskId)).toBeDefined();
@@ -214,7 +230,8 @@ describe.skipIf('missing' in binaries)(
       );
       first.child.kill('SIGKILL');
       await first.done;
-      const second = startCoordinator(workspace, fixture, url, 'second-coordinator', 'resume');
+      // Another machine's `loki run` finds the run in the store and takes over as its coordinator.
+      const second = startCoordinator(workspace, fixture, url, 'second-coordinator', 'run');
 
       const outcome = await second.done;
       expect(outcome.exitCode, `${outcome.stdout}\n${outcome.stderr}`).toBe(0);
