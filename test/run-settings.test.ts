@@ -143,7 +143,6 @@ describe('run settings', () => {
     expect(resumed.exitCode, resumed.stdout.slice(-3000) + resumed.stderr).toBe(0);
     expect(resumed.stdout).not.toContain('live: http');
     expect(existsSync(join(workspace.root, '.loki', 'deploy', 'supervisor.pid'))).toBe(false);
-    expect(resumed.stdout).toContain('not deployed (--no-deploy)');
     expect(settingsLine(resumed.stdout)).toMatch(/no deploy, store sqlite \(from the run\)$/);
     await using opened = await openWorkspace(workspace.root, { clock: systemClock });
     expect((await opened.store.getLatestRun())?.settings).toMatchObject({ deploy: false });

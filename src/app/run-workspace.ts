@@ -41,8 +41,6 @@ export interface RunRequest {
   flags: RunSettingFlags;
   /** Aborting it stops the run gracefully, as a stop request does: tasks go back to the queue. */
   stopSignal?: AbortSignal;
-  /** Deploy main locally at the end of Deployment (default true; false: --no-deploy). */
-  deploy?: boolean;
 }
 
 /** What the run is about to do, said once before it starts working. */
@@ -273,7 +271,7 @@ async function runSession(session: RunSession): Promise<RunResult> {
       emit: writer.emit,
       flush: () => writer.flush(),
       maxTaskAttempts: settings.maxTaskAttempts,
-      deploy: session.request.deploy !== false,
+      deploy: settings.deploy,
       isPaused: () => control.isPaused,
     });
     // A run stopped by a store fault (an event it could not write) ends with that fault alone: a
