@@ -48,6 +48,8 @@ export interface RunContext {
   /** Records an event of this run (its run id filled in). */
   readonly emit: (event: NewEvent) => void;
   readonly mergeQueue: MergeQueue;
+  /** `.loki/config/gates.yaml`, read once when the run started. */
+  readonly gates: GatesConfig;
   /** The branch work merges into (written by Bootstrap once the repository has a commit). */
   mainBranch: string;
   readonly products: RunProducts;
@@ -91,6 +93,7 @@ export async function createRunContext(options: RunPipelineOptions, runId: strin
     workspace,
     emit,
     mergeQueue,
+    gates,
     mainBranch: 'main',
     products,
     runTasks: async () => {
