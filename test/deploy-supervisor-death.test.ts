@@ -1,0 +1,108 @@
+/**
+ * The apps of the local target die with their supervisor, also where bubblewrap (whose
+ * --die-with-parent does it for sandboxed apps) is not used: a supervisor killed with SIGKILL
+ * leaves no release's process behind.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { findExecutable } from '../src/sandbox/index.ts';
+import { loki, lokiProcess, parseJsonOutput, TempWorkspace } from './support/cli-harness.ts';
+import {
+  commitVersion,
+  fetchText,
+  pollUntil,
+  supervisorStatus,
+  writeDeployableProduct,
+} from './support/deploy-fixture.ts';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+});
+
+/**
+ * PATH with node, git and tar but no bwrap: Loki finds no sandbox, so the supervisor runs its apps
+ * as plain processes (the case under test).
+ */
+function pathWithoutBubblewrap(): string {
+  const directory = mkdtempSync(join(tmpdir(), 'loki-no-bwrap-'));
+  cleanups.push(() => rmSync(directory, { recursive: true, force: true }));
+  for (const tool of ['git', 'tar']) {
+    const found = findExecutable(tool, process.env.PATH);
+    if (found === undefined) throw new Error(`${tool} is not on PATH`);
+    symlinkSync(found, join(directory, tool));
+  }
+  return [dirname(process.execPath), directory].join(':');
+}
+
+/** The pids of the processes whose process group is `groupId`, from /proc. */
+function processGroupMembers(groupId: number): number[] {
+  const members: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      // The process ended between the listing and the read: not a member any more.
+      continue;
+    }
+    // Fields after the command name (which may hold spaces, so cut at its closing parenthesis):
+    // state, ppid, pgrp.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) === groupId) members.push(Number(entry));
+  }
+  return members;
+}
+
+function commandLineOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${String(pid)}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    // Gone already.
+    return '';
+  }
+}
+
+describe('the local target without bubblewrap', () => {
+  it.skipIf(process.platform !== 'linux')(
+    'leaves no app process behind when the supervisor is killed with SIGKILL',
+    async () => {
+      const workspace = new TempWorkspace('loki-deploy-orphans-');
+      const env = { PATH: pathWithoutBubblewrap() };
+      cleanups.push(() => {
+        lokiProcess(workspace, ['deploy', 'stop'], env);
+        workspace[Symbol.dispose]();
+      });
+      const init = await loki(workspace, ['init'], { env });
+      expect(init.exitCode, init.stderr).toBe(0);
+      writeDeployableProduct(workspace);
+      commitVersion(workspace, '1');
+      const deployed = lokiProcess(workspace, ['deploy', '--json'], env);
+      expect(deployed.exitCode, deployed.stderr).toBe(0);
+      const url = parseJsonOutput<{ url: string | null }>(deployed).url ?? '';
+      expect(await fetchText(url)).toBe('version 1');
+
+      const supervisor = await supervisorStatus(workspace);
+      const app = supervisor?.apps.find((candidate) => candidate.version === 'v1');
+      const groupId = app?.pid ?? 0;
+      expect(groupId).toBeGreaterThan(0);
+      const members = processGroupMembers(groupId);
+      const commandLines = members.map(commandLineOf);
+      // Plain processes (no sandbox), the release's server among them.
+      expect(commandLines.join('\n')).not.toMatch(/bwrap/);
+      expect(commandLines.some((line) => line.includes('node server.js'))).toBe(true);
+
+      process.kill(supervisor?.pid ?? 0, 'SIGKILL');
+      await pollUntil(
+        'the app processes of the killed supervisor ended',
+        () => Promise.resolve(processGroupMembers(groupId).map(commandLineOf)),
+        (left) => left.length === 0,
+      );
+      expect(await fetchText(url)).toBeNull();
+    },
+    180_000,
+  );
+});
