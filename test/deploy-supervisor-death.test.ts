@@ -66,9 +66,21 @@ function commandLineOf(pid: number): string {
   }
 }
 
+/** The v1 app's process group and its server's pid: plain processes (no sandbox). */
+async function serverOf(workspace: TempWorkspace): Promise<{ groupId: number; serverPid: number }> {
+  const app = (await supervisorStatus(workspace))?.apps.find((candidate) => candidate.version === 'v1');
+  const groupId = app?.pid ?? 0;
+  expect(groupId).toBeGreaterThan(0);
+  const members = processGroupMembers(groupId);
+  expect(members.map(commandLineOf).join('\n')).not.toMatch(/bwrap/);
+  const serverPid = members.find((pid) => commandLineOf(pid).startsWith('node server.js')) ?? 0;
+  expect(serverPid, members.map(commandLineOf).join('\n')).toBeGreaterThan(0);
+  return { groupId, serverPid };
+}
+
 describe('the local target without bubblewrap', () => {
   it.skipIf(process.platform !== 'linux')(
-    'leaves no app process behind when the supervisor is killed with SIGKILL',
+    'restarts a crashed app, and leaves no app process behind when the supervisor is killed with SIGKILL',
     async () => {
       const workspace = new TempWorkspace('loki-deploy-orphans-');
       const env = { PATH: pathWithoutBubblewrap() };
@@ -85,15 +97,23 @@ describe('the local target without bubblewrap', () => {
       const url = parseJsonOutput<{ url: string | null }>(deployed).url ?? '';
       expect(await fetchText(url)).toBe('version 1');
 
+      // The server crashing on its own is still seen, and restarted.
+      const first = await serverOf(workspace);
+      process.kill(first.serverPid, 'SIGKILL');
+      await pollUntil(
+        'the crashed server restarted',
+        async () => (await supervisorStatus(workspace))?.apps.find((candidate) => candidate.version === 'v1'),
+        (state) =>
+          state !== undefined && state.restarts >= 1 && state.pid !== null && state.pid !== first.groupId,
+      );
+      await pollUntil(
+        'the restarted server answers',
+        () => fetchText(url),
+        (body) => body === 'version 1',
+      );
+
       const supervisor = await supervisorStatus(workspace);
-      const app = supervisor?.apps.find((candidate) => candidate.version === 'v1');
-      const groupId = app?.pid ?? 0;
-      expect(groupId).toBeGreaterThan(0);
-      const members = processGroupMembers(groupId);
-      const commandLines = members.map(commandLineOf);
-      // Plain processes (no sandbox), the release's server among them.
-      expect(commandLines.join('\n')).not.toMatch(/bwrap/);
-      expect(commandLines.some((line) => line.includes('node server.js'))).toBe(true);
+      const { groupId } = await serverOf(workspace);
 
       process.kill(supervisor?.pid ?? 0, 'SIGKILL');
       await pollUntil(
