@@ -3,12 +3,13 @@
  * the store"): recorded in the store when it starts, reused by a plain `loki resume`, overridden by
  * flags given again (and those overrides recorded in turn). No secret is ever recorded.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../src/clock/index.ts';
 import { openWorkspace } from '../src/workspace/index.ts';
 import { loki, TempWorkspace } from './support/cli-harness.ts';
+import { stopDeploymentAtEnd } from './support/deploy-fixture.ts';
 import { mergedTaskIds, prepareRun, startLoki } from './support/run-harness.ts';
 
 const files = (id: string) => ({ [`files/${id}.txt`]: `content of ${id}\n` });
@@ -18,6 +19,12 @@ const PATH_WITHOUT_AGENT_CLIS = (process.env.PATH ?? '')
   .split(':')
   .filter((directory) => !directory.includes('node_modules'))
   .join(':');
+
+/** A product the Deployment phase can start: it answers every path, `/health` included. */
+const SERVER_SOURCE = `require('node:http')
+  .createServer((request, response) => response.end('ok'))
+  .listen(Number(process.env.PORT), '127.0.0.1');
+`;
 
 /** The `settings:` line a run prints under its first line. */
 function settingsLine(stdout: string): string {
@@ -104,6 +111,41 @@ describe('run settings', () => {
     expect(again.stdout).toContain('already completed');
     await using opened = await openWorkspace(workspace.root, { clock: systemClock });
     expect(JSON.stringify(await opened.store.listEvents())).not.toContain('sk-ant-never-recorded');
+  }, 180_000);
+
+  it('keeps --no-deploy when a plain loki resume continues the run: nothing is deployed', async () => {
+    using workspace = new TempWorkspace('loki-settings-');
+    await using _deployment = stopDeploymentAtEnd(workspace);
+    const args = prepareRun(
+      workspace,
+      {
+        tasks: [
+          { id: 'server', files: { 'server.js': SERVER_SOURCE } },
+          { id: 'notes', files: files('notes') },
+        ],
+        latencyMilliseconds: 300,
+        deployment: { startCommand: 'node server.js', healthPath: '/health' },
+      },
+      1,
+    );
+    // Only the quick gates: this test is about what the Deployment phase does, not the app gates.
+    mkdirSync(join(workspace.root, '.loki', 'config'), { recursive: true });
+    writeFileSync(
+      join(workspace.root, '.loki', 'config', 'gates.yaml'),
+      'qa: [unit-tests]\ndeployment: [unit-tests]\n',
+    );
+    const first = startLoki(workspace, ['run', 'prd.md', ...args, '--no-deploy', '--no-dashboard']);
+    await first.waitForOutput(/ started \(attempt 1\)/, 60_000);
+    first.child.kill('SIGKILL');
+    await first.done;
+
+    const resumed = await loki(workspace, ['resume', '--no-dashboard']);
+    expect(resumed.exitCode, resumed.stdout.slice(-3000) + resumed.stderr).toBe(0);
+    expect(resumed.stdout).not.toContain('live: http');
+    expect(existsSync(join(workspace.root, '.loki', 'deploy', 'supervisor.pid'))).toBe(false);
+    expect(settingsLine(resumed.stdout)).toMatch(/no deploy, store sqlite \(from the run\)$/);
+    await using opened = await openWorkspace(workspace.root, { clock: systemClock });
+    expect((await opened.store.getLatestRun())?.settings).toMatchObject({ deploy: false });
   }, 180_000);
 
   it('refuses a plain resume with nothing to resume, without asking for a provider', async () => {

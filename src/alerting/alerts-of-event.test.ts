@@ -19,6 +19,12 @@ describe('alertsOfEvent', () => {
     expect(alertsOfEvent(deployed('live'), 'shop')).toEqual([
       expect.objectContaining({ action: 'resolve', dedupKey: 'loki/run-1/deploy/local' }),
     ]);
+    // `loki deploy` belongs to no run: the alert names the deploy, not a run without an id.
+    const [outsideRun] = alertsOfEvent({ ...deployed('rolled_back'), runId: null }, 'shop');
+    expect(outsideRun).toMatchObject({
+      dedupKey: 'loki/deploy/local',
+      title: 'Loki deploy rolled back on local',
+    });
   });
 
   it('maps each end of a run to its severity and leaves a stop the user asked for alone', () => {

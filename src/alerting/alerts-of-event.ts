@@ -109,20 +109,24 @@ export function alertsOfEvent(event: AlertableEvent, source: string): Alert[] {
     }
     return [];
   }
-  if (event.type === RELEASE_DEPLOYED) return alertsOfDeployment(data, base, runName);
+  if (event.type === RELEASE_DEPLOYED) return alertsOfDeployment(data, base, event.runId);
   return [];
 }
 
 type AlertBase = Pick<Alert, 'runId' | 'source' | 'createdAt' | 'eventType'>;
 
-/** A rolled-back deploy is critical, one that could not start an error; a live one closes either. */
-function alertsOfDeployment(data: Record<string, unknown>, base: AlertBase, runName: string): Alert[] {
+/**
+ * A rolled-back deploy is critical, one that could not start an error; a live one closes either. A
+ * deploy of a run is named after the run; one of `loki deploy` (no run) after the target alone.
+ */
+function alertsOfDeployment(data: Record<string, unknown>, base: AlertBase, runId: string | null): Alert[] {
   const target = typeof data.target === 'string' ? data.target : 'unknown';
   const version = typeof data.version === 'string' ? data.version : null;
   const reason = typeof data.reason === 'string' ? data.reason : 'no reason recorded';
+  const who = runId === null ? 'Loki' : `Loki run ${runId}:`;
   const alert = {
     ...base,
-    dedupKey: `loki/${runName}/deploy/${target}`,
+    dedupKey: runId === null ? `loki/deploy/${target}` : `loki/${runId}/deploy/${target}`,
     details: { target, version, status: typeof data.status === 'string' ? data.status : null, reason },
   };
   if (data.status === 'rolled_back') {
@@ -131,7 +135,7 @@ function alertsOfDeployment(data: Record<string, unknown>, base: AlertBase, runN
         ...alert,
         action: 'trigger',
         severity: 'critical',
-        title: `Loki run ${runName}: deploy rolled back on ${target}`,
+        title: `${who} deploy rolled back on ${target}`,
         summary: `Release ${version ?? ''} was rolled back: ${reason}. The release before it keeps serving; see the deploy report.`,
       },
     ];
@@ -142,7 +146,7 @@ function alertsOfDeployment(data: Record<string, unknown>, base: AlertBase, runN
         ...alert,
         action: 'trigger',
         severity: 'error',
-        title: `Loki run ${runName}: deploy failed on ${target}`,
+        title: `${who} deploy failed on ${target}`,
         summary: `Release ${version ?? ''} could not be built or started: ${reason}.`,
       },
     ];

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { startRunAlerting } from '../alerting/index.ts';
 import {
   type ConfiguredTarget,
   createConfiguredTarget,
@@ -13,7 +14,9 @@ import {
   type RollbackResult,
   type TargetStatus,
 } from '../deploy/index.ts';
+import { loadGatesConfig } from '../config/index.ts';
 import { usageError } from '../errors/index.ts';
+import { ALL_GATES, createLiveAppGates } from '../gates/index.ts';
 import type { CommandRunner } from '../sandbox/index.ts';
 import { buildSandboxEnvironment, detectCommandRunner, findExecutable } from '../sandbox/index.ts';
 import type { Workspace } from '../workspace/index.ts';
@@ -29,6 +32,8 @@ export interface DeployRequest {
   healthTimeoutSeconds?: number;
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
+  /** Something the user should know that does not change the deployment (an alert not delivered). */
+  onWarning?: (message: string) => void;
 }
 
 /**
@@ -53,10 +58,24 @@ function targetOf(workspace: Workspace, runner: CommandRunner | null, env: NodeJ
   return configuredOf(workspace, runner, env).target;
 }
 
-/** `loki deploy`: a release of main built, verified and put live on the configured target. */
+/**
+ * `loki deploy`: a release of main built, verified and put live on the configured target. Its
+ * `release.deployed` event reaches the alert channels of alerting.yaml, as a run's does: a release
+ * rolled back or failed alerts, a live one resolves the incident.
+ */
 export async function deployProduct(context: AppContext, request: DeployRequest): Promise<DeploymentResult> {
   await using workspace = await openAppWorkspace(context);
-  return await deployWorkspace(workspace, context.env, { ...request, runId: null });
+  // An invalid alerting.yaml is refused here, before anything is built.
+  const alerting = startRunAlerting(context, (text) => request.onWarning?.(`alerting: ${text}`));
+  const forget = workspace.store.onEventsAppended((events) => {
+    for (const event of events) alerting.notice(event);
+  });
+  try {
+    return await deployWorkspace(workspace, context.env, { ...request, runId: null });
+  } finally {
+    forget();
+    await alerting.close();
+  }
 }
 
 /** The deployment of a workspace already open (the run's Deployment phase comes through here too). */
@@ -69,19 +88,33 @@ export async function deployWorkspace(
   const { runner } = await detectCommandRunner({ env, signal });
   const root = workspace.paths.root;
   const configured = configuredOf(workspace, runner, env);
-  const spec = readDeploySpec(workspace.paths.specsDirectory);
+  const specOfArchitecture = readDeploySpec(workspace.paths.specsDirectory);
+  const spec =
+    configured.healthPath === null
+      ? specOfArchitecture
+      : { ...specOfArchitecture, healthPath: configured.healthPath };
+  // A broken gates.yaml is refused here, before anything is built (exit 2).
+  const gates = loadGatesConfig(
+    root,
+    ALL_GATES.map((gate) => gate.name),
+  );
   return deployRelease({
     store: workspace.store,
     target: configured.target,
     repositoryRoot: root,
     releasesDirectory: join(workspace.paths.lokiDirectory, 'releases'),
     commit: request.commit ?? 'HEAD',
-    spec: configured.healthPath === null ? spec : { ...spec, healthPath: configured.healthPath },
+    spec,
     strategy: request.strategy ?? configured.strategy,
     runner,
     buildEnv: buildSandboxEnvironment(env, { overrides: { CI: 'true' } }),
     targetEnv: env,
     runId: request.runId,
+    extraChecks: createLiveAppGates({
+      config: gates,
+      healthPath: spec.healthPath,
+      smokePaths: spec.smokePaths,
+    }),
     signal,
     ...(request.healthTimeoutSeconds === undefined
       ? {}

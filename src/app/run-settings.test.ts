@@ -16,6 +16,7 @@ const RECORDED: RunSettingsData = {
   maxTaskAttempts: 4,
   perpetual: true,
   maxIterations: 5,
+  deploy: false,
   store: { kind: 'sqlite', location: '/runs/.loki/loki.db' },
 };
 
@@ -59,8 +60,19 @@ describe('resolveRunSettings', () => {
     expect(resolved.given).toEqual([]);
     expect(describeRunSettings(resolved)).toBe(
       'provider scripted, models default recorded-model, script /runs/session.json, parallel 3, budget $2, ' +
-        'max task attempts 4, perpetual, max iterations 5, store sqlite (from the run)',
+        'max task attempts 4, perpetual, max iterations 5, no deploy, store sqlite (from the run)',
     );
+  });
+
+  it('keeps --no-deploy on resume; --deploy given again deploys; a run recorded without it deploys', () => {
+    expect(resolveWith({}, RECORDED).settings.deploy).toBe(false);
+    const deployed = resolveWith({ deploy: true }, RECORDED);
+    expect(deployed.settings.deploy).toBe(true);
+    expect(deployed.given).toEqual(['deploy']);
+    const { deploy: _deploy, ...older } = RECORDED;
+    expect(resolveWith({}, older as RunSettingsData).settings.deploy).toBe(true);
+    const skipped = resolveWith({ provider: 'scripted', deploy: false }, null);
+    expect(describeRunSettings(skipped)).toContain('no deploy (from --no-deploy)');
   });
 
   it('lets flags and -c given again win, and says where each came from', () => {
@@ -97,6 +109,7 @@ describe('resolveRunSettings', () => {
       maxTaskAttempts: 3,
       perpetual: false,
       maxIterations: null,
+      deploy: true,
       store: RECORDED.store,
     });
     expect(describeRunSettings(resolved)).toBe(

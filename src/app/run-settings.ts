@@ -15,6 +15,8 @@ export interface RunSettingFlags {
   perpetual?: boolean;
   maxIterations?: string;
   maxTaskAttempts?: string;
+  /** false: --no-deploy; true: --deploy (deploys a run started with --no-deploy); undefined: neither. */
+  deploy?: boolean;
 }
 
 export type RunSettingKey = Exclude<keyof RunSettingsData, 'store'>;
@@ -164,7 +166,7 @@ function pickProviderSettings(picker: SettingPicker, options: ResolveOptions) {
   return { provider, models, script, selection };
 }
 
-/** Parallelism, budget, attempts and Growth: each from its flag, the run, or the configuration. */
+/** Parallelism, budget, attempts, Growth and deployment: each from its flag, the run, or the configuration. */
 function pickRunLimits(picker: SettingPicker, options: ResolveOptions) {
   const { flags, config, recorded } = options;
   const values = config.values;
@@ -219,7 +221,14 @@ function pickRunLimits(picker: SettingPicker, options: ResolveOptions) {
     recorded?.maxIterations,
     () => ({ value: null, label: 'default' }),
   );
-  return { parallel, budgetUsd, maxTaskAttempts, perpetual, maxIterations };
+  // A run recorded before this setting was kept has none (undefined): it deploys, as it did then.
+  const deploy = picker.pick(
+    'deploy',
+    { flag: { value: flags.deploy, label: flags.deploy === false ? '--no-deploy' : '--deploy' } },
+    recorded?.deploy,
+    () => ({ value: true, label: 'default' }),
+  );
+  return { parallel, budgetUsd, maxTaskAttempts, perpetual, maxIterations, deploy };
 }
 
 /**
@@ -240,6 +249,7 @@ export function describeRunSettings(resolved: ResolvedRunSettings): string {
     ['maxTaskAttempts', `max task attempts ${settings.maxTaskAttempts}`],
     ['perpetual', settings.perpetual ? 'perpetual' : null],
     ['maxIterations', settings.maxIterations === null ? null : `max iterations ${settings.maxIterations}`],
+    ['deploy', settings.deploy ? null : 'no deploy'],
     // The store is where the run lives, so it is the run's own whenever the run is resumed.
     ['store', `store ${settings.store.kind}`],
   ];

@@ -49,8 +49,6 @@ export interface RunRequest {
   flags: RunSettingFlags;
   /** Aborting it stops the run gracefully, as a stop request does: tasks go back to the queue. */
   stopSignal?: AbortSignal;
-  /** Deploy main locally at the end of Deployment (default true; false: --no-deploy). */
-  deploy?: boolean;
   /**
    * `--repo GIT_URL`: a distributed run. The current directory is a clone of it; this process
    * takes the merge coordinator's lock (waiting for another coordinator of the run to end) and
@@ -309,7 +307,7 @@ async function runSession(session: RunSession): Promise<RunResult> {
       emit: writer.emit,
       flush: () => writer.flush(),
       maxTaskAttempts: settings.maxTaskAttempts,
-      deploy: session.request.deploy !== false,
+      deploy: settings.deploy,
       isPaused: () => control.isPaused,
       ...distributedMerging(session, controller),
     });

@@ -36,6 +36,7 @@ const runSettings = z.strictObject({
   maxTaskAttempts: count,
   perpetual: z.boolean(),
   maxIterations: count.nullable(),
+  deploy: z.boolean(),
   store: z.strictObject({ kind: z.string(), location: z.string() }),
 });
 

@@ -107,6 +107,11 @@ export interface RunSettingsData {
   maxTaskAttempts: number;
   perpetual: boolean;
   maxIterations: number | null;
+  /**
+   * Whether the Deployment phase puts main live (false: --no-deploy). Absent from the settings of
+   * runs recorded before it was kept: those deploy, as they did.
+   */
+  deploy: boolean;
   store: { kind: string; location: string };
 }
 export interface RunSettingsRecordedData {

@@ -43,6 +43,7 @@ const SAMPLE_DATA: { [Type in EventType]: EventDataByType[Type] } = {
       maxTaskAttempts: 3,
       perpetual: false,
       maxIterations: null,
+      deploy: true,
       store: { kind: 'sqlite', location: '.loki/loki.db' },
     },
     given: ['parallel'],

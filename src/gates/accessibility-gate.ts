@@ -2,7 +2,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { type Browser, chromium } from 'playwright-core';
 import { notRun } from './command-gates.ts';
-import type { AppUnderTest } from './app-under-test.ts';
 import type { Gate } from './gate.ts';
 import { type AppGateJudgement, DEFAULT_STARTUP_TIMEOUT_MILLISECONDS, runAppGate } from './run-app-gate.ts';
 
@@ -44,32 +43,52 @@ export function createAccessibilityGate(overrides: Partial<AccessibilityGateOpti
     name: 'accessibility',
     description: `no ${options.failingImpacts.join(' or ')} WCAG 2.1 AA violation (axe-core in Chromium) on the app's pages`,
     run: (context) => {
-      const chromiumPath = options.chromiumPath ?? process.env.LOKI_CHROMIUM_PATH ?? '/usr/bin/chromium';
-      if (!existsSync(chromiumPath)) {
-        return Promise.resolve(
-          notRun(
-            'accessibility',
-            `tool missing: no Chromium at ${chromiumPath} (install it, e.g. apt-get install chromium, or set LOKI_CHROMIUM_PATH to a Chromium executable)`,
-            [],
-          ),
-        );
-      }
-      return runAppGate(context, 'accessibility', options.startupTimeoutMilliseconds, async (app, launch) => {
-        const pages = await htmlPages(app, launch.routes);
-        const tool = `axe-core ${axeVersion()} in Chromium (${options.tags.join(', ')})`;
-        if (pages.length === 0) {
-          return {
-            verdict: 'not-proven',
-            reason: `not applicable: no route answered an HTML page (tried ${launch.routes.join(', ')})`,
-            details: '',
-            tool,
-          };
-        }
-        const violations = await checkPages(app.url, pages, chromiumPath, options);
-        return judge(pages, violations, options, tool);
-      });
+      const chromiumPath = chromiumPathOf(options);
+      if (chromiumPath.missing !== null)
+        return Promise.resolve(notRun('accessibility', chromiumPath.missing, []));
+      return runAppGate(context, 'accessibility', options.startupTimeoutMilliseconds, (app, launch) =>
+        checkAccessibility(app.url, launch.routes, options),
+      );
     },
   };
+}
+
+/** Where Chromium is, or why the gate cannot run (`missing`). */
+function chromiumPathOf(options: AccessibilityGateOptions): { path: string; missing: string | null } {
+  const path = options.chromiumPath ?? process.env.LOKI_CHROMIUM_PATH ?? '/usr/bin/chromium';
+  return {
+    path,
+    missing: existsSync(path)
+      ? null
+      : `tool missing: no Chromium at ${path} (install it, e.g. apt-get install chromium, or set LOKI_CHROMIUM_PATH to a Chromium executable)`,
+  };
+}
+
+/**
+ * The accessibility gate's judgement of the app answering at `url`, whoever started it: the gate's
+ * own sandboxed copy, or a deployed release. Not proven without Chromium or without an HTML page.
+ */
+export async function checkAccessibility(
+  url: string,
+  routes: readonly string[],
+  overrides: Partial<AccessibilityGateOptions> = {},
+): Promise<AppGateJudgement> {
+  const options = { ...DEFAULT_ACCESSIBILITY_OPTIONS, ...overrides };
+  const chromium = chromiumPathOf(options);
+  const tool = `axe-core ${axeVersion()} in Chromium (${options.tags.join(', ')})`;
+  if (chromium.missing !== null)
+    return { verdict: 'not-proven', reason: chromium.missing, details: '', tool };
+  const pages = await htmlPages(url, routes);
+  if (pages.length === 0) {
+    return {
+      verdict: 'not-proven',
+      reason: `not applicable: no route answered an HTML page (tried ${routes.join(', ')})`,
+      details: '',
+      tool,
+    };
+  }
+  const violations = await checkPages(url, pages, chromium.path, options);
+  return judge(pages, violations, options, tool);
 }
 
 function judge(
@@ -98,10 +117,10 @@ function judge(
 }
 
 /** The routes that answer 2xx with an HTML document. */
-async function htmlPages(app: AppUnderTest, routes: readonly string[]): Promise<string[]> {
+async function htmlPages(url: string, routes: readonly string[]): Promise<string[]> {
   const pages: string[] = [];
   for (const route of routes) {
-    const response = await fetch(app.url + route, { signal: AbortSignal.timeout(PAGE_TIMEOUT_MILLISECONDS) });
+    const response = await fetch(url + route, { signal: AbortSignal.timeout(PAGE_TIMEOUT_MILLISECONDS) });
     await response.body?.cancel();
     if (response.ok && /text\/html|application\/xhtml/i.test(response.headers.get('content-type') ?? '')) {
       pages.push(route);

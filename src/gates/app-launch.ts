@@ -61,7 +61,7 @@ export function findAppLaunch(projectDirectory: string): AppLaunchLookup {
   }
   const openApi = readOpenApiPaths(projectDirectory, architecture?.openapi ?? null);
   if (openApi !== null) files.push(openApi.file);
-  const routes = uniqueRoutes(['/', healthPath, ...(openApi?.paths ?? [])]);
+  const routes = mainRoutes(healthPath, openApi?.paths ?? []);
   return { found: true, launch: { startCommand, healthPath, routes, files } };
 }
 
@@ -117,6 +117,7 @@ function getPaths(text: string): string[] | null {
     .map(([path]) => path);
 }
 
-function uniqueRoutes(routes: string[]): string[] {
-  return [...new Set(routes)].slice(0, MAX_ROUTES);
+/** The routes the app gates measure: `/`, the health path, then the OpenAPI GETs; a bounded few. */
+export function mainRoutes(healthPath: string, paths: readonly string[]): string[] {
+  return [...new Set(['/', healthPath, ...paths])].slice(0, MAX_ROUTES);
 }

@@ -20,6 +20,14 @@ export {
   DEFAULT_ACCESSIBILITY_OPTIONS,
 } from './accessibility-gate.ts';
 export { type AppLaunch, findAppLaunch } from './app-launch.ts';
+export {
+  createLiveAppGates,
+  LIVE_APP_GATES,
+  type LiveAppGate,
+  type LiveAppGatesOptions,
+  type LiveGate,
+  type LiveGateCheck,
+} from './live-app-gates.ts';
 export { type AppDependency, AppUnderTest, type HealthWait, type StartAppOptions } from './app-under-test.ts';
 export { chaosGate, type ChaosGateOptions, createChaosGate, DEFAULT_CHAOS_OPTIONS } from './chaos-gate.ts';
 export { createLoadGate, DEFAULT_LOAD_OPTIONS, loadGate, type LoadGateOptions } from './load-gate.ts';

@@ -695,6 +695,7 @@ export function describeStoreConformance(
         maxTaskAttempts: 3,
         perpetual: false,
         maxIterations: null,
+        deploy: true,
         store: { kind: store.kind, location: store.location },
       };
       const run = await store.createRun({

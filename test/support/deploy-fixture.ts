@@ -10,21 +10,34 @@ import { git } from './run-harness.ts';
 /**
  * A tiny product for deployment tests: node:http, answers `/` with its version, `/health` with 200
  * (or 503 when unhealthy), `/items` with a list (or 500 after its first five requests when
- * degrading, so it passes its smoke request and fails under canary traffic).
+ * degrading, so it passes its smoke request and fails under canary traffic). In the modes `page`
+ * and `inaccessible`, `/` is an HTML page, accessible or with serious WCAG violations (no language,
+ * no title, an image without text); in the mode `slow`, `/` and `/items` answer after 1.5 s.
  */
 const SERVER_SOURCE = `const http = require('node:http');
 const { version, mode } = require('./release.json');
+const PAGES = {
+  page: '<!doctype html><html lang="en"><head><title>Version ' + version + '</title></head>' +
+    '<body><main><h1>version ' + version + '</h1></main></body></html>',
+  inaccessible: '<!doctype html><html><head></head><body><img src="/items">version ' + version + '</body></html>',
+};
 let itemRequests = 0;
-http.createServer((request, response) => {
+const answer = (request, response) => {
   if (request.url === '/health') {
     response.writeHead(mode === 'unhealthy' ? 503 : 200).end(mode === 'unhealthy' ? 'sick' : 'ok');
   } else if (request.url === '/items') {
     itemRequests += 1;
     if (mode === 'degrading' && itemRequests > 5) response.writeHead(500).end('broken');
     else response.writeHead(200, { 'content-type': 'application/json' }).end('[]');
+  } else if (PAGES[mode] !== undefined) {
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGES[mode]);
   } else {
     response.writeHead(200).end('version ' + version);
   }
+};
+http.createServer((request, response) => {
+  if (mode === 'slow' && request.url !== '/health') setTimeout(() => answer(request, response), 1500);
+  else answer(request, response);
 }).listen(Number(process.env.PORT), '127.0.0.1');
 `;
 
@@ -41,8 +54,17 @@ paths:
       responses: { '200': { description: ok } }
 `;
 
-/** Writes the product and the architecture's deployment settings; the caller runs `loki init` first. */
-export function writeDeployableProduct(workspace: TempWorkspace): void {
+/**
+ * Writes the product and the architecture's deployment settings; the caller runs `loki init` first.
+ * `gates` is gates.yaml (default: only the quick gates at Deployment, so no performance or
+ * accessibility gate runs against each release: the tests of those write their own).
+ */
+export function writeDeployableProduct(
+  workspace: TempWorkspace,
+  gates = 'qa: [unit-tests]\ndeployment: [unit-tests]\n',
+): void {
+  mkdirSync(join(workspace.root, '.loki', 'config'), { recursive: true });
+  writeFileSync(join(workspace.root, '.loki', 'config', 'gates.yaml'), gates);
   writeFileSync(join(workspace.root, 'server.js'), SERVER_SOURCE);
   const specs = join(workspace.root, '.loki', 'specs');
   mkdirSync(specs, { recursive: true });

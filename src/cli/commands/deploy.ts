@@ -77,6 +77,7 @@ export function registerDeployCommands(program: Command, context: CliContext): v
         ...(json
           ? {}
           : { onProgress: (message: string) => context.stderr(`loki: ${sanitizeForTerminal(message)}\n`) }),
+        onWarning: (message: string) => context.stderr(`loki: warning: ${sanitizeForTerminal(message)}\n`),
       });
       if (json) writeJson(context, result);
       else context.stdout(describeDeployment(result));

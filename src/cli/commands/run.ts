@@ -22,33 +22,39 @@ const STOPPING =
 interface RunFlags extends RunSettingFlags {
   repo?: string;
   dashboard?: boolean;
-  deploy?: boolean;
   port?: string;
   json?: boolean;
 }
 
 function addRunOptions(command: Command): Command {
-  return command
-    .option(
-      '--provider <name>',
-      'anthropic | openai | openai-compatible | ollama | claude-code | codex | scripted (default: LOKI_PROVIDER, then auto-detect)',
-    )
-    .option('--script <file>', 'the scripted session (JSON or YAML), with --provider scripted')
-    .option('--parallel <n>', 'agents working at once (default: LOKI_MAX_PARALLEL_AGENTS)')
-    .option('--budget <usd>', 'hard cap on the run’s model spend in USD (default: LOKI_BUDGET_USD)')
-    .option('--no-dashboard', 'do not serve the live dashboard')
-    .option('--no-deploy', 'do not deploy main locally at the end of the Deployment phase')
-    .option(
-      '--port <n>',
-      'the dashboard’s port on 127.0.0.1 (default: LOKI_DASHBOARD_PORT, then 57374; 0: any free port)',
-    )
-    .option('--json', 'print every event as NDJSON on stdout, then the outcome')
-    .option(
-      '--perpetual',
-      'after Business, keep improving in Growth iterations until stopped or out of budget',
-    )
-    .option('--max-iterations <n>', 'with --perpetual: at most this many Growth iterations')
-    .option('--max-task-attempts <n>', 'attempts of one task before it is dead-lettered (default: 3)');
+  return (
+    command
+      .option(
+        '--provider <name>',
+        'anthropic | openai | openai-compatible | ollama | claude-code | codex | scripted (default: LOKI_PROVIDER, then auto-detect)',
+      )
+      .option('--script <file>', 'the scripted session (JSON or YAML), with --provider scripted')
+      .option('--parallel <n>', 'agents working at once (default: LOKI_MAX_PARALLEL_AGENTS)')
+      .option('--budget <usd>', 'hard cap on the run’s model spend in USD (default: LOKI_BUDGET_USD)')
+      .option('--no-dashboard', 'do not serve the live dashboard')
+      // Both forms, so that neither given leaves it undefined: a resumed run keeps what it recorded.
+      .option(
+        '--deploy',
+        'deploy at the end of the Deployment phase (default; resumes a --no-deploy run with it)',
+      )
+      .option('--no-deploy', 'do not deploy main at the end of the Deployment phase (kept on loki resume)')
+      .option(
+        '--port <n>',
+        'the dashboard’s port on 127.0.0.1 (default: LOKI_DASHBOARD_PORT, then 57374; 0: any free port)',
+      )
+      .option('--json', 'print every event as NDJSON on stdout, then the outcome')
+      .option(
+        '--perpetual',
+        'after Business, keep improving in Growth iterations until stopped or out of budget',
+      )
+      .option('--max-iterations <n>', 'with --perpetual: at most this many Growth iterations')
+      .option('--max-task-attempts <n>', 'attempts of one task before it is dead-lettered (default: 3)')
+  );
 }
 
 /** `loki run` and `loki resume` can coordinate a distributed run; `loki demo` cannot. */
@@ -178,7 +184,6 @@ async function executeRun(
         prdPath,
         flags,
         stopSignal: stop.signal,
-        deploy: flags.deploy !== false,
         ...(flags.repo === undefined ? {} : { repoUrl: flags.repo }),
       },
       {

@@ -21,6 +21,30 @@ const MAX_RESTART_DELAY_MILLISECONDS = 30_000;
 const STABLE_RUN_MILLISECONDS = 30_000;
 
 /**
+ * How an app run without bubblewrap dies with its supervisor. Bubblewrap's --die-with-parent ends
+ * a sandboxed app when the supervisor dies, SIGKILL included; a plain process would outlive it,
+ * serving nobody on a port nobody stops. So the plain app runs under this shell, in the process
+ * group it leads: the start command (a positional argument, never spliced into the script) in the
+ * background, and a watcher blocked reading fd 3, a socket whose other end only the supervisor
+ * holds. The read returns only at EOF, when the supervisor is gone, and the watcher then kills the
+ * whole group: the app, whatever it started, and the shell. When the app exits by itself the shell
+ * ends the watcher and exits with the app's status, so a crash is still seen and restarted.
+ * A shell, not a Node wrapper: Node has no PR_SET_PDEATHSIG, and a second Node process per app
+ * would cost tens of megabytes for one blocking read.
+ */
+const LIFELINE_SCRIPT = [
+  '/bin/sh -c "$1" 3<&- &',
+  'app=$!',
+  '{ read -r _ <&3; kill -KILL 0; } &',
+  'watcher=$!',
+  'exec 3<&-',
+  'wait "$app"',
+  'status=$?',
+  'kill "$watcher" 2>/dev/null',
+  'exit "$status"',
+].join('\n');
+
+/**
  * One release's server, kept running: started on its own port, restarted with exponential backoff
  * when it dies (a crash loop backs off up to 30 s), stopped as a whole process tree.
  */
@@ -56,13 +80,17 @@ export class SupervisedApp {
           NODE_ENV: 'production',
         },
         detached: true,
-        stdio: ['ignore', logDescriptor, logDescriptor],
+        // fd 3: the plain app's lifeline (see LIFELINE_SCRIPT); the supervisor never writes to it.
+        stdio: ['ignore', logDescriptor, logDescriptor, ...(invocation.hasLifeline ? ['pipe' as const] : [])],
       });
     } finally {
       closeSync(logDescriptor);
     }
     this.state = 'running';
     const child = this.child;
+    // Our end of the lifeline only closes; an error on it (the app's side reset) changes nothing
+    // for the app, whose exit is what the supervisor watches.
+    child.stdio[3]?.on('error', (error) => this.options.log(`${this.version}: lifeline: ${error.message}`));
     child.on('error', (error) => this.options.log(`${this.version}: could not start: ${error.message}`));
     child.on('exit', (code, signal) => {
       if (this.child === child) this.child = null;
@@ -114,12 +142,19 @@ export class SupervisedApp {
   /**
    * The start command is model-written: where bubblewrap is usable it runs inside the same sandbox
    * as agent commands (read-only root, credentials masked, only its release directory writable),
-   * with the host's network, since the proxy must reach its port.
+   * with the host's network, since the proxy must reach its port. Elsewhere it runs plain, on its
+   * lifeline to the supervisor.
    */
-  private invocation(): { executable: string; arguments: string[] } {
+  private invocation(): { executable: string; arguments: string[]; hasLifeline: boolean } {
+    if (this.options.bubblewrapPath === null) {
+      return {
+        executable: '/bin/sh',
+        arguments: ['-c', LIFELINE_SCRIPT, 'loki-app', this.options.startCommand],
+        hasLifeline: true,
+      };
+    }
     const plain = { executable: '/bin/sh', arguments: ['-c', this.options.startCommand] };
-    if (this.options.bubblewrapPath === null) return plain;
-    return wrapInBubblewrap({
+    const sandboxed = wrapInBubblewrap({
       bubblewrapPath: this.options.bubblewrapPath,
       worktree: this.options.directory,
       writablePaths: [],
@@ -129,5 +164,6 @@ export class SupervisedApp {
         ? {}
         : { homeDirectory: this.options.homeDirectory, hiddenHomePaths: DEFAULT_HIDDEN_HOME_PATHS }),
     })(plain);
+    return { ...sandboxed, hasLifeline: false };
   }
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { createConfiguredTarget, deployRelease, smokePathsFromOpenApi } from '../../deploy/index.ts';
 import { ExitCode } from '../../errors/index.ts';
+import { createLiveAppGates } from '../../gates/index.ts';
 import { buildSandboxEnvironment, findExecutable } from '../../sandbox/index.ts';
 import { need, type RunContext } from './run-context.ts';
 import type { PhaseVerdict } from './run-phase-module.ts';
@@ -8,7 +9,8 @@ import type { PhaseVerdict } from './run-phase-module.ts';
 /**
  * The last step of Deployment: main, verified, becomes a release on the target of
  * `.loki/config/deploy.yaml` (the local target by default, which keeps serving after the run). A
- * release that fails its checks is rolled back by the target (the one before keeps serving), and a
+ * release that fails its checks (health, smoke requests, then the deployment stage's performance and
+ * accessibility gates) is rolled back by the target (the one before keeps serving), and a
  * target that cannot deploy from here is not proven: either way the run ends not verified, saying
  * why. Skipped with --no-deploy and for a product that is not a service.
  */
@@ -31,6 +33,10 @@ export async function deployReleaseStep(context: RunContext): Promise<PhaseVerdi
     bubblewrapPath: options.runner.kind === 'bubblewrap' ? (findExecutable('bwrap', env.PATH) ?? null) : null,
   });
   const healthPath = configured.healthPath ?? deployment.healthPath;
+  const smokePaths =
+    architecture.openapi === null
+      ? []
+      : smokePathsFromOpenApi(architecture.openapi).filter((path) => path !== healthPath);
   const result = await deployRelease({
     store: workspace.store,
     target: configured.target,
@@ -41,16 +47,15 @@ export async function deployReleaseStep(context: RunContext): Promise<PhaseVerdi
       startCommand: deployment.startCommand,
       healthPath,
       buildCommand: deployment.buildCommand ?? null,
-      smokePaths:
-        architecture.openapi === null
-          ? []
-          : smokePathsFromOpenApi(architecture.openapi).filter((path) => path !== healthPath),
+      smokePaths,
     },
     strategy: configured.strategy,
     runner: options.runner,
     buildEnv: buildSandboxEnvironment(env, { overrides: { CI: 'true' } }),
     targetEnv,
     runId: context.runId,
+    // The deployment stage's performance and accessibility gates, on the release itself.
+    extraChecks: createLiveAppGates({ config: context.gates, healthPath, smokePaths }),
     signal: options.signal,
   });
   context.products.deployment = result;

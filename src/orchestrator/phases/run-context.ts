@@ -53,6 +53,8 @@ export interface RunContext {
   readonly taskMerger: TaskMerger;
   /** Set on a distributed run (`--repo`): the merge coordinator beside the run, closed when it ends. */
   readonly distributed: DistributedMerging | null;
+  /** `.loki/config/gates.yaml`, read once when the run started. */
+  readonly gates: GatesConfig;
   /** The branch work merges into (written by Bootstrap once the repository has a commit). */
   mainBranch: string;
   readonly products: RunProducts;
@@ -100,6 +102,7 @@ export async function createRunContext(options: RunPipelineOptions, runId: strin
     mergeQueue,
     taskMerger: distributed?.merger ?? mergeQueue,
     distributed,
+    gates,
     mainBranch: 'main',
     products,
     runTasks: async () => {
