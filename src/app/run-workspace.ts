@@ -6,7 +6,14 @@ import { loadCircuitBreakerConfig, type ResolvedConfig } from '../config/index.t
 import { runDoctor } from '../doctor/index.ts';
 import { usageError } from '../errors/index.ts';
 import type { LokiEvent } from '../events/index.ts';
-import { acquireRunLock, RunControlWatch, type RunOutcome, runPipeline } from '../orchestrator/index.ts';
+import {
+  acquireRunLock,
+  RunControlWatch,
+  type RunOutcome,
+  runPipeline,
+  runWorkerId,
+  WorkerPresence,
+} from '../orchestrator/index.ts';
 import { loadScriptedSession, type ScriptedSession } from '../providers/index.ts';
 import { buildSandboxEnvironment, detectCommandRunner, type SandboxNetworkAccess } from '../sandbox/index.ts';
 import { startSandboxNetwork } from './start-sandbox-network.ts';
@@ -249,6 +256,7 @@ async function runSession(session: RunSession): Promise<RunResult> {
         `the store backup failed, the run goes on: ${error instanceof Error ? error.message : String(error)}`,
       ),
   });
+  await using _presence = await startRunPresence(session);
   // Recorded when the run starts, and again when a flag given now changed them.
   const isChanged = JSON.stringify(latest?.settings ?? null) !== JSON.stringify(settings);
   let outcome: RunOutcome;
@@ -290,6 +298,21 @@ async function runSession(session: RunSession): Promise<RunResult> {
   }
   if (writer.failure !== null) throw writer.failure;
   return { kind: 'ended', outcome, budget: await governor.summary() };
+}
+
+/**
+ * The session in the store's worker registry while it lasts (loki workers, status, the dashboard
+ * show it); a heartbeat that cannot be written is a warning, never the run's failure.
+ */
+function startRunPresence(session: RunSession): Promise<WorkerPresence> {
+  return WorkerPresence.start({
+    store: session.workspace.store,
+    id: runWorkerId(session.runId),
+    role: 'run',
+    runId: session.runId,
+    parallel: session.resolved.settings.parallel,
+    onTrouble: (text) => session.observer.warning?.(text),
+  });
 }
 
 /**

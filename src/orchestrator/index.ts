@@ -18,3 +18,9 @@ export { readMergedTasks, type MergedTask } from './merged-work.ts';
 export { checkHealth } from './health-check.ts';
 export { readProjectGates } from './project-gates.ts';
 export { computeWorkerLimit, WorkerLimiter } from './worker-limit.ts';
+export {
+  DEFAULT_HEARTBEAT_MILLISECONDS,
+  runWorkerId,
+  WorkerPresence,
+  type WorkerPresenceOptions,
+} from './worker-presence.ts';
