@@ -78,7 +78,7 @@ export function describeStoreWorkerConformance(
       expect(events.map((event) => [event.type, event.runId, event.data])).toEqual([
         [
           'worker.joined',
-          'run-1',
+          null,
           {
             workerId: 'worker:host-a:101',
             machine: 'host-a',
@@ -104,8 +104,8 @@ export function describeStoreWorkerConformance(
       expect(await store.markWorkerStopped('never-registered')).toBeNull();
       const events = await store.listEvents({ types: ['worker.joined', 'worker.left'] });
       expect(events.map((event) => [event.type, event.runId])).toEqual([
-        ['worker.joined', 'run-1'],
-        ['worker.left', 'run-1'],
+        ['worker.joined', null],
+        ['worker.left', null],
       ]);
       expect(events[1]?.data).toEqual({ workerId: 'run:run-1:7', machine: 'host-a' });
     });

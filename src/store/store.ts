@@ -148,7 +148,8 @@ export interface Store extends AsyncDisposable {
 
   /**
    * ONE transaction: records a heartbeat of the process `heartbeat.id` (worker-record.ts). The
-   * first registers it, with a `worker.joined` event; later ones update what it reports and
+   * first registers it, with a `worker.joined` event (of no run: the process outlives its run's
+   * last event); later ones update what it reports and
    * `lastHeartbeatAt`. A stopped worker stays stopped: a heartbeat that lands after
    * `markWorkerStopped` (a write still in flight while the process stopped) changes nothing.
    */

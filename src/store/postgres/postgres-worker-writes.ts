@@ -51,7 +51,7 @@ export async function markStopped(tx: PostgresTransaction, workerId: string): Pr
   );
   tx.appendEvent({
     type: 'worker.left',
-    runId: typeof existing.run_id === 'string' ? existing.run_id : null,
+    runId: null,
     taskId: null,
     data: { workerId, machine: String(existing.machine) },
   });

@@ -51,7 +51,7 @@ export function markStopped(access: SqliteWorkerAccess, workerId: string): Worke
     .get(access.now, workerId);
   access.appendEvent({
     type: 'worker.left',
-    runId: typeof existing.run_id === 'string' ? existing.run_id : null,
+    runId: null,
     taskId: null,
     data: { workerId, machine: String(existing.machine) },
   });
@@ -68,7 +68,9 @@ export function listWorkers(statement: (sql: string) => StatementSync): WorkerRe
 export function joinedEvent(heartbeat: WorkerHeartbeat): NewEvent {
   return {
     type: 'worker.joined',
-    runId: heartbeat.runId,
+    // Events of the process, not of a run: a run's own events end with run.ended, and its
+    // process leaves after that.
+    runId: null,
     taskId: null,
     data: {
       workerId: heartbeat.id,
