@@ -8,7 +8,9 @@ import { openAppWorkspace, runLiveness } from './open-app-workspace.ts';
  */
 export async function readStatus(context: AppContext): Promise<StatusReport> {
   await using workspace = await openAppWorkspace(context);
-  return buildStatusReport(workspace.paths.root, await workspace.store.readSummary(), {
+  const summary = await workspace.store.readSummary();
+  return buildStatusReport(workspace.paths.root, summary, {
     isRunAlive: runLiveness(workspace.paths.root),
+    workers: { records: await workspace.store.listWorkers(), now: context.clock.now() },
   });
 }

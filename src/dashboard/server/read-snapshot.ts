@@ -56,6 +56,7 @@ export async function readFigures(shared: SharedWorkspace): Promise<DashboardFig
   const root = workspace.paths.root;
   const status = buildStatusReport(root, await workspace.store.readSummary(), {
     isRunAlive: runLiveness(root),
+    workers: { records: await workspace.store.listWorkers(), now: shared.now },
   });
   const tasks = (await workspace.queue.list()).map(({ id, type, title, status: taskStatus, priority }) => ({
     id,
