@@ -67,3 +67,4 @@ export {
   type BackgroundRunRequest,
   startRunInBackground,
 } from './start-run-in-background.ts';
+export { listWorkers, type WorkersJson } from './list-workers.ts';

@@ -23,6 +23,7 @@ import { registerSkillCommands } from './commands/skill.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { registerTaskCommands } from './commands/task.ts';
 import { registerVerifyCommand } from './commands/verify.ts';
+import { registerWorkersCommand } from './commands/workers.ts';
 import { LOKI_VERSION } from './version.ts';
 
 export function buildProgram(context: CliContext): Command {
@@ -62,6 +63,7 @@ export function buildProgram(context: CliContext): Command {
   registerQueueCommands(program, context);
   registerTaskCommands(program, context);
   registerAgentsCommand(program, context);
+  registerWorkersCommand(program, context);
   registerConfigCommands(program, context);
   registerDoctorCommand(program, context);
   registerVerifyCommand(program, context);
