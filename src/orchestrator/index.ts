@@ -23,4 +23,5 @@ export {
   runWorkerId,
   WorkerPresence,
   type WorkerPresenceOptions,
+  workerProcessId,
 } from './worker-presence.ts';

@@ -29,6 +29,11 @@ export function runWorkerId(runId: string, pid: number = process.pid): string {
   return `run:${runId}:${pid}`;
 }
 
+/** The id of a `loki worker` process (its registry id and the prefix of its task claims). */
+export function workerProcessId(machine: string = hostname(), pid: number = process.pid): string {
+  return `worker:${machine}:${pid}`;
+}
+
 /**
  * A process's entry in the store's worker registry: registered by `start`, kept fresh by a
  * heartbeat every interval, marked stopped by `stop`, so `loki workers`, `loki status` and the

@@ -117,5 +117,15 @@ describe('buildStatusReport', () => {
         '              host-b  worker:host-b:9 (worker, lost, heartbeat 2m ago, 1 task)\n',
     );
     expect(formatStatusText(buildStatusReport('/w', summary('running')))).not.toContain('Machines:');
+    // This machine's process of a run that is gone is lost at once, whatever its last heartbeat.
+    const interrupted = buildStatusReport('/w', summary('running'), {
+      isRunAlive: () => false,
+      workers: {
+        now,
+        localMachine: 'host-a',
+        records: [worker('run:run-1:4242', 'host-a', { role: 'run', runId: 'run-1' })],
+      },
+    });
+    expect(interrupted.machines[0]?.workers[0]?.state).toBe('lost');
   });
 });

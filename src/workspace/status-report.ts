@@ -1,5 +1,10 @@
 import type { StoreSummary, TaskCounts, WorkerRecord } from '../store/index.ts';
-import { describeWorker, groupWorkersByMachine, type MachineReport } from './worker-report.ts';
+import {
+  describeWorker,
+  groupWorkersByMachine,
+  type MachineReport,
+  type WorkerReport,
+} from './worker-report.ts';
 
 /**
  * What `loki status --json` prints and STATUS.txt shows. Both are built from one StatusReport so
@@ -53,8 +58,12 @@ export interface StatusReportOptions {
    * the stored status is shown as it is.
    */
   isRunAlive?: (runId: string) => boolean;
-  /** The worker registry (Store.listWorkers) and the time to judge heartbeats at; none without. */
-  workers?: { records: readonly WorkerRecord[]; now: number };
+  /**
+   * The worker registry (Store.listWorkers), the time to judge heartbeats at, and this machine's
+   * name: this machine's process of an interrupted run is lost for sure, whatever its last
+   * heartbeat says. No workers are shown without it.
+   */
+  workers?: { records: readonly WorkerRecord[]; now: number; localMachine?: string };
 }
 
 export const INTERRUPTED_RUN_HINT =
@@ -100,7 +109,7 @@ export function buildStatusReport(
     hint: isInterrupted ? INTERRUPTED_RUN_HINT : control === 'pause' ? PAUSED_RUN_HINT : null,
     phase: run === null ? 'idle' : run.phase,
     agents: { active: workers.length, workers },
-    machines: currentMachines(options.workers),
+    machines: currentMachines(options.workers, isInterrupted ? run.id : null),
     queue: queueCounts(summary.counts),
     breakers: summary.trippedBreakers.map((breaker) => ({
       name: breaker.name,
@@ -113,12 +122,22 @@ export function buildStatusReport(
   };
 }
 
-function currentMachines(workers: StatusReportOptions['workers']): MachineReport[] {
+function currentMachines(
+  workers: StatusReportOptions['workers'],
+  interruptedRunId: string | null,
+): MachineReport[] {
   if (workers === undefined) return [];
+  const isDeadRunProcess = (worker: WorkerReport) =>
+    worker.role === 'run' &&
+    worker.runId === interruptedRunId &&
+    worker.machine === workers.localMachine &&
+    worker.state === 'active';
   return groupWorkersByMachine(workers.records, workers.now)
     .map((machine) => ({
       ...machine,
-      workers: machine.workers.filter((worker) => worker.state !== 'stopped'),
+      workers: machine.workers
+        .filter((worker) => worker.state !== 'stopped')
+        .map((worker) => (isDeadRunProcess(worker) ? { ...worker, state: 'lost' as const } : worker)),
     }))
     .filter((machine) => machine.workers.length > 0);
 }
