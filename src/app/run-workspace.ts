@@ -312,6 +312,8 @@ function startRunPresence(session: RunSession): Promise<WorkerPresence> {
     runId: session.runId,
     parallel: session.resolved.settings.parallel,
     onTrouble: (text) => session.observer.warning?.(text),
+    // A full or read-only disk stops the run with one line of its own.
+    isReportedElsewhere: (error) => toWorkspaceFault(error, session.workspace.paths) !== null,
   });
 }
 

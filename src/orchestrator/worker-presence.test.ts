@@ -104,4 +104,40 @@ describe('WorkerPresence', () => {
     expect(told[1]).toBe('heartbeats of worker worker:host-a:1 are recorded again');
     expect(presence.id).toBe('worker:host-a:1');
   });
+
+  it('tells nothing of failures its caller reports its own way, nor of the recovery from them', async () => {
+    await using store = await SqliteStore.open(path, { busyTimeoutMilliseconds: 5 });
+    const told: string[] = [];
+    const judged: unknown[] = [];
+    await using _presence = await WorkerPresence.start({
+      store,
+      id: 'worker:host-a:2',
+      role: 'worker',
+      runId: null,
+      parallel: 1,
+      intervalMilliseconds: 20,
+      onTrouble: (text) => told.push(text),
+      isReportedElsewhere: (error) => {
+        judged.push(error);
+        return true;
+      },
+    });
+    const other = new DatabaseSync(path);
+    other.exec('BEGIN IMMEDIATE');
+    await until(
+      'a failed heartbeat to be judged',
+      async () => judged.length,
+      (count) => count >= 1,
+    );
+    expect(judged[0]).toMatchObject({ code: 'STORE_BUSY' });
+    const before = (await only(store)).lastHeartbeatAt;
+    other.exec('COMMIT');
+    other.close();
+    await until(
+      'heartbeats recorded again',
+      () => only(store),
+      (worker) => worker.lastHeartbeatAt > before,
+    );
+    expect(told).toEqual([]);
+  });
 });

@@ -22,6 +22,11 @@ export interface WorkerPresenceOptions {
    * streak of failures) and when heartbeats are recorded again. The process goes on either way.
    */
   onTrouble?: (text: string) => void;
+  /**
+   * Failures its caller reports its own way are not told, nor the recovery from them: a run on a
+   * full or read-only disk stops with that fault in one line, which a heartbeat must not repeat.
+   */
+  isReportedElsewhere?: (error: unknown) => boolean;
 }
 
 /** The worker id prefix of the process running `loki run` for `runId` (its registry id too). */
@@ -47,14 +52,17 @@ export class WorkerPresence implements AsyncDisposable {
   readonly #store: Store;
   readonly #heartbeat: WorkerHeartbeat;
   readonly #onTrouble: (text: string) => void;
+  readonly #isReportedElsewhere: (error: unknown) => boolean;
   #timer: NodeJS.Timeout | null = null;
   #beating: Promise<void> = Promise.resolve();
-  #isFailing = false;
+  /** Whether the last heartbeat failed, and if so whether that was told (recovery is told only then). */
+  #failing: 'no' | 'told' | 'quiet' = 'no';
   #isStopped = false;
 
   private constructor(options: WorkerPresenceOptions) {
     this.#store = options.store;
     this.#onTrouble = options.onTrouble ?? (() => {});
+    this.#isReportedElsewhere = options.isReportedElsewhere ?? (() => false);
     this.#heartbeat = {
       id: options.id,
       machine: options.machine ?? hostname(),
@@ -89,6 +97,7 @@ export class WorkerPresence implements AsyncDisposable {
     try {
       await this.#store.markWorkerStopped(this.#heartbeat.id);
     } catch (error) {
+      if (this.#isReportedElsewhere(error)) return;
       this.#onTrouble(
         `could not record that worker ${this.#heartbeat.id} stopped (${reasonOf(error)}); it will show as lost`,
       );
@@ -111,14 +120,15 @@ export class WorkerPresence implements AsyncDisposable {
   async #beat(): Promise<WorkerRecord | null> {
     try {
       const record = await this.#store.recordWorkerHeartbeat(this.#heartbeat);
-      if (this.#isFailing) {
-        this.#isFailing = false;
+      if (this.#failing === 'told') {
         this.#onTrouble(`heartbeats of worker ${this.#heartbeat.id} are recorded again`);
       }
+      this.#failing = 'no';
       return record;
     } catch (error) {
-      if (!this.#isFailing) {
-        this.#isFailing = true;
+      if (this.#failing === 'no' && this.#isReportedElsewhere(error)) this.#failing = 'quiet';
+      if (this.#failing === 'no') {
+        this.#failing = 'told';
         const seconds = Math.round(this.#heartbeat.heartbeatMilliseconds / 1000);
         this.#onTrouble(
           `could not record a heartbeat of worker ${this.#heartbeat.id} (${reasonOf(error)}); ` +
