@@ -4,7 +4,8 @@
  * lost once it is killed with SIGKILL and the other stopped once it says so.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { hostname } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -97,6 +98,15 @@ describe('loki workers', () => {
             ['machine-a', [expect.objectContaining(registered('worker:machine-a:1', 'active', ['a']))]],
             ['machine-b', [expect.objectContaining(registered('worker:machine-b:1', 'active', ['b']))]],
           ]);
+          // From a machine with no workspace, given the store alone.
+          const empty = mkdtempSync(join(tmpdir(), 'loki-no-workspace-'));
+          try {
+            const elsewhere = await loki(workspace, ['--store', url, 'workers', '--json'], { cwd: empty });
+            expect(elsewhere.stderr).toBe('');
+            expect(parseJsonOutput<WorkersJson>(elsewhere).machines).toHaveLength(2);
+          } finally {
+            rmSync(empty, { recursive: true, force: true });
+          }
           const text = (await loki(workspace, ['--store', url, 'workers'])).stdout;
           expect(text).toContain('(2 machines)');
           expect(text).toMatch(
