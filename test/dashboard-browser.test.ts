@@ -6,6 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../src/clock/index.ts';
 import { startDashboard } from '../src/dashboard/server/index.ts';
+import type { WorkerHeartbeat } from '../src/store/index.ts';
 import { openWorkspaceStore, workspacePaths } from '../src/workspace/index.ts';
 import { loki, TempWorkspace } from './support/cli-harness.ts';
 import { HAS_CHROMIUM, launchChromium, seriousAxeViolations } from './support/dashboard-browser.ts';
@@ -174,7 +175,72 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard in Chromium, on a workspace', () =
     expect(dialogs).toEqual([]);
     await context.close();
   }, 120_000);
+
+  it('shows the workers by machine, what they say of themselves as text, a silent one as lost, and passes axe', async () => {
+    using workspace = new TempWorkspace();
+    expect((await loki(workspace, ['init'])).exitCode).toBe(0);
+    await using store = await openWorkspaceStore(workspacePaths(workspace.root), systemClock);
+    await store.insertTasks([{ ...SEED_TASK, id: 'held' }]);
+    const beat = (id: string, machine: string, overrides: Partial<WorkerHeartbeat> = {}) =>
+      store.recordWorkerHeartbeat({
+        id,
+        machine,
+        pid: 4242,
+        role: 'worker',
+        runId: null,
+        parallel: 4,
+        types: null,
+        heartbeatMilliseconds: 600_000,
+        ...overrides,
+      });
+    await beat('run:run-1:4242', 'build-1', { role: 'run', runId: 'run-1', parallel: 2 });
+    // A process writes its own machine name and types: markup there must stay text.
+    await beat('worker:x:7', XSS_TITLE, { types: [XSS_TITLE, 'eng-backend'] });
+    await store.claimTask({ workerId: 'worker:x:7:w1', taskId: 'held' });
+    // A heartbeat every millisecond that has not come again for longer than three: lost.
+    await beat('worker:quiet:9', 'build-1', { heartbeatMilliseconds: 1 });
+    await using dashboard = await startDashboard({
+      context: { cwd: workspace.root, env: workspace.env, clock: systemClock },
+      port: 0,
+    });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const dialogs = watchDialogs(page);
+    await page.goto(dashboard.url);
+    await openView(page, 'agents');
+    await page.locator('#workers-heading').waitFor();
+
+    const machines = page.locator('.machine-name');
+    await expect.poll(() => machines.allTextContents()).toEqual([XSS_TITLE, 'build-1']);
+    const marked = page.locator('[data-worker="worker:x:7"]');
+    expect(await marked.locator('.worker-types').textContent()).toBe(`${XSS_TITLE}, eng-backend`);
+    expect(await marked.locator('td').last().textContent()).toBe('held');
+    expect(await page.locator('[data-worker="worker:quiet:9"] .worker-state').textContent()).toBe('lost');
+    expect(await page.locator('[data-worker="run:run-1:4242"] .worker-state').textContent()).toBe('active');
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      expect(await seriousAxeViolations(page), `workers by machine (${scheme})`).toEqual([]);
+    }
+    expect(await page.locator('img').count()).toBe(0);
+    expect(await page.locator('#app script').count()).toBe(0);
+    expect(dialogs).toEqual([]);
+    await context.close();
+  }, 120_000);
 });
+
+const SEED_TASK = {
+  id: 'seed',
+  type: 'eng-backend',
+  title: 'Seed task',
+  description: '',
+  priority: 5,
+  dependencies: [],
+  payload: null,
+  idempotencyKey: null,
+  runId: null,
+  timeoutSeconds: 600,
+  maxAttempts: 3,
+};
 
 /** A task with one review round (findings whose text is markup) and gate verdicts, the latest failing. */
 async function seedReviewedTask(store: Awaited<ReturnType<typeof openWorkspaceStore>>): Promise<void> {

@@ -68,3 +68,4 @@ export {
   startRunInBackground,
 } from './start-run-in-background.ts';
 export { runWorker, type WorkerObserver, type WorkerRequest, type WorkerResult } from './run-worker.ts';
+export { listWorkers, type WorkersJson } from './list-workers.ts';

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { buildStatusReport, type StatusReport } from '../workspace/index.ts';
 import type { AppContext } from './app-context.ts';
 import { openAppWorkspace, runLiveness } from './open-app-workspace.ts';
@@ -8,7 +9,13 @@ import { openAppWorkspace, runLiveness } from './open-app-workspace.ts';
  */
 export async function readStatus(context: AppContext): Promise<StatusReport> {
   await using workspace = await openAppWorkspace(context);
-  return buildStatusReport(workspace.paths.root, await workspace.store.readSummary(), {
+  const summary = await workspace.store.readSummary();
+  return buildStatusReport(workspace.paths.root, summary, {
     isRunAlive: runLiveness(workspace.paths.root),
+    workers: {
+      records: await workspace.store.listWorkers(),
+      now: context.clock.now(),
+      localMachine: hostname(),
+    },
   });
 }

@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BudgetGovernor } from '../budget/index.ts';
 import { loadCircuitBreakerConfig, type ResolvedConfig } from '../config/index.ts';
@@ -12,6 +11,8 @@ import {
   runScheduler,
   type TaskWorkerContext,
   WorkerLimiter,
+  WorkerPresence,
+  workerProcessId,
 } from '../orchestrator/index.ts';
 import { loadScriptedSession } from '../providers/index.ts';
 import { buildSandboxEnvironment, detectCommandRunner } from '../sandbox/index.ts';
@@ -83,8 +84,18 @@ export async function runWorker(
   const workerContext: AppContext = { ...context, cwd: directory };
   await using workspace = await openAppWorkspace(workerContext);
   await removeLeftoverWorktrees(directory, join(workspace.paths.lokiDirectory, 'worktrees'));
-  const workerId = `worker:${hostname()}:${process.pid}`;
+  const workerId = workerProcessId();
   observer.started?.({ workerId, directory, store: redactPostgresUrl(config.values.store) });
+  // In the store's worker registry from now on (`loki workers`, status, dashboard), idle or not.
+  await using _presence = await WorkerPresence.start({
+    store: workspace.store,
+    id: workerId,
+    role: 'worker',
+    runId: null,
+    parallel,
+    types: request.types ?? null,
+    ...(observer.warning === undefined ? {} : { onTrouble: observer.warning }),
+  });
   const run = await waitForRunningRun(workspace, request.stopSignal);
   if (run === null) return { kind: 'stopped', runId: null, merged: 0 };
   return await serveRun({

@@ -13,6 +13,8 @@ import {
   RunControlWatch,
   type RunOutcome,
   runPipeline,
+  runWorkerId,
+  WorkerPresence,
 } from '../orchestrator/index.ts';
 import { loadScriptedSession, type ScriptedSession } from '../providers/index.ts';
 import { buildSandboxEnvironment, detectCommandRunner, type SandboxNetworkAccess } from '../sandbox/index.ts';
@@ -283,6 +285,7 @@ async function runSession(session: RunSession): Promise<RunResult> {
         `the store backup failed, the run goes on: ${error instanceof Error ? error.message : String(error)}`,
       ),
   });
+  await using _presence = await startRunPresence(session);
   // Recorded when the run starts, and again when a flag given now changed them.
   const isChanged = JSON.stringify(latest?.settings ?? null) !== JSON.stringify(settings);
   let outcome: RunOutcome;
@@ -352,6 +355,23 @@ function distributedMerging(
       onFatal,
     }),
   };
+}
+
+/**
+ * The session in the store's worker registry while it lasts (loki workers, status, the dashboard
+ * show it); a heartbeat that cannot be written is a warning, never the run's failure.
+ */
+function startRunPresence(session: RunSession): Promise<WorkerPresence> {
+  return WorkerPresence.start({
+    store: session.workspace.store,
+    id: runWorkerId(session.runId),
+    role: 'run',
+    runId: session.runId,
+    parallel: session.resolved.settings.parallel,
+    onTrouble: (text) => session.observer.warning?.(text),
+    // A full or read-only disk stops the run with one line of its own.
+    isReportedElsewhere: (error) => toWorkspaceFault(error, session.workspace.paths) !== null,
+  });
 }
 
 /**

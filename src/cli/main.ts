@@ -24,6 +24,7 @@ import { registerStatusCommand } from './commands/status.ts';
 import { registerTaskCommands } from './commands/task.ts';
 import { registerVerifyCommand } from './commands/verify.ts';
 import { registerWorkerCommand } from './commands/worker.ts';
+import { registerWorkersCommand } from './commands/workers.ts';
 import { LOKI_VERSION } from './version.ts';
 
 export function buildProgram(context: CliContext): Command {
@@ -64,6 +65,7 @@ export function buildProgram(context: CliContext): Command {
   registerQueueCommands(program, context);
   registerTaskCommands(program, context);
   registerAgentsCommand(program, context);
+  registerWorkersCommand(program, context);
   registerConfigCommands(program, context);
   registerDoctorCommand(program, context);
   registerVerifyCommand(program, context);

@@ -137,6 +137,15 @@ export const eventDataSchemas = {
     alreadyOnMain: z.boolean(),
   }),
   'workers.limited': z.strictObject({ requested: count, limit: count, reason: z.string().nullable() }),
+  'worker.joined': z.strictObject({
+    workerId: z.string().min(1),
+    machine: z.string().min(1),
+    pid: z.int().positive(),
+    role: z.enum(['run', 'worker']),
+    parallel: z.int().positive(),
+    types: z.array(z.string().min(1)).nullable(),
+  }),
+  'worker.left': z.strictObject({ workerId: z.string().min(1), machine: z.string().min(1) }),
   'agent.started': z.strictObject({
     agentType: z.string(),
     runtime: z.enum(['api', 'claude-code', 'codex', 'scripted']),

@@ -209,6 +209,22 @@ export interface MergeDecidedData {
   /** merged: main already held the task's work (a coordinator died after pushing); nothing was merged again. */
   alreadyOnMain: boolean;
 }
+/** A Loki process registered in the store's worker registry (its first heartbeat). */
+export interface WorkerJoinedData {
+  /** The process's id: the prefix of the worker ids it claims tasks with. */
+  workerId: string;
+  machine: string;
+  pid: number;
+  role: 'run' | 'worker';
+  parallel: number;
+  /** The agent types it claims; null for any. */
+  types: string[] | null;
+}
+/** A registered process said it stopped (a lost one, killed or cut off, says nothing). */
+export interface WorkerLeftData {
+  workerId: string;
+  machine: string;
+}
 export interface WorkersLimitedData {
   requested: number;
   limit: number;
@@ -454,6 +470,8 @@ export interface EventDataByType {
   'merge.requested': MergeRequestedData;
   'merge.decided': MergeDecidedData;
   'workers.limited': WorkersLimitedData;
+  'worker.joined': WorkerJoinedData;
+  'worker.left': WorkerLeftData;
   'agent.started': AgentStartedData;
   'agent.text': AgentTextData;
   'agent.tool_called': AgentToolCalledData;
@@ -515,6 +533,8 @@ export const EVENT_TYPES: readonly EventType[] = [
   'merge.requested',
   'merge.decided',
   'workers.limited',
+  'worker.joined',
+  'worker.left',
   'agent.started',
   'agent.text',
   'agent.tool_called',

@@ -33,6 +33,8 @@ export {
   type MergeDecidedData,
   type MergeRequestedData,
   type MergeRejectedData,
+  type WorkerJoinedData,
+  type WorkerLeftData,
   type WorkersLimitedData,
   type TaskReleasedData,
   type TamperKind,

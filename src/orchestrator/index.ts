@@ -23,3 +23,10 @@ export { computeWorkerLimit, WorkerLimiter } from './worker-limit.ts';
 export { runScheduler, type SchedulerOptions, type SchedulerResult } from './scheduler.ts';
 export type { TaskWorkerContext } from './task-worker.ts';
 export { removeLeftoverWorktrees } from './recover-workspace.ts';
+export {
+  DEFAULT_HEARTBEAT_MILLISECONDS,
+  runWorkerId,
+  WorkerPresence,
+  type WorkerPresenceOptions,
+  workerProcessId,
+} from './worker-presence.ts';

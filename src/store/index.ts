@@ -22,6 +22,15 @@ export type {
   StoreSummary,
   TaskFilter,
 } from './store.ts';
+export {
+  attributeTasks,
+  LOST_AFTER_HEARTBEATS,
+  type WorkerHeartbeat,
+  type WorkerRecord,
+  type WorkerRole,
+  type WorkerState,
+  workerStateOf,
+} from './worker-record.ts';
 export { decideRunControl } from './decide-run-control.ts';
 export { runStatusOf } from './store.ts';
 export {

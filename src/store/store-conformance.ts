@@ -10,6 +10,7 @@ import { TaskQueue } from '../queue/index.ts';
 import type { BreakerSnapshot } from './breaker-record.ts';
 import type { Store } from './store.ts';
 import { describeStoreEventConformance } from './store-events-conformance.ts';
+import { describeStoreWorkerConformance } from './store-workers-conformance.ts';
 import type { NewTask } from './task-record.ts';
 
 export type OpenStore = (clock: ManualClock) => Promise<Store>;
@@ -48,6 +49,7 @@ export function describeStoreConformance(
   connectAgain: ConnectAgain,
 ): void {
   describeStoreEventConformance(adapterName, openStore, connectAgain);
+  describeStoreWorkerConformance(adapterName, openStore, connectAgain);
   describe(`Store conformance: ${adapterName}`, () => {
     let clock: ManualClock;
     let store: Store;

@@ -10,6 +10,7 @@ import type {
 import type { BreakerSnapshot, BreakerTransition } from './breaker-record.ts';
 import type { EventsAppendedListener } from './events-appended-notifier.ts';
 import type { NewTask, Task, TaskCounts, TaskStatus } from './task-record.ts';
+import type { WorkerHeartbeat, WorkerRecord } from './worker-record.ts';
 
 /**
  * The single source of truth (DESIGN.md §3). Every method that changes state is ONE transaction
@@ -144,6 +145,25 @@ export interface Store extends AsyncDisposable {
    */
   updateBreaker(name: string, transition: BreakerTransition): Promise<BreakerSnapshot | null>;
   listBreakers(): Promise<BreakerSnapshot[]>;
+
+  /**
+   * ONE transaction: records a heartbeat of the process `heartbeat.id` (worker-record.ts). The
+   * first registers it, with a `worker.joined` event (of no run: the process outlives its run's
+   * last event); later ones update what it reports and
+   * `lastHeartbeatAt`. A stopped worker stays stopped: a heartbeat that lands after
+   * `markWorkerStopped` (a write still in flight while the process stopped) changes nothing.
+   */
+  recordWorkerHeartbeat(heartbeat: WorkerHeartbeat): Promise<WorkerRecord>;
+  /**
+   * ONE transaction: records that the process stopped, with a `worker.left` event. Null for an id
+   * that never registered; a worker already stopped is returned unchanged, with no event.
+   */
+  markWorkerStopped(workerId: string): Promise<WorkerRecord | null>;
+  /**
+   * One consistent read of every registered worker, ordered by machine, then start, then id, each
+   * with the tasks it holds now. Stopped and lost ones are listed too: `workerStateOf` tells them apart.
+   */
+  listWorkers(): Promise<WorkerRecord[]>;
 
   /** One consistent read of the counts and run state that `loki status` shows. */
   readSummary(): Promise<StoreSummary>;

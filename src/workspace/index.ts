@@ -34,3 +34,11 @@ export { assertStoreNotLost } from './store-history.ts';
 export { probeWorkspaceFault, toWorkspaceFault } from './workspace-faults.ts';
 export { LOKI_ENTRY_POINT } from './loki-entry-point.ts';
 export { isInsideGitWorkTree } from './git-repository.ts';
+export {
+  describeWorker,
+  formatAgeSeconds,
+  groupWorkersByMachine,
+  type MachineReport,
+  type WorkerReport,
+  workerReportOf,
+} from './worker-report.ts';

@@ -5,6 +5,7 @@ import {
   type RunControlState,
   type RunStatus,
   type StoreSummary,
+  type WorkerRecord,
 } from '../store/index.ts';
 import {
   buildStatusReport,
@@ -70,5 +71,61 @@ describe('buildStatusReport', () => {
     expect([dead.run?.status, dead.hint]).toEqual(['interrupted', INTERRUPTED_RUN_HINT]);
     const ended = buildStatusReport('/w', summary('stopped', 'stop'), { isRunAlive: () => false });
     expect([ended.run?.status, ended.hint]).toEqual(['stopped', null]);
+  });
+
+  it('shows the workers that run or are lost by machine, with their heartbeat age, and not stopped ones', () => {
+    const now = Date.UTC(2025, 5, 1, 12);
+    const worker = (id: string, machine: string, overrides: Partial<WorkerRecord> = {}): WorkerRecord => ({
+      id,
+      machine,
+      pid: 4242,
+      role: 'worker',
+      runId: null,
+      parallel: 2,
+      types: null,
+      heartbeatMilliseconds: 10_000,
+      startedAt: now - 600_000,
+      lastHeartbeatAt: now - 4_000,
+      stoppedAt: null,
+      taskIds: [],
+      ...overrides,
+    });
+    const report = buildStatusReport('/w', summary('running'), {
+      isRunAlive: () => true,
+      workers: {
+        now,
+        records: [
+          worker('run:run-1:4242', 'host-a', { role: 'run', runId: 'run-1', taskIds: ['t1', 't2'] }),
+          worker('worker:host-a:7', 'host-a', { stoppedAt: now - 1_000 }),
+          worker('worker:host-b:9', 'host-b', { lastHeartbeatAt: now - 125_000, taskIds: ['t3'] }),
+        ],
+      },
+    });
+    expect(report.machines.map((machine) => [machine.machine, machine.workers.map((w) => w.state)])).toEqual([
+      ['host-a', ['active']],
+      ['host-b', ['lost']],
+    ]);
+    expect(report.machines[1]?.workers[0]).toMatchObject({
+      id: 'worker:host-b:9',
+      heartbeatAgeSeconds: 125,
+      tasks: ['t3'],
+      lastHeartbeatAt: new Date(now - 125_000).toISOString(),
+    });
+    const text = formatStatusText(report);
+    expect(text).toContain(
+      'Machines:     host-a  run:run-1:4242 (run, active, heartbeat 4s ago, 2 tasks)\n' +
+        '              host-b  worker:host-b:9 (worker, lost, heartbeat 2m ago, 1 task)\n',
+    );
+    expect(formatStatusText(buildStatusReport('/w', summary('running')))).not.toContain('Machines:');
+    // This machine's process of a run that is gone is lost at once, whatever its last heartbeat.
+    const interrupted = buildStatusReport('/w', summary('running'), {
+      isRunAlive: () => false,
+      workers: {
+        now,
+        localMachine: 'host-a',
+        records: [worker('run:run-1:4242', 'host-a', { role: 'run', runId: 'run-1' })],
+      },
+    });
+    expect(interrupted.machines[0]?.workers[0]?.state).toBe('lost');
   });
 });

@@ -1,4 +1,10 @@
-import type { StoreSummary, TaskCounts } from '../store/index.ts';
+import type { StoreSummary, TaskCounts, WorkerRecord } from '../store/index.ts';
+import {
+  describeWorker,
+  groupWorkersByMachine,
+  type MachineReport,
+  type WorkerReport,
+} from './worker-report.ts';
 
 /**
  * What `loki status --json` prints and STATUS.txt shows. Both are built from one StatusReport so
@@ -16,6 +22,8 @@ export interface StatusReport {
   hint: string | null;
   phase: string;
   agents: { active: number; workers: string[] };
+  /** The Loki processes working on the store now (running or lost; not stopped), by machine. */
+  machines: MachineReport[];
   queue: {
     pending: number;
     inProgress: number;
@@ -50,6 +58,12 @@ export interface StatusReportOptions {
    * the stored status is shown as it is.
    */
   isRunAlive?: (runId: string) => boolean;
+  /**
+   * The worker registry (Store.listWorkers), the time to judge heartbeats at, and this machine's
+   * name: this machine's process of an interrupted run is lost for sure, whatever its last
+   * heartbeat says. No workers are shown without it.
+   */
+  workers?: { records: readonly WorkerRecord[]; now: number; localMachine?: string };
 }
 
 export const INTERRUPTED_RUN_HINT =
@@ -95,6 +109,7 @@ export function buildStatusReport(
     hint: isInterrupted ? INTERRUPTED_RUN_HINT : control === 'pause' ? PAUSED_RUN_HINT : null,
     phase: run === null ? 'idle' : run.phase,
     agents: { active: workers.length, workers },
+    machines: currentMachines(options.workers, isInterrupted ? run.id : null),
     queue: queueCounts(summary.counts),
     breakers: summary.trippedBreakers.map((breaker) => ({
       name: breaker.name,
@@ -105,6 +120,36 @@ export function buildStatusReport(
     lastUpdate: summary.lastEventAt === null ? null : new Date(summary.lastEventAt).toISOString(),
     lastEventSequence: summary.lastEventSequence,
   };
+}
+
+function currentMachines(
+  workers: StatusReportOptions['workers'],
+  interruptedRunId: string | null,
+): MachineReport[] {
+  if (workers === undefined) return [];
+  const isDeadRunProcess = (worker: WorkerReport) =>
+    worker.role === 'run' &&
+    worker.runId === interruptedRunId &&
+    worker.machine === workers.localMachine &&
+    worker.state === 'active';
+  return groupWorkersByMachine(workers.records, workers.now)
+    .map((machine) => ({
+      ...machine,
+      workers: machine.workers
+        .filter((worker) => worker.state !== 'stopped')
+        .map((worker) => (isDeadRunProcess(worker) ? { ...worker, state: 'lost' as const } : worker)),
+    }))
+    .filter((machine) => machine.workers.length > 0);
+}
+
+/** One line per worker, under its machine's name; nothing when no process is registered. */
+function machineLines(machines: readonly MachineReport[]): string[] {
+  return machines.flatMap((machine, index) =>
+    machine.workers.map(
+      (worker, position) =>
+        `${index === 0 && position === 0 ? 'Machines:    ' : '             '} ${position === 0 ? machine.machine : ' '.repeat(machine.machine.length)}  ${worker.id} (${describeWorker(worker)})`,
+    ),
+  );
 }
 
 export function formatStatusText(report: StatusReport): string {
@@ -119,6 +164,7 @@ export function formatStatusText(report: StatusReport): string {
     ...hint,
     `Phase:        ${report.phase}`,
     `Agents:       ${report.agents.active} active${workers}`,
+    ...machineLines(report.machines),
     '',
     `Pending:      ${report.queue.pending}`,
     `In Progress:  ${report.queue.inProgress}`,

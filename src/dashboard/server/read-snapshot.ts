@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { type AgentsJson, listAgentsOf, runLiveness } from '../../app/index.ts';
 import type { EventDataByType, LokiEvent } from '../../events/index.ts';
 import type { Task } from '../../store/index.ts';
@@ -56,6 +57,7 @@ export async function readFigures(shared: SharedWorkspace): Promise<DashboardFig
   const root = workspace.paths.root;
   const status = buildStatusReport(root, await workspace.store.readSummary(), {
     isRunAlive: runLiveness(root),
+    workers: { records: await workspace.store.listWorkers(), now: shared.now, localMachine: hostname() },
   });
   const tasks = (await workspace.queue.list()).map(({ id, type, title, status: taskStatus, priority }) => ({
     id,

@@ -20,6 +20,7 @@ import type { DistributedMerging, TaskMerger } from '../task-merger.ts';
 import type { TaskWorkerContext } from '../task-worker.ts';
 import { type MainVerification, verifyMain } from '../verify-main.ts';
 import { WorkerLimiter } from '../worker-limit.ts';
+import { runWorkerId } from '../worker-presence.ts';
 
 /** What the phases produce for the later ones. Each has one writer, named here. */
 export interface RunProducts {
@@ -220,7 +221,7 @@ async function createTaskScheduling(context: RunContext): Promise<() => Promise<
       context: workerContext,
       workerLimit: () => limiter.current(),
       requestedWorkers: options.parallel,
-      workerIdPrefix: `run:${runId}:${process.pid}`,
+      workerIdPrefix: runWorkerId(runId),
       ...(options.pollMilliseconds === undefined ? {} : { pollMilliseconds: options.pollMilliseconds }),
       ...(options.isPaused === undefined ? {} : { isPaused: options.isPaused }),
     });

@@ -98,4 +98,25 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'worker registry',
+    sql: `
+      -- One row per Loki process working on this store (worker-record.ts), kept after it stops so
+      -- that its machine and times stay readable. types: a JSON array of agent types, NULL for any.
+      CREATE TABLE workers (
+        id                 text PRIMARY KEY,
+        machine            text NOT NULL,
+        pid                integer NOT NULL,
+        role               text NOT NULL CHECK (role IN ('run', 'worker')),
+        run_id             text,
+        parallel           integer NOT NULL CHECK (parallel >= 1),
+        types              text,
+        heartbeat_ms       bigint NOT NULL CHECK (heartbeat_ms >= 1),
+        started_at         bigint NOT NULL,
+        last_heartbeat_at  bigint NOT NULL,
+        stopped_at         bigint
+      );
+    `,
+  },
 ];

@@ -34,6 +34,8 @@ import { POSTGRES_MIGRATIONS } from './postgres-migrations.ts';
 import { type EventsCommittedListener, PostgresNotifications } from './postgres-notifications.ts';
 import * as runs from './postgres-run-writes.ts';
 import * as tasks from './postgres-task-writes.ts';
+import * as workers from './postgres-worker-writes.ts';
+import type { WorkerHeartbeat, WorkerRecord } from '../worker-record.ts';
 import { PostgresTransaction } from './postgres-transaction.ts';
 import { parsePostgresUrl, redactPostgresUrl } from './postgres-url.ts';
 
@@ -486,6 +488,18 @@ export class PostgresStore implements Store {
 
   async listBreakers(): Promise<BreakerSnapshot[]> {
     return (await this.#query('SELECT * FROM circuit_breakers ORDER BY name')).map(rowToBreaker);
+  }
+
+  async recordWorkerHeartbeat(heartbeat: WorkerHeartbeat): Promise<WorkerRecord> {
+    return this.#transaction((tx) => workers.recordHeartbeat(tx, heartbeat));
+  }
+
+  async markWorkerStopped(workerId: string): Promise<WorkerRecord | null> {
+    return this.#transaction((tx) => workers.markStopped(tx, workerId));
+  }
+
+  async listWorkers(): Promise<WorkerRecord[]> {
+    return this.#read((tx) => workers.listWorkers((sql, parameters) => tx.rows(sql, parameters)));
   }
 
   async readSummary(): Promise<StoreSummary> {

@@ -123,4 +123,25 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE runs ADD COLUMN control TEXT NOT NULL DEFAULT 'none' CHECK (control IN ('none', 'pause', 'stop'));
     `,
   },
+  {
+    version: 6,
+    name: 'worker registry',
+    sql: `
+      -- One row per Loki process working on this store (worker-record.ts), kept after it stops so
+      -- that its machine and times stay readable. types: a JSON array of agent types, NULL for any.
+      CREATE TABLE workers (
+        id                 TEXT PRIMARY KEY,
+        machine            TEXT NOT NULL,
+        pid                INTEGER NOT NULL,
+        role               TEXT NOT NULL CHECK (role IN ('run', 'worker')),
+        run_id             TEXT,
+        parallel           INTEGER NOT NULL CHECK (parallel >= 1),
+        types              TEXT,
+        heartbeat_ms       INTEGER NOT NULL CHECK (heartbeat_ms >= 1),
+        started_at         INTEGER NOT NULL,
+        last_heartbeat_at  INTEGER NOT NULL,
+        stopped_at         INTEGER
+      ) STRICT;
+    `,
+  },
 ];

@@ -3,6 +3,7 @@ import type { EventType, LokiEvent, RunSettingsData } from '../../events/index.t
 import type { BreakerSnapshot, BreakerState } from '../breaker-record.ts';
 import type { Run, RunControlState, RunStatus } from '../store.ts';
 import type { Task, TaskStatus } from '../task-record.ts';
+import type { WorkerRecord, WorkerRole } from '../worker-record.ts';
 
 /** Row decoding. Rows come from our own schema, so a type mismatch is a bug: fail loudly. */
 type Row = Record<string, SQLOutputValue>;
@@ -100,5 +101,23 @@ export function rowToBreaker(row: Row): BreakerSnapshot {
     halfOpenSuccesses: integer(row, 'half_open_successes'),
     openedAt: optionalInteger(row, 'opened_at'),
     updatedAt: integer(row, 'updated_at'),
+  };
+}
+
+/** A worker row, with the tasks it holds (read separately: see attributeTasks). */
+export function rowToWorker(row: Row, taskIds: string[]): WorkerRecord {
+  return {
+    id: text(row, 'id'),
+    machine: text(row, 'machine'),
+    pid: integer(row, 'pid'),
+    role: text(row, 'role') as WorkerRole,
+    runId: optionalText(row, 'run_id'),
+    parallel: integer(row, 'parallel'),
+    types: optionalJson(row, 'types') as string[] | null,
+    heartbeatMilliseconds: integer(row, 'heartbeat_ms'),
+    startedAt: integer(row, 'started_at'),
+    lastHeartbeatAt: integer(row, 'last_heartbeat_at'),
+    stoppedAt: optionalInteger(row, 'stopped_at'),
+    taskIds,
   };
 }

@@ -52,6 +52,8 @@ import { backUpSqliteDatabase } from './sqlite-backup.ts';
 import { classifySqliteError } from './sqlite-faults.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.ts';
 import { rowToBreaker, rowToEvent, rowToRun, rowToTask } from './sqlite-rows.ts';
+import * as workers from './sqlite-worker-writes.ts';
+import type { WorkerHeartbeat, WorkerRecord } from '../worker-record.ts';
 
 export interface SqliteStoreOptions {
   clock?: Clock;
@@ -990,6 +992,27 @@ export class SqliteStore implements Store {
 
   async listBreakers(): Promise<BreakerSnapshot[]> {
     return this.#statement('SELECT * FROM circuit_breakers ORDER BY name').all().map(rowToBreaker);
+  }
+
+  async recordWorkerHeartbeat(heartbeat: WorkerHeartbeat): Promise<WorkerRecord> {
+    return this.#write(() => workers.recordHeartbeat(this.#workerAccess(), heartbeat));
+  }
+
+  async markWorkerStopped(workerId: string): Promise<WorkerRecord | null> {
+    return this.#write(() => workers.markStopped(this.#workerAccess(), workerId));
+  }
+
+  async listWorkers(): Promise<WorkerRecord[]> {
+    return this.#read(() => workers.listWorkers((sql) => this.#statement(sql)));
+  }
+
+  #workerAccess(): workers.SqliteWorkerAccess {
+    const now = this.#clock.now();
+    return {
+      statement: (sql) => this.#statement(sql),
+      appendEvent: (event) => this.#appendEvent(event, now),
+      now,
+    };
   }
 
   async readSummary(): Promise<StoreSummary> {
