@@ -57,7 +57,7 @@ describe.skipIf('missing' in binaries)(
       name: string,
       command: 'run' | 'resume',
     ): RunningLoki {
-      const directory = coordinatorClone(workspace, fixture, name);
+      const directory = coordinatorClone(workspace.root, fixture, name);
       const prd = command === 'run' ? ['prd.md'] : [];
       return startLoki(
         workspace,
@@ -96,7 +96,7 @@ describe.skipIf('missing' in binaries)(
           '--repo',
           fixture.remote,
           '--dir',
-          workerDirectory(workspace, name),
+          workerDirectory(workspace.root, name),
           '--parallel',
           '2',
         ],
@@ -162,7 +162,10 @@ describe.skipIf('missing' in binaries)(
 
     it('merges forty tasks exactly once; a worker killed mid-task leaves its task to another', async () => {
       using workspace = new TempWorkspace('loki-machines-');
-      const fixture = prepareDistributedRun(workspace, { tasks: fortyTasks(), latencyMilliseconds: 150 });
+      const fixture = prepareDistributedRun(workspace.root, {
+        tasks: fortyTasks(),
+        latencyMilliseconds: 150,
+      });
       const url = await started().createDatabase('machines');
       await using store = await PostgresStore.open(url);
       const coordinator = startCoordinator(workspace, fixture, url, 'coordinator', 'run');
@@ -217,7 +220,10 @@ describe.skipIf('missing' in binaries)(
 
     it('goes on under a second coordinator when the first is killed, merging nothing twice', async () => {
       using workspace = new TempWorkspace('loki-machines-');
-      const fixture = prepareDistributedRun(workspace, { tasks: fortyTasks(), latencyMilliseconds: 150 });
+      const fixture = prepareDistributedRun(workspace.root, {
+        tasks: fortyTasks(),
+        latencyMilliseconds: 150,
+      });
       const url = await started().createDatabase('takeover');
       await using store = await PostgresStore.open(url);
       const first = startCoordinator(workspace, fixture, url, 'coordinator', 'run');

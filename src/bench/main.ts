@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { runDashboardBenchmark } from './dashboard-bench.ts';
+import { runDistributedBenchmark } from './distributed-bench.ts';
 import { runOrchestrationBenchmark } from './orchestration-bench.ts';
 import { runQueueBenchmark } from './queue-bench.ts';
 import { runRuntimeBenchmark } from './runtime-bench.ts';
@@ -53,6 +54,14 @@ const BENCHMARKS = new Map<string, Benchmark>([
       description:
         'dashboard in Chromium: first render with 1,000 tasks and 50,000 events, event → DOM p95 at 200 events/s, CPU the server adds to a run',
       run: runDashboardBenchmark,
+    },
+  ],
+  [
+    'distributed',
+    {
+      description:
+        'loki run --store --repo with 1 and with 3 loki worker processes (PostgreSQL, a bare remote): 24 scripted tasks, wall time and the speed-up',
+      run: runDistributedBenchmark,
     },
   ],
 ]);

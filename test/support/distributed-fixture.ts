@@ -7,7 +7,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSession, type SessionSpec } from '../../src/bench/generated-session.ts';
-import type { TempWorkspace } from './cli-harness.ts';
 import { TEST_PRD, git } from './run-harness.ts';
 
 export interface DistributedFixture {
@@ -18,12 +17,12 @@ export interface DistributedFixture {
 }
 
 /** A bare remote holding one first commit, and the scripted session of `spec` beside it. */
-export function prepareDistributedRun(workspace: TempWorkspace, spec: SessionSpec): DistributedFixture {
-  const remote = join(workspace.root, 'remote.git');
-  git(workspace.root, ['init', '--quiet', '--bare', '--initial-branch=main', remote]);
+export function prepareDistributedRun(root: string, spec: SessionSpec): DistributedFixture {
+  const remote = join(root, 'remote.git');
+  git(root, ['init', '--quiet', '--bare', '--initial-branch=main', remote]);
   // The team's repository already exists: one commit on main, as a project starts.
-  const seed = join(workspace.root, 'seed');
-  git(workspace.root, ['clone', '--quiet', remote, seed]);
+  const seed = join(root, 'seed');
+  git(root, ['clone', '--quiet', remote, seed]);
   writeFileSync(join(seed, 'README.md'), '# Files product\n');
   git(seed, ['add', 'README.md']);
   git(seed, [
@@ -37,27 +36,23 @@ export function prepareDistributedRun(workspace: TempWorkspace, spec: SessionSpe
     'Start the project',
   ]);
   git(seed, ['push', '--quiet', 'origin', 'HEAD:main']);
-  const sessionPath = join(workspace.root, 'session.json');
+  const sessionPath = join(root, 'session.json');
   writeFileSync(sessionPath, JSON.stringify(buildSession(spec), null, 2));
   return { remote, sessionPath };
 }
 
 /** A fresh clone of the remote for a coordinator, with the PRD in it; returns its directory. */
-export function coordinatorClone(
-  workspace: TempWorkspace,
-  fixture: DistributedFixture,
-  name: string,
-): string {
-  const directory = join(workspace.root, name);
-  git(workspace.root, ['clone', '--quiet', fixture.remote, directory]);
+export function coordinatorClone(root: string, fixture: DistributedFixture, name: string): string {
+  const directory = join(root, name);
+  git(root, ['clone', '--quiet', fixture.remote, directory]);
   writeFileSync(join(directory, 'prd.md'), TEST_PRD);
   return directory;
 }
 
 /** An empty directory for a worker's own clone (`loki worker --dir`). */
-export function workerDirectory(workspace: TempWorkspace, name: string): string {
-  const directory = join(workspace.root, 'machines', name);
-  mkdirSync(join(workspace.root, 'machines'), { recursive: true });
+export function workerDirectory(root: string, name: string): string {
+  const directory = join(root, 'machines', name);
+  mkdirSync(join(root, 'machines'), { recursive: true });
   return directory;
 }
 
