@@ -55,7 +55,8 @@ describe('run settings', () => {
     expect(resumed.stdout).toContain('Resuming run');
     const settings = settingsLine(resumed.stdout);
     expect(settings).toMatch(/provider scripted, script .*examples\/todo-api\/session\.json, parallel 4/);
-    expect(settings).toMatch(/\(from the run\)$/);
+    // Every setting from the run but --no-deploy, which is a setting of its own given again here.
+    expect(settings).toMatch(/store sqlite \(from the run\); no deploy \(from --no-deploy\)$/);
     // --no-deploy: the Deployment phase left nothing running.
     expect(resumed.stdout).not.toContain('live: http');
     expect(existsSync(join(directory, '.loki', 'deploy', 'supervisor.pid'))).toBe(false);
