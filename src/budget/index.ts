@@ -1,4 +1,9 @@
-export { type BudgetExhaustedDetails, budgetExhaustedError, invalidBudgetError } from './budget-errors.ts';
+export {
+  type BudgetExhaustedDetails,
+  budgetExhaustedError,
+  invalidBudgetError,
+  reservationIdReusedError,
+} from './budget-errors.ts';
 export {
   BudgetGovernor,
   type BudgetGovernorOptions,
