@@ -74,7 +74,8 @@ export async function lapseOpenReservations(
        WHERE task_id = ANY($1::text[]) AND state = 'open'
        RETURNING run_id, estimated_nano_usd)
      UPDATE budget_ledgers ledger
-     SET reserved_nano_usd = ledger.reserved_nano_usd - lapsed_by_run.total, updated_at = $2
+     SET reserved_nano_usd = ledger.reserved_nano_usd - lapsed_by_run.total, version = ledger.version + 1,
+       updated_at = $2
      FROM (SELECT run_id, SUM(estimated_nano_usd)::bigint AS total FROM lapsed GROUP BY run_id) lapsed_by_run
      WHERE ledger.run_id = lapsed_by_run.run_id`,
     [taskIds, tx.now],
@@ -97,9 +98,9 @@ class PostgresBudgetLedger implements BudgetLedger {
     return this.#transaction(async (tx) => {
       // The whole check-and-reserve: concurrent reservations of the run wait on this row's lock.
       const granted = await tx.row(
-        `UPDATE budget_ledgers SET reserved_nano_usd = reserved_nano_usd + $2, updated_at = $4
+        `UPDATE budget_ledgers SET reserved_nano_usd = reserved_nano_usd + $2, version = version + 1, updated_at = $4
          WHERE run_id = $1 AND ($3::bigint IS NULL OR spent_nano_usd + reserved_nano_usd + $2 <= $3)
-         RETURNING run_id`,
+         RETURNING version`,
         [this.#runId, request.estimatedNanoUsd, capNanoUsd ?? null, tx.now],
       );
       if (granted === null) {
@@ -111,14 +112,16 @@ class PostgresBudgetLedger implements BudgetLedger {
         };
       }
       const inserted = await tx.row(
-        `INSERT INTO budget_reservations (reservation_id, run_id, task_id, agent_type, estimated_nano_usd, state, created_at)
-         VALUES ($1, $2, $3, $4, $5, 'open', $6) ON CONFLICT (reservation_id) DO NOTHING RETURNING reservation_id`,
+        `INSERT INTO budget_reservations (reservation_id, run_id, task_id, agent_type, estimated_nano_usd, state,
+           granted_version, created_at)
+         VALUES ($1, $2, $3, $4, $5, 'open', $6, $7) ON CONFLICT (reservation_id) DO NOTHING RETURNING reservation_id`,
         [
           request.reservationId,
           this.#runId,
           request.taskId,
           request.agentType ?? null,
           request.estimatedNanoUsd,
+          granted.version,
           tx.now,
         ],
       );
@@ -129,23 +132,22 @@ class PostgresBudgetLedger implements BudgetLedger {
   }
 
   async settle(settlement: LedgerSettlement): Promise<boolean> {
-    return this.#close(settlement.reservationId, async (tx) => {
+    return this.#close(settlement.reservationId, settlement.chargedNanoUsd, async (tx, version) => {
       await tx.rows(
-        `UPDATE budget_reservations SET state = 'settled', charged_nano_usd = $2, is_price_known = $3, closed_at = $4
+        `UPDATE budget_reservations SET state = 'settled', charged_nano_usd = $2, is_price_known = $3,
+           closed_version = $4, closed_at = $5
          WHERE reservation_id = $1`,
-        [settlement.reservationId, settlement.chargedNanoUsd, settlement.isPriceKnown, tx.now],
+        [settlement.reservationId, settlement.chargedNanoUsd, settlement.isPriceKnown, version, tx.now],
       );
-      return settlement.chargedNanoUsd;
     });
   }
 
   async release(reservationId: string): Promise<boolean> {
-    return this.#close(reservationId, async (tx) => {
+    return this.#close(reservationId, 0, async (tx, version) => {
       await tx.rows(
-        "UPDATE budget_reservations SET state = 'released', closed_at = $2 WHERE reservation_id = $1",
-        [reservationId, tx.now],
+        "UPDATE budget_reservations SET state = 'released', closed_version = $2, closed_at = $3 WHERE reservation_id = $1",
+        [reservationId, version, tx.now],
       );
-      return 0;
     });
   }
 
@@ -176,10 +178,15 @@ class PostgresBudgetLedger implements BudgetLedger {
   }
 
   /**
-   * Closes one reservation if it is open or lapsed: `close` marks its row and says what it charges;
-   * the ledger row then moves the estimate out of `reserved` (an open one's only) and the charge in.
+   * Closes one reservation if it is open or lapsed: the ledger row moves its estimate out of
+   * `reserved` (an open one's only) and the charge into `spent`; then `mark` records the close on
+   * the reservation's row with the ledger version it happened at.
    */
-  async #close(reservationId: string, close: (tx: PostgresTransaction) => Promise<number>): Promise<boolean> {
+  async #close(
+    reservationId: string,
+    chargedNanoUsd: number,
+    mark: (tx: PostgresTransaction, version: number) => Promise<void>,
+  ): Promise<boolean> {
     return this.#transaction(async (tx) => {
       const reservation = await tx.row(
         `SELECT state, estimated_nano_usd FROM budget_reservations
@@ -189,14 +196,15 @@ class PostgresBudgetLedger implements BudgetLedger {
       if (reservation === null || (reservation.state !== 'open' && reservation.state !== 'lapsed')) {
         return false;
       }
-      const chargedNanoUsd = await close(tx);
       const reservedNanoUsd = reservation.state === 'open' ? Number(reservation.estimated_nano_usd) : 0;
-      await tx.rows(
+      const ledger = await tx.row(
         `UPDATE budget_ledgers SET spent_nano_usd = spent_nano_usd + $2,
-           reserved_nano_usd = reserved_nano_usd - $3, updated_at = $4
-         WHERE run_id = $1`,
+           reserved_nano_usd = reserved_nano_usd - $3, version = version + 1, updated_at = $4
+         WHERE run_id = $1 RETURNING version`,
         [this.#runId, chargedNanoUsd, reservedNanoUsd, tx.now],
       );
+      if (ledger === null) throw ledgerMissingError(this.#runId);
+      await mark(tx, Number(ledger.version));
       return true;
     });
   }

@@ -110,6 +110,8 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         cap_nano_usd       bigint CHECK (cap_nano_usd > 0),
         spent_nano_usd     bigint NOT NULL DEFAULT 0,
         reserved_nano_usd  bigint NOT NULL DEFAULT 0 CHECK (reserved_nano_usd >= 0),
+        -- Counts the changes of this row (each under its lock): the order of grants and closes.
+        version            bigint NOT NULL DEFAULT 0,
         created_at         bigint NOT NULL,
         updated_at         bigint NOT NULL
       );
@@ -125,6 +127,10 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         charged_nano_usd    bigint,
         is_price_known      boolean,
         state               text NOT NULL CHECK (state IN ('open', 'settled', 'released', 'lapsed')),
+        -- The ledger's version at the grant and at the settle or release: which calls were in
+        -- flight at any moment of the run, exactly, for an audit of the cap.
+        granted_version     bigint NOT NULL,
+        closed_version      bigint,
         created_at          bigint NOT NULL,
         closed_at           bigint
       );
