@@ -162,8 +162,7 @@ export class PostgresStore implements Store {
         await client.query(`BEGIN${isolation}`);
         const tx = new PostgresTransaction(client, this.#clock.now(), this.#redactor);
         const result = await body(tx);
-        const appended = await tx.finish();
-        await client.query('COMMIT');
+        const appended = await tx.commit();
         this.#appendedListeners.notify(appended);
         return result;
       } catch (error) {
