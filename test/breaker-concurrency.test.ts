@@ -6,8 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../src/store/index.ts';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { PostgresStore, SqliteStore, type Store } from '../src/store/index.ts';
+import { findPostgresBinaries, PostgresServer } from './support/postgres-server.ts';
 import { ChildProcessRegistry, type SupervisedChild, waitForOutput } from './support/supervised-child.ts';
 
 const PROCESSES = 4;
@@ -31,29 +32,67 @@ describe('circuit breakers across processes', () => {
     const databasePath = join(directory, 'loki.db');
     // Created (and migrated) once, before the processes race to open it.
     await (await SqliteStore.open(databasePath)).close();
-    const failers: SupervisedChild[] = [];
-    for (let index = 1; index <= PROCESSES; index += 1) {
-      failers.push(
-        children.start(
-          `failer-${index}`,
-          FAILER_SCRIPT,
-          [databasePath, 'provider:anthropic', String(FAILURES_PER_PROCESS)],
-          { stdin: 'pipe' },
-        ),
-      );
-    }
-    await waitForOutput(failers, () => failers.every((failer) => failer.lines.includes('ready')), {
-      description: 'every process to print "ready"',
-      timeoutMilliseconds: 20_000,
-    });
-    for (const failer of failers) failer.writeLine('go');
-    const exits = await Promise.all(failers.map((failer) => failer.exited));
-    for (const [index, exit] of exits.entries()) {
-      expect(exit, failers[index]?.describe()).toEqual({ code: 0, signal: null });
-    }
-    await using store = await SqliteStore.open(databasePath);
-    expect((await store.loadBreaker('provider:anthropic'))?.consecutiveFailures).toBe(
-      PROCESSES * FAILURES_PER_PROCESS,
-    );
+    await expectEveryFailureCounted(children, databasePath, () => SqliteStore.open(databasePath));
   }, 60_000);
 });
+
+const binaries = findPostgresBinaries();
+
+describe.skipIf('missing' in binaries)(
+  `circuit breakers across processes on PostgreSQL${'missing' in binaries ? ` (skipped: ${binaries.missing})` : ''}`,
+  () => {
+    const children = new ChildProcessRegistry();
+    let server: PostgresServer | undefined;
+
+    beforeAll(async () => {
+      if ('directory' in binaries) server = await PostgresServer.start(binaries.directory);
+    }, 180_000);
+    afterEach(async () => {
+      await children.killAll();
+    });
+    afterAll(async () => {
+      await server?.stop();
+    });
+
+    it(`counts all ${PROCESSES * FAILURES_PER_PROCESS} failures recorded at once by ${PROCESSES} processes`, async () => {
+      if (server === undefined) throw new Error('the test PostgreSQL server is not running');
+      const url = await server.createDatabase('breakers');
+      await (await PostgresStore.open(url, { poolSize: 1 })).close();
+      await expectEveryFailureCounted(children, url, () => PostgresStore.open(url, { poolSize: 1 }));
+    }, 120_000);
+  },
+);
+
+/** Starts the failers against `target`, lets them loose at once, and checks that no failure was lost. */
+async function expectEveryFailureCounted(
+  children: ChildProcessRegistry,
+  target: string,
+  openStore: () => Promise<Store>,
+): Promise<void> {
+  const failers: SupervisedChild[] = [];
+  for (let index = 1; index <= PROCESSES; index += 1) {
+    failers.push(
+      children.start(
+        `failer-${index}`,
+        FAILER_SCRIPT,
+        [target, 'provider:anthropic', String(FAILURES_PER_PROCESS)],
+        {
+          stdin: 'pipe',
+        },
+      ),
+    );
+  }
+  await waitForOutput(failers, () => failers.every((failer) => failer.lines.includes('ready')), {
+    description: 'every process to print "ready"',
+    timeoutMilliseconds: 60_000,
+  });
+  for (const failer of failers) failer.writeLine('go');
+  const exits = await Promise.all(failers.map((failer) => failer.exited));
+  for (const [index, exit] of exits.entries()) {
+    expect(exit, failers[index]?.describe()).toEqual({ code: 0, signal: null });
+  }
+  await using store = await openStore();
+  expect((await store.loadBreaker('provider:anthropic'))?.consecutiveFailures).toBe(
+    PROCESSES * FAILURES_PER_PROCESS,
+  );
+}

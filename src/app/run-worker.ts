@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { BudgetGovernor } from '../budget/index.ts';
+import { openRunGovernor } from '../budget/index.ts';
 import { loadCircuitBreakerConfig, type ResolvedConfig } from '../config/index.ts';
 import { GitRemoteSync, RemoteMerger, StoreWakeup } from '../distributed/index.ts';
 import { usageError } from '../errors/index.ts';
@@ -230,7 +230,8 @@ async function prepareWorkerAgents(served: ServedRun) {
     model: source.description,
     parallel: served.parallel,
   });
-  const governor = new BudgetGovernor({ capUsd: settings.budgetUsd ?? undefined });
+  // The run's shared ledger with the cap its coordinator stored: every machine spends from one budget.
+  const { governor } = await openRunGovernor(workspace.store, { runId: run.id });
   return { network, runner: detection.runner, source, governor };
 }
 

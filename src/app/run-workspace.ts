@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { loadAlertingConfig, startRunAlerting } from '../alerting/index.ts';
-import { BudgetGovernor, type BudgetSummary } from '../budget/index.ts';
+import { type BudgetSummary, openRunGovernor } from '../budget/index.ts';
 import { randomId } from '../clock/index.ts';
 import { loadCircuitBreakerConfig, type ResolvedConfig } from '../config/index.ts';
 import { runDoctor } from '../doctor/index.ts';
@@ -402,8 +402,11 @@ async function prepareAgents(session: RunSession, network: SandboxNetworkAccess)
     modelOverrides: modelOverridesOf(settings),
     ...(session.scripted === undefined ? {} : { scripted: session.scripted }),
   });
-  const governor = new BudgetGovernor({ capUsd: settings.budgetUsd ?? undefined });
-  const spentUsd = await chargeEarlierSessions(governor, await workspace.store.listEvents(), runId);
+  // The run's cap, stored with the run where the ledger is shared: every worker enforces this one.
+  const { governor, spentUsd } = await openRunGovernor(workspace.store, {
+    runId,
+    capUsd: settings.budgetUsd,
+  });
   observer.started?.({
     runId,
     isResume: latest !== null,
@@ -444,20 +447,4 @@ function followErrorHandler(session: RunSession, writer: OrderedEventWriter): (e
  */
 function recordSignalledStop(store: Store, runId: string): void {
   store.requestRunControl(runId, { action: 'stop', requestedBy: 'signal' }).catch(() => undefined);
-}
-
-/** A resumed run's cap counts what its earlier sessions spent (the usage events are the record). */
-async function chargeEarlierSessions(
-  governor: BudgetGovernor,
-  events: readonly LokiEvent[],
-  runId: string,
-): Promise<number> {
-  let spentUsd = 0;
-  for (const event of events) {
-    if (event.type === 'usage.recorded' && event.runId === runId) spentUsd += event.data.costUsd;
-  }
-  if (spentUsd <= 0) return 0;
-  const reservation = await governor.reserve({ taskId: 'earlier-sessions', estimatedCostUsd: 0 });
-  await governor.settle(reservation, spentUsd, { isPriceKnown: true });
-  return spentUsd;
 }

@@ -6,13 +6,19 @@ import { join } from 'node:path';
 import { runDashboardBenchmark } from './dashboard-bench.ts';
 import { runDistributedBenchmark } from './distributed-bench.ts';
 import { runOrchestrationBenchmark } from './orchestration-bench.ts';
+import { runPostgresQueueBenchmark } from './postgres-queue-bench.ts';
 import { runQueueBenchmark } from './queue-bench.ts';
 import { runRuntimeBenchmark } from './runtime-bench.ts';
 import { runTokensBenchmark } from './tokens-bench.ts';
 
+interface BenchOptions {
+  /** `--store postgres`: the benchmark's PostgreSQL variant, where it has one. */
+  store: 'sqlite' | 'postgres';
+}
+
 interface Benchmark {
   description: string;
-  run: (repositoryRoot: string) => Promise<void>;
+  run: (repositoryRoot: string, options: BenchOptions) => Promise<void>;
 }
 
 const BENCHMARKS = new Map<string, Benchmark>([
@@ -20,8 +26,12 @@ const BENCHMARKS = new Map<string, Benchmark>([
     'queue',
     {
       description:
-        'claim+complete throughput vs bare node:sqlite, loki --version startup, loki status on 10k tasks',
-      run: runQueueBenchmark,
+        'claim+complete throughput vs bare node:sqlite, loki --version startup, loki status on 10k tasks; ' +
+        'with --store postgres: 8 worker processes on PostgreSQL (LOKI_STORE_URL, or a throwaway server) vs the bare SKIP LOCKED floor',
+      run: (repositoryRoot, options) =>
+        options.store === 'postgres'
+          ? runPostgresQueueBenchmark(repositoryRoot)
+          : runQueueBenchmark(repositoryRoot),
     },
   ],
   [
@@ -69,8 +79,14 @@ const BENCHMARKS = new Map<string, Benchmark>([
 const repositoryRoot = join(import.meta.dirname, '..', '..');
 const name = process.argv[2];
 const benchmark = name === undefined ? undefined : BENCHMARKS.get(name);
+const rest = process.argv.slice(3);
+const storeIndex = rest.indexOf('--store');
+const storeValue = storeIndex === -1 ? 'sqlite' : rest[storeIndex + 1];
 
-if (benchmark === undefined) {
+if (storeValue !== 'sqlite' && storeValue !== 'postgres') {
+  process.stderr.write(`--store takes sqlite or postgres, got ${String(storeValue)}\n`);
+  process.exitCode = 2;
+} else if (benchmark === undefined) {
   const available = [...BENCHMARKS].map(
     ([benchmarkName, { description }]) => `  ${benchmarkName}  ${description}`,
   );
@@ -80,5 +96,5 @@ if (benchmark === undefined) {
   );
   process.exitCode = 2;
 } else {
-  await benchmark.run(repositoryRoot);
+  await benchmark.run(repositoryRoot, { store: storeValue });
 }

@@ -1,4 +1,9 @@
-export { type BudgetExhaustedDetails, budgetExhaustedError, invalidBudgetError } from './budget-errors.ts';
+export {
+  type BudgetExhaustedDetails,
+  budgetExhaustedError,
+  invalidBudgetError,
+  reservationIdReusedError,
+} from './budget-errors.ts';
 export {
   BudgetGovernor,
   type BudgetGovernorOptions,
@@ -27,6 +32,7 @@ export {
   type UnknownPriceRates,
 } from './estimate-call-cost-usd.ts';
 export { InMemoryBudgetLedger } from './in-memory-budget-ledger.ts';
+export { openRunGovernor, type RunGovernor, type RunGovernorRequest } from './open-run-governor.ts';
 export { formatUsd, fromNanoUsd, NANO_USD_PER_USD, toNanoUsd } from './usd-amount.ts';
 export {
   type BudgetStanding,

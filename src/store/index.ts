@@ -17,6 +17,7 @@ export type {
   RunControlRequest,
   RunControlState,
   RunStatus,
+  SharedBudgetLedger,
   Store,
   StoreSnapshot,
   StoreSummary,

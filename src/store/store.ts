@@ -7,6 +7,7 @@ import type {
   RunSettingsData,
   RunSettingsRecordedData,
 } from '../events/index.ts';
+import type { BudgetLedger } from '../budget/index.ts';
 import type { BreakerSnapshot, BreakerTransition } from './breaker-record.ts';
 import type { EventsAppendedListener } from './events-appended-notifier.ts';
 import type { NewTask, Task, TaskCounts, TaskStatus } from './task-record.ts';
@@ -171,12 +172,30 @@ export interface Store extends AsyncDisposable {
   readSnapshot(): Promise<StoreSnapshot>;
 
   /**
+   * Capability: the run's budget ledger kept in the store, so that every process and machine working
+   * on the run reserves against the same cap and the same spend (PostgreSQL). Created on first use.
+   * With `cap`, the cap stored with the run becomes `cap.capNanoUsd` (null: none); without, the stored
+   * cap is read. A task that leaves its worker (lease expired, released) takes the open reservations
+   * of its calls with it, in the same transaction. Absent where one process owns the run (SQLite):
+   * then the run's governor keeps its ledger in memory.
+   */
+  openBudgetLedger?(runId: string, cap?: { capNanoUsd: number | null }): Promise<SharedBudgetLedger>;
+
+  /**
    * Capability: writes a consistent copy of the store to the new file `path` while the store
    * stays in use. Absent where the database server has its own backups (PostgreSQL).
    */
   backUpTo?(path: string): Promise<void>;
 
   close(): Promise<void>;
+}
+
+export interface SharedBudgetLedger {
+  ledger: BudgetLedger;
+  /** The cap stored with the run, in nano-dollars; null when the run has none. */
+  capNanoUsd: number | null;
+  /** True for the one open, across all processes, that created the run's ledger. */
+  isNew: boolean;
 }
 
 export interface ClaimRequest {

@@ -1,7 +1,7 @@
 /**
  * Records failures on one circuit breaker, run as its own process by test/breaker-concurrency.test.ts:
  *
- *   node test/support/breaker-failer.ts <databasePath> <breakerName> <failures>
+ *   node test/support/breaker-failer.ts <databasePath | postgres://…> <breakerName> <failures>
  *
  * Prints `ready` once its store is open, waits for a `go` line on stdin (so that every process
  * starts at the same moment and they really contend), records the failures, all at once, and
@@ -10,7 +10,7 @@
 import { createInterface } from 'node:readline';
 import { systemClock } from '../../src/clock/index.ts';
 import { CircuitBreaker } from '../../src/resilience/index.ts';
-import { SqliteStore } from '../../src/store/index.ts';
+import { isPostgresUrl, PostgresStore, SqliteStore } from '../../src/store/index.ts';
 import { writeLine } from './write-line.ts';
 
 const [databasePath, breakerName, failuresArgument] = process.argv.slice(2);
@@ -18,7 +18,9 @@ if (databasePath === undefined || breakerName === undefined || failuresArgument 
   throw new Error('usage: breaker-failer.ts <databasePath> <breakerName> <failures>');
 }
 
-await using store = await SqliteStore.open(databasePath);
+await using store = isPostgresUrl(databasePath)
+  ? await PostgresStore.open(databasePath, { poolSize: 4 })
+  : await SqliteStore.open(databasePath);
 // A threshold above any count the test reaches: the breaker only counts, it never opens.
 const breaker = new CircuitBreaker(
   breakerName,

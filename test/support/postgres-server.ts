@@ -62,7 +62,11 @@ export class PostgresServer {
   }
 
   /** Creates the cluster and starts the server; resolves once it accepts connections. */
-  static async start(binaries: string): Promise<PostgresServer> {
+  /**
+   * `isDurable`: keep PostgreSQL's durable defaults (fsync, synchronous_commit, full_page_writes on),
+   * for benchmarks; tests turn them off.
+   */
+  static async start(binaries: string, options: { isDurable?: boolean } = {}): Promise<PostgresServer> {
     const directory = mkdtempSync(join(tmpdir(), 'loki-postgres-'));
     const owner = process.getuid?.() === 0 ? postgresUser() : null;
     if (owner !== null) chownSync(directory, owner.uid, owner.gid);
@@ -85,9 +89,9 @@ export class PostgresServer {
         `-k ${directory}`,
         '-c listen_addresses=127.0.0.1',
         // Throwaway data: durability buys nothing here and costs the loaded test machine a lot.
-        '-c fsync=off',
-        '-c synchronous_commit=off',
-        '-c full_page_writes=off',
+        ...(options.isDurable === true
+          ? []
+          : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
         '-c max_connections=400',
       ].join(' ');
       await server.#command('pg_ctl', [

@@ -119,4 +119,44 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'shared budget ledger',
+    sql: `
+      -- One row per run: the cap every worker of the run enforces and the counters that reserve,
+      -- settle and release change under this row's lock (src/budget/README.md). A reservation is
+      -- granted by one conditional UPDATE of this row, so no two workers can both take the last dollars.
+      CREATE TABLE budget_ledgers (
+        run_id             text PRIMARY KEY,
+        cap_nano_usd       bigint CHECK (cap_nano_usd > 0),
+        spent_nano_usd     bigint NOT NULL DEFAULT 0,
+        reserved_nano_usd  bigint NOT NULL DEFAULT 0 CHECK (reserved_nano_usd >= 0),
+        -- Counts the changes of this row (each under its lock): the order of grants and closes.
+        version            bigint NOT NULL DEFAULT 0,
+        created_at         bigint NOT NULL,
+        updated_at         bigint NOT NULL
+      );
+
+      -- 'lapsed': still open when its task left its worker (lease expired, task released); its money
+      -- is no longer reserved, and a late settle still charges what the call cost.
+      CREATE TABLE budget_reservations (
+        reservation_id      text PRIMARY KEY,
+        run_id              text NOT NULL REFERENCES budget_ledgers (run_id),
+        task_id             text NOT NULL,
+        agent_type          text,
+        estimated_nano_usd  bigint NOT NULL CHECK (estimated_nano_usd >= 0),
+        charged_nano_usd    bigint,
+        is_price_known      boolean,
+        state               text NOT NULL CHECK (state IN ('open', 'settled', 'released', 'lapsed')),
+        -- The ledger's version at the grant and at the settle or release: which calls were in
+        -- flight at any moment of the run, exactly, for an audit of the cap.
+        granted_version     bigint NOT NULL,
+        closed_version      bigint,
+        created_at          bigint NOT NULL,
+        closed_at           bigint
+      );
+      CREATE INDEX budget_reservations_open ON budget_reservations (task_id) WHERE state = 'open';
+      CREATE INDEX budget_reservations_run ON budget_reservations (run_id, state);
+    `,
+  },
 ];

@@ -42,6 +42,21 @@ describe.skipIf('missing' in binaries)(
         expect((await store.readSummary()).lastEventSequence).toBe(0);
       });
 
+      it('keeps event text exactly as written, whatever characters it holds', async () => {
+        // Events travel to the server as escaped literals with the COMMIT (postgres-transaction.ts).
+        await using store = await PostgresStore.open(await startedServer().createSchema(database));
+        const awkward = `it's a "quote", a back\\slash \\' , $$dollars$$; COMMIT; -- ünïcödé ✓ \n tab\t`;
+        const written = await store.appendEvent({
+          type: 'phase.entered',
+          runId: awkward,
+          taskId: `task ${awkward}`,
+          data: { phase: awkward },
+        });
+        const [read] = await store.listEvents({ afterSequence: written.sequence - 1 });
+        expect(read).toEqual(written);
+        expect(read?.runId).toBe(awkward);
+      });
+
       it('names a missing database and how to create it', async () => {
         const error = await PostgresStore.open(startedServer().urlOf('no_such_database')).catch(
           (caught: unknown) => caught,

@@ -8,6 +8,7 @@ import type { StoreRedactor } from '../sqlite/sqlite-store.ts';
 import { rowToBreaker, rowToEvent, rowToRun, rowToTask } from '../sqlite/sqlite-rows.ts';
 import type {
   CancelledTasks,
+  SharedBudgetLedger,
   ClaimRequest,
   EventFilter,
   NewRun,
@@ -29,6 +30,7 @@ import {
   type TaskCounts,
   type TaskStatus,
 } from '../task-record.ts';
+import { lapseOpenReservations, openPostgresBudgetLedger } from './postgres-budget-ledger.ts';
 import { classifyPostgresError, isRetryablePostgresError } from './postgres-faults.ts';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.ts';
 import { type EventsCommittedListener, PostgresNotifications } from './postgres-notifications.ts';
@@ -162,8 +164,7 @@ export class PostgresStore implements Store {
         await client.query(`BEGIN${isolation}`);
         const tx = new PostgresTransaction(client, this.#clock.now(), this.#redactor);
         const result = await body(tx);
-        const appended = await tx.finish();
-        await client.query('COMMIT');
+        const appended = await tx.commit();
         this.#appendedListeners.notify(appended);
         return result;
       } catch (error) {
@@ -247,6 +248,7 @@ export class PostgresStore implements Store {
       if (task.status !== 'in_progress') return task;
       const availableAt = notBefore === undefined ? tx.now : Math.max(tx.now, Math.round(notBefore));
       const released = await tasks.returnToPending(tx, task, task.dependencies, availableAt);
+      await lapseOpenReservations(tx, [taskId]);
       tx.appendEvent({
         type: 'task.released',
         runId: task.runId,
@@ -460,6 +462,11 @@ export class PostgresStore implements Store {
 
   async getLatestRun(): Promise<Run | null> {
     return latestRun((sql, parameters) => this.#query(sql, parameters));
+  }
+
+  /** Capability: the run's budget ledger in this database, shared by every worker (postgres-budget-ledger.ts). */
+  async openBudgetLedger(runId: string, cap?: { capNanoUsd: number | null }): Promise<SharedBudgetLedger> {
+    return openPostgresBudgetLedger((body, isolation) => this.#transaction(body, isolation), runId, cap);
   }
 
   async loadBreaker(name: string): Promise<BreakerSnapshot | null> {

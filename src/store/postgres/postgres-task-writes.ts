@@ -7,6 +7,7 @@ import { rowToTask } from '../sqlite/sqlite-rows.ts';
 import type { ClaimRequest, RetryPolicy } from '../store.ts';
 import { duplicateIdempotencyKey, duplicateTaskId, unknownDependency } from '../store-errors.ts';
 import type { NewTask, Task, TaskStatus } from '../task-record.ts';
+import { lapseOpenReservations } from './postgres-budget-ledger.ts';
 import type { PostgresTransaction } from './postgres-transaction.ts';
 
 /** Validates and inserts a batch with its `task.enqueued` events. */
@@ -144,6 +145,11 @@ export async function reclaimExpired(tx: PostgresTransaction, policy: RetryPolic
   for (const task of expired) {
     reclaimed.push(await recordFailure(tx, task, 'claim_timeout', policy, 'lease_expired'));
   }
+  // A worker whose lease ran out may be dead: the money its calls still hold goes back with its task.
+  await lapseOpenReservations(
+    tx,
+    expired.map((task) => task.id),
+  );
   return reclaimed;
 }
 

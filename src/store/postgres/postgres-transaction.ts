@@ -1,4 +1,4 @@
-import type { PoolClient, QueryResultRow } from 'pg';
+import { escapeLiteral, type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
 import { type LokiEvent, type NewEvent, parseNewEvent } from '../../events/index.ts';
 import type { StoreRedactor } from '../sqlite/sqlite-store.ts';
 import { rowToTask } from '../sqlite/sqlite-rows.ts';
@@ -12,11 +12,12 @@ type Row = Parameters<typeof rowToTask>[0];
 
 /**
  * One open transaction on one pooled connection, with the events it appends kept aside until
- * `finish`: they are numbered and inserted as its last statements, just before COMMIT.
+ * `commit`: they are numbered and inserted as its last statements, sent with the COMMIT.
  *
  * Why at the end: numbering takes the row lock of `event_counter` and holds it to COMMIT, which
- * serialises every transaction that appends events. Taken last, it is held for two statements and
- * the commit, not for the whole transition, so claims on other rows still run side by side.
+ * serialises every transaction that appends events. Taken last, it is held for one message (the
+ * numbering, the inserts, the notification and the commit), not for the whole transition, so
+ * claims on other rows still run side by side.
  */
 export class PostgresTransaction {
   readonly client: PoolClient;
@@ -72,7 +73,7 @@ export class PostgresTransaction {
 
   /**
    * Validates the event (a throw rolls the transaction back), replaces secrets and keeps it for
-   * `finish`. The event returned gets its sequence there, before the caller's promise resolves.
+   * `commit`. The event returned gets its sequence there, before the caller's promise resolves.
    */
   appendEvent(newEvent: NewEvent): LokiEvent {
     const valid = parseNewEvent(newEvent);
@@ -81,32 +82,51 @@ export class PostgresTransaction {
     return event;
   }
 
-  /** Numbers and writes the kept events and notifies listeners on other connections; before COMMIT. */
-  async finish(): Promise<readonly LokiEvent[]> {
-    if (this.#pending.length === 0) return [];
-    const counter = await this.row(
-      'UPDATE event_counter SET last_sequence = last_sequence + $1 RETURNING last_sequence',
-      [this.#pending.length],
-    );
-    const last = Number(counter?.last_sequence);
-    const first = last - this.#pending.length + 1;
-    this.#pending.forEach((event, index) => {
-      (event as { sequence: number }).sequence = first + index;
-    });
-    await this.client.query(
-      `INSERT INTO events (sequence, type, run_id, task_id, data, created_at)
-       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])`,
-      [
-        this.#pending.map((event) => event.sequence),
-        this.#pending.map((event) => event.type),
-        this.#pending.map((event) => event.runId),
-        this.#pending.map((event) => event.taskId),
-        this.#pending.map((event) => JSON.stringify(event.data)),
-        this.#pending.map((event) => event.createdAt),
-      ],
-    );
+  /**
+   * Numbers and writes the kept events, notifies listeners on other connections, and commits: all
+   * in ONE message to the server (the simple query protocol runs several statements), so that the
+   * event_counter row lock is held for the server's own work and the commit, never for a round trip
+   * to this process. Under concurrent writers that lock is the queue's bottleneck; a client that is
+   * slow to send COMMIT (a busy event loop, a loaded machine) would otherwise stall every writer.
+   * The values travel as escaped literals, since that protocol takes no parameters.
+   */
+  async commit(): Promise<readonly LokiEvent[]> {
+    if (this.#pending.length === 0) {
+      await this.client.query('COMMIT');
+      return [];
+    }
+    const count = this.#pending.length;
+    const values = this.#pending
+      .map(
+        (event, index) =>
+          `(${index + 1}::bigint, ${escapeLiteral(event.type)}::text, ${nullableText(event.runId)}, ` +
+          `${nullableText(event.taskId)}, ${escapeLiteral(JSON.stringify(event.data))}::text, ` +
+          `${integerLiteral(event.createdAt)}::bigint)`,
+      )
+      .join(', ');
+    const results = (await this.client.query(
+      `WITH counter AS (UPDATE event_counter SET last_sequence = last_sequence + ${count} RETURNING last_sequence)
+       INSERT INTO events (sequence, type, run_id, task_id, data, created_at)
+       SELECT counter.last_sequence - ${count} + v.ordinal, v.type, v.run_id, v.task_id, v.data, v.created_at
+       FROM counter, (VALUES ${values}) AS v (ordinal, type, run_id, task_id, data, created_at);
+       SELECT last_sequence, pg_notify(${escapeLiteral(EVENTS_CHANNEL)}, last_sequence::text) FROM event_counter;
+       COMMIT`,
+    )) as unknown as QueryResult[];
     // Delivered by the server only at COMMIT, and never for a rolled-back transaction.
-    await this.client.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, String(last)]);
+    const last = Number(results[1]?.rows[0]?.last_sequence);
+    if (!Number.isSafeInteger(last)) throw new Error('the event counter returned no sequence at commit');
+    this.#pending.forEach((event, index) => {
+      (event as { sequence: number }).sequence = last - count + 1 + index;
+    });
     return this.#pending;
   }
+}
+
+function nullableText(value: string | null): string {
+  return value === null ? 'NULL::text' : `${escapeLiteral(value)}::text`;
+}
+
+function integerLiteral(value: number): string {
+  if (!Number.isSafeInteger(value)) throw new Error(`not an integer: ${value}`);
+  return String(value);
 }
