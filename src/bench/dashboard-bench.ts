@@ -6,7 +6,7 @@ import { systemClock } from '../clock/index.ts';
 import { startDashboard } from '../dashboard/server/index.ts';
 import { initWorkspace, openWorkspaceStore, workspacePaths } from '../workspace/index.ts';
 import { describeEnvironment } from './bench-environment.ts';
-import { measureDashboardCpu } from './dashboard-cpu.ts';
+import { DASHBOARD_CPU_RUN, measureDashboardCpu } from './dashboard-cpu.ts';
 
 const TASKS = 1000;
 const RENDER_GIVE_UP_MILLISECONDS = 30_000;
@@ -38,7 +38,11 @@ export async function runDashboardBenchmark(repositoryRoot: string): Promise<voi
       const render = await measureFirstRender(page, root);
       const live = await measureEventToDom(page, root);
       await page.close();
-      const cpu = await measureDashboardCpu(repositoryRoot, browser);
+      // LOKI_BENCH_CPU_PROFILE_DIR: the runs with the dashboard also write V8 CPU profiles there.
+      const cpu = await measureDashboardCpu(repositoryRoot, browser, {
+        ...DASHBOARD_CPU_RUN,
+        profileDirectory: process.env.LOKI_BENCH_CPU_PROFILE_DIR ?? null,
+      });
       const results = {
         benchmark: 'dashboard',
         measuredAt: new Date().toISOString(),

@@ -221,6 +221,26 @@ describe('EventBus', () => {
     expect(caughtUp.events).toEqual([next]);
   });
 
+  it('hands over each read as one batch: the same events as one by one, a full batch at most', async () => {
+    for (let index = 0; index < 10; index += 1) await store.appendEvent(text(null, null, `before ${index}`));
+    const batches = new EventBus(store, { batchSize: 4 }).subscribeBatches();
+    const sizes: number[] = [];
+    const events: LokiEvent[] = [];
+    for await (const batch of batches) {
+      sizes.push(batch.length);
+      events.push(...batch);
+      if (events.length === 10) break;
+    }
+    // Stored before the subscription: read back in full batches, the rest in one.
+    expect(sizes).toEqual([4, 4, 2]);
+    expect(events).toEqual(await store.listEvents());
+    const next = await store.appendEvent(text(null, null, 'after'));
+    const resumed = new EventBus(store).subscribeBatches({ afterSequence: 10 });
+    expect((await resumed.next()).value).toEqual([next]);
+    await resumed[Symbol.asyncDispose]();
+    expect(await resumed.next()).toEqual({ done: true, value: undefined });
+  });
+
   it('follows events committed through another connection to the store, by polling it', async () => {
     await using other = await SqliteStore.open(store.location);
     const collector = new Collector(new EventBus(store, { pollIntervalMilliseconds: 10 }).subscribe());

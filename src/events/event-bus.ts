@@ -21,6 +21,9 @@ export interface EventSubscription {
  */
 export interface EventStream extends AsyncIterableIterator<LokiEvent>, AsyncDisposable {}
 
+/** A subscription's events in the batches they were read in; ends as an EventStream does. */
+export interface EventBatchStream extends AsyncIterableIterator<readonly LokiEvent[]>, AsyncDisposable {}
+
 export interface EventBusOptions {
   /**
    * How often a subscription reads the store even when nothing in this process wrote to it, so
@@ -86,30 +89,34 @@ export class EventBus {
    * nor after the end. A store error ends the iteration with that error.
    */
   subscribe(subscription: EventSubscription = {}): EventStream {
-    const stopper = new AbortController();
-    const events = this.#follow(subscription, stopper);
-    const stop = async (): Promise<IteratorResult<LokiEvent, undefined>> => {
-      // A generator alone would hold a return() until its pending next() got an event; aborting
-      // first ends the wait, and with it the generator.
-      stopper.abort();
-      return events.return(undefined);
-    };
-    return {
-      next: () => events.next(),
-      return: stop,
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-      [Symbol.asyncDispose]: async () => {
-        await stop();
-      },
-    };
+    return stoppable((stopper) => this.#follow(subscription, stopper));
+  }
+
+  /**
+   * The same events, as the batches the store hands over (each read's events, in order): for a
+   * consumer that does one thing per batch, such as one write to a socket, instead of one per event.
+   */
+  subscribeBatches(subscription: EventSubscription = {}): EventBatchStream {
+    return stoppable((stopper) => this.#followBatches(subscription, stopper));
   }
 
   async *#follow(
     subscription: EventSubscription,
     stopper: AbortController,
   ): AsyncGenerator<LokiEvent, undefined, undefined> {
+    for await (const batch of this.#followBatches(subscription, stopper)) {
+      for (const event of batch) {
+        if (stopper.signal.aborted) return undefined;
+        yield event;
+      }
+    }
+    return undefined;
+  }
+
+  async *#followBatches(
+    subscription: EventSubscription,
+    stopper: AbortController,
+  ): AsyncGenerator<readonly LokiEvent[], undefined, undefined> {
     const { signal: callerSignal, afterSequence = 0, ...filter } = subscription;
     const signal = stopper.signal;
     const stopOnAbort = () => stopper.abort();
@@ -129,10 +136,11 @@ export class EventBus {
           afterSequence: lastSequence,
           limit: this.#batchSize,
         });
-        for (const event of batch) {
+        const last = batch.at(-1);
+        if (last !== undefined) {
           if (signal.aborted) return undefined;
-          lastSequence = event.sequence;
-          yield event;
+          lastSequence = last.sequence;
+          yield batch;
         }
         // A full batch: more may be stored already, so read on without waiting.
         if (batch.length < this.#batchSize) {
@@ -150,6 +158,32 @@ export class EventBus {
     }
     return undefined;
   }
+}
+
+/**
+ * An iterator over what `follow` yields that stops at once: a generator alone would hold a
+ * return() until its pending next() got a value; aborting first ends the wait, and with it the
+ * generator.
+ */
+function stoppable<T>(
+  follow: (stopper: AbortController) => AsyncGenerator<T, undefined, undefined>,
+): AsyncIterableIterator<T> & AsyncDisposable {
+  const stopper = new AbortController();
+  const values = follow(stopper);
+  const stop = async (): Promise<IteratorResult<T, undefined>> => {
+    stopper.abort();
+    return values.return(undefined);
+  };
+  return {
+    next: () => values.next(),
+    return: stop,
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    [Symbol.asyncDispose]: async () => {
+      await stop();
+    },
+  };
 }
 
 /** A one-slot wake-up: remembers a notification that came while nobody was waiting. */

@@ -54,6 +54,7 @@ export { eventInvalid, parseNewEvent } from './parse-new-event.ts';
 export {
   EventBus,
   type EventBusOptions,
+  type EventBatchStream,
   type EventBusStore,
   type EventStream,
   type EventSubscription,

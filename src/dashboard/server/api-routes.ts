@@ -19,8 +19,6 @@ import {
 import { isLokiError, usageError } from '../../errors/index.ts';
 import { workspacePaths } from '../../workspace/index.ts';
 import { errorResponse, parseBody } from './api-errors.ts';
-import { listPastRuns } from './past-runs.ts';
-import { readMetrics } from './read-metrics.ts';
 import type { SharedWorkspace } from './shared-workspace.ts';
 import { readFigures, readGates, readLogPage, readSnapshot, SNAPSHOT_LOG_EVENTS } from './read-snapshot.ts';
 
@@ -55,12 +53,12 @@ export function apiRoutes(context: AppContext, shared: SharedWorkspace): Hono {
   api.get('/tasks', async (c) => c.json(await listTasks(context)));
   api.get('/tasks/:id', async (c) => c.json(await showTask(context, c.req.param('id'))));
   api.get('/agents', async (c) => c.json(await listAgents(context)));
-  api.get('/metrics', async (c) => c.json(await readMetrics(await shared.open())));
+  api.get('/metrics', async (c) => c.json(await shared.metrics.read(await shared.open())));
   api.get('/continuity', (c) => {
     const file = workspacePaths(context.cwd).continuityFile;
     return c.json({ markdown: existsSync(file) ? readFileSync(file, 'utf8') : null });
   });
-  api.get('/runs', (c) => c.json(listPastRuns(context.cwd)));
+  api.get('/runs', (c) => c.json(shared.pastRuns.list()));
 
   api.post('/run/pause', async (c) => {
     await using workspace = await openAppWorkspace(context);

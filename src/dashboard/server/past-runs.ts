@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parseJsonOrNull } from '../../text/index.ts';
@@ -11,20 +11,56 @@ export interface PastRun {
   summary: string;
 }
 
-/** The runs that ended, from the reports they wrote (.loki/artifacts/reports/<run id>.json). */
-export function listPastRuns(root: string): PastRun[] {
-  const directory = workspacePaths(root).reportsDirectory;
-  if (!existsSync(directory)) return [];
-  const runs: PastRun[] = [];
-  for (const name of readdirSync(directory)
-    .filter((entry) => entry.endsWith('.json'))
-    .sort()) {
-    const report = parseJsonOrNull(readFileSync(join(directory, name), 'utf8'));
-    const parsed = pastRunSchema.safeParse(report);
-    // A report that is not one is skipped: the list shows what it can read, loki report says more.
-    if (parsed.success) runs.push({ ...parsed.data, exitCode: parsed.data.exitCode ?? null });
+/**
+ * The runs that ended, from the reports they wrote (.loki/artifacts/reports/<run id>.json). A
+ * report is a few hundred kilobytes and the page reloads its figures all through a run: each file
+ * is parsed once and again only when its size or modification time changes.
+ */
+export class PastRuns {
+  readonly #root: string;
+  readonly #parsed = new Map<string, { mtimeMs: number; size: number; run: PastRun | null }>();
+
+  constructor(root: string) {
+    this.#root = root;
   }
-  return runs;
+
+  list(): PastRun[] {
+    const directory = workspacePaths(this.#root).reportsDirectory;
+    if (!existsSync(directory)) return [];
+    const names = readdirSync(directory)
+      .filter((entry) => entry.endsWith('.json'))
+      .sort();
+    const runs: PastRun[] = [];
+    for (const name of names) {
+      const path = join(directory, name);
+      const { mtimeMs, size } = statSync(path);
+      let known = this.#parsed.get(name);
+      if (known === undefined || known.mtimeMs !== mtimeMs || known.size !== size) {
+        known = { mtimeMs, size, run: parsePastRun(readFileSync(path, 'utf8')) };
+        this.#parsed.set(name, known);
+      }
+      if (known.run !== null) runs.push(known.run);
+    }
+    const present = new Set(names);
+    for (const name of this.#parsed.keys()) if (!present.has(name)) this.#parsed.delete(name);
+    return runs;
+  }
+}
+
+export function listPastRuns(root: string): PastRun[] {
+  return new PastRuns(root).list();
+}
+
+/**
+ * The four fields the page shows, not the whole report (hundreds of kilobytes sent again with
+ * every reload of the figures). A report that is not one is skipped (null): the list shows what it
+ * can read, loki report says more.
+ */
+function parsePastRun(text: string): PastRun | null {
+  const parsed = pastRunSchema.safeParse(parseJsonOrNull(text));
+  if (!parsed.success) return null;
+  const { runId, status, exitCode, summary } = parsed.data;
+  return { runId, status, exitCode: exitCode ?? null, summary };
 }
 
 const pastRunSchema = z.looseObject({

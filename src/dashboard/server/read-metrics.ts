@@ -1,4 +1,6 @@
+import type { LokiEvent } from '../../events/index.ts';
 import type { Workspace } from '../../workspace/index.ts';
+import { Serial } from './serial.ts';
 
 /** One point of the run's figures over time: totals up to `at` (epoch milliseconds). */
 export interface MetricsPoint {
@@ -28,40 +30,85 @@ export interface Metrics {
 /** At most this many points are sent: a chart a few hundred pixels wide shows no more. */
 const MAXIMUM_POINTS = 240;
 
+const METRICS_EVENT_TYPES = [
+  'usage.recorded',
+  'task.completed',
+  'merge.completed',
+  'phase.entered',
+  'phase.exited',
+] as const;
+
 /**
  * Spend, tokens, tasks done and merges over the workspace's history, as running totals from the
- * events that record them (usage.recorded, task.completed, merge.completed).
+ * events that record them (usage.recorded, task.completed, merge.completed), and the phases.
+ *
+ * Kept by the server and folded forward: each read adds only the events after the last one it
+ * folded, so a page that reloads its figures all through a run costs the new events, not the whole
+ * log each time. That is exact because the log only grows and sequence numbers are visible in
+ * commit order (src/events/event-bus.ts): once `sequence` is read, no event below it can appear later.
  */
-export async function readMetrics(workspace: Workspace): Promise<Metrics> {
-  const events = await workspace.store.listEvents({
-    types: ['usage.recorded', 'task.completed', 'merge.completed'],
-  });
-  const phaseEvents = await workspace.store.listEvents({ types: ['phase.entered', 'phase.exited'] });
-  const phases: PhaseSpan[] = [];
-  for (const event of phaseEvents) {
-    if (event.type === 'phase.entered') {
-      phases.push({ phase: event.data.phase, enteredAt: event.createdAt, exitedAt: null, outcome: null });
-    } else if (event.type === 'phase.exited') {
-      const open = phases.findLast((span) => span.phase === event.data.phase && span.exitedAt === null);
-      if (open !== undefined) Object.assign(open, { exitedAt: event.createdAt, outcome: event.data.outcome });
-    }
+export class MetricsFold {
+  #sequence = 0;
+  readonly #totals: MetricsPoint = { at: 0, spentUsd: 0, tokens: 0, tasksDone: 0, merges: 0 };
+  readonly #points: MetricsPoint[] = [];
+  readonly #phases: PhaseSpan[] = [];
+  /** Two pages reloading at once must not fold the same events twice. */
+  readonly #serial = new Serial();
+
+  read(workspace: Workspace): Promise<Metrics> {
+    return this.#serial.run(async () => {
+      const events = await workspace.store.listEvents({
+        types: METRICS_EVENT_TYPES,
+        afterSequence: this.#sequence,
+      });
+      for (const event of events) this.#fold(event);
+      const latestRun = await workspace.store.getLatestRun();
+      return {
+        points: thinned(this.#points),
+        // Copies: an open span is completed in place by a later fold.
+        phases: this.#phases.map((span) => ({ ...span })),
+        budgetUsd: latestRun?.settings?.budgetUsd ?? null,
+        spentUsd: this.#totals.spentUsd,
+      };
+    });
   }
-  const latestRun = await workspace.store.getLatestRun();
-  const budgetUsd = latestRun?.settings?.budgetUsd ?? null;
-  const totals: MetricsPoint = { at: 0, spentUsd: 0, tokens: 0, tasksDone: 0, merges: 0 };
-  const points: MetricsPoint[] = [];
-  for (const event of events) {
+
+  #fold(event: LokiEvent): void {
+    this.#sequence = event.sequence;
+    if (event.type === 'phase.entered') {
+      this.#phases.push({
+        phase: event.data.phase,
+        enteredAt: event.createdAt,
+        exitedAt: null,
+        outcome: null,
+      });
+      return;
+    }
+    if (event.type === 'phase.exited') {
+      const open = this.#phases.findLast((span) => span.phase === event.data.phase && span.exitedAt === null);
+      if (open !== undefined) Object.assign(open, { exitedAt: event.createdAt, outcome: event.data.outcome });
+      return;
+    }
+    const totals = this.#totals;
     if (event.type === 'usage.recorded') {
       totals.spentUsd += event.data.costUsd;
       totals.tokens += event.data.inputTokens + event.data.outputTokens;
     } else if (event.type === 'task.completed') totals.tasksDone += 1;
-    else totals.merges += 1;
-    points.push({ ...totals, at: event.createdAt });
+    else if (event.type === 'merge.completed') totals.merges += 1;
+    else return;
+    this.#points.push({ ...totals, at: event.createdAt });
   }
-  const summary = { phases, budgetUsd, spentUsd: totals.spentUsd };
-  if (points.length <= MAXIMUM_POINTS) return { points, ...summary };
-  // Evenly thinned, the last point always kept: the totals shown are the real ones.
+}
+
+/** The metrics from the whole log at once (a fold from the first event). */
+export function readMetrics(workspace: Workspace): Promise<Metrics> {
+  return new MetricsFold().read(workspace);
+}
+
+/** Evenly thinned to MAXIMUM_POINTS, the last point always kept: the totals shown are the real ones. */
+function thinned(points: readonly MetricsPoint[]): MetricsPoint[] {
+  if (points.length <= MAXIMUM_POINTS) return [...points];
   const step = points.length / MAXIMUM_POINTS;
-  const thinned = Array.from({ length: MAXIMUM_POINTS - 1 }, (_, index) => points[Math.floor(index * step)]);
-  return { points: [...thinned.filter((point) => point !== undefined), ...points.slice(-1)], ...summary };
+  const kept = Array.from({ length: MAXIMUM_POINTS - 1 }, (_, index) => points[Math.floor(index * step)]);
+  return [...kept.filter((point) => point !== undefined), ...points.slice(-1)];
 }

@@ -1,23 +1,17 @@
 import { hostname } from 'node:os';
 import { type AgentsJson, listAgentsOf, runLiveness } from '../../app/index.ts';
-import type { EventDataByType, LokiEvent } from '../../events/index.ts';
+import type { LokiEvent } from '../../events/index.ts';
 import type { Task } from '../../store/index.ts';
 import { buildStatusReport, type StatusReport } from '../../workspace/index.ts';
-import { listPastRuns, type PastRun } from './past-runs.ts';
-import { type Metrics, readMetrics } from './read-metrics.ts';
+import type { GateSummary } from './gates-fold.ts';
+import type { PastRun } from './past-runs.ts';
+import type { Metrics } from './read-metrics.ts';
 import type { SharedWorkspace } from './shared-workspace.ts';
 
 /** Events of the live log the first render shows; older ones are loaded on demand (readLogPage). */
 export const SNAPSHOT_LOG_EVENTS = 200;
 /** Most events one page of the older log holds. */
 export const MAXIMUM_LOG_PAGE = 1000;
-
-/** The latest verdict of one gate. */
-export type GateSummary = EventDataByType['gate.evaluated'] & {
-  sequence: number;
-  at: number;
-  taskId: string | null;
-};
 
 /** What the page shows that the API recomputes on each change: replaced whole when reloaded. */
 export interface DashboardFigures {
@@ -70,9 +64,9 @@ export async function readFigures(shared: SharedWorkspace): Promise<DashboardFig
     status,
     tasks,
     agents: await listAgentsOf(workspace, shared.now),
-    metrics: await readMetrics(workspace),
-    runs: listPastRuns(root),
-    gates: await readGates(shared),
+    metrics: await shared.metrics.read(workspace),
+    runs: shared.pastRuns.list(),
+    gates: await shared.gates.read(workspace),
   };
 }
 
@@ -138,16 +132,5 @@ export async function readLogPage(shared: SharedWorkspace, before: number, limit
 
 /** The latest verdict of each gate that has run, by gate name; none when no gate ran. */
 export async function readGates(shared: SharedWorkspace): Promise<GateSummary[]> {
-  const workspace = await shared.open();
-  const latest = new Map<string, GateSummary>();
-  for (const event of await workspace.store.listEvents({ types: ['gate.evaluated'] })) {
-    if (event.type !== 'gate.evaluated') continue;
-    latest.set(event.data.gate, {
-      ...event.data,
-      sequence: event.sequence,
-      at: event.createdAt,
-      taskId: event.taskId,
-    });
-  }
-  return [...latest.values()].sort((left, right) => left.gate.localeCompare(right.gate));
+  return shared.gates.read(await shared.open());
 }
