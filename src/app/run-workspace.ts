@@ -278,13 +278,7 @@ async function runSession(session: RunSession): Promise<RunResult> {
     onProgress: (progress) => observer.progress?.(progress),
     onError: followErrorHandler(session, writer),
   });
-  // Online backups of the store while the run goes on, and one when it ends (not after a crash).
-  using backups = workspace.scheduleStoreBackups({
-    onError: (error) =>
-      observer.warning?.(
-        `the store backup failed, the run goes on: ${error instanceof Error ? error.message : String(error)}`,
-      ),
-  });
+  using backups = scheduleBackups(session);
   await using _presence = await startRunPresence(session);
   // Recorded when the run starts, and again when a flag given now changed them.
   const isChanged = JSON.stringify(latest?.settings ?? null) !== JSON.stringify(settings);
@@ -361,6 +355,16 @@ function distributedMerging(
  * The session in the store's worker registry while it lasts (loki workers, status, the dashboard
  * show it); a heartbeat that cannot be written is a warning, never the run's failure.
  */
+/** Online backups of the store while the run goes on, and one when it ends (not after a crash). */
+function scheduleBackups(session: RunSession) {
+  return session.workspace.scheduleStoreBackups({
+    onError: (error) =>
+      session.observer.warning?.(
+        `the store backup failed, the run goes on: ${error instanceof Error ? error.message : String(error)}`,
+      ),
+  });
+}
+
 function startRunPresence(session: RunSession): Promise<WorkerPresence> {
   return WorkerPresence.start({
     store: session.workspace.store,

@@ -102,11 +102,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<Scheduler
       const workerId = `${options.workerIdPrefix}:w${claims}`;
       let task: Task | null;
       try {
-        task = await queue.claim({
-          workerId,
-          leaseSeconds: context.config.leaseSeconds,
-          ...(options.types === undefined ? {} : { types: options.types }),
-        });
+        task = await claimFor(options, workerId);
       } catch (error) {
         // A store that cannot be written (full, read-only, corrupt) ends the run, after the
         // tasks at work have ended.
@@ -127,6 +123,15 @@ export async function runScheduler(options: SchedulerOptions): Promise<Scheduler
   if (fatalError !== null) return { outcome: 'fatal', error: (fatalError as { error: unknown }).error };
   if (isBudgetSpent) return { outcome: 'budget' };
   return { outcome: 'stopped' };
+}
+
+/** One claim of this scheduler: on its lease length and, for `loki worker --types`, of its agent types. */
+function claimFor(options: SchedulerOptions, workerId: string): Promise<Task | null> {
+  return options.context.workspace.queue.claim({
+    workerId,
+    leaseSeconds: options.context.config.leaseSeconds,
+    ...(options.types === undefined ? {} : { types: options.types }),
+  });
 }
 
 /** With no worker busy and nothing claimable: finished, waiting for a backoff, blocked or stalled. */
