@@ -32,7 +32,8 @@ type MergeRequestedEvent = Extract<LokiEvent, { type: 'merge.requested' }>;
 
 /**
  * The merge coordinator of a distributed run (run by the process holding the CoordinatorLock):
- * decides the run's `merge.requested` events in sequence order, each with a `merge.decided`. A
+ * decides the run's `merge.requested` events, each with a `merge.decided`: those waiting together at
+ * once, through the merge queue, which verifies them as one batch where it can. A
  * request is merged only while its worker still holds the task, with the run's merge queue, and
  * main is pushed (plainly, never forced) before the decision is written.
  *
@@ -46,6 +47,8 @@ export class MergeCoordinator {
   readonly #pending: MergeRequestedEvent[] = [];
   #afterSequence = 0;
   #loop: Promise<void> | null = null;
+  /** The clone's fetches and pushes, one after another (git locks refs; requests are decided at once). */
+  #remoteGit: Promise<unknown> = Promise.resolve();
 
   constructor(options: MergeCoordinatorOptions) {
     this.#options = options;
@@ -69,11 +72,10 @@ export class MergeCoordinator {
     await syncCoordinatorMain(this.#syncOptions());
     while (!signal.aborted) {
       await this.#readNewEvents();
-      while (this.#pending.length > 0 && !signal.aborted) {
-        const request = this.#pending[0] as MergeRequestedEvent;
-        await this.#decide(request);
-        this.#pending.shift();
-      }
+      // Every waiting request at once: the merge queue verifies merges that wait together as one
+      // batch and moves main once, so many workers are not held to one gate run per task.
+      const waiting = this.#pending.splice(0);
+      await Promise.all(waiting.map((request) => this.#decide(request)));
       await wakeup.wait(signal);
     }
   }
@@ -125,12 +127,14 @@ export class MergeCoordinator {
     const { repositoryRoot: root, mainBranch, signal } = this.#options;
     const already = (await readMergedTasks(root, mainBranch)).get(taskId);
     if (already !== undefined) return await alreadyOnMain(root, request.requestId, already.commit);
-    const reason = await this.#whyNotMergeable(taskId, request);
+    const reason = await this.#serially(() => this.#whyNotMergeable(taskId, request));
     if (reason !== null) return decided(request.requestId, 'withdrawn', { details: reason });
     const result = await this.#merge(taskId, request);
     if (result.outcome !== 'merged') return decisionOf(request.requestId, result);
     const mainRef = `refs/heads/${mainBranch}`;
-    const pushed = await pushRef(root, this.#options.remoteUrl, mainRef, mainRef, { signal });
+    const pushed = await this.#serially(() =>
+      pushRef(root, this.#options.remoteUrl, mainRef, mainRef, { signal }),
+    );
     if (pushed.outcome === 'pushed') return decisionOf(request.requestId, result);
     if (isLastAttempt) {
       throw new LokiError(
@@ -141,6 +145,12 @@ export class MergeCoordinator {
     // Main moved on the remote under this merge: this clone takes the remote's main and merges again.
     await moveRef(root, mainRef, await this.#fetchRemoteMain(), result.commit, signal);
     return null;
+  }
+
+  #serially<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#remoteGit.then(work, work);
+    this.#remoteGit = next.catch(() => undefined);
+    return next;
   }
 
   async #fetchRemoteMain(): Promise<string> {
@@ -158,9 +168,9 @@ export class MergeCoordinator {
 
   /** Why the request is not to be merged (the worker lost the task, the pushed commit is gone); null: merge it. */
   async #whyNotMergeable(taskId: string, request: MergeRequestedData): Promise<string | null> {
-    const { queue, repositoryRoot: root, remoteUrl: url, signal } = this.#options;
-    const task = await queue.list().then((tasks) => tasks.find((candidate) => candidate.id === taskId));
-    if (task === undefined) return `task ${taskId} is not in the queue`;
+    const { store, repositoryRoot: root, remoteUrl: url, signal } = this.#options;
+    const task = await store.getTask(taskId);
+    if (task === null) return `task ${taskId} is not in the queue`;
     if (task.status !== 'in_progress' || task.claimedBy !== request.workerId) {
       return `worker ${request.workerId} no longer holds task ${taskId} (${task.status}${task.claimedBy === null ? '' : `, held by ${task.claimedBy}`})`;
     }
