@@ -5,17 +5,25 @@ import { join } from 'node:path';
 import { isAlive } from '../deploy/index.ts';
 import { SupervisorClient } from '../deploy/local/supervisor-client.ts';
 import { describeEnvironment } from './bench-environment.ts';
-import { type LoadCount, startLoad, waitForBody } from './deploy-probes.ts';
+import { LOAD_PAUSE_MILLISECONDS, type LoadCount, startLoad, waitForBody } from './deploy-probes.ts';
 import { buildCli } from './orchestration-bench.ts';
 import { distribution } from './orchestration-timings.ts';
 import { runLokiProcess } from './run-loki-process.ts';
-import { roundTo, timeNodeCommand } from './timing.ts';
+import { median, roundTo } from './timing.ts';
 
 const SWITCHES = 10;
 const POLL_MILLISECONDS = 5;
 const LOAD_CONCURRENCY = 2;
 /** A switch not served by then counts as missed (and the bench goes on with the next one). */
 const SWITCH_DEADLINE_MILLISECONDS = 15_000;
+
+/**
+ * What every rollback pays before its own work: Node alone (`--version` answers before the CLI is
+ * loaded), the CLI's modules (`--help`), and those plus opening the workspace and asking the
+ * supervisor (`deploy status`).
+ */
+const FLOOR_COMMANDS = [['--version'], ['--help'], ['deploy', 'status', '--json']];
+const FLOOR_RUNS = 5;
 
 export const DEPLOY_TARGETS = { maximumSwitchMilliseconds: 1_000 };
 
@@ -101,7 +109,7 @@ export async function runDeployBenchmark(repositoryRoot: string): Promise<void> 
 type Loki = (args: readonly string[]) => ReturnType<typeof runLokiProcess>;
 
 interface Measured {
-  startup: ReturnType<typeof timeNodeCommand>;
+  floors: Floor[];
   switches: SwitchSample[];
   traffic: LoadCount;
 }
@@ -123,13 +131,6 @@ async function measure(
   const url = (JSON.parse(second.stdout) as { url: string }).url;
   await rememberProcesses(workspace, processIds);
 
-  log('loki --version: start-up of the CLI alone, for comparison');
-  const startup = timeNodeCommand([join(context.repositoryRoot, 'bin', 'loki.js'), '--version'], {
-    cwd: workspace,
-    runs: 5,
-    label: 'loki --version',
-  });
-
   log(
     `${SWITCHES} switches: loki rollback (then --to v1) / loki rollback --to v2, a light load through them`,
   );
@@ -139,7 +140,31 @@ async function measure(
     switches.push(await timeSwitch(loki, switchArguments(index), url, index % 2 === 0 ? 'v1' : 'v2'));
     await rememberProcesses(workspace, processIds);
   }
-  return { startup, switches, traffic: await load.stop() };
+  // Under the same load as the switches, so that the floors and the rollbacks compare like for like.
+  log('loki --version, loki --help, loki deploy status: the floors a rollback stands on');
+  const floors: Floor[] = [];
+  for (const args of FLOOR_COMMANDS) floors.push(await timeFloor(loki, args));
+  return { floors, switches, traffic: await load.stop() };
+}
+
+interface Floor {
+  command: string;
+  medianMilliseconds: number;
+  samplesMilliseconds: number[];
+}
+
+/** `FLOOR_RUNS` timed runs of one command after an untimed warm-up (a cold file cache is not the figure). */
+async function timeFloor(loki: Loki, args: readonly string[]): Promise<Floor> {
+  const samples: number[] = [];
+  for (let run = 0; run <= FLOOR_RUNS; run += 1) {
+    const result = await mustSucceed(loki(args), `loki ${args.join(' ')}`);
+    if (run > 0) samples.push(roundTo(result.wallMilliseconds, 1));
+  }
+  return {
+    command: `loki ${args.join(' ')}`,
+    medianMilliseconds: roundTo(median(samples), 1),
+    samplesMilliseconds: samples,
+  };
 }
 
 /**
@@ -228,7 +253,7 @@ type Report = ReturnType<typeof buildReport>;
 
 function buildReport(input: {
   environment: ReturnType<typeof describeEnvironment>;
-  startup: ReturnType<typeof timeNodeCommand>;
+  floors: Floor[];
   switches: SwitchSample[];
   traffic: LoadCount;
   cleanup: { processesWatched: number; leftAfterDeployStop: number[] };
@@ -255,7 +280,7 @@ function buildReport(input: {
       `${SWITCHES} switches alternating loki rollback (→ v1) and loki rollback --to v2 (→ v2). Each switch: the wall ` +
       'time of the loki rollback process (spawn → exit), and the time from its spawn until GET / through the proxy ' +
       `answers the other version (polled every ${POLL_MILLISECONDS} ms on a keep-alive connection). Meanwhile ` +
-      `${LOAD_CONCURRENCY} keep-alive GET loops (a request every ~2 ms each) count every failed request.`,
+      `${LOAD_CONCURRENCY} keep-alive GET loops (a pause of ${LOAD_PAUSE_MILLISECONDS} ms after each answer) count every failed request.`,
     workload: { switches: SWITCHES, pollMilliseconds: POLL_MILLISECONDS, loadConcurrency: LOAD_CONCURRENCY },
     measurements: {
       switchServed: {
@@ -268,11 +293,17 @@ function buildReport(input: {
         target: { maximumMilliseconds: target },
         pass: allServed && processSpread.max < target,
       },
-      cliStartup: {
-        command: input.startup.command,
-        medianMilliseconds: input.startup.medianMilliseconds,
-        samplesMilliseconds: input.startup.samplesMilliseconds,
-      },
+      floors: input.floors.map(({ command, medianMilliseconds, samplesMilliseconds }) => ({
+        command,
+        medianMilliseconds,
+        samplesMilliseconds,
+      })),
+      /** Median rollback process minus median `loki --help`: what the rollback adds to loading the CLI. */
+      rollbackBeyondCliLoadMilliseconds: roundTo(
+        processSpread.p50 -
+          (input.floors.find((floor) => floor.command === 'loki --help')?.medianMilliseconds ?? 0),
+        1,
+      ),
       load: { ...traffic, pass: traffic.failed === 0 },
       /** Supervisor and app pids seen during the bench, checked after loki deploy stop. */
       cleanup: { ...input.cleanup, pass: input.cleanup.leftAfterDeployStop.length === 0 },
@@ -284,7 +315,9 @@ function buildReport(input: {
         'So the switches back after the first one name v1 with --to; the switch itself is the same code.',
       'switchServed is what a user of the product sees: the time from typing loki rollback until the URL serves the other ' +
         'release. It can be shorter than the process: the CLI records the rollback in the store after the proxy switched.',
-      'cliStartup (loki --version) is the floor of any loki command on this machine: Node start-up and module loading.',
+      'floors: loki --version is Node start-up alone (bin/loki.js answers it before loading the CLI); loki --help adds ' +
+        "loading the CLI's modules (every command's dependencies are imported at start-up); loki deploy status adds " +
+        'opening the workspace and one call to the supervisor. Measured after the switches under the same load, 5 runs after a warm-up.',
       'p50 is the median; with 10 samples p95 is the second-largest and max the largest.',
     ],
   };
@@ -296,7 +329,7 @@ function verdict(pass: boolean): string {
 
 function summarize(report: Report): string {
   const { environment, measurements } = report;
-  const { switchServed, rollbackProcess, cliStartup, load, cleanup } = measurements;
+  const { switchServed, rollbackProcess, floors, load, cleanup } = measurements;
   const spread = (value: { p50: number; p95: number; max: number }) =>
     `median ${value.p50} ms, p95 ${value.p95} ms, max ${value.max} ms`;
   return [
@@ -305,7 +338,8 @@ function summarize(report: Report): string {
       `load average ${report.loadAverage.atStart} → ${report.loadAverage.atEnd}`,
     `  rollback → other version served   ${spread(switchServed.milliseconds)} (target < ${switchServed.target.maximumMilliseconds} ms)  ${verdict(switchServed.pass)}`,
     `  loki rollback process             ${spread(rollbackProcess.milliseconds)} (target < ${rollbackProcess.target.maximumMilliseconds} ms)  ${verdict(rollbackProcess.pass)}`,
-    `  loki --version (start-up floor)   median ${cliStartup.medianMilliseconds} ms`,
+    ...floors.map((floor) => `  ${floor.command.padEnd(33)} median ${floor.medianMilliseconds} ms`),
+    `  rollback beyond loading the CLI   ${measurements.rollbackBeyondCliLoadMilliseconds} ms (median process − median loki --help)`,
     `  requests during the switches      ${load.ok} ok, ${load.failed} failed  ${verdict(load.pass)}`,
     `  after loki deploy stop            ${cleanup.leftAfterDeployStop.length} of ${cleanup.processesWatched} processes left  ${verdict(cleanup.pass)}`,
   ].join('\n');

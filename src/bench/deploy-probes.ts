@@ -27,6 +27,9 @@ export function getOnce(url: string, agent: Agent): Promise<Answer> {
   });
 }
 
+/** Each load loop's pause between requests. */
+export const LOAD_PAUSE_MILLISECONDS = 10;
+
 export interface LoadCount {
   ok: number;
   failed: number;
@@ -50,8 +53,8 @@ export function startLoad(url: string, concurrency: number): { stop: () => Promi
         count.failed += 1;
         if (count.failures.length < 10) count.failures.push(answer.failure);
       }
-      // A few milliseconds apart: a steady trickle of requests through every switch, not a flood.
-      await delay(2);
+      // Apart: a steady trickle through every switch, not a flood that takes the CPU the switch needs.
+      await delay(LOAD_PAUSE_MILLISECONDS);
     }
   });
   return {
