@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { runDashboardBenchmark } from './dashboard-bench.ts';
+import { runDeployBenchmark } from './deploy-bench.ts';
 import { runDistributedBenchmark } from './distributed-bench.ts';
 import { runOrchestrationBenchmark } from './orchestration-bench.ts';
 import { runPostgresQueueBenchmark } from './postgres-queue-bench.ts';
@@ -72,6 +73,14 @@ const BENCHMARKS = new Map<string, Benchmark>([
       description:
         'loki run --store --repo with 1 and with 3 loki worker processes (PostgreSQL, a bare remote): 21 scripted tasks, development and run time, the speed-up',
       run: runDistributedBenchmark,
+    },
+  ],
+  [
+    'deploy',
+    {
+      description:
+        'loki rollback on the local target, v1 and v2 warm, 10 switches: process wall and time until the proxy serves the other version (target < 1 s), failed requests under a light load',
+      run: runDeployBenchmark,
     },
   ],
 ]);

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { notRun } from './command-gates.ts';
 import type { Gate } from './gate.ts';
 import { type AppGateJudgement, DEFAULT_STARTUP_TIMEOUT_MILLISECONDS, runAppGate } from './run-app-gate.ts';
@@ -135,6 +135,9 @@ async function checkPages(
   chromiumPath: string,
   options: AccessibilityGateOptions,
 ): Promise<Violation[]> {
+  // Imported here, not at the top: playwright-core takes a large share of the CLI's start-up, which
+  // every command (a `loki rollback` among them) would pay for without ever launching a browser.
+  const { chromium } = await import('playwright-core');
   const browser: Browser = await chromium.launch({
     executablePath: chromiumPath,
     headless: true,

@@ -1,4 +1,4 @@
-import autocannon, { type Result } from 'autocannon';
+import type { Result } from 'autocannon';
 
 /** What autocannon saw on one route: the evidence of the performance, load and chaos gates. */
 export interface RouteMeasurement {
@@ -60,7 +60,10 @@ export async function measureRoute(
   };
 }
 
-function runAutocannon(url: string, options: MeasureRouteOptions): Promise<Result> {
+async function runAutocannon(url: string, options: MeasureRouteOptions): Promise<Result> {
+  options.signal?.throwIfAborted();
+  // Imported when a gate measures, not with the CLI: every loki command would pay for loading it.
+  const { default: autocannon } = await import('autocannon');
   options.signal?.throwIfAborted();
   return new Promise<Result>((resolve, reject) => {
     const instance = autocannon(
