@@ -137,7 +137,7 @@ describe('loki deploy (local target)', () => {
       await loki(workspace, ['deployments', '--json']),
     );
     expect(history.map((release) => `${release.version}:${release.status}`)).toEqual([
-      'v1:rolled_back',
+      'v1:superseded',
       'v2:live',
       'v3:rolled_back',
       'v4:rolled_back',

@@ -132,7 +132,7 @@ async function measure(
   await rememberProcesses(workspace, processIds);
 
   log(
-    `${SWITCHES} switches: loki rollback (then --to v1) / loki rollback --to v2, a light load through them`,
+    `${SWITCHES} switches: loki rollback / loki rollback --to v2, a light load through them`,
   );
   const load = startLoad(url, LOAD_CONCURRENCY);
   const switches: SwitchSample[] = [];
@@ -167,15 +167,9 @@ async function timeFloor(loki: Loki, args: readonly string[]): Promise<Floor> {
   };
 }
 
-/**
- * Back to v1, forward to v2, in turn. Only the first switch back is a plain `loki rollback`: once
- * `--to v2` has switched away from v1, the history counts v1 as rolled back from, and a plain
- * rollback from v2 refuses ("no earlier healthy release"), so the later switches back name v1.
- * Both forms run the same switch (rollbackRelease → LocalTarget.rollback); only the choice differs.
- */
+/** Back to v1 with a plain `loki rollback`, forward to v2 with `--to v2`, in turn. */
 function switchArguments(index: number): string[] {
-  if (index % 2 === 1) return ['rollback', '--to', 'v2', '--json'];
-  return index === 0 ? ['rollback', '--json'] : ['rollback', '--to', 'v1', '--json'];
+  return index % 2 === 0 ? ['rollback', '--json'] : ['rollback', '--to', 'v2', '--json'];
 }
 
 /** Spawns one `loki rollback` and, at the same time, polls the proxy for the version it goes to. */
@@ -310,9 +304,6 @@ function buildReport(input: {
       switches,
     },
     notes: [
-      'After loki rollback --to v2, a plain loki rollback from v2 refuses ("no earlier healthy release"): the history marks ' +
-        'v1 rolled_back because a rollback switched away from it, and the previous-healthy choice skips rolled_back releases. ' +
-        'So the switches back after the first one name v1 with --to; the switch itself is the same code.',
       'switchServed is what a user of the product sees: the time from typing loki rollback until the URL serves the other ' +
         'release. It can be shorter than the process: the CLI records the rollback in the store after the proxy switched.',
       'floors: loki --version is Node start-up alone (bin/loki.js answers it before loading the CLI); loki --help adds ' +

@@ -76,6 +76,31 @@ describe('the release history', () => {
   });
 });
 
+function rolledBack(fromVersion: string, toVersion: string): LokiEvent {
+  return stored({
+    type: 'release.rolled_back',
+    data: { target: 'local', fromVersion, toVersion, url: 'http://127.0.0.1:1', wasWarm: true },
+  });
+}
+
+describe('a roll forward with loki rollback --to', () => {
+  it('leaves the release it switched away from healthy: a plain rollback can go back to it', () => {
+    const releases = foldReleases([
+      built('v1'),
+      deployed('v1', 'live'),
+      built('v2'),
+      deployed('v2', 'live'),
+      rolledBack('v2', 'v1'),
+      // Forward again, to the newer release: v1 did nothing wrong.
+      rolledBack('v1', 'v2'),
+    ]);
+    expect(releases.map((release) => `${release.version}:${release.status}`)).toEqual([
+      'v1:superseded',
+      'v2:live',
+    ]);
+  });
+});
+
 describe('smoke paths from the OpenAPI document', () => {
   it('are the GET paths that need no parameter', () => {
     const document = `openapi: 3.0.3

@@ -11,8 +11,8 @@ export interface ReleaseRecord {
   healthPath: string;
   /**
    * built: not deployed (yet). live: serving. superseded: a later release replaced it (kept warm
-   * or stopped). rolled_back: it failed its checks or canary, or `loki rollback` switched away
-   * from it. failed: it could not be built or started. stopped: `loki deploy stop` ended it.
+   * or stopped, or left by `loki rollback --to` a newer one). rolled_back: it failed its checks or
+   * canary, or `loki rollback` went back from it to an older release. failed: it could not be built or started. stopped: `loki deploy stop` ended it.
    * not_proven: its target cannot deploy from this machine (the reason says what is missing).
    */
   status: 'built' | 'live' | 'superseded' | 'rolled_back' | 'failed' | 'stopped' | 'not_proven';
@@ -79,7 +79,10 @@ export function foldReleases(events: readonly LokiEvent[]): ReleaseRecord[] {
     } else if (event.type === 'release.rolled_back') {
       const from = event.data.fromVersion === null ? undefined : releases.get(event.data.fromVersion);
       setLive(event.data.toVersion, at, event.data.url);
-      if (from !== undefined)
+      // Back to an older release: the one left is the suspect, and a plain rollback skips it. Forward
+      // to a newer one (`--to`): the one left did nothing wrong and stays a release to go back to.
+      const isForward = versionNumber(event.data.toVersion) > versionNumber(from?.version ?? '');
+      if (from !== undefined && !isForward)
         Object.assign(from, {
           status: 'rolled_back',
           reason: `rolled back to ${event.data.toVersion}`,
