@@ -131,9 +131,7 @@ async function measure(
   const url = (JSON.parse(second.stdout) as { url: string }).url;
   await rememberProcesses(workspace, processIds);
 
-  log(
-    `${SWITCHES} switches: loki rollback / loki rollback --to v2, a light load through them`,
-  );
+  log(`${SWITCHES} switches: loki rollback / loki rollback --to v2, a light load through them`);
   const load = startLoad(url, LOAD_CONCURRENCY);
   const switches: SwitchSample[] = [];
   for (let index = 0; index < SWITCHES; index += 1) {
