@@ -3,10 +3,10 @@
  * (LOKI_STORE_URL) or the configuration, against a real server the test starts; SQLite stays the
  * default, and a bad URL or an unreachable server is a clear error naming the fix.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../src/store/index.ts';
 import { loki, parseJsonOutput, TempWorkspace } from './support/cli-harness.ts';
-import { findPostgresBinaries, PostgresServer } from './support/postgres-server.ts';
+import { findPostgresBinaries, usePostgresServer } from './support/postgres-server.ts';
 
 const binaries = findPostgresBinaries();
 
@@ -43,19 +43,11 @@ describe('choosing the store', () => {
   describe.skipIf('missing' in binaries)(
     `with a server${'missing' in binaries ? ` (skipped: ${binaries.missing})` : ''}`,
     () => {
-      let server: PostgresServer | undefined;
+      const started = usePostgresServer(binaries);
       let database = '';
       beforeAll(async () => {
-        if ('directory' in binaries) server = await PostgresServer.start(binaries.directory);
         database = new URL(await started().createDatabase('cli')).pathname.slice(1);
       }, 180_000);
-      afterAll(async () => {
-        await server?.stop();
-      });
-      function started(): PostgresServer {
-        if (server === undefined) throw new Error('the test PostgreSQL server is not running');
-        return server;
-      }
 
       it('keeps tasks in PostgreSQL with --store or LOKI_STORE_URL, and in .loki/loki.db without', async () => {
         const url = await started().createSchema(database);

@@ -8,12 +8,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildSession, type SessionTask } from '../src/bench/generated-session.ts';
 import { PostgresStore } from '../src/store/index.ts';
 import { REPOSITORY_ROOT } from './support/cli-harness.ts';
 import { gitOutput as git } from './support/git.ts';
-import { findPostgresBinaries, PostgresServer } from './support/postgres-server.ts';
+import { findPostgresBinaries, usePostgresServer } from './support/postgres-server.ts';
 
 const binaries = findPostgresBinaries();
 /** Deadline for a condition the test waits on; never a measure of speed. */
@@ -28,7 +28,7 @@ interface LokiChild {
 describe.skipIf('missing' in binaries)(
   `loki worker${'missing' in binaries ? ` (skipped: ${binaries.missing})` : ''}`,
   () => {
-    let server: PostgresServer | undefined;
+    const started = usePostgresServer(binaries);
     let database = '';
     let root: string;
     let remote: string;
@@ -36,12 +36,8 @@ describe.skipIf('missing' in binaries)(
     const children: LokiChild[] = [];
 
     beforeAll(async () => {
-      if ('directory' in binaries) server = await PostgresServer.start(binaries.directory);
       database = new URL(await started().createDatabase('worker')).pathname.slice(1);
     }, 180_000);
-    afterAll(async () => {
-      await server?.stop();
-    });
     beforeEach(async () => {
       root = mkdtempSync(join(tmpdir(), 'loki-worker-cli-'));
       remote = join(root, 'remote.git');
@@ -65,11 +61,6 @@ describe.skipIf('missing' in binaries)(
       }
       rmSync(root, { recursive: true, force: true });
     });
-
-    function started(): PostgresServer {
-      if (server === undefined) throw new Error('the test PostgreSQL server is not running');
-      return server;
-    }
 
     function writeSession(count: number, latencyMilliseconds: number): string {
       const tasks: SessionTask[] = Array.from({ length: count }, (_, index) => ({

@@ -9,12 +9,12 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { WorkersJson } from '../src/app/index.ts';
 import { PostgresStore } from '../src/store/index.ts';
 import type { StatusReport } from '../src/workspace/index.ts';
 import { loki, parseJsonOutput, REPOSITORY_ROOT, TempWorkspace } from './support/cli-harness.ts';
-import { findPostgresBinaries, PostgresServer } from './support/postgres-server.ts';
+import { findPostgresBinaries, usePostgresServer } from './support/postgres-server.ts';
 import { prepareRun } from './support/run-harness.ts';
 
 const binaries = findPostgresBinaries();
@@ -62,19 +62,11 @@ describe('loki workers', () => {
   describe.skipIf('missing' in binaries)(
     `with PostgreSQL${'missing' in binaries ? ` (skipped: ${binaries.missing})` : ''}`,
     () => {
-      let server: PostgresServer | undefined;
+      const started = usePostgresServer(binaries);
       let database = '';
       beforeAll(async () => {
-        if ('directory' in binaries) server = await PostgresServer.start(binaries.directory);
         database = new URL(await started().createDatabase('workers')).pathname.slice(1);
       }, 180_000);
-      afterAll(async () => {
-        await server?.stop();
-      });
-      function started(): PostgresServer {
-        if (server === undefined) throw new Error('the test PostgreSQL server is not running');
-        return server;
-      }
 
       it('shows two processes by machine with their tasks, a killed one as lost, a stopped one as stopped', async () => {
         using workspace = new TempWorkspace();

@@ -7,14 +7,14 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CoordinatorLock, MergeCoordinator, RemoteMerger } from '../src/distributed/index.ts';
 import { MergeQueue, type MergeResult } from '../src/orchestrator/index.ts';
 import { TaskQueue } from '../src/queue/index.ts';
 import { buildSandboxEnvironment, PlainRunner } from '../src/sandbox/index.ts';
 import { PostgresStore } from '../src/store/index.ts';
 import { gitOutput as git } from './support/git.ts';
-import { findPostgresBinaries, PostgresServer } from './support/postgres-server.ts';
+import { findPostgresBinaries, usePostgresServer } from './support/postgres-server.ts';
 import { ChildProcessRegistry, waitForOutput } from './support/supervised-child.ts';
 
 const binaries = findPostgresBinaries();
@@ -26,7 +26,7 @@ describe.skipIf('missing' in binaries)(
   `merging across machines${'missing' in binaries ? ` (skipped: ${binaries.missing})` : ''}`,
   () => {
     const children = new ChildProcessRegistry();
-    let server: PostgresServer | undefined;
+    const started = usePostgresServer(binaries);
     let database = '';
     let root: string;
     let remote: string;
@@ -37,12 +37,8 @@ describe.skipIf('missing' in binaries)(
     const cleanups: (() => Promise<void>)[] = [];
 
     beforeAll(async () => {
-      if ('directory' in binaries) server = await PostgresServer.start(binaries.directory);
       database = new URL(await started().createDatabase('distributed')).pathname.slice(1);
     }, 180_000);
-    afterAll(async () => {
-      await server?.stop();
-    });
     beforeEach(async () => {
       root = mkdtempSync(join(tmpdir(), 'loki-distributed-'));
       remote = join(root, 'remote.git');
@@ -68,11 +64,6 @@ describe.skipIf('missing' in binaries)(
       await store.close();
       rmSync(root, { recursive: true, force: true });
     });
-
-    function started(): PostgresServer {
-      if (server === undefined) throw new Error('the test PostgreSQL server is not running');
-      return server;
-    }
 
     /** A task claimed by `workerId`, with its branch in the worker's clone writing `files`. */
     async function claimedTask(

@@ -4,7 +4,7 @@
  * and merges, and three `loki worker` processes, each in its own clone. Every task must reach the
  * remote's main exactly once, whatever is killed on the way.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { SessionTask } from '../src/bench/generated-session.ts';
 import type { LokiEvent } from '../src/events/index.ts';
@@ -18,7 +18,7 @@ import {
   remoteMergedTaskIds,
   workerDirectory,
 } from './support/distributed-fixture.ts';
-import { findPostgresBinaries, PostgresServer } from './support/postgres-server.ts';
+import { findPostgresBinaries, usePostgresServer } from './support/postgres-server.ts';
 import { type RunningLoki, startLoki } from './support/run-harness.ts';
 
 const binaries = findPostgresBinaries();
@@ -38,17 +38,7 @@ const MACHINE_ENV = { LOKI_LEASE_SECONDS: '6', LOKI_FOLLOW_MACHINE_LOAD: 'false'
 describe.skipIf('missing' in binaries)(
   `a run over several machines${'missing' in binaries ? ` (skipped: ${binaries.missing})` : ''}`,
   () => {
-    let server: PostgresServer | undefined;
-    beforeAll(async () => {
-      if ('directory' in binaries) server = await PostgresServer.start(binaries.directory);
-    }, 180_000);
-    afterAll(async () => {
-      await server?.stop();
-    });
-    function started(): PostgresServer {
-      if (server === undefined) throw new Error('the test PostgreSQL server is not running');
-      return server;
-    }
+    const started = usePostgresServer(binaries);
 
     function startCoordinator(
       workspace: TempWorkspace,

@@ -5,11 +5,11 @@
  * order with no gap and no duplicate.
  */
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EventBus } from '../src/events/index.ts';
 import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import type { NewTask } from '../src/store/index.ts';
-import { findPostgresBinaries, PostgresServer } from './support/postgres-server.ts';
+import { findPostgresBinaries, usePostgresServer } from './support/postgres-server.ts';
 import { ChildProcessRegistry, type SupervisedChild, waitForOutput } from './support/supervised-child.ts';
 
 const SUPPORT_DIRECTORY = join(import.meta.dirname, 'support');
@@ -37,24 +37,15 @@ describe.skipIf('missing' in binaries)(
   `PostgreSQL store across processes${'missing' in binaries ? ` (skipped: ${binaries.missing})` : ''}`,
   () => {
     const children = new ChildProcessRegistry();
-    let server: PostgresServer | undefined;
+    const started = usePostgresServer(binaries);
     let database = '';
 
     beforeAll(async () => {
-      if ('directory' in binaries) server = await PostgresServer.start(binaries.directory);
       database = new URL(await started().createDatabase('processes')).pathname.slice(1);
     }, 180_000);
     afterEach(async () => {
       await children.killAll();
     });
-    afterAll(async () => {
-      await server?.stop();
-    });
-
-    function started(): PostgresServer {
-      if (server === undefined) throw new Error('the test PostgreSQL server is not running');
-      return server;
-    }
 
     async function startAll(processes: readonly SupervisedChild[]): Promise<void> {
       await waitForOutput(processes, () => processes.every((child) => child.lines.includes('ready')), {

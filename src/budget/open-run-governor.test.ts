@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findPostgresBinaries, PostgresServer } from '../../test/support/postgres-server.ts';
+import { findPostgresBinaries, usePostgresServer } from '../../test/support/postgres-server.ts';
 import type { RunSettingsData } from '../events/index.ts';
 import { PostgresStore, SqliteStore, type Store } from '../store/index.ts';
 import { openRunGovernor } from './open-run-governor.ts';
@@ -94,19 +94,11 @@ const binaries = findPostgresBinaries();
 describe.skipIf('missing' in binaries)(
   `openRunGovernor over PostgreSQL${'missing' in binaries ? ` (skipped: ${binaries.missing})` : ''}`,
   () => {
-    let server: PostgresServer | undefined;
+    const started = usePostgresServer(binaries);
     let database = '';
     beforeAll(async () => {
-      if ('directory' in binaries) server = await PostgresServer.start(binaries.directory);
       database = new URL(await started().createDatabase('governor')).pathname.slice(1);
     }, 180_000);
-    afterAll(async () => {
-      await server?.stop();
-    });
-    function started(): PostgresServer {
-      if (server === undefined) throw new Error('the test PostgreSQL server is not running');
-      return server;
-    }
 
     it('shares one ledger and one cap between the run and a worker, counting earlier spend once', async () => {
       const url = await started().createSchema(database);

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 
 const run = promisify(execFile);
 const SUPERUSER = 'loki';
@@ -40,6 +41,24 @@ export function findPostgresBinaries(): PostgresBinaries {
     };
   }
   return { directory };
+}
+
+/**
+ * A throwaway server for the enclosing `describe`: started before its tests (before the hooks
+ * registered after this call), stopped after them. Returns the server, once started.
+ */
+export function usePostgresServer(binaries: PostgresBinaries): () => PostgresServer {
+  let server: PostgresServer | undefined;
+  beforeAll(async () => {
+    if ('directory' in binaries) server = await PostgresServer.start(binaries.directory);
+  }, 180_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return () => {
+    if (server === undefined) throw new Error('the test PostgreSQL server is not running');
+    return server;
+  };
 }
 
 export class PostgresServer {
