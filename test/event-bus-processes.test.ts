@@ -42,17 +42,27 @@ function committedSequences(writer: SupervisedChild): number[] {
     .map((line) => Number(line.split(' ')[1]));
 }
 
-/** An in-process subscription, collected in the background. */
-function followInProcess(
-  store: SqliteStore,
-  signal: AbortSignal,
-): { events: LokiEvent[]; ended: Promise<void> } {
+/**
+ * An in-process subscription, collected in the background. Declared with `await using` after the
+ * store, it is stopped before the store closes even when the test fails midway, so its loop never
+ * reads a closed store.
+ */
+function followInProcess(store: SqliteStore): {
+  events: LokiEvent[];
+  stop: () => Promise<void>;
+  [Symbol.asyncDispose]: () => Promise<void>;
+} {
   const events: LokiEvent[] = [];
+  const controller = new AbortController();
   const bus = new EventBus(store, { pollIntervalMilliseconds: POLL_INTERVAL_MILLISECONDS });
   const ended = (async () => {
-    for await (const event of bus.subscribe({ signal })) events.push(event);
+    for await (const event of bus.subscribe({ signal: controller.signal })) events.push(event);
   })();
-  return { events, ended };
+  const stop = async (): Promise<void> => {
+    controller.abort();
+    await ended;
+  };
+  return { events, stop, [Symbol.asyncDispose]: stop };
 }
 
 /** Polls a condition on this process's own state with a deadline (the children are watched by line). */
@@ -112,8 +122,7 @@ describe('EventBus across processes', () => {
 
   it('shows a subscriber here and one in another process the same gap-free sequence while processes and async writers append', async () => {
     await using store = await SqliteStore.open(databasePath);
-    const stop = new AbortController();
-    const here = followInProcess(store, stop.signal);
+    await using here = followInProcess(store);
     const follower = startFollower('follower', 0);
     const writers = [1, 2, 3].map((number) => startWriter(`writer-${number}`, 40));
     await waitForOutput(
@@ -153,16 +162,14 @@ describe('EventBus across processes', () => {
       () => (here.events.at(-1)?.sequence ?? 0) >= lastSequence,
       'the subscriber here to catch up',
     );
-    stop.abort();
-    await here.ended;
+    await here.stop();
     expect(here.events).toEqual(stored);
     expect(followed).toEqual(stored.map(describeEvent));
   });
 
   it('stays gap-free for subscribers across a kill -9 of a writer and a new writer carrying on, and replays late from any sequence', async () => {
     await using store = await SqliteStore.open(databasePath);
-    const stop = new AbortController();
-    const here = followInProcess(store, stop.signal);
+    await using here = followInProcess(store);
     const follower = startFollower('follower', 0);
     const doomed = startWriter('doomed', 0);
     await waitForOutput(
@@ -207,8 +214,7 @@ describe('EventBus across processes', () => {
       () => (here.events.at(-1)?.sequence ?? 0) >= lastSequence,
       'the subscriber here to catch up',
     );
-    stop.abort();
-    await here.ended;
+    await here.stop();
     expect(here.events).toEqual(stored);
     expect(followed).toEqual(stored.map(describeEvent));
 
