@@ -32,6 +32,7 @@ export {
   type UnknownPriceRates,
 } from './estimate-call-cost-usd.ts';
 export { InMemoryBudgetLedger } from './in-memory-budget-ledger.ts';
+export { PHASE_CALL_TASK_PREFIX, phaseCallTaskId } from './phase-calls.ts';
 export { openRunGovernor, type RunGovernor, type RunGovernorRequest } from './open-run-governor.ts';
 export { formatUsd, fromNanoUsd, NANO_USD_PER_USD, toNanoUsd } from './usd-amount.ts';
 export {

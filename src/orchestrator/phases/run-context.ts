@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createCallBudget } from '../../budget/index.ts';
+import { createCallBudget, phaseCallTaskId } from '../../budget/index.ts';
 import { type GatesConfig, loadGatesConfig } from '../../config/index.ts';
 import type { DeploymentResult } from '../../deploy/index.ts';
 import { LokiError } from '../../errors/index.ts';
@@ -134,7 +134,7 @@ export async function createRunContext(options: RunPipelineOptions, runId: strin
     planningAgent: (phase) => ({
       retry: planningRetry,
       budget: createCallBudget(options.governor, {
-        taskId: `phase:${phase}`,
+        taskId: phaseCallTaskId(phase),
         agentType: 'orchestrator',
         maxOutputTokens: MAX_OUTPUT_TOKENS_PER_CALL,
         priceUsage,

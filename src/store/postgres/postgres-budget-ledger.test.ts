@@ -99,6 +99,39 @@ describe.skipIf('missing' in binaries)(
       });
     });
 
+    it("gives back what a dead coordinator's planning calls held when the next session opens the run with its cap", async () => {
+      const store = await openStore();
+      const dead = new BudgetGovernor({
+        capUsd: 1,
+        ledger: (await store.openBudgetLedger('run-1', { capNanoUsd: toNanoUsd(1) })).ledger,
+      });
+      await store.insertTasks([newTask('t-1')]);
+      await store.claimTask({ workerId: 'w-1', taskId: 't-1', leaseMilliseconds: 600_000 });
+      // The coordinator died during a planning call (never settled); a worker's task call is open too.
+      const planning = await dead.reserve({ taskId: 'phase:planning', estimatedCostUsd: 0.6 });
+      await dead.reserve({ taskId: 't-1', estimatedCostUsd: 0.3 });
+      // Another run of the store plans at the same time, with the same phase names.
+      const other = new BudgetGovernor({
+        capUsd: 1,
+        ledger: (await store.openBudgetLedger('run-2', { capNanoUsd: toNanoUsd(1) })).ledger,
+      });
+      await other.reserve({ taskId: 'phase:planning', estimatedCostUsd: 0.4 });
+
+      // The next `loki run` / `loki resume` takes over the run: it decides the cap, and plans.
+      const next = new BudgetGovernor({
+        capUsd: 1,
+        ledger: (await store.openBudgetLedger('run-1', { capNanoUsd: toNanoUsd(1) })).ledger,
+      });
+      expect(await next.summary()).toMatchObject({ spentUsd: 0, reservedUsd: 0.3 });
+      // A worker joining (no cap of its own) takes nothing back.
+      await store.openBudgetLedger('run-1');
+      expect(await next.summary()).toMatchObject({ reservedUsd: 0.3 });
+      // Had the call only been slow, what it cost is still charged, once.
+      await dead.settle(planning, 0.5, { isPriceKnown: true });
+      expect(await next.summary()).toMatchObject({ spentUsd: 0.5, reservedUsd: 0.3 });
+      expect(await other.summary()).toMatchObject({ spentUsd: 0, reservedUsd: 0.4 });
+    });
+
     it('gives back what a released task held', async () => {
       const store = await openStore();
       const { ledger } = await store.openBudgetLedger('run-1', { capNanoUsd: toNanoUsd(1) });

@@ -15,6 +15,7 @@
 import {
   type BudgetLedger,
   type LedgerReservationRequest,
+  PHASE_CALL_TASK_PREFIX,
   reservationIdReusedError,
 } from '../../budget/index.ts';
 import type { LedgerReserveOutcome, LedgerSettlement, LedgerTotals } from '../../budget/index.ts';
@@ -34,6 +35,9 @@ const READ_ONLY = ' ISOLATION LEVEL REPEATABLE READ READ ONLY';
  * Opens the run's ledger, creating it on first use. With `cap`, the cap stored with the run becomes
  * `cap.capNanoUsd` (the session that starts or resumes the run decides it); without, the stored one
  * is read (a worker enforces the cap of the run it works for).
+ *
+ * The session that decides the cap is the one that runs the phases: phase calls still open then were
+ * made by a session that died mid-call, so they lapse here (as a dead worker's do with its lease).
  */
 export async function openPostgresBudgetLedger(
   transaction: RunInTransaction,
@@ -54,6 +58,7 @@ export async function openPostgresBudgetLedger(
             'UPDATE budget_ledgers SET cap_nano_usd = $2, updated_at = $3 WHERE run_id = $1 RETURNING cap_nano_usd',
             [runId, cap.capNanoUsd, tx.now],
           );
+    if (cap !== undefined) await lapseOpenPhaseCalls(tx, runId);
     return { capNanoUsd: nanoOrNull(stored?.cap_nano_usd), isNew: false };
   });
   return { ledger: new PostgresBudgetLedger(transaction, runId), ...opened };
@@ -79,6 +84,21 @@ export async function lapseOpenReservations(
      FROM (SELECT run_id, SUM(estimated_nano_usd)::bigint AS total FROM lapsed GROUP BY run_id) lapsed_by_run
      WHERE ledger.run_id = lapsed_by_run.run_id`,
     [taskIds, tx.now],
+  );
+}
+
+/** Phase task ids repeat in every run: unlike a task's, these are lapsed for this run only. */
+async function lapseOpenPhaseCalls(tx: PostgresTransaction, runId: string): Promise<void> {
+  await tx.rows(
+    `WITH lapsed AS (
+       UPDATE budget_reservations SET state = 'lapsed', closed_at = $3
+       WHERE run_id = $1 AND state = 'open' AND starts_with(task_id, $2)
+       RETURNING estimated_nano_usd)
+     UPDATE budget_ledgers
+     SET reserved_nano_usd = reserved_nano_usd - total, version = version + 1, updated_at = $3
+     FROM (SELECT SUM(estimated_nano_usd)::bigint AS total FROM lapsed) lapsed_total
+     WHERE run_id = $1 AND total IS NOT NULL`,
+    [runId, PHASE_CALL_TASK_PREFIX, tx.now],
   );
 }
 
