@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { usageError } from '../errors/index.ts';
 import { type BackoffSettings, TaskQueue } from '../queue/index.ts';
@@ -63,11 +64,10 @@ export class Workspace implements AsyncDisposable {
 
   /** Rewrites the queue JSON files, orchestrator.json and STATUS.txt from the store. */
   refreshProjections(): Promise<StoreSnapshot> {
-    return writeProjections(
-      this.store,
-      this.paths,
-      this.#options.isRunAlive === undefined ? {} : { isRunAlive: this.#options.isRunAlive },
-    );
+    return writeProjections(this.store, this.paths, {
+      ...(this.#options.isRunAlive === undefined ? {} : { isRunAlive: this.#options.isRunAlive }),
+      workersSeenAt: { now: (this.#options.clock ?? systemClock).now(), localMachine: hostname() },
+    });
   }
 
   /** Backs the store up into `.loki/artifacts/backups/` now; the path, or null where it cannot. */

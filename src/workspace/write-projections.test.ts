@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -56,4 +56,40 @@ describe('writeProjections lock', () => {
     expect(isLokiError(error) && error.code).toBe('PROJECTION_LOCK_TIMEOUT');
     expect(String(error)).toContain(paths.projectionLock);
   }, 20_000);
+});
+
+describe('writeProjections STATUS.txt', () => {
+  let root: string;
+  let store: SqliteStore;
+  const clock = new ManualClock(1_000_000);
+  beforeEach(async () => {
+    root = mkdtempSync(join(tmpdir(), 'loki-projections-'));
+    mkdirSync(join(root, '.loki', 'state'), { recursive: true });
+    store = await SqliteStore.open(join(root, '.loki', 'loki.db'), { clock });
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('lists the processes working on the store by machine, as loki status does', async () => {
+    const paths = workspacePaths(root);
+    const beat = (id: string, machine: string, role: 'run' | 'worker') =>
+      store.recordWorkerHeartbeat({
+        id,
+        machine,
+        pid: 4242,
+        role,
+        runId: 'run-1',
+        parallel: 2,
+        types: null,
+        heartbeatMilliseconds: 10_000,
+      });
+    await beat('run:run-1:4242', 'build-1', 'run');
+    await beat('worker:build-2:7', 'build-2', 'worker');
+    await writeProjections(store, paths, { workersSeenAt: { now: clock.now() } });
+    const status = readFileSync(paths.statusFile, 'utf8');
+    expect(status).toMatch(/^Machines: +build-1 +run:run-1:4242 \(/m);
+    expect(status).toMatch(/^ +build-2 +worker:build-2:7 \(/m);
+  });
 });

@@ -50,6 +50,14 @@ export function projectTask(task: Task): Record<string, unknown> {
   };
 }
 
+export interface ProjectionOptions extends Pick<StatusReportOptions, 'isRunAlive'> {
+  /**
+   * With it, STATUS.txt lists the processes working on the store by machine (as `loki status`
+   * does), their heartbeats judged at `now`; `localMachine` is this machine's name.
+   */
+  workersSeenAt?: { now: number; localMachine?: string };
+}
+
 /**
  * Rewrites every projection from ONE consistent snapshot of the store. Projections are for
  * people and tools; nothing reads them back as truth.
@@ -61,7 +69,7 @@ export function projectTask(task: Task): Record<string, unknown> {
 export async function writeProjections(
   store: Store,
   paths: WorkspacePaths,
-  options: StatusReportOptions = {},
+  options: ProjectionOptions = {},
 ): Promise<StoreSnapshot> {
   mkdirSync(paths.queueDirectory, { recursive: true });
   mkdirSync(paths.stateDirectory, { recursive: true });
@@ -78,7 +86,12 @@ export async function writeProjections(
       const tasks = statuses.flatMap((status) => tasksByStatus.get(status) ?? []).map(projectTask);
       writeFileAtomic(join(paths.queueDirectory, file), `${JSON.stringify({ tasks }, null, 2)}\n`);
     }
-    const report = buildStatusReport(paths.root, snapshot, options);
+    const report = buildStatusReport(paths.root, snapshot, {
+      ...(options.isRunAlive === undefined ? {} : { isRunAlive: options.isRunAlive }),
+      ...(options.workersSeenAt === undefined
+        ? {}
+        : { workers: { records: await store.listWorkers(), ...options.workersSeenAt } }),
+    });
     const orchestratorState = {
       version: 1,
       runId: report.run?.id ?? null,
