@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunReport } from '../src/orchestrator/index.ts';
@@ -449,6 +449,34 @@ describe('loki run', () => {
     expect(git(workspace.root, ['status', '--porcelain', '--untracked-files=no'])).toBe('');
     for (const id of ids)
       expect(readFileSync(join(workspace.root, `files/${id}.txt`), 'utf8')).toBe(`content of ${id}\n`);
+  }, 60_000);
+
+  it('refuses to resume where the PRD copy is gone, writing nothing, and loki run with the PRD takes the run over', async () => {
+    using workspace = new TempWorkspace();
+    const ids = ['p1', 'p2', 'p3'];
+    const args = prepareRun(
+      workspace,
+      { tasks: ids.map((id) => ({ id, files: files(id) })), latencyMilliseconds: 300 },
+      1,
+    );
+    const first = startLoki(workspace, ['run', 'prd.md', ...args]);
+    await first.waitForOutput(/merged as/);
+    first.child.kill('SIGINT');
+    expect((await first.done).exitCode).toBe(130);
+    // As on another machine's fresh clone, or after a cleanup: .loki/specs/prd.md is not there.
+    rmSync(join(workspace.root, '.loki', 'specs', 'prd.md'));
+    const eventsBefore = readEvents(workspace.root).length;
+
+    const refused = await loki(workspace, ['resume', ...args]);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain('.loki/specs/prd.md');
+    expect(refused.stderr).toContain('loki run <prd>');
+    expect(readEvents(workspace.root)).toHaveLength(eventsBefore);
+    expect((await loki(workspace, ['status', '--json'])).stdout).toContain('"stopped"');
+
+    const takenOver = await loki(workspace, ['run', 'prd.md', ...args]);
+    expect(takenOver.exitCode, takenOver.stdout + takenOver.stderr).toBe(0);
+    expect([...mergedTaskIds(workspace.root)].sort()).toEqual(ids);
   }, 60_000);
 
   // The moments a forced stop hurts most: an agent at work, and `git worktree add` holding its lock

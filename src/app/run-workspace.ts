@@ -202,7 +202,18 @@ async function checkRunCanStart(context: AppContext, prdPath: string | null): Pr
 }
 
 function assertSomethingToRun(context: AppContext, request: RunRequest, latest: Run | null): void {
-  if (request.prdPath !== null || (latest !== null && latest.status !== 'completed')) return;
+  if (request.prdPath === null && latest !== null && latest.status !== 'completed') {
+    // Checked before anything is written: without it the run would be recorded failed (a shared
+    // one too, ending every worker's part) for a file this machine lacks.
+    if (!existsSync(workspacePaths(context.cwd).prdCopy)) {
+      throw usageError(
+        'RUN_PRD_COPY_MISSING',
+        `this workspace has no copy of the PRD of run ${latest.id} (.loki/specs/prd.md: a fresh clone, or removed); continue the run with loki run <prd> and the same PRD, with the same --store and --repo if it has them`,
+      );
+    }
+    return;
+  }
+  if (request.prdPath !== null) return;
   throw usageError(
     'RUN_NOTHING_TO_RESUME',
     latest === null
