@@ -96,7 +96,7 @@ describe.skipIf('missing' in binaries)(
       return started;
     }
 
-    function startCoordinator(script: string): LokiChild {
+    function startCoordinator(script: string, parallel = 1): LokiChild {
       return startLoki(join(root, 'coordinator'), [
         'run',
         join(root, 'prd.md'),
@@ -109,7 +109,7 @@ describe.skipIf('missing' in binaries)(
         '--script',
         script,
         '--parallel',
-        '1',
+        String(parallel),
         '--no-dashboard',
         '--no-deploy',
       ]);
@@ -151,6 +151,31 @@ describe.skipIf('missing' in binaries)(
       expect(trailers).toEqual(['t0', 't1', 't2', 't3', 't4', 't5']);
       const files = git(remote, 'ls-tree', '-r', '--name-only', 'main').split('\n');
       for (let index = 0; index < 6; index += 1) expect(files).toContain(`f${index}.txt`);
+    }, 300_000);
+
+    it('leaves every task to the workers when the coordinator runs with --parallel 0', async () => {
+      const script = writeSession(4, 200);
+      const coordinator = startCoordinator(script, 0);
+      // The worker comes later: the coordinator waits for it rather than judging the run stalled.
+      await using store = await PostgresStore.open(url);
+      const deadline = Date.now() + WAIT_LIMIT_MILLISECONDS;
+      while ((await store.listTasks({ statuses: ['pending'] })).length === 0) {
+        if (Date.now() > deadline) throw new Error(`no task was planned:\n${coordinator.output()}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const worker = startWorker('machine-2', 2);
+      expect(await coordinator.exited, coordinator.output()).toBe(0);
+      expect(await worker.exited, worker.output()).toBe(0);
+      expect(coordinator.output()).toContain('no agents here (--parallel 0)');
+      const claims = await store.listEvents({ types: ['task.claimed'] });
+      expect(claims.length).toBeGreaterThanOrEqual(4);
+      for (const claim of claims)
+        expect(claim.data).toMatchObject({ workerId: expect.stringMatching(/^worker:/) });
+      const trailers = git(remote, 'log', '--format=%(trailers:key=Loki-Task,valueonly)', 'main')
+        .split('\n')
+        .filter((line) => line !== '')
+        .sort();
+      expect(trailers).toEqual(['t0', 't1', 't2', 't3']);
     }, 300_000);
 
     it('puts the tasks it holds back in the queue on Ctrl-C (exit 130)', async () => {

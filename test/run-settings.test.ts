@@ -158,4 +158,14 @@ describe('run settings', () => {
     expect(resumed.exitCode).toBe(2);
     expect(resumed.stderr).toMatch(/already completed; there is nothing to resume/);
   }, 60_000);
+
+  it('refuses --parallel 0 without --repo (no one would do the tasks), writing nothing', async () => {
+    using workspace = new TempWorkspace('loki-settings-');
+    const args = prepareRun(workspace, { tasks: [{ id: 'only', files: files('only') }] }, 1);
+    const refused = await loki(workspace, ['run', 'prd.md', ...args, '--parallel', '0']);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain('--parallel 0');
+    expect(refused.stderr).toContain('--repo');
+    expect(existsSync(join(workspace.root, '.loki'))).toBe(false);
+  }, 60_000);
 });

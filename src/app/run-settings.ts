@@ -170,12 +170,13 @@ function pickProviderSettings(picker: SettingPicker, options: ResolveOptions) {
 function pickRunLimits(picker: SettingPicker, options: ResolveOptions) {
   const { flags, config, recorded } = options;
   const values = config.values;
-  const whole = (value: string | undefined, flag: string, maximum: number) =>
-    value === undefined ? undefined : parseWholeNumberOption(value, flag, maximum);
+  const whole = (value: string | undefined, flag: string, maximum: number, minimum = 1) =>
+    value === undefined ? undefined : parseWholeNumberOption(value, flag, maximum, minimum);
   const parallel = picker.pick(
     'parallel',
     {
-      flag: { value: whole(flags.parallel, '--parallel', 64), label: '--parallel' },
+      // 0: no agent in this process (a coordinator leaving the tasks to `loki worker`s; needs --repo).
+      flag: { value: whole(flags.parallel, '--parallel', 64, 0), label: '--parallel' },
       configKey: 'maxParallelAgents',
     },
     recorded?.parallel,

@@ -143,8 +143,9 @@ export async function runWorkspace(
         : { kind: 'postgres', location: redactPostgresUrl(storeUrl) },
     selectProvider: (choice) => selectRunProvider(context, resolvedConfig.values, choice),
   });
-  // A script that cannot be read is refused before anything is written.
   const settings = resolved.settings;
+  assertSomeoneWorks(settings.parallel, request);
+  // A script that cannot be read is refused before anything is written.
   const scripted =
     settings.provider === 'scripted' && settings.script !== null
       ? { session: loadScriptedSession(settings.script), origin: settings.script }
@@ -199,6 +200,15 @@ async function checkRunCanStart(context: AppContext, prdPath: string | null): Pr
     }
   }
   return resolvedConfig;
+}
+
+/** `--parallel 0` leaves the tasks to `loki worker` processes: only a shared run (`--repo`) has them. */
+function assertSomeoneWorks(parallel: number, request: RunRequest): void {
+  if (parallel !== 0 || request.repoUrl !== undefined) return;
+  throw usageError(
+    'RUN_PARALLEL_ZERO_NEEDS_REPO',
+    '--parallel 0 runs no agent in this process, so only loki worker processes on a shared run could do the tasks: add --store postgres://… --repo GIT_URL, or ask for at least --parallel 1',
+  );
 }
 
 function assertSomethingToRun(context: AppContext, request: RunRequest, latest: Run | null): void {

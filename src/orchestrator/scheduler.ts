@@ -113,7 +113,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<Scheduler
       start(task, workerId);
     }
     if (active.size === 0 && !isPaused) {
-      const verdict = await judgeIdleQueue(context.runId, await queue.list(), context.clock.now());
+      const verdict = await judgeIdleQueue(context, await queue.list(), options.requestedWorkers === 0);
       if (verdict !== 'wait') return verdict;
     }
     // Until a slot frees up, a task ends, or the poll interval passes (backoffs ending).
@@ -134,17 +134,27 @@ function claimFor(options: SchedulerOptions, workerId: string): Promise<Task | n
   });
 }
 
-/** With no worker busy and nothing claimable: finished, waiting for a backoff, blocked or stalled. */
+/**
+ * With no worker busy and nothing claimable: finished, waiting for a backoff, blocked or stalled.
+ * `othersWork`: this process runs no agent (`--parallel 0`), so a task ready to run waits for a
+ * worker on another machine to claim it.
+ */
 async function judgeIdleQueue(
-  runId: string,
+  context: Pick<TaskWorkerContext, 'runId' | 'clock'>,
   tasks: readonly Task[],
-  now: number,
+  othersWork: boolean,
 ): Promise<SchedulerResult | 'wait'> {
+  const { runId } = context;
+  const now = context.clock.now();
   const ours = tasks.filter((task) => task.runId === runId);
   const open = ours.filter((task) => task.status !== 'completed' && task.status !== 'cancelled');
   if (open.length === 0) return { outcome: 'done' };
   // Claimed by someone else (another worker process), or waiting out a backoff: wait for it.
   if (open.some((task) => task.status === 'in_progress')) return 'wait';
+  if (othersWork) {
+    const statusById = new Map(ours.map((task) => [task.id, task.status]));
+    if (open.some((task) => isReady(task, statusById))) return 'wait';
+  }
   if (
     open.some((task) => (task.status === 'failed' || task.status === 'pending') && task.availableAt > now)
   ) {
@@ -154,4 +164,10 @@ async function judgeIdleQueue(
   const waiting = open.filter((task) => task.status !== 'dead_letter');
   if (deadLettered.length > 0) return { outcome: 'blocked', deadLettered, waiting };
   return { outcome: 'stalled', waiting };
+}
+
+/** Pending (or failed, to be retried) with every dependency completed: a worker may claim it. */
+function isReady(task: Task, statusById: ReadonlyMap<string, Task['status']>): boolean {
+  if (task.status !== 'pending' && task.status !== 'failed') return false;
+  return task.dependencies.every((dependency) => statusById.get(dependency) === 'completed');
 }

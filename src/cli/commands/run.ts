@@ -34,7 +34,10 @@ function addRunOptions(command: Command): Command {
         'anthropic | openai | openai-compatible | ollama | claude-code | codex | scripted (default: LOKI_PROVIDER, then auto-detect)',
       )
       .option('--script <file>', 'the scripted session (JSON or YAML), with --provider scripted')
-      .option('--parallel <n>', 'agents working at once (default: LOKI_MAX_PARALLEL_AGENTS)')
+      .option(
+        '--parallel <n>',
+        'agents working at once in this process (default: LOKI_MAX_PARALLEL_AGENTS); 0 with --repo: none, loki worker processes do the tasks',
+      )
       .option('--budget <usd>', 'hard cap on the run’s model spend in USD (default: LOKI_BUDGET_USD)')
       .option('--no-dashboard', 'do not serve the live dashboard')
       // Both forms, so that neither given leaves it undefined: a resumed run keeps what it recorded.
@@ -273,7 +276,7 @@ function describeRunStart(start: RunStart): string {
   return (
     `${start.isResume ? 'Resuming' : 'Starting'} run ${start.runId} in ${start.root}\n` +
     `  settings: ${start.settings}\n` +
-    `  model: ${start.model}; up to ${parallel} agent${parallel === 1 ? '' : 's'}; commands: ${start.commandRunner}` +
+    `  model: ${start.model}; ${parallel === 0 ? 'no agents here (--parallel 0): loki worker processes do the tasks' : `up to ${parallel} agent${parallel === 1 ? '' : 's'}`}; commands: ${start.commandRunner}` +
     `${capUsd === null ? '' : `; budget $${capUsd}`}\n`
   );
 }

@@ -219,7 +219,10 @@ async function createTaskScheduling(context: RunContext): Promise<() => Promise<
   return () =>
     runScheduler({
       context: workerContext,
-      workerLimit: () => limiter.current(),
+      // --parallel 0 (a coordinator leaving every task to workers elsewhere): no agent here at all,
+      // where the machine's limiter never goes below one.
+      workerLimit: () =>
+        options.parallel === 0 ? { limit: 0, reason: null, changed: false } : limiter.current(),
       requestedWorkers: options.parallel,
       workerIdPrefix: runWorkerId(runId),
       ...(options.pollMilliseconds === undefined ? {} : { pollMilliseconds: options.pollMilliseconds }),
