@@ -53,7 +53,8 @@ describe('loki workers', () => {
     expect(all.machines[0]?.workers).toEqual([
       expect.objectContaining({ role: 'run', state: 'stopped', parallel: 2, types: null, tasks: [] }),
     ]);
-    expect(all.machines[0]?.workers[0]?.id).toMatch(/^run:run-[0-9a-z]+:\d+$/);
+    const runProcess = all.machines[0]?.workers[0];
+    expect(runProcess?.id).toBe(`run:${runProcess?.runId}:${hostname()}:${runProcess?.pid}`);
 
     const status = parseJsonOutput<StatusReport>(await loki(workspace, ['status', '--json']));
     expect(status.machines).toEqual([]);

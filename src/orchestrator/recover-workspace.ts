@@ -7,6 +7,7 @@ import { errorCode, LokiError } from '../errors/index.ts';
 import { gitCommonDirectory, readWorktreeAdminEntries, runGit } from '../git/index.ts';
 import { terminateLeftoverProcesses } from '../sandbox/index.ts';
 import type { Workspace } from '../workspace/index.ts';
+import { runWorkerId } from './worker-presence.ts';
 
 export async function currentBranch(root: string): Promise<string> {
   const result = await runGit(root, ['symbolic-ref', '--quiet', '--short', 'HEAD'], { allowFailure: true });
@@ -112,7 +113,7 @@ function realPathAsFarAsItExists(path: string): string {
  * only waste time), and an interruption is not the task's failure.
  */
 export async function releaseTasksOfDeadWorkers(workspace: Workspace, runId: string): Promise<number> {
-  const ownPrefix = `run:${runId}:${process.pid}:`;
+  const ownPrefix = `${runWorkerId(runId)}:`;
   const held = await workspace.queue.list({ statuses: ['in_progress'] });
   let released = 0;
   for (const task of held) {

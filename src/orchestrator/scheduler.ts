@@ -8,7 +8,7 @@ export interface SchedulerOptions {
   /** The parallelism asked for; `workerLimit` may lower it while the machine is short. */
   workerLimit: () => WorkerLimit & { changed: boolean };
   requestedWorkers: number;
-  /** Prefix of the worker ids of this process, e.g. `run:<run-id>:<pid>`. */
+  /** Prefix of the worker ids of this process, e.g. `run:<run-id>:<machine>:<pid>`. */
   workerIdPrefix: string;
   /** Only claim tasks of these agent types (`loki worker --types`); absent: any. */
   types?: readonly string[];

@@ -45,7 +45,7 @@ describe('WorkerPresence', () => {
     });
     const registered = await only(store);
     expect(registered).toMatchObject({
-      id: `run:run-1:${process.pid}`,
+      id: `run:run-1:${hostname()}:${process.pid}`,
       machine: hostname(),
       pid: process.pid,
       role: 'run',

@@ -29,9 +29,13 @@ export interface WorkerPresenceOptions {
   isReportedElsewhere?: (error: unknown) => boolean;
 }
 
-/** The worker id prefix of the process running `loki run` for `runId` (its registry id too). */
-export function runWorkerId(runId: string, pid: number = process.pid): string {
-  return `run:${runId}:${pid}`;
+/**
+ * The worker id prefix of the process running `loki run` for `runId` (its registry id too). The
+ * machine is part of it: coordinators of one run on two machines may have the same pid (pid 1 in
+ * containers), and a successor must tell the dead one's tasks from its own.
+ */
+export function runWorkerId(runId: string, machine: string = hostname(), pid: number = process.pid): string {
+  return `run:${runId}:${machine}:${pid}`;
 }
 
 /** The id of a `loki worker` process (its registry id and the prefix of its task claims). */

@@ -11,7 +11,7 @@ export type WorkerRole = 'run' | 'worker';
 
 /** What a process reports about itself with each heartbeat. */
 export interface WorkerHeartbeat {
-  /** One per process, e.g. `run:<run-id>:<pid>`; its task claims are `<id>:<suffix>`. */
+  /** One per process, e.g. `run:<run-id>:<machine>:<pid>`; its task claims are `<id>:<suffix>`. */
   id: string;
   /** The machine's host name. */
   machine: string;
