@@ -4,11 +4,11 @@
  * clone pushes task branches and asks through the store, and the merge coordinator (holding its
  * advisory lock) merges them on its own clone and pushes main.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CoordinatorLock, MergeCoordinator, RemoteMerger } from '../src/distributed/index.ts';
+import { CoordinatorLock, GitRemoteSync, MergeCoordinator, RemoteMerger } from '../src/distributed/index.ts';
 import { MergeQueue, type MergeResult } from '../src/orchestrator/index.ts';
 import { TaskQueue } from '../src/queue/index.ts';
 import { buildSandboxEnvironment, PlainRunner } from '../src/sandbox/index.ts';
@@ -197,6 +197,60 @@ describe.skipIf('missing' in binaries)(
           .split('\n')
           .filter((subject) => subject.includes(' d')),
       ).toEqual(['checkpoint of d']);
+    }, 120_000);
+
+    it('decides requests that waited together as one batch: every task merged once, main pushed once', async () => {
+      // The remote counts the updates of its main it receives.
+      const pushLog = join(root, 'main-pushes.log');
+      const hook = join(remote, 'hooks', 'post-receive');
+      writeFileSync(hook, `#!/bin/sh\ngrep ' refs/heads/main$' >> '${pushLog}' || true\n`);
+      chmodSync(hook, 0o755);
+      const taskIds = ['e', 'f', 'g'];
+      for (const taskId of taskIds)
+        await claimedTask(taskId, `w-${taskId}`, { [`${taskId}.txt`]: `${taskId}\n` });
+      // Asked before any coordinator runs: the three wait together.
+      const results = taskIds.map((taskId) => requestMerge(taskId, `w-${taskId}`));
+      await pollUntilAsync(
+        async () => (await store.listEvents({ types: ['merge.requested'] })).length === taskIds.length,
+        'the three merge requests',
+      );
+      await startCoordinator();
+      expect((await Promise.all(results)).map((result) => result.outcome)).toEqual([
+        'merged',
+        'merged',
+        'merged',
+      ]);
+      const onMain = git(remote, 'log', '--format=%(trailers:key=Loki-Task,valueonly)', 'main')
+        .split('\n')
+        .filter((line) => line !== '');
+      expect(onMain.toSorted()).toEqual(taskIds);
+      expect(readFileSync(pushLog, 'utf8').trim().split('\n')).toHaveLength(1);
+    }, 120_000);
+
+    it('brings a worker’s clone in step once for tasks it claimed together, main moved and a branch taken over', async () => {
+      // Since the worker cloned: main moved on the remote, and an earlier holder pushed loki/taken.
+      writeFileSync(join(coordinatorClone, 'later.txt'), 'later\n');
+      git(coordinatorClone, 'add', '--all');
+      git(coordinatorClone, 'commit', '--quiet', '-m', 'main moves on');
+      git(coordinatorClone, 'push', '--quiet', remote, 'main', 'main:loki/taken');
+      let mainMoves = 0;
+      const sync = new GitRemoteSync({
+        repositoryRoot: workerClone,
+        remoteUrl: remote,
+        mainBranch: 'main',
+        followMain: true,
+        onMainMoved: async () => {
+          mainMoves += 1;
+        },
+      });
+      const signal = new AbortController().signal;
+      const taskIds = ['taken', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6'];
+      await Promise.all(taskIds.map((taskId) => sync.prepareTask(taskId, signal)));
+      expect(git(workerClone, 'rev-parse', 'refs/heads/main')).toBe(git(remote, 'rev-parse', 'main'));
+      expect(git(workerClone, 'rev-parse', 'refs/heads/loki/taken')).toBe(
+        git(remote, 'rev-parse', 'loki/taken'),
+      );
+      expect(mainMoves).toBe(1);
     }, 120_000);
 
     it('frees the lock when its holder is killed with SIGKILL, and another process takes it', async () => {

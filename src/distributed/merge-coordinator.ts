@@ -47,8 +47,6 @@ export class MergeCoordinator {
   readonly #pending: MergeRequestedEvent[] = [];
   #afterSequence = 0;
   #loop: Promise<void> | null = null;
-  /** The clone's fetches and pushes, one after another (git locks refs; requests are decided at once). */
-  #remoteGit: Promise<unknown> = Promise.resolve();
 
   constructor(options: MergeCoordinatorOptions) {
     this.#options = options;
@@ -72,10 +70,8 @@ export class MergeCoordinator {
     await syncCoordinatorMain(this.#syncOptions());
     while (!signal.aborted) {
       await this.#readNewEvents();
-      // Every waiting request at once: the merge queue verifies merges that wait together as one
-      // batch and moves main once, so many workers are not held to one gate run per task.
       const waiting = this.#pending.splice(0);
-      await Promise.all(waiting.map((request) => this.#decide(request)));
+      if (waiting.length > 0) await this.#decideTogether(waiting);
       await wakeup.wait(signal);
     }
   }
@@ -102,55 +98,87 @@ export class MergeCoordinator {
     this.#pending.splice(0, this.#pending.length, ...open);
   }
 
-  async #decide(event: MergeRequestedEvent): Promise<void> {
-    const request = event.data;
-    const taskId = event.taskId ?? '';
-    let decision: MergeDecidedData | null = null;
-    for (let attempt = 1; decision === null; attempt += 1) {
-      decision = await this.#tryToDecide(taskId, request, attempt === MAX_PUSH_ATTEMPTS);
+  /**
+   * Decides requests that waited together as one batch: their branches fetched with one git
+   * command, their merges handed to the merge queue at once (it verifies them together and moves
+   * main once) and main pushed once for all, so many workers are not held to one fetch, gate run
+   * and push per task. Those main moved under (the push was refused) are merged again.
+   */
+  async #decideTogether(waiting: readonly MergeRequestedEvent[]): Promise<void> {
+    let open = waiting;
+    for (let attempt = 1; open.length > 0; attempt += 1) {
+      const decisions = await this.#tryToDecide(open, attempt === MAX_PUSH_ATTEMPTS);
+      for (const [event, decision] of decisions) {
+        await this.#options.store.appendEvent({
+          type: 'merge.decided',
+          runId: this.#options.runId,
+          taskId: event.taskId ?? '',
+          data: decision,
+        });
+        this.#decided.add(decision.requestId);
+      }
+      open = open.filter((event) => !this.#decided.has(event.data.requestId));
     }
-    await this.#options.store.appendEvent({
-      type: 'merge.decided',
-      runId: this.#options.runId,
-      taskId,
-      data: decision,
-    });
-    this.#decided.add(request.requestId);
   }
 
-  /** The decision on one request, or null when the remote's main moved under the push (then again). */
+  /**
+   * The decision on each request; those left out were merged onto a main that moved on the remote
+   * under the push: this clone took the remote's main back and they are to be merged again.
+   */
   async #tryToDecide(
-    taskId: string,
-    request: MergeRequestedData,
+    requests: readonly MergeRequestedEvent[],
     isLastAttempt: boolean,
-  ): Promise<MergeDecidedData | null> {
-    const { repositoryRoot: root, mainBranch, signal } = this.#options;
-    const already = (await readMergedTasks(root, mainBranch)).get(taskId);
-    if (already !== undefined) return await alreadyOnMain(root, request.requestId, already.commit);
-    const reason = await this.#serially(() => this.#whyNotMergeable(taskId, request));
-    if (reason !== null) return decided(request.requestId, 'withdrawn', { details: reason });
-    const result = await this.#merge(taskId, request);
-    if (result.outcome !== 'merged') return decisionOf(request.requestId, result);
+  ): Promise<[MergeRequestedEvent, MergeDecidedData][]> {
+    const { repositoryRoot: root, mainBranch } = this.#options;
+    const decisions: [MergeRequestedEvent, MergeDecidedData][] = [];
+    const onMain = await readMergedTasks(root, mainBranch);
+    const toCheck: MergeRequestedEvent[] = [];
+    for (const event of requests) {
+      const already = onMain.get(event.taskId ?? '');
+      if (already === undefined) toCheck.push(event);
+      else decisions.push([event, await alreadyOnMain(root, event.data.requestId, already.commit)]);
+    }
+    const reasons = await this.#whyNotMergeable(toCheck);
+    const toMerge = toCheck.filter((event) => {
+      const reason = reasons.get(event.data.requestId);
+      if (reason !== undefined)
+        decisions.push([event, decided(event.data.requestId, 'withdrawn', { details: reason })]);
+      return reason === undefined;
+    });
+    // Handed over in one go: the merge queue takes merges waiting together as one batch.
+    const results = await Promise.all(toMerge.map((event) => this.#merge(event.taskId ?? '', event.data)));
+    const merged = results.flatMap((result) => (result.outcome === 'merged' ? [result.commit] : []));
+    if (merged.length > 0 && !(await this.#pushMain(isLastAttempt))) return decisions;
+    toMerge.forEach((event, index) => {
+      const result = results[index];
+      if (result !== undefined) decisions.push([event, decisionOf(event.data.requestId, result)]);
+    });
+    return decisions;
+  }
+
+  /**
+   * Pushes main (plainly, never forced). False when the remote's main moved meanwhile: this clone's
+   * main is then back at the remote's, for the merges to be made again on top of it.
+   */
+  async #pushMain(isLastAttempt: boolean): Promise<boolean> {
+    const { repositoryRoot: root, remoteUrl: url, mainBranch, signal } = this.#options;
     const mainRef = `refs/heads/${mainBranch}`;
-    const pushed = await this.#serially(() =>
-      pushRef(root, this.#options.remoteUrl, mainRef, mainRef, { signal }),
-    );
-    if (pushed.outcome === 'pushed') return decisionOf(request.requestId, result);
+    const tip = await localCommit(root, mainRef, signal);
+    if (tip === null)
+      throw new LokiError(`${root} has no ${mainBranch}`, {
+        code: 'REMOTE_MAIN_MISSING',
+        category: 'internal',
+      });
+    const pushed = await pushRef(root, url, tip, mainRef, { signal });
+    if (pushed.outcome === 'pushed') return true;
     if (isLastAttempt) {
       throw new LokiError(
         `the remote's main kept moving while the coordinator pushed (${pushed.details}); only one coordinator may push main: stop any other writer to the remote's main`,
         { code: 'MERGE_COORDINATOR_PUSH_REJECTED', category: 'user' },
       );
     }
-    // Main moved on the remote under this merge: this clone takes the remote's main and merges again.
-    await moveRef(root, mainRef, await this.#fetchRemoteMain(), result.commit, signal);
-    return null;
-  }
-
-  #serially<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.#remoteGit.then(work, work);
-    this.#remoteGit = next.catch(() => undefined);
-    return next;
+    await moveRef(root, mainRef, await this.#fetchRemoteMain(), tip, signal);
+    return false;
   }
 
   async #fetchRemoteMain(): Promise<string> {
@@ -166,21 +194,38 @@ export class MergeCoordinator {
     return commit;
   }
 
-  /** Why the request is not to be merged (the worker lost the task, the pushed commit is gone); null: merge it. */
-  async #whyNotMergeable(taskId: string, request: MergeRequestedData): Promise<string | null> {
+  /**
+   * Why each request is not to be merged (its worker lost the task, the pushed commit is gone), by
+   * request id; absent: merge it. The branches still on the remote are fetched with one command.
+   */
+  async #whyNotMergeable(requests: readonly MergeRequestedEvent[]): Promise<Map<string, string>> {
     const { store, repositoryRoot: root, remoteUrl: url, signal } = this.#options;
-    const task = await store.getTask(taskId);
-    if (task === null) return `task ${taskId} is not in the queue`;
-    if (task.status !== 'in_progress' || task.claimedBy !== request.workerId) {
-      return `worker ${request.workerId} no longer holds task ${taskId} (${task.status}${task.claimedBy === null ? '' : `, held by ${task.claimedBy}`})`;
+    const reasons = new Map<string, string>();
+    const held: MergeRequestedEvent[] = [];
+    for (const event of requests) {
+      const { taskId, data: request } = event;
+      const task = await store.getTask(taskId ?? '');
+      if (task === null) reasons.set(request.requestId, `task ${taskId ?? ''} is not in the queue`);
+      else if (task.status !== 'in_progress' || task.claimedBy !== request.workerId) {
+        reasons.set(
+          request.requestId,
+          `worker ${request.workerId} no longer holds task ${task.id} (${task.status}${task.claimedBy === null ? '' : `, held by ${task.claimedBy}`})`,
+        );
+      } else held.push(event);
     }
-    const branchRef = `refs/heads/${request.branch}`;
-    const onRemote = await listRemoteRefs(root, url, [branchRef], signal);
-    if (onRemote.has(branchRef)) await fetchRemoteRefs(root, url, [branchRef], signal);
-    if ((await localCommit(root, request.commit, signal)) === null) {
-      return `the pushed commit ${request.commit} of ${request.branch} is not on the remote any more`;
+    if (held.length === 0) return reasons;
+    const branchRefs = [...new Set(held.map((event) => `refs/heads/${event.data.branch}`))];
+    const onRemote = await listRemoteRefs(root, url, branchRefs, signal);
+    await fetchRemoteRefs(root, url, [...onRemote.keys()], signal);
+    for (const { data: request } of held) {
+      if ((await localCommit(root, request.commit, signal)) === null) {
+        reasons.set(
+          request.requestId,
+          `the pushed commit ${request.commit} of ${request.branch} is not on the remote any more`,
+        );
+      }
     }
-    return null;
+    return reasons;
   }
 
   async #merge(taskId: string, request: MergeRequestedData): Promise<MergeResult> {
