@@ -11,6 +11,7 @@ import { findPostgresBinaries, PostgresServer } from '../../test/support/postgre
 import type { LokiEvent } from '../events/index.ts';
 import { PostgresStore } from '../store/index.ts';
 import { type BenchEnvironment, describeEnvironment } from './bench-environment.ts';
+import { measureRemoteGitCost, type RemoteGitCost } from './distributed-git-cost.ts';
 import { analyzeDistributedEvents, type DistributedTimings } from './distributed-timings.ts';
 import type { SessionTask } from './generated-session.ts';
 import { buildCli } from './orchestration-bench.ts';
@@ -51,6 +52,8 @@ interface DistributedReport {
     coordinatorParallel: number;
     workerParallel: number;
   };
+  /** The remote git steps alone (before the arms, load at the time in `loadAverage`). */
+  remoteGit: RemoteGitCost & { loadAverage: number };
   arms: DistributedArm[];
   /** Development time with one worker over development time with three. */
   speedUp: number | null;
@@ -71,6 +74,10 @@ export async function runDistributedBenchmark(repositoryRoot: string): Promise<v
   const directory = mkdtempSync(join(tmpdir(), 'loki-bench-distributed-'));
   const server = await PostgresServer.start(binaries.directory);
   try {
+    const remoteGit = {
+      ...(await measureRemoteGitCost(join(directory, 'git-cost'))),
+      loadAverage: roundTo(loadavg()[0] ?? Number.NaN, 2),
+    };
     const arms: DistributedArm[] = [];
     for (const workers of WORKER_COUNTS) {
       log(
@@ -91,6 +98,7 @@ export async function runDistributedBenchmark(repositoryRoot: string): Promise<v
         coordinatorParallel: COORDINATOR_PARALLEL,
         workerParallel: WORKER_PARALLEL,
       },
+      remoteGit,
       arms,
       speedUp: ratio(one?.developmentSeconds, three?.developmentSeconds),
       wallSpeedUp: ratio(one?.wallSeconds, three?.wallSeconds),
@@ -211,8 +219,10 @@ function summarize(report: DistributedReport): string {
       `    slot refilled after ${arm.timings.medianRefillMilliseconds ?? 'n/a'} ms (median); coordinator busy ${Math.round(coordinator.busyShare * 100)}% of development, at most ${coordinator.mostUndecided} requests undecided, a decision every ${coordinator.medianDecisionIntervalMilliseconds ?? 'n/a'} ms (median)`,
     ];
   });
+  const git = report.remoteGit;
   return [
     `distributed: ${report.workload.tasks} tasks × ${report.workload.modelCallsPerTask} calls × ${report.workload.latencyMilliseconds} ms`,
+    `  remote git alone (ms, median of ${git.samples}, load ${git.loadAverage}): ls-remote ${git.lsRemote}, fetch ${git.fetch}, push of a task branch ${git.pushTaskBranch}, push of main ${git.pushMain}`,
     ...lines,
     `  speed-up with 3 workers over 1: ${report.speedUp ?? 'n/a'}× in development, ${report.wallSpeedUp ?? 'n/a'}× for the whole run`,
   ].join('\n');
