@@ -4,6 +4,7 @@
  * clone pushes task branches and asks through the store, and the merge coordinator (holding its
  * advisory lock) merges them on its own clone and pushes main.
  */
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,7 +115,11 @@ describe.skipIf('missing' in binaries)(
       });
     }
 
-    function requestMerge(taskId: string, workerId: string): Promise<MergeResult> {
+    function requestMerge(
+      taskId: string,
+      workerId: string,
+      verifyCommands: string[] = [],
+    ): Promise<MergeResult> {
       const merger = new RemoteMerger({
         repositoryRoot: workerClone,
         remoteUrl: remote,
@@ -127,7 +132,7 @@ describe.skipIf('missing' in binaries)(
         agentType: 'eng-backend',
         title: `Write ${taskId}`,
         branch: `loki/${taskId}`,
-        verifyCommands: [],
+        verifyCommands,
         workerId,
         trailers: { 'Loki-Task': taskId },
       });
@@ -227,6 +232,29 @@ describe.skipIf('missing' in binaries)(
       expect(readFileSync(pushLog, 'utf8').trim().split('\n')).toHaveLength(1);
     }, 120_000);
 
+    it('checks and fetches a request that comes while a batch is merged, without waiting for that batch’s decision', async () => {
+      await startCoordinator();
+      const release = join(root, 'release');
+      await claimedTask('p', 'w-p', { 'p.txt': 'p\n' });
+      // p's verification holds its batch until the test lets it go.
+      const first = requestMerge('p', 'w-p', [`until [ -e '${release}' ]; do sleep 0.05; done`]);
+      await pollUntil(
+        () => hasRef(coordinatorClone, 'refs/loki/remote/loki/p'),
+        'p fetched by the coordinator',
+      );
+      await claimedTask('q', 'w-q', { 'q.txt': 'q\n' });
+      const second = requestMerge('q', 'w-q');
+      await pollUntil(
+        () => hasRef(coordinatorClone, 'refs/loki/remote/loki/q'),
+        'q fetched while p’s batch is merged',
+      );
+      expect(await store.listEvents({ types: ['merge.decided'] })).toEqual([]);
+      writeFileSync(release, '');
+      expect((await first).outcome).toBe('merged');
+      expect((await second).outcome).toBe('merged');
+      expect(remoteMainFiles()).toEqual(expect.arrayContaining(['p.txt', 'q.txt']));
+    }, 300_000);
+
     it('brings a worker’s clone in step once for tasks it claimed together, main moved and a branch taken over', async () => {
       // Since the worker cloned: main moved on the remote, and an earlier holder pushed loki/taken.
       writeFileSync(join(coordinatorClone, 'later.txt'), 'later\n');
@@ -290,6 +318,13 @@ describe.skipIf('missing' in binaries)(
     }
   },
 );
+
+/** Whether `ref` exists in `repository` (show-ref: 0 yes, 1 no, anything else a failure). */
+function hasRef(repository: string, ref: string): boolean {
+  const result = spawnSync('git', ['show-ref', '--verify', '--quiet', ref], { cwd: repository });
+  if (result.status !== 0 && result.status !== 1) throw new Error(`git show-ref failed in ${repository}`);
+  return result.status === 0;
+}
 
 async function pollUntil(condition: () => boolean, description: string): Promise<void> {
   await pollUntilAsync(async () => condition(), description);

@@ -5,7 +5,7 @@ import { type MergeResult, type TaskMerger, readMergedTasks } from '../orchestra
 import type { TaskQueue } from '../queue/index.ts';
 import type { Store } from '../store/index.ts';
 import { syncCoordinatorMain } from './coordinator-main.ts';
-import { fetchRemoteRefs, listRemoteRefs, localCommit, moveRef, pushRef } from './remote-git.ts';
+import { fetchRemoteRefs, isAncestor, listRemoteRefs, localCommit, moveRef, pushRef } from './remote-git.ts';
 import { StoreWakeup } from './store-wakeup.ts';
 
 export interface MergeCoordinatorOptions {
@@ -47,6 +47,11 @@ export class MergeCoordinator {
   readonly #pending: MergeRequestedEvent[] = [];
   #afterSequence = 0;
   #loop: Promise<void> | null = null;
+  /** The checks and fetches of batches in flight, chained (see #oneAtATime). */
+  #checks: Promise<unknown> = Promise.resolve();
+  /** The pushes of main, chained, and the last main pushed (see #pushMainHolding). */
+  #pushes: Promise<unknown> = Promise.resolve();
+  #pushedMain: string | null = null;
 
   constructor(options: MergeCoordinatorOptions) {
     this.#options = options;
@@ -68,12 +73,26 @@ export class MergeCoordinator {
     const { store, signal } = this.#options;
     using wakeup = new StoreWakeup(store, this.#options.pollMilliseconds ?? 2000);
     await syncCoordinatorMain(this.#syncOptions());
-    while (!signal.aborted) {
+    const failed = new AbortController();
+    const deciding = new Set<Promise<void>>();
+    let failure: { error: unknown } | null = null;
+    while (!signal.aborted && failure === null) {
       await this.#readNewEvents();
       const waiting = this.#pending.splice(0);
-      if (waiting.length > 0) await this.#decideTogether(waiting);
-      await wakeup.wait(signal);
+      // Not awaited: requests that come while a batch is merged are checked and fetched meanwhile,
+      // and join the merge queue's next batch instead of waiting for this one to be decided.
+      if (waiting.length > 0) {
+        const batch = this.#decideTogether(waiting).catch((error: unknown) => {
+          failure ??= { error };
+          failed.abort();
+        });
+        deciding.add(batch);
+        void batch.finally(() => deciding.delete(batch));
+      }
+      await wakeup.wait(AbortSignal.any([signal, failed.signal]));
     }
+    await Promise.all(deciding);
+    if (failure !== null) throw (failure as { error: unknown }).error;
   }
 
   #syncOptions() {
@@ -107,7 +126,7 @@ export class MergeCoordinator {
   async #decideTogether(waiting: readonly MergeRequestedEvent[]): Promise<void> {
     let open = waiting;
     for (let attempt = 1; open.length > 0; attempt += 1) {
-      const decisions = await this.#tryToDecide(open, attempt === MAX_PUSH_ATTEMPTS);
+      const decisions = await this.#tryToDecide(open, attempt >= MAX_PUSH_ATTEMPTS);
       for (const [event, decision] of decisions) {
         await this.#options.store.appendEvent({
           type: 'merge.decided',
@@ -129,8 +148,25 @@ export class MergeCoordinator {
     requests: readonly MergeRequestedEvent[],
     isLastAttempt: boolean,
   ): Promise<[MergeRequestedEvent, MergeDecidedData][]> {
-    const { repositoryRoot: root, mainBranch } = this.#options;
     const decisions: [MergeRequestedEvent, MergeDecidedData][] = [];
+    const toMerge = await this.#oneAtATime(() => this.#checkRequests(requests, decisions));
+    // Handed over in one go: the merge queue takes merges waiting together as one batch.
+    const results = await Promise.all(toMerge.map((event) => this.#merge(event.taskId ?? '', event.data)));
+    const merged = results.flatMap((result) => (result.outcome === 'merged' ? [result.commit] : []));
+    if (merged.length > 0 && !(await this.#pushMainHolding(merged, isLastAttempt))) return decisions;
+    toMerge.forEach((event, index) => {
+      const result = results[index];
+      if (result !== undefined) decisions.push([event, decisionOf(event.data.requestId, result)]);
+    });
+    return decisions;
+  }
+
+  /** The requests to merge; those main holds already or not to be merged get their decision in `decisions`. */
+  async #checkRequests(
+    requests: readonly MergeRequestedEvent[],
+    decisions: [MergeRequestedEvent, MergeDecidedData][],
+  ): Promise<MergeRequestedEvent[]> {
+    const { repositoryRoot: root, mainBranch } = this.#options;
     const onMain = await readMergedTasks(root, mainBranch);
     const toCheck: MergeRequestedEvent[] = [];
     for (const event of requests) {
@@ -139,46 +175,75 @@ export class MergeCoordinator {
       else decisions.push([event, await alreadyOnMain(root, event.data.requestId, already.commit)]);
     }
     const reasons = await this.#whyNotMergeable(toCheck);
-    const toMerge = toCheck.filter((event) => {
+    return toCheck.filter((event) => {
       const reason = reasons.get(event.data.requestId);
-      if (reason !== undefined)
+      if (reason !== undefined) {
         decisions.push([event, decided(event.data.requestId, 'withdrawn', { details: reason })]);
+      }
       return reason === undefined;
     });
-    // Handed over in one go: the merge queue takes merges waiting together as one batch.
-    const results = await Promise.all(toMerge.map((event) => this.#merge(event.taskId ?? '', event.data)));
-    const merged = results.flatMap((result) => (result.outcome === 'merged' ? [result.commit] : []));
-    if (merged.length > 0 && !(await this.#pushMain(isLastAttempt))) return decisions;
-    toMerge.forEach((event, index) => {
-      const result = results[index];
-      if (result !== undefined) decisions.push([event, decisionOf(event.data.requestId, result)]);
-    });
-    return decisions;
+  }
+
+  /** The checks and fetches of batches, one batch after another (two would fetch into one ref). */
+  #oneAtATime<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#checks.then(work);
+    this.#checks = next.catch(() => undefined);
+    return next;
   }
 
   /**
-   * Pushes main (plainly, never forced). False when the remote's main moved meanwhile: this clone's
-   * main is then back at the remote's, for the merges to be made again on top of it.
+   * Makes the remote's main hold the checkpoints `merged`, one push at a time: a push sends main as
+   * it is then, with every merge made before it, so a later request whose checkpoint it already
+   * carried pushes nothing. False when the remote's main moved meanwhile (the push was refused):
+   * this clone's main is then back at the remote's, for the merges to be made again on top of it.
    */
-  async #pushMain(isLastAttempt: boolean): Promise<boolean> {
+  #pushMainHolding(merged: readonly string[], isLastAttempt: boolean): Promise<boolean> {
+    const push = this.#pushes.then(() => this.#pushMain(merged, isLastAttempt));
+    this.#pushes = push.catch(() => undefined);
+    return push;
+  }
+
+  async #pushMain(merged: readonly string[], isLastAttempt: boolean): Promise<boolean> {
     const { repositoryRoot: root, remoteUrl: url, mainBranch, signal } = this.#options;
     const mainRef = `refs/heads/${mainBranch}`;
     const tip = await localCommit(root, mainRef, signal);
-    if (tip === null)
+    if (tip === null) {
       throw new LokiError(`${root} has no ${mainBranch}`, {
         code: 'REMOTE_MAIN_MISSING',
         category: 'internal',
       });
-    const pushed = await pushRef(root, url, tip, mainRef, { signal });
-    if (pushed.outcome === 'pushed') return true;
+    }
+    if (tip !== this.#pushedMain) {
+      const pushed = await pushRef(root, url, tip, mainRef, { signal });
+      if (pushed.outcome === 'rejected') {
+        await this.#takeRemoteMain(tip, pushed.details, isLastAttempt);
+        return false;
+      }
+      this.#pushedMain = tip;
+    }
+    // Invariant: a request is decided merged only once the main just pushed holds its checkpoint
+    // (a refused push took main back: a checkpoint made before that is not on it any more).
+    const held = await Promise.all(merged.map((commit) => isAncestor(root, commit, tip, signal)));
+    if (held.every(Boolean)) return true;
+    if (isLastAttempt) {
+      throw new LokiError(`main ${tip} in ${root} lost checkpoints the coordinator merged; run loki resume`, {
+        code: 'MERGE_COORDINATOR_MAIN_LOST',
+        category: 'internal',
+      });
+    }
+    return false;
+  }
+
+  /** After a refused push: this clone's main becomes the remote's (the merges are made again). */
+  async #takeRemoteMain(tip: string, details: string, isLastAttempt: boolean): Promise<void> {
+    const { repositoryRoot: root, mainBranch, signal } = this.#options;
     if (isLastAttempt) {
       throw new LokiError(
-        `the remote's main kept moving while the coordinator pushed (${pushed.details}); only one coordinator may push main: stop any other writer to the remote's main`,
+        `the remote's main kept moving while the coordinator pushed (${details}); only one coordinator may push main: stop any other writer to the remote's main`,
         { code: 'MERGE_COORDINATOR_PUSH_REJECTED', category: 'user' },
       );
     }
-    await moveRef(root, mainRef, await this.#fetchRemoteMain(), tip, signal);
-    return false;
+    await moveRef(root, `refs/heads/${mainBranch}`, await this.#fetchRemoteMain(), tip, signal);
   }
 
   async #fetchRemoteMain(): Promise<string> {
