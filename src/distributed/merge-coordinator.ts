@@ -266,31 +266,38 @@ export class MergeCoordinator {
   async #whyNotMergeable(requests: readonly MergeRequestedEvent[]): Promise<Map<string, string>> {
     const { store, repositoryRoot: root, remoteUrl: url, signal } = this.#options;
     const reasons = new Map<string, string>();
-    const held: MergeRequestedEvent[] = [];
-    for (const event of requests) {
-      const { taskId, data: request } = event;
-      const task = await store.getTask(taskId ?? '');
+    const tasks = await Promise.all(requests.map((event) => store.getTask(event.taskId ?? '')));
+    const held = requests.filter(({ taskId, data: request }, index) => {
+      const task = tasks[index] ?? null;
       if (task === null) reasons.set(request.requestId, `task ${taskId ?? ''} is not in the queue`);
       else if (task.status !== 'in_progress' || task.claimedBy !== request.workerId) {
         reasons.set(
           request.requestId,
           `worker ${request.workerId} no longer holds task ${task.id} (${task.status}${task.claimedBy === null ? '' : `, held by ${task.claimedBy}`})`,
         );
-      } else held.push(event);
-    }
-    if (held.length === 0) return reasons;
-    const branchRefs = [...new Set(held.map((event) => `refs/heads/${event.data.branch}`))];
+      }
+      return !reasons.has(request.requestId);
+    });
+    // Only the commits this clone lacks are fetched (the coordinator's own tasks pushed from here).
+    const missing = await this.#lacking(held);
+    if (missing.length === 0) return reasons;
+    const branchRefs = [...new Set(missing.map((event) => `refs/heads/${event.data.branch}`))];
     const onRemote = await listRemoteRefs(root, url, branchRefs, signal);
     await fetchRemoteRefs(root, url, [...onRemote.keys()], signal);
-    for (const { data: request } of held) {
-      if ((await localCommit(root, request.commit, signal)) === null) {
-        reasons.set(
-          request.requestId,
-          `the pushed commit ${request.commit} of ${request.branch} is not on the remote any more`,
-        );
-      }
+    for (const { data: request } of await this.#lacking(missing)) {
+      reasons.set(
+        request.requestId,
+        `the pushed commit ${request.commit} of ${request.branch} is not on the remote any more`,
+      );
     }
     return reasons;
+  }
+
+  /** The requests whose pushed commit is not in this clone. */
+  async #lacking(requests: readonly MergeRequestedEvent[]): Promise<MergeRequestedEvent[]> {
+    const { repositoryRoot: root, signal } = this.#options;
+    const commits = await Promise.all(requests.map((event) => localCommit(root, event.data.commit, signal)));
+    return requests.filter((_, index) => commits[index] === null);
   }
 
   async #merge(taskId: string, request: MergeRequestedData): Promise<MergeResult> {
