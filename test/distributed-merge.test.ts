@@ -4,11 +4,12 @@
  * clone pushes task branches and asks through the store, and the merge coordinator (holding its
  * advisory lock) merges them on its own clone and pushes main.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CoordinatorLock, MergeCoordinator, RemoteMerger } from '../src/distributed/index.ts';
+import { CoordinatorLock, GitRemoteSync, MergeCoordinator, RemoteMerger } from '../src/distributed/index.ts';
 import { MergeQueue, type MergeResult } from '../src/orchestrator/index.ts';
 import { TaskQueue } from '../src/queue/index.ts';
 import { buildSandboxEnvironment, PlainRunner } from '../src/sandbox/index.ts';
@@ -114,7 +115,11 @@ describe.skipIf('missing' in binaries)(
       });
     }
 
-    function requestMerge(taskId: string, workerId: string): Promise<MergeResult> {
+    function requestMerge(
+      taskId: string,
+      workerId: string,
+      verifyCommands: string[] = [],
+    ): Promise<MergeResult> {
       const merger = new RemoteMerger({
         repositoryRoot: workerClone,
         remoteUrl: remote,
@@ -127,7 +132,7 @@ describe.skipIf('missing' in binaries)(
         agentType: 'eng-backend',
         title: `Write ${taskId}`,
         branch: `loki/${taskId}`,
-        verifyCommands: [],
+        verifyCommands,
         workerId,
         trailers: { 'Loki-Task': taskId },
       });
@@ -199,6 +204,83 @@ describe.skipIf('missing' in binaries)(
       ).toEqual(['checkpoint of d']);
     }, 120_000);
 
+    it('decides requests that waited together as one batch: every task merged once, main pushed once', async () => {
+      // The remote counts the updates of its main it receives.
+      const pushLog = join(root, 'main-pushes.log');
+      const hook = join(remote, 'hooks', 'post-receive');
+      writeFileSync(hook, `#!/bin/sh\ngrep ' refs/heads/main$' >> '${pushLog}' || true\n`);
+      chmodSync(hook, 0o755);
+      const taskIds = ['e', 'f', 'g'];
+      for (const taskId of taskIds)
+        await claimedTask(taskId, `w-${taskId}`, { [`${taskId}.txt`]: `${taskId}\n` });
+      // Asked before any coordinator runs: the three wait together.
+      const results = taskIds.map((taskId) => requestMerge(taskId, `w-${taskId}`));
+      await pollUntilAsync(
+        async () => (await store.listEvents({ types: ['merge.requested'] })).length === taskIds.length,
+        'the three merge requests',
+      );
+      await startCoordinator();
+      expect((await Promise.all(results)).map((result) => result.outcome)).toEqual([
+        'merged',
+        'merged',
+        'merged',
+      ]);
+      const onMain = git(remote, 'log', '--format=%(trailers:key=Loki-Task,valueonly)', 'main')
+        .split('\n')
+        .filter((line) => line !== '');
+      expect(onMain.toSorted()).toEqual(taskIds);
+      expect(readFileSync(pushLog, 'utf8').trim().split('\n')).toHaveLength(1);
+    }, 120_000);
+
+    it('checks and fetches a request that comes while a batch is merged, without waiting for that batch’s decision', async () => {
+      await startCoordinator();
+      const release = join(root, 'release');
+      await claimedTask('p', 'w-p', { 'p.txt': 'p\n' });
+      // p's verification holds its batch until the test lets it go.
+      const first = requestMerge('p', 'w-p', [`until [ -e '${release}' ]; do sleep 0.05; done`]);
+      await pollUntil(
+        () => hasRef(coordinatorClone, 'refs/loki/remote/loki/p'),
+        'p fetched by the coordinator',
+      );
+      await claimedTask('q', 'w-q', { 'q.txt': 'q\n' });
+      const second = requestMerge('q', 'w-q');
+      await pollUntil(
+        () => hasRef(coordinatorClone, 'refs/loki/remote/loki/q'),
+        'q fetched while p’s batch is merged',
+      );
+      expect(await store.listEvents({ types: ['merge.decided'] })).toEqual([]);
+      writeFileSync(release, '');
+      expect((await first).outcome).toBe('merged');
+      expect((await second).outcome).toBe('merged');
+      expect(remoteMainFiles()).toEqual(expect.arrayContaining(['p.txt', 'q.txt']));
+    }, 300_000);
+
+    it('brings a worker’s clone in step once for tasks it claimed together, main moved and a branch taken over', async () => {
+      // Since the worker cloned: main moved on the remote, and an earlier holder pushed loki/taken.
+      writeFileSync(join(coordinatorClone, 'later.txt'), 'later\n');
+      git(coordinatorClone, 'add', '--all');
+      git(coordinatorClone, 'commit', '--quiet', '-m', 'main moves on');
+      git(coordinatorClone, 'push', '--quiet', remote, 'main', 'main:loki/taken');
+      let mainMoves = 0;
+      const sync = new GitRemoteSync({
+        repositoryRoot: workerClone,
+        remoteUrl: remote,
+        mainBranch: 'main',
+        followMain: true,
+        onMainMoved: async () => {
+          mainMoves += 1;
+        },
+      });
+      const signal = new AbortController().signal;
+      const taskIds = ['taken', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6'];
+      await Promise.all(taskIds.map((taskId) => sync.prepareTask(taskId, signal)));
+      expect(git(workerClone, 'rev-parse', 'refs/heads/main')).toBe(git(remote, 'rev-parse', 'main'));
+      expect(git(workerClone, 'rev-parse', 'refs/heads/loki/taken')).toBe(
+        git(remote, 'rev-parse', 'loki/taken'),
+      );
+      expect(mainMoves).toBe(1);
+    }, 120_000);
+
     it('frees the lock when its holder is killed with SIGKILL, and another process takes it', async () => {
       const holder = children.start(
         'holder',
@@ -236,6 +318,13 @@ describe.skipIf('missing' in binaries)(
     }
   },
 );
+
+/** Whether `ref` exists in `repository` (show-ref: 0 yes, 1 no, anything else a failure). */
+function hasRef(repository: string, ref: string): boolean {
+  const result = spawnSync('git', ['show-ref', '--verify', '--quiet', ref], { cwd: repository });
+  if (result.status !== 0 && result.status !== 1) throw new Error(`git show-ref failed in ${repository}`);
+  return result.status === 0;
+}
 
 async function pollUntil(condition: () => boolean, description: string): Promise<void> {
   await pollUntilAsync(async () => condition(), description);

@@ -8,8 +8,11 @@ import {
   workerDirectory,
 } from '../../test/support/distributed-fixture.ts';
 import { findPostgresBinaries, PostgresServer } from '../../test/support/postgres-server.ts';
+import type { LokiEvent } from '../events/index.ts';
 import { PostgresStore } from '../store/index.ts';
 import { type BenchEnvironment, describeEnvironment } from './bench-environment.ts';
+import { measureRemoteGitCost, type RemoteGitCost } from './distributed-git-cost.ts';
+import { analyzeDistributedEvents, type DistributedTimings } from './distributed-timings.ts';
 import type { SessionTask } from './generated-session.ts';
 import { buildCli } from './orchestration-bench.ts';
 import { type LokiProcessResult, runLokiProcess } from './run-loki-process.ts';
@@ -34,6 +37,8 @@ interface DistributedArm {
   mergedOnce: boolean;
   exitCode: number | null;
   loadAverageAtStart: number;
+  /** Where each task's time went, and the idle gaps of workers and coordinator. */
+  timings: DistributedTimings;
 }
 
 interface DistributedReport {
@@ -47,6 +52,8 @@ interface DistributedReport {
     coordinatorParallel: number;
     workerParallel: number;
   };
+  /** The remote git steps alone (before the arms, load at the time in `loadAverage`). */
+  remoteGit: RemoteGitCost & { loadAverage: number };
   arms: DistributedArm[];
   /** Development time with one worker over development time with three. */
   speedUp: number | null;
@@ -67,6 +74,10 @@ export async function runDistributedBenchmark(repositoryRoot: string): Promise<v
   const directory = mkdtempSync(join(tmpdir(), 'loki-bench-distributed-'));
   const server = await PostgresServer.start(binaries.directory);
   try {
+    const remoteGit = {
+      ...(await measureRemoteGitCost(join(directory, 'git-cost'))),
+      loadAverage: roundTo(loadavg()[0] ?? Number.NaN, 2),
+    };
     const arms: DistributedArm[] = [];
     for (const workers of WORKER_COUNTS) {
       log(
@@ -87,12 +98,14 @@ export async function runDistributedBenchmark(repositoryRoot: string): Promise<v
         coordinatorParallel: COORDINATOR_PARALLEL,
         workerParallel: WORKER_PARALLEL,
       },
+      remoteGit,
       arms,
       speedUp: ratio(one?.developmentSeconds, three?.developmentSeconds),
       wallSpeedUp: ratio(one?.wallSeconds, three?.wallSeconds),
       notes: [
         'All processes share this machine: with several workers they also share its CPUs, which a real deployment on several machines would not.',
-        'The coordinator merges one request after another (rebase, gates, push): the floor under the wall time however many workers there are.',
+        'The coordinator decides the requests that waited together as one batch (one fetch, one merge-queue batch, one push of main); a worker frees its agent slot once its change is verified, and waits for the decision off the slot.',
+        'Phases per task are medians over the merged tasks, from the timestamps of the events of their last claim (see src/bench/distributed-timings.ts).',
       ],
     };
     const resultsDirectory = join(repositoryRoot, 'bench', 'results');
@@ -164,7 +177,13 @@ async function runArm(
     throw new Error(`the distributed run did not complete:\n${outputs.join('\n---\n')}`);
   }
   const merged = remoteMergedTaskIds(fixture.remote);
-  const developmentSeconds = await developmentSecondsOf(url);
+  await using store = await PostgresStore.open(url);
+  const events = await store.listEvents({});
+  // For a closer look than the breakdown: each arm's whole event log, where LOKI_BENCH_EVENTS_DIR says.
+  if (process.env.LOKI_BENCH_EVENTS_DIR !== undefined) {
+    writeFileSync(join(process.env.LOKI_BENCH_EVENTS_DIR, `events-${workers}.json`), JSON.stringify(events));
+  }
+  const developmentSeconds = developmentSecondsOf(events);
   return {
     workers,
     agentSlots: COORDINATOR_PARALLEL + workers * WORKER_PARALLEL,
@@ -173,13 +192,12 @@ async function runArm(
     mergedOnce: merged.length === TASKS && new Set(merged).size === TASKS,
     exitCode: run.exitCode,
     loadAverageAtStart,
+    timings: analyzeDistributedEvents(events),
   };
 }
 
 /** First task.claimed to last task.completed, from the shared store's event log. */
-async function developmentSecondsOf(url: string): Promise<number> {
-  await using store = await PostgresStore.open(url);
-  const events = await store.listEvents({ types: ['task.claimed', 'task.completed'] });
+function developmentSecondsOf(events: readonly LokiEvent[]): number {
   const claimed = events.filter((event) => event.type === 'task.claimed').map((event) => event.createdAt);
   const completed = events.filter((event) => event.type === 'task.completed').map((event) => event.createdAt);
   if (claimed.length === 0 || completed.length === 0) return Number.NaN;
@@ -192,12 +210,19 @@ function ratio(slower: number | undefined, faster: number | undefined): number |
 }
 
 function summarize(report: DistributedReport): string {
-  const lines = report.arms.map(
-    (arm) =>
+  const lines = report.arms.flatMap((arm) => {
+    const phases = arm.timings.medianMilliseconds;
+    const coordinator = arm.timings.coordinator;
+    return [
       `  ${arm.workers} worker(s), ${arm.agentSlots} agents: development ${arm.developmentSeconds} s, whole run ${arm.wallSeconds} s (every task merged once: ${arm.mergedOnce ? 'yes' : 'NO'}; load ${arm.loadAverageAtStart} at start)`,
-  );
+      `    median per task (ms): set-up ${phases.setUp}, agent ${phases.agent}, verification ${phases.verification}, hand-off ${phases.handOff}, decision ${phases.decision}, completion ${phases.completion}; claim to completed ${phases.total}`,
+      `    slot refilled after ${arm.timings.medianRefillMilliseconds ?? 'n/a'} ms (median); coordinator busy ${Math.round(coordinator.busyShare * 100)}% of development, at most ${coordinator.mostUndecided} requests undecided, a decision every ${coordinator.medianDecisionIntervalMilliseconds ?? 'n/a'} ms (median)`,
+    ];
+  });
+  const git = report.remoteGit;
   return [
     `distributed: ${report.workload.tasks} tasks × ${report.workload.modelCallsPerTask} calls × ${report.workload.latencyMilliseconds} ms`,
+    `  remote git alone (ms, median of ${git.samples}, load ${git.loadAverage}): ls-remote ${git.lsRemote}, fetch ${git.fetch}, push of a task branch ${git.pushTaskBranch}, push of main ${git.pushMain}`,
     ...lines,
     `  speed-up with 3 workers over 1: ${report.speedUp ?? 'n/a'}× in development, ${report.wallSpeedUp ?? 'n/a'}× for the whole run`,
   ].join('\n');

@@ -5,7 +5,7 @@ import { type MergeResult, type TaskMerger, readMergedTasks } from '../orchestra
 import type { TaskQueue } from '../queue/index.ts';
 import type { Store } from '../store/index.ts';
 import { syncCoordinatorMain } from './coordinator-main.ts';
-import { fetchRemoteRefs, listRemoteRefs, localCommit, moveRef, pushRef } from './remote-git.ts';
+import { fetchRemoteRefs, isAncestor, listRemoteRefs, localCommit, moveRef, pushRef } from './remote-git.ts';
 import { StoreWakeup } from './store-wakeup.ts';
 
 export interface MergeCoordinatorOptions {
@@ -47,8 +47,11 @@ export class MergeCoordinator {
   readonly #pending: MergeRequestedEvent[] = [];
   #afterSequence = 0;
   #loop: Promise<void> | null = null;
-  /** The clone's fetches and pushes, one after another (git locks refs; requests are decided at once). */
-  #remoteGit: Promise<unknown> = Promise.resolve();
+  /** The checks and fetches of batches in flight, chained (see #oneAtATime). */
+  #checks: Promise<unknown> = Promise.resolve();
+  /** The pushes of main, chained, and the last main pushed (see #pushMainHolding). */
+  #pushes: Promise<unknown> = Promise.resolve();
+  #pushedMain: string | null = null;
 
   constructor(options: MergeCoordinatorOptions) {
     this.#options = options;
@@ -70,14 +73,26 @@ export class MergeCoordinator {
     const { store, signal } = this.#options;
     using wakeup = new StoreWakeup(store, this.#options.pollMilliseconds ?? 2000);
     await syncCoordinatorMain(this.#syncOptions());
-    while (!signal.aborted) {
+    const failed = new AbortController();
+    const deciding = new Set<Promise<void>>();
+    let failure: { error: unknown } | null = null;
+    while (!signal.aborted && failure === null) {
       await this.#readNewEvents();
-      // Every waiting request at once: the merge queue verifies merges that wait together as one
-      // batch and moves main once, so many workers are not held to one gate run per task.
       const waiting = this.#pending.splice(0);
-      await Promise.all(waiting.map((request) => this.#decide(request)));
-      await wakeup.wait(signal);
+      // Not awaited: requests that come while a batch is merged are checked and fetched meanwhile,
+      // and join the merge queue's next batch instead of waiting for this one to be decided.
+      if (waiting.length > 0) {
+        const batch = this.#decideTogether(waiting).catch((error: unknown) => {
+          failure ??= { error };
+          failed.abort();
+        });
+        deciding.add(batch);
+        void batch.finally(() => deciding.delete(batch));
+      }
+      await wakeup.wait(AbortSignal.any([signal, failed.signal]));
     }
+    await Promise.all(deciding);
+    if (failure !== null) throw (failure as { error: unknown }).error;
   }
 
   #syncOptions() {
@@ -102,55 +117,133 @@ export class MergeCoordinator {
     this.#pending.splice(0, this.#pending.length, ...open);
   }
 
-  async #decide(event: MergeRequestedEvent): Promise<void> {
-    const request = event.data;
-    const taskId = event.taskId ?? '';
-    let decision: MergeDecidedData | null = null;
-    for (let attempt = 1; decision === null; attempt += 1) {
-      decision = await this.#tryToDecide(taskId, request, attempt === MAX_PUSH_ATTEMPTS);
+  /**
+   * Decides requests that waited together as one batch: their branches fetched with one git
+   * command, their merges handed to the merge queue at once (it verifies them together and moves
+   * main once) and main pushed once for all, so many workers are not held to one fetch, gate run
+   * and push per task. Those main moved under (the push was refused) are merged again.
+   */
+  async #decideTogether(waiting: readonly MergeRequestedEvent[]): Promise<void> {
+    let open = waiting;
+    for (let attempt = 1; open.length > 0; attempt += 1) {
+      const decisions = await this.#tryToDecide(open, attempt >= MAX_PUSH_ATTEMPTS);
+      for (const [event, decision] of decisions) {
+        await this.#options.store.appendEvent({
+          type: 'merge.decided',
+          runId: this.#options.runId,
+          taskId: event.taskId ?? '',
+          data: decision,
+        });
+        this.#decided.add(decision.requestId);
+      }
+      open = open.filter((event) => !this.#decided.has(event.data.requestId));
     }
-    await this.#options.store.appendEvent({
-      type: 'merge.decided',
-      runId: this.#options.runId,
-      taskId,
-      data: decision,
-    });
-    this.#decided.add(request.requestId);
   }
 
-  /** The decision on one request, or null when the remote's main moved under the push (then again). */
+  /**
+   * The decision on each request; those left out were merged onto a main that moved on the remote
+   * under the push: this clone took the remote's main back and they are to be merged again.
+   */
   async #tryToDecide(
-    taskId: string,
-    request: MergeRequestedData,
+    requests: readonly MergeRequestedEvent[],
     isLastAttempt: boolean,
-  ): Promise<MergeDecidedData | null> {
-    const { repositoryRoot: root, mainBranch, signal } = this.#options;
-    const already = (await readMergedTasks(root, mainBranch)).get(taskId);
-    if (already !== undefined) return await alreadyOnMain(root, request.requestId, already.commit);
-    const reason = await this.#serially(() => this.#whyNotMergeable(taskId, request));
-    if (reason !== null) return decided(request.requestId, 'withdrawn', { details: reason });
-    const result = await this.#merge(taskId, request);
-    if (result.outcome !== 'merged') return decisionOf(request.requestId, result);
+  ): Promise<[MergeRequestedEvent, MergeDecidedData][]> {
+    const decisions: [MergeRequestedEvent, MergeDecidedData][] = [];
+    const toMerge = await this.#oneAtATime(() => this.#checkRequests(requests, decisions));
+    // Handed over in one go: the merge queue takes merges waiting together as one batch.
+    const results = await Promise.all(toMerge.map((event) => this.#merge(event.taskId ?? '', event.data)));
+    const merged = results.flatMap((result) => (result.outcome === 'merged' ? [result.commit] : []));
+    if (merged.length > 0 && !(await this.#pushMainHolding(merged, isLastAttempt))) return decisions;
+    toMerge.forEach((event, index) => {
+      const result = results[index];
+      if (result !== undefined) decisions.push([event, decisionOf(event.data.requestId, result)]);
+    });
+    return decisions;
+  }
+
+  /** The requests to merge; those main holds already or not to be merged get their decision in `decisions`. */
+  async #checkRequests(
+    requests: readonly MergeRequestedEvent[],
+    decisions: [MergeRequestedEvent, MergeDecidedData][],
+  ): Promise<MergeRequestedEvent[]> {
+    const { repositoryRoot: root, mainBranch } = this.#options;
+    const onMain = await readMergedTasks(root, mainBranch);
+    const toCheck: MergeRequestedEvent[] = [];
+    for (const event of requests) {
+      const already = onMain.get(event.taskId ?? '');
+      if (already === undefined) toCheck.push(event);
+      else decisions.push([event, await alreadyOnMain(root, event.data.requestId, already.commit)]);
+    }
+    const reasons = await this.#whyNotMergeable(toCheck);
+    return toCheck.filter((event) => {
+      const reason = reasons.get(event.data.requestId);
+      if (reason !== undefined) {
+        decisions.push([event, decided(event.data.requestId, 'withdrawn', { details: reason })]);
+      }
+      return reason === undefined;
+    });
+  }
+
+  /** The checks and fetches of batches, one batch after another (two would fetch into one ref). */
+  #oneAtATime<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#checks.then(work);
+    this.#checks = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Makes the remote's main hold the checkpoints `merged`, one push at a time: a push sends main as
+   * it is then, with every merge made before it, so a later request whose checkpoint it already
+   * carried pushes nothing. False when the remote's main moved meanwhile (the push was refused):
+   * this clone's main is then back at the remote's, for the merges to be made again on top of it.
+   */
+  #pushMainHolding(merged: readonly string[], isLastAttempt: boolean): Promise<boolean> {
+    const push = this.#pushes.then(() => this.#pushMain(merged, isLastAttempt));
+    this.#pushes = push.catch(() => undefined);
+    return push;
+  }
+
+  async #pushMain(merged: readonly string[], isLastAttempt: boolean): Promise<boolean> {
+    const { repositoryRoot: root, remoteUrl: url, mainBranch, signal } = this.#options;
     const mainRef = `refs/heads/${mainBranch}`;
-    const pushed = await this.#serially(() =>
-      pushRef(root, this.#options.remoteUrl, mainRef, mainRef, { signal }),
-    );
-    if (pushed.outcome === 'pushed') return decisionOf(request.requestId, result);
+    const tip = await localCommit(root, mainRef, signal);
+    if (tip === null) {
+      throw new LokiError(`${root} has no ${mainBranch}`, {
+        code: 'REMOTE_MAIN_MISSING',
+        category: 'internal',
+      });
+    }
+    if (tip !== this.#pushedMain) {
+      const pushed = await pushRef(root, url, tip, mainRef, { signal });
+      if (pushed.outcome === 'rejected') {
+        await this.#takeRemoteMain(tip, pushed.details, isLastAttempt);
+        return false;
+      }
+      this.#pushedMain = tip;
+    }
+    // Invariant: a request is decided merged only once the main just pushed holds its checkpoint
+    // (a refused push took main back: a checkpoint made before that is not on it any more).
+    const held = await Promise.all(merged.map((commit) => isAncestor(root, commit, tip, signal)));
+    if (held.every(Boolean)) return true;
+    if (isLastAttempt) {
+      throw new LokiError(`main ${tip} in ${root} lost checkpoints the coordinator merged; run loki resume`, {
+        code: 'MERGE_COORDINATOR_MAIN_LOST',
+        category: 'internal',
+      });
+    }
+    return false;
+  }
+
+  /** After a refused push: this clone's main becomes the remote's (the merges are made again). */
+  async #takeRemoteMain(tip: string, details: string, isLastAttempt: boolean): Promise<void> {
+    const { repositoryRoot: root, mainBranch, signal } = this.#options;
     if (isLastAttempt) {
       throw new LokiError(
-        `the remote's main kept moving while the coordinator pushed (${pushed.details}); only one coordinator may push main: stop any other writer to the remote's main`,
+        `the remote's main kept moving while the coordinator pushed (${details}); only one coordinator may push main: stop any other writer to the remote's main`,
         { code: 'MERGE_COORDINATOR_PUSH_REJECTED', category: 'user' },
       );
     }
-    // Main moved on the remote under this merge: this clone takes the remote's main and merges again.
-    await moveRef(root, mainRef, await this.#fetchRemoteMain(), result.commit, signal);
-    return null;
-  }
-
-  #serially<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.#remoteGit.then(work, work);
-    this.#remoteGit = next.catch(() => undefined);
-    return next;
+    await moveRef(root, `refs/heads/${mainBranch}`, await this.#fetchRemoteMain(), tip, signal);
   }
 
   async #fetchRemoteMain(): Promise<string> {
@@ -166,21 +259,45 @@ export class MergeCoordinator {
     return commit;
   }
 
-  /** Why the request is not to be merged (the worker lost the task, the pushed commit is gone); null: merge it. */
-  async #whyNotMergeable(taskId: string, request: MergeRequestedData): Promise<string | null> {
+  /**
+   * Why each request is not to be merged (its worker lost the task, the pushed commit is gone), by
+   * request id; absent: merge it. The branches still on the remote are fetched with one command.
+   */
+  async #whyNotMergeable(requests: readonly MergeRequestedEvent[]): Promise<Map<string, string>> {
     const { store, repositoryRoot: root, remoteUrl: url, signal } = this.#options;
-    const task = await store.getTask(taskId);
-    if (task === null) return `task ${taskId} is not in the queue`;
-    if (task.status !== 'in_progress' || task.claimedBy !== request.workerId) {
-      return `worker ${request.workerId} no longer holds task ${taskId} (${task.status}${task.claimedBy === null ? '' : `, held by ${task.claimedBy}`})`;
+    const reasons = new Map<string, string>();
+    const tasks = await Promise.all(requests.map((event) => store.getTask(event.taskId ?? '')));
+    const held = requests.filter(({ taskId, data: request }, index) => {
+      const task = tasks[index] ?? null;
+      if (task === null) reasons.set(request.requestId, `task ${taskId ?? ''} is not in the queue`);
+      else if (task.status !== 'in_progress' || task.claimedBy !== request.workerId) {
+        reasons.set(
+          request.requestId,
+          `worker ${request.workerId} no longer holds task ${task.id} (${task.status}${task.claimedBy === null ? '' : `, held by ${task.claimedBy}`})`,
+        );
+      }
+      return !reasons.has(request.requestId);
+    });
+    // Only the commits this clone lacks are fetched (the coordinator's own tasks pushed from here).
+    const missing = await this.#lacking(held);
+    if (missing.length === 0) return reasons;
+    const branchRefs = [...new Set(missing.map((event) => `refs/heads/${event.data.branch}`))];
+    const onRemote = await listRemoteRefs(root, url, branchRefs, signal);
+    await fetchRemoteRefs(root, url, [...onRemote.keys()], signal);
+    for (const { data: request } of await this.#lacking(missing)) {
+      reasons.set(
+        request.requestId,
+        `the pushed commit ${request.commit} of ${request.branch} is not on the remote any more`,
+      );
     }
-    const branchRef = `refs/heads/${request.branch}`;
-    const onRemote = await listRemoteRefs(root, url, [branchRef], signal);
-    if (onRemote.has(branchRef)) await fetchRemoteRefs(root, url, [branchRef], signal);
-    if ((await localCommit(root, request.commit, signal)) === null) {
-      return `the pushed commit ${request.commit} of ${request.branch} is not on the remote any more`;
-    }
-    return null;
+    return reasons;
+  }
+
+  /** The requests whose pushed commit is not in this clone. */
+  async #lacking(requests: readonly MergeRequestedEvent[]): Promise<MergeRequestedEvent[]> {
+    const { repositoryRoot: root, signal } = this.#options;
+    const commits = await Promise.all(requests.map((event) => localCommit(root, event.data.commit, signal)));
+    return requests.filter((_, index) => commits[index] === null);
   }
 
   async #merge(taskId: string, request: MergeRequestedData): Promise<MergeResult> {

@@ -39,10 +39,16 @@ export async function fetchRemoteRefs(
   const targets = new Map(refs.map((ref) => [ref, `${REMOTE_REFS}/${ref.replace(/^refs\/heads\//, '')}`]));
   if (refs.length === 0) return targets;
   const refspecs = refs.map((ref) => `+${ref}:${targets.get(ref) ?? ''}`);
-  const result = await runGit(root, ['fetch', '--quiet', '--no-tags', '--', url, ...refspecs], {
-    allowFailure: true,
-    ...(signal === undefined ? {} : { signal }),
-  });
+  // Fetches into one clone may run at once (a coordinator's, its own task workers'): none writes
+  // the clone's one FETCH_HEAD, which nothing here reads.
+  const result = await runGit(
+    root,
+    ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--', url, ...refspecs],
+    {
+      allowFailure: true,
+      ...(signal === undefined ? {} : { signal }),
+    },
+  );
   if (result.exitCode !== 0) throw remoteFailed(url, 'fetch', result.stderr);
   return targets;
 }

@@ -55,8 +55,7 @@ export class RemoteMerger implements TaskMerger {
     const requestId = randomId('merge');
     // Listening before appending: a decision committed right after the request is not missed.
     using wakeup = new StoreWakeup(store, this.#options.pollMilliseconds ?? 2000);
-    const { lastEventSequence } = await store.readSummary();
-    await store.appendEvent({
+    const requested = await store.appendEvent({
       type: 'merge.requested',
       runId,
       taskId: request.taskId,
@@ -71,7 +70,8 @@ export class RemoteMerger implements TaskMerger {
         trailers: { ...request.trailers },
       },
     });
-    return resultOf(await this.#awaitDecision(requestId, lastEventSequence, wakeup, signal));
+    // The decision is appended after the coordinator read the request: it comes later in the log.
+    return resultOf(await this.#awaitDecision(requestId, requested.sequence, wakeup, signal));
   }
 
   async #awaitDecision(

@@ -17,27 +17,44 @@ export interface GitRemoteSyncOptions {
 
 /**
  * Keeps a clone's main and task branches in step with the shared remote before a task is worked on
- * (see RemoteSync).
+ * (see RemoteSync). One sync at a time per clone: tasks claimed together would otherwise fetch into
+ * the same ref and move main at once, and git refuses the loser's ref lock (the task then failed).
+ * Only what the clone lacks is fetched: an unmoved main costs one ls-remote.
  */
 export class GitRemoteSync implements RemoteSync {
   readonly #options: GitRemoteSyncOptions;
+  #syncing: Promise<unknown> = Promise.resolve();
 
   constructor(options: GitRemoteSyncOptions) {
     this.#options = options;
   }
 
-  async prepareTask(taskId: string, signal: AbortSignal): Promise<void> {
+  prepareTask(taskId: string, signal: AbortSignal): Promise<void> {
+    const sync = this.#syncing.then(() => this.#sync(taskId, signal));
+    this.#syncing = sync.catch(() => undefined);
+    return sync;
+  }
+
+  async #sync(taskId: string, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
     const { repositoryRoot: root, remoteUrl: url, mainBranch } = this.#options;
     const mainRef = `refs/heads/${mainBranch}`;
     const branchRef = `refs/heads/${taskBranchName(taskId)}`;
     const wanted = this.#options.followMain ? [mainRef, branchRef] : [branchRef];
     const onRemote = await listRemoteRefs(root, url, wanted, signal);
-    const fetched = await fetchRemoteRefs(root, url, [...onRemote.keys()], signal);
+    const moves: { ref: string; commit: string; local: string | null }[] = [];
+    for (const [ref, commit] of onRemote) {
+      const local = await localCommit(root, ref, signal);
+      if (local !== commit) moves.push({ ref, commit, local });
+    }
+    const missing: string[] = [];
+    for (const { ref, commit } of moves) {
+      if ((await localCommit(root, commit, signal)) === null) missing.push(ref);
+    }
+    await fetchRemoteRefs(root, url, missing, signal);
     let hasMainMoved = false;
-    for (const [ref, remoteCommit] of onRemote) {
-      const target = fetched.get(ref);
-      if (target === undefined) continue;
-      if (await this.#moveForward(ref, remoteCommit, signal)) hasMainMoved ||= ref === mainRef;
+    for (const move of moves) {
+      if (await this.#moveForward(move, signal)) hasMainMoved ||= move.ref === mainRef;
     }
     if (hasMainMoved) await this.#options.onMainMoved?.();
   }
@@ -47,10 +64,11 @@ export class GitRemoteSync implements RemoteSync {
    * checkpoint this machine never pushed); a diverged local branch gives way to the remote's, the
    * latest work of whoever held the task last. True when it moved.
    */
-  async #moveForward(ref: string, commit: string, signal: AbortSignal): Promise<boolean> {
+  async #moveForward(
+    { ref, commit, local }: { ref: string; commit: string; local: string | null },
+    signal: AbortSignal,
+  ): Promise<boolean> {
     const root = this.#options.repositoryRoot;
-    const local = await localCommit(root, ref, signal);
-    if (local === commit) return false;
     if (local !== null && (await isAncestor(root, commit, local, signal))) return false;
     await moveRef(root, ref, commit, local, signal);
     return true;
