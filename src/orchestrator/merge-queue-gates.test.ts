@@ -131,6 +131,8 @@ describe('MergeQueue with project gates', () => {
     await using queue = createQueue([GATE], runner);
     // A first merge keeps the queue busy; the five after it queue up and are taken as one batch.
     const first = queue.merge(request('first', { 'first.txt': '1\n' }));
+    // Handed over in a later turn of the event loop: the first is already on its own.
+    await new Promise((resolve) => setImmediate(resolve));
     const members = [
       request('m1', { 'm1.txt': '1\n' }, ['test -f m1.txt']),
       request('m2', { 'm2.txt': '2\n' }, ['test -f m2.txt']),
@@ -166,6 +168,7 @@ describe('MergeQueue with project gates', () => {
     expect(git(repository, 'rev-parse', 'main')).toBe(mainBefore);
 
     const first = queue.merge(request('first', { 'first.txt': '1\n' }));
+    await new Promise((resolve) => setImmediate(resolve));
     let isCancelled = false;
     const results = await Promise.all([
       first,

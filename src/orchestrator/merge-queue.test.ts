@@ -158,8 +158,12 @@ describe('MergeQueue', () => {
     const first = createBranch('task-1', [{ 'a.txt': 'a\n' }]);
     const second = createBranch('task-2', [{ 'b.txt': 'b\n' }]);
 
+    const merging = queue.merge(request('task-1', first, ['test -f a.txt', 'test ! -f b.txt']));
+    // A later turn of the event loop: the first merge is under way (handed over in the same turn,
+    // the two would be one batch).
+    await new Promise((resolve) => setImmediate(resolve));
     const results = await Promise.all([
-      queue.merge(request('task-1', first, ['test -f a.txt', 'test ! -f b.txt'])),
+      merging,
       queue.merge(request('task-2', second, ['test -f a.txt && test -f b.txt'])),
     ]);
 
@@ -323,9 +327,27 @@ describe('MergeQueue', () => {
     /** A first merge keeps the queue busy, so the next ones queue up and are taken together. */
     async function mergeBehindAFirst(queue: MergeQueue, requests: MergeRequest[]) {
       const first = queue.merge(request('task-0', createBranch('task-0', [{ 'zero.txt': '0\n' }])));
+      // The queue takes what was handed over in the same turn of the event loop as one batch:
+      // the first one goes alone only once that turn has passed.
+      await new Promise((resolve) => setImmediate(resolve));
       const rest = requests.map((next) => queue.merge(next));
       return Promise.all([first, ...rest]);
     }
+
+    it('takes merges handed over in the same turn as one batch, verified once', async () => {
+      const runner = new RecordingRunner(new PlainRunner());
+      await using queue = createQueue(runner);
+      const b = createBranch('task-b', [{ 'b.txt': 'b\n' }]);
+      const c = createBranch('task-c', [{ 'c.txt': 'c\n' }]);
+      const results = await Promise.all([
+        queue.merge(request('task-b', b, ['test -f b.txt'])),
+        queue.merge(request('task-c', c, ['test -f c.txt'])),
+      ]);
+      expect(results.map((result) => result.outcome)).toEqual(['merged', 'merged']);
+      expect(runner.events.filter((event) => event.startsWith('start'))).toEqual([
+        'start ( test -f b.txt\n) && ( test -f c.txt\n)',
+      ]);
+    });
 
     it('merges waiting branches together: one checkpoint each, verified once on the result, main moved once', async () => {
       const runner = new RecordingRunner(new PlainRunner());

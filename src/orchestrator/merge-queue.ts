@@ -171,9 +171,13 @@ export class MergeQueue {
   merge(request: MergeRequest): Promise<MergeResult> {
     return new Promise<MergeResult>((resolve, reject) => {
       this.#pending.push({ request, resolve, reject });
-      this.#draining ??= this.#drain().finally(() => {
-        this.#draining = null;
-      });
+      // Started after the current turn of the event loop: merges handed over together (the merge
+      // coordinator's waiting requests) are taken as one batch, not the first alone and then the rest.
+      this.#draining ??= new Promise<void>((started) => setImmediate(started))
+        .then(() => this.#drain())
+        .finally(() => {
+          this.#draining = null;
+        });
     });
   }
 
@@ -190,8 +194,8 @@ export class MergeQueue {
   }
 
   /**
-   * Takes the waiting merges in order: one alone goes through the single merge; several that queued
-   * up while the previous merge ran go through one batch (see #mergeBatch).
+   * Takes the waiting merges in order: one alone goes through the single merge; several handed over
+   * together, or that queued up while the previous merge ran, go through one batch (see #mergeBatch).
    */
   async #drain(): Promise<void> {
     while (this.#pending.length > 0) {
