@@ -75,9 +75,10 @@ const TYPES = {
  *
  * Invariants:
  * - Every method that changes state is one READ COMMITTED transaction that locks the rows it
- *   changes (FOR UPDATE; a claim skips locked candidates) and appends its events in it.
- * - Event sequences come from the one-row event_counter, taken as the transaction's last statement
- *   and held to COMMIT (postgres-transaction.ts): events become visible in sequence order with no
+ *   changes (FOR UPDATE; a claim skips locked candidates) and appends its events in it. The hot
+ *   claim and complete are each a lone statement, its own transaction (postgres-one-statement.ts).
+ * - Event sequences come from the one-row event_counter, taken as the transaction's last step and
+ *   held to COMMIT (postgres-transaction.ts): events become visible in sequence order with no
  *   gap, from any connection. A plain serial would not do: a transaction can draw n+1 and commit
  *   before the one that drew n, and a reader tailing "after n" would skip n for good.
  * - A deadlock, or a duplicate id inserted concurrently, runs the whole transaction again (the
