@@ -10,7 +10,8 @@
  *   COMMIT that immediately follows inside the server. Events therefore commit in sequence order
  *   with no gap; a transition that changes nothing takes no number and no lock.
  * - Events: their data is built from values this process validated (parseNewEvent) and redacted,
- *   plus integers the statement reads from the changed row (attempt, lease end).
+ *   plus integers the statement reads from the changed row (attempt, lease end). The server writes
+ *   that JSON (json_build_object: same keys in the same order, its own spacing); readers parse it.
  * - NOTIFY on EVENTS_CHANNEL with the last sequence, delivered at COMMIT as before.
  * Statements are named, so each pooled connection parses and plans them once.
  */
@@ -60,7 +61,11 @@ function appendEventSteps(type: NewEvent['type'], data: string): string {
       SELECT pg_notify('${EVENTS_CHANNEL}', appended.sequence::text) FROM appended)`;
 }
 
-/** The appended event, prefixed in the result row so that it does not clash with the task's columns. */
+/**
+ * The appended event, prefixed in the result row so that it does not clash with the task's columns.
+ * `notifications` reads `notified`: a CTE that modifies nothing runs only when read, and its NOTIFY
+ * must run whenever an event was appended.
+ */
 const EVENT_COLUMNS = `(SELECT COUNT(*) FROM notified) AS notifications, appended.sequence AS event_sequence, appended.type AS event_type,
   appended.run_id AS event_run_id, appended.task_id AS event_task_id, appended.data AS event_data,
   appended.created_at AS event_created_at`;
