@@ -155,8 +155,8 @@ describe.skipIf('missing' in binaries)(
           },
         ),
       );
-      // 60 transactions each: 30 with one event, 30 with two.
-      const total = writers.length * (30 + 30 * 2);
+      // 60 rounds each: 30 with one event, 30 with two and then a claim and a completion of one each.
+      const total = writers.length * (30 + 30 * (2 + 1 + 1));
       const stopFollowing = new AbortController();
       const followed: number[] = [];
       const following = (async () => {

@@ -311,8 +311,9 @@ export async function runPostgresQueueBenchmark(repositoryRoot: string): Promise
     target: { minimumOpsPerSecond: target, doubleClaims: 0, workers: POSTGRES_QUEUE_TARGETS.workers },
     notes: {
       store:
-        'pairs/s: TaskQueue.claim + TaskQueue.complete on PostgresStore, each its own transaction with its event ' +
-        '(commit-ordered sequence, NOTIFY), one process and one connection per worker',
+        'pairs/s: TaskQueue.claim + TaskQueue.complete on PostgresStore, each one statement that is its own ' +
+        'transaction with its event (commit-ordered sequence from the event counter, NOTIFY), one process and ' +
+        'one connection per worker',
       bareSkipLockedFloor:
         'plain SQL on the same tables: one statement claims (UPDATE … WHERE seq = (SELECT … FOR UPDATE SKIP ' +
         'LOCKED)) with its event numbered from a plain sequence, one completes with its event; no dependency ' +

@@ -5,8 +5,9 @@
  *   node test/support/postgres-event-writer.ts <storeUrl> <name> <transactions>
  *
  * Prints `ready` once its store is open and waits for `go` on stdin, then commits `transactions`
- * transactions from several connections at once: alternately one `agent.text` event and a batch of
- * two tasks (two `task.enqueued` events in one transaction). Ends with `done`.
+ * transactions from several connections at once: alternately one `agent.text` event, and a batch of
+ * two tasks (two `task.enqueued` events in one transaction) followed by the claim and completion of
+ * the first of them (one event each, each a single-statement transaction). Ends with `done`.
  */
 import { createInterface } from 'node:readline';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
@@ -63,6 +64,12 @@ async function writeUntilDone(): Promise<void> {
           maxAttempts: 3,
         })),
       );
+      const taskId = `${name}-${number}-a`;
+      const worker = `${name}-worker`;
+      if ((await store.claimTask({ workerId: worker, taskId })) === null) {
+        throw new Error(`${taskId} was not claimable right after it was inserted`);
+      }
+      await store.completeTask(taskId, worker, null);
     }
   }
 }

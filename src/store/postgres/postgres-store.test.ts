@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findPostgresBinaries, PostgresServer } from '../../../test/support/postgres-server.ts';
+import { createRedactor, REDACTED } from '../../sandbox/redactor.ts';
 import { describeStoreConformance } from '../store-conformance.ts';
 import { PostgresStore } from './postgres-store.ts';
 
@@ -55,6 +56,43 @@ describe.skipIf('missing' in binaries)(
         const [read] = await store.listEvents({ afterSequence: written.sequence - 1 });
         expect(read).toEqual(written);
         expect(read?.runId).toBe(awkward);
+      });
+
+      it('redacts secrets in what a claim and a completion write, each in its single statement', async () => {
+        const secret = 'not-a-real-secret-value-1234';
+        const url = await startedServer().createSchema(database);
+        await using store = await PostgresStore.open(url, {
+          redactor: createRedactor({ extraSecrets: [secret] }),
+        });
+        const worker = `worker-${secret}`;
+        await store.insertTasks([
+          {
+            id: 'a',
+            type: 'eng-backend',
+            title: 'a',
+            description: '',
+            priority: 5,
+            dependencies: [],
+            payload: null,
+            idempotencyKey: null,
+            runId: 'run-1',
+            timeoutSeconds: 60,
+            maxAttempts: 3,
+          },
+        ]);
+        const heard: unknown[] = [];
+        const stop = store.onEventsAppended((events) => heard.push(...events));
+        const claimed = await store.claimTask({ workerId: worker });
+        const done = await store.completeTask('a', worker, { summary: `used ${secret}` });
+        stop();
+        expect(done.result).toEqual({ summary: `used ${REDACTED}` });
+        const events = await store.listEvents({ taskId: 'a', types: ['task.claimed', 'task.completed'] });
+        expect(events).toEqual(heard);
+        expect(events.map((event) => event.data)).toEqual([
+          { workerId: `worker-${REDACTED}`, attempt: 1, leaseExpiresAt: claimed?.leaseExpiresAt },
+          { workerId: `worker-${REDACTED}`, attempt: 1 },
+        ]);
+        expect((await store.getTask('a'))?.result).toEqual({ summary: `used ${REDACTED}` });
       });
 
       it('names a missing database and how to create it', async () => {

@@ -22,7 +22,7 @@ import type {
   StoreSummary,
   TaskFilter,
 } from '../store.ts';
-import { deferralCycle, invalidTaskTransition, taskLeaseLost } from '../store-errors.ts';
+import { deferralCycle, invalidTaskTransition, taskLeaseLost, taskNotFound } from '../store-errors.ts';
 import {
   emptyTaskCounts,
   type NewTask,
@@ -34,6 +34,7 @@ import { lapseOpenReservations, openPostgresBudgetLedger } from './postgres-budg
 import { classifyPostgresError, isRetryablePostgresError } from './postgres-faults.ts';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.ts';
 import { type EventsCommittedListener, PostgresNotifications } from './postgres-notifications.ts';
+import * as oneStatement from './postgres-one-statement.ts';
 import * as runs from './postgres-run-writes.ts';
 import * as tasks from './postgres-task-writes.ts';
 import * as workers from './postgres-worker-writes.ts';
@@ -74,9 +75,10 @@ const TYPES = {
  *
  * Invariants:
  * - Every method that changes state is one READ COMMITTED transaction that locks the rows it
- *   changes (FOR UPDATE; a claim skips locked candidates) and appends its events in it.
- * - Event sequences come from the one-row event_counter, taken as the transaction's last statement
- *   and held to COMMIT (postgres-transaction.ts): events become visible in sequence order with no
+ *   changes (FOR UPDATE; a claim skips locked candidates) and appends its events in it. The hot
+ *   claim and complete are each a lone statement, its own transaction (postgres-one-statement.ts).
+ * - Event sequences come from the one-row event_counter, taken as the transaction's last step and
+ *   held to COMMIT (postgres-transaction.ts): events become visible in sequence order with no
  *   gap, from any connection. A plain serial would not do: a transaction can draw n+1 and commit
  *   before the one that drew n, and a reader tailing "after n" would skip n for good.
  * - A deadlock, or a duplicate id inserted concurrently, runs the whole transaction again (the
@@ -178,6 +180,27 @@ export class PostgresStore implements Store {
     }
   }
 
+  /**
+   * Runs a transition that is one statement, a transaction of its own (postgres-one-statement.ts),
+   * again on a deadlock; announces its events to this object's listeners once committed.
+   */
+  async #oneStatement<T>(
+    body: (run: oneStatement.RunStatement, now: number) => Promise<oneStatement.Committed<T>>,
+  ): Promise<T> {
+    const run: oneStatement.RunStatement = async (statement) =>
+      (await this.#pool.query(statement)).rows as Row[];
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const committed = await body(run, this.#clock.now());
+        this.#appendedListeners.notify(committed.events);
+        return committed.result;
+      } catch (error) {
+        if (isRetryablePostgresError(error) && attempt < MAX_ATTEMPTS) continue;
+        throw classifyPostgresError(error, this.location);
+      }
+    }
+  }
+
   #read<T>(body: (tx: PostgresTransaction) => Promise<T>): Promise<T> {
     // One snapshot for every statement: the counts, the tasks and the last event agree.
     return this.#transaction(body, ' ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -188,6 +211,11 @@ export class PostgresStore implements Store {
   }
 
   async claimTask(request: ClaimRequest): Promise<Task | null> {
+    const claimed = await this.#oneStatement((run, now) =>
+      oneStatement.claimTask(run, request, now, this.#redactor),
+    );
+    if (claimed !== 'expired leases') return claimed;
+    // Rare: those leases go back to the queue first, in the transaction that claims.
     return this.#transaction((tx) => tasks.claimTask(tx, request));
   }
 
@@ -202,27 +230,19 @@ export class PostgresStore implements Store {
   }
 
   async completeTask(taskId: string, workerId: string, result: unknown): Promise<Task> {
-    return this.#transaction(async (tx) => {
-      // The guard is in the WHERE clause: one statement both checks the lease and completes.
-      const row = await tx.row(
-        `UPDATE tasks SET status = 'completed', completed_at = $1, updated_at = $1, result = $2,
-           lease_expires_at = NULL
-         WHERE id = $3 AND status = 'in_progress' AND claimed_by = $4 RETURNING *`,
-        [tx.now, result === undefined ? null : JSON.stringify(tx.redact(result)), taskId, workerId],
-      );
-      if (row === null) {
-        const task = await tx.requireTask(taskId);
-        throw taskLeaseLost(taskId, workerId, task.claimedBy, task.status);
-      }
-      const task = rowToTask(row);
-      tx.appendEvent({
-        type: 'task.completed',
-        runId: task.runId,
-        taskId,
-        data: { workerId, attempt: task.attemptCount },
-      });
-      return task;
-    });
+    const resultJson = result === undefined ? null : JSON.stringify(this.#redact(result));
+    const completed = await this.#oneStatement((run, now) =>
+      oneStatement.completeTask(run, taskId, workerId, resultJson, now, this.#redactor),
+    );
+    if (completed !== null) return completed;
+    // Changed nothing: say why from the task as it is now.
+    const task = await this.getTask(taskId);
+    if (task === null) throw taskNotFound(taskId);
+    throw taskLeaseLost(taskId, workerId, task.claimedBy, task.status);
+  }
+
+  #redact<T>(value: T): T {
+    return this.#redactor === null ? value : (this.#redactor.redactValue(value) as T);
   }
 
   async failTask(taskId: string, workerId: string, error: string, policy: RetryPolicy): Promise<Task> {
