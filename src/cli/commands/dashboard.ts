@@ -1,8 +1,7 @@
 import { once } from 'node:events';
 import type { Command } from 'commander';
-import { resolveDashboardPort, startDashboard } from '../../dashboard/server/index.ts';
 import { usageError } from '../../errors/index.ts';
-import { workspacePaths } from '../../workspace/index.ts';
+import { workspacePaths } from '../../workspace/workspace-paths.ts';
 import { existsSync } from 'node:fs';
 import type { CliContext } from '../cli-context.ts';
 import { appContextOf } from '../open-cli-workspace.ts';
@@ -23,6 +22,7 @@ export function registerDashboardCommand(program: Command, context: CliContext):
           `no Loki workspace in ${context.cwd}; start one with loki run <prd> (it serves the dashboard itself)`,
         );
       }
+      const { resolveDashboardPort, startDashboard } = await import('../../dashboard/server/index.ts');
       const port = resolveDashboardPort(flags.port, appContextOf(command, context));
       await using dashboard = await startDashboard({ context: appContextOf(command, context), port });
       context.stdout(`Dashboard of ${context.cwd}: ${dashboard.url}\n(Ctrl-C to stop serving it)\n`);
