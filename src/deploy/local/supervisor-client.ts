@@ -1,4 +1,4 @@
-import { LOKI_ENTRY_POINT } from '../../workspace/index.ts';
+import { LOKI_ENTRY_POINT } from '../../workspace/loki-entry-point.ts';
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
