@@ -21,6 +21,10 @@ import type { Workspace } from '../workspace/index.ts';
 import type { AppContext } from './app-context.ts';
 import { openAppWorkspace } from './open-app-workspace.ts';
 
+// Loaded by a function of its own: TypeScript leaves the `.ts` of an import() written inside a
+// function that declares `await using` in the built code, where no .ts file exists.
+const loadAlerting = () => import('../alerting/index.ts');
+
 export interface DeployRequest {
   /** Default: deploy.yaml's `strategy:`, else blue-green. */
   strategy?: DeployStrategy;
@@ -70,7 +74,7 @@ function bubblewrapPathOf(runner: CommandRunner, env: NodeJS.ProcessEnv): string
  * rolled back or failed alerts, a live one resolves the incident.
  */
 export async function deployProduct(context: AppContext, request: DeployRequest): Promise<DeploymentResult> {
-  const { startRunAlerting } = await import('../alerting/index.ts');
+  const { startRunAlerting } = await loadAlerting();
   await using workspace = await openAppWorkspace(context);
   // An invalid alerting.yaml is refused here, before anything is built.
   const alerting = startRunAlerting(context, (text) => request.onWarning?.(`alerting: ${text}`));

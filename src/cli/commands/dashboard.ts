@@ -6,6 +6,10 @@ import { existsSync } from 'node:fs';
 import type { CliContext } from '../cli-context.ts';
 import { appContextOf } from '../open-cli-workspace.ts';
 
+// Loaded by a function of its own: TypeScript leaves the `.ts` of an import() written inside a
+// function that declares `await using` in the built code, where no .ts file exists.
+const loadDashboardServer = () => import('../../dashboard/server/index.ts');
+
 /** `loki dashboard`: the dashboard of this workspace, live or finished, until Ctrl-C. */
 export function registerDashboardCommand(program: Command, context: CliContext): void {
   program
@@ -22,7 +26,7 @@ export function registerDashboardCommand(program: Command, context: CliContext):
           `no Loki workspace in ${context.cwd}; start one with loki run <prd> (it serves the dashboard itself)`,
         );
       }
-      const { resolveDashboardPort, startDashboard } = await import('../../dashboard/server/index.ts');
+      const { resolveDashboardPort, startDashboard } = await loadDashboardServer();
       const port = resolveDashboardPort(flags.port, appContextOf(command, context));
       await using dashboard = await startDashboard({ context: appContextOf(command, context), port });
       context.stdout(`Dashboard of ${context.cwd}: ${dashboard.url}\n(Ctrl-C to stop serving it)\n`);
