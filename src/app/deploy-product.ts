@@ -95,7 +95,8 @@ export async function deployWorkspace(
   env: NodeJS.ProcessEnv,
   request: DeployRequest & { runId: string | null },
 ): Promise<DeploymentResult> {
-  const { deployRelease, readDeploySpec } = await import('../deploy/index.ts');
+  const { deployRelease } = await import('../deploy/deploy-release.ts');
+  const { readDeploySpec } = await import('../deploy/deploy-spec.ts');
   const { loadGatesConfig } = await import('../config/index.ts');
   const { ALL_GATES, createLiveAppGates } = await import('../gates/index.ts');
   const { buildSandboxEnvironment } = await import('../sandbox/index.ts');
