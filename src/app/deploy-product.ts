@@ -15,7 +15,6 @@ import { listReleases } from '../deploy/release-history.ts';
 import { rollbackRelease } from '../deploy/rollback-release.ts';
 import { usageError } from '../errors/index.ts';
 import type { CommandRunner } from '../sandbox/index.ts';
-import { detectCommandRunner } from '../sandbox/detect-command-runner.ts';
 import { findExecutable } from '../sandbox/find-executable.ts';
 import type { Workspace } from '../workspace/index.ts';
 import type { AppContext } from './app-context.ts';
@@ -24,6 +23,8 @@ import { openAppWorkspace } from './open-app-workspace.ts';
 // Loaded by a function of its own: TypeScript leaves the `.ts` of an import() written inside a
 // function that declares `await using` in the built code, where no .ts file exists.
 const loadAlerting = () => import('../alerting/index.ts');
+// Bubblewrap's runner brings the sandbox's network proxy: only for a deploy or a cold rollback.
+const loadCommandRunnerDetection = () => import('../sandbox/detect-command-runner.ts');
 
 export interface DeployRequest {
   /** Default: deploy.yaml's `strategy:`, else blue-green. */
@@ -100,6 +101,7 @@ export async function deployWorkspace(
   const { loadGatesConfig } = await import('../config/index.ts');
   const { ALL_GATES, createLiveAppGates } = await import('../gates/index.ts');
   const { buildSandboxEnvironment } = await import('../sandbox/index.ts');
+  const { detectCommandRunner } = await loadCommandRunnerDetection();
   const signal = request.signal ?? new AbortController().signal;
   const { runner } = await detectCommandRunner({ env, signal });
   const root = workspace.paths.root;
@@ -196,8 +198,10 @@ export async function rollbackDeployment(
   await using workspace = await openAppWorkspace(context);
   // Whether bubblewrap works is tried only if a release must be started: a switch back to a
   // release still running (the usual rollback) is a route change and must stay that quick.
-  const sandboxPath = async () =>
-    bubblewrapPathOf((await detectCommandRunner({ env: context.env })).runner, context.env);
+  const sandboxPath = async () => {
+    const { detectCommandRunner } = await loadCommandRunnerDetection();
+    return bubblewrapPathOf((await detectCommandRunner({ env: context.env })).runner, context.env);
+  };
   const target = targetOf(workspace, sandboxPath, context.env);
   return await rollbackRelease({ store: workspace.store, target, toVersion });
 }
