@@ -35,6 +35,8 @@ interface CommandModules {
   packages: string[];
   /** Loki's own modules (files under src/), relative to src/. */
   ownModules: string[];
+  /** Node's built-in modules imported as ES modules (`node:http`). */
+  builtinModules: string[];
   exitCode: number | null;
   stderr: string;
 }
@@ -83,6 +85,7 @@ function modulesLoadedByCommand(
   return {
     packages: [...packages],
     ownModules: urls.filter((url) => url.startsWith(sourceRoot)).map((url) => url.slice(sourceRoot.length)),
+    builtinModules: urls.filter((url) => url.startsWith('node:')),
     exitCode: child.status,
     stderr: child.stderr,
   };
@@ -132,6 +135,8 @@ describe('loading the CLI', () => {
       ]),
     );
     expect(rollback.packages.filter((name) => HEAVY_PACKAGES.test(name))).toEqual([]);
+    // node:http's ES module reads all its exports, WebSocket's among them: that loads Node's undici.
+    expect(rollback.builtinModules).not.toContain('node:http');
     // About 115 modules when written (488 before); the orchestrator, providers and gates stay out.
     const pipeline = rollback.ownModules.filter(
       (file) => /^(orchestrator|providers|gates|mcp)\//.test(file) && file !== 'orchestrator/run-lock.ts',
