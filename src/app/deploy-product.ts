@@ -1,27 +1,30 @@
 import { join } from 'node:path';
-import { startRunAlerting } from '../alerting/index.ts';
-import {
-  type ConfiguredTarget,
-  createConfiguredTarget,
-  deployRelease,
-  type DeploymentResult,
-  type DeployStrategy,
-  type DeployTarget,
-  listReleases,
-  readDeploySpec,
-  type ReleaseRecord,
-  rollbackRelease,
-  type RollbackResult,
-  type TargetStatus,
+import type {
+  BubblewrapPath,
+  DeploymentResult,
+  DeployStrategy,
+  DeployTarget,
+  ReleaseRecord,
+  RollbackResult,
+  TargetStatus,
 } from '../deploy/index.ts';
-import { loadGatesConfig } from '../config/index.ts';
+// By their own files: `loki rollback`, `loki deploy status` and `stop` come here, and must not
+// load the deploy barrel's supervisor (its HTTP server), the gates or the sandbox's runners.
+import { type ConfiguredTarget, createConfiguredTarget } from '../deploy/configured-target.ts';
+import { listReleases } from '../deploy/release-history.ts';
+import { rollbackRelease } from '../deploy/rollback-release.ts';
 import { usageError } from '../errors/index.ts';
-import { ALL_GATES, createLiveAppGates } from '../gates/index.ts';
 import type { CommandRunner } from '../sandbox/index.ts';
-import { buildSandboxEnvironment, detectCommandRunner, findExecutable } from '../sandbox/index.ts';
+import { findExecutable } from '../sandbox/find-executable.ts';
 import type { Workspace } from '../workspace/index.ts';
 import type { AppContext } from './app-context.ts';
 import { openAppWorkspace } from './open-app-workspace.ts';
+
+// Loaded by a function of its own: TypeScript leaves the `.ts` of an import() written inside a
+// function that declares `await using` in the built code, where no .ts file exists.
+const loadAlerting = () => import('../alerting/index.ts');
+// Bubblewrap's runner brings the sandbox's network proxy: only for a deploy or a cold rollback.
+const loadCommandRunnerDetection = () => import('../sandbox/detect-command-runner.ts');
 
 export interface DeployRequest {
   /** Default: deploy.yaml's `strategy:`, else blue-green. */
@@ -38,14 +41,13 @@ export interface DeployRequest {
 
 /**
  * The target deploy.yaml names for a workspace; the local target's apps are sandboxed when
- * bubblewrap works here (`runner` null: only status and stop, which start no app).
+ * bubblewrap works here (null: only status and stop, which start no app).
  */
 function configuredOf(
   workspace: Workspace,
-  runner: CommandRunner | null,
+  bubblewrapPath: BubblewrapPath,
   env: NodeJS.ProcessEnv,
 ): ConfiguredTarget {
-  const bubblewrapPath = runner?.kind === 'bubblewrap' ? (findExecutable('bwrap', env.PATH) ?? null) : null;
   return createConfiguredTarget({
     workspaceRoot: workspace.paths.root,
     store: workspace.store,
@@ -54,8 +56,17 @@ function configuredOf(
   });
 }
 
-function targetOf(workspace: Workspace, runner: CommandRunner | null, env: NodeJS.ProcessEnv): DeployTarget {
-  return configuredOf(workspace, runner, env).target;
+function targetOf(
+  workspace: Workspace,
+  bubblewrapPath: BubblewrapPath,
+  env: NodeJS.ProcessEnv,
+): DeployTarget {
+  return configuredOf(workspace, bubblewrapPath, env).target;
+}
+
+/** bwrap when the runner found for this machine is bubblewrap, else null (plain processes). */
+function bubblewrapPathOf(runner: CommandRunner, env: NodeJS.ProcessEnv): string | null {
+  return runner.kind === 'bubblewrap' ? (findExecutable('bwrap', env.PATH) ?? null) : null;
 }
 
 /**
@@ -64,6 +75,7 @@ function targetOf(workspace: Workspace, runner: CommandRunner | null, env: NodeJ
  * rolled back or failed alerts, a live one resolves the incident.
  */
 export async function deployProduct(context: AppContext, request: DeployRequest): Promise<DeploymentResult> {
+  const { startRunAlerting } = await loadAlerting();
   await using workspace = await openAppWorkspace(context);
   // An invalid alerting.yaml is refused here, before anything is built.
   const alerting = startRunAlerting(context, (text) => request.onWarning?.(`alerting: ${text}`));
@@ -84,10 +96,16 @@ export async function deployWorkspace(
   env: NodeJS.ProcessEnv,
   request: DeployRequest & { runId: string | null },
 ): Promise<DeploymentResult> {
+  const { deployRelease } = await import('../deploy/deploy-release.ts');
+  const { readDeploySpec } = await import('../deploy/deploy-spec.ts');
+  const { loadGatesConfig } = await import('../config/index.ts');
+  const { ALL_GATES, createLiveAppGates } = await import('../gates/index.ts');
+  const { buildSandboxEnvironment } = await import('../sandbox/index.ts');
+  const { detectCommandRunner } = await loadCommandRunnerDetection();
   const signal = request.signal ?? new AbortController().signal;
   const { runner } = await detectCommandRunner({ env, signal });
   const root = workspace.paths.root;
-  const configured = configuredOf(workspace, runner, env);
+  const configured = configuredOf(workspace, bubblewrapPathOf(runner, env), env);
   const specOfArchitecture = readDeploySpec(workspace.paths.specsDirectory);
   const spec =
     configured.healthPath === null
@@ -178,7 +196,12 @@ export async function rollbackDeployment(
     );
   }
   await using workspace = await openAppWorkspace(context);
-  const { runner } = await detectCommandRunner({ env: context.env });
-  const target = targetOf(workspace, runner, context.env);
+  // Whether bubblewrap works is tried only if a release must be started: a switch back to a
+  // release still running (the usual rollback) is a route change and must stay that quick.
+  const sandboxPath = async () => {
+    const { detectCommandRunner } = await loadCommandRunnerDetection();
+    return bubblewrapPathOf((await detectCommandRunner({ env: context.env })).runner, context.env);
+  };
+  const target = targetOf(workspace, sandboxPath, context.env);
   return await rollbackRelease({ store: workspace.store, target, toVersion });
 }

@@ -1,8 +1,11 @@
 import { loadConfig, parseConfigOverrides, type ResolvedConfig } from '../config/index.ts';
-import { readRunLock } from '../orchestrator/index.ts';
-import { DEFAULT_BACKOFF } from '../queue/index.ts';
-import { createRedactor } from '../sandbox/index.ts';
-import { openWorkspace, type Workspace, workspacePaths } from '../workspace/index.ts';
+// By their own files: the orchestrator's, queue's and workspace's barrels load the whole pipeline
+// (every provider SDK, the PostgreSQL driver), which the short commands that come here never use.
+import { readRunLock } from '../orchestrator/run-lock.ts';
+import { DEFAULT_BACKOFF } from '../queue/backoff.ts';
+import { createRedactor } from '../sandbox/redactor.ts';
+import { openWorkspace, type Workspace } from '../workspace/open-workspace.ts';
+import { workspacePaths } from '../workspace/workspace-paths.ts';
 import type { AppContext } from './app-context.ts';
 
 /** Effective configuration of a call: files, environment, then the call's `-c key=value` overrides. */

@@ -309,7 +309,7 @@ function buildReport(input: {
         'opening the workspace and one call to the supervisor. Measured after the switches under the same load, 5 runs after a warm-up.',
       'p50 is the median; with 10 samples p95 is the second-largest and max the largest.',
       "Where a rollback's time goes: node --cpu-prof bin/loki.js rollback in a deployed workspace; most of it is loading " +
-        "the CLI's modules (compare the loki --help floor), the rest the sandbox trial, opening the store and the supervisor calls.",
+        "the CLI's modules (compare the loki --help floor), the rest opening the store and the supervisor calls (the sandbox is tried only when a release must start again).",
     ],
   };
 }

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { createCliRunner, detectCloudTargets } from '../deploy/targets/index.ts';
 import { type CliContext, writeJson } from './cli-context.ts';
 
 /**
@@ -28,6 +27,7 @@ export function registerDeployTargetsCommand(program: Command, context: CliConte
       ].join('\n'),
     )
     .action(async (options: { json?: boolean }) => {
+      const { createCliRunner, detectCloudTargets } = await import('../deploy/targets/index.ts');
       const targets = [
         {
           name: 'local',

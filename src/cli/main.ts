@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { systemClock } from '../clock/index.ts';
 import { ExitCode, isLokiError } from '../errors/index.ts';
-import { createRedactor } from '../sandbox/index.ts';
+import { createRedactor } from '../sandbox/redactor.ts';
 import type { CliContext } from './cli-context.ts';
 import { registerAgentsCommand } from './commands/agents.ts';
 import { registerAlertCommands } from './commands/alert.ts';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type AppContext, openAppWorkspace, resolveAppConfig } from '../app/index.ts';
+import type { AppContext } from '../app/index.ts';
 import type { ResolvedConfig } from '../config/index.ts';
 import type { Workspace } from '../workspace/index.ts';
 import type { CliContext } from './cli-context.ts';
@@ -18,11 +18,13 @@ export function appContextOf(command: Command, context: CliContext): AppContext 
 }
 
 /** Effective configuration for a command: files, env and the global `-c key=value` flags. */
-export function resolveCliConfig(command: Command, context: CliContext): ResolvedConfig {
+export async function resolveCliConfig(command: Command, context: CliContext): Promise<ResolvedConfig> {
+  const { resolveAppConfig } = await import('../app/open-app-workspace.ts');
   return resolveAppConfig(appContextOf(command, context));
 }
 
 /** Opens the workspace in the current directory with the queue's backoff taken from the config. */
 export async function openCliWorkspace(command: Command, context: CliContext): Promise<Workspace> {
+  const { openAppWorkspace } = await import('../app/open-app-workspace.ts');
   return openAppWorkspace(appContextOf(command, context));
 }

@@ -1,6 +1,6 @@
 import type { Store } from '../store/index.ts';
 import { type CanaryThresholds, DEFAULT_CANARY_THRESHOLDS } from './local/canary.ts';
-import { LocalTarget } from './local/local-target.ts';
+import { type BubblewrapPath, LocalTarget } from './local/local-target.ts';
 import { listReleases } from './release-history.ts';
 import type { DeployStrategy, DeployTarget } from './target.ts';
 import { CloudDeployTarget } from './targets/cloud-deploy-target.ts';
@@ -15,8 +15,8 @@ export interface ConfiguredTargetOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** The environment a container or cloud CLI sees (PATH, credentials); default `env`. */
   cliEnv?: Readonly<Record<string, string | undefined>>;
-  /** bwrap for the local target's apps when the sandbox works here, else null. */
-  bubblewrapPath: string | null;
+  /** bwrap for the local target's apps when the sandbox works here, else null (see BubblewrapPath). */
+  bubblewrapPath: BubblewrapPath;
 }
 
 export interface ConfiguredTarget {

@@ -7,7 +7,7 @@ export {
 export { deployRelease, type DeployReleaseRequest, type DeploymentResult } from './deploy-release.ts';
 export { type DeploySpec, readDeploySpec } from './deploy-spec.ts';
 export { type CanaryThresholds, DEFAULT_CANARY_THRESHOLDS } from './local/canary.ts';
-export { LocalTarget, type LocalTargetOptions } from './local/local-target.ts';
+export { type BubblewrapPath, LocalTarget, type LocalTargetOptions } from './local/local-target.ts';
 export { runSupervisor, type RunSupervisorOptions } from './local/run-supervisor.ts';
 export { isAlive } from './local/supervisor-client.ts';
 export { foldReleases, listReleases, nextVersion, type ReleaseRecord } from './release-history.ts';

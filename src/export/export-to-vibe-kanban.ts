@@ -2,15 +2,13 @@ import type { AppContext } from '../app/index.ts';
 import { listTasks } from '../app/index.ts';
 import { usageError } from '../errors/index.ts';
 import { VibeKanbanClient } from './vibe-kanban-client.ts';
+import { DEFAULT_VIBE_KANBAN_SERVER } from './vibe-kanban-server.ts';
 import {
   FIELDS_KEPT_AS_TEXT,
   vibeKanbanDescriptionOf,
   vibeKanbanStatusOf,
   vibeKanbanTitleOf,
 } from './vibe-kanban-status.ts';
-
-/** Vibe Kanban's own documented way to start its MCP server. */
-export const DEFAULT_VIBE_KANBAN_SERVER = ['npx', '-y', 'vibe-kanban@latest', '--mcp'] as const;
 
 export interface VibeKanbanExportRequest {
   /** The Vibe Kanban project, by id or by name. */

@@ -1,19 +1,18 @@
 import { z } from 'zod';
 import { type IdFactory, type RandomSource, randomId, systemRandom } from '../clock/index.ts';
 import { LokiError } from '../errors/index.ts';
-import {
-  type CancelledTasks,
-  deferralCycle,
-  MAX_PRIORITY,
-  MIN_PRIORITY,
-  type NewTask,
-  type RetryPolicy,
-  type Store,
-  type Task,
-  type TaskCounts,
-  type TaskFilter,
-  taskNotFound,
+import type {
+  CancelledTasks,
+  NewTask,
+  RetryPolicy,
+  Store,
+  Task,
+  TaskCounts,
+  TaskFilter,
 } from '../store/index.ts';
+// By their own files: the store's barrel also loads the PostgreSQL adapter and its driver.
+import { deferralCycle, taskNotFound } from '../store/store-errors.ts';
+import { MAX_PRIORITY, MIN_PRIORITY } from '../store/task-record.ts';
 import { type BackoffSettings, computeBackoffSeconds, DEFAULT_BACKOFF } from './backoff.ts';
 import { findDependencyCycle } from './dependency-cycle.ts';
 

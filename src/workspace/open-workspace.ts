@@ -2,9 +2,13 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { usageError } from '../errors/index.ts';
-import { type BackoffSettings, TaskQueue } from '../queue/index.ts';
-import { createRedactor, type Redactor } from '../sandbox/index.ts';
-import { PostgresStore, SqliteStore, type Store, type StoreSnapshot } from '../store/index.ts';
+import type { BackoffSettings } from '../queue/index.ts';
+// By their own files, and the PostgreSQL adapter only when a store URL asks for it: the barrels
+// load the driver and every adapter, which a command on a SQLite workspace never uses.
+import { TaskQueue } from '../queue/task-queue.ts';
+import { createRedactor, type Redactor } from '../sandbox/redactor.ts';
+import type { Store, StoreSnapshot } from '../store/index.ts';
+import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { StatusReportOptions } from './status-report.ts';
 import {
   type StoreBackupSchedule,
@@ -116,13 +120,14 @@ export async function openWorkspace(root: string, options: OpenWorkspaceOptions)
  * The workspace's store: PostgreSQL when `storeUrl` is a URL, else its SQLite file (a corrupt one
  * names the backup to restore).
  */
-export function openWorkspaceStore(
+export async function openWorkspaceStore(
   paths: WorkspacePaths,
   clock: Clock,
   redactor?: Redactor,
   storeUrl = '',
 ): Promise<Store> {
   if (storeUrl !== '') {
+    const { PostgresStore } = await import('../store/postgres/postgres-store.ts');
     return PostgresStore.open(storeUrl, { clock, ...(redactor === undefined ? {} : { redactor }) });
   }
   return SqliteStore.open(paths.database, {

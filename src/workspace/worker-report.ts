@@ -1,4 +1,6 @@
-import { type WorkerRecord, type WorkerState, workerStateOf } from '../store/index.ts';
+import type { WorkerRecord, WorkerState } from '../store/index.ts';
+// By its own file: the store's barrel also loads the PostgreSQL adapter and its driver.
+import { workerStateOf } from '../store/worker-record.ts';
 
 /**
  * One Loki process as `loki workers`, `loki status` and the dashboard show it. Everything a

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type AgentsJson, type InstanceTaskJson, listAgents } from '../../app/index.ts';
+import type { AgentsJson, InstanceTaskJson } from '../../app/index.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
 import { appContextOf } from '../open-cli-workspace.ts';
 import { formatTable, sanitizeForTerminal, truncate } from '../terminal-text.ts';
@@ -10,6 +10,7 @@ export function registerAgentsCommand(program: Command, context: CliContext): vo
     .description('list the agent types (catalog) and the agents working in this workspace now')
     .option('--json', 'print {"workspace": ..., "types": [...], "instances": [...]} as JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
+      const { listAgents } = await import('../../app/list-agents.ts');
       const report = await listAgents(appContextOf(command, context));
       if (options.json === true) writeJson(context, report);
       else context.stdout(formatAgentsText(report, context.cwd, context.clock.now()));

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { sendTestAlerts } from '../../alerting/index.ts';
 import { ExitCode, usageError } from '../../errors/index.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
 import { sanitizeForTerminal } from '../terminal-text.ts';
@@ -20,6 +19,7 @@ export function registerAlertCommands(program: Command, context: CliContext): vo
       ].join('\n'),
     )
     .action(async (options: { json?: boolean }) => {
+      const { sendTestAlerts } = await import('../../alerting/index.ts');
       const results = await sendTestAlerts(context);
       if (results.length === 0) {
         throw usageError(

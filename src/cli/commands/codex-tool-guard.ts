@@ -1,8 +1,6 @@
 import { appendFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import type { Command } from 'commander';
-import { codexHookDenial } from '../../providers/index.ts';
-import { judgeCodexToolCall } from '../../runtime/index.ts';
 import type { CliContext } from '../cli-context.ts';
 
 /**
@@ -20,6 +18,8 @@ export function registerCodexToolGuardCommand(program: Command, context: CliCont
     .option('--no-commands', 'refuse every shell command (the role has no run_command)')
     .action(async (options: { worktree: string; refusals: string; commands: boolean }) => {
       try {
+        const { codexHookDenial } = await import('../../providers/cli/codex-tool-refusals.ts');
+        const { judgeCodexToolCall } = await import('../../runtime/codex-tool-guard.ts');
         const payload: unknown = JSON.parse(await text(process.stdin));
         const refusal = await judgeCodexToolCall(payload, {
           worktree: options.worktree,

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { GATE_STAGES, type GatesConfig, loadGatesConfig } from '../../config/index.ts';
-import { ALL_GATES } from '../../gates/index.ts';
+import type { GateStage, GatesConfig } from '../../config/index.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
 
 /** `loki config gates`: the quality gates in force, where each runs, which block, the thresholds. */
@@ -11,23 +10,29 @@ export function registerConfigGatesCommand(configCommand: Command, context: CliC
       'print which quality gates run on each merge, at QA and at Deployment (.loki/config/gates.yaml)',
     )
     .option('--json', 'print the configuration as one JSON object')
-    .action((_options: unknown, command: Command) => {
+    .action(async (_options: unknown, command: Command) => {
       const options = command.optsWithGlobals<{ json?: boolean }>();
+      const { GATE_STAGES, loadGatesConfig } = await import('../../config/index.ts');
+      const { ALL_GATES } = await import('../../gates/index.ts');
       const config = loadGatesConfig(
         context.cwd,
         ALL_GATES.map((gate) => gate.name),
       );
       if (options.json === true) writeJson(context, config);
-      else context.stdout(gatesTable(config));
+      else context.stdout(gatesTable(config, ALL_GATES, GATE_STAGES));
     });
 }
 
-function gatesTable(config: GatesConfig): string {
+function gatesTable(
+  config: GatesConfig,
+  gates: readonly { name: string }[],
+  stages: readonly GateStage[],
+): string {
   const source = config.path === null ? 'defaults (no .loki/config/gates.yaml)' : config.path;
-  const header = ['GATE', ...GATE_STAGES.map((stage) => stage.toUpperCase()), 'BLOCKS'];
-  const rows = ALL_GATES.map((gate) => [
+  const header = ['GATE', ...stages.map((stage) => stage.toUpperCase()), 'BLOCKS'];
+  const rows = gates.map((gate) => [
     gate.name,
-    ...GATE_STAGES.map((stage) => (config.stages[stage].includes(gate.name) ? 'yes' : '-')),
+    ...stages.map((stage) => (config.stages[stage].includes(gate.name) ? 'yes' : '-')),
     config.nonBlocking.includes(gate.name) ? 'no' : 'yes',
   ]);
   const widths = header.map((_, column) =>

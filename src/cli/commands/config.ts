@@ -1,13 +1,9 @@
 import type { Command } from 'commander';
-import {
-  CONFIG_KEYS,
-  type ConfigValue,
-  describeConfigSource,
-  loadConfig,
-  parseConfigOverrides,
-  type ResolvedConfig,
-} from '../../config/index.ts';
-import { isPostgresUrl, redactPostgresUrl } from '../../store/index.ts';
+import type { ResolvedConfig } from '../../config/index.ts';
+// By their own files: the config barrel and the store barrel load far more than help texts need.
+import { CONFIG_KEYS, type ConfigValue } from '../../config/config-schema.ts';
+import { describeConfigSource } from '../../config/config-source.ts';
+import { isPostgresUrl, redactPostgresUrl } from '../../store/postgres/postgres-url.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
 import { registerConfigGatesCommand } from './config-gates.ts';
 
@@ -40,8 +36,9 @@ export function registerConfigCommands(program: Command, context: CliContext): v
         configKeysHelp(),
       ].join('\n'),
     )
-    .action((_options: unknown, command: Command) => {
+    .action(async (_options: unknown, command: Command) => {
       const options = command.optsWithGlobals<ConfigShowOptions>();
+      const { loadConfig, parseConfigOverrides } = await import('../../config/index.ts');
       const resolved = loadConfig({
         workspaceRoot: context.cwd,
         env: context.env,

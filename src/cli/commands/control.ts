@@ -1,16 +1,14 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import {
-  continueRun,
-  type PauseOrContinueResult,
-  parseWholeNumberOption,
-  pauseRun,
-  stopRun,
-  type StopRunResult,
-} from '../../app/index.ts';
-import { workspacePaths } from '../../workspace/index.ts';
+import type { PauseOrContinueResult, StopRunResult } from '../../app/index.ts';
+import { parseWholeNumberOption } from '../../app/parse-whole-number.ts';
+import { workspacePaths } from '../../workspace/workspace-paths.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
 import { openCliWorkspace } from '../open-cli-workspace.ts';
+
+// Loaded by a function of its own: TypeScript leaves the `.ts` of an import() written inside a
+// function that declares `await using` in the built code, where no .ts file exists.
+const loadRunControl = () => import('../../app/run-control.ts');
 
 interface JsonOption {
   json?: boolean;
@@ -30,6 +28,7 @@ export function registerControlCommands(program: Command, context: CliContext): 
         printStop(context, flags, { stopped: false, runId: null, status: null, reason: 'no_run' });
         return;
       }
+      const { stopRun } = await loadRunControl();
       await using workspace = await openCliWorkspace(command, context);
       const result = await stopRun({
         workspace,
@@ -53,6 +52,7 @@ export function registerControlCommands(program: Command, context: CliContext): 
     .description('pause the live run: no new task starts; agents at work finish theirs (loki continue)')
     .option('--json', 'print the result as JSON')
     .action(async (flags: JsonOption, command: Command) => {
+      const { pauseRun } = await loadRunControl();
       await using workspace = await openCliWorkspace(command, context);
       printSteering(context, flags, await pauseRun({ workspace, requestedBy: 'cli' }));
     });
@@ -62,6 +62,7 @@ export function registerControlCommands(program: Command, context: CliContext): 
     .description('let a paused live run start tasks again')
     .option('--json', 'print the result as JSON')
     .action(async (flags: JsonOption, command: Command) => {
+      const { continueRun } = await loadRunControl();
       await using workspace = await openCliWorkspace(command, context);
       printSteering(context, flags, await continueRun({ workspace, requestedBy: 'cli' }));
     });

@@ -1,11 +1,14 @@
 import { once } from 'node:events';
 import type { Command } from 'commander';
-import { resolveDashboardPort, startDashboard } from '../../dashboard/server/index.ts';
 import { usageError } from '../../errors/index.ts';
-import { workspacePaths } from '../../workspace/index.ts';
+import { workspacePaths } from '../../workspace/workspace-paths.ts';
 import { existsSync } from 'node:fs';
 import type { CliContext } from '../cli-context.ts';
 import { appContextOf } from '../open-cli-workspace.ts';
+
+// Loaded by a function of its own: TypeScript leaves the `.ts` of an import() written inside a
+// function that declares `await using` in the built code, where no .ts file exists.
+const loadDashboardServer = () => import('../../dashboard/server/index.ts');
 
 /** `loki dashboard`: the dashboard of this workspace, live or finished, until Ctrl-C. */
 export function registerDashboardCommand(program: Command, context: CliContext): void {
@@ -23,6 +26,7 @@ export function registerDashboardCommand(program: Command, context: CliContext):
           `no Loki workspace in ${context.cwd}; start one with loki run <prd> (it serves the dashboard itself)`,
         );
       }
+      const { resolveDashboardPort, startDashboard } = await loadDashboardServer();
       const port = resolveDashboardPort(flags.port, appContextOf(command, context));
       await using dashboard = await startDashboard({ context: appContextOf(command, context), port });
       context.stdout(`Dashboard of ${context.cwd}: ${dashboard.url}\n(Ctrl-C to stop serving it)\n`);

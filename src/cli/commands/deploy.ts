@@ -1,17 +1,7 @@
 import { type Command, Option } from 'commander';
-import {
-  deployProduct,
-  parseWholeNumberOption,
-  readDeployments,
-  rollbackDeployment,
-  stopDeployment,
-} from '../../app/index.ts';
-import {
-  DEPLOY_STRATEGIES,
-  type DeploymentResult,
-  type DeployStrategy,
-  runSupervisor,
-} from '../../deploy/index.ts';
+import { parseWholeNumberOption } from '../../app/parse-whole-number.ts';
+import type { DeploymentResult } from '../../deploy/index.ts';
+import { DEPLOY_STRATEGIES, type DeployStrategy } from '../../deploy/target.ts';
 import { ExitCode } from '../../errors/index.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
 import { appContextOf } from '../open-cli-workspace.ts';
@@ -70,6 +60,7 @@ export function registerDeployCommands(program: Command, context: CliContext): v
     .action(async (options: DeployFlags, command: Command) => {
       const json = options.json === true;
       const healthTimeoutSeconds = parseWholeNumberOption(options.healthTimeout, '--health-timeout', 3_600);
+      const { deployProduct } = await import('../../app/deploy-product.ts');
       const result = await deployProduct(appContextOf(command, context), {
         ...(options.strategy === undefined ? {} : { strategy: options.strategy }),
         healthTimeoutSeconds,
@@ -89,6 +80,7 @@ export function registerDeployCommands(program: Command, context: CliContext): v
     .description('what the configured target serves now: URL, live release, warm releases, processes')
     .option('--json', 'print the status as JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
+      const { readDeployments } = await import('../../app/deploy-product.ts');
       const overview = await readDeployments(appContextOf(command, context));
       if (wantsJson(options, command)) writeJson(context, overview.status);
       else {
@@ -107,6 +99,7 @@ export function registerDeployCommands(program: Command, context: CliContext): v
       'stop what the target runs here: the local proxy, its supervisor and releases, or the containers',
     )
     .action(async (_options: unknown, command: Command) => {
+      const { stopDeployment } = await import('../../app/deploy-product.ts');
       const stopped = await stopDeployment(appContextOf(command, context));
       context.stdout(
         stopped.wasRunning
@@ -120,6 +113,7 @@ export function registerDeployCommands(program: Command, context: CliContext): v
     .command('supervise', { hidden: true })
     .requiredOption('--workspace <path>', 'the workspace whose releases it serves')
     .action(async (options: { workspace: string }) => {
+      const { runSupervisor } = await import('../../deploy/local/run-supervisor.ts');
       await runSupervisor({ workspaceRoot: options.workspace, env: context.env });
     });
 
@@ -128,6 +122,7 @@ export function registerDeployCommands(program: Command, context: CliContext): v
     .description('the release history: version, commit, target, status, URL, when')
     .option('--json', 'print the releases as JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
+      const { readDeployments } = await import('../../app/deploy-product.ts');
       const { releases } = await readDeployments(appContextOf(command, context));
       if (options.json === true) {
         writeJson(context, releases);
@@ -151,6 +146,7 @@ export function registerDeployCommands(program: Command, context: CliContext): v
     .option('--to <version>', 'the release to go back to, e.g. v2 (see loki deployments)')
     .option('--json', 'print the outcome as JSON')
     .action(async (options: { to?: string; json?: boolean }, command: Command) => {
+      const { rollbackDeployment } = await import('../../app/deploy-product.ts');
       const result = await rollbackDeployment(appContextOf(command, context), options.to ?? null);
       if (options.json === true) writeJson(context, result);
       else {

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { readSandboxNetworkPolicy } from '../../app/index.ts';
-import { formatDoctorReport, runDoctor } from '../../doctor/index.ts';
 import { ExitCode } from '../../errors/index.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
 
@@ -25,6 +23,8 @@ export function registerDoctorCommand(program: Command, context: CliContext): vo
       ].join('\n'),
     )
     .action(async (options: { json?: boolean }) => {
+      const { readSandboxNetworkPolicy } = await import('../../app/start-sandbox-network.ts');
+      const { formatDoctorReport, runDoctor } = await import('../../doctor/index.ts');
       const report = await runDoctor({
         env: context.env,
         workspaceRoot: context.cwd,

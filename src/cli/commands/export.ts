@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DEFAULT_VIBE_KANBAN_SERVER, exportToVibeKanban } from '../../export/index.ts';
+import { DEFAULT_VIBE_KANBAN_SERVER } from '../../export/vibe-kanban-server.ts';
 import { usageError } from '../../errors/index.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
 import { appContextOf } from '../open-cli-workspace.ts';
@@ -29,6 +29,7 @@ export function registerExportCommands(program: Command, context: CliContext): v
       const server = options.server?.trim().split(/\s+/);
       if (server !== undefined && server[0] === '')
         throw usageError('EXPORT_SERVER_EMPTY', '--server needs a command');
+      const { exportToVibeKanban } = await import('../../export/export-to-vibe-kanban.ts');
       const result = await exportToVibeKanban(appContextOf(command, context), {
         project: options.project,
         ...(server === undefined ? {} : { server }),

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { initWorkspace } from '../../workspace/index.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
-import { runLiveness } from '../../app/index.ts';
 import { resolveCliConfig } from '../open-cli-workspace.ts';
 
 export function registerInitCommand(program: Command, context: CliContext): void {
@@ -12,7 +10,9 @@ export function registerInitCommand(program: Command, context: CliContext): void
     .option('--json', 'print the result as JSON')
     .action(async (prdPath: string | undefined, options: { json?: boolean }, command: Command) => {
       // Validates the configuration files too, so a broken config is found now, not mid-run.
-      resolveCliConfig(command, context);
+      await resolveCliConfig(command, context);
+      const { initWorkspace } = await import('../../workspace/init-workspace.ts');
+      const { runLiveness } = await import('../../app/open-app-workspace.ts');
       const result = await initWorkspace({
         root: context.cwd,
         cwd: context.cwd,

@@ -2,14 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { usageError } from '../../errors/index.ts';
-import {
-  LOKI_AGENT_TOOL_NAMES,
-  type LokiAgentToolName,
-  type LokiToolContext,
-  lokiToolContextSchema,
-  serveLokiTools,
-} from '../../mcp/index.ts';
-import { formatValidationIssues } from '../../planning/index.ts';
+import type { LokiAgentToolName, LokiToolContext } from '../../mcp/index.ts';
 import type { CliContext } from '../cli-context.ts';
 import { LOKI_VERSION } from '../version.ts';
 
@@ -25,19 +18,23 @@ export function registerMcpToolsCommand(program: Command, context: CliContext): 
       "serve Loki's agent tools (task_complete, planning submissions) as a stdio MCP server named loki",
     )
     .addOption(
-      new Option('--tools <names>', 'comma-separated tools this session gets')
-        .default(['task_complete'], 'task_complete')
-        .argParser(parseToolNames),
+      // Checked in the action against the tool names, which load with the tools themselves.
+      new Option('--tools <names>', 'comma-separated tools this session gets').default(
+        'task_complete',
+        'task_complete',
+      ),
     )
     .option(
       '--context <file>',
       'JSON file with what submissions are checked against: {"requirements": …, "existingTaskIds": […]}',
     )
-    .action(async (options: { tools: LokiAgentToolName[]; context?: string }) => {
+    .action(async (options: { tools: string; context?: string }) => {
+      const { LOKI_AGENT_TOOL_NAMES, serveLokiTools } = await import('../../mcp/index.ts');
+      const tools = parseToolNames(options.tools, LOKI_AGENT_TOOL_NAMES);
       const toolContext =
         options.context === undefined ? {} : await readToolContext(resolve(context.cwd, options.context));
       await serveLokiTools({
-        tools: options.tools,
+        tools,
         context: toolContext,
         version: LOKI_VERSION,
         input: process.stdin,
@@ -46,22 +43,24 @@ export function registerMcpToolsCommand(program: Command, context: CliContext): 
     });
 }
 
-function parseToolNames(value: string): LokiAgentToolName[] {
+function parseToolNames(value: string, known: readonly LokiAgentToolName[]): LokiAgentToolName[] {
   const names = value
     .split(',')
     .map((name) => name.trim())
     .filter((name) => name !== '');
-  const unknown = names.filter((name) => !(LOKI_AGENT_TOOL_NAMES as readonly string[]).includes(name));
+  const unknown = names.filter((name) => !(known as readonly string[]).includes(name));
   if (names.length === 0 || unknown.length > 0) {
     throw usageError(
       'MCP_TOOLS_UNKNOWN_TOOL',
-      `${names.length === 0 ? 'no tool named' : `unknown tool ${unknown.join(', ')}`} in --tools; choose from ${LOKI_AGENT_TOOL_NAMES.join(', ')}`,
+      `${names.length === 0 ? 'no tool named' : `unknown tool ${unknown.join(', ')}`} in --tools; choose from ${known.join(', ')}`,
     );
   }
   return names as LokiAgentToolName[];
 }
 
 async function readToolContext(path: string): Promise<LokiToolContext> {
+  const { lokiToolContextSchema } = await import('../../mcp/index.ts');
+  const { formatValidationIssues } = await import('../../planning/format-validation-issues.ts');
   let value: unknown;
   try {
     value = JSON.parse(await readFile(path, 'utf8'));

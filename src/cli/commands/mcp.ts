@@ -2,7 +2,6 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { usageError } from '../../errors/index.ts';
-import { serveLokiMcp } from '../../mcp-server/index.ts';
 import type { CliContext } from '../cli-context.ts';
 import { appContextOf } from '../open-cli-workspace.ts';
 import { LOKI_VERSION } from '../version.ts';
@@ -25,6 +24,7 @@ export function registerMcpCommand(program: Command, context: CliContext): void 
           `--cwd ${options.cwd ?? ''} is not a directory; pass the project's directory`,
         );
       }
+      const { serveLokiMcp } = await import('../../mcp-server/index.ts');
       await serveLokiMcp({
         context: { ...appContextOf(command, context), cwd },
         version: LOKI_VERSION,

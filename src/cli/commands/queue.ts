@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { addTask, cancelTask, listTasks, prioritizeTask, retryTask, showTask } from '../../app/index.ts';
 import { usageError } from '../../errors/index.ts';
-import { DEFAULT_MAX_ATTEMPTS, DEFAULT_PRIORITY, DEFAULT_TIMEOUT_SECONDS } from '../../queue/index.ts';
+import { DEFAULT_MAX_ATTEMPTS, DEFAULT_PRIORITY, DEFAULT_TIMEOUT_SECONDS } from '../../queue/task-queue.ts';
 import type { Task, TaskStatus } from '../../store/index.ts';
-import { projectTask } from '../../workspace/index.ts';
+import { projectTask } from '../../workspace/write-projections.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
 import { appContextOf } from '../open-cli-workspace.ts';
 import { formatTable, sanitizeForTerminal, truncate } from '../terminal-text.ts';
@@ -116,6 +115,7 @@ export function registerQueueCommands(program: Command, context: CliContext): vo
       const statuses = options.status === undefined ? undefined : parseStatuses(options.status);
       const limit =
         options.limit === undefined ? undefined : parseWholeNumber(options.limit, '--limit', 1, 1_000_000);
+      const { listTasks } = await import('../../app/read-queue.ts');
       const tasks = await listTasks(appContextOf(command, context), {
         ...(statuses === undefined ? {} : { statuses }),
         ...(options.type === undefined ? {} : { type: options.type }),
@@ -176,6 +176,7 @@ export function registerQueueCommands(program: Command, context: CliContext): vo
           ? undefined
           : parseWholeNumber(options.maxAttempts, '--max-attempts', 1, 1000);
       const payload = options.payload === undefined ? undefined : parsePayload(options.payload);
+      const { addTask } = await import('../../app/change-queue.ts');
       const task = await addTask(appContextOf(command, context), {
         type: options.type,
         title,
@@ -202,6 +203,7 @@ export function registerQueueCommands(program: Command, context: CliContext): vo
     .argument('<id>', 'task id')
     .option('--json', 'print {"task": ..., "events": [...]} as JSON')
     .action(async (taskId: string, options: JsonOption, command: Command) => {
+      const { showTask } = await import('../../app/read-queue.ts');
       const { task, events } = await showTask(appContextOf(command, context), taskId);
       if (options.json === true) {
         writeJson(context, {
@@ -227,6 +229,7 @@ export function registerQueueCommands(program: Command, context: CliContext): vo
     .argument('<id>', 'task id')
     .option('--json', 'print the task as JSON')
     .action(async (taskId: string, options: JsonOption, command: Command) => {
+      const { retryTask } = await import('../../app/change-queue.ts');
       const task = await retryTask(appContextOf(command, context), taskId);
       printChange(
         context,
@@ -245,6 +248,7 @@ export function registerQueueCommands(program: Command, context: CliContext): vo
     .option('--reason <text>', "why, kept as the task's last error")
     .option('--json', 'print the task as JSON, with the ids of the tasks cancelled with it')
     .action(async (taskId: string, options: JsonOption & { reason?: string }, command: Command) => {
+      const { cancelTask } = await import('../../app/change-queue.ts');
       const { task, dependents } = await cancelTask(
         appContextOf(command, context),
         taskId,
@@ -272,6 +276,7 @@ export function registerQueueCommands(program: Command, context: CliContext): vo
     .option('--json', 'print the task as JSON')
     .action(async (taskId: string, priorityText: string, options: JsonOption, command: Command) => {
       const priority = parseWholeNumber(priorityText, 'priority', 1, 10);
+      const { prioritizeTask } = await import('../../app/change-queue.ts');
       const task = await prioritizeTask(appContextOf(command, context), taskId, priority);
       printChange(context, options, task, `${task.id} now has priority ${task.priority}`);
     });

@@ -1,19 +1,12 @@
 import type { Command } from 'commander';
-import {
-  prepareDemo,
-  type RunResult,
-  type RunSettingFlags,
-  type RunStart,
-  runWorkspace,
-} from '../../app/index.ts';
-import { resolveDashboardPort, startDashboard, writeDashboardRecord } from '../../dashboard/server/index.ts';
+import type { RunResult, RunSettingFlags, RunStart } from '../../app/index.ts';
 import { ExitCode } from '../../errors/index.ts';
 import type { LokiEvent } from '../../events/index.ts';
-import { EventsAppendedNotifier } from '../../store/index.ts';
+import { EventsAppendedNotifier } from '../../store/events-appended-notifier.ts';
 import type { CliContext } from '../cli-context.ts';
 import { appContextOf } from '../open-cli-workspace.ts';
 import type { DeploymentResult } from '../../deploy/index.ts';
-import { paintFor, RunPanel } from '../panel/index.ts';
+import type { RunPanel } from '../panel/index.ts';
 import { describeSecretFiles, sanitizeForTerminal, truncate } from '../terminal-text.ts';
 
 const STOPPING =
@@ -93,6 +86,7 @@ export function registerRunCommands(program: Command, context: CliContext): void
       .description('the whole pipeline offline on the bundled example PRD, with a scripted model')
       .option('--dir <directory>', 'where to build the demo product (a new or empty directory)'),
   ).action(async (flags: RunFlags & { dir?: string }, command: Command) => {
+    const { prepareDemo } = await import('../../app/prepare-demo.ts');
     const demo = prepareDemo({
       cwd: context.cwd,
       ...(flags.dir === undefined ? {} : { directory: flags.dir }),
@@ -129,6 +123,10 @@ async function executeRun(
   flags: RunFlags,
   prdPath: string | null,
 ): Promise<string | null> {
+  const { runWorkspace } = await import('../../app/run-workspace.ts');
+  const { resolveDashboardPort, startDashboard, writeDashboardRecord } =
+    await import('../../dashboard/server/index.ts');
+  const { paintFor, RunPanel } = await import('../panel/index.ts');
   const json = flags.json === true;
   // On a terminal (and not --json) the run's lines scroll above a live panel; else plain lines.
   let panel: RunPanel | null = null;

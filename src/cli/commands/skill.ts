@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { usageError } from '../../errors/index.ts';
-import { lokiMcpCommand } from '../../mcp-server/index.ts';
-import { installSkill, type SkillScope, uninstallSkill } from '../../skill/index.ts';
+import type { SkillScope } from '../../skill/index.ts';
 import type { CliContext } from '../cli-context.ts';
 
 interface ScopeFlags {
@@ -28,8 +27,10 @@ export function registerSkillCommands(program: Command, context: CliContext): vo
       '--project',
       'for this project: .claude/skills/ and .mcp.json (approved in .claude/settings.local.json)',
     )
-    .action((flags: ScopeFlags) => {
+    .action(async (flags: ScopeFlags) => {
       const scope = scopeOf(flags);
+      const { installSkill } = await import('../../skill/index.ts');
+      const { lokiMcpCommand } = await import('../../mcp-server/loki-mcp-command.ts');
       const result = installSkill({
         scope,
         projectRoot: context.cwd,
@@ -45,8 +46,10 @@ export function registerSkillCommands(program: Command, context: CliContext): vo
     .description('remove exactly what loki skill install added (for the same scope)')
     .option('--user', 'the install for this user (default)')
     .option('--project', 'the install for this project')
-    .action((flags: ScopeFlags) => {
-      const result = uninstallSkill({ scope: scopeOf(flags), projectRoot: context.cwd, env: context.env });
+    .action(async (flags: ScopeFlags) => {
+      const scope = scopeOf(flags);
+      const { uninstallSkill } = await import('../../skill/index.ts');
+      const result = uninstallSkill({ scope, projectRoot: context.cwd, env: context.env });
       if (result.changes.length === 0)
         context.stdout('The loki-mode skill is not installed here; nothing was changed.\n');
       for (const line of result.changes) context.stdout(`${line}\n`);

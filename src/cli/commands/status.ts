@@ -1,10 +1,7 @@
 import type { Command } from 'commander';
-import { formatStatusText } from '../../workspace/index.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
-import { parseWholeNumberOption, readStatus } from '../../app/index.ts';
-import { readLiveDashboardUrl } from '../../dashboard/server/index.ts';
+import { parseWholeNumberOption } from '../../app/parse-whole-number.ts';
 import { appContextOf } from '../open-cli-workspace.ts';
-import { watchStatus } from '../panel/index.ts';
 import { sanitizeForTerminal } from '../terminal-text.ts';
 
 interface StatusFlags {
@@ -22,6 +19,9 @@ export function registerStatusCommand(program: Command, context: CliContext): vo
     .option('--interval <seconds>', 'with --watch: seconds between refreshes (default: 2)')
     .action(async (options: StatusFlags, command: Command) => {
       const appContext = appContextOf(command, context);
+      const { readStatus } = await import('../../app/read-status.ts');
+      const { formatStatusText } = await import('../../workspace/status-report.ts');
+      const { readLiveDashboardUrl } = await import('../../dashboard/server/dashboard-record.ts');
       const readText = async () => {
         const report = await readStatus(appContext);
         if (options.json === true) return `${JSON.stringify(report)}\n`;
@@ -53,6 +53,7 @@ async function watchUntilInterrupted(
   const onSignal = () => stop.abort();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const { watchStatus } = await import('../panel/index.ts');
   try {
     await watchStatus({ context, read, intervalSeconds, signal: stop.signal });
   } finally {

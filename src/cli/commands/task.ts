@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parseWholeNumberOption, runOneTask } from '../../app/index.ts';
+import { parseWholeNumberOption } from '../../app/parse-whole-number.ts';
 import type { NewEvent } from '../../events/index.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
 import { appContextOf } from '../open-cli-workspace.ts';
@@ -48,6 +48,7 @@ export function registerTaskCommands(program: Command, context: CliContext): voi
     .action(async (what: string, options: TaskRunOptions, command: Command) => {
       const maxAttempts = parseWholeNumberOption(options.maxAttempts, '--max-attempts', 20);
       const maxSteps = parseWholeNumberOption(options.maxSteps, '--max-steps', 1000);
+      const { runOneTask } = await import('../../app/run-one-task.ts');
       const controller = new AbortController();
       const interrupt = () => controller.abort(new Error('interrupted'));
       process.once('SIGINT', interrupt);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parseWholeNumberOption, verifyProject } from '../../app/index.ts';
+import { parseWholeNumberOption } from '../../app/parse-whole-number.ts';
 import type { GateResult } from '../../gates/index.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
 import { appContextOf } from '../open-cli-workspace.ts';
@@ -36,6 +36,7 @@ export function registerVerifyCommand(program: Command, context: CliContext): vo
     .action(async (options: { gate?: string[]; timeout: string; json?: boolean }, command: Command) => {
       const timeoutSeconds = parseWholeNumberOption(options.timeout, '--timeout', 86_400);
       const json = options.json === true;
+      const { verifyProject } = await import('../../app/verify-project.ts');
       const outcome = await verifyProject(appContextOf(command, context), {
         gates: options.gate ?? [],
         timeoutSeconds,

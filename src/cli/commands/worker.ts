@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { runWorker, type WorkerResult } from '../../app/index.ts';
+import type { WorkerResult } from '../../app/index.ts';
 import { ExitCode } from '../../errors/index.ts';
 import type { CliContext } from '../cli-context.ts';
 import { appContextOf } from '../open-cli-workspace.ts';
@@ -36,6 +36,7 @@ export function registerWorkerCommand(program: Command, context: CliContext): vo
 }
 
 async function executeWorker(context: CliContext, command: Command, flags: WorkerFlags): Promise<void> {
+  const { runWorker } = await import('../../app/run-worker.ts');
   const json = flags.json === true;
   const say = (text: string) => {
     if (!json) context.stdout(sanitizeForTerminal(text));

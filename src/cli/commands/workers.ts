@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { listWorkers, type WorkersJson } from '../../app/index.ts';
-import { formatAgeSeconds } from '../../workspace/index.ts';
+import type { WorkersJson } from '../../app/index.ts';
+import { formatAgeSeconds } from '../../workspace/worker-report.ts';
 import { type CliContext, writeJson } from '../cli-context.ts';
 import { appContextOf } from '../open-cli-workspace.ts';
 import { formatTable, sanitizeForTerminal } from '../terminal-text.ts';
@@ -22,6 +22,7 @@ export function registerWorkersCommand(program: Command, context: CliContext): v
     )
     .option('--all', 'also list the processes that have stopped')
     .action(async (options: WorkersFlags, command: Command) => {
+      const { listWorkers } = await import('../../app/list-workers.ts');
       const report = await listWorkers(appContextOf(command, context), { all: options.all === true });
       if (options.json === true) writeJson(context, report);
       else context.stdout(formatWorkersText(report));

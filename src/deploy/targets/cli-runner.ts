@@ -1,10 +1,9 @@
 import { LokiError } from '../../errors/index.ts';
-import {
-  createRedactor,
-  DEFAULT_PROCESS_TIMING,
-  findExecutable,
-  runProcessGroup,
-} from '../../sandbox/index.ts';
+// By their own files: the sandbox's barrel also loads its network proxy (node:http), which
+// `loki rollback` on the local target, through this module, never uses.
+import { findExecutable } from '../../sandbox/find-executable.ts';
+import { createRedactor } from '../../sandbox/redactor.ts';
+import { DEFAULT_PROCESS_TIMING, runProcessGroup } from '../../sandbox/run-process-group.ts';
 import { commandFailedError, DeployErrorCode } from './deploy-errors.ts';
 
 /**
