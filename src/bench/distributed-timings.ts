@@ -1,5 +1,6 @@
 import type { LokiEvent } from '../events/index.ts';
 import { median, roundTo } from './timing.ts';
+import { groupEventsByTask } from './orchestration-timings.ts';
 
 /**
  * Where a task's wall time went on a distributed run, each phase from the task's own events (its
@@ -45,7 +46,7 @@ export interface DistributedTimings {
 
 /** Per-task phases and the idle gaps of a distributed run, from its event log. */
 export function analyzeDistributedEvents(events: readonly LokiEvent[]): DistributedTimings {
-  const byTask = groupByTask(events);
+  const byTask = groupEventsByTask(events);
   const phases: DistributedPhases[] = [];
   const slotFrees: { process: string; at: number }[] = [];
   const windows: [number, number][] = [];
@@ -78,17 +79,6 @@ export function analyzeDistributedEvents(events: readonly LokiEvent[]): Distribu
     medianRefillMilliseconds: refillGap(events, slotFrees),
     coordinator: coordinatorLoad(events, windows),
   };
-}
-
-function groupByTask(events: readonly LokiEvent[]): Map<string, LokiEvent[]> {
-  const byTask = new Map<string, LokiEvent[]>();
-  for (const event of events) {
-    if (event.taskId === null) continue;
-    const list = byTask.get(event.taskId) ?? [];
-    list.push(event);
-    byTask.set(event.taskId, list);
-  }
-  return byTask;
 }
 
 function medianPhases(phases: readonly DistributedPhases[]): DistributedPhases {

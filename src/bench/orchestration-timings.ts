@@ -50,13 +50,7 @@ export function analyzeRunEvents(
   events: readonly LokiEvent[],
   latencyMilliseconds: number,
 ): OrchestrationTimings {
-  const byTask = new Map<string, LokiEvent[]>();
-  for (const event of events) {
-    if (event.taskId === null) continue;
-    const list = byTask.get(event.taskId) ?? [];
-    list.push(event);
-    byTask.set(event.taskId, list);
-  }
+  const byTask = groupEventsByTask(events);
   const tasks: TaskTiming[] = [];
   const parts = {
     claimToAgentStarted: [] as number[],
@@ -145,4 +139,16 @@ export function distribution(values: readonly number[]): Distribution {
     p95: roundTo(at(0.95), 1),
     max: roundTo(sorted.at(-1) ?? Number.NaN, 1),
   };
+}
+
+/** The events of each task, in the order given; events of no task are left out. */
+export function groupEventsByTask(events: readonly LokiEvent[]): Map<string, LokiEvent[]> {
+  const byTask = new Map<string, LokiEvent[]>();
+  for (const event of events) {
+    if (event.taskId === null) continue;
+    const list = byTask.get(event.taskId) ?? [];
+    list.push(event);
+    byTask.set(event.taskId, list);
+  }
+  return byTask;
 }

@@ -20,6 +20,7 @@ import type { StoreRedactor } from '../sqlite/sqlite-store.ts';
 import { rowToEvent, rowToTask } from '../sqlite/sqlite-rows.ts';
 import type { ClaimRequest } from '../store.ts';
 import type { Task } from '../task-record.ts';
+import { claimUpdateSql } from './postgres-claim-sql.ts';
 import { EVENTS_CHANNEL } from './postgres-transaction.ts';
 
 type Row = Parameters<typeof rowToTask>[0];
@@ -134,20 +135,12 @@ export async function claimTask(
     WITH expired AS (
       SELECT 1 FROM tasks WHERE status = 'in_progress' AND lease_expires_at <= $1 LIMIT 1),
     changed AS (
-      UPDATE tasks SET status = 'in_progress', claimed_by = $2, claimed_at = $1,
-        lease_expires_at = $1 + COALESCE($3::bigint, timeout_seconds * 1000::bigint),
-        attempt_count = attempt_count + 1, updated_at = $1
-      WHERE seq = (
-        SELECT t.seq FROM tasks t
-        WHERE NOT EXISTS (SELECT 1 FROM expired)
-          AND t.status IN ('pending', 'failed') AND t.available_at <= $1 ${filter}
-          AND NOT EXISTS (
-            SELECT 1 FROM task_dependencies d JOIN tasks dependency ON dependency.id = d.depends_on_id
-            WHERE d.task_id = t.id AND dependency.status <> 'completed')
-        ORDER BY t.priority DESC, t.seq
-        LIMIT 1
-        FOR UPDATE SKIP LOCKED)
-      RETURNING *),
+      ${claimUpdateSql({
+        workerId: '$2',
+        now: '$1',
+        leaseMilliseconds: '$3',
+        filter: `AND NOT EXISTS (SELECT 1 FROM expired) ${filter}`,
+      })}),
     ${appendEventSteps(
       'task.claimed',
       `json_build_object('workerId', $4::text, 'attempt', changed.attempt_count,

@@ -8,6 +8,7 @@ import type { ClaimRequest, RetryPolicy } from '../store.ts';
 import { duplicateIdempotencyKey, duplicateTaskId, unknownDependency } from '../store-errors.ts';
 import type { NewTask, Task, TaskStatus } from '../task-record.ts';
 import { lapseOpenReservations } from './postgres-budget-ledger.ts';
+import { claimUpdateSql } from './postgres-claim-sql.ts';
 import type { PostgresTransaction } from './postgres-transaction.ts';
 
 /** Validates and inserts a batch with its `task.enqueued` events. */
@@ -102,19 +103,7 @@ export async function claimTask(tx: PostgresTransaction, request: ClaimRequest):
     filter += ` AND t.id = $${parameters.length}`;
   }
   const row = await tx.row(
-    `UPDATE tasks SET status = 'in_progress', claimed_by = $1, claimed_at = $2,
-       lease_expires_at = $2 + COALESCE($3::bigint, timeout_seconds * 1000::bigint),
-       attempt_count = attempt_count + 1, updated_at = $2
-     WHERE seq = (
-       SELECT t.seq FROM tasks t
-       WHERE t.status IN ('pending', 'failed') AND t.available_at <= $2 ${filter}
-         AND NOT EXISTS (
-           SELECT 1 FROM task_dependencies d JOIN tasks dependency ON dependency.id = d.depends_on_id
-           WHERE d.task_id = t.id AND dependency.status <> 'completed')
-       ORDER BY t.priority DESC, t.seq
-       LIMIT 1
-       FOR UPDATE SKIP LOCKED)
-     RETURNING *`,
+    claimUpdateSql({ workerId: '$1', now: '$2', leaseMilliseconds: '$3', filter }),
     parameters,
   );
   if (row === null) return null;
