@@ -28,6 +28,19 @@ function onlyReport(root: string): RunReport {
   return readJsonFile<RunReport>(join(root, '.loki', 'artifacts', 'reports', json[0] ?? ''));
 }
 
+/** A run of `ids` (one file each) stopped with Ctrl-C once its first task merged: its args and how it ended. */
+async function runStoppedAfterAMerge(workspace: TempWorkspace, ids: readonly string[], parallel: number) {
+  const args = prepareRun(
+    workspace,
+    { tasks: ids.map((id) => ({ id, files: files(id) })), latencyMilliseconds: 300 },
+    parallel,
+  );
+  const first = startLoki(workspace, ['run', 'prd.md', ...args]);
+  await first.waitForOutput(/merged as/);
+  first.child.kill('SIGINT');
+  return { args, stopped: await first.done };
+}
+
 describe('loki run', () => {
   it('plans, runs the DAG in parallel, merges one checkpoint per task, verifies main and writes the report', async () => {
     using workspace = new TempWorkspace();
@@ -417,15 +430,7 @@ describe('loki run', () => {
   it('stops gracefully on Ctrl-C (exit 130) and resumes without redoing merged work', async () => {
     using workspace = new TempWorkspace();
     const ids = ['t1', 't2', 't3', 't4', 't5', 't6'];
-    const args = prepareRun(
-      workspace,
-      { tasks: ids.map((id) => ({ id, files: files(id) })), latencyMilliseconds: 300 },
-      2,
-    );
-    const first = startLoki(workspace, ['run', 'prd.md', ...args]);
-    await first.waitForOutput(/merged as/);
-    first.child.kill('SIGINT');
-    const stopped = await first.done;
+    const { args, stopped } = await runStoppedAfterAMerge(workspace, ids, 2);
     expect(stopped.exitCode, stopped.stdout + stopped.stderr).toBe(130);
     expect(stopped.stdout).toContain('Stopping');
     const mergedBefore = mergedTaskIds(workspace.root);
@@ -454,15 +459,8 @@ describe('loki run', () => {
   it('refuses to resume where the PRD copy is gone, writing nothing, and loki run with the PRD takes the run over', async () => {
     using workspace = new TempWorkspace();
     const ids = ['p1', 'p2', 'p3'];
-    const args = prepareRun(
-      workspace,
-      { tasks: ids.map((id) => ({ id, files: files(id) })), latencyMilliseconds: 300 },
-      1,
-    );
-    const first = startLoki(workspace, ['run', 'prd.md', ...args]);
-    await first.waitForOutput(/merged as/);
-    first.child.kill('SIGINT');
-    expect((await first.done).exitCode).toBe(130);
+    const { args, stopped } = await runStoppedAfterAMerge(workspace, ids, 1);
+    expect(stopped.exitCode).toBe(130);
     // As on another machine's fresh clone, or after a cleanup: .loki/specs/prd.md is not there.
     rmSync(join(workspace.root, '.loki', 'specs', 'prd.md'));
     const eventsBefore = readEvents(workspace.root).length;
