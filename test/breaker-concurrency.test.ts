@@ -6,9 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PostgresStore, SqliteStore, type Store } from '../src/store/index.ts';
-import { findPostgresBinaries, PostgresServer } from './support/postgres-server.ts';
+import { findPostgresBinaries, usePostgresServer } from './support/postgres-server.ts';
 import { ChildProcessRegistry, type SupervisedChild, waitForOutput } from './support/supervised-child.ts';
 
 const PROCESSES = 4;
@@ -42,21 +42,13 @@ describe.skipIf('missing' in binaries)(
   `circuit breakers across processes on PostgreSQL${'missing' in binaries ? ` (skipped: ${binaries.missing})` : ''}`,
   () => {
     const children = new ChildProcessRegistry();
-    let server: PostgresServer | undefined;
-
-    beforeAll(async () => {
-      if ('directory' in binaries) server = await PostgresServer.start(binaries.directory);
-    }, 180_000);
+    const server = usePostgresServer(binaries);
     afterEach(async () => {
       await children.killAll();
     });
-    afterAll(async () => {
-      await server?.stop();
-    });
 
     it(`counts all ${PROCESSES * FAILURES_PER_PROCESS} failures recorded at once by ${PROCESSES} processes`, async () => {
-      if (server === undefined) throw new Error('the test PostgreSQL server is not running');
-      const url = await server.createDatabase('breakers');
+      const url = await server().createDatabase('breakers');
       await (await PostgresStore.open(url, { poolSize: 1 })).close();
       await expectEveryFailureCounted(children, url, () => PostgresStore.open(url, { poolSize: 1 }));
     }, 120_000);

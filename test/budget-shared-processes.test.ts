@@ -6,10 +6,10 @@
  */
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { openRunGovernor, toNanoUsd } from '../src/budget/index.ts';
 import { PostgresStore } from '../src/store/index.ts';
-import { findPostgresBinaries, PostgresServer } from './support/postgres-server.ts';
+import { findPostgresBinaries, usePostgresServer } from './support/postgres-server.ts';
 import { ChildProcessRegistry, waitForOutput } from './support/supervised-child.ts';
 
 const SPENDER_SCRIPT = join(import.meta.dirname, 'support', 'budget-spender.ts');
@@ -54,21 +54,13 @@ describe.skipIf('missing' in binaries)(
   `a budget shared by processes${'missing' in binaries ? ` (skipped: ${binaries.missing})` : ''}`,
   () => {
     const children = new ChildProcessRegistry();
-    let server: PostgresServer | undefined;
-
-    beforeAll(async () => {
-      if ('directory' in binaries) server = await PostgresServer.start(binaries.directory);
-    }, 180_000);
+    const server = usePostgresServer(binaries);
     afterEach(async () => {
       await children.killAll();
     });
-    afterAll(async () => {
-      await server?.stop();
-    });
 
     it(`is crossed by ${PROCESSES} workers by no more than the calls in flight when it was reached`, async () => {
-      if (server === undefined) throw new Error('the test PostgreSQL server is not running');
-      const url = await server.createDatabase('shared_budget');
+      const url = await server().createDatabase('shared_budget');
       {
         // The session that starts the run decides the cap; the workers read it from the store.
         await using store = await PostgresStore.open(url, { poolSize: 1 });

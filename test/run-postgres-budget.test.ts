@@ -6,7 +6,7 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildSession } from '../src/bench/generated-session.ts';
 import { openRunGovernor, toNanoUsd } from '../src/budget/index.ts';
 import type { RunReport } from '../src/orchestrator/index.ts';
@@ -14,7 +14,7 @@ import { PostgresStore } from '../src/store/index.ts';
 import { startFakeAnthropicServer } from './fakes/fake-anthropic-server.ts';
 import { fakeReply } from './fakes/fake-reply.ts';
 import { loki, TempWorkspace } from './support/cli-harness.ts';
-import { findPostgresBinaries, PostgresServer } from './support/postgres-server.ts';
+import { findPostgresBinaries, usePostgresServer } from './support/postgres-server.ts';
 import { readJsonFile, TEST_PRD } from './support/run-harness.ts';
 
 const binaries = findPostgresBinaries();
@@ -22,17 +22,10 @@ const binaries = findPostgresBinaries();
 describe.skipIf('missing' in binaries)(
   `loki run's budget on PostgreSQL${'missing' in binaries ? ` (skipped: ${binaries.missing})` : ''}`,
   () => {
-    let server: PostgresServer | undefined;
-    beforeAll(async () => {
-      if ('directory' in binaries) server = await PostgresServer.start(binaries.directory);
-    }, 180_000);
-    afterAll(async () => {
-      await server?.stop();
-    });
+    const server = usePostgresServer(binaries);
 
     it('charges the shared ledger, with the cap stored for the run', async () => {
-      if (server === undefined) throw new Error('the test PostgreSQL server is not running');
-      const url = await server.createDatabase('run_budget');
+      const url = await server().createDatabase('run_budget');
       using workspace = new TempWorkspace();
       await using anthropic = await startFakeAnthropicServer();
       const session = buildSession({ tasks: [{ id: 'one', files: { 'files/one.txt': 'one\n' } }] });

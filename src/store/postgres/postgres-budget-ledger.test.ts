@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findPostgresBinaries, PostgresServer } from '../../../test/support/postgres-server.ts';
+import {
+  findPostgresBinaries,
+  type PostgresServer,
+  usePostgresServer,
+} from '../../../test/support/postgres-server.ts';
 import { describeBudgetLedgerConformance } from '../../budget/budget-ledger-conformance.ts';
 import { BudgetGovernor, toNanoUsd } from '../../budget/index.ts';
 import { ManualClock } from '../../clock/index.ts';
@@ -7,14 +11,9 @@ import type { NewTask } from '../task-record.ts';
 import { PostgresStore } from './postgres-store.ts';
 
 const binaries = findPostgresBinaries();
-let server: PostgresServer | undefined;
+let startedServer: () => PostgresServer;
 let database = '';
 const opened: PostgresStore[] = [];
-
-function startedServer(): PostgresServer {
-  if (server === undefined) throw new Error('the test PostgreSQL server is not running');
-  return server;
-}
 
 async function openStore(clock?: ManualClock): Promise<PostgresStore> {
   const store = await PostgresStore.open(await startedServer().createSchema(database), {
@@ -44,13 +43,13 @@ function newTask(id: string): NewTask {
 describe.skipIf('missing' in binaries)(
   `PostgreSQL budget ledger${'missing' in binaries ? ` (skipped: ${binaries.missing})` : ''}`,
   () => {
+    startedServer = usePostgresServer(binaries);
     beforeAll(async () => {
-      if ('directory' in binaries) server = await PostgresServer.start(binaries.directory);
       database = new URL(await startedServer().createDatabase('budget')).pathname.slice(1);
-    }, 180_000);
+    });
+    // Registered after the server's hooks, so it runs before the server stops.
     afterAll(async () => {
       await Promise.all(opened.map((store) => store.close()));
-      await server?.stop();
     });
 
     describeBudgetLedgerConformance('postgres', async () => {

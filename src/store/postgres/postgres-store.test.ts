@@ -1,27 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findPostgresBinaries, PostgresServer } from '../../../test/support/postgres-server.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  findPostgresBinaries,
+  type PostgresServer,
+  usePostgresServer,
+} from '../../../test/support/postgres-server.ts';
 import { createRedactor, REDACTED } from '../../sandbox/redactor.ts';
 import { describeStoreConformance } from '../store-conformance.ts';
 import { PostgresStore } from './postgres-store.ts';
 
 const binaries = findPostgresBinaries();
-let server: PostgresServer | undefined;
+let startedServer: () => PostgresServer;
 let database = '';
-
-function startedServer(): PostgresServer {
-  if (server === undefined) throw new Error('the test PostgreSQL server is not running');
-  return server;
-}
 
 describe.skipIf('missing' in binaries)(
   `PostgresStore${'missing' in binaries ? ` (skipped: ${binaries.missing})` : ''}`,
   () => {
+    startedServer = usePostgresServer(binaries);
     beforeAll(async () => {
-      if ('directory' in binaries) server = await PostgresServer.start(binaries.directory);
       database = new URL(await startedServer().createDatabase('conformance')).pathname.slice(1);
-    }, 180_000);
-    afterAll(async () => {
-      await server?.stop();
     });
 
     describeStoreConformance(
