@@ -267,6 +267,24 @@ describe('the dashboard server', () => {
     expect((error as Error).message).toMatch(/port \d+ on 127\.0\.0\.1 is already in use.*--port/);
     expect((await get('/api/status')).status).toBe(200);
   });
+
+  it('moves to a free port when the port nobody chose is busy, and says which port was busy', async () => {
+    await using second = await startDashboard({
+      context: { cwd: workspace.root, env: workspace.env, clock: systemClock },
+      port: dashboard.port,
+      whenPortBusy: 'use a free port',
+      token: TOKEN,
+    });
+    expect(second.port).not.toBe(dashboard.port);
+    expect(second.busyPort).toBe(dashboard.port);
+    expect(dashboard.busyPort).toBeNull();
+    const response = await dashboardRequest(second.port, {
+      path: '/api/status',
+      headers: { cookie: `loki-dashboard-${second.port}=${TOKEN}` },
+    });
+    expect(response.status).toBe(200);
+    expect((await get('/api/status')).status).toBe(200);
+  });
 });
 
 function range(first: number, last: number): number[] {

@@ -26,9 +26,14 @@ export function registerDashboardCommand(program: Command, context: CliContext):
           `no Loki workspace in ${context.cwd}; start one with loki run <prd> (it serves the dashboard itself)`,
         );
       }
-      const { resolveDashboardPort, startDashboard } = await loadDashboardServer();
-      const port = resolveDashboardPort(flags.port, appContextOf(command, context));
-      await using dashboard = await startDashboard({ context: appContextOf(command, context), port });
+      const { describeBusyPort, resolveDashboardPort, startDashboard } = await loadDashboardServer();
+      const { port, isChosen } = resolveDashboardPort(flags.port, appContextOf(command, context));
+      await using dashboard = await startDashboard({
+        context: appContextOf(command, context),
+        port,
+        whenPortBusy: isChosen ? 'refuse' : 'use a free port',
+      });
+      if (dashboard.busyPort !== null) context.stderr(`loki: ${describeBusyPort(dashboard.busyPort)}\n`);
       context.stdout(`Dashboard of ${context.cwd}: ${dashboard.url}\n(Ctrl-C to stop serving it)\n`);
       await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
     });

@@ -124,7 +124,7 @@ async function executeRun(
   prdPath: string | null,
 ): Promise<string | null> {
   const { runWorkspace } = await import('../../app/run-workspace.ts');
-  const { resolveDashboardPort, startDashboard, writeDashboardRecord } =
+  const { describeBusyPort, resolveDashboardPort, startDashboard, writeDashboardRecord } =
     await import('../../dashboard/server/index.ts');
   const { paintFor, RunPanel } = await import('../panel/index.ts');
   const json = flags.json === true;
@@ -152,13 +152,17 @@ async function executeRun(
   };
   // The run's store opens later: its commits reach the dashboard's event streams through this.
   const commits = new EventsAppendedNotifier();
-  // A busy port stops the run before it starts: the user asked for a dashboard (or --no-dashboard).
+  // A busy port the user chose stops the run before it starts; the default port, busy with another
+  // project's run on this machine, gives way to a free one (the address is printed either way).
+  const port =
+    flags.dashboard === false ? null : resolveDashboardPort(flags.port, appContextOf(command, context));
   const dashboard =
-    flags.dashboard === false
+    port === null
       ? null
       : await startDashboard({
           context: appContextOf(command, context),
-          port: resolveDashboardPort(flags.port, appContextOf(command, context)),
+          port: port.port,
+          whenPortBusy: port.isChosen ? 'refuse' : 'use a free port',
           commits: { onEventsAppended: (listener) => commits.add(listener) },
         });
   let forgetDashboard = () => {};
@@ -194,6 +198,7 @@ async function executeRun(
           if (dashboard === null) return;
           // In --json mode stdout is NDJSON only: the address goes to stderr.
           (json ? context.stderr : say)(`  dashboard: ${dashboard.url}\n`);
+          if (dashboard.busyPort !== null) warn(describeBusyPort(dashboard.busyPort));
           forgetDashboard = writeDashboardRecord(context.env, {
             url: dashboard.url,
             pid: process.pid,

@@ -21,6 +21,11 @@ export interface DashboardOptions {
   context: AppContext;
   /** 0 picks a free port (tests). */
   port: number;
+  /**
+   * A busy `port` is an error naming --port (the default), or, with 'use a free port' (for a port the
+   * user did not choose), the dashboard listens on a free port instead and says so in `busyPort`.
+   */
+  whenPortBusy?: 'refuse' | 'use a free port';
   /** Injected by tests; otherwise 32 random bytes. */
   token?: string;
   /**
@@ -37,6 +42,8 @@ export interface DashboardOptions {
 
 export interface DashboardServer extends AsyncDisposable {
   port: number;
+  /** The port asked for, when it was busy and the dashboard moved to `port`; otherwise null. */
+  busyPort: number | null;
   /** The address to open, with the token: `http://127.0.0.1:57374/?token=…`. */
   url: string;
   close(): Promise<void>;
@@ -72,7 +79,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   addWebRoutes(app);
 
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
-  await listen(server, options.port);
+  const busyPort = await listenOn(server, options);
   boundPort = (server.address() as AddressInfo).port;
   const close = async () => {
     connections.abort();
@@ -85,10 +92,24 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   };
   return {
     port: boundPort,
+    busyPort,
     url: `http://${HOST}:${boundPort}/?token=${token}`,
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/** Listens on the port asked for, or on a free one where allowed; returns the busy port it left. */
+async function listenOn(server: Server, options: DashboardOptions): Promise<number | null> {
+  try {
+    await listen(server, options.port);
+    return null;
+  } catch (error) {
+    const isBusy = error instanceof LokiError && error.code === 'DASHBOARD_PORT_BUSY';
+    if (!isBusy || options.whenPortBusy !== 'use a free port') throw error;
+    await listen(server, 0);
+    return options.port;
+  }
 }
 
 function listen(server: Server, port: number): Promise<void> {

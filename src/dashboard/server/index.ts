@@ -1,4 +1,4 @@
-export { resolveDashboardPort } from './dashboard-port.ts';
+export { type DashboardPortChoice, describeBusyPort, resolveDashboardPort } from './dashboard-port.ts';
 export { readLiveDashboardUrl, writeDashboardRecord } from './dashboard-record.ts';
 export type { CommitSource } from './event-stream-route.ts';
 export {
