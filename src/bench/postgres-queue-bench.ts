@@ -27,7 +27,8 @@ const RUNS_PER_MODE = 3;
 const ENQUEUE_BATCH_SIZE = 1_000;
 const WORKER_SCRIPT = join(import.meta.dirname, 'postgres-queue-worker.ts');
 
-type Mode = 'store' | 'bare';
+/** The store, the floor, and two designs it is compared with (postgres-queue-worker.ts). */
+type Mode = 'store' | 'bare' | 'bare-pair' | 'bare-pair-ordered';
 
 export interface PostgresThroughputRun {
   seconds: number;
@@ -59,7 +60,7 @@ async function measureRun(
   runNumber: number,
   commit: Commit,
 ): Promise<PostgresThroughputRun> {
-  const schema = `loki_bench_${mode}_${commit}_${runNumber}_${process.pid}`;
+  const schema = `loki_bench_${mode.replaceAll('-', '_')}_${commit}_${runNumber}_${process.pid}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   const directory = mkdtempSync(join(tmpdir(), 'loki-bench-postgres-'));
@@ -68,7 +69,7 @@ async function measureRun(
     const url = withSession(adminUrl, schema, commit);
     await prepareTasks(url);
     // The floor numbers its events from a plain sequence, after those the enqueues wrote.
-    if (mode === 'bare') {
+    if (mode === 'bare' || mode === 'bare-pair') {
       await admin.query(`CREATE SEQUENCE ${schema}.bench_event_sequence`);
       await admin.query(
         `SELECT setval('${schema}.bench_event_sequence', (SELECT MAX(sequence) FROM ${schema}.events))`,
@@ -213,6 +214,9 @@ async function describeServer(adminUrl: string, startedByBench: boolean): Promis
 export interface CommitMeasurement {
   store: PostgresThroughput;
   bare: PostgresThroughput;
+  /** One statement per pair (complete the task held, claim the next): without and with commit order. */
+  pairPlain: PostgresThroughput;
+  pairOrdered: PostgresThroughput;
 }
 
 /** Store and floor runs alternate, so that a change of load on the machine hits both alike. */
@@ -221,17 +225,23 @@ async function measureCommitSetting(
   adminUrl: string,
   commit: Commit,
 ): Promise<CommitMeasurement> {
-  const storeRuns: PostgresThroughputRun[] = [];
-  const bareRuns: PostgresThroughputRun[] = [];
+  const modes: readonly Mode[] = ['store', 'bare', 'bare-pair', 'bare-pair-ordered'];
+  const runs = new Map<Mode, PostgresThroughputRun[]>(modes.map((mode) => [mode, []]));
   for (let run = 1; run <= RUNS_PER_MODE; run += 1) {
-    log(
-      `${commit} commits, run ${run}/${RUNS_PER_MODE}: store, ${TASKS_PER_RUN} tasks, ${POSTGRES_QUEUE_TARGETS.workers} workers`,
-    );
-    storeRuns.push(await measureRun(adminUrl, 'store', run, commit));
-    log(`${commit} commits, run ${run}/${RUNS_PER_MODE}: bare SKIP LOCKED floor`);
-    bareRuns.push(await measureRun(adminUrl, 'bare', run, commit));
+    for (const mode of modes) {
+      log(
+        `${commit} commits, run ${run}/${RUNS_PER_MODE}: ${mode}, ${TASKS_PER_RUN} tasks, ${POSTGRES_QUEUE_TARGETS.workers} workers`,
+      );
+      runs.get(mode)?.push(await measureRun(adminUrl, mode, run, commit));
+    }
   }
-  return { store: summarize(storeRuns), bare: summarize(bareRuns) };
+  const of = (mode: Mode) => summarize(runs.get(mode) ?? []);
+  return {
+    store: of('store'),
+    bare: of('bare'),
+    pairPlain: of('bare-pair'),
+    pairOrdered: of('bare-pair-ordered'),
+  };
 }
 
 export async function measurePostgresQueue(
@@ -264,7 +274,7 @@ export interface PostgresQueueBenchReport {
   environment: BenchEnvironment;
   server: PostgresServerFacts;
   target: { minimumOpsPerSecond: number; doubleClaims: 0; workers: number };
-  notes: { store: string; bareSkipLockedFloor: string; commits: string };
+  notes: { store: string; bareSkipLockedFloor: string; designs: string; commits: string };
   durableCommits: CommitReport;
   asynchronousCommits: CommitReport;
 }
@@ -272,28 +282,49 @@ export interface PostgresQueueBenchReport {
 interface CommitReport {
   claimComplete: PostgresThroughput & { pass: boolean };
   bareSkipLockedFloor: PostgresThroughput & { storeToBareRatio: number };
+  /** Not Loki's code: what the target would take (notes.designs). */
+  designs: {
+    onePairPerStatementPlainSequence: PostgresThroughput & { reachesTarget: boolean };
+    onePairPerStatementCommitOrder: PostgresThroughput & { reachesTarget: boolean };
+  };
 }
 
 function commitReport(measurement: CommitMeasurement, target: number): CommitReport {
-  const { store, bare } = measurement;
+  const { store, bare, pairPlain, pairOrdered } = measurement;
+  const reaches = (throughput: PostgresThroughput) =>
+    throughput.medianOpsPerSecond >= target && throughput.doubleClaims === 0;
   return {
-    claimComplete: { ...store, pass: store.medianOpsPerSecond >= target && store.doubleClaims === 0 },
+    claimComplete: { ...store, pass: reaches(store) },
     bareSkipLockedFloor: {
       ...bare,
       storeToBareRatio: roundTo(store.medianOpsPerSecond / bare.medianOpsPerSecond, 3),
+    },
+    designs: {
+      onePairPerStatementPlainSequence: { ...pairPlain, reachesTarget: reaches(pairPlain) },
+      onePairPerStatementCommitOrder: { ...pairOrdered, reachesTarget: reaches(pairOrdered) },
     },
   };
 }
 
 function summaryLines(label: string, report: CommitReport, target: number): string[] {
   const { claimComplete: store, bareSkipLockedFloor: bare } = report;
-  const loads = store.runs.concat(bare.runs).map((run) => run.loadAverageBefore);
+  const loads = [
+    store,
+    bare,
+    report.designs.onePairPerStatementPlainSequence,
+    report.designs.onePairPerStatementCommitOrder,
+  ]
+    .flatMap((throughput) => throughput.runs)
+    .map((run) => run.loadAverageBefore);
   return [
     `  ${label} (load average ${Math.min(...loads)}–${Math.max(...loads)})`,
     `    claim+complete, ${store.workers} workers  ${store.medianOpsPerSecond} pairs/s, ${store.doubleClaims} double ` +
       `claims (target ≥ ${target}, 0)  ${store.pass ? 'pass' : '*** MISSED ***'}`,
     `    bare SKIP LOCKED floor      ${bare.medianOpsPerSecond} pairs/s, ${bare.doubleClaims} double claims (store ` +
       `reaches ${Math.round(bare.storeToBareRatio * 100)} % of it)`,
+    `    other designs, bare SQL, one statement per pair: plain sequence ` +
+      `${report.designs.onePairPerStatementPlainSequence.medianOpsPerSecond} pairs/s, commit-order counter ` +
+      `${report.designs.onePairPerStatementCommitOrder.medianOpsPerSecond} pairs/s`,
   ];
 }
 
@@ -317,7 +348,14 @@ export async function runPostgresQueueBenchmark(repositoryRoot: string): Promise
       bareSkipLockedFloor:
         'plain SQL on the same tables: one statement claims (UPDATE … WHERE seq = (SELECT … FOR UPDATE SKIP ' +
         'LOCKED)) with its event numbered from a plain sequence, one completes with its event; no dependency ' +
-        'check, no lease reclaim, no commit-order counter, no NOTIFY',
+        'check, no lease reclaim, no commit-order counter, no NOTIFY; prepared once per connection, as the ' +
+        "store's statements are",
+      designs:
+        "not Loki's code: one statement completes the task a worker holds and claims its next (one commit per " +
+        'pair instead of two), its two events numbered from a plain sequence (a tailer can miss an event ' +
+        'committed late with a lower number) or from the commit-order counter the store uses (held to COMMIT, ' +
+        'so event-writing commits flush one after another); Loki completes a task where it merges it, ' +
+        'not where the next is claimed',
       commits:
         "durableCommits: the server's commit setting (a commit waits for its WAL flush); asynchronousCommits: " +
         'synchronous_commit=off for the bench sessions (the flush time of the disk taken out)',
