@@ -6,7 +6,7 @@ import { usageError } from '../errors/index.ts';
 import { runGit } from '../git/index.ts';
 import {
   MergedWorkIndex,
-  readProjectGates,
+  readRecordedProjectGates,
   removeLeftoverWorktrees,
   runScheduler,
   type TaskWorkerContext,
@@ -274,9 +274,9 @@ async function workerTaskContext(
     signal,
     roundsPerAttempt: 3,
     maxSteps: 50,
-    // The coordinator holds every merge to the project's gates; here they are known only where the
-    // clone carries the architecture.
-    projectGates: readProjectGates(workspace.paths.specsDirectory),
+    // The gates the coordinator will hold the merge to, as it recorded them in the store: this
+    // clone of the remote has no architecture, and what is in it an agent could have written.
+    projectGates: () => readRecordedProjectGates(workspace.store, run.id),
   };
 }
 

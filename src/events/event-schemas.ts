@@ -90,6 +90,7 @@ export const eventDataSchemas = {
   'workspace.initialized': z.strictObject({ root: z.string(), hasPrd: z.boolean() }),
   'run.started': z.strictObject({ prdPath: z.string().nullable(), resumed: z.boolean() }),
   'run.settings_recorded': z.strictObject({ settings: runSettings, given: z.array(z.string()) }),
+  'run.gates_recorded': z.strictObject({ verifyCommands: z.array(z.string().min(1)).min(1) }),
   'phase.entered': z.strictObject({ phase: z.string() }),
   'run.ended': z.strictObject({
     status: z.enum(['completed', 'stopped', 'failed']),

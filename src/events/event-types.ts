@@ -120,6 +120,15 @@ export interface RunSettingsRecordedData {
   given: string[];
 }
 /**
+ * The project's gates (the architecture's `verifyCommands`) of the run, recorded by the run's own
+ * process once its Architecture phase has them: workers on other machines verify their tasks with
+ * them, as the merge coordinator will (their clones do not have the coordinator's specs). The latest
+ * one of a run holds.
+ */
+export interface RunGatesRecordedData {
+  verifyCommands: string[];
+}
+/**
  * Who asked to steer a run: a command (`loki stop|pause|continue`), a signal in the run's own
  * terminal (Ctrl-C), the dashboard, or a new session of the run (`loki resume`) clearing a request
  * left by the session before it.
@@ -459,6 +468,7 @@ export interface EventDataByType {
   'workspace.initialized': WorkspaceInitializedData;
   'run.started': RunStartedData;
   'run.settings_recorded': RunSettingsRecordedData;
+  'run.gates_recorded': RunGatesRecordedData;
   'phase.entered': RunPhaseEnteredData;
   'run.ended': RunEndedData;
   'run.stop_requested': RunControlData;
@@ -522,6 +532,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'workspace.initialized',
   'run.started',
   'run.settings_recorded',
+  'run.gates_recorded',
   'phase.entered',
   'run.ended',
   'run.stop_requested',

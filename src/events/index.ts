@@ -20,6 +20,7 @@ export {
   type RunControlData,
   type RunControlRequester,
   type RunEndedData,
+  type RunGatesRecordedData,
   type RunOutcomeWord,
   type RunSettingsData,
   type RunStartedData,

@@ -48,6 +48,7 @@ const SAMPLE_DATA: { [Type in EventType]: EventDataByType[Type] } = {
     },
     given: ['parallel'],
   },
+  'run.gates_recorded': { verifyCommands: ['npm test'] },
   'phase.entered': { phase: 'bootstrap' },
   'run.ended': { status: 'completed', outcome: 'completed', exitCode: 0 },
   'run.stop_requested': { requestedBy: 'cli' },

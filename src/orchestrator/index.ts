@@ -18,7 +18,7 @@ export { MergedWorkIndex, readMergedTasks, type MergedTask } from './merged-work
 export type { AttachDistributedMerging, DistributedMerging, RemoteSync, TaskMerger } from './task-merger.ts';
 export { bringCheckedOutMainForward } from './bring-main-checkout-forward.ts';
 export { checkHealth } from './health-check.ts';
-export { readProjectGates } from './project-gates.ts';
+export { readProjectGates, readRecordedProjectGates } from './project-gates.ts';
 export { computeWorkerLimit, WorkerLimiter } from './worker-limit.ts';
 export { runScheduler, type SchedulerOptions, type SchedulerResult } from './scheduler.ts';
 export type { TaskWorkerContext } from './task-worker.ts';

@@ -178,7 +178,7 @@ describe('blind review before the merge', () => {
       signal: new AbortController().signal,
       roundsPerAttempt: 2,
       maxSteps: 10,
-      projectGates: [],
+      projectGates: () => Promise.resolve([]),
     };
     const outcome = await workOnTask(task, 'worker-1', context);
     return { outcome, events, reviewerCalls, agentPrompts };

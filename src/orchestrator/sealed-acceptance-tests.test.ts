@@ -112,7 +112,7 @@ describe('sealed acceptance tests', () => {
       signal: new AbortController().signal,
       roundsPerAttempt: 1,
       maxSteps: 20,
-      projectGates: [],
+      projectGates: () => Promise.resolve([]),
     };
     try {
       const task = await workspace.queue.claim({ workerId: 'worker', taskId });

@@ -108,7 +108,7 @@ describe('workOnTask', () => {
       signal: new AbortController().signal,
       roundsPerAttempt: 1,
       maxSteps: 10,
-      projectGates: [],
+      projectGates: () => Promise.resolve([]),
     };
     try {
       const work = workOnTask(task, 'first-worker', context);

@@ -48,8 +48,11 @@ export interface TaskWorkerContext extends RunServices {
   maxSteps: number;
   /** Resolution tasks may themselves need resolving; past this depth the task fails instead. */
   maxResolutionDepth?: number;
-  /** The project's gates (the architecture's verifyCommands): they verify a task with none of its own. */
-  projectGates: readonly string[];
+  /**
+   * The project's gates (the architecture's verifyCommands): they verify a task with none of its
+   * own. Read once per claim: a worker on another machine reads what the run has recorded by then.
+   */
+  projectGates: () => Promise<readonly string[]>;
 }
 
 /**
@@ -111,6 +114,7 @@ export async function workOnTask(
     const attempt: TaskAttempt = {
       claim,
       payload: readTaskPayload(task),
+      projectGates: await runContext.projectGates(),
       hooks,
       isNewBranch: false,
       rounds: 0,

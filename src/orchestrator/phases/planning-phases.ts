@@ -5,6 +5,7 @@ import {
   writeRequirementsSpecs,
 } from '../../planning/index.ts';
 import { readValidArchitecture, readValidRequirements } from '../planned-tasks.ts';
+import { recordProjectGates } from '../project-gates.ts';
 import { need, type RunContext } from './run-context.ts';
 import type { PhaseVerdict, RunPhaseModule } from './run-phase-module.ts';
 
@@ -63,6 +64,9 @@ async function writeArchitecture(context: RunContext): Promise<PhaseVerdict> {
     }));
   if (kept === null) writeArchitectureSpecs(specsDirectory, architecture);
   products.architecture = architecture;
+  // In the store before any task is planned: a worker elsewhere that claims one verifies it with them.
+  await options.flush?.();
+  await recordProjectGates(context.workspace.store, context.runId, architecture.verifyCommands);
   const count = architecture.tasks.length;
   return {
     outcome: 'passed',

@@ -209,7 +209,7 @@ async function createTaskScheduling(context: RunContext): Promise<() => Promise<
     signal: options.signal,
     roundsPerAttempt: options.roundsPerAttempt ?? 3,
     maxSteps: options.maxSteps ?? 50,
-    projectGates: need(context, 'architecture').verifyCommands,
+    projectGates: () => Promise.resolve(need(context, 'architecture').verifyCommands),
   };
   const limiter = new WorkerLimiter({
     requested: options.parallel,

@@ -163,12 +163,12 @@ async function runCycle(attempt: TaskAttempt, feedback?: string): Promise<TaskCy
 function verifyCommandOf(attempt: TaskAttempt): string | null {
   const { payload, claim } = attempt;
   if (payload.acceptanceFor !== undefined) return null;
-  const commands = taskVerifyCommands(payload, claim.context.projectGates);
+  const commands = taskVerifyCommands(payload, attempt.projectGates);
   const hasSealedTests = [...(attempt.sealedTests?.values() ?? [])].some(
     (test) => test.forTaskId === claim.task.id,
   );
   if (!hasSealedTests) return joinVerifyCommands(commands);
-  const gates = claim.context.projectGates.filter((gate) => !commands.includes(gate));
+  const gates = attempt.projectGates.filter((gate) => !commands.includes(gate));
   return joinVerifyCommands([...commands, ...gates]);
 }
 

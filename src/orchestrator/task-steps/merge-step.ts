@@ -56,7 +56,7 @@ export async function mergeIntoMain(attempt: TaskAttempt): Promise<TaskWorkOutco
   });
   await claim.settled();
   if (merge.outcome === 'withdrawn') return 'withdrawn';
-  if (merge.outcome !== 'merged') return deferToResolution(claim, payload, merge);
+  if (merge.outcome !== 'merged') return deferToResolution(attempt, merge);
   // The tasks claimed next start from this main: their prompt's file list is read now, not when they start.
   const newMain = context.mergeQueue.mainTip;
   if (newMain !== null) filesOfCommit(context.workspace.paths.root, newMain).catch(() => undefined);

@@ -4,7 +4,7 @@ import type { Task } from '../../store/index.ts';
 import type { MergeResult } from '../merge-queue.ts';
 import { type TaskPayload, taskVerifyCommands } from '../task-payload.ts';
 import type { TaskWorkOutcome } from '../task-worker.ts';
-import type { TaskClaim } from './task-claim.ts';
+import type { TaskAttempt } from './task-attempt.ts';
 
 const RESOLUTION_SUFFIX = '-fix';
 /** Resolution tasks may themselves need resolving; past this depth the task fails instead. */
@@ -17,10 +17,10 @@ type RejectedMerge = Extract<MergeResult, { outcome: 'conflict' | 'verification_
  * resolution task `<task-id>-fix` that carries the task's work onto main; the task waits for it.
  */
 export async function deferToResolution(
-  claim: TaskClaim,
-  payload: TaskPayload,
+  attempt: TaskAttempt,
   merge: RejectedMerge,
 ): Promise<TaskWorkOutcome> {
+  const { claim, payload } = attempt;
   const { task, context } = claim;
   const depth = task.id.split(RESOLUTION_SUFFIX).length - 1;
   const details =
@@ -43,7 +43,7 @@ export async function deferToResolution(
     runId: context.runId,
     maxAttempts: task.maxAttempts,
     timeoutSeconds: task.timeoutSeconds,
-    payload: resolutionPayload(payload, merge, context.projectGates, task.id),
+    payload: resolutionPayload(payload, merge, attempt.projectGates, task.id),
   };
   await context.workspace.queue.defer(task.id, claim.workerId, [resolutionTask], details);
   context.emit({

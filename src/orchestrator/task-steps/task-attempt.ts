@@ -13,6 +13,8 @@ export interface TaskWorkHooks {
 export interface TaskAttempt {
   readonly claim: TaskClaim;
   readonly payload: TaskPayload;
+  /** The project's gates as the claim began (TaskWorkerContext.projectGates). */
+  readonly projectGates: readonly string[];
   readonly hooks: TaskWorkHooks;
   /** Whether the worktree step made a new branch from main (nothing of the task's on it yet). */
   isNewBranch: boolean;
