@@ -17,8 +17,11 @@ export interface RemoteRetryOptions {
   attempts?: number;
   /** The wait after the first failed try; it doubles after each (default 1 s). */
   baseWaitMilliseconds?: number;
-  /** How long a task waits in the queue once the tries are used up (default 10 s). */
-  requeueMilliseconds?: number;
+  /**
+   * How long a task waits in the queue once the tries are used up (default 10 s); null where there
+   * is no task to put back (the merge coordinator): the error then carries no queue wait.
+   */
+  requeueMilliseconds?: number | null;
   /** Told each time the tries ran out, with a line naming the remote, git's error and how often. */
   onUnavailable?: (text: string) => void;
 }
@@ -69,18 +72,25 @@ export class RemoteRetry {
 
   #gaveUp(last: unknown, attempts: number): LokiError {
     const { remoteUrl } = this.#options;
-    const requeue = this.#options.requeueMilliseconds ?? 10_000;
+    const requeue =
+      this.#options.requeueMilliseconds === undefined ? 10_000 : this.#options.requeueMilliseconds;
     const now = this.#clock.now();
     const cause = asRemoteFailure(last, remoteUrl);
     this.#failuresInRow += 1;
     this.#failingSince ??= now;
     const error = new LokiError(
-      `${cause.message} (${attempts} tries); the task goes back to the queue for ${Math.ceil(requeue / 1000)} s, no failure counted`,
+      requeue === null
+        ? `${cause.message} (${attempts} tries)`
+        : `${cause.message} (${attempts} tries); the task goes back to the queue for ${Math.ceil(requeue / 1000)} s, no failure counted`,
       {
         code: REMOTE_GIT_UNAVAILABLE,
         category: cause.category,
         isRetryable: true,
-        context: { ...cause.context, notBefore: now + requeue, failuresInRow: this.#failuresInRow },
+        context: {
+          ...cause.context,
+          ...(requeue === null ? {} : { notBefore: now + requeue }),
+          failuresInRow: this.#failuresInRow,
+        },
         cause: last,
       },
     );
