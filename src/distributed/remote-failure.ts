@@ -13,17 +13,7 @@ export const REMOTE_GIT_UNAVAILABLE = 'REMOTE_GIT_UNAVAILABLE';
  * is redacted wherever it appears (an https remote may carry a token in it).
  */
 export function remoteUnavailable(url: string, action: string, gitOutput: string): LokiError {
-  const said = redactRemoteText(
-    gitOutput
-      .trim()
-      .split('\n')
-      .map((line) => line.trim())
-      // `--porcelain` frames its report with "To <url>" and "Done": not what went wrong.
-      .filter((line) => line !== '' && line !== 'Done' && !line.startsWith('To '))
-      .slice(-3)
-      .join(' '),
-    url,
-  );
+  const said = gitSaid(gitOutput, url);
   const remote = redactRemoteUrl(url);
   return new LokiError(
     `git ${action} against the run's remote ${remote} failed: ${said}; check that this machine reaches the remote with its git credentials`,
@@ -34,6 +24,36 @@ export function remoteUnavailable(url: string, action: string, gitOutput: string
       context: { url: remote, action, gitMessage: said },
     },
   );
+}
+
+/** A ref or index lock of the clone held by another git process while it synced with `url`. */
+export function lockRace(url: string, gitOutput: string): LokiError {
+  const said = gitSaid(gitOutput, url);
+  const remote = redactRemoteUrl(url);
+  return new LokiError(
+    `another git process held a lock in this clone while it synced with the run's remote ${remote}: ${said}`,
+    {
+      code: REMOTE_GIT_UNAVAILABLE,
+      category: 'internal',
+      isRetryable: true,
+      context: { url: remote, action: 'lock', gitMessage: said },
+    },
+  );
+}
+
+/**
+ * What git said went wrong, redacted: its last three lines, those marked as errors (`fatal:`,
+ * `error:`, the remote's `remote:`, a refused ref's `!`) first; git's advice after a lock error
+ * would otherwise hide the error itself.
+ */
+function gitSaid(gitOutput: string, url: string): string {
+  const lines = gitOutput
+    .split('\n')
+    .map((line) => line.trim())
+    // `--porcelain` frames its report with "To <url>" and "Done": not what went wrong.
+    .filter((line) => line !== '' && line !== 'Done' && !line.startsWith('To '));
+  const errors = lines.filter((line) => /^(fatal:|error:|remote:|!)/.test(line));
+  return redactRemoteText((errors.length > 0 ? errors : lines).slice(-3).join(' '), url);
 }
 
 /** Whether `error` is a remote failure (see REMOTE_GIT_UNAVAILABLE) or a git ref/index lock race. */

@@ -77,9 +77,16 @@ describe('RemoteRetry with a real remote', () => {
   it('tries again when another git process holds the ref lock in the clone', async () => {
     const lock = join(clone, '.git', 'refs', 'heads', 'main.lock');
     writeFileSync(lock, '');
-    const { prepare } = syncWith(remote, () => rmSync(lock));
+    let isLockHeld = true;
+    const { prepare } = syncWith(remote, () => {
+      if (!isLockHeld) rmSync(lock);
+    });
+    // Held through every try: the task waits in the queue, and the message says why.
+    const held = await prepare().catch((error: unknown) => error);
+    expect(queueWaitOf(held)?.reason).toMatch(/another git process held a lock in this clone.*main\.lock/);
+    isLockHeld = false;
     await prepare();
-    expect(waits).toEqual([1000]);
+    expect(waits).toEqual([1000, 2000, 1000]);
     expect(git(clone, 'rev-parse', 'refs/heads/main')).toBe(git(remote, 'rev-parse', 'main'));
   });
 

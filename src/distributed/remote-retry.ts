@@ -3,9 +3,9 @@ import { LokiError } from '../errors/index.ts';
 import { sleep as abortableSleep } from '../resilience/index.ts';
 import {
   isTransientGitFailure,
+  lockRace,
   REMOTE_GIT_UNAVAILABLE,
   redactRemoteUrl,
-  remoteUnavailable,
 } from './remote-failure.ts';
 
 export interface RemoteRetryOptions {
@@ -101,12 +101,12 @@ export class RemoteRetry {
   }
 }
 
-/** A local lock race is reported like a remote failure, with what git said. */
+/** What the tries ended with, as REMOTE_GIT_UNAVAILABLE (a local lock race included). */
 function asRemoteFailure(error: unknown, url: string): LokiError {
   if (error instanceof LokiError && error.code === REMOTE_GIT_UNAVAILABLE) return error;
   const stderr =
     error instanceof LokiError && typeof error.context.stderr === 'string'
       ? error.context.stderr
       : String(error instanceof Error ? error.message : error);
-  return remoteUnavailable(url, 'update of a local ref', stderr);
+  return lockRace(url, stderr);
 }
