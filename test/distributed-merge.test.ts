@@ -5,11 +5,17 @@
  * advisory lock) merges them on its own clone and pushes main.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CoordinatorLock, GitRemoteSync, MergeCoordinator, RemoteMerger } from '../src/distributed/index.ts';
+import {
+  CoordinatorLock,
+  GitRemoteSync,
+  MergeCoordinator,
+  RemoteMerger,
+  RemoteRetry,
+} from '../src/distributed/index.ts';
 import { MergeQueue, type MergeResult } from '../src/orchestrator/index.ts';
 import { TaskQueue } from '../src/queue/index.ts';
 import { buildSandboxEnvironment, PlainRunner } from '../src/sandbox/index.ts';
@@ -82,8 +88,11 @@ describe.skipIf('missing' in binaries)(
       git(workerClone, 'checkout', '--quiet', '--detach');
     }
 
-    /** This process as the coordinator: its lock, its merge queue on its clone, deciding requests. */
-    async function startCoordinator(): Promise<void> {
+    /**
+     * This process as the coordinator: its lock, its merge queue on its clone, deciding requests.
+     * Returns what it found fatal (the test's cleanup expects nothing).
+     */
+    async function startCoordinator(retry?: RemoteRetry): Promise<unknown[]> {
       const lock = await CoordinatorLock.acquire({ storeUrl: url, runId: RUN_ID });
       const mergeQueue = new MergeQueue({
         repositoryRoot: coordinatorClone,
@@ -104,6 +113,7 @@ describe.skipIf('missing' in binaries)(
         signal: AbortSignal.any([stop.signal, lock.lost]),
         onFatal: (error) => failures.push(error),
         pollMilliseconds: 500,
+        ...(retry === undefined ? {} : { retry }),
       });
       coordinator.start();
       cleanups.push(async () => {
@@ -113,6 +123,7 @@ describe.skipIf('missing' in binaries)(
         await lock.release();
         expect(failures).toEqual([]);
       });
+      return failures;
     }
 
     function requestMerge(
@@ -279,6 +290,31 @@ describe.skipIf('missing' in binaries)(
         git(remote, 'rev-parse', 'loki/taken'),
       );
       expect(mainMoves).toBe(1);
+    }, 120_000);
+
+    it('goes on deciding when the remote is gone for a moment: its git is tried again, nothing is fatal', async () => {
+      await claimedTask('r', 'w1', { 'r.txt': 'r\n' });
+      const merger = requestMerge('r', 'w1');
+      await waitForEvent('merge.requested');
+      // The remote goes away before the coordinator reaches it, and is back after one wait.
+      renameSync(remote, `${remote}.away`);
+      const waits: number[] = [];
+      const retry = new RemoteRetry({
+        remoteUrl: remote,
+        requeueMilliseconds: null,
+        sleep: async (milliseconds) => {
+          waits.push(milliseconds);
+          renameSync(`${remote}.away`, remote);
+        },
+      });
+      const failures = await startCoordinator(retry);
+      const fatal = pollUntilAsync(async () => failures.length > 0, 'a fatal coordinator failure').then(
+        () => ({ outcome: 'fatal', failures }),
+      );
+      const result = await Promise.race([merger, fatal]);
+      expect(result.outcome).toBe('merged');
+      expect(waits).toEqual([1000]);
+      expect(remoteMainFiles()).toContain('r.txt');
     }, 120_000);
 
     it('frees the lock when its holder is killed with SIGKILL, and another process takes it', async () => {

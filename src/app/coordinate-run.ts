@@ -4,6 +4,7 @@ import {
   hasRemote,
   MergeCoordinator,
   RemoteMerger,
+  RemoteRetry,
 } from '../distributed/index.ts';
 import { usageError } from '../errors/index.ts';
 import type { AttachDistributedMerging } from '../orchestrator/index.ts';
@@ -66,8 +67,14 @@ export function coordinatorMerging(options: {
   signal: AbortSignal;
   /** A failure the coordinator cannot get past: the run stops with it. */
   onFatal: (error: unknown) => void;
+  /** Told when the run's own task workers cannot reach the remote past their retries. */
+  warn?: (text: string) => void;
 }): AttachDistributedMerging {
   return ({ mergeQueue, runId, mainBranch }) => {
+    const retry = new RemoteRetry({
+      remoteUrl: options.repoUrl,
+      ...(options.warn === undefined ? {} : { onUnavailable: options.warn }),
+    });
     const closing = new AbortController();
     const coordinator = new MergeCoordinator({
       store: options.store,
@@ -87,12 +94,14 @@ export function coordinatorMerging(options: {
         remoteUrl: options.repoUrl,
         store: options.store,
         runId,
+        retry,
       }),
       remote: new GitRemoteSync({
         repositoryRoot: options.root,
         remoteUrl: options.repoUrl,
         mainBranch,
         followMain: false,
+        retry,
       }),
       close: async () => {
         closing.abort();

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { openRunGovernor } from '../budget/index.ts';
 import { loadCircuitBreakerConfig, type ResolvedConfig } from '../config/index.ts';
-import { GitRemoteSync, RemoteMerger, StoreWakeup } from '../distributed/index.ts';
+import { GitRemoteSync, RemoteMerger, RemoteRetry, StoreWakeup } from '../distributed/index.ts';
 import { usageError } from '../errors/index.ts';
 import { runGit } from '../git/index.ts';
 import {
@@ -245,6 +245,13 @@ async function workerTaskContext(
   const root = workspace.paths.root;
   const mainBranch = await remoteMainBranch(root);
   const merged = await MergedWorkIndex.load(root, mainBranch);
+  // One count of remote failures for the clone: an outage is one warning line that grows, not a
+  // task failure after another.
+  const retry = new RemoteRetry({
+    remoteUrl: served.request.repoUrl,
+    clock: context.clock,
+    onUnavailable: (text) => served.observer.warning?.(text),
+  });
   return {
     workspace,
     runId: run.id,
@@ -254,6 +261,7 @@ async function workerTaskContext(
       remoteUrl: served.request.repoUrl,
       store: workspace.store,
       runId: run.id,
+      retry,
     }),
     remote: new GitRemoteSync({
       repositoryRoot: root,
@@ -261,6 +269,7 @@ async function workerTaskContext(
       mainBranch,
       followMain: true,
       onMainMoved: () => merged.reload(root, mainBranch),
+      retry,
     }),
     merged,
     source: agents.source,

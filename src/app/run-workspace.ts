@@ -368,6 +368,7 @@ function distributedMerging(
       lock,
       signal: controller.signal,
       onFatal,
+      warn: (text) => session.observer.warning?.(text),
     }),
   };
 }

@@ -6,6 +6,7 @@ import type { TaskQueue } from '../queue/index.ts';
 import type { Store } from '../store/index.ts';
 import { syncCoordinatorMain } from './coordinator-main.ts';
 import { fetchRemoteRefs, isAncestor, listRemoteRefs, localCommit, moveRef, pushRef } from './remote-git.ts';
+import { RemoteRetry } from './remote-retry.ts';
 import { StoreWakeup } from './store-wakeup.ts';
 
 export interface MergeCoordinatorOptions {
@@ -23,6 +24,11 @@ export interface MergeCoordinatorOptions {
   /** A failure the coordinator cannot decide past (the remote unreachable, the store down): the run stops. */
   onFatal: (error: unknown) => void;
   pollMilliseconds?: number;
+  /**
+   * Its retries of git against the remote (default: 6 tries over about 30 s); a remote failing past
+   * them is fatal, as before.
+   */
+  retry?: RemoteRetry;
 }
 
 /** How often one request is merged again when the remote's main moved under the push. */
@@ -52,9 +58,13 @@ export class MergeCoordinator {
   /** The pushes of main, chained, and the last main pushed (see #pushMainHolding). */
   #pushes: Promise<unknown> = Promise.resolve();
   #pushedMain: string | null = null;
+  readonly #retry: RemoteRetry;
 
   constructor(options: MergeCoordinatorOptions) {
     this.#options = options;
+    this.#retry =
+      options.retry ??
+      new RemoteRetry({ remoteUrl: options.remoteUrl, attempts: 6, requeueMilliseconds: null });
   }
 
   /** Brings main in step with the remote, then decides requests until the signal aborts. */
@@ -72,7 +82,9 @@ export class MergeCoordinator {
   async #run(): Promise<void> {
     const { store, signal } = this.#options;
     using wakeup = new StoreWakeup(store, this.#options.pollMilliseconds ?? 2000);
-    await syncCoordinatorMain(this.#syncOptions());
+    // Each git operation against the remote below is safe to redo: it fetches, moves refs forward
+    // or pushes a commit the remote may already have.
+    await this.#retry.run(() => syncCoordinatorMain(this.#syncOptions()), signal);
     const failed = new AbortController();
     const deciding = new Set<Promise<void>>();
     let failure: { error: unknown } | null = null;
@@ -214,7 +226,7 @@ export class MergeCoordinator {
       });
     }
     if (tip !== this.#pushedMain) {
-      const pushed = await pushRef(root, url, tip, mainRef, { signal });
+      const pushed = await this.#retry.run(() => pushRef(root, url, tip, mainRef, { signal }), signal);
       if (pushed.outcome === 'rejected') {
         await this.#takeRemoteMain(tip, pushed.details, isLastAttempt);
         return false;
@@ -249,7 +261,7 @@ export class MergeCoordinator {
   async #fetchRemoteMain(): Promise<string> {
     const { repositoryRoot: root, remoteUrl: url, mainBranch, signal } = this.#options;
     const mainRef = `refs/heads/${mainBranch}`;
-    const fetched = await fetchRemoteRefs(root, url, [mainRef], signal);
+    const fetched = await this.#retry.run(() => fetchRemoteRefs(root, url, [mainRef], signal), signal);
     const commit = await localCommit(root, fetched.get(mainRef) ?? mainRef, signal);
     if (commit === null)
       throw new LokiError(`the remote ${url} has no ${mainBranch}`, {
@@ -282,8 +294,10 @@ export class MergeCoordinator {
     const missing = await this.#lacking(held);
     if (missing.length === 0) return reasons;
     const branchRefs = [...new Set(missing.map((event) => `refs/heads/${event.data.branch}`))];
-    const onRemote = await listRemoteRefs(root, url, branchRefs, signal);
-    await fetchRemoteRefs(root, url, [...onRemote.keys()], signal);
+    await this.#retry.run(async () => {
+      const onRemote = await listRemoteRefs(root, url, branchRefs, signal);
+      await fetchRemoteRefs(root, url, [...onRemote.keys()], signal);
+    }, signal);
     for (const { data: request } of await this.#lacking(missing)) {
       reasons.set(
         request.requestId,

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { LokiError } from '../errors/index.ts';
 import { runGit } from '../git/index.ts';
+import { remoteUnavailable } from './remote-failure.ts';
 
 /**
  * Git against the shared remote of a distributed run. The remote is always named by its URL, never
@@ -20,7 +21,7 @@ export async function listRemoteRefs(
     allowFailure: true,
     ...(signal === undefined ? {} : { signal }),
   });
-  if (result.exitCode !== 0) throw remoteFailed(url, 'ls-remote', result.stderr);
+  if (result.exitCode !== 0) throw remoteUnavailable(url, 'ls-remote', result.stderr);
   const found = new Map<string, string>();
   for (const line of result.stdout.split('\n')) {
     const [commit, ref] = line.split('\t');
@@ -49,7 +50,7 @@ export async function fetchRemoteRefs(
       ...(signal === undefined ? {} : { signal }),
     },
   );
-  if (result.exitCode !== 0) throw remoteFailed(url, 'fetch', result.stderr);
+  if (result.exitCode !== 0) throw remoteUnavailable(url, 'fetch', result.stderr);
   return targets;
 }
 
@@ -77,7 +78,7 @@ export async function pushRef(
   if (/^!\t/m.test(result.stdout)) {
     return { outcome: 'rejected', details: `${result.stdout}${result.stderr}`.trim() };
   }
-  throw remoteFailed(url, 'push', `${result.stdout}\n${result.stderr}`);
+  throw remoteUnavailable(url, 'push', `${result.stdout}\n${result.stderr}`);
 }
 
 /** The commit `ref` names locally, or null when there is none. */
@@ -142,11 +143,4 @@ function normaliseUrl(url: string, root: string): string {
   // scp-like syntax (host:path) stays as written; anything else is a local path.
   if (/^[^/]+:/.test(path)) return path;
   return resolve(root, path);
-}
-
-function remoteFailed(url: string, action: string, stderr: string): LokiError {
-  return new LokiError(
-    `git ${action} against the run's remote ${url} failed: ${stderr.trim().split('\n').slice(-3).join(' ')}; check the URL and that this machine can reach it with its git credentials`,
-    { code: 'REMOTE_GIT_FAILED', category: 'user', context: { url, action } },
-  );
 }

@@ -3,7 +3,9 @@ import type { MergeDecidedData } from '../events/index.ts';
 import { LokiError } from '../errors/index.ts';
 import type { MergeRequest, MergeResult, TaskMerger } from '../orchestrator/index.ts';
 import type { Store } from '../store/index.ts';
+import { remoteUnavailable } from './remote-failure.ts';
 import { localCommit, pushRef } from './remote-git.ts';
+import { RemoteRetry } from './remote-retry.ts';
 import { StoreWakeup } from './store-wakeup.ts';
 
 export interface RemoteMergerOptions {
@@ -14,6 +16,8 @@ export interface RemoteMergerOptions {
   runId: string;
   /** How often a wait for the decision looks again when no wake-up came (default 2 s). */
   pollMilliseconds?: number;
+  /** The clone's retries of git against the remote (shared with its GitRemoteSync; default: its own). */
+  retry?: RemoteRetry;
 }
 
 /**
@@ -24,9 +28,11 @@ export interface RemoteMergerOptions {
  */
 export class RemoteMerger implements TaskMerger {
   readonly #options: RemoteMergerOptions;
+  readonly #retry: RemoteRetry;
 
   constructor(options: RemoteMergerOptions) {
     this.#options = options;
+    this.#retry = options.retry ?? new RemoteRetry({ remoteUrl: options.remoteUrl });
   }
 
   /** Unknown here: main is the coordinator's; the task worker reads the local main it synced. */
@@ -44,14 +50,12 @@ export class RemoteMerger implements TaskMerger {
     const commit = await localCommit(root, branchRef, signal);
     if (commit === null) throw internal(`the task branch ${request.branch} is not in ${root}`);
     // Only the task's holder pushes its branch; a re-attempt may have rewritten it, hence the force.
-    const pushed = await pushRef(root, url, branchRef, branchRef, { force: true, signal });
-    if (pushed.outcome === 'rejected') {
-      throw new LokiError(`the remote refused the task branch ${request.branch}: ${pushed.details}`, {
-        code: 'REMOTE_GIT_FAILED',
-        category: 'user',
-        context: { url, branch: request.branch },
-      });
-    }
+    // A forced push is refused only by the remote itself (a hook, a ref lock): retried like an
+    // unreachable remote; the verified checkpoint stays on the local branch for the next claim.
+    await this.#retry.run(async () => {
+      const pushed = await pushRef(root, url, branchRef, branchRef, { force: true, signal });
+      if (pushed.outcome === 'rejected') throw remoteUnavailable(url, 'push', pushed.details);
+    }, signal);
     const requestId = randomId('merge');
     // Listening before appending: a decision committed right after the request is not missed.
     using wakeup = new StoreWakeup(store, this.#options.pollMilliseconds ?? 2000);

@@ -1,6 +1,7 @@
 import { taskBranchName } from '../git/index.ts';
 import type { RemoteSync } from '../orchestrator/index.ts';
 import { fetchRemoteRefs, isAncestor, listRemoteRefs, localCommit, moveRef } from './remote-git.ts';
+import { RemoteRetry } from './remote-retry.ts';
 
 export interface GitRemoteSyncOptions {
   repositoryRoot: string;
@@ -13,24 +14,30 @@ export interface GitRemoteSyncOptions {
   followMain: boolean;
   /** Told when local main moved, so what main holds is read again. */
   onMainMoved?: () => Promise<void>;
+  /** The clone's retries of git against the remote (shared with its RemoteMerger; default: its own). */
+  retry?: RemoteRetry;
 }
 
 /**
  * Keeps a clone's main and task branches in step with the shared remote before a task is worked on
  * (see RemoteSync). One sync at a time per clone: tasks claimed together would otherwise fetch into
  * the same ref and move main at once, and git refuses the loser's ref lock (the task then failed).
- * Only what the clone lacks is fetched: an unmoved main costs one ls-remote.
+ * Only what the clone lacks is fetched: an unmoved main costs one ls-remote. A sync that fails on
+ * the remote (or on a ref lock) is done again from the start (it only moves refs forward to what
+ * the remote has, so a half-done sync is safe to redo); see RemoteRetry for when it gives up.
  */
 export class GitRemoteSync implements RemoteSync {
   readonly #options: GitRemoteSyncOptions;
+  readonly #retry: RemoteRetry;
   #syncing: Promise<unknown> = Promise.resolve();
 
   constructor(options: GitRemoteSyncOptions) {
     this.#options = options;
+    this.#retry = options.retry ?? new RemoteRetry({ remoteUrl: options.remoteUrl });
   }
 
   prepareTask(taskId: string, signal: AbortSignal): Promise<void> {
-    const sync = this.#syncing.then(() => this.#sync(taskId, signal));
+    const sync = this.#syncing.then(() => this.#retry.run(() => this.#sync(taskId, signal), signal));
     this.#syncing = sync.catch(() => undefined);
     return sync;
   }

@@ -58,8 +58,8 @@ export interface TaskWorkerContext extends RunServices {
 /**
  * How one claim of a task ended. merged: its work is on main (task completed); deferred: its merge
  * was rejected and a resolution task now carries it; failed: the attempt counted as a failure
- * (backoff or dead letter); released: stopped, or waiting for a rate limit or an open breaker, back
- * to the queue without a failure counted; budget: the budget cap stopped it (also released);
+ * (backoff or dead letter); released: stopped, or waiting for a rate limit, an open breaker or the
+ * shared git remote, back to the queue without a failure counted; budget: the budget cap stopped it (also released);
  * abandoned: the worker lost the lease (another worker holds the task), nothing of it was merged;
  * withdrawn: the task was cancelled while it ran: its agent stopped, nothing of it merged, and the
  * queue is left as the store says.

@@ -9,8 +9,15 @@ export interface QueueWait {
   reason: string;
 }
 
-/** The error codes that carry a QueueWait in their context (`notBefore`). */
-const QUEUE_WAIT_CODES: ReadonlySet<string> = new Set(['BREAKER_OPEN', 'PROVIDER_RATE_LIMITED']);
+/**
+ * The error codes that carry a QueueWait in their context (`notBefore`). REMOTE_GIT_UNAVAILABLE:
+ * the shared git remote of a distributed run failed past its retries (see distributed/RemoteRetry).
+ */
+const QUEUE_WAIT_CODES: ReadonlySet<string> = new Set([
+  'BREAKER_OPEN',
+  'PROVIDER_RATE_LIMITED',
+  'REMOTE_GIT_UNAVAILABLE',
+]);
 
 /** The provider asked for a wait longer than a worker should be held (see `rateLimitRequeueSeconds`). */
 export function rateLimitedWaitError(

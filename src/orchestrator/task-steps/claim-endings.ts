@@ -16,7 +16,8 @@ const RUN_STOPPING_FAILURES: ReadonlySet<string> = new Set([
  * so); the lease lost (the task is another worker's now: neither released nor failed by this one);
  * the run stopping (released); a failure every task would hit (released, then thrown: the run
  * stops); the budget cap (released); a workspace fault (released if it can be, then thrown); a wait
- * for a rate limit or an open breaker (released with a not-before time); anything else fails it.
+ * for a rate limit, an open breaker or the shared git remote (released with a not-before time);
+ * anything else fails it.
  */
 export async function settleFailure(claim: TaskClaim, error: unknown): Promise<TaskWorkOutcome> {
   if (claim.isCancelled) return 'withdrawn';
@@ -40,7 +41,8 @@ export async function settleFailure(claim: TaskClaim, error: unknown): Promise<T
     await releaseTask(claim, workspaceFault.message).catch(() => 'released');
     throw workspaceFault;
   }
-  // An open breaker or a long rate limit: the task waits in the queue, holding no worker, no attempt counted.
+  // An open breaker, a long rate limit, a git remote failing past its retries: the task waits in
+  // the queue, holding no worker, no attempt counted.
   const wait = queueWaitOf(error);
   if (wait !== null) return releaseTask(claim, wait.reason, wait.notBefore);
   return failTask(claim, describeError(error));
