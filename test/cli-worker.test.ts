@@ -167,6 +167,12 @@ describe.skipIf('missing' in binaries)(
       expect(await coordinator.exited, coordinator.output()).toBe(0);
       expect(await worker.exited, worker.output()).toBe(0);
       expect(coordinator.output()).toContain('no agents here (--parallel 0)');
+      // The coordinator is in the registry as a process of the run with no agents of its own.
+      expect(coordinator.output()).not.toContain('could not record a heartbeat');
+      const registered = await store.listWorkers();
+      expect(registered.filter((record) => record.role === 'run').map((record) => record.parallel)).toEqual([
+        0,
+      ]);
       const claims = await store.listEvents({ types: ['task.claimed'] });
       expect(claims.length).toBeGreaterThanOrEqual(4);
       for (const claim of claims)

@@ -143,7 +143,8 @@ export const eventDataSchemas = {
     machine: z.string().min(1),
     pid: z.int().positive(),
     role: z.enum(['run', 'worker']),
-    parallel: z.int().positive(),
+    // 0: a run process that coordinates and leaves every task to workers (loki run --parallel 0).
+    parallel: count,
     types: z.array(z.string().min(1)).nullable(),
   }),
   'worker.left': z.strictObject({ workerId: z.string().min(1), machine: z.string().min(1) }),

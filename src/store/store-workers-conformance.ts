@@ -91,6 +91,15 @@ export function describeStoreWorkerConformance(
       ]);
     });
 
+    it('registers a run process that works on no task itself (loki run --parallel 0) with 0 agents', async () => {
+      const recorded = await store.recordWorkerHeartbeat(
+        heartbeat('run:run-1:host-a:7', { role: 'run', runId: 'run-1', parallel: 0 }),
+      );
+      expect(recorded).toMatchObject({ role: 'run', parallel: 0, stoppedAt: null });
+      const [joined] = await store.listEvents({ types: ['worker.joined'] });
+      expect(joined?.data).toMatchObject({ role: 'run', parallel: 0 });
+    });
+
     it('marks a worker stopped once, with worker.left, and a late heartbeat does not revive it', async () => {
       await store.recordWorkerHeartbeat(heartbeat('run:run-1:7', { role: 'run', runId: 'run-1' }));
       clock.advance(5_000);

@@ -159,4 +159,14 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX budget_reservations_run ON budget_reservations (run_id, state);
     `,
   },
+  {
+    version: 4,
+    name: 'a run process with no agents in the worker registry',
+    sql: `
+      -- loki run --parallel 0 coordinates a shared run and leaves every task to loki worker
+      -- processes: it registers with 0 agents.
+      ALTER TABLE workers DROP CONSTRAINT workers_parallel_check;
+      ALTER TABLE workers ADD CONSTRAINT workers_parallel_check CHECK (parallel >= 0);
+    `,
+  },
 ];

@@ -144,4 +144,28 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 7,
+    name: 'a run process with no agents in the worker registry',
+    sql: `
+      -- loki run --parallel 0 coordinates a shared run and leaves every task to loki worker
+      -- processes: it registers with 0 agents. SQLite cannot change a CHECK: the table is rebuilt.
+      CREATE TABLE workers_rebuilt (
+        id                 TEXT PRIMARY KEY,
+        machine            TEXT NOT NULL,
+        pid                INTEGER NOT NULL,
+        role               TEXT NOT NULL CHECK (role IN ('run', 'worker')),
+        run_id             TEXT,
+        parallel           INTEGER NOT NULL CHECK (parallel >= 0),
+        types              TEXT,
+        heartbeat_ms       INTEGER NOT NULL CHECK (heartbeat_ms >= 1),
+        started_at         INTEGER NOT NULL,
+        last_heartbeat_at  INTEGER NOT NULL,
+        stopped_at         INTEGER
+      ) STRICT;
+      INSERT INTO workers_rebuilt SELECT * FROM workers;
+      DROP TABLE workers;
+      ALTER TABLE workers_rebuilt RENAME TO workers;
+    `,
+  },
 ];

@@ -91,4 +91,43 @@ describe('SqliteStore', () => {
     const paused = await reopened.requestRunControl('run-1', { action: 'pause', requestedBy: 'cli' });
     expect(paused.run.control).toBe('pause');
   });
+
+  it('keeps the registered workers when it lets a run process register with 0 agents (migration 7)', async () => {
+    const path = join(directory, 'before-zero-agents.db');
+    const clock = new ManualClock();
+    const heartbeat = {
+      id: 'worker:host-a:7',
+      machine: 'host-a',
+      pid: 7,
+      role: 'worker' as const,
+      runId: null,
+      parallel: 2,
+      types: null,
+      heartbeatMilliseconds: 10_000,
+    };
+    {
+      await using store = await SqliteStore.open(path, { clock });
+      await store.recordWorkerHeartbeat(heartbeat);
+    }
+    // As a workspace written before migration 7 left it: a workers table that refuses 0.
+    const { DatabaseSync } = await import('node:sqlite');
+    const raw = new DatabaseSync(path);
+    raw.exec(`
+      CREATE TABLE workers_old (id TEXT PRIMARY KEY, machine TEXT NOT NULL, pid INTEGER NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('run', 'worker')), run_id TEXT,
+        parallel INTEGER NOT NULL CHECK (parallel >= 1), types TEXT,
+        heartbeat_ms INTEGER NOT NULL CHECK (heartbeat_ms >= 1), started_at INTEGER NOT NULL,
+        last_heartbeat_at INTEGER NOT NULL, stopped_at INTEGER) STRICT;
+      INSERT INTO workers_old SELECT * FROM workers;
+      DROP TABLE workers;
+      ALTER TABLE workers_old RENAME TO workers;
+      DELETE FROM schema_migrations WHERE version = 7;`);
+    raw.close();
+    await using reopened = await SqliteStore.open(path, { clock });
+    expect((await reopened.listWorkers()).map((worker) => [worker.id, worker.parallel])).toEqual([
+      ['worker:host-a:7', 2],
+    ]);
+    const coordinator = { ...heartbeat, id: 'run:run-1:host-a:8', pid: 8, role: 'run' as const, parallel: 0 };
+    expect((await reopened.recordWorkerHeartbeat(coordinator)).parallel).toBe(0);
+  });
 });
