@@ -230,7 +230,11 @@ describe.skipIf('missing' in binaries)(
       const second = startCoordinator(workspace, fixture, url, 'second-coordinator', 'run');
 
       const outcome = await second.done;
-      expect(outcome.exitCode, `${outcome.stdout}\n${outcome.stderr}`).toBe(0);
+      // Any merge that was not decided merged, with the coordinator's reason: what a failure needs.
+      const refusals = (await store.listEvents({ types: ['merge.decided'] }))
+        .filter((event) => event.type === 'merge.decided' && event.data.outcome !== 'merged')
+        .map((event) => `${event.taskId ?? ''}: ${JSON.stringify(event.data)}`);
+      expect(outcome.exitCode, `${outcome.stdout}\n${outcome.stderr}\n${refusals.join('\n')}`).toBe(0);
       for (const worker of await Promise.all(workers.map((each) => each.done))) {
         expect(worker.exitCode, worker.stderr).toBe(0);
       }
