@@ -292,6 +292,32 @@ describe.skipIf('missing' in binaries)(
       expect(mainMoves).toBe(1);
     }, 120_000);
 
+    it('fetches a pushed commit its clone holds only in part (cloned from a path during a push), and merges it whole', async () => {
+      await claimedTask('part', 'w1', { 'part.txt': 'part\n' });
+      // The commit object without its tree: what a local clone copies while a push is being received.
+      plantCommitAlone(workerClone, git(workerClone, 'rev-parse', 'loki/part'), coordinatorClone);
+      await startCoordinator();
+      const merged = await requestMerge('part', 'w1');
+      expect(merged.outcome, JSON.stringify(merged)).toBe('merged');
+      expect(remoteMainFiles()).toContain('part.txt');
+    }, 120_000);
+
+    it('fetches a task branch its clone holds only in part before a worker works on it', async () => {
+      writeFileSync(join(coordinatorClone, 'taken.txt'), 'taken\n');
+      git(coordinatorClone, 'add', '--all');
+      git(coordinatorClone, 'commit', '--quiet', '-m', 'an earlier holder of the task');
+      git(coordinatorClone, 'push', '--quiet', remote, 'HEAD:loki/partial');
+      plantCommitAlone(coordinatorClone, git(coordinatorClone, 'rev-parse', 'HEAD'), workerClone);
+      const sync = new GitRemoteSync({
+        repositoryRoot: workerClone,
+        remoteUrl: remote,
+        mainBranch: 'main',
+        followMain: true,
+      });
+      await sync.prepareTask('partial', new AbortController().signal);
+      expect(git(workerClone, 'show', 'loki/partial:taken.txt')).toBe('taken');
+    }, 120_000);
+
     it('goes on deciding when the remote is gone for a moment: its git is tried again, nothing is fatal', async () => {
       await claimedTask('r', 'w1', { 'r.txt': 'r\n' });
       const merger = requestMerge('r', 'w1');
@@ -356,6 +382,18 @@ describe.skipIf('missing' in binaries)(
 );
 
 /** Whether `ref` exists in `repository` (show-ref: 0 yes, 1 no, anything else a failure). */
+/** Writes `commit` of `from` into `to` as a lone object, without its tree or parents' objects. */
+function plantCommitAlone(from: string, commit: string, to: string): void {
+  const raw = spawnSync('git', ['cat-file', 'commit', commit], { cwd: from, encoding: 'utf8' }).stdout;
+  const written = spawnSync('git', ['hash-object', '-t', 'commit', '-w', '--stdin', '--literally'], {
+    cwd: to,
+    input: raw,
+    encoding: 'utf8',
+  }).stdout.trim();
+  expect(written).toBe(commit);
+  expect(spawnSync('git', ['ls-tree', commit], { cwd: to }).status).not.toBe(0);
+}
+
 function hasRef(repository: string, ref: string): boolean {
   const result = spawnSync('git', ['show-ref', '--verify', '--quiet', ref], { cwd: repository });
   if (result.status !== 0 && result.status !== 1) throw new Error(`git show-ref failed in ${repository}`);

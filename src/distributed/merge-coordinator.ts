@@ -5,7 +5,15 @@ import { type MergeResult, type TaskMerger, readMergedTasks } from '../orchestra
 import type { TaskQueue } from '../queue/index.ts';
 import type { Store } from '../store/index.ts';
 import { syncCoordinatorMain } from './coordinator-main.ts';
-import { fetchRemoteRefs, isAncestor, listRemoteRefs, localCommit, moveRef, pushRef } from './remote-git.ts';
+import {
+  fetchRemoteRefs,
+  hasReachableCommit,
+  isAncestor,
+  listRemoteRefs,
+  localCommit,
+  moveRef,
+  pushRef,
+} from './remote-git.ts';
 import { RemoteRetry } from './remote-retry.ts';
 import { StoreWakeup } from './store-wakeup.ts';
 
@@ -307,11 +315,13 @@ export class MergeCoordinator {
     return reasons;
   }
 
-  /** The requests whose pushed commit is not in this clone. */
+  /** The requests whose pushed commit is not in this clone, whole (see hasReachableCommit). */
   async #lacking(requests: readonly MergeRequestedEvent[]): Promise<MergeRequestedEvent[]> {
     const { repositoryRoot: root, signal } = this.#options;
-    const commits = await Promise.all(requests.map((event) => localCommit(root, event.data.commit, signal)));
-    return requests.filter((_, index) => commits[index] === null);
+    const isHere = await Promise.all(
+      requests.map((event) => hasReachableCommit(root, event.data.commit, signal)),
+    );
+    return requests.filter((_, index) => isHere[index] !== true);
   }
 
   async #merge(taskId: string, request: MergeRequestedData): Promise<MergeResult> {

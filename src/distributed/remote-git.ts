@@ -90,6 +90,27 @@ export async function localCommit(root: string, ref: string, signal?: AbortSigna
   return result.exitCode === 0 ? result.stdout.trim() : null;
 }
 
+/**
+ * Whether `commit` is in the clone with everything it needs: some ref of the clone holds it. A commit
+ * object alone proves nothing: a clone made from a path on this machine (`git clone /srv/app.git`)
+ * copies the remote's object files one by one, and one copied while a push was being received can
+ * hold a commit whose tree had not been written yet. Refs only ever name objects that are complete,
+ * so a commit no ref holds is fetched again (git's own fetch then sends what is missing).
+ */
+export async function hasReachableCommit(
+  root: string,
+  commit: string,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const result = await runGit(
+    root,
+    ['for-each-ref', '--count=1', '--contains', commit, '--format=%(refname)'],
+    { allowFailure: true, ...(signal === undefined ? {} : { signal }) },
+  );
+  // Exit 129: no such object at all.
+  return result.exitCode === 0 && result.stdout.trim() !== '';
+}
+
 /** Whether `ancestor` is `descendant` or one of its ancestors. */
 export async function isAncestor(
   root: string,

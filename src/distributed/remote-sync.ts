@@ -1,6 +1,13 @@
 import { taskBranchName } from '../git/index.ts';
 import type { RemoteSync } from '../orchestrator/index.ts';
-import { fetchRemoteRefs, isAncestor, listRemoteRefs, localCommit, moveRef } from './remote-git.ts';
+import {
+  fetchRemoteRefs,
+  hasReachableCommit,
+  isAncestor,
+  listRemoteRefs,
+  localCommit,
+  moveRef,
+} from './remote-git.ts';
 import { RemoteRetry } from './remote-retry.ts';
 
 export interface GitRemoteSyncOptions {
@@ -56,7 +63,7 @@ export class GitRemoteSync implements RemoteSync {
     }
     const missing: string[] = [];
     for (const { ref, commit } of moves) {
-      if ((await localCommit(root, commit, signal)) === null) missing.push(ref);
+      if (!(await hasReachableCommit(root, commit, signal))) missing.push(ref);
     }
     await fetchRemoteRefs(root, url, missing, signal);
     let hasMainMoved = false;

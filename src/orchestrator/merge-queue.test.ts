@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,6 +132,29 @@ describe('MergeQueue', () => {
     // The queue is usable after a conflict (the aborted rebase left nothing behind).
     const third = createBranch('task-3', [{ 'c.txt': 'c\n' }]);
     expect((await queue.merge(request('task-3', third))).outcome).toBe('merged');
+  });
+
+  it('never moves main to what git could not read: a commit whose tree is missing is refused, main untouched', async () => {
+    await using queue = createQueue();
+    // The commit made elsewhere, and only its object written here (its tree and file are not).
+    const elsewhere = join(workDirectory, 'elsewhere');
+    git(workDirectory, 'clone', '--quiet', repository, elsewhere);
+    writeFileSync(join(elsewhere, 'lost.txt'), 'lost\n');
+    git(elsewhere, 'add', '--all');
+    git(elsewhere, 'commit', '--quiet', '-m', 'work whose tree is not here');
+    const commit = git(elsewhere, 'rev-parse', 'HEAD');
+    const raw = execFileSync('git', ['cat-file', 'commit', commit], { cwd: elsewhere });
+    execFileSync('git', ['hash-object', '-t', 'commit', '-w', '--stdin', '--literally'], {
+      cwd: repository,
+      input: raw,
+    });
+    const mainBefore = git(repository, 'rev-parse', 'main');
+
+    const result = await queue.merge(request('task-1', commit)).catch((error: unknown) => error);
+
+    expect(result).not.toMatchObject({ outcome: 'merged' });
+    expect(git(repository, 'rev-parse', 'main')).toBe(mainBefore);
+    expect(git(repository, 'ls-tree', '--name-only', 'main')).toBe('shared.txt');
   });
 
   it('reports a failed verification with the command, exit code and output, and leaves main untouched', async () => {

@@ -618,7 +618,10 @@ export class MergeQueue {
         },
       ),
     ]);
-    if (!isOneCommit || merged.exitCode !== 0) return null;
+    // Exit 0 is not enough: merge-tree that cannot read the branch's tree says so on stderr and
+    // still prints a tree (the empty one), which would become main. Anything on stderr: the rebase
+    // path decides, and it fails loudly on what it cannot read.
+    if (!isOneCommit || merged.exitCode !== 0 || merged.stderr.trim() !== '') return null;
     const tree = merged.stdout.split('\n')[0]?.trim() ?? '';
     return /^[0-9a-f]{40,64}$/.test(tree) ? tree : null;
   }
