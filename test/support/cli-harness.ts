@@ -34,7 +34,6 @@ export class TempWorkspace implements Disposable {
     };
   }
   [Symbol.dispose](): void {
-    if (process.env.KEEP_DEBUG === '1') return;
     rmSync(this.root, { recursive: true, force: true });
     rmSync(this.home, { recursive: true, force: true });
   }
