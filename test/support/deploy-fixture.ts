@@ -9,8 +9,10 @@ import { git } from './run-harness.ts';
 
 /**
  * A tiny product for deployment tests: node:http, answers `/` with its version, `/health` with 200
- * (or 503 when unhealthy), `/items` with a list (or 500 after its first five requests when
- * degrading, so it passes its smoke request and fails under canary traffic). In the modes `page`
+ * (or 503 when unhealthy), `/items` with a list. Degrading, it answers 500 to everything but
+ * `/health` after its first five such requests: it passes its smoke requests and fails whatever
+ * share of canary traffic reaches it (the proxy picks requests at random: failing one path only
+ * would let a small step see none of it). In the modes `page`
  * and `inaccessible`, `/` is an HTML page, accessible or with serious WCAG violations (no language,
  * no title, an image without text); in the mode `slow`, `/` and `/items` answer after 1.5 s.
  */
@@ -21,14 +23,14 @@ const PAGES = {
     '<body><main><h1>version ' + version + '</h1></main></body></html>',
   inaccessible: '<!doctype html><html><head></head><body><img src="/items">version ' + version + '</body></html>',
 };
-let itemRequests = 0;
+let servedRequests = 0;
 const answer = (request, response) => {
   if (request.url === '/health') {
     response.writeHead(mode === 'unhealthy' ? 503 : 200).end(mode === 'unhealthy' ? 'sick' : 'ok');
+  } else if (mode === 'degrading' && ++servedRequests > 5) {
+    response.writeHead(500).end('broken');
   } else if (request.url === '/items') {
-    itemRequests += 1;
-    if (mode === 'degrading' && itemRequests > 5) response.writeHead(500).end('broken');
-    else response.writeHead(200, { 'content-type': 'application/json' }).end('[]');
+    response.writeHead(200, { 'content-type': 'application/json' }).end('[]');
   } else if (PAGES[mode] !== undefined) {
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGES[mode]);
   } else {
